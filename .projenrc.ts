@@ -1,0 +1,52 @@
+import { cdkConstructLibrary } from './projenrc/cdk-package';
+import { esmPackage } from './projenrc/esm-package';
+import { versions } from './projenrc/versions';
+import { workspaceRoot } from './projenrc/workspace';
+
+const root = workspaceRoot();
+
+esmPackage(root, {
+  outdir: 'packages/config',
+  name: '@gitlab-fargate/config',
+  description: 'Typed model, validator and renderer for the gitlab-fargate driver TOML and gitlab-runner config.toml',
+  deps: [`smol-toml@${versions.smolToml}`, `zod@${versions.zod}`],
+  devDeps: [`fast-check@${versions.fastCheck}`],
+  bin: { 'gitlab-fargate-config': 'dist/cli.js' },
+});
+
+esmPackage(root, {
+  outdir: 'packages/images',
+  name: '@gitlab-fargate/images',
+  description: 'Generates the ci-coordinator job image and the runner-manager image: Dockerfiles and entrypoints',
+  devDeps: [
+    '@gitlab-fargate/config@0.0.0',
+    `testcontainers@${versions.testcontainers}`,
+    `ssh2@${versions.ssh2}`,
+    `@types/ssh2@${versions.typesSsh2}`,
+  ],
+  bin: { 'gitlab-fargate-images': 'dist/cli.js' },
+  testsNeedDocker: true,
+});
+
+esmPackage(root, {
+  outdir: 'tools/ecs-emulator',
+  name: '@gitlab-fargate/ecs-emulator',
+  description: 'Local Amazon ECS emulator: the ECS JSON API on 127.0.0.1, tasks as Docker containers, AWS faults and limits',
+  private: true,
+  devDeps: [
+    `@aws-sdk/client-ecs@${versions.awsSdk}`,
+    `@aws-sdk/client-ec2@${versions.awsSdk}`,
+    `ssh2@${versions.ssh2}`,
+    `@types/ssh2@${versions.typesSsh2}`,
+  ],
+  bin: { 'gitlab-fargate-ecs-emulator': 'dist/cli.js' },
+  testsNeedDocker: true,
+});
+
+cdkConstructLibrary(root, {
+  outdir: 'packages/cdk',
+  name: '@gitlab-fargate/cdk',
+  description: 'AWS CDK constructs for GitLab runners whose jobs each run in their own ECS Fargate task',
+});
+
+root.synth();

@@ -1,0 +1,71 @@
+import { awscdk, javascript } from 'projen';
+import { versions } from './versions';
+
+export interface CdkConstructLibraryOptions {
+  readonly outdir: string;
+  readonly name: string;
+  readonly description: string;
+}
+
+/**
+ * The jsii construct library. jsii owns its tsconfig (CommonJS), so unlike the ESM packages its tests live in
+ * `test/` rather than beside the code: jsii compiles every file under `src/`.
+ */
+export function cdkConstructLibrary(
+  parent: javascript.NodeProject,
+  options: CdkConstructLibraryOptions,
+): awscdk.AwsCdkConstructLibrary {
+  const project = new awscdk.AwsCdkConstructLibrary({
+    parent,
+    outdir: options.outdir,
+    name: options.name,
+    description: options.description,
+    author: 'gitlab-fargate contributors',
+    authorAddress: 'maintainers@gitlab-fargate.dev',
+    repositoryUrl: 'https://gitlab.com/gitlab-fargate/gitlab-fargate.git',
+    repositoryDirectory: options.outdir,
+    defaultReleaseBranch: 'main',
+    packageManager: javascript.NodePackageManager.NPM,
+    cdkVersion: versions.awsCdkLib,
+    constructsVersion: versions.constructs,
+    jsiiVersion: versions.jsii,
+    typescriptVersion: `~${versions.typescript}`,
+    minNodeVersion: versions.node,
+    license: 'Apache-2.0',
+    jest: false,
+    eslint: false,
+    prettier: false,
+    sampleCode: false,
+    docgen: false,
+    depsUpgrade: false,
+    buildWorkflow: false,
+    release: false,
+    github: false,
+    projenrcTs: false,
+    publishToPypi: { distName: 'gitlab-fargate.cdk', module: 'gitlab_fargate.cdk' },
+    devDeps: [
+      `vitest@${versions.vitest}`,
+      `cdk-nag@${versions.cdkNag}`,
+      `aws-cdk@${versions.awsCdkCli}`,
+      `@types/node@${versions.typesNode}`,
+    ],
+  });
+  (project.package as unknown as { installDependencies: () => void }).installDependencies = () => {};
+  // projen adds these unversioned while constructing; pin them afterwards or it drops them on resolution.
+  project.addDevDeps(`jsii-pacmak@${versions.jsiiPacmak}`, `jsii-diff@${versions.jsiiDiff}`);
+
+  project.package.addField('nx', {
+    includedScripts: ['test'],
+    targets: {
+      build: { command: 'projen compile', options: { cwd: '{projectRoot}' } },
+      typecheck: { command: 'tsc --noEmit -p tsconfig.dev.json', options: { cwd: '{projectRoot}' } },
+      pack: { command: 'jsii-pacmak --targets js', options: { cwd: '{projectRoot}' }, dependsOn: ['build'] },
+    },
+  });
+  project.testTask.reset('vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json', {
+    receiveArgs: true,
+  });
+  project.gitignore.exclude('test-results/');
+  project.npmignore?.exclude('test-results/', 'vitest.config.mts');
+  return project;
+}

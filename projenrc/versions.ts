@@ -1,0 +1,32 @@
+/**
+ * Every third-party version the workspace uses, pinned exactly (see shared DESIGN.md "Pinned toolchain").
+ * Node 20.20 is the floor: vitest 5, testcontainers 12 and aws-sdk-client-mock-vitest 8 need Node 22.
+ */
+export const versions = {
+  node: '20.19.0',
+  nx: '23.3.1',
+  typescript: '5.9.3',
+  vitest: '4.1.12',
+  vite: '8.3.8',
+  tsx: '4.23.15',
+  esbuild: '0.28.2',
+  projen: '0.103.25',
+  typesNode: '20.19.25',
+  awsSdk: '3.1164.0',
+  ssh2: '1.17.0',
+  typesSsh2: '1.15.6',
+  smolToml: '1.9.1',
+  zod: '4.6.7',
+  fastCheck: '4.11.0',
+  testcontainers: '11.14.0',
+  awsSdkClientMock: '4.1.0',
+  awsSdkClientMockVitest: '7.1.0',
+  awsCdkLib: '2.276.0',
+  constructs: '10.8.1',
+  awsCdkCli: '2.1148.1',
+  jsii: '~5.9.50',
+  jsiiPacmak: '1.140.0',
+  // jsii-diff lags jsii-pacmak: 1.140.0 does not exist.
+  jsiiDiff: '1.134.0',
+  cdkNag: '3.0.2',
+} as const;

@@ -1,0 +1,91 @@
+import { JsonFile, javascript, typescript } from 'projen';
+import { versions } from './versions';
+
+/** Variables every Nx task sees; tests and CI rely on them (shared DESIGN.md "Environment for tests and CI"). */
+export const workspaceEnv: Record<string, string> = {
+  NX_DAEMON: 'false',
+  NX_NO_CLOUD: 'true',
+  NX_TUI: 'false',
+  TESTCONTAINERS_RYUK_DISABLED: 'true',
+  TESTCONTAINERS_HOST_OVERRIDE: '127.0.0.1',
+  JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  CDK_DISABLE_VERSION_CHECK: '1',
+  CDK_DISABLE_CLI_TELEMETRY: 'true',
+};
+
+/** The root: npm workspaces, the dev toolchain, Nx configuration and the commands the README gives. */
+export function workspaceRoot(): javascript.NodeProject {
+  const root = new javascript.NodeProject({
+    name: 'gitlab-fargate',
+    description: 'Runs every GitLab CI job in its own AWS ECS Fargate task',
+    defaultReleaseBranch: 'main',
+    packageManager: javascript.NodePackageManager.NPM,
+    projenrcJs: false,
+    github: false,
+    release: false,
+    buildWorkflow: false,
+    depsUpgrade: false,
+    jest: false,
+    licensed: true,
+    license: 'Apache-2.0',
+    copyrightOwner: 'gitlab-fargate contributors',
+    minNodeVersion: versions.node,
+    devDeps: [
+      `nx@${versions.nx}`,
+      `typescript@${versions.typescript}`,
+      `vitest@${versions.vitest}`,
+      `vite@${versions.vite}`,
+      `tsx@${versions.tsx}`,
+      `projen@${versions.projen}`,
+      `constructs@${versions.constructs}`,
+      `@types/node@${versions.typesNode}`,
+    ],
+    gitignore: ['.nx/', 'dist/', 'test-results/', '*.tsbuildinfo', '.jsii', 'tsconfig.tsbuildinfo'],
+  });
+  new typescript.ProjenrcTs(root, { runner: typescript.TypeScriptRunner.tsx(), projenCodeDir: 'projenrc' });
+
+  root.package.addField('private', true);
+  root.package.addField('workspaces', ['packages/*', 'tools/*']);
+  // npm 11 blocks dependency install scripts; all of these work without theirs. `false` silences the warning.
+  root.package.addField('allowScripts', {
+    esbuild: false,
+    nx: false,
+    ssh2: false,
+    'cpu-features': false,
+    protobufjs: false,
+  });
+
+  const nx = 'nx run-many --output-style=static';
+  // projen's locked `build` runs compile then test: at the root those are the whole workspace's Nx targets.
+  root.compileTask.reset(`${nx} -t build`);
+  root.testTask.reset(`${nx} -t test`, { receiveArgs: true });
+  // The root is not an Nx project: inferring targets from its scripts would make `test` run itself.
+  root.package.addField('nx', { includedScripts: [] });
+  root.addTask('typecheck', { description: 'Type-check every package', exec: `${nx} -t typecheck` });
+  for (const [name, value] of Object.entries(workspaceEnv)) {
+    root.tasks.addEnvironment(name, value);
+  }
+
+  new JsonFile(root, 'nx.json', {
+    obj: {
+      $schema: './node_modules/nx/schemas/nx-schema.json',
+      namedInputs: {
+        default: ['{projectRoot}/**/*', '!{projectRoot}/test-results/**'],
+        production: ['default', '!{projectRoot}/**/*.test.ts', '!{projectRoot}/test/**', '!{projectRoot}/vitest.config.*'],
+      },
+      targetDefaults: {
+        build: { dependsOn: ['^build'], inputs: ['production', '^production'], outputs: ['{projectRoot}/dist', '{projectRoot}/lib'], cache: true },
+        typecheck: { dependsOn: ['^build'], inputs: ['default', '^production'], cache: true },
+        test: { dependsOn: ['build', '^build'], inputs: ['default', '^production'], outputs: ['{projectRoot}/test-results'], cache: true },
+      },
+      // A fresh clone must never replay another checkout's results from the shared ~/.nx cache.
+      cacheDirectory: '.nx/cache',
+      useDaemonProcess: false,
+      neverConnectToCloud: true,
+      analytics: false,
+      tui: { enabled: false },
+    },
+  });
+  return root;
+}
