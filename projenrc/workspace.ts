@@ -63,6 +63,13 @@ export function workspaceRoot(): javascript.NodeProject {
   // The root is not an Nx project: inferring targets from its scripts would make `test` run itself.
   root.package.addField('nx', { includedScripts: [] });
   root.addTask('typecheck', { description: 'Type-check every package', exec: `${nx} -t typecheck` });
+  // Until the end-to-end demo job exists, the demo proves what does: the example configuration validates.
+  const demo = root.addTask('demo', {
+    description: 'Quick start: validate the example dev configuration (the end-to-end demo job is not built yet)',
+  });
+  demo.say('The end-to-end demo job (emulator + driver + job image) is not built yet: validating the example configuration instead.');
+  demo.exec(`${nx} -t build --projects=@gitlab-fargate/config`);
+  demo.exec('node packages/config/dist/cli.js validate examples/dev/fargate.toml examples/dev/config.toml');
   for (const [name, value] of Object.entries(workspaceEnv)) {
     root.tasks.addEnvironment(name, value);
   }
