@@ -15,6 +15,27 @@ esmPackage(root, {
 });
 
 esmPackage(root, {
+  outdir: 'packages/driver',
+  name: '@gitlab-fargate/driver',
+  description: 'GitLab Runner custom-executor driver that runs each CI job in its own ECS Fargate task, over SSH',
+  deps: [
+    '@gitlab-fargate/config@0.0.0',
+    `@aws-sdk/client-ecs@${versions.awsSdk}`,
+    `@aws-sdk/client-ec2@${versions.awsSdk}`,
+    `ssh2@${versions.ssh2}`,
+  ],
+  devDeps: [
+    `@types/ssh2@${versions.typesSsh2}`,
+    `aws-sdk-client-mock@${versions.awsSdkClientMock}`,
+    `aws-sdk-client-mock-vitest@${versions.awsSdkClientMockVitest}`,
+    `esbuild@${versions.esbuild}`,
+    `testcontainers@${versions.testcontainers}`,
+  ],
+  bin: { 'gitlab-fargate-driver': 'dist/cli.js' },
+  testsNeedDocker: true,
+});
+
+esmPackage(root, {
   outdir: 'packages/images',
   name: '@gitlab-fargate/images',
   description: 'Generates the ci-coordinator job image and the runner-manager image: Dockerfiles and entrypoints',
