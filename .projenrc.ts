@@ -64,6 +64,14 @@ esmPackage(root, {
   testsNeedDocker: true,
 });
 
+esmPackage(root, {
+  outdir: 'tools/docker',
+  name: '@gitlab-fargate/docker-bootstrap',
+  description: 'Makes sure a Docker engine and the local Debian base image exist on a bare Debian machine',
+  private: true,
+  testsNeedDocker: true,
+});
+
 cdkConstructLibrary(root, {
   outdir: 'packages/cdk',
   name: '@gitlab-fargate/cdk',
