@@ -65,6 +65,15 @@ esmPackage(root, {
 });
 
 esmPackage(root, {
+  outdir: 'tools/runner-harness',
+  name: '@gitlab-fargate/runner-harness',
+  description: "Plays gitlab-runner's side of the custom-executor protocol, to run CI jobs through a driver locally",
+  private: true,
+  deps: ['@gitlab-fargate/config@0.0.0', `yaml@${versions.yaml}`],
+  bin: { 'gitlab-fargate-runner-harness': 'dist/cli.js' },
+});
+
+esmPackage(root, {
   outdir: 'tools/docker',
   name: '@gitlab-fargate/docker-bootstrap',
   description: 'Makes sure a Docker engine and the local Debian base image exist on a bare Debian machine',

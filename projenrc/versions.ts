@@ -18,6 +18,7 @@ export const versions = {
   smolToml: '1.9.1',
   zod: '4.6.7',
   fastCheck: '4.11.0',
+  yaml: '2.9.1',
   testcontainers: '11.14.0',
   awsSdkClientMock: '4.1.0',
   awsSdkClientMockVitest: '7.1.0',
