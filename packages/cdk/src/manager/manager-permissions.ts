@@ -1,0 +1,95 @@
+import { Stack } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { JobTask } from '../job/job-task';
+
+/** What the runner manager's driver may do, and nothing more. */
+export interface ManagerPermissionsOptions {
+  readonly cluster: ecs.ICluster;
+  readonly job: JobTask;
+  /** The driver connects to the job task's public IP, which it reads from the task's network interface. */
+  readonly connectViaPublicIp: boolean;
+}
+
+/**
+ * The IAM statements the runner manager needs to run jobs in one environment: start tasks from that environment's
+ * job task definition family in that cluster only, watch and stop that cluster's tasks, tag them at launch, and pass
+ * exactly the job's two roles to ECS.
+ */
+export function managerJobStatements(scope: Construct, options: ManagerPermissionsOptions): iam.PolicyStatement[] {
+  const { cluster, job } = options;
+  const stack = Stack.of(scope);
+  const clusterTasks = stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${cluster.clusterName}/*` });
+  const onThisCluster = { ArnEquals: { 'ecs:cluster': cluster.clusterArn } };
+
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'RunJobTasks',
+      actions: ['ecs:RunTask'],
+      // Any revision of this environment's job family; never another environment's definition.
+      resources: [
+        stack.formatArn({
+          service: 'ecs',
+          resource: 'task-definition',
+          resourceName: `${job.taskDefinition.family}:*`,
+        }),
+      ],
+      conditions: onThisCluster,
+    }),
+    new iam.PolicyStatement({
+      sid: 'WatchAndStopJobTasks',
+      actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
+      resources: [clusterTasks],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ListJobTasks',
+      actions: ['ecs:ListTasks'],
+      // ListTasks is authorised against container instances, which Fargate has none of; the cluster condition is the
+      // scope that applies (the same pattern aws-cdk uses for its ECS drain hook).
+      resources: ['*'],
+      conditions: onThisCluster,
+    }),
+    new iam.PolicyStatement({
+      sid: 'TagJobTasksAtLaunch',
+      actions: ['ecs:TagResource'],
+      resources: [clusterTasks],
+      conditions: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'PassJobRoles',
+      actions: ['iam:PassRole'],
+      resources: [job.taskRole.roleArn, job.executionRole.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+    }),
+  ];
+  if (options.connectViaPublicIp) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'ReadJobTaskPublicIp',
+        actions: ['ec2:DescribeNetworkInterfaces'],
+        // A Describe* call with no resource-level permissions: '*' is the only resource IAM accepts.
+        resources: ['*'],
+      }),
+    );
+  }
+  return statements;
+}
+
+/** What the orphan reaper (`gitlab-fargate-driver gc`) needs: find and stop this cluster's tasks. */
+export function reaperStatements(scope: Construct, cluster: ecs.ICluster): iam.PolicyStatement[] {
+  const stack = Stack.of(scope);
+  return [
+    new iam.PolicyStatement({
+      sid: 'WatchAndStopJobTasks',
+      actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
+      resources: [stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${cluster.clusterName}/*` })],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ListJobTasks',
+      actions: ['ecs:ListTasks'],
+      resources: ['*'],
+      conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
+    }),
+  ];
+}

@@ -1,0 +1,47 @@
+import { Fn, Stack } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { Construct } from 'constructs';
+import { JobCapacity } from '../job/job-capacity';
+import { JobTask } from '../job/job-task';
+
+/** The inputs of the manager entrypoint's renderer. */
+export interface ManagerSettingsInput {
+  readonly cluster: ecs.ICluster;
+  readonly job: JobTask;
+  readonly gitlabUrl: string;
+  readonly runnerName: string;
+  readonly concurrent: number;
+  readonly jobSubnetIds: string[];
+  readonly assignPublicIpToJobs: boolean;
+  readonly connectViaPublicIp: boolean;
+  readonly metadataDirectory: string;
+  readonly capacity: JobCapacity;
+  readonly taskTags: { [key: string]: string };
+}
+
+/**
+ * The environment variables `gitlab-fargate-config render` turns into gitlab-runner's `config.toml` and the driver's
+ * TOML when the manager starts. The runner token is not among them: it is the ECS secret `RUNNER_TOKEN`.
+ */
+export function managerSettings(scope: Construct, input: ManagerSettingsInput): { [name: string]: string } {
+  return {
+    GITLAB_URL: input.gitlabUrl,
+    RUNNER_NAME: input.runnerName,
+    CONCURRENT: String(input.concurrent),
+    CLUSTER: input.cluster.clusterName,
+    REGION: Stack.of(scope).region,
+    SUBNETS: Fn.join(',', input.jobSubnetIds),
+    SECURITY_GROUP_IDS: input.job.securityGroup.securityGroupId,
+    // The family, not a revision: RunTask takes the latest ACTIVE revision, so job image updates apply at once.
+    TASK_DEFINITION: input.job.taskDefinition.family,
+    CONTAINER_NAME: input.job.containerName,
+    SSH_PORT: String(input.job.sshPort),
+    ENABLE_PUBLIC_IP: String(input.assignPublicIpToJobs),
+    USE_PUBLIC_IP: String(input.connectViaPublicIp),
+    METADATA_DIR: input.metadataDirectory,
+    CAPACITY_PROVIDER_STRATEGY: input.capacity.toEnvironmentValue(),
+    TASK_TAGS: Object.entries(input.taskTags)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(','),
+  };
+}

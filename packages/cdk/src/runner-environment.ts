@@ -1,0 +1,316 @@
+import { Annotations, Tags, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { JobCapacity } from './job/job-capacity';
+import { JobTask, JobTaskOptions } from './job/job-task';
+import { OrphanReaper } from './manager/orphan-reaper';
+import { RunnerManager, RunnerManagerOptions } from './manager/runner-manager';
+import { RunnerToken } from './manager/runner-token';
+import { countProblem, taskTagProblem } from './validation/values';
+
+/** Properties of {@link RunnerEnvironment}. */
+export interface RunnerEnvironmentProps {
+  /**
+   * The environment's name, e.g. `dev`, `staging` or `production`: lower-case letters, digits and hyphens. It names
+   * the runner, tags every resource and every job task, and is the runner tag the README suggests.
+   */
+  readonly environmentName: string;
+
+  /**
+   * The VPC the cluster, the manager and the job tasks live in. There is no default VPC: pass one explicitly.
+   */
+  readonly vpc: ec2.IVpc;
+
+  /**
+   * The runner authentication token (`glrt-...`) of a runner created in GitLab (Settings > CI/CD > Runners, or
+   * `POST /user/runners`), stored in Secrets Manager or as an SSM SecureString.
+   */
+  readonly runnerToken: RunnerToken;
+
+  /** The job task: image, size, architecture, SSH port. */
+  readonly job: JobTaskOptions;
+
+  /** The runner manager task: image, size. */
+  readonly manager: RunnerManagerOptions;
+
+  /**
+   * URL of the GitLab instance.
+   * @default 'https://gitlab.com'
+   */
+  readonly gitlabUrl?: string;
+
+  /**
+   * The runner's name in `config.toml`.
+   * @default `gitlab-fargate-${environmentName}`
+   */
+  readonly runnerName?: string;
+
+  /**
+   * How many jobs run at once (gitlab-runner's `concurrent`). Each job is one Fargate task.
+   * @default 10
+   */
+  readonly concurrent?: number;
+
+  /**
+   * Which Fargate capacity job tasks use; also the cluster's default capacity-provider strategy.
+   * @default JobCapacity.ON_DEMAND
+   */
+  readonly capacity?: JobCapacity;
+
+  /**
+   * Subnets for job tasks.
+   * @default - the VPC's private subnets (with egress, else isolated); its public subnets when `assignPublicIpToJobs`
+   */
+  readonly jobSubnets?: ec2.SubnetSelection;
+
+  /**
+   * Subnets for the runner manager and the orphan reaper.
+   * @default - the VPC's private subnets (with egress, else isolated); its public subnets when `assignPublicIpToManager`
+   */
+  readonly managerSubnets?: ec2.SubnetSelection;
+
+  /**
+   * Give each job task a public IP (`ENABLE_PUBLIC_IP`): for public subnets without a NAT gateway. Job subnets must
+   * then be public.
+   * @default false
+   */
+  readonly assignPublicIpToJobs?: boolean;
+
+  /**
+   * The driver connects over SSH to the job task's public IP instead of its private one (`USE_PUBLIC_IP`). Needs
+   * `assignPublicIpToJobs`, and grants the manager `ec2:DescribeNetworkInterfaces`. Prefer private IPs: SSH then
+   * never leaves the VPC.
+   * @default false
+   */
+  readonly connectViaPublicIp?: boolean;
+
+  /**
+   * Give the runner manager (and the orphan reaper) a public IP; manager subnets must then be public.
+   * @default false
+   */
+  readonly assignPublicIpToManager?: boolean;
+
+  /**
+   * CloudWatch Container Insights on the cluster (per-task CPU, memory, network metrics; billed per metric).
+   * @default true
+   */
+  readonly containerInsights?: boolean;
+
+  /**
+   * Run `gitlab-fargate-driver gc` on a schedule to stop orphaned job tasks.
+   * @default true
+   */
+  readonly orphanReaper?: boolean;
+
+  /**
+   * How often the orphan reaper runs.
+   * @default events.Schedule.rate(Duration.minutes(15))
+   */
+  readonly orphanReaperSchedule?: events.Schedule;
+
+  /**
+   * Extra tags for every resource of this environment and for every job task (`TASK_TAGS`). Keys and values must
+   * not contain `,` or `=`.
+   * @default - only `gitlab-fargate:environment` and `gitlab-fargate:runner`
+   */
+  readonly tags?: { [key: string]: string };
+}
+
+/**
+ * One GitLab runner environment on ECS Fargate: a cluster with Fargate and Fargate Spot capacity, the task
+ * definition each job runs in (container `ci-coordinator`), a job role with no permissions until you grant some, a
+ * runner-manager service whose driver may only run and stop this environment's job tasks, and a scheduled orphan
+ * reaper.
+ *
+ * The environment is an `IGrantable` for its jobs: `bucket.grantRead(environment)` lets this environment's CI jobs
+ * read the bucket, and no other environment's. It is also `IConnectable` for its job tasks.
+ *
+ * Configuration mistakes are reported as synth-time errors, all at once.
+ */
+export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.IConnectable {
+  public readonly environmentName: string;
+  public readonly cluster: ecs.Cluster;
+  public readonly job: JobTask;
+  public readonly manager: RunnerManager;
+  /** The orphan reaper, unless disabled. */
+  public readonly orphanReaper?: OrphanReaper;
+  /** The job tasks' role: grant it what this environment's jobs (builds and deploys) need. */
+  public readonly grantPrincipal: iam.IPrincipal;
+  /** The job tasks' security group connections. */
+  public readonly connections: ec2.Connections;
+
+  constructor(scope: Construct, id: string, props: RunnerEnvironmentProps) {
+    super(scope, id);
+    this.environmentName = props.environmentName;
+    const gitlabUrl = props.gitlabUrl ?? 'https://gitlab.com';
+    const runnerName = props.runnerName ?? `gitlab-fargate-${props.environmentName}`;
+    const concurrent = props.concurrent ?? 10;
+    const capacity = props.capacity ?? JobCapacity.ON_DEMAND;
+    const assignPublicIpToJobs = props.assignPublicIpToJobs ?? false;
+    const connectViaPublicIp = props.connectViaPublicIp ?? false;
+    const assignPublicIpToManager = props.assignPublicIpToManager ?? false;
+    const tags: { [key: string]: string } = {
+      ...props.tags,
+      'gitlab-fargate:environment': props.environmentName,
+      'gitlab-fargate:runner': runnerName,
+    };
+
+    const problems: string[] = [
+      ...environmentProblems(props, gitlabUrl, concurrent, assignPublicIpToJobs, connectViaPublicIp),
+      ...capacity.problems(),
+    ];
+    for (const [key, value] of Object.entries(tags)) {
+      const problem = taskTagProblem(key, value);
+      if (problem) problems.push(problem);
+    }
+    const jobSubnets = selectSubnets(props.vpc, 'jobSubnets', props.jobSubnets, assignPublicIpToJobs, problems);
+    const managerSubnets = selectSubnets(
+      props.vpc,
+      'managerSubnets',
+      props.managerSubnets,
+      assignPublicIpToManager,
+      problems,
+    );
+    for (const problem of problems) Annotations.of(this).addError(problem);
+    if (!assignPublicIpToManager && allPublic(props.vpc, managerSubnets)) {
+      Annotations.of(this).addWarningV2(
+        'gitlab-fargate:manager-public-subnet-without-ip',
+        'The runner manager runs in public subnets without a public IP, so it cannot reach GitLab or ECR unless the ' +
+          'VPC has endpoints and GitLab is inside it. Use private subnets with a NAT gateway, or assignPublicIpToManager.',
+      );
+    }
+
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: props.vpc,
+      enableFargateCapacityProviders: true,
+      containerInsightsV2:
+        (props.containerInsights ?? true) ? ecs.ContainerInsights.ENABLED : ecs.ContainerInsights.DISABLED,
+    });
+    // Without a default strategy, a RunTask naming neither launch type nor strategy fails with
+    // "No Container Instances were found in your cluster" (the seed article's troubleshooting section).
+    this.cluster.addDefaultCapacityProviderStrategy(capacity.strategy);
+
+    this.job = new JobTask(this, 'Job', { ...props.job, vpc: props.vpc });
+    this.grantPrincipal = this.job.grantPrincipal;
+    this.connections = this.job.connections;
+
+    this.manager = new RunnerManager(this, 'Manager', {
+      ...props.manager,
+      vpc: props.vpc,
+      cluster: this.cluster,
+      job: this.job,
+      runnerToken: props.runnerToken,
+      gitlabUrl,
+      runnerName,
+      concurrent,
+      jobSubnetIds: props.vpc.selectSubnets(jobSubnets).subnetIds,
+      assignPublicIpToJobs,
+      connectViaPublicIp,
+      capacity,
+      taskTags: tags,
+      subnets: managerSubnets,
+      assignPublicIp: assignPublicIpToManager,
+    });
+
+    if (props.orphanReaper ?? true) {
+      this.orphanReaper = new OrphanReaper(this, 'Orphan Reaper', {
+        cluster: this.cluster,
+        manager: this.manager,
+        subnets: managerSubnets,
+        assignPublicIp: assignPublicIpToManager,
+        schedule: props.orphanReaperSchedule,
+      });
+    }
+
+    for (const [key, value] of Object.entries(tags)) Tags.of(this).add(key, value);
+  }
+}
+
+const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+function environmentProblems(
+  props: RunnerEnvironmentProps,
+  gitlabUrl: string,
+  concurrent: number,
+  assignPublicIpToJobs: boolean,
+  connectViaPublicIp: boolean,
+): string[] {
+  const problems: string[] = [];
+  if (!ENVIRONMENT_NAME.test(props.environmentName)) {
+    problems.push(
+      `environmentName "${props.environmentName}" must be 1-32 lower-case letters, digits or hyphens, starting ` +
+        'with a letter (e.g. dev, staging, production).',
+    );
+  }
+  if (!Token.isUnresolved(gitlabUrl) && !isHttpUrl(gitlabUrl)) {
+    problems.push(`gitlabUrl "${gitlabUrl}" must be an http(s) URL such as https://gitlab.example.com.`);
+  }
+  const concurrency = countProblem('concurrent', concurrent, 1000);
+  if (concurrency) problems.push(concurrency);
+  if (connectViaPublicIp && !assignPublicIpToJobs) {
+    problems.push(
+      'connectViaPublicIp needs assignPublicIpToJobs: a job task only has a public IP when ECS assigns one.',
+    );
+  }
+  return problems;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The subnets a task group runs in. A task with a public IP must be in public subnets (a public IP in a private
+ * subnet reaches nothing); a selection the VPC cannot satisfy becomes an error instead of an exception, so every
+ * problem is reported at once.
+ */
+function selectSubnets(
+  vpc: ec2.IVpc,
+  what: string,
+  requested: ec2.SubnetSelection | undefined,
+  publicIp: boolean,
+  problems: string[],
+): ec2.SubnetSelection {
+  const selection = requested ?? (publicIp ? { subnetType: ec2.SubnetType.PUBLIC } : defaultPrivateSelection(vpc));
+  let subnets: ec2.ISubnet[];
+  try {
+    subnets = vpc.selectSubnets(selection).subnets;
+  } catch (error) {
+    problems.push(`${what}: ${(error as Error).message}`);
+    return {};
+  }
+  if (subnets.length === 0) {
+    problems.push(`${what}: the selection matches no subnet of the VPC.`);
+  } else if (publicIp && !allPublic(vpc, selection)) {
+    problems.push(
+      `${what}: public IPs are requested, but the selected subnets are not all public. A task with a public IP ` +
+        'needs a public subnet (a route to an internet gateway); select { subnetType: SubnetType.PUBLIC }.',
+    );
+  }
+  return selection;
+}
+
+function defaultPrivateSelection(vpc: ec2.IVpc): ec2.SubnetSelection {
+  if (vpc.privateSubnets.length > 0) return { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+  if (vpc.isolatedSubnets.length > 0) return { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+  return { subnetType: ec2.SubnetType.PUBLIC };
+}
+
+function allPublic(vpc: ec2.IVpc, selection: ec2.SubnetSelection): boolean {
+  let selected: ec2.ISubnet[];
+  try {
+    selected = vpc.selectSubnets(selection).subnets;
+  } catch {
+    return false;
+  }
+  const publicIds = new Set(vpc.publicSubnets.map((subnet) => subnet.subnetId));
+  return selected.length > 0 && selected.every((subnet) => publicIds.has(subnet.subnetId));
+}

@@ -1,0 +1,36 @@
+import { Token } from 'aws-cdk-lib';
+
+/** Why `port` is not a TCP port, or undefined. */
+export function portProblem(what: string, port: number): string | undefined {
+  if (Token.isUnresolved(port)) return undefined;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    return `${what} must be an integer from 1 to 65535 (got ${port}).`;
+  }
+  return undefined;
+}
+
+/** Why `value` is not a positive integer no larger than `max`, or undefined. */
+export function countProblem(what: string, value: number, max: number): string | undefined {
+  if (Token.isUnresolved(value)) return undefined;
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    return `${what} must be an integer from 1 to ${max} (got ${value}).`;
+  }
+  return undefined;
+}
+
+/**
+ * Why a tag cannot travel in `TASK_TAGS` (comma-separated `key=value` pairs) or be an AWS tag, or undefined.
+ * AWS allows `=` and more in tags; the list encoding cannot carry `,` or `=`.
+ */
+export function taskTagProblem(key: string, value: string): string | undefined {
+  if (Token.isUnresolved(key) || Token.isUnresolved(value)) {
+    return `task tag "${key}": keys and values must be known at synth time.`;
+  }
+  if (!/^[\p{L}\p{Z}\p{N}_.:/+\-@]{1,128}$/u.test(key) || key.toLowerCase().startsWith('aws:')) {
+    return `task tag key "${key}" must be 1-128 letters, digits, spaces or _ . : / + - @, and not start with aws:.`;
+  }
+  if (!/^[\p{L}\p{Z}\p{N}_.:/+\-@]{0,256}$/u.test(value)) {
+    return `task tag "${key}" value "${value}" must be up to 256 letters, digits, spaces or _ . : / + - @.`;
+  }
+  return undefined;
+}
