@@ -1,0 +1,101 @@
+import { cp, mkdir, rm, stat } from 'node:fs/promises';
+import { dirname, extname, join } from 'node:path';
+import { writeGeneratedFiles, generateImages } from '../generate.js';
+import { resolveImagesSpec, type ImagesSpec } from '../spec/images-spec.js';
+import { vendorPackage } from './vendor-package.js';
+
+/** What goes into a runner-manager build context. */
+export interface RunnerManagerContextOptions {
+  /** The build context folder to fill (e.g. `images/runner-manager`); its `dist/` is replaced. */
+  readonly outDir: string;
+  /**
+   * The config package's folder (compiled), copied with its dependencies to `dist/<first folder of configCli>/`.
+   * Give this or `configBundle`.
+   */
+  readonly configPackageDir?: string;
+  /** A single-file bundle of the config CLI, copied to `dist/<configCli>`. Give this or `configPackageDir`. */
+  readonly configBundle?: string;
+  /**
+   * The driver's single-file bundle, copied to `dist/<driverBundle>`. Without it the image must be built with
+   * `--build-arg DRIVER_BUNDLE=` and can only render configuration.
+   * @default no driver
+   */
+  readonly driverBundle?: string;
+  /**
+   * The specs; only the runner manager's is used.
+   * @default {} (all defaults)
+   */
+  readonly spec?: ImagesSpec;
+}
+
+/** What {@link assembleRunnerManagerContext} put in place. */
+export interface RunnerManagerContext {
+  readonly outDir: string;
+  /** Build arguments the context needs beyond the Dockerfile's defaults (`DRIVER_BUNDLE=""` without a driver). */
+  readonly buildArgs: Record<string, string>;
+  /** Dependencies copied beside the config package. */
+  readonly vendoredDependencies: readonly string[];
+}
+
+/**
+ * Fills a runner-manager build context: the generated Dockerfile and entrypoint plus `dist/` with the config CLI
+ * and, when given, the driver bundle.
+ */
+export async function assembleRunnerManagerContext(options: RunnerManagerContextOptions): Promise<RunnerManagerContext> {
+  const spec = resolveImagesSpec(options.spec ?? {}).runnerManager;
+  if ((options.configPackageDir === undefined) === (options.configBundle === undefined)) {
+    throw new Error('give exactly one of the config package folder (--config-package) or a config CLI bundle (--config-bundle)');
+  }
+  if (options.driverBundle !== undefined) {
+    await requireFile(options.driverBundle, 'driver bundle (--driver-bundle)');
+    if (extname(options.driverBundle) !== extname(spec.driverBundle)) {
+      throw new Error(
+        `the driver bundle ${options.driverBundle} and the spec's driverBundle "${spec.driverBundle}" differ in extension, which decides how node loads it: set runnerManager.driverBundle to a name ending in ${extname(options.driverBundle)}`,
+      );
+    }
+  }
+
+  const dist = join(options.outDir, 'dist');
+  await rm(dist, { recursive: true, force: true });
+  await mkdir(dist, { recursive: true });
+  const files = generateImages(options.spec ?? {})
+    .filter((file) => file.path.startsWith('runner-manager/'))
+    .map((file) => ({ ...file, path: file.path.slice('runner-manager/'.length) }));
+  await writeGeneratedFiles(options.outDir, files);
+
+  let vendored: string[] = [];
+  if (options.configPackageDir !== undefined) {
+    const [folder, ...rest] = spec.configCli.split('/');
+    if (rest.length === 0 || folder === undefined) {
+      throw new Error(
+        `runnerManager.configCli "${spec.configCli}" names a single file, but a package folder was given: use a path like "gitlab-fargate-config/dist/cli.js", or pass --config-bundle`,
+      );
+    }
+    vendored = await vendorPackage(options.configPackageDir, join(dist, folder));
+    await requireFile(join(dist, spec.configCli), `config CLI entry (runnerManager.configCli "${spec.configCli}")`);
+  } else if (options.configBundle !== undefined) {
+    await requireFile(options.configBundle, 'config CLI bundle (--config-bundle)');
+    await mkdir(dirname(join(dist, spec.configCli)), { recursive: true });
+    await cp(options.configBundle, join(dist, spec.configCli));
+  }
+  if (options.driverBundle !== undefined) {
+    await mkdir(dirname(join(dist, spec.driverBundle)), { recursive: true });
+    await cp(options.driverBundle, join(dist, spec.driverBundle));
+  }
+  return {
+    outDir: options.outDir,
+    buildArgs: options.driverBundle === undefined ? { DRIVER_BUNDLE: '' } : {},
+    vendoredDependencies: vendored,
+  };
+}
+
+async function requireFile(path: string, what: string): Promise<void> {
+  try {
+    if ((await stat(path)).isFile()) {
+      return;
+    }
+  } catch {
+    // reported below
+  }
+  throw new Error(`${what}: ${path} is not a file`);
+}

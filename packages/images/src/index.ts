@@ -1,0 +1,33 @@
+export {
+  CI_COORDINATOR_DEFAULTS,
+  HOST_KEY_TYPES,
+  resolveCiCoordinatorSpec,
+  type CiCoordinatorSpec,
+  type HostKeyType,
+  type ResolvedCiCoordinatorSpec,
+} from './spec/ci-coordinator.js';
+export {
+  RUNNER_MANAGER_DEFAULTS,
+  resolveRunnerManagerSpec,
+  type ResolvedRunnerManagerSpec,
+  type RunnerManagerSpec,
+} from './spec/runner-manager.js';
+export { resolveImagesSpec, type ImagesSpec, type ResolvedImagesSpec } from './spec/images-spec.js';
+export { SpecValidationError, type SpecIssue } from './spec/issues.js';
+export {
+  findStaleFiles,
+  generateImages,
+  writeGeneratedFiles,
+  type GeneratedFile,
+  type StaleFile,
+} from './generate.js';
+export { ciCoordinatorDockerfile } from './render/ci-coordinator/dockerfile.js';
+export { ciCoordinatorEntrypoint, SESSION_ENVIRONMENT_FILE } from './render/ci-coordinator/entrypoint.js';
+export { runnerManagerDockerfile } from './render/runner-manager/dockerfile.js';
+export { runnerManagerEntrypoint } from './render/runner-manager/entrypoint.js';
+export {
+  assembleRunnerManagerContext,
+  type RunnerManagerContext,
+  type RunnerManagerContextOptions,
+} from './context/runner-manager-context.js';
+export { vendorPackage } from './context/vendor-package.js';

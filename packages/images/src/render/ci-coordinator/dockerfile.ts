@@ -1,0 +1,94 @@
+import type { ResolvedCiCoordinatorSpec } from '../../spec/ci-coordinator.js';
+import { gitlabRunnerInstall } from '../gitlab-runner-install.js';
+import { generatedNotice, runInstruction, shellQuote } from '../shell.js';
+import { ENTRYPOINT_PATH, sshdConfigLines } from './sshd-config.js';
+
+/** Packages every job needs; the driver's container contract names bash, git and git-lfs. */
+const BASE_PACKAGES = ['bash', 'ca-certificates', 'git', 'git-lfs', 'openssh-server', 'tini'];
+
+/** The ci-coordinator Dockerfile for a resolved spec. */
+export function ciCoordinatorDockerfile(spec: ResolvedCiCoordinatorSpec): string {
+  const packages = [...BASE_PACKAGES, ...spec.extraPackages].map(shellQuote).join(' ');
+  const sshd = sshdConfigLines(spec);
+  const bool = (value: boolean): string => (value ? 'true' : 'false');
+  return [
+    ...generatedNotice('ci-coordinator: the job container. The driver starts one per job and runs its scripts over SSH.'),
+    '#',
+    '# Build arguments:',
+    `#   BASE_IMAGE             Debian or Ubuntu image to build on           default ${spec.baseImage}`,
+    `#   INSTALL_GITLAB_RUNNER  gitlab-runner for artifacts and cache        default ${bool(spec.gitlabRunner)}`,
+    '#                          (needs packages.gitlab.com)',
+    `#   GITLAB_RUNNER_VERSION  e.g. 18.6.2; empty for the newest            default "${spec.gitlabRunnerVersion}"`,
+    `#   INSTALL_NODEJS         Node.js and npm from the distribution        default ${bool(spec.nodejs)}`,
+    `#   INSTALL_AWS_CLI        AWS CLI v2 (needs awscli.amazonaws.com)      default ${bool(spec.awsCli)}`,
+    '# Offline build, only the distribution mirror reachable:',
+    '#   docker build --build-arg BASE_IMAGE=local/debian:bookworm --build-arg INSTALL_GITLAB_RUNNER=false .',
+    '# Nothing here downloads per architecture by name: apt and the AWS installer follow the build platform,',
+    '# so `docker buildx build --platform linux/amd64,linux/arm64` works unchanged.',
+    '#',
+    '# Runtime: SSH_PUBLIC_KEY (required) is the job key; every other variable of the container, the task role',
+    '# credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI) included, is visible in SSH sessions.',
+    `ARG BASE_IMAGE=${spec.baseImage}`,
+    'FROM ${BASE_IMAGE}',
+    '',
+    `ARG INSTALL_GITLAB_RUNNER=${bool(spec.gitlabRunner)}`,
+    `ARG GITLAB_RUNNER_VERSION=${spec.gitlabRunnerVersion}`,
+    `ARG INSTALL_NODEJS=${bool(spec.nodejs)}`,
+    `ARG INSTALL_AWS_CLI=${bool(spec.awsCli)}`,
+    '# ARG, not ENV: it must not leak into the environment of jobs.',
+    'ARG DEBIAN_FRONTEND=noninteractive',
+    'SHELL ["/bin/bash", "-o", "pipefail", "-c"]',
+    '',
+    runInstruction([
+      'apt-get update;',
+      `apt-get install -y --no-install-recommends ${packages};`,
+      'if [ "$INSTALL_NODEJS" = true ]; then apt-get install -y --no-install-recommends nodejs npm; fi;',
+      'rm -rf /var/lib/apt/lists/*;',
+      'git lfs install --system --skip-repo',
+    ]),
+    '',
+    gitlabRunnerInstall(),
+    '',
+    runInstruction([
+      'if [ "$INSTALL_AWS_CLI" = true ]; then',
+      '  apt-get update;',
+      '  apt-get install -y --no-install-recommends curl unzip;',
+      '  work=$(mktemp -d);',
+      '  curl -fsSL --retry 3 "https://awscli.amazonaws.com/awscli-exe-linux-$(uname -m).zip" -o "$work/awscliv2.zip";',
+      '  unzip -q "$work/awscliv2.zip" -d "$work";',
+      '  "$work/aws/install";',
+      '  rm -rf "$work" /var/lib/apt/lists/*;',
+      '  aws --version;',
+      'fi',
+    ]),
+    '',
+    '# sshd: host keys are made at each start (never shared between images), the configuration is checked now.',
+    runInstruction([
+      ...(spec.sshUser === 'root'
+        ? []
+        : [
+            `id -u ${spec.sshUser} >/dev/null 2>&1 || useradd --create-home --shell /bin/bash ${spec.sshUser};`,
+            // A locked account ("!" in /etc/shadow) cannot log in even with a key when PAM is off; "*" has no
+            // password and is not locked.
+            `usermod -p '*' ${spec.sshUser};`,
+          ]),
+      'rm -f /etc/ssh/ssh_host_*;',
+      'mkdir -p /run/sshd;',
+      `printf '%s\\n' \\`,
+      ...sshd.map((line) => `  ${shellQuote(line)} \\`),
+      '  > /etc/ssh/sshd_config;',
+      'chmod 0644 /etc/ssh/sshd_config;',
+      'check=$(mktemp -d);',
+      'ssh-keygen -q -t ed25519 -N "" -f "$check/key";',
+      '/usr/sbin/sshd -t -f /etc/ssh/sshd_config -h "$check/key";',
+      'rm -rf "$check"',
+    ]),
+    '',
+    `COPY docker-entrypoint.sh ${ENTRYPOINT_PATH}`,
+    `RUN chmod 0755 ${ENTRYPOINT_PATH}`,
+    '',
+    `EXPOSE ${spec.sshPort}`,
+    `ENTRYPOINT ["/usr/bin/tini", "--", "${ENTRYPOINT_PATH}"]`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,122 @@
+import type { ResolvedCiCoordinatorSpec } from '../../spec/ci-coordinator.js';
+import { generatedNotice, shellQuote } from '../shell.js';
+import { SESSION_FLAG } from './sshd-config.js';
+
+/** Where the entrypoint saves the container's environment for SSH sessions. */
+export const SESSION_ENVIRONMENT_FILE = '/run/gitlab-fargate/session.env';
+
+/** Exit status when the container is started wrongly (sysexits.h EX_CONFIG). */
+export const EXIT_MISCONFIGURED = 78;
+
+/**
+ * Variables sshd sets for each session, or that describe the entrypoint's own process rather than the container:
+ * a session keeps its own values of these.
+ */
+const SESSION_OWN_VARIABLES = ['HOME', 'USER', 'LOGNAME', 'SHELL', 'MAIL', 'PWD', 'OLDPWD', 'SHLVL', 'TERM', '_'];
+
+/** The ci-coordinator's `docker-entrypoint.sh` for a resolved spec. */
+export function ciCoordinatorEntrypoint(spec: ResolvedCiCoordinatorSpec): string {
+  return `#!/usr/bin/env bash
+${generatedNotice('ci-coordinator entrypoint, in two roles:').join('\n')}
+#
+# Container start (under tini): installs the job's public key from SSH_PUBLIC_KEY, removes that variable, saves
+# the container's environment (ECS task-role credential variables included) for SSH sessions, generates host
+# keys and execs sshd in the foreground, logging to stderr. SIGTERM reaches sshd through tini and stops it.
+# A command given to the container runs instead of sshd (debugging: docker run --rm -it IMAGE bash).
+#
+# ${SESSION_FLAG} (sshd's ForceCommand, as the SSH user): loads the saved environment, because sshd gives
+# sessions a fresh one, then runs the client's command with the user's shell as sshd would have.
+set -euo pipefail
+
+readonly SSH_USER=${shellQuote(spec.sshUser)}
+readonly HOST_KEY_TYPES=(${spec.hostKeyTypes.join(' ')})
+readonly SESSION_ENV_FILE=${SESSION_ENVIRONMENT_FILE}
+readonly SESSION_OWN_VARIABLES=' ${SESSION_OWN_VARIABLES.join(' ')} '
+readonly PUBLIC_KEY_LINE='^(ssh-|ecdsa-|sk-)[A-Za-z0-9@.-]+ [A-Za-z0-9+/=]+( .*)?$'
+
+log() { printf 'ci-coordinator: %s\\n' "$*" >&2; }
+
+die() {
+  log "error: $1"
+  log "how to fix: $2"
+  exit ${EXIT_MISCONFIGURED}
+}
+
+run_session() {
+  if [[ -r $SESSION_ENV_FILE ]]; then
+    # shellcheck source=/dev/null
+    . "$SESSION_ENV_FILE"
+  fi
+  local shell=\${SHELL:-/bin/bash}
+  if [[ -n \${SSH_ORIGINAL_COMMAND+set} ]]; then
+    local command=$SSH_ORIGINAL_COMMAND
+    unset SSH_ORIGINAL_COMMAND
+    exec "$shell" -c "$command"
+  fi
+  # No command: an interactive login shell, as sshd starts one.
+  exec -a "-\${shell##*/}" "$shell"
+}
+
+install_public_key() {
+  if [[ -z \${SSH_PUBLIC_KEY:-} ]]; then
+    die "SSH_PUBLIC_KEY is empty or not set, so nobody could log in; refusing to start sshd" \\
+      "start the container with the job's public key in SSH_PUBLIC_KEY (the driver sets it on the ci-coordinator container; by hand: docker run -e SSH_PUBLIC_KEY=\\"\\$(cat ~/.ssh/id_ed25519.pub)\\" IMAGE)"
+  fi
+  local line
+  while IFS= read -r line; do
+    if [[ -n $line && ! $line =~ $PUBLIC_KEY_LINE ]]; then
+      die "SSH_PUBLIC_KEY holds a line that is not an OpenSSH public key: '\${line:0:32}...'" \\
+        "pass one key per line in OpenSSH format, e.g. 'ssh-ed25519 AAAAC3Nza... comment'"
+    fi
+  done <<<"$SSH_PUBLIC_KEY"
+
+  local home group
+  home=$(getent passwd "$SSH_USER" | cut -d: -f6)
+  group=$(id -gn "$SSH_USER")
+  install -d -m 0700 -o "$SSH_USER" -g "$group" "$home/.ssh"
+  (umask 077 && printf '%s\\n' "$SSH_PUBLIC_KEY" >"$home/.ssh/authorized_keys")
+  chown "$SSH_USER:$group" "$home/.ssh/authorized_keys"
+  chmod 0600 "$home/.ssh/authorized_keys"
+  unset SSH_PUBLIC_KEY
+}
+
+save_session_environment() {
+  local name
+  install -d -m 0755 "\${SESSION_ENV_FILE%/*}"
+  (
+    umask 077
+    {
+      printf '# The container environment at start, loaded by each SSH session.\\n'
+      while IFS= read -r name; do
+        [[ $SESSION_OWN_VARIABLES == *" $name "* ]] && continue
+        printf 'export %s=%q\\n' "$name" "\${!name}"
+      done < <(compgen -e)
+    } >"$SESSION_ENV_FILE"
+  )
+  chown "$SSH_USER" "$SESSION_ENV_FILE"
+}
+
+generate_host_keys() {
+  local type key
+  for type in "\${HOST_KEY_TYPES[@]}"; do
+    key=/etc/ssh/ssh_host_\${type}_key
+    [[ -f $key ]] || ssh-keygen -q -t "$type" -N '' -f "$key"
+    log "host key $(ssh-keygen -l -f "$key.pub")"
+  done
+}
+
+if [[ \${1:-} == ${SESSION_FLAG} ]]; then
+  run_session
+fi
+if [[ $# -gt 0 ]]; then
+  exec "$@"
+fi
+
+install_public_key
+save_session_environment
+generate_host_keys
+install -d -m 0755 /run/sshd
+log "starting sshd for user $SSH_USER on port ${spec.sshPort}"
+exec /usr/sbin/sshd -D -e
+`;
+}

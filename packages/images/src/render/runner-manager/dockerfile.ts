@@ -1,0 +1,76 @@
+import type { ResolvedRunnerManagerSpec } from '../../spec/runner-manager.js';
+import { gitlabRunnerInstall } from '../gitlab-runner-install.js';
+import { generatedNotice, runInstruction } from '../shell.js';
+import { runnerManagerLayout } from './layout.js';
+
+/** The runner-manager Dockerfile for a resolved spec. */
+export function runnerManagerDockerfile(spec: ResolvedRunnerManagerSpec): string {
+  const layout = runnerManagerLayout(spec);
+  const owner = spec.runAs;
+  const wrapper = (command: string, file: string): string[] => [
+    `test -f "${layout.bundleDir}/${file}" || { echo "dist/${file} is missing from the build context: fill dist/ with \\\`gitlab-fargate-images context\\\`" >&2; exit 1; };`,
+    `printf '#!/bin/sh\\nexec node %s "$@"\\n' "${layout.bundleDir}/${file}" > ${command};`,
+    `chmod 0755 ${command};`,
+  ];
+  return [
+    ...generatedNotice('runner-manager: gitlab-runner (custom executor) with the gitlab-fargate driver.'),
+    '#',
+    '# Nothing environment-specific is built in: no token, tags, subnets or security groups. At each start the',
+    '# entrypoint renders config.toml and the driver TOML from environment variables and ECS secrets.',
+    '#',
+    '# Build context: this folder plus dist/, which `gitlab-fargate-images context` fills with the driver bundle',
+    '# and the config CLI. Build arguments:',
+    `#   BASE_IMAGE             Debian-based image with node on the PATH      default ${spec.baseImage}`,
+    `#   INSTALL_GITLAB_RUNNER  gitlab-runner (needs packages.gitlab.com)     default ${spec.gitlabRunner}`,
+    `#   GITLAB_RUNNER_VERSION  e.g. 18.6.2; empty for the newest             default "${spec.gitlabRunnerVersion}"`,
+    `#   DRIVER_BUNDLE          the driver, relative to dist/                 default ${spec.driverBundle}`,
+    '#                          (empty: no driver; such an image only renders configuration, for tests)',
+    `#   CONFIG_CLI             the config CLI, relative to dist/             default ${spec.configCli}`,
+    '# Offline test build: --build-arg BASE_IMAGE=<a local Debian image with node> --build-arg INSTALL_GITLAB_RUNNER=false',
+    '#   --build-arg DRIVER_BUNDLE=',
+    `ARG BASE_IMAGE=${spec.baseImage}`,
+    'FROM ${BASE_IMAGE}',
+    '',
+    `ARG INSTALL_GITLAB_RUNNER=${spec.gitlabRunner}`,
+    `ARG GITLAB_RUNNER_VERSION=${spec.gitlabRunnerVersion}`,
+    `ARG DRIVER_BUNDLE=${spec.driverBundle}`,
+    `ARG CONFIG_CLI=${spec.configCli}`,
+    'ARG DEBIAN_FRONTEND=noninteractive',
+    'SHELL ["/bin/bash", "-o", "pipefail", "-c"]',
+    '',
+    runInstruction([
+      'command -v node >/dev/null || { echo "BASE_IMAGE has no node on the PATH: build on a Node.js image such as node:22-bookworm-slim" >&2; exit 1; };',
+      'apt-get update;',
+      'apt-get install -y --no-install-recommends ca-certificates tini;',
+      'rm -rf /var/lib/apt/lists/*;',
+      ...(owner === 'root'
+        ? []
+        : [`id -u ${owner} >/dev/null 2>&1 || useradd --system --create-home --home-dir ${layout.home} --shell /usr/sbin/nologin ${owner};`]),
+      `install -d -m 0700 -o ${owner} -g "$(id -gn ${owner})" ${spec.configDir} ${spec.metadataDir}`,
+    ]),
+    '',
+    gitlabRunnerInstall(),
+    '',
+    `COPY dist/ ${layout.bundleDir}/`,
+    runInstruction([
+      ...wrapper(layout.configCliCommand, '$CONFIG_CLI'),
+      `${layout.configCliCommand} --help >/dev/null;`,
+      'if [ -n "$DRIVER_BUNDLE" ]; then',
+      ...wrapper(layout.driverCommand, '$DRIVER_BUNDLE').map((line) => `  ${line}`),
+      'else',
+      '  echo "DRIVER_BUNDLE is empty: the driver is left out; this image renders configuration but cannot run jobs";',
+      'fi',
+    ]),
+    '',
+    `COPY entrypoint ${layout.entrypoint}`,
+    `RUN chmod 0755 ${layout.entrypoint}`,
+    '',
+    '# Paths only: the config CLI reads these when rendering, everything else comes from the task definition.',
+    `ENV RUNNER_CONFIG_PATH=${layout.runnerConfigPath} \\`,
+    `    DRIVER_CONFIG_PATH=${layout.driverConfigPath} \\`,
+    `    DRIVER_PATH=${layout.driverCommand} \\`,
+    `    METADATA_DIR=${spec.metadataDir}`,
+    `ENTRYPOINT ["/usr/bin/tini", "--", "${layout.entrypoint}"]`,
+    '',
+  ].join('\n');
+}

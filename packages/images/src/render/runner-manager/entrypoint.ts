@@ -1,0 +1,131 @@
+import type { ResolvedRunnerManagerSpec } from '../../spec/runner-manager.js';
+import { generatedNotice, shellQuote } from '../shell.js';
+import { runnerManagerLayout } from './layout.js';
+
+/** Exit status when the container is started wrongly (sysexits.h EX_CONFIG). */
+export const EXIT_MISCONFIGURED = 78;
+
+/** Where a private CA given at start is installed for the system store (and Node.js). */
+const PRIVATE_CA_FILE = '/usr/local/share/ca-certificates/gitlab-fargate-private-ca.crt';
+
+/** The runner-manager's `entrypoint` for a resolved spec. */
+export function runnerManagerEntrypoint(spec: ResolvedRunnerManagerSpec): string {
+  const layout = runnerManagerLayout(spec);
+  return `#!/usr/bin/env bash
+${generatedNotice('runner-manager entrypoint: render the configuration, then run gitlab-runner.').join('\n')}
+#
+# 1. Secrets: RUNNER_TOKEN (a glrt- runner authentication token) or, deprecated, REGISTRATION_TOKEN; each may
+#    instead be read from the file named by RUNNER_TOKEN_FILE / REGISTRATION_TOKEN_FILE.
+# 2. Driver TOML: \`gitlab-fargate-config render driver\` reads CLUSTER, REGION, SUBNETS, SECURITY_GROUP_IDS,
+#    TASK_DEFINITION, ... (see the config package's README) and writes DRIVER_CONFIG_PATH.
+# 3. Private CA: CA_CERTIFICATES_PEM (PEM text), else the file CA_CERTIFICATES_PATH
+#    (default ${layout.defaultCaPath} when present), goes into the system store.
+# 4. Legacy registration: with REGISTRATION_TOKEN, \`gitlab-runner register\` obtains a runner token (deprecated).
+# 5. config.toml: \`gitlab-fargate-config render runner\` reads GITLAB_URL, RUNNER_TOKEN, RUNNER_NAME, ... and
+#    writes RUNNER_CONFIG_PATH. Both files end up mode 0600, owned by ${spec.runAs}.
+# 6. The tokens leave the environment and the command runs as ${spec.runAs}: by default
+#    \`gitlab-runner run\`; a command given to the container replaces it (e.g. \`cat $RUNNER_CONFIG_PATH\`), and
+#    arguments starting with "-" are passed to \`gitlab-runner run\`.
+set -euo pipefail
+
+readonly RUN_AS=${shellQuote(spec.runAs)}
+readonly RUN_AS_HOME=${shellQuote(layout.home)}
+readonly CONFIG_DIR=${shellQuote(spec.configDir)}
+readonly PRIVATE_CA_FILE=${PRIVATE_CA_FILE}
+: "\${RUNNER_CONFIG_PATH:=${layout.runnerConfigPath}}"
+: "\${DRIVER_CONFIG_PATH:=${layout.driverConfigPath}}"
+: "\${DRIVER_PATH:=${layout.driverCommand}}"
+export RUNNER_CONFIG_PATH DRIVER_CONFIG_PATH DRIVER_PATH
+
+log() { printf 'runner-manager: %s\\n' "$*" >&2; }
+
+die() {
+  log "error: $1"
+  log "how to fix: $2"
+  exit ${EXIT_MISCONFIGURED}
+}
+
+# VAR_FILE names a file holding VAR (Docker secrets, mounted files); giving both is ambiguous.
+read_secret_file() {
+  local name=$1 file_name="$1_FILE"
+  local file=\${!file_name:-}
+  [[ -n $file ]] || return 0
+  [[ -z \${!name:-} ]] || die "both $name and $file_name are set" "set only one of them"
+  [[ -r $file ]] || die "$file_name names $file, which does not exist or cannot be read" "mount the secret there or fix $file_name"
+  printf -v "$name" '%s' "$(<"$file")"
+  export "\${name?}"
+  unset "$file_name"
+}
+
+install_private_ca() {
+  local source
+  if [[ -n \${CA_CERTIFICATES_PEM:-} ]]; then
+    [[ $CA_CERTIFICATES_PEM == *'-----BEGIN CERTIFICATE-----'* ]] ||
+      die "CA_CERTIFICATES_PEM does not hold a PEM certificate" "give the CA certificate's PEM text, from -----BEGIN CERTIFICATE----- on"
+    printf '%s\\n' "$CA_CERTIFICATES_PEM" >"$PRIVATE_CA_FILE"
+    source=CA_CERTIFICATES_PEM
+  elif [[ -n \${CA_CERTIFICATES_PATH:-} ]]; then
+    [[ -r $CA_CERTIFICATES_PATH ]] || die "CA_CERTIFICATES_PATH names $CA_CERTIFICATES_PATH, which cannot be read" "mount the CA file there or unset CA_CERTIFICATES_PATH"
+    cp "$CA_CERTIFICATES_PATH" "$PRIVATE_CA_FILE"
+    source=$CA_CERTIFICATES_PATH
+  elif [[ -r ${layout.defaultCaPath} ]]; then
+    cp ${layout.defaultCaPath} "$PRIVATE_CA_FILE"
+    source=${layout.defaultCaPath}
+  else
+    return 0
+  fi
+  chmod 0644 "$PRIVATE_CA_FILE"
+  update-ca-certificates >/dev/null
+  # The driver is a Node.js program: Node.js reads its extra trust from this variable, not the system store.
+  export NODE_EXTRA_CA_CERTS=$PRIVATE_CA_FILE
+  log "installed the private CA from $source"
+}
+
+register_with_legacy_token() {
+  log "warning: REGISTRATION_TOKEN uses GitLab's deprecated registration flow (off by default since GitLab 17.0, to be removed in 20.0), and every container start registers another runner"
+  log "warning: instead create the runner in GitLab (CI/CD settings > Runners > New runner) and pass its glrt- token as RUNNER_TOKEN"
+  [[ -z \${RUNNER_TOKEN:-} ]] || die "both RUNNER_TOKEN and REGISTRATION_TOKEN are set" "keep RUNNER_TOKEN and remove REGISTRATION_TOKEN"
+  [[ -n \${GITLAB_URL:-} ]] || die "GITLAB_URL is not set, so there is nothing to register with" "set GITLAB_URL, e.g. https://gitlab.example.com"
+  command -v gitlab-runner >/dev/null || die "gitlab-runner is not installed in this image (built with INSTALL_GITLAB_RUNNER=false)" "rebuild with INSTALL_GITLAB_RUNNER=true"
+  local scratch
+  scratch=$(mktemp -d)
+  # gitlab-runner reads the token from REGISTRATION_TOKEN itself: it stays off the command line.
+  gitlab-runner register --non-interactive --config "$scratch/config.toml" --url "$GITLAB_URL" \\
+    --executor custom --name "\${RUNNER_NAME:-gitlab-fargate}" \${RUNNER_TAGS:+--tag-list "$RUNNER_TAGS"} >&2 ||
+    die "gitlab-runner register failed (see above)" "check GITLAB_URL and REGISTRATION_TOKEN, or switch to RUNNER_TOKEN"
+  RUNNER_TOKEN=$(sed -n 's/^[[:space:]]*token[[:space:]]*=[[:space:]]*"\\([^"]*\\)".*$/\\1/p' "$scratch/config.toml" | head -n 1)
+  rm -rf "$scratch"
+  [[ -n $RUNNER_TOKEN ]] || die "gitlab-runner register wrote no token" "switch to RUNNER_TOKEN"
+  export RUNNER_TOKEN
+}
+
+if [[ $# -eq 0 || \${1:-} == -* ]]; then
+  set -- gitlab-runner run --config "$RUNNER_CONFIG_PATH" --working-directory "$RUN_AS_HOME" "$@"
+fi
+
+if [[ $1 == gitlab-runner ]]; then
+  command -v gitlab-runner >/dev/null ||
+    die "gitlab-runner is not installed in this image (built with INSTALL_GITLAB_RUNNER=false)" "rebuild with INSTALL_GITLAB_RUNNER=true"
+  [[ -x $DRIVER_PATH ]] ||
+    die "the driver $DRIVER_PATH is missing (image built with an empty DRIVER_BUNDLE)" "rebuild with the driver bundle in dist/ and DRIVER_BUNDLE naming it"
+fi
+
+read_secret_file RUNNER_TOKEN
+read_secret_file REGISTRATION_TOKEN
+gitlab-fargate-config render driver --out "$DRIVER_CONFIG_PATH"
+install_private_ca
+if [[ -n \${REGISTRATION_TOKEN:-} ]]; then
+  register_with_legacy_token
+fi
+gitlab-fargate-config render runner --out "$RUNNER_CONFIG_PATH"
+chown -R "$RUN_AS:$(id -gn "$RUN_AS")" "$CONFIG_DIR" "$DRIVER_CONFIG_PATH" "$RUNNER_CONFIG_PATH"
+unset RUNNER_TOKEN REGISTRATION_TOKEN
+log "rendered $DRIVER_CONFIG_PATH and $RUNNER_CONFIG_PATH"
+
+export HOME=$RUN_AS_HOME USER=$RUN_AS LOGNAME=$RUN_AS
+if [[ $RUN_AS == root ]]; then
+  exec "$@"
+fi
+exec setpriv --reuid="$RUN_AS" --regid="$(id -gn "$RUN_AS")" --init-groups "$@"
+`;
+}
