@@ -1,0 +1,50 @@
+import { UsageError } from './usage-error.js';
+
+/**
+ * Converters from flag and environment strings to TOML-shaped values. A value that does not convert is passed
+ * on as the string it was, so the schema reports it with the same message a TOML file would get.
+ */
+
+export function asBoolean(text: string): unknown {
+  const lower = text.toLowerCase();
+  if (['true', '1', 'yes'].includes(lower)) return true;
+  if (['false', '0', 'no'].includes(lower)) return false;
+  return text;
+}
+
+export function asNumber(text: string): unknown {
+  return /^[+-]?\d+(?:\.\d+)?$/.test(text.trim()) ? Number(text) : text;
+}
+
+export function asList(text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/** `FARGATE_SPOT:1,FARGATE:0:1` → strategy items `NAME[:weight[:base]]`. */
+export function asStrategy(text: string): Record<string, unknown>[] {
+  return asList(text).map((item) => {
+    const [provider, weight, base, ...rest] = item.split(':').map((part) => part.trim());
+    if (rest.length > 0 || provider === undefined || provider === '') {
+      throw new UsageError(`capacity provider strategy: expected NAME[:WEIGHT[:BASE]] items separated by commas, found ${JSON.stringify(item)}`);
+    }
+    return {
+      CapacityProvider: provider,
+      ...(weight === undefined ? {} : { Weight: asNumber(weight) }),
+      ...(base === undefined ? {} : { Base: asNumber(base) }),
+    };
+  });
+}
+
+/** `team=ci,env=dev` → `{ team: 'ci', env: 'dev' }`. */
+export function asTags(text: string): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const item of asList(text)) {
+    const equals = item.indexOf('=');
+    if (equals <= 0) throw new UsageError(`tags: expected KEY=VALUE items separated by commas, found ${JSON.stringify(item)}`);
+    tags[item.slice(0, equals).trim()] = item.slice(equals + 1).trim();
+  }
+  return tags;
+}

@@ -1,0 +1,137 @@
+/** Log levels upstream's logrus accepts (`warn` is read as `warning`). */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warning', 'error', 'fatal', 'panic'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Log formats upstream accepts. */
+export const LOG_FORMATS = ['text', 'text-simple', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** A Fargate capacity provider. */
+export type FargateCapacityProvider = 'FARGATE' | 'FARGATE_SPOT';
+
+/** One entry of RunTask's `capacityProviderStrategy`. */
+export interface CapacityProviderStrategyItem {
+  readonly capacityProvider: FargateCapacityProvider;
+  /** Relative share of tasks. @default 1 */
+  readonly weight: number;
+  /** Tasks placed on this provider before weights apply; at most one entry may set it. @default 0 */
+  readonly base: number;
+}
+
+/** How tasks are launched and reached (`[Fargate]`). */
+export interface FargateSettings {
+  /** ECS cluster name or ARN. */
+  readonly cluster: string;
+  /** AWS Region; when absent the SDK's default chain (`AWS_REGION`, profile) decides. */
+  readonly region?: string;
+  /** Subnets for the task's ENI (`Subnet` and `Subnets` upstream), 1 to 16. */
+  readonly subnets: readonly string[];
+  /** Security groups (`SecurityGroup` and `SecurityGroups` upstream), 0 to 5; none = the VPC's default group. */
+  readonly securityGroups: readonly string[];
+  /** Task definition: `family`, `family:revision` or ARN. */
+  readonly taskDefinition: string;
+  /** Assign a public IP to the task (`assignPublicIp`). @default false */
+  readonly enablePublicIp: boolean;
+  /** Connect over SSH to the public IP rather than the private one. @default enablePublicIp (upstream's coupling) */
+  readonly usePublicIp: boolean;
+  /** Fargate platform version; absent = ECS's `LATEST`. */
+  readonly platformVersion?: string;
+  /** Start tasks with ECS Exec enabled. @default false */
+  readonly enableExecuteCommand: boolean;
+  /** The container that runs sshd and receives `SSH_PUBLIC_KEY`. @default "ci-coordinator" */
+  readonly containerName: string;
+  /** Capacity-provider strategy; empty = launch type `FARGATE` (on-demand). @default [] */
+  readonly capacityProviderStrategy: readonly CapacityProviderStrategyItem[];
+  /** When Spot has no capacity, retry once on on-demand `FARGATE`. @default true */
+  readonly onDemandFallback: boolean;
+  /** Tags put on every task (RunTask `tags`), at most 50. @default {} */
+  readonly tags: Readonly<Record<string, string>>;
+  /** Copy the task definition's tags to the task. @default "NONE" */
+  readonly propagateTags: 'TASK_DEFINITION' | 'NONE';
+  /** Add ECS-managed `aws:ecs:*` tags. @default false */
+  readonly enableEcsManagedTags: boolean;
+}
+
+/** Where per-job state files live (`[TaskMetadata]`). */
+export interface TaskMetadataSettings {
+  /**
+   * Directory for state files; must exist. Absent = the stage's working directory, which the runner makes per
+   * job (upstream's behaviour for an empty `Directory`).
+   */
+  readonly directory?: string;
+}
+
+/** SSH connection to the task (`[SSH]`). */
+export interface SshSettings {
+  /** @default "root" */
+  readonly username: string;
+  /** @default 22 (also for upstream's `Port = 0`) */
+  readonly port: number;
+  /** Seconds to wait for one TCP connect and SSH handshake. @default 10 */
+  readonly connectTimeout: number;
+  /** Seconds between SSH keepalives while a stage runs; 0 disables them. @default 15 */
+  readonly keepaliveInterval: number;
+  /** Unanswered keepalives before the connection is considered dead. @default 4 */
+  readonly keepaliveCountMax: number;
+}
+
+/** Deadlines and poll intervals, in seconds (`[Timeouts]`). */
+export interface TimeoutSettings {
+  /** From RunTask until the task is RUNNING (upstream's waiter: about 600 s). @default 600 */
+  readonly taskStart: number;
+  /** From RUNNING until sshd answers with a handshake. @default 120 */
+  readonly sshReady: number;
+  /** For StopTask in cleanup, retries included. @default 60 */
+  readonly stopTask: number;
+  /** Between DescribeTasks polls while the task starts. @default 2 */
+  readonly taskPollInterval: number;
+  /** Between SSH readiness probes. @default 1 */
+  readonly sshPollInterval: number;
+}
+
+/**
+ * Which per-job CI variables may change the task (`[Overrides]`). Everything is refused unless allowed here:
+ * a job author must not gain what the runner's administrator did not grant.
+ */
+export interface OverridePolicy {
+  /**
+   * Task definitions `FARGATE_TASK_DEFINITION` may name: `family`, `family:revision` or ARN; `*` matches any
+   * run of characters (`ci-*`, `ci-large:*`, or `*` for upstream's allow-everything). @default [] (refused)
+   */
+  readonly taskDefinitions: readonly string[];
+  /** Platform versions `FARGATE_PLATFORM_VERSION` may name. @default [] (refused) */
+  readonly platformVersions: readonly string[];
+  /** Highest CPU units `FARGATE_CPU` may ask for; absent = refused. */
+  readonly maxCpu?: number;
+  /** Highest memory (MiB) `FARGATE_MEMORY` may ask for; absent = refused. */
+  readonly maxMemory?: number;
+  /** Highest ephemeral storage (GiB) `FARGATE_EPHEMERAL_STORAGE` may ask for; absent = refused. */
+  readonly maxEphemeralStorage?: number;
+  /** Whether `FARGATE_SPOT=true|false` may switch between Spot and on-demand. @default false */
+  readonly allowSpot: boolean;
+}
+
+/** The driver's configuration, normalized: canonical names, defaults applied, singular/plural keys merged. */
+export interface DriverConfig {
+  /** @default "info" */
+  readonly logLevel: LogLevel;
+  /** @default "text" */
+  readonly logFormat: LogFormat;
+  /** Log file; absent = stderr. */
+  readonly logFile?: string;
+  readonly fargate: FargateSettings;
+  readonly taskMetadata: TaskMetadataSettings;
+  readonly ssh: SshSettings;
+  readonly timeouts: TimeoutSettings;
+  readonly overrides: OverridePolicy;
+}
+
+/** The per-job CI variables the override policy governs (the driver sees them as `CUSTOM_ENV_<name>`). */
+export const OVERRIDE_VARIABLES = {
+  taskDefinition: 'FARGATE_TASK_DEFINITION',
+  platformVersion: 'FARGATE_PLATFORM_VERSION',
+  cpu: 'FARGATE_CPU',
+  memory: 'FARGATE_MEMORY',
+  ephemeralStorage: 'FARGATE_EPHEMERAL_STORAGE',
+  spot: 'FARGATE_SPOT',
+} as const;

@@ -1,0 +1,36 @@
+export { ConfigError, formatIssue, formatIssues, type ConfigIssue, type IssueSeverity } from './errors.js';
+export type { ParseOptions, Parsed } from './toml/document.js';
+
+export {
+  LOG_FORMATS,
+  LOG_LEVELS,
+  OVERRIDE_VARIABLES,
+  type CapacityProviderStrategyItem,
+  type DriverConfig,
+  type FargateCapacityProvider,
+  type FargateSettings,
+  type LogFormat,
+  type LogLevel,
+  type OverridePolicy,
+  type SshSettings,
+  type TaskMetadataSettings,
+  type TimeoutSettings,
+} from './driver/model.js';
+export { loadDriverConfig, parseDriverConfig } from './driver/parse.js';
+export { renderDriverConfig } from './driver/render.js';
+export { matchesAllowList } from './driver/allow-list.js';
+
+export type { CacheSettings, CustomExecutorSettings, RunnerConfig, RunnerEntry, S3CacheSettings, SessionServerSettings } from './runner/model.js';
+export { loadRunnerConfig, parseRunnerConfig } from './runner/parse.js';
+export { renderRunnerConfig, type RenderRunnerOptions } from './runner/render.js';
+export { classifyRunnerToken, type RunnerTokenKind } from './runner/token.js';
+
+export {
+  EPHEMERAL_STORAGE_GIB,
+  FARGATE_CPU_VALUES,
+  FARGATE_MEMORY_VALUES,
+  FARGATE_TASK_SIZES,
+  fargateMemoryFor,
+  isValidEphemeralStorage,
+  isValidFargateSize,
+} from './aws/fargate-sizing.js';

@@ -1,0 +1,18 @@
+import { readFile } from 'node:fs/promises';
+import { parseDocument, type ParseOptions, type Parsed } from '../toml/document.js';
+import type { RunnerConfig } from './model.js';
+import { runnerSchema } from './schema.js';
+
+/**
+ * Parses and validates gitlab-runner's config.toml for custom-executor runners. A token that is not a
+ * `glrt-` runner authentication token is accepted with a warning; the token itself never appears in issues.
+ * @throws ConfigError with every problem, each located at `file:line:column`.
+ */
+export function parseRunnerConfig(text: string, options: ParseOptions = {}): Parsed<RunnerConfig> {
+  return parseDocument(text, runnerSchema, options);
+}
+
+/** Reads, parses and validates a runner config.toml. @throws ConfigError, or the file system's error. */
+export async function loadRunnerConfig(path: string): Promise<Parsed<RunnerConfig>> {
+  return parseRunnerConfig(await readFile(path, 'utf8'), { file: path });
+}

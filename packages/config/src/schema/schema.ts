@@ -1,0 +1,240 @@
+import { Checker, child, describe, element, isTable, type At } from './checker.js';
+import { nearestKey } from './suggest.js';
+
+/** Reads one TOML value into a typed one, reporting problems to the checker; undefined means invalid. */
+export interface Schema<T> {
+  /** What a valid value looks like, in words, e.g. `an integer from 1 to 65535`. */
+  readonly expected: string;
+  read(value: unknown, at: At, checker: Checker): T | undefined;
+}
+
+/** Options of a string value. */
+export interface StringOptions {
+  /** Overrides the generated description of valid values. */
+  readonly expected?: string;
+  /** Values must match (tested after trimming nothing: TOML strings are taken as written). */
+  readonly pattern?: RegExp;
+  /** Accepted values, matched case-insensitively and returned in the spelling listed here. */
+  readonly oneOf?: readonly string[];
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  /** Never show the value in messages (tokens, keys). */
+  readonly secret?: boolean;
+  /** A softer shape check: values that fail it are accepted with a warning. */
+  readonly warnUnless?: { readonly pattern: RegExp; readonly expected: string; readonly hint?: string };
+}
+
+/** A TOML string. */
+export function string(options: StringOptions = {}): Schema<string> {
+  const { minLength = 1, maxLength, oneOf, pattern, secret = false, warnUnless } = options;
+  const expected =
+    options.expected ??
+    (oneOf !== undefined ? `one of ${oneOf.map((v) => JSON.stringify(v)).join(', ')}` : minLength > 0 ? 'a non-empty string' : 'a string');
+  const lookup = oneOf === undefined ? undefined : new Map(oneOf.map((v) => [v.toLowerCase(), v]));
+  return {
+    expected,
+    read(value, at, checker) {
+      if (typeof value !== 'string') return void checker.error(at, expected, describe(value, secret));
+      if (value.length < minLength || (maxLength !== undefined && value.length > maxLength)) {
+        const range = maxLength === undefined ? `at least ${minLength}` : `${minLength} to ${maxLength}`;
+        return void checker.error(at, `${expected} (${range} characters)`, describe(value, secret));
+      }
+      if (lookup !== undefined) {
+        const canonical = lookup.get(value.toLowerCase());
+        if (canonical === undefined) return void checker.error(at, expected, describe(value, secret));
+        return canonical;
+      }
+      if (pattern !== undefined && !pattern.test(value)) return void checker.error(at, expected, describe(value, secret));
+      if (warnUnless !== undefined && !warnUnless.pattern.test(value)) {
+        checker.warn(at, warnUnless.expected, describe(value, secret), warnUnless.hint);
+      }
+      return value;
+    },
+  };
+}
+
+/** A TOML integer within bounds. */
+export function integer(options: { min: number; max: number; expected?: string }): Schema<number> {
+  const expected = options.expected ?? `an integer from ${options.min} to ${options.max}`;
+  return {
+    expected,
+    read(value, at, checker) {
+      const n = typeof value === 'bigint' ? Number(value) : value;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < options.min || n > options.max) {
+        return void checker.error(at, expected, describe(value));
+      }
+      return n;
+    },
+  };
+}
+
+/** A TOML integer or float within bounds (durations in seconds). */
+export function decimal(options: { min: number; max: number; expected?: string }): Schema<number> {
+  const expected = options.expected ?? `a number from ${options.min} to ${options.max}`;
+  return {
+    expected,
+    read(value, at, checker) {
+      const n = typeof value === 'bigint' ? Number(value) : value;
+      if (typeof n !== 'number' || !Number.isFinite(n) || n < options.min || n > options.max) {
+        return void checker.error(at, expected, describe(value));
+      }
+      return n;
+    },
+  };
+}
+
+/** A TOML boolean. */
+export function boolean(): Schema<boolean> {
+  const expected = 'true or false';
+  return {
+    expected,
+    read(value, at, checker) {
+      if (typeof value !== 'boolean') return void checker.error(at, expected, describe(value));
+      return value;
+    },
+  };
+}
+
+/** A TOML array whose every element is checked; all bad elements are reported. */
+export function list<T>(item: Schema<T>, options: { min?: number; max?: number; unique?: boolean } = {}): Schema<T[]> {
+  const { min = 0, max, unique = false } = options;
+  const size = max === undefined ? (min > 0 ? ` (at least ${min})` : '') : ` (${min} to ${max} items)`;
+  const expected = `an array of ${item.expected}${size}`;
+  return {
+    expected,
+    read(value, at, checker) {
+      if (!Array.isArray(value)) return void checker.error(at, expected, describe(value));
+      if (value.length < min || (max !== undefined && value.length > max)) {
+        return void checker.error(at, expected, `${value.length} items`);
+      }
+      const out: T[] = [];
+      let valid = true;
+      const seen = new Set<unknown>();
+      value.forEach((entry, index) => {
+        const read = item.read(entry, element(at, index), checker);
+        if (read === undefined) {
+          valid = false;
+          return;
+        }
+        if (unique && seen.has(read)) {
+          checker.error(element(at, index), 'each value once', `a repeat of ${describe(read)}`, 'remove the duplicate');
+          valid = false;
+        }
+        seen.add(read);
+        out.push(read);
+      });
+      return valid ? out : undefined;
+    },
+  };
+}
+
+/** A TOML table of free-form keys (tags, feature flags), each key and value checked. */
+export function map<T>(
+  item: Schema<T>,
+  options: { maxEntries?: number; key?: Schema<string>; expected?: string } = {},
+): Schema<Record<string, T>> {
+  const expected = options.expected ?? `a table of ${item.expected}`;
+  return {
+    expected,
+    read(value, at, checker) {
+      if (!isTable(value)) return void checker.error(at, expected, describe(value));
+      const keys = Object.keys(value);
+      if (options.maxEntries !== undefined && keys.length > options.maxEntries) {
+        return void checker.error(at, `${expected} (at most ${options.maxEntries} entries)`, `${keys.length} entries`);
+      }
+      const out: Record<string, T> = {};
+      let valid = true;
+      for (const key of keys) {
+        const keyAt = child(at, key, key);
+        if (options.key !== undefined && options.key.read(key, keyAt, checker) === undefined) valid = false;
+        const read = item.read(value[key], keyAt, checker);
+        if (read === undefined) valid = false;
+        else out[key] = read;
+      }
+      return valid ? out : undefined;
+    },
+  };
+}
+
+/** How one key of a section is read. */
+export interface Field<V> {
+  /** The documented spelling; matched case-insensitively as upstream's TOML decoder does. */
+  readonly key: string;
+  readonly schema: Schema<NonNullable<V>>;
+  /** A missing key is an error. */
+  readonly required?: boolean;
+  /** Used when the key is missing. */
+  readonly default?: NonNullable<V>;
+  /** For a sub-table: a missing table is read as an empty one, so its own defaults apply. */
+  readonly defaultsFromEmptyTable?: boolean;
+}
+
+/** One field per property of T: the compiler checks that the spec covers the whole model. */
+export type Fields<T> = { readonly [K in keyof T]-?: Field<T[K]> };
+
+/**
+ * A TOML table with a fixed set of keys, matched case-insensitively. Unknown keys are errors that name the
+ * nearest known key; a key written twice in different cases is an error too.
+ */
+export function section<T>(fields: Fields<T>, options: { expected?: string } = {}): Schema<T> {
+  const entries = Object.entries(fields) as [keyof T & string, Field<unknown>][];
+  const byKey = new Map(entries.map(([prop, field]) => [field.key.toLowerCase(), { prop, field }]));
+  const knownKeys = entries.map(([, field]) => field.key);
+  const expected = options.expected ?? 'a table';
+  return {
+    expected,
+    read(value, at, checker) {
+      if (!isTable(value)) return void checker.error(at, expected, describe(value));
+      const rawKeyOf = new Map<string, string>();
+      for (const rawKey of Object.keys(value)) {
+        const match = byKey.get(rawKey.toLowerCase());
+        if (match === undefined) {
+          const near = nearestKey(rawKey, knownKeys);
+          const keyAt = child(at, rawKey, rawKey);
+          checker.error(keyAt, 'a known key', `unknown key ${JSON.stringify(rawKey)}`, near === undefined ? `known keys here: ${knownKeys.join(', ')}` : `did you mean ${JSON.stringify(near)}?`);
+          continue;
+        }
+        const earlier = rawKeyOf.get(match.prop);
+        if (earlier !== undefined) {
+          checker.error(child(at, rawKey, match.field.key), `${match.field.key} once (keys are case-insensitive)`, `both ${JSON.stringify(earlier)} and ${JSON.stringify(rawKey)}`, 'keep one of them');
+          continue;
+        }
+        rawKeyOf.set(match.prop, rawKey);
+      }
+      const out: Record<string, unknown> = {};
+      let valid = true;
+      for (const [prop, field] of entries) {
+        const rawKey = rawKeyOf.get(prop);
+        const fieldAt = child(at, rawKey ?? field.key, field.key);
+        if (rawKey === undefined) {
+          if (field.defaultsFromEmptyTable === true) {
+            const read = field.schema.read({}, fieldAt, checker);
+            if (read === undefined) valid = false;
+            out[prop] = read;
+          } else if (field.required === true) {
+            checker.error(fieldAt, field.schema.expected, 'nothing', `add ${field.key} to ${at.display === '' ? 'the top level' : `[${at.display}]`}`);
+            valid = false;
+          } else {
+            out[prop] = field.default;
+          }
+          continue;
+        }
+        const read = field.schema.read(value[rawKey], fieldAt, checker);
+        if (read === undefined) valid = false;
+        out[prop] = read;
+      }
+      return valid ? (out as T) : undefined;
+    },
+  };
+}
+
+/** A schema followed by a check or conversion that sees the whole value (cross-field rules). */
+export function refine<T, U>(schema: Schema<T>, then: (value: T, at: At, checker: Checker) => U | undefined): Schema<U> {
+  return {
+    expected: schema.expected,
+    read(value, at, checker) {
+      const read = schema.read(value, at, checker);
+      return read === undefined ? undefined : then(read, at, checker);
+    },
+  };
+}
