@@ -1,0 +1,211 @@
+import { UsageError } from './errors.js';
+import { type LogFormat, type LogLevel, parseLogFormat, parseLogLevel } from './log.js';
+
+/** Flags accepted before or between the words of any command (upstream's global flags plus ours). */
+export interface GlobalFlags {
+  /** Driver TOML. @default "config.toml" (upstream's default, relative to the working directory) */
+  readonly config: string;
+  /** Whether `--config` was given (validate and gc can then say which file they read). */
+  readonly configGiven: boolean;
+  /** `--debug`: log level debug, whatever else says. */
+  readonly debug: boolean;
+  readonly logLevel?: LogLevel;
+  readonly logFormat?: LogFormat;
+  readonly logFile?: string;
+  /** `--task-def`: replaces `[Fargate] TaskDefinition` (an administrator's choice, not subject to the override policy). */
+  readonly taskDefinition?: string;
+  /** `--platform-version`: replaces `[Fargate] PlatformVersion`. */
+  readonly platformVersion?: string;
+}
+
+/** The four custom-executor stages. */
+export type StageName = 'config' | 'prepare' | 'run' | 'cleanup';
+
+/** What the command line asks for. */
+export type Command =
+  | { readonly kind: 'help'; readonly topic: HelpTopic }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'stage'; readonly stage: 'config' | 'prepare' | 'cleanup' }
+  | { readonly kind: 'stage'; readonly stage: 'run'; readonly script: string; readonly runStage: string }
+  | { readonly kind: 'validate'; readonly path?: string }
+  | { readonly kind: 'gc'; readonly dryRun: boolean; readonly minAgeSeconds: number };
+
+/** Which `--help` text to show. */
+export type HelpTopic = 'main' | 'custom' | StageName | 'validate' | 'gc';
+
+/** A parsed command line. */
+export interface ParsedArgs {
+  readonly flags: GlobalFlags;
+  readonly command: Command;
+}
+
+const STAGE_ALIASES: Record<string, StageName> = {
+  config: 'config',
+  co: 'config',
+  prepare: 'prepare',
+  p: 'prepare',
+  run: 'run',
+  r: 'run',
+  cleanup: 'cleanup',
+  cl: 'cleanup',
+};
+
+/** Default age below which `gc` leaves a task alone even without a live job (it may be mid-prepare). */
+export const GC_DEFAULT_MIN_AGE_SECONDS = 600;
+
+/**
+ * Parses the driver's command line (without `node` and the script). Upstream-compatible:
+ * `[--config PATH] [--debug] [--log-level L] [--log-format F] [--log-file F] [--task-def X] [--platform-version Y]
+ * custom <config|prepare|run SCRIPT STAGE|cleanup>` with aliases `c co p r cl`; flags may also follow the words,
+ * as `--flag value` or `--flag=value`. Any STAGE name is accepted (the runner adds new ones over time).
+ *
+ * @throws UsageError for anything else, naming the offending word
+ */
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const flags: { -readonly [K in keyof GlobalFlags]: GlobalFlags[K] } = { config: 'config.toml', configGiven: false, debug: false };
+  const words: string[] = [];
+  let help = false;
+  let version = false;
+  let dryRun = false;
+  let minAgeSeconds = GC_DEFAULT_MIN_AGE_SECONDS;
+
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] as string;
+    if (token === '--') {
+      words.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!token.startsWith('-') || token === '-') {
+      words.push(token);
+      continue;
+    }
+    const eq = token.indexOf('=');
+    const name = eq === -1 ? token : token.slice(0, eq);
+    const inline = eq === -1 ? undefined : token.slice(eq + 1);
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const next = argv[i + 1];
+      if (next === undefined) throw new UsageError(`${name} needs a value`);
+      i++;
+      return next;
+    };
+    switch (name) {
+      case '--help':
+      case '-h':
+        help = true;
+        break;
+      case '--version':
+      case '-v':
+        version = true;
+        break;
+      case '--debug':
+        flags.debug = true;
+        break;
+      case '--config':
+        flags.config = value();
+        flags.configGiven = true;
+        break;
+      case '--log-level': {
+        const raw = value();
+        const level = parseLogLevel(raw);
+        if (level === undefined) {
+          throw new UsageError(`--log-level: unknown level ${JSON.stringify(raw)} (use debug, info, warning, error, fatal or panic)`);
+        }
+        flags.logLevel = level;
+        break;
+      }
+      case '--log-format': {
+        const raw = value();
+        const format = parseLogFormat(raw);
+        if (format === undefined) throw new UsageError(`--log-format: unknown format ${JSON.stringify(raw)} (use text or json)`);
+        flags.logFormat = format;
+        break;
+      }
+      case '--log-file':
+        flags.logFile = value();
+        break;
+      case '--task-def':
+        flags.taskDefinition = nonEmpty(name, value());
+        break;
+      case '--platform-version':
+        flags.platformVersion = nonEmpty(name, value());
+        break;
+      case '--dry-run':
+        dryRun = true;
+        break;
+      case '--min-age': {
+        const raw = value();
+        if (!/^\d+$/.test(raw)) throw new UsageError(`--min-age: expected whole seconds, found ${JSON.stringify(raw)}`);
+        minAgeSeconds = Number(raw);
+        break;
+      }
+      default:
+        throw new UsageError(`unknown option ${name}`);
+    }
+  }
+
+  const command = toCommand(words, { help, version, dryRun, minAgeSeconds });
+  return { flags, command };
+}
+
+function nonEmpty(name: string, value: string): string {
+  if (value.trim() === '') throw new UsageError(`${name} must not be empty`);
+  return value;
+}
+
+function toCommand(
+  words: readonly string[],
+  opts: { help: boolean; version: boolean; dryRun: boolean; minAgeSeconds: number },
+): Command {
+  const [verb, ...rest] = words;
+  if (verb === undefined) {
+    if (opts.version) return { kind: 'version' };
+    if (opts.help) return { kind: 'help', topic: 'main' };
+    throw new UsageError('missing command: expected custom, validate or gc');
+  }
+  switch (verb) {
+    case 'custom':
+    case 'c': {
+      const [stageWord, ...args] = rest;
+      if (stageWord === undefined) {
+        if (opts.help) return { kind: 'help', topic: 'custom' };
+        throw new UsageError('custom: missing stage: expected config, prepare, run SCRIPT STAGE or cleanup');
+      }
+      const stage = STAGE_ALIASES[stageWord];
+      if (stage === undefined) {
+        throw new UsageError(`custom: unknown stage command ${JSON.stringify(stageWord)}: expected config (co), prepare (p), run (r) or cleanup (cl)`);
+      }
+      if (opts.help) return { kind: 'help', topic: stage };
+      if (stage === 'run') {
+        const [script, runStage, ...extra] = args;
+        if (script === undefined || runStage === undefined) {
+          throw new UsageError('custom run: missing required arguments: SCRIPT STAGE');
+        }
+        if (extra.length > 0) throw new UsageError(`custom run: unexpected argument ${JSON.stringify(extra[0])}`);
+        return { kind: 'stage', stage, script, runStage };
+      }
+      if (args.length > 0) throw new UsageError(`custom ${stage}: unexpected argument ${JSON.stringify(args[0])}`);
+      return { kind: 'stage', stage };
+    }
+    case 'validate': {
+      if (opts.help) return { kind: 'help', topic: 'validate' };
+      if (rest.length > 1) throw new UsageError(`validate: unexpected argument ${JSON.stringify(rest[1])}`);
+      return rest[0] === undefined ? { kind: 'validate' } : { kind: 'validate', path: rest[0] };
+    }
+    case 'gc':
+      if (opts.help) return { kind: 'help', topic: 'gc' };
+      if (rest.length > 0) throw new UsageError(`gc: unexpected argument ${JSON.stringify(rest[0])}`);
+      return { kind: 'gc', dryRun: opts.dryRun, minAgeSeconds: opts.minAgeSeconds };
+    case 'help':
+      return { kind: 'help', topic: helpTopic(rest[0]) };
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(verb)}: expected custom, validate or gc`);
+  }
+}
+
+function helpTopic(word: string | undefined): HelpTopic {
+  if (word === undefined) return 'main';
+  if (word === 'custom' || word === 'c') return 'custom';
+  if (word === 'validate' || word === 'gc') return word;
+  return STAGE_ALIASES[word] ?? 'main';
+}

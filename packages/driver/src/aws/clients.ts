@@ -1,0 +1,25 @@
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
+
+/**
+ * The AWS clients of one stage. Only prepare, cleanup and gc import this module (run never does), and the EC2
+ * client, needed only to find a public IP, is loaded on first use. Credentials and endpoints come from the SDK's
+ * default chain: `AWS_ENDPOINT_URL_ECS` points the driver at the local emulator.
+ */
+export interface AwsClients {
+  readonly ecs: ECSClient;
+  ec2(): Promise<EC2Client>;
+}
+
+/** Creates the clients for `region` (absent = the SDK's default: `AWS_REGION`, profile, instance metadata). */
+export function createAwsClients(region?: string): AwsClients {
+  const ecs = new ECSClient(region === undefined ? {} : { region });
+  let ec2: Promise<EC2Client> | undefined;
+  return {
+    ecs,
+    ec2: () => {
+      ec2 ??= import('@aws-sdk/client-ec2').then(({ EC2Client }) => new EC2Client(region === undefined ? {} : { region }));
+      return ec2;
+    },
+  };
+}

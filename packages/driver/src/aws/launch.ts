@@ -1,0 +1,290 @@
+import { createHash } from 'node:crypto';
+import {
+  type CapacityProviderStrategyItem,
+  type ECSClient,
+  type Failure,
+  type RunTaskCommandInput,
+  RunTaskCommand,
+  StopTaskCommand,
+  type Task,
+} from '@aws-sdk/client-ecs';
+import { SystemFailure } from '../errors.js';
+import { type Sleep, sleep as defaultSleep } from '../sleep.js';
+import { backoffDelay, classifyAwsError, describeAwsError } from './errors.js';
+
+/** How to place the task: on-demand launch type, or a capacity-provider strategy (Spot). */
+export type Placement =
+  | { readonly kind: 'launchType' }
+  | { readonly kind: 'strategy'; readonly strategy: readonly CapacityProviderStrategyItem[] };
+
+/** Everything RunTask needs for one job, decided before the first call. */
+export interface LaunchPlan {
+  readonly cluster: string;
+  readonly taskDefinition: string;
+  readonly platformVersion?: string;
+  readonly subnets: readonly string[];
+  readonly securityGroups: readonly string[];
+  /** `assignPublicIp`; independent of which address the driver connects to. */
+  readonly assignPublicIp: boolean;
+  readonly placement: Placement;
+  /** When a Spot strategy finds no capacity, retry on launch type `FARGATE`. */
+  readonly onDemandFallback: boolean;
+  /** The container that receives `environment` (and runs sshd). */
+  readonly containerName: string;
+  readonly environment: Readonly<Record<string, string>>;
+  /** Task-level size overrides (strings, as ECS wants them). */
+  readonly cpu?: string;
+  readonly memory?: string;
+  readonly ephemeralStorageGiB?: number;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly propagateTags: 'TASK_DEFINITION' | 'NONE';
+  readonly enableEcsManagedTags: boolean;
+  readonly enableExecuteCommand: boolean;
+  /** ECS `startedBy` (≤ 128 of `[A-Za-z0-9-/_]`): the handle gc finds this runner's tasks by. */
+  readonly startedBy: string;
+  /** Makes client tokens unique per job and prepare attempt, identical across retries of one RunTask. */
+  readonly clientTokenSeed: string;
+}
+
+/** Options of {@link launchTask}. */
+export interface LaunchOptions {
+  /** RunTask calls in all (capacity retries and throttling included). @default 6 */
+  readonly maxAttempts?: number;
+  /** First backoff pause. @default 5_000 */
+  readonly baseDelayMs?: number;
+  /** @default 60_000 */
+  readonly maxDelayMs?: number;
+  readonly sleep?: Sleep;
+  readonly signal?: AbortSignal;
+  /** Progress lines for the job log. */
+  readonly progress?: (message: string) => void;
+}
+
+/** What RunTask gave back. */
+export interface LaunchResult {
+  readonly task: Task & { taskArn: string };
+  /** RunTask calls made. */
+  readonly attempts: number;
+  /** The placement that worked (differs from the plan after a Spot → on-demand fallback). */
+  readonly placement: Placement;
+}
+
+/** RunTask refused or could not place the task; `failures` says why, in words. */
+export class LaunchFailed extends SystemFailure {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LaunchFailed';
+  }
+}
+
+/** A RunTask `failures[]` entry, classified. */
+export interface FailureReading {
+  /** Worth trying again later (capacity or a concurrency quota). */
+  readonly retryable: boolean;
+  /** Specifically "no capacity": what a Spot → on-demand fallback can fix. */
+  readonly capacity: boolean;
+  /** The reason in words a person can act on, ECS's own text included. */
+  readonly text: string;
+}
+
+/** Explains one RunTask failure (reference: ecs-api.md §4.3). */
+export function readFailure(failure: Failure): FailureReading {
+  const reason = failure.reason ?? 'unknown reason';
+  const raw = failure.detail ? `${reason} (${failure.detail})` : reason;
+  const lower = reason.toLowerCase();
+  if (lower.startsWith('resource:')) {
+    const what = reason.slice('RESOURCE:'.length);
+    return { retryable: true, capacity: true, text: `not enough ${what} capacity to place the task right now [${raw}]` };
+  }
+  if (lower.includes('capacity is unavailable')) {
+    return { retryable: true, capacity: true, text: `no Fargate capacity for this task size in the chosen subnets' zones right now [${raw}]` };
+  }
+  if (lower.includes('limit on the number of vcpus') || lower.includes('limit on the number of tasks')) {
+    return {
+      retryable: true,
+      capacity: true,
+      text: `the account's Fargate concurrency quota is used up; jobs will fit again as others finish, or raise the quota [${raw}]`,
+    };
+  }
+  if (lower.includes('configuration is above your limit')) {
+    return { retryable: false, capacity: false, text: `the task size is above what this AWS account may run on Fargate; choose a smaller size or ask AWS Support [${raw}]` };
+  }
+  if (reason === 'AGENT') {
+    return { retryable: false, capacity: false, text: `the ECS agent that should run the task is not connected (an EC2 launch-type placement failure; check the cluster's capacity providers) [${raw}]` };
+  }
+  if (reason === 'ATTRIBUTE') {
+    return { retryable: false, capacity: false, text: `no capacity matches the task definition's required attributes (e.g. CPU architecture) [${raw}]` };
+  }
+  if (reason === 'MISSING') {
+    return { retryable: false, capacity: false, text: `a resource RunTask needs was not found [${raw}]` };
+  }
+  return { retryable: false, capacity: false, text: raw };
+}
+
+/** The deterministic idempotency token of one RunTask call (≤ 64 printable ASCII characters). */
+export function clientToken(seed: string, attempt: number, placement: Placement): string {
+  const digest = createHash('sha256').update(`${seed}\0${attempt}\0${placement.kind}`).digest('hex');
+  return `gfd-${digest.slice(0, 40)}`;
+}
+
+/** Builds the RunTask request for one attempt. */
+export function runTaskInput(plan: LaunchPlan, placement: Placement, token: string): RunTaskCommandInput {
+  const overrides: NonNullable<RunTaskCommandInput['overrides']> = {
+    containerOverrides: [
+      {
+        name: plan.containerName,
+        environment: Object.entries(plan.environment).map(([name, value]) => ({ name, value })),
+      },
+    ],
+    ...(plan.cpu !== undefined ? { cpu: plan.cpu } : {}),
+    ...(plan.memory !== undefined ? { memory: plan.memory } : {}),
+    ...(plan.ephemeralStorageGiB !== undefined ? { ephemeralStorage: { sizeInGiB: plan.ephemeralStorageGiB } } : {}),
+  };
+  const tags = Object.entries(plan.tags).map(([key, value]) => ({ key, value }));
+  return {
+    cluster: plan.cluster,
+    taskDefinition: plan.taskDefinition,
+    count: 1,
+    ...(placement.kind === 'launchType' ? { launchType: 'FARGATE' } : { capacityProviderStrategy: [...placement.strategy] }),
+    ...(plan.platformVersion !== undefined ? { platformVersion: plan.platformVersion } : {}),
+    networkConfiguration: {
+      awsvpcConfiguration: {
+        subnets: [...plan.subnets],
+        ...(plan.securityGroups.length > 0 ? { securityGroups: [...plan.securityGroups] } : {}),
+        assignPublicIp: plan.assignPublicIp ? 'ENABLED' : 'DISABLED',
+      },
+    },
+    overrides,
+    ...(tags.length > 0 ? { tags } : {}),
+    ...(plan.propagateTags === 'TASK_DEFINITION' ? { propagateTags: 'TASK_DEFINITION' } : {}),
+    ...(plan.enableEcsManagedTags ? { enableECSManagedTags: true } : {}),
+    ...(plan.enableExecuteCommand ? { enableExecuteCommand: true } : {}),
+    startedBy: plan.startedBy,
+    clientToken: token,
+  };
+}
+
+function describePlacement(placement: Placement): string {
+  if (placement.kind === 'launchType') return 'launch type FARGATE';
+  return `capacity providers ${placement.strategy.map((s) => s.capacityProvider).join(', ')}`;
+}
+
+function usesSpot(placement: Placement): boolean {
+  return placement.kind === 'strategy' && placement.strategy.some((s) => s.capacityProvider === 'FARGATE_SPOT');
+}
+
+/**
+ * Starts the job's task. Capacity and quota failures (HTTP 200 with `failures[]`) and throttling are retried
+ * with exponential backoff, each call with its own deterministic client token; a Spot strategy without capacity
+ * falls back to on-demand `FARGATE` at once when the plan allows. Anything else fails with ECS's reason in words.
+ */
+export async function launchTask(ecs: ECSClient, plan: LaunchPlan, options: LaunchOptions = {}): Promise<LaunchResult> {
+  const maxAttempts = options.maxAttempts ?? 6;
+  const sleep = options.sleep ?? defaultSleep;
+  let placement = plan.placement;
+  let fellBack = false;
+  let retries = 0;
+  for (let attempt = 1; ; attempt++) {
+    options.signal?.throwIfAborted();
+    const input = runTaskInput(plan, placement, clientToken(plan.clientTokenSeed, attempt, placement));
+    let why: string;
+    try {
+      const output = await ecs.send(new RunTaskCommand(input), { abortSignal: options.signal });
+      const task = output.tasks?.[0];
+      if (task?.taskArn !== undefined) {
+        return { task: task as Task & { taskArn: string }, attempts: attempt, placement };
+      }
+      const readings = (output.failures ?? []).map(readFailure);
+      const text = readings.map((r) => r.text).join('; ') || 'RunTask returned neither a task nor a failure';
+      const capacity = readings.length > 0 && readings.every((r) => r.capacity);
+      if (capacity && usesSpot(placement) && plan.onDemandFallback && !fellBack) {
+        fellBack = true;
+        placement = { kind: 'launchType' };
+        options.progress?.(`No Spot capacity (${text}); trying on-demand FARGATE instead`);
+        continue;
+      }
+      if (!(readings.length > 0 && readings.every((r) => r.retryable))) {
+        throw new LaunchFailed(`RunTask could not start ${plan.taskDefinition} with ${describePlacement(placement)}: ${text}`);
+      }
+      why = text;
+    } catch (error) {
+      if (error instanceof LaunchFailed || options.signal?.aborted) throw error;
+      if (classifyAwsError(error) === 'permanent') {
+        throw new LaunchFailed(`RunTask failed: ${describeAwsError(error)}${runTaskHint(error)}`, { cause: error });
+      }
+      why = describeAwsError(error);
+    }
+    retries++;
+    if (attempt >= maxAttempts) {
+      throw new LaunchFailed(`RunTask did not start a task after ${attempt} attempts; last reason: ${why}`);
+    }
+    const delay = backoffDelay(retries, options.baseDelayMs ?? 5_000, options.maxDelayMs ?? 60_000);
+    options.progress?.(`RunTask: ${why}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${maxAttempts})`);
+    await sleep(delay, options.signal);
+  }
+}
+
+function runTaskHint(error: unknown): string {
+  const name = (error as { name?: string }).name;
+  const message = error instanceof Error ? error.message : '';
+  if (name === 'AccessDeniedException') {
+    return ' (the runner needs ecs:RunTask on the task definition, ecs:TagResource when tags are set, and iam:PassRole for the task roles)';
+  }
+  if (message.includes('No Container Instances')) {
+    return ' (the cluster has no Fargate capacity provider strategy; configure CapacityProviderStrategy or leave it empty for launch type FARGATE)';
+  }
+  if (message.includes('Unable to describe task definition')) {
+    return ' (check the task definition name, its revision, and the region)';
+  }
+  return '';
+}
+
+/** How StopTask ended. */
+export type StopOutcome = 'stopped' | 'already-gone';
+
+/** Options of {@link stopTask}. */
+export interface StopOptions {
+  /** Overall deadline, retries included. Fresh: never the (possibly cancelled) job's own. @default 60_000 */
+  readonly deadlineMs?: number;
+  /** @default 500 */
+  readonly baseDelayMs?: number;
+  readonly sleep?: Sleep;
+  readonly now?: () => number;
+}
+
+/**
+ * Stops a task with a reason people will see in the console. Throttling and transient errors are retried until
+ * the deadline; a task ECS no longer knows counts as stopped.
+ */
+export async function stopTask(
+  ecs: ECSClient,
+  target: { readonly cluster: string; readonly taskArn: string; readonly reason: string },
+  options: StopOptions = {},
+): Promise<StopOutcome> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? defaultSleep;
+  const deadline = now() + (options.deadlineMs ?? 60_000);
+  for (let attempt = 1; ; attempt++) {
+    const remaining = deadline - now();
+    try {
+      await ecs.send(
+        new StopTaskCommand({ cluster: target.cluster, task: target.taskArn, reason: target.reason.slice(0, 255) }),
+        { abortSignal: AbortSignal.timeout(Math.max(1_000, remaining)) },
+      );
+      return 'stopped';
+    } catch (error) {
+      if (isTaskGone(error)) return 'already-gone';
+      const kind = classifyAwsError(error);
+      const delay = backoffDelay(attempt, options.baseDelayMs ?? 500, 10_000);
+      if (kind === 'permanent' || now() + delay >= deadline) {
+        throw new SystemFailure(`StopTask ${target.taskArn} failed: ${describeAwsError(error)}`, { cause: error });
+      }
+      await sleep(delay);
+    }
+  }
+}
+
+function isTaskGone(error: unknown): boolean {
+  const message = error instanceof Error ? error.message.toLowerCase() : '';
+  return message.includes('task was not found') || message.includes('task not found') || (error as { name?: string }).name === 'TaskNotFoundException';
+}

@@ -1,0 +1,94 @@
+import type { HelpTopic } from './args.js';
+
+const GLOBAL = `Global options (before or after the command words):
+  --config PATH            driver TOML (default: config.toml in the working directory; pass an absolute path)
+  --debug                  log level debug
+  --log-level LEVEL        debug, info, warning, error, fatal, panic (default: the config's LogLevel, else info)
+  --log-format FORMAT      text or json (default: the config's LogFormat, else text)
+  --log-file FILE          append logs to FILE instead of stderr (default: the config's LogFile)
+  --task-def X             task definition to run, replacing [Fargate] TaskDefinition
+  --platform-version Y     Fargate platform version, replacing [Fargate] PlatformVersion
+  -h, --help               this help; after a command, that command's help
+  -v, --version            print the driver's name and version`;
+
+const EXIT = `Exit codes (custom-executor stages): 0 success; $BUILD_FAILURE_EXIT_CODE (default 1) when the job's script
+failed, with the script's code in $BUILD_EXIT_CODE_FILE; $SYSTEM_FAILURE_EXIT_CODE (default 2) for anything else
+(AWS, SSH, configuration, cancellation).`;
+
+const TEXTS: Record<HelpTopic, string> = {
+  main: `gitlab-fargate-driver: a GitLab Runner custom-executor driver that runs each CI job in its own ECS Fargate task.
+
+Usage:
+  gitlab-fargate-driver [options] custom config|prepare|run SCRIPT STAGE|cleanup   (aliases: c co p r cl)
+  gitlab-fargate-driver [options] validate [PATH]
+  gitlab-fargate-driver [options] gc [--dry-run] [--min-age SECONDS]
+  gitlab-fargate-driver --version | --help
+
+${GLOBAL}
+
+${EXIT}`,
+  custom: `Usage: gitlab-fargate-driver [options] custom <stage>
+
+Stages, called by gitlab-runner's [runners.custom] *_exec/*_args:
+  config  (co)             print the runner's config JSON on stdout (no AWS calls)
+  prepare (p)              start the job's Fargate task and wait until it accepts SSH
+  run     (r) SCRIPT STAGE stream SCRIPT to bash in the task; any STAGE name is accepted
+  cleanup (cl)             stop the task and delete the job's state and key
+
+${GLOBAL}
+
+${EXIT}`,
+  config: `Usage: gitlab-fargate-driver [options] custom config
+
+Prints one JSON object on stdout for gitlab-runner: driver {name, version}, hostname, builds_dir, cache_dir,
+builds_dir_is_shared and, when configured, shell. Makes no AWS calls.
+
+${GLOBAL}`,
+  prepare: `Usage: gitlab-fargate-driver [options] custom prepare
+
+Generates the job's ed25519 key, runs the task (SSH_PUBLIC_KEY into the SSH container), records the task in the
+job's state file before waiting, waits for RUNNING (reporting each status change), resolves the address, waits
+until sshd answers and pins its host key. Per-job CI variables FARGATE_TASK_DEFINITION, FARGATE_PLATFORM_VERSION,
+FARGATE_CPU, FARGATE_MEMORY, FARGATE_EPHEMERAL_STORAGE and FARGATE_SPOT apply only as far as [Overrides] allows.
+
+${GLOBAL}
+
+${EXIT}`,
+  run: `Usage: gitlab-fargate-driver [options] custom run SCRIPT STAGE
+
+Streams SCRIPT over SSH to bash in the job's task (stdin, so any size works), passing its stdout and stderr
+through. SIGTERM/SIGINT are forwarded to the remote script. STAGE is only used in logs.
+
+${GLOBAL}
+
+${EXIT}`,
+  cleanup: `Usage: gitlab-fargate-driver [options] custom cleanup
+
+Stops the job's task (with a reason, retried on throttling; a task already gone counts as stopped) and deletes the
+job's state file and key. Safe to run twice, after a failed prepare, or with no state at all.
+
+${GLOBAL}
+
+${EXIT}`,
+  validate: `Usage: gitlab-fargate-driver [options] validate [PATH]
+
+Checks a driver TOML (PATH, else --config) without calling AWS and prints every problem with its line and
+column. Exit code 0 when valid, 1 when not.
+
+${GLOBAL}`,
+  gc: `Usage: gitlab-fargate-driver [options] gc [--dry-run] [--min-age SECONDS]
+
+Stops tasks that this runner started (ECS startedBy) and that no live job owns (no state file in
+[TaskMetadata] Directory names them), if older than --min-age (default 600 s).
+  --dry-run            list what would be stopped, stop nothing
+  --min-age SECONDS    leave younger tasks alone (they may be between RunTask and the state file)
+
+Needs a [TaskMetadata] Directory shared by all jobs. Exit code 0 when done, 1 on error.
+
+${GLOBAL}`,
+};
+
+/** The help text of one command. */
+export function helpText(topic: HelpTopic): string {
+  return `${TEXTS[topic]}\n`;
+}

@@ -1,0 +1,16 @@
+/**
+ * @gitlab-fargate/driver: a GitLab Runner custom-executor driver that runs each CI job in its own ECS Fargate task.
+ * The CLI (`gitlab-fargate-driver`) is the product; these exports let tools and tests drive the same pieces.
+ */
+export { main, type MainIo } from './main.js';
+export { parseArgs, type Command, type GlobalFlags, type ParsedArgs } from './args.js';
+export { BuildFailure, Cancelled, OverrideRefused, SystemFailure, UsageError } from './errors.js';
+export { readJobEnvironment, type JobEnvironment } from './job/environment.js';
+export { readOverrides, type JobOverrides } from './job/overrides.js';
+export { parseState, readState, removeState, stateStem, statePath, writeState, type JobState } from './job/state.js';
+export { createLogger, type LogFormat, type LogLevel, type Logger, type LoggerOptions } from './log.js';
+export type { Connection, ExecResult, ExecStreams, Transport, TransportTarget } from './ssh/transport.js';
+export { sshTransport, waitUntilReachable, HostKeyMismatch, SshConnectError } from './ssh/connect.js';
+export { SCRIPT_COMMAND } from './ssh/exec.js';
+export { generateJobKeyPair, type JobKeyPair } from './ssh/keys.js';
+export { DRIVER_NAME, driverVersion } from './version.js';

@@ -1,0 +1,128 @@
+import {
+  EPHEMERAL_STORAGE_GIB,
+  FARGATE_CPU_VALUES,
+  OVERRIDE_VARIABLES,
+  type OverridePolicy,
+  fargateMemoryFor,
+  isValidFargateSize,
+  matchesAllowList,
+} from '@gitlab-fargate/config';
+import { OverrideRefused } from '../errors.js';
+
+/** What a job asked for through its CI variables, every item already checked against the policy. */
+export interface JobOverrides {
+  readonly taskDefinition?: string;
+  readonly platformVersion?: string;
+  /** CPU units. */
+  readonly cpu?: number;
+  /** MiB. */
+  readonly memory?: number;
+  /** GiB. */
+  readonly ephemeralStorageGiB?: number;
+  /** `true`: Fargate Spot; `false`: on-demand. */
+  readonly spot?: boolean;
+}
+
+const V = OVERRIDE_VARIABLES;
+
+/**
+ * Reads the per-job override variables (`CUSTOM_ENV_FARGATE_*`, here without the prefix) and checks each against
+ * `[Overrides]`. Everything is refused unless allowed: a job author must not gain what the administrator did not
+ * grant. An empty value counts as unset.
+ *
+ * @throws OverrideRefused naming the variable and the rule, before anything is started
+ */
+export function readOverrides(variables: ReadonlyMap<string, string>, policy: OverridePolicy): JobOverrides {
+  const get = (name: string): string | undefined => {
+    const value = variables.get(name)?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const result: { -readonly [K in keyof JobOverrides]: JobOverrides[K] } = {};
+
+  const taskDefinition = get(V.taskDefinition);
+  if (taskDefinition !== undefined) {
+    if (!matchesAllowList(taskDefinition, policy.taskDefinitions)) {
+      throw new OverrideRefused(V.taskDefinition, `${JSON.stringify(taskDefinition)} is not allowed: ${allowed('TaskDefinitions', policy.taskDefinitions)}`);
+    }
+    result.taskDefinition = taskDefinition;
+  }
+
+  const platformVersion = get(V.platformVersion);
+  if (platformVersion !== undefined) {
+    if (!policy.platformVersions.includes(platformVersion)) {
+      throw new OverrideRefused(V.platformVersion, `${JSON.stringify(platformVersion)} is not allowed: ${allowed('PlatformVersions', policy.platformVersions)}`);
+    }
+    result.platformVersion = platformVersion;
+  }
+
+  const cpu = get(V.cpu);
+  if (cpu !== undefined) {
+    const units = wholeNumber(V.cpu, cpu, 'CPU units, e.g. 1024 for 1 vCPU');
+    if (!FARGATE_CPU_VALUES.includes(units)) {
+      throw new OverrideRefused(V.cpu, `${units} is not a Fargate CPU value (use one of ${FARGATE_CPU_VALUES.join(', ')})`);
+    }
+    ceiling(V.cpu, units, policy.maxCpu, 'MaxCpu', 'CPU units');
+    result.cpu = units;
+  }
+
+  const memory = get(V.memory);
+  if (memory !== undefined) {
+    const mib = wholeNumber(V.memory, memory, 'MiB, e.g. 4096');
+    ceiling(V.memory, mib, policy.maxMemory, 'MaxMemory', 'MiB');
+    result.memory = mib;
+  }
+  if (result.cpu !== undefined && result.memory !== undefined && !isValidFargateSize(result.cpu, result.memory)) {
+    throw new OverrideRefused(
+      V.memory,
+      `${result.memory} MiB is not a Fargate size with ${result.cpu} CPU units (allowed: ${fargateMemoryFor(result.cpu).join(', ')})`,
+    );
+  }
+
+  const storage = get(V.ephemeralStorage);
+  if (storage !== undefined) {
+    const gib = wholeNumber(V.ephemeralStorage, storage, 'GiB, e.g. 50');
+    if (gib < EPHEMERAL_STORAGE_GIB.min || gib > EPHEMERAL_STORAGE_GIB.max) {
+      throw new OverrideRefused(V.ephemeralStorage, `${gib} GiB is outside Fargate's ${EPHEMERAL_STORAGE_GIB.min}-${EPHEMERAL_STORAGE_GIB.max} GiB`);
+    }
+    ceiling(V.ephemeralStorage, gib, policy.maxEphemeralStorage, 'MaxEphemeralStorage', 'GiB');
+    result.ephemeralStorageGiB = gib;
+  }
+
+  const spot = get(V.spot);
+  if (spot !== undefined) {
+    const wanted = parseBoolean(spot);
+    if (wanted === undefined) throw new OverrideRefused(V.spot, `expected true or false, found ${JSON.stringify(spot)}`);
+    if (!policy.allowSpot) {
+      throw new OverrideRefused(V.spot, 'choosing Spot or on-demand per job is not allowed: [Overrides] AllowSpot is false');
+    }
+    result.spot = wanted;
+  }
+  return result;
+}
+
+function allowed(key: string, list: readonly string[]): string {
+  return list.length === 0
+    ? `[Overrides] ${key} is empty, so jobs may not choose this`
+    : `[Overrides] ${key} allows ${list.map((v) => JSON.stringify(v)).join(', ')}`;
+}
+
+function wholeNumber(variable: string, raw: string, expected: string): number {
+  if (!/^\d+$/.test(raw)) throw new OverrideRefused(variable, `expected a whole number of ${expected}, found ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+function ceiling(variable: string, value: number, max: number | undefined, key: string, unit: string): void {
+  if (max === undefined) {
+    throw new OverrideRefused(variable, `jobs may not choose this: [Overrides] ${key} is not set`);
+  }
+  if (value > max) {
+    throw new OverrideRefused(variable, `${value} ${unit} is above the ceiling [Overrides] ${key} = ${max}`);
+  }
+}
+
+function parseBoolean(raw: string): boolean | undefined {
+  const v = raw.toLowerCase();
+  if (v === 'true' || v === '1' || v === 'yes') return true;
+  if (v === 'false' || v === '0' || v === 'no') return false;
+  return undefined;
+}

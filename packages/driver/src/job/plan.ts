@@ -1,0 +1,70 @@
+import type { DriverConfig } from '@gitlab-fargate/config';
+import type { LaunchPlan, Placement } from '../aws/launch.js';
+import type { CommandLineOverrides } from '../stages/context.js';
+import type { JobEnvironment } from './environment.js';
+import type { JobOverrides } from './overrides.js';
+
+/** Tag keys the driver puts on every task (besides the configured ones). */
+export const TAG_KEYS = {
+  jobId: 'gitlab-fargate:job-id',
+  runner: 'gitlab-fargate:runner',
+  project: 'gitlab-fargate:project',
+} as const;
+
+/** The `startedBy` of every task a runner starts; `gc` lists tasks by it. */
+export function startedByFor(runnerShortToken: string): string {
+  const token = runnerShortToken.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 64) || 'unknown';
+  return `gitlab-fargate/${token}`;
+}
+
+/** ECS tag values: letters, digits, spaces and `_.:/=+-@`, at most 256 characters. */
+function tagValue(value: string): string {
+  return value.replace(/[^\p{L}\p{N} _.:/=+\-@]/gu, '_').slice(0, 256);
+}
+
+/**
+ * Decides the RunTask request for a job: the config, then the administrator's command-line flags, then the job's
+ * (already policy-checked) overrides.
+ */
+export function planLaunch(
+  config: DriverConfig,
+  env: JobEnvironment,
+  cli: CommandLineOverrides,
+  overrides: JobOverrides,
+  publicKey: string,
+  clientTokenSeed: string,
+): LaunchPlan {
+  const f = config.fargate;
+  let placement: Placement =
+    f.capacityProviderStrategy.length > 0 ? { kind: 'strategy', strategy: f.capacityProviderStrategy.map((s) => ({ ...s })) } : { kind: 'launchType' };
+  if (overrides.spot === true) placement = { kind: 'strategy', strategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1, base: 0 }] };
+  if (overrides.spot === false) placement = { kind: 'launchType' };
+
+  const tags: Record<string, string> = { ...f.tags };
+  tags[TAG_KEYS.jobId] = env.jobId;
+  tags[TAG_KEYS.runner] = tagValue(env.runnerShortToken);
+  if (env.projectPath !== '') tags[TAG_KEYS.project] = tagValue(env.projectPath);
+
+  const platformVersion = overrides.platformVersion ?? cli.platformVersion ?? f.platformVersion;
+  return {
+    cluster: f.cluster,
+    taskDefinition: overrides.taskDefinition ?? cli.taskDefinition ?? f.taskDefinition,
+    ...(platformVersion !== undefined ? { platformVersion } : {}),
+    subnets: f.subnets,
+    securityGroups: f.securityGroups,
+    assignPublicIp: f.enablePublicIp,
+    placement,
+    onDemandFallback: f.onDemandFallback,
+    containerName: f.containerName,
+    environment: { SSH_PUBLIC_KEY: publicKey },
+    ...(overrides.cpu !== undefined ? { cpu: String(overrides.cpu) } : {}),
+    ...(overrides.memory !== undefined ? { memory: String(overrides.memory) } : {}),
+    ...(overrides.ephemeralStorageGiB !== undefined ? { ephemeralStorageGiB: overrides.ephemeralStorageGiB } : {}),
+    tags,
+    propagateTags: f.propagateTags,
+    enableEcsManagedTags: f.enableEcsManagedTags,
+    enableExecuteCommand: f.enableExecuteCommand,
+    startedBy: startedByFor(env.runnerShortToken),
+    clientTokenSeed,
+  };
+}

@@ -1,0 +1,175 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+
+/** Severity of a structured log record, lowest first. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** How structured records are written: `text` (one `key=value` line) or `json` (one object a line). */
+export type LogFormat = 'text' | 'json';
+
+/** Extra data on a record. Values are rendered with `String()` (text) or as JSON. */
+export type LogFields = Record<string, string | number | boolean | undefined | null>;
+
+const LEVEL_ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Upstream (logrus) level names the driver accepts, mapped to ours. */
+const LEVEL_ALIASES: Record<string, LogLevel> = {
+  debug: 'debug',
+  trace: 'debug',
+  info: 'info',
+  warn: 'warn',
+  warning: 'warn',
+  error: 'error',
+  fatal: 'error',
+  panic: 'error',
+};
+
+/** Parses a log level as upstream spells it (`debug, info, warning, error, fatal, panic`); `undefined` if unknown. */
+export function parseLogLevel(value: string): LogLevel | undefined {
+  return LEVEL_ALIASES[value.trim().toLowerCase()];
+}
+
+/** Parses a log format; upstream's `text-simple` is accepted as `text`. `undefined` if unknown. */
+export function parseLogFormat(value: string): LogFormat | undefined {
+  const v = value.trim().toLowerCase();
+  if (v === 'json') return 'json';
+  if (v === 'text' || v === 'text-simple') return 'text';
+  return undefined;
+}
+
+/** Where log output goes: a file descriptor written synchronously, so nothing is lost when the process exits. */
+export interface LogSink {
+  write(line: string): void;
+  close?(): void;
+}
+
+/** Synchronous sink on a file descriptor (stderr is 2). */
+export function fdSink(fd: number): LogSink {
+  return {
+    write: (line) => {
+      try {
+        writeSync(fd, line);
+      } catch {
+        // A closed stderr must not turn a finished stage into a crash.
+      }
+    },
+  };
+}
+
+/** Appends to a file, created with mode 0600 (logs can name hosts and tasks). */
+export function fileSink(path: string): LogSink {
+  const fd = openSync(path, 'a', 0o600);
+  return { write: (line) => writeSync(fd, line), close: () => closeSync(fd) };
+}
+
+/** Collects lines in memory: for tests and for callers that decide later where output goes. */
+export function memorySink(): LogSink & { readonly lines: string[] } {
+  const lines: string[] = [];
+  return { lines, write: (line) => lines.push(line) };
+}
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  /** @default 'info' */
+  readonly level?: LogLevel;
+  /** @default 'text' */
+  readonly format?: LogFormat;
+  /** Structured records. @default stderr */
+  readonly sink?: LogSink;
+  /** Human progress lines for the job log. @default stderr */
+  readonly progress?: LogSink;
+  /** Fields on every record, e.g. `{ command: 'prepare_exec' }`. */
+  readonly fields?: LogFields;
+  /** Clock, injectable for tests. @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * Structured diagnostics plus short progress lines for a person reading the job log. Values registered with
+ * {@link Logger.addSecret} and anything that looks like a private key are masked in both.
+ */
+export interface Logger {
+  readonly level: LogLevel;
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** One line for the job log (e.g. `Task …/abc is RUNNING after 12.3 s`); also a debug record. */
+  progress(message: string, fields?: LogFields): void;
+  /** A logger that adds `fields` to every record. */
+  child(fields: LogFields): Logger;
+  /** Never print this value (job tokens, private keys); ignored when shorter than 6 characters. */
+  addSecret(value: string | undefined): void;
+  close(): void;
+}
+
+const PRIVATE_KEY_BLOCK = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g;
+const MASK = '[MASKED]';
+
+/** Creates a logger; see {@link LoggerOptions} for defaults. */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const shared = {
+    secrets: new Set<string>(),
+    sink: options.sink ?? fdSink(2),
+    progress: options.progress ?? fdSink(2),
+    format: options.format ?? 'text',
+    level: options.level ?? 'info',
+    now: options.now ?? Date.now,
+  };
+
+  const mask = (text: string): string => {
+    let out = text.replace(PRIVATE_KEY_BLOCK, MASK);
+    for (const secret of shared.secrets) {
+      out = out.split(secret).join(MASK);
+    }
+    return out;
+  };
+
+  const make = (base: LogFields): Logger => {
+    const record = (level: LogLevel, message: string, fields?: LogFields): void => {
+      if (LEVEL_ORDER[level] < LEVEL_ORDER[shared.level]) return;
+      const all: LogFields = { ...base, ...fields };
+      const time = new Date(shared.now()).toISOString();
+      let line: string;
+      if (shared.format === 'json') {
+        const entries = Object.entries(all).filter(([, v]) => v !== undefined);
+        line = JSON.stringify({ time, level, msg: message, ...Object.fromEntries(entries) });
+      } else {
+        const rendered = Object.entries(all)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => `${k}=${quote(String(v))}`)
+          .join(' ');
+        line = `${time} ${level.toUpperCase().padEnd(5)} ${message}${rendered ? ` ${rendered}` : ''}`;
+      }
+      shared.sink.write(`${mask(line)}\n`);
+    };
+    return {
+      get level() {
+        return shared.level;
+      },
+      debug: (m, f) => record('debug', m, f),
+      info: (m, f) => record('info', m, f),
+      warn: (m, f) => record('warn', m, f),
+      error: (m, f) => record('error', m, f),
+      progress: (m, f) => {
+        shared.progress.write(`${mask(m)}\n`);
+        // Progress already reached the person; the structured copy is for the log file at debug level.
+        if (shared.sink !== shared.progress) record('debug', m, f);
+      },
+      child: (fields) => make({ ...base, ...fields }),
+      addSecret: (value) => {
+        if (value !== undefined && value.length >= 6) shared.secrets.add(value);
+      },
+      close: () => shared.sink.close?.(),
+    };
+  };
+  return make(options.fields ?? {});
+}
+
+function quote(value: string): string {
+  return /^[\w./:@+-]*$/.test(value) ? value : JSON.stringify(value);
+}
+
+/** Seconds since `start` with one decimal, for progress lines. */
+export function elapsedSeconds(start: number, now: number = Date.now()): string {
+  return ((now - start) / 1000).toFixed(1);
+}

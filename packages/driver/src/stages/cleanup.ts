@@ -1,0 +1,42 @@
+import { type AwsClients, createAwsClients } from '../aws/clients.js';
+import { stopTask } from '../aws/launch.js';
+import { readState, removeState } from '../job/state.js';
+import type { Sleep } from '../sleep.js';
+import { type StageContext, jobStatePath } from './context.js';
+
+/** Injectable parts of {@link cleanupStage}. */
+export interface CleanupOptions {
+  /** @default clients for the state's (else the config's) region */
+  readonly clients?: AwsClients;
+  readonly sleep?: Sleep;
+}
+
+/**
+ * `custom cleanup`: stops the job's task and removes the state file (and with it the job's private key). Runs under
+ * its own deadline, ignoring cancellation: the runner calls it after a cancel precisely to free the task. Safe with no
+ * state (prepare failed early), twice in a row, and with a task that is already gone. The state file goes even when
+ * StopTask fails, so no private key lingers; `gc` stops what cleanup could not.
+ */
+export async function cleanupStage(ctx: StageContext, options: CleanupOptions = {}): Promise<void> {
+  const path = jobStatePath(ctx);
+  const state = readState(path);
+  if (state === undefined) {
+    ctx.log.progress(`No state for job ${ctx.env.jobId}: nothing to clean up`);
+    return;
+  }
+  try {
+    if (state.taskArn === undefined) {
+      ctx.log.progress('Prepare never started a task: nothing to stop');
+      return;
+    }
+    const clients = options.clients ?? createAwsClients(state.region ?? ctx.config.fargate.region);
+    const outcome = await stopTask(
+      clients.ecs,
+      { cluster: state.cluster, taskArn: state.taskArn, reason: `gitlab-fargate: job ${state.jobId} finished (cleanup)` },
+      { deadlineMs: ctx.config.timeouts.stopTask * 1000, sleep: options.sleep },
+    );
+    ctx.log.progress(outcome === 'stopped' ? `Stopped task ${state.taskArn}` : `Task ${state.taskArn} was already gone`);
+  } finally {
+    removeState(path);
+  }
+}

@@ -1,0 +1,130 @@
+import { resolveAddress } from '../aws/address.js';
+import { type AwsClients, createAwsClients } from '../aws/clients.js';
+import { type Placement, launchTask, stopTask } from '../aws/launch.js';
+import { waitForRunning } from '../aws/watch.js';
+import { messageOf } from '../errors.js';
+import { readOverrides } from '../job/overrides.js';
+import { planLaunch } from '../job/plan.js';
+import { type JobState, writeState } from '../job/state.js';
+import { elapsedSeconds } from '../log.js';
+import { type Sleep, sleep as defaultSleep } from '../sleep.js';
+import { sshTransport, waitUntilReachable } from '../ssh/connect.js';
+import { generateJobKeyPair } from '../ssh/keys.js';
+import type { Transport } from '../ssh/transport.js';
+import { type StageContext, jobStatePath } from './context.js';
+
+/** Injectable parts of {@link prepareStage}. */
+export interface PrepareOptions {
+  /** @default clients for `[Fargate] Region` */
+  readonly clients?: AwsClients;
+  /** @default SSH */
+  readonly transport?: Transport;
+  readonly sleep?: Sleep;
+  readonly now?: () => number;
+  /** RunTask backoff: first pause. @default 5_000 */
+  readonly launchBaseDelayMs?: number;
+}
+
+function placementText(placement: Placement): string {
+  return placement.kind === 'launchType' ? 'on-demand FARGATE' : placement.strategy.map((s) => s.capacityProvider).join('+');
+}
+
+/**
+ * `custom prepare`: starts the job's task and returns once its sshd accepts the job key. Per-job overrides are
+ * checked before anything starts; the task ARN is in the state file before any waiting, so cleanup can always stop
+ * it; if anything after RunTask fails (or the job is cancelled), the task is stopped under a fresh deadline.
+ */
+export async function prepareStage(ctx: StageContext, options: PrepareOptions = {}): Promise<JobState> {
+  const { config, env, log } = ctx;
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? defaultSleep;
+  const started = now();
+
+  const overrides = readOverrides(env.variables, config.overrides);
+  const keys = generateJobKeyPair(`gitlab-fargate-job-${env.jobId}`);
+  const plan = planLaunch(config, env, ctx.cli, overrides, keys.publicKey, `${env.runnerShortToken}\0${env.jobId}\0${env.tmpDir ?? ctx.cwd}`);
+  const path = jobStatePath(ctx);
+  let state: JobState = {
+    version: 1,
+    jobId: env.jobId,
+    runnerShortToken: env.runnerShortToken,
+    cluster: config.fargate.cluster,
+    ...(config.fargate.region !== undefined ? { region: config.fargate.region } : {}),
+    port: config.ssh.port,
+    username: config.ssh.username,
+    privateKey: keys.privateKey,
+    publicKey: keys.publicKey,
+    createdAt: new Date(started).toISOString(),
+  };
+  // Written before RunTask too: an unwritable metadata directory must fail before a task exists.
+  writeState(path, state);
+
+  const clients = options.clients ?? createAwsClients(config.fargate.region);
+  log.progress(`Starting a Fargate task from ${plan.taskDefinition} in cluster ${plan.cluster} (${placementText(plan.placement)})`);
+  const launched = await launchTask(clients.ecs, plan, {
+    signal: ctx.signal,
+    sleep,
+    baseDelayMs: options.launchBaseDelayMs,
+    progress: (line) => log.progress(line),
+  });
+  const taskArn = launched.task.taskArn;
+  state = { ...state, taskArn };
+  writeState(path, state);
+  log.progress(`Task ${taskArn} created (${placementText(launched.placement)})`);
+
+  try {
+    const task = await waitForRunning(clients.ecs, plan.cluster, taskArn, {
+      timeoutMs: config.timeouts.taskStart * 1000,
+      pollIntervalMs: config.timeouts.taskPollInterval * 1000,
+      containerName: plan.containerName,
+      signal: ctx.signal,
+      sleep,
+      now,
+      onTransition: (status, seconds) => log.progress(`Task is ${status} after ${seconds.toFixed(1)} s`),
+      onPollError: (error) => log.debug('DescribeTasks failed; polling again', { error: messageOf(error) }),
+    });
+    const runningAt = now();
+    const address = await resolveAddress(task, config.fargate.usePublicIp ? 'public' : 'private', clients.ec2, {
+      signal: ctx.signal,
+      sleep,
+    });
+    state = { ...state, address };
+    writeState(path, state);
+    log.progress(`Task address ${address}; waiting for SSH on port ${state.port}`);
+
+    const connection = await waitUntilReachable(
+      options.transport ?? sshTransport,
+      { host: address, port: state.port, username: state.username, privateKey: state.privateKey },
+      {
+        deadlineMs: config.timeouts.sshReady * 1000,
+        attemptTimeoutMs: config.ssh.connectTimeout * 1000,
+        minDelayMs: config.timeouts.sshPollInterval * 1000,
+        maxDelayMs: config.timeouts.sshPollInterval * 1000,
+        signal: ctx.signal,
+        sleep,
+        now,
+        onRetry: (attempt, error) => log.debug('SSH not ready yet', { attempt, error: error.message }),
+      },
+    );
+    connection.close();
+    state = { ...state, hostKey: connection.hostKey };
+    writeState(path, state);
+    log.progress(
+      `Job container ready after ${elapsedSeconds(started, now())} s (SSH answered ${elapsedSeconds(runningAt, now())} s after RUNNING)`,
+    );
+    return state;
+  } catch (error) {
+    log.progress(`Prepare failed: ${messageOf(error)}. Stopping task ${taskArn}`);
+    try {
+      await stopTask(
+        clients.ecs,
+        { cluster: plan.cluster, taskArn, reason: `gitlab-fargate: prepare failed for job ${env.jobId}: ${messageOf(error)}` },
+        { deadlineMs: config.timeouts.stopTask * 1000, sleep },
+      );
+    } catch (stopError) {
+      // The state file still names the task: cleanup (which the runner always runs) tries again.
+      log.warn(`could not stop the task after the failed prepare: ${messageOf(stopError)}`);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,103 @@
+import { createReadStream, statSync } from 'node:fs';
+import { constants } from 'node:os';
+import { BuildFailure, SystemFailure } from '../errors.js';
+import { readState } from '../job/state.js';
+import { sleep } from '../sleep.js';
+import { SshConnectError, sshTransport } from '../ssh/connect.js';
+import { SCRIPT_COMMAND } from '../ssh/exec.js';
+import type { Connection, Transport } from '../ssh/transport.js';
+import { type StageContext, jobStatePath } from './context.js';
+
+/** How many times `run` tries to connect before calling it a system failure (the task is already known good). */
+const CONNECT_ATTEMPTS = 3;
+
+/** Options of {@link runStage}. */
+export interface RunStageOptions {
+  /** @default SSH */
+  readonly transport?: Transport;
+  /** Wait for the remote script after forwarding SIGTERM. @default 10_000 */
+  readonly graceMs?: number;
+  /** Pause between connection attempts. @default 1_000 */
+  readonly retryDelayMs?: number;
+}
+
+/**
+ * `custom run SCRIPT STAGE`: streams the runner's script to bash in the job container over SSH with the pinned
+ * host key, passing stdout/stderr through. Runs ~10 times a job, so it never loads the AWS SDK.
+ *
+ * @throws BuildFailure when the script exits non-zero (or is killed by a signal it did not get from us)
+ * @throws SystemFailure for anything else, including cancellation
+ */
+export async function runStage(ctx: StageContext, scriptPath: string, stageName: string, options: RunStageOptions = {}): Promise<void> {
+  const log = ctx.log.child({ stage: stageName });
+  try {
+    if (!statSync(scriptPath).isFile()) throw new Error('not a regular file');
+  } catch (error) {
+    throw new SystemFailure(`cannot read the script ${scriptPath}: ${(error as Error).message}`);
+  }
+  const path = jobStatePath(ctx);
+  const state = readState(path);
+  if (state === undefined) {
+    throw new SystemFailure(`no job state at ${path}: prepare did not run or did not finish for job ${ctx.env.jobId}`);
+  }
+  if (state.address === undefined || state.hostKey === undefined) {
+    throw new SystemFailure(`the job state at ${path} has no reachable task yet: prepare did not finish`);
+  }
+  const target = {
+    host: state.address,
+    port: state.port,
+    username: state.username,
+    privateKey: state.privateKey,
+    hostKey: state.hostKey,
+  };
+  const transport = options.transport ?? sshTransport;
+  const connection = await connectWithRetry(transport, target, ctx, options.retryDelayMs ?? 1_000, log);
+  log.debug('executing the script in the job container', { taskArn: state.taskArn, host: state.address });
+  try {
+    const result = await connection.exec(SCRIPT_COMMAND, {
+      stdin: createReadStream(scriptPath),
+      stdout: ctx.stdout,
+      stderr: ctx.stderr,
+      cancel: ctx.signal,
+      graceMs: options.graceMs ?? 10_000,
+    });
+    if (result.cancelled) {
+      throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new SystemFailure(`stage ${stageName} cancelled`);
+    }
+    if (result.exitCode === 0) return;
+    if (result.exitCode !== undefined) throw new BuildFailure(result.exitCode);
+    if (result.signal !== undefined) {
+      const number = (constants.signals as Record<string, number | undefined>)[`SIG${result.signal}`] ?? 0;
+      throw new BuildFailure(128 + number, `the script was killed by SIG${result.signal}`);
+    }
+    throw new SystemFailure(
+      `the SSH connection to ${state.address}:${state.port} ended before the script finished ` +
+        `(the task may have stopped: Spot interruption, out of memory, or stopped by hand)`,
+    );
+  } finally {
+    connection.close();
+  }
+}
+
+async function connectWithRetry(
+  transport: Transport,
+  target: Parameters<Transport['connect']>[0],
+  ctx: StageContext,
+  delayMs: number,
+  log: StageContext['log'],
+): Promise<Connection> {
+  for (let attempt = 1; ; attempt++) {
+    ctx.signal.throwIfAborted();
+    try {
+      return await transport.connect(target, {
+        timeoutMs: ctx.config.ssh.connectTimeout * 1000,
+        keepaliveIntervalMs: ctx.config.ssh.keepaliveInterval * 1000,
+        keepaliveCountMax: ctx.config.ssh.keepaliveCountMax,
+      });
+    } catch (error) {
+      if (!(error instanceof SshConnectError) || attempt >= CONNECT_ATTEMPTS) throw error;
+      log.warn(`${error.message}; retrying (${attempt}/${CONNECT_ATTEMPTS})`);
+      await sleep(delayMs, ctx.signal);
+    }
+  }
+}
