@@ -1,0 +1,48 @@
+import { spawnSync } from 'node:child_process';
+import { GenericContainer } from 'testcontainers';
+
+/** Label on every container these tests start, so that cleanup touches only ours. */
+export const TEST_LABELS = { 'org.gitlab-fargate.test': 'images' } as const;
+/** The debootstrap image tools/docker/ensure-engine provides; no registry is reachable. */
+export const LOCAL_BASE_IMAGE = 'local/debian:bookworm';
+
+export interface CommandResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the docker CLI and returns what it printed; never throws on a non-zero exit. */
+export function docker(args: readonly string[], options: { timeoutMs?: number } = {}): CommandResult {
+  const result = spawnSync('docker', args, { encoding: 'utf8', timeout: options.timeoutMs ?? 120_000 });
+  if (result.error) {
+    throw result.error;
+  }
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** `docker run --rm` with our labels; returns the exit code and output. */
+export function dockerRun(image: string, runArgs: readonly string[], command: readonly string[] = []): CommandResult {
+  const labels = Object.entries(TEST_LABELS).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
+  return docker(['run', '--rm', ...labels, ...runArgs, image, ...command]);
+}
+
+/** Builds `contextDir` with testcontainers (the legacy builder on this engine) and tags the image. */
+export async function buildImage(contextDir: string, tag: string, buildArgs: Record<string, string>): Promise<string> {
+  await GenericContainer.fromDockerfile(contextDir).withBuildArgs(buildArgs).build(tag, { deleteOnExit: false });
+  return tag;
+}
+
+/** Whether a local image with this reference exists. */
+export function imageExists(reference: string): boolean {
+  return docker(['image', 'inspect', reference]).code === 0;
+}
+
+/** Removes containers these tests left behind (for example after an interrupted run). */
+export function removeOurContainers(): void {
+  const filters = Object.entries(TEST_LABELS).flatMap(([key, value]) => ['--filter', `label=${key}=${value}`]);
+  const ids = docker(['ps', '-aq', ...filters]).stdout.split('\n').filter(Boolean);
+  if (ids.length > 0) {
+    docker(['rm', '-f', ...ids]);
+  }
+}
