@@ -85,6 +85,9 @@ export function parseJobSpec(text: string, file: string, defaultName = 'job'): J
     switch (key) {
       case 'script':
         script = strings(key, value);
+        if (isSeq(value) && value.items.length === 0) {
+          problems.push(`${at(value as Node)}: "script" is empty: give at least one command`);
+        }
         break;
       case 'after_script':
         afterScript = strings(key, value) ?? [];
@@ -124,10 +127,8 @@ export function parseJobSpec(text: string, file: string, defaultName = 'job'): J
         }
     }
   }
-  if (script === undefined && !problems.some((p) => p.includes('"script"'))) {
+  if (!root.has('script')) {
     problems.push(`${file}: the job has no "script" (add script: ["echo hello"])`);
-  } else if (script !== undefined && script.length === 0 && (root.get('script', true) as { items?: unknown[] }).items?.length === 0) {
-    problems.push(`${at(root.get('script', true) as Node)}: "script" is empty: give at least one command`);
   }
   if (problems.length > 0) throw new JobSpecError(problems);
   return { name, script: script!, afterScript, variables, timeoutSeconds };

@@ -1,0 +1,86 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { stripAnsi } from './job-log.js';
+
+// The compiled CLI, as users run it (Nx builds the package before its tests).
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const driver = fileURLToPath(new URL('./fixtures/local-driver.sh', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'harness-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const configPath = join(dir, 'config.toml');
+writeFileSync(configPath, `concurrent = 1
+[[runners]]
+  name = "local"
+  url = "https://gitlab.example.com/"
+  token = "glrt-t1_abcdefghijklmnop"
+  executor = "custom"
+  builds_dir = "/builds"
+  cache_dir = "/cache"
+  [runners.custom]
+    config_exec = "${driver}"
+    config_args = ["config"]
+    prepare_exec = "${driver}"
+    prepare_args = ["prepare"]
+    run_exec = "${driver}"
+    run_args = ["run"]
+    cleanup_exec = "${driver}"
+    cleanup_args = ["cleanup"]
+`);
+
+function harness(args: string[], jobYaml?: string) {
+  const driverRoot = mkdtempSync(join(dir, 'driver-'));
+  const jobPath = join(dir, `job-${Math.random().toString(16).slice(2)}.yml`);
+  if (jobYaml !== undefined) writeFileSync(jobPath, jobYaml);
+  const result = spawnSync(process.execPath, [cli, ...args.map((a) => a.replace('JOB', jobPath))], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, LOCAL_DRIVER_ROOT: driverRoot },
+  });
+  return { status: result.status, stdout: stripAnsi(result.stdout), stderr: result.stderr, driverRoot };
+}
+
+describe('gitlab-fargate-runner-harness', () => {
+  it('runs a passing job and exits 0', () => {
+    const resultPath = join(dir, 'result.json');
+    const run = harness(['run', '--config', configPath, '--job', 'JOB', '--job-id', '77', '--var', 'WHO=world', '--result-json', resultPath],
+      'script:\n  - echo "hello $WHO from job $CI_JOB_ID"\n');
+    expect(run.status).toBe(0);
+    // Cleanup output goes to the runner's own log, as gitlab-runner does, not to the job log.
+    expect(run.stderr).toBe('cleanup_std=out cleaned up\n');
+    expect(run.stdout).toContain('hello world from job 77\n');
+    expect(JSON.parse(readFileSync(resultPath, 'utf8'))).toMatchObject({ outcome: 'success', jobId: 77, prepareAttempts: 1 });
+  });
+
+  it('exits 1 for a script failure and names the exit code', () => {
+    const run = harness(['run', '--config', configPath, '--job', 'JOB'], 'script: [exit 42]\n');
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/ERROR: Job failed: exit code 42\n$/);
+  });
+
+  it('refuses an invalid job file with exit 3 before calling the driver', () => {
+    const run = harness(['run', '--config', configPath, '--job', 'JOB'], 'script: []\ntimeout: later\n');
+    expect(run.status).toBe(3);
+    expect(run.stderr).toMatch(/^gitlab-fargate-runner-harness: invalid job:\n {2}.*job-\w+\.yml:1:9: "script" is empty/);
+    expect(run.stderr).toMatch(/job-\w+\.yml:2:10: "timeout" must be a duration/);
+    expect(existsSync(join(run.driverRoot, 'calls.log'))).toBe(false);
+  });
+
+  it('refuses an unknown runner name and a missing flag with exit 3', () => {
+    const unknown = harness(['run', '--config', configPath, '--job', 'JOB', '--runner', 'nope'], 'script: [true]\n');
+    expect(unknown.status).toBe(3);
+    expect(unknown.stderr).toContain('no [[runners]] entry is named "nope" (the file has "local")');
+    const missing = harness(['run', '--job', 'JOB'], 'script: [true]\n');
+    expect(missing.status).toBe(3);
+    expect(missing.stderr).toContain('--config FILE is required');
+  });
+
+  it('prints help', () => {
+    const run = harness(['--help']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('Usage: gitlab-fargate-runner-harness run --config FILE --job FILE');
+  });
+});
