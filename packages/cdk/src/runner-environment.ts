@@ -133,6 +133,8 @@ export interface RunnerEnvironmentProps {
 export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.IConnectable {
   public readonly environmentName: string;
   public readonly cluster: ecs.Cluster;
+  /** The cluster's FARGATE and FARGATE_SPOT capacity providers and default strategy. */
+  public readonly capacityProviders: ecs.CfnClusterCapacityProviderAssociations;
   public readonly job: JobTask;
   public readonly manager: RunnerManager;
   /** The orphan reaper, unless disabled. */
@@ -185,13 +187,23 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
-      enableFargateCapacityProviders: true,
       containerInsightsV2:
         (props.containerInsights ?? true) ? ecs.ContainerInsights.ENABLED : ecs.ContainerInsights.DISABLED,
     });
     // Without a default strategy, a RunTask naming neither launch type nor strategy fails with
     // "No Container Instances were found in your cluster" (the seed article's troubleshooting section).
-    this.cluster.addDefaultCapacityProviderStrategy(capacity.strategy);
+    // Declared directly rather than through Cluster.enableFargateCapacityProviders/addDefaultCapacityProviderStrategy:
+    // the aspect behind those adds the association again on every synthesis, so a second (forced) synthesis of the
+    // same app, as Annotations.fromStack and integ tooling do, fails with "There is already a Construct".
+    this.capacityProviders = new ecs.CfnClusterCapacityProviderAssociations(this, 'Capacity Providers', {
+      cluster: this.cluster.clusterName,
+      capacityProviders: ['FARGATE', 'FARGATE_SPOT'],
+      defaultCapacityProviderStrategy: capacity.strategy.map((s) => ({
+        capacityProvider: s.capacityProvider,
+        weight: s.weight,
+        base: s.base,
+      })),
+    });
 
     this.job = new JobTask(this, 'Job', { ...props.job, vpc: props.vpc });
     this.grantPrincipal = this.job.grantPrincipal;
@@ -214,6 +226,8 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
       subnets: managerSubnets,
       assignPublicIp: assignPublicIpToManager,
     });
+    // The service names the FARGATE provider, which must be associated with the cluster first.
+    this.manager.service.node.addDependency(this.capacityProviders);
 
     if (props.orphanReaper ?? true) {
       this.orphanReaper = new OrphanReaper(this, 'Orphan Reaper', {

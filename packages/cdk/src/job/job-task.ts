@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { TaskImage } from '../images/task-image';
 import { ephemeralStorageProblem, fargateSizeProblem } from '../validation/fargate-sizes';
+import { acknowledgeNag } from '../validation/nag';
 import { portProblem } from '../validation/values';
 
 /** Size, platform and logging of the task every job runs in. */
@@ -127,6 +128,7 @@ export class JobTask extends Construct implements iam.IGrantable, ec2.IConnectab
       description: 'Lets ECS pull the job image and write the job container logs.',
     });
     this.grantPrincipal = this.taskRole;
+    acknowledgeNag(this.executionRole, 'AwsSolutions-IAM5[Resource::*]', ECR_AUTH_REASON);
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -159,6 +161,11 @@ export class JobTask extends Construct implements iam.IGrantable, ec2.IConnectab
     this.connections = this.securityGroup.connections;
   }
 }
+
+/** Why the execution roles' one wildcard resource is acceptable. */
+export const ECR_AUTH_REASON =
+  "ecr:GetAuthorizationToken has no resource-level permissions: '*' is the only resource IAM accepts. " +
+  "Image pulls themselves are limited to the image's repository.";
 
 function jobTaskProblems(
   props: JobTaskOptions,

@@ -5,6 +5,8 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { ECR_AUTH_REASON } from '../job/job-task';
+import { acknowledgeNag, NAG_ARN_PREFIX, nagRef } from '../validation/nag';
 import { reaperStatements } from './manager-permissions';
 import { RunnerManager } from './runner-manager';
 
@@ -90,6 +92,34 @@ export class OrphanReaper extends Construct {
         securityGroups: [this.securityGroup],
         assignPublicIp: props.assignPublicIp,
       }),
+    );
+    this.acknowledgeFindings(props.cluster);
+  }
+
+  private acknowledgeFindings(cluster: ecs.ICluster): void {
+    const tasks = `task/${nagRef(cluster)}/*`;
+    acknowledgeNag(
+      this.taskRole,
+      `AwsSolutions-IAM5[Resource::${NAG_ARN_PREFIX}ecs:<AWS::Region>:<AWS::AccountId>:${tasks}]`,
+      'The reaper looks at and stops tasks it cannot know in advance: only the tasks of this environment\'s cluster.',
+    );
+    acknowledgeNag(
+      this.taskRole,
+      'AwsSolutions-IAM5[Resource::*]',
+      'ecs:ListTasks is authorised against container instances, which Fargate has none of, so it is scoped with the ' +
+        'ecs:cluster condition instead.',
+    );
+    acknowledgeNag(this.taskDefinition.obtainExecutionRole(), 'AwsSolutions-IAM5[Resource::*]', ECR_AUTH_REASON);
+    // The EventBridge role is aws-events-targets.EcsTask's own; its TagResource statement leaves the account open.
+    acknowledgeNag(
+      this.taskDefinition,
+      `AwsSolutions-IAM5[Resource::${NAG_ARN_PREFIX}ecs:<AWS::Region>:*:${tasks}]`,
+      'Written by aws-events-targets.EcsTask for the scheduled RunTask\'s tags: it names this cluster\'s tasks only.',
+    );
+    acknowledgeNag(
+      this.taskDefinition,
+      'AwsSolutions-ECS2',
+      'The reaper shares the manager\'s non-secret settings (names, IDs); it receives no token or other credential.',
     );
   }
 }

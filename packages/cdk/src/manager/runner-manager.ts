@@ -6,7 +6,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { TaskImage } from '../images/task-image';
 import { JobCapacity } from '../job/job-capacity';
-import { JobTask } from '../job/job-task';
+import { ECR_AUTH_REASON, JobTask } from '../job/job-task';
+import { acknowledgeNag, NAG_ARN_PREFIX, nagRef } from '../validation/nag';
 import { looksLikeGitLabToken } from '../validation/secret-values';
 import { fargateSizeProblem } from '../validation/fargate-sizes';
 import { managerJobStatements } from './manager-permissions';
@@ -152,6 +153,8 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
       stopTimeout: Duration.seconds(120),
     });
 
+    acknowledgeManagerFindings(this, props);
+
     this.securityGroup = new ec2.SecurityGroup(this, 'Security Group', {
       vpc: props.vpc,
       description: 'GitLab runner manager: HTTPS to GitLab and AWS APIs, SSH to job tasks',
@@ -180,6 +183,37 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
   }
+}
+
+/** The manager's cdk-nag findings that are by design, each with its reason. */
+function acknowledgeManagerFindings(manager: RunnerManager, props: RunnerManagerProps): void {
+  const account = `${NAG_ARN_PREFIX}ecs:<AWS::Region>:<AWS::AccountId>`;
+  acknowledgeNag(
+    manager.taskRole,
+    `AwsSolutions-IAM5[Resource::${account}:task-definition/${props.job.taskDefinition.family}:*]`,
+    'RunTask on every revision of this environment\'s job task definition family only (the driver runs the latest ' +
+      'ACTIVE revision), and only in this environment\'s cluster (ecs:cluster condition).',
+  );
+  acknowledgeNag(
+    manager.taskRole,
+    `AwsSolutions-IAM5[Resource::${account}:task/${nagRef(props.cluster)}/*]`,
+    'Job task ARNs are only known at run time: DescribeTasks, StopTask and TagResource are limited to the tasks of ' +
+      'this environment\'s cluster, TagResource further to tagging at RunTask (ecs:CreateAction).',
+  );
+  acknowledgeNag(
+    manager.taskRole,
+    'AwsSolutions-IAM5[Resource::*]',
+    'ecs:ListTasks is authorised against container instances, which Fargate has none of, so it is scoped with the ' +
+      'ecs:cluster condition instead; ec2:DescribeNetworkInterfaces (only with connectViaPublicIp) has no ' +
+      'resource-level permissions.',
+  );
+  acknowledgeNag(manager.taskDefinition.obtainExecutionRole(), 'AwsSolutions-IAM5[Resource::*]', ECR_AUTH_REASON);
+  acknowledgeNag(
+    manager.taskDefinition,
+    'AwsSolutions-ECS2',
+    'The manager\'s environment variables are non-secret settings (URLs, names, IDs) that its entrypoint renders ' +
+      'into config files; the runner token is an ECS secret, and credentials in extraEnvironment are rejected.',
+  );
 }
 
 function managerProblems(

@@ -1,5 +1,6 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
+import { acknowledgeNag } from '../validation/nag';
 
 /** Properties of {@link RunnerVpcEndpoints}. */
 export interface RunnerVpcEndpointsProps {
@@ -65,6 +66,12 @@ export class RunnerVpcEndpoints extends Construct {
       ec2.Peer.ipv4(props.vpc.vpcCidrBlock),
       ec2.Port.tcp(443),
       'HTTPS from the VPC',
+    );
+    acknowledgeNag(
+      this.securityGroup,
+      'AwsSolutions-EC23',
+      "The only ingress is HTTPS from the VPC's own CIDR block, a CloudFormation reference cdk-nag cannot evaluate; " +
+        'nothing is open to 0.0.0.0/0.',
     );
 
     const services: Array<[string, ec2.InterfaceVpcEndpointAwsService]> = [

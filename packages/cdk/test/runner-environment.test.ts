@@ -1,0 +1,239 @@
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { JobCapacity, RunnerEnvironment } from '../src';
+import { logicalId, newStack, validProps } from './helpers';
+
+describe('RunnerEnvironment with defaults', () => {
+  let template: Template;
+  let environment: RunnerEnvironment;
+
+  beforeAll(() => {
+    const { stack, vpc } = newStack();
+    environment = new RunnerEnvironment(stack, 'Dev', validProps(stack, vpc));
+    Annotations.fromStack(stack).hasNoError('*', Match.anyValue());
+    template = Template.fromStack(stack);
+  });
+
+  test('the cluster has FARGATE and FARGATE_SPOT and an on-demand default strategy', () => {
+    template.resourceCountIs('AWS::ECS::Cluster', 1);
+    template.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', {
+      CapacityProviders: ['FARGATE', 'FARGATE_SPOT'],
+      DefaultCapacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Weight: 1 }],
+    });
+  });
+
+  test('the job task definition runs ci-coordinator with the SSH port, logs and the default size', () => {
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '1024',
+      Memory: '2048',
+      RequiresCompatibilities: ['FARGATE'],
+      NetworkMode: 'awsvpc',
+      RuntimePlatform: { CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' },
+      TaskRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DevJobTaskRole'), 'Arn'] },
+      ExecutionRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DevJobExecutionRole'), 'Arn'] },
+      ContainerDefinitions: [
+        Match.objectLike({
+          Name: 'ci-coordinator',
+          PortMappings: [{ ContainerPort: 22, Protocol: 'tcp' }],
+          LogConfiguration: Match.objectLike({
+            LogDriver: 'awslogs',
+            Options: Match.objectLike({ 'awslogs-group': { Ref: Match.stringLikeRegexp('DevJobLogs') } }),
+          }),
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  test('job tasks accept SSH from the manager security group only', () => {
+    const jobGroup = logicalId(template, 'AWS::EC2::SecurityGroup', 'DevJobSecurityGroup');
+    const managerGroup = logicalId(template, 'AWS::EC2::SecurityGroup', 'DevManagerSecurityGroup');
+    const ingress = template.findResources('AWS::EC2::SecurityGroupIngress');
+    const intoJobs = Object.values(ingress).filter(
+      (rule) => JSON.stringify(rule.Properties.GroupId) === JSON.stringify({ 'Fn::GetAtt': [jobGroup, 'GroupId'] }),
+    );
+    expect(intoJobs).toHaveLength(1);
+    expect(intoJobs[0]?.Properties).toMatchObject({
+      IpProtocol: 'tcp',
+      FromPort: 22,
+      ToPort: 22,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [managerGroup, 'GroupId'] },
+    });
+    // No CIDR-based ingress on the job group at all.
+    const jobSg = template.toJSON().Resources[jobGroup];
+    expect(jobSg.Properties.SecurityGroupIngress).toBeUndefined();
+  });
+
+  test('the manager is a one-task Fargate service with a circuit breaker, on on-demand Fargate', () => {
+    template.hasResourceProperties('AWS::ECS::Service', {
+      DesiredCount: 1,
+      CapacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Weight: 1 }],
+      DeploymentConfiguration: Match.objectLike({
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+        MinimumHealthyPercent: 100,
+        MaximumPercent: 200,
+      }),
+      NetworkConfiguration: {
+        AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED' }),
+      },
+    });
+    // The service must wait for the capacity providers it names.
+    const service = Object.values(template.findResources('AWS::ECS::Service'))[0];
+    const association = logicalId(template, 'AWS::ECS::ClusterCapacityProviderAssociations', 'Dev');
+    expect(service?.DependsOn).toContain(association);
+  });
+
+  test('the manager container gets every setting the renderer reads, and the token as an ECS secret', () => {
+    const managerDefinition = logicalId(template, 'AWS::ECS::TaskDefinition', 'DevManagerDefinition');
+    const [container] = template.toJSON().Resources[managerDefinition].Properties.ContainerDefinitions;
+    const environmentNames = container.Environment.map((variable: { Name: string }) => variable.Name);
+    expect(environmentNames.sort()).toEqual(
+      [
+        'GITLAB_URL',
+        'RUNNER_NAME',
+        'CONCURRENT',
+        'CLUSTER',
+        'REGION',
+        'SUBNETS',
+        'SECURITY_GROUP_IDS',
+        'TASK_DEFINITION',
+        'CONTAINER_NAME',
+        'SSH_PORT',
+        'ENABLE_PUBLIC_IP',
+        'USE_PUBLIC_IP',
+        'METADATA_DIR',
+        'CAPACITY_PROVIDER_STRATEGY',
+        'TASK_TAGS',
+      ].sort(),
+    );
+    const value = (name: string) =>
+      container.Environment.find((variable: { Name: string }) => variable.Name === name).Value;
+    expect(value('GITLAB_URL')).toBe('https://gitlab.com');
+    expect(value('RUNNER_NAME')).toBe('gitlab-fargate-dev');
+    expect(value('CONCURRENT')).toBe('10');
+    expect(value('CLUSTER')).toEqual({ Ref: logicalId(template, 'AWS::ECS::Cluster', 'Dev') });
+    expect(value('REGION')).toEqual({ Ref: 'AWS::Region' });
+    // The private subnets, comma-separated.
+    expect(JSON.stringify(value('SUBNETS'))).toMatch(
+      /^\{"Fn::Join":\[",",\[\{"Ref":"VpcprivateSubnet1[^"]*"\},\{"Ref":"VpcprivateSubnet2[^"]*"\}\]\]\}$/,
+    );
+    expect(value('SECURITY_GROUP_IDS')).toEqual({
+      'Fn::GetAtt': [logicalId(template, 'AWS::EC2::SecurityGroup', 'DevJobSecurityGroup'), 'GroupId'],
+    });
+    expect(value('TASK_DEFINITION')).toBe(environment.job.taskDefinition.family);
+    expect(value('ENABLE_PUBLIC_IP')).toBe('false');
+    expect(value('USE_PUBLIC_IP')).toBe('false');
+    expect(value('METADATA_DIR')).toBe('/opt/gitlab-runner/metadata');
+    expect(value('CAPACITY_PROVIDER_STRATEGY')).toBe('FARGATE:1:0');
+    expect(value('TASK_TAGS')).toBe('gitlab-fargate:environment=dev,gitlab-fargate:runner=gitlab-fargate-dev');
+    expect(container.Secrets).toEqual([
+      {
+        Name: 'RUNNER_TOKEN',
+        ValueFrom: {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':secret:gitlab/dev/runner'],
+          ],
+        },
+      },
+    ]);
+  });
+
+  test('gitlab-fargate-driver gc runs from the manager image on a schedule, without the token', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          EcsParameters: Match.objectLike({ LaunchType: 'FARGATE', TaskCount: 1 }),
+        }),
+      ],
+    });
+    const reaperDefinition = logicalId(template, 'AWS::ECS::TaskDefinition', 'DevOrphanReaperDefinition');
+    const managerDefinition = logicalId(template, 'AWS::ECS::TaskDefinition', 'DevManagerDefinition');
+    const resources = template.toJSON().Resources;
+    const [reaper] = resources[reaperDefinition].Properties.ContainerDefinitions;
+    const [manager] = resources[managerDefinition].Properties.ContainerDefinitions;
+    expect(reaper.Command).toEqual(['gitlab-fargate-driver', 'gc']);
+    expect(reaper.Image).toEqual(manager.Image);
+    expect(reaper.Secrets).toBeUndefined();
+    expect(reaper.Environment).toEqual(manager.Environment);
+  });
+
+  test('every resource that takes tags is tagged with the environment', () => {
+    for (const type of ['AWS::ECS::Cluster', 'AWS::ECS::Service', 'AWS::ECS::TaskDefinition', 'AWS::IAM::Role']) {
+      for (const resource of Object.values(template.findResources(type))) {
+        expect(resource.Properties.Tags).toEqual(
+          expect.arrayContaining([{ Key: 'gitlab-fargate:environment', Value: 'dev' }]),
+        );
+      }
+    }
+  });
+
+  test('the environment grants to its job role and connects through the job security group', () => {
+    expect(environment.grantPrincipal).toBe(environment.job.taskRole);
+    expect(environment.connections).toBe(environment.job.connections);
+  });
+});
+
+describe('RunnerEnvironment with options', () => {
+  test('ARM64, Spot with an on-demand base, sizes, SSH port and tags reach the template and the manager', () => {
+    const { stack, vpc } = newStack();
+    const base = validProps(stack, vpc, 'staging');
+    new RunnerEnvironment(stack, 'Staging', {
+      ...base,
+      job: {
+        ...base.job,
+        cpu: 2048,
+        memoryMiB: 8192,
+        ephemeralStorageGiB: 50,
+        architecture: ecs.CpuArchitecture.ARM64,
+        sshPort: 2222,
+        logRetention: logs.RetentionDays.ONE_WEEK,
+      },
+      capacity: JobCapacity.spotWithOnDemandFallback({ onDemandBase: 1, spotWeight: 4, onDemandWeight: 1 }),
+      concurrent: 4,
+      gitlabUrl: 'https://gitlab.example.com',
+      tags: { team: 'platform' },
+      orphanReaper: false,
+    });
+    Annotations.fromStack(stack).hasNoError('*', Match.anyValue());
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '2048',
+      Memory: '8192',
+      EphemeralStorage: { SizeInGiB: 50 },
+      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+      ContainerDefinitions: [Match.objectLike({ PortMappings: [{ ContainerPort: 2222, Protocol: 'tcp' }] })],
+    });
+    template.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', {
+      DefaultCapacityProviderStrategy: [
+        { CapacityProvider: 'FARGATE', Weight: 1, Base: 1 },
+        { CapacityProvider: 'FARGATE_SPOT', Weight: 4 },
+      ],
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 2222, ToPort: 2222 });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({
+          Name: 'runner-manager',
+          Environment: Match.arrayWith([
+            // Match.arrayWith keeps order: the construct writes the settings in this order.
+            { Name: 'GITLAB_URL', Value: 'https://gitlab.example.com' },
+            { Name: 'CONCURRENT', Value: '4' },
+            { Name: 'SSH_PORT', Value: '2222' },
+            { Name: 'CAPACITY_PROVIDER_STRATEGY', Value: 'FARGATE:1:1,FARGATE_SPOT:4:0' },
+            {
+              Name: 'TASK_TAGS',
+              Value: 'team=platform,gitlab-fargate:environment=staging,gitlab-fargate:runner=gitlab-fargate-staging',
+            },
+          ]),
+        }),
+      ],
+    });
+    template.resourceCountIs('AWS::Events::Rule', 0);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+  });
+});
