@@ -137,7 +137,8 @@ describe('ci-coordinator image (root SSH user, the default spec)', () => {
         } else if (attempts === 3) {
           next({ type: 'keyboard-interactive', username: 'root', prompt: (_n, _i, _l, _p, answer) => answer(['root']) });
         } else {
-          next(false);
+          // ssh2 documents `false` as "no more methods"; its type definitions leave it out.
+          (next as unknown as (stop: false) => void)(false);
         }
       },
     }).then(

@@ -1,0 +1,201 @@
+import { spawnSync } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../test/cli.js';
+import { IMAGES_DIR } from '../test/paths.js';
+import { findStaleFiles, generateImages, writeGeneratedFiles, type GeneratedFile } from './generate.js';
+
+const hasShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
+if (!hasShellcheck) {
+  console.warn('shellcheck is not installed: the shellcheck test is skipped (apt-get install shellcheck)');
+}
+
+function file(files: readonly GeneratedFile[], path: string): string {
+  const found = files.find((candidate) => candidate.path === path);
+  if (!found) {
+    throw new Error(`${path} was not generated`);
+  }
+  return found.content;
+}
+
+describe('generateImages', () => {
+  const files = generateImages();
+
+  it('writes the four files of the two images, entrypoints executable', () => {
+    expect(files.map((f) => [f.path, f.executable])).toEqual([
+      ['ci-coordinator/Dockerfile', false],
+      ['ci-coordinator/docker-entrypoint.sh', true],
+      ['runner-manager/Dockerfile', false],
+      ['runner-manager/entrypoint', true],
+    ]);
+  });
+
+  it('matches the files committed under images/ (regenerate with: gitlab-fargate-images generate --out images)', async () => {
+    expect(await findStaleFiles(IMAGES_DIR, files)).toEqual([]);
+  });
+
+  it('runs the job container under tini, with the base image and optional tools as build arguments', () => {
+    const dockerfile = file(files, 'ci-coordinator/Dockerfile');
+    expect(dockerfile).toMatch(/^ARG BASE_IMAGE=debian:bookworm-slim\nFROM \$\{BASE_IMAGE\}$/m);
+    expect(dockerfile).toContain('ARG INSTALL_GITLAB_RUNNER=true\nARG GITLAB_RUNNER_VERSION=\nARG INSTALL_NODEJS=false\nARG INSTALL_AWS_CLI=false');
+    expect(dockerfile).toContain('apt-get install -y --no-install-recommends bash ca-certificates git git-lfs openssh-server tini');
+    expect(dockerfile).toContain('ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/docker-entrypoint.sh"]');
+    // No architecture is spelled out: apt and `uname -m` follow the build platform (amd64 and arm64).
+    const instructions = dockerfile.split('\n').filter((line) => !line.startsWith('#'));
+    expect(instructions.join('\n')).not.toMatch(/amd64|x86_64|arm64|aarch64/);
+    // Host keys are removed from the image and made at start.
+    expect(dockerfile).toContain('rm -f /etc/ssh/ssh_host_*;');
+  });
+
+  it('hardens sshd: keys only, root only when the SSH user is root, sessions through the entrypoint', () => {
+    const root = file(files, 'ci-coordinator/Dockerfile');
+    for (const line of [
+      'AuthenticationMethods publickey',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'PermitRootLogin prohibit-password',
+      'AllowUsers root',
+      'ForceCommand /usr/local/bin/docker-entrypoint.sh --ssh-session',
+    ]) {
+      expect(root).toContain(`'${line}'`);
+    }
+    const ci = file(generateImages({ ciCoordinator: { sshUser: 'ci', sshPort: 2222, hostKeyTypes: ['ed25519', 'rsa'] } }), 'ci-coordinator/Dockerfile');
+    expect(ci).toContain("'PermitRootLogin no'");
+    expect(ci).toContain("'AllowUsers ci'");
+    expect(ci).toContain("'Port 2222'");
+    expect(ci).toContain('EXPOSE 2222');
+    expect(ci).toContain("'HostKey /etc/ssh/ssh_host_rsa_key'");
+    expect(ci).toContain('useradd --create-home --shell /bin/bash ci;');
+  });
+
+  it('bakes nothing environment-specific or secret into the runner manager', () => {
+    const dockerfile = file(files, 'runner-manager/Dockerfile');
+    const args = [...dockerfile.matchAll(/^ARG (\w+)/gm)].map((match) => match[1]);
+    expect(args).toEqual(['BASE_IMAGE', 'INSTALL_GITLAB_RUNNER', 'GITLAB_RUNNER_VERSION', 'DRIVER_BUNDLE', 'CONFIG_CLI', 'DEBIAN_FRONTEND']);
+    const envNames = dockerfile.slice(dockerfile.indexOf('ENV ')).match(/\b[A-Z_]+(?==)/g);
+    expect(envNames).toEqual(['RUNNER_CONFIG_PATH', 'DRIVER_CONFIG_PATH', 'DRIVER_PATH', 'METADATA_DIR']);
+    expect(dockerfile).not.toMatch(/register|TOKEN|SUBNET|SECURITY_GROUP|RUNNER_TAGS/);
+  });
+
+  it('renders both TOML files at start and then runs the command, gitlab-runner run by default', () => {
+    const entrypoint = file(files, 'runner-manager/entrypoint');
+    const order = [
+      'gitlab-fargate-config render driver --out "$DRIVER_CONFIG_PATH"',
+      'install_private_ca\n',
+      'register_with_legacy_token\n',
+      'gitlab-fargate-config render runner --out "$RUNNER_CONFIG_PATH"',
+      'unset RUNNER_TOKEN REGISTRATION_TOKEN',
+      'exec setpriv --reuid="$RUN_AS"',
+    ].map((step) => entrypoint.lastIndexOf(step));
+    expect(order.every((position) => position > 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(entrypoint).toContain('set -- gitlab-runner run --config "$RUNNER_CONFIG_PATH"');
+  });
+
+  it('generates scripts that bash parses', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'images-bash-n-'));
+    try {
+      await writeGeneratedFiles(dir, files);
+      for (const script of files.filter((f) => f.executable)) {
+        const result = spawnSync('bash', ['-n', join(dir, script.path)], { encoding: 'utf8' });
+        expect(result.stderr, script.path).toBe('');
+        expect(result.status, script.path).toBe(0);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!hasShellcheck)('generates scripts that shellcheck accepts without a single finding', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'images-shellcheck-'));
+    try {
+      const variants = [files, generateImages({ ciCoordinator: { sshUser: 'ci' }, runnerManager: { runAs: 'root' } })];
+      for (const [index, variant] of variants.entries()) {
+        await writeGeneratedFiles(join(dir, String(index)), variant);
+        for (const script of variant.filter((f) => f.executable)) {
+          const result = spawnSync('shellcheck', ['--severity=style', join(dir, String(index), script.path)], { encoding: 'utf8' });
+          expect(result.stdout, script.path).toBe('');
+          expect(result.status, script.path).toBe(0);
+        }
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('findStaleFiles', () => {
+  let dir: string;
+  const files = generateImages();
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'images-stale-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reports missing, edited and non-executable files', async () => {
+    expect(await findStaleFiles(dir, files)).toHaveLength(4);
+    await writeGeneratedFiles(dir, files);
+    expect(await findStaleFiles(dir, files)).toEqual([]);
+    await writeFile(join(dir, 'ci-coordinator/Dockerfile'), 'FROM scratch\n');
+    await chmod(join(dir, 'runner-manager/entrypoint'), 0o644);
+    expect(await findStaleFiles(dir, files)).toEqual([
+      { path: 'ci-coordinator/Dockerfile', reason: 'content differs' },
+      { path: 'runner-manager/entrypoint', reason: 'not executable' },
+    ]);
+  });
+});
+
+describe('gitlab-fargate-images CLI', () => {
+  it('generate --check passes on the committed images/ folder', () => {
+    const result = runCli(['generate', '--check', '--out', IMAGES_DIR]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('4 generated files are up to date');
+  });
+
+  it('generate writes a spec file’s images, and --check then finds them stale against the defaults', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'images-cli-'));
+    try {
+      await writeFile(join(dir, 'spec.json'), JSON.stringify({ ciCoordinator: { sshUser: 'ci' } }));
+      const written = runCli(['generate', '--out', join(dir, 'out'), '--spec', join(dir, 'spec.json')]);
+      expect(written.code).toBe(0);
+      expect(written.stdout).toContain(`wrote ${join(dir, 'out')}/ci-coordinator/docker-entrypoint.sh`);
+      expect(await readFile(join(dir, 'out/ci-coordinator/docker-entrypoint.sh'), 'utf8')).toContain("readonly SSH_USER=ci");
+      const check = runCli(['generate', '--check', '--out', join(dir, 'out')]);
+      expect(check.code).toBe(1);
+      expect(check.stderr).toContain(`stale: ${join(dir, 'out')}/ci-coordinator/Dockerfile (content differs)`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('explains an invalid spec file and writes nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'images-cli-'));
+    try {
+      await writeFile(join(dir, 'spec.json'), JSON.stringify({ ciCoordinator: { sshPort: 'twenty-two' } }));
+      const result = runCli(['generate', '--out', join(dir, 'out'), '--spec', join(dir, 'spec.json')]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('ciCoordinator.sshPort: expected a whole number from 1 to 65535, got "twenty-two"');
+      expect(spawnSync('ls', [join(dir, 'out')]).status).not.toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('has --help for each command and rejects unknown commands and options', () => {
+    expect(runCli(['--help']).stdout).toContain('Usage: gitlab-fargate-images <command>');
+    expect(runCli(['generate', '--help']).stdout).toContain('--check');
+    expect(runCli(['context', '--help']).stdout).toContain('--driver-bundle FILE');
+    const unknown = runCli(['build']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "build"');
+    const badOption = runCli(['generate', '--outdir', 'x']);
+    expect(badOption.code).toBe(2);
+    expect(badOption.stderr).toContain("Unknown option '--outdir'");
+  });
+});
