@@ -1,0 +1,28 @@
+import type { Input } from '../wire/input.js';
+import { createCluster, deleteCluster, describeClusters, putClusterCapacityProviders } from './clusters.js';
+import type { ServiceContext } from './context.js';
+import { runTask } from './run-task.js';
+import { listTagsForResource, tagResource, untagResource } from './tags.js';
+import { deregisterTaskDefinition, describeTaskDefinition, listTaskDefinitions, registerTaskDefinition } from './task-definitions.js';
+import { describeTasks, listTasks, stopTask } from './tasks.js';
+
+export type OperationHandler = (ctx: ServiceContext, input: Input) => unknown;
+
+/** Every ECS operation the emulator serves, by the name in `X-Amz-Target`. */
+export const OPERATIONS: Readonly<Record<string, OperationHandler>> = {
+  CreateCluster: createCluster,
+  DescribeClusters: describeClusters,
+  DeleteCluster: deleteCluster,
+  PutClusterCapacityProviders: putClusterCapacityProviders,
+  RegisterTaskDefinition: registerTaskDefinition,
+  DescribeTaskDefinition: describeTaskDefinition,
+  DeregisterTaskDefinition: deregisterTaskDefinition,
+  ListTaskDefinitions: listTaskDefinitions,
+  RunTask: runTask,
+  DescribeTasks: describeTasks,
+  StopTask: stopTask,
+  ListTasks: listTasks,
+  TagResource: tagResource,
+  UntagResource: untagResource,
+  ListTagsForResource: listTagsForResource,
+};

@@ -1,0 +1,22 @@
+/** How long a task stays in each timed state. The others last as long as Docker takes. */
+export interface PhaseDurations {
+  /** PROVISIONING (ENI creation on AWS; seconds there). @default 100 */
+  readonly provisioningMs: number;
+  /** PENDING (image pull on AWS) minus the time Docker takes to create and start the containers. @default 100 */
+  readonly pendingMs: number;
+  /** ACTIVATING (load balancer registration on AWS, brief for standalone tasks). @default 50 */
+  readonly activatingMs: number;
+  /** DEACTIVATING. @default 50 */
+  readonly deactivatingMs: number;
+  /** DEPROVISIONING (ENI detach on AWS). @default 50 */
+  readonly deprovisioningMs: number;
+}
+
+/** Small defaults so tests and benchmarks move fast; AWS's own figures are seconds (ecs-api.md §7). */
+export const DEFAULT_PHASES: PhaseDurations = {
+  provisioningMs: 100,
+  pendingMs: 100,
+  activatingMs: 50,
+  deactivatingMs: 50,
+  deprovisioningMs: 50,
+};

@@ -1,0 +1,349 @@
+import type { DockerClient } from '../docker/docker-client.js';
+import type { ContainerDefinition, StopCode, Task, TaskDefinition } from '../ecs/model.js';
+import { newEniId, newMacAddress } from '../ecs/identifiers.js';
+import type { StartFailureError } from '../faults/faults.js';
+import { containerSpec, taskPorts } from './container-spec.js';
+import { portAccepts } from './port-probe.js';
+import type { LoopbackPool } from './loopback-pool.js';
+import type { PhaseDurations } from './phases.js';
+import { enterStatus, requestStop, type EniAllocation } from './state-machine.js';
+
+/** What the runtime needs from the emulator around it. */
+export interface RuntimeEnvironment {
+  readonly docker: DockerClient;
+  readonly addresses: LoopbackPool;
+  readonly region: string;
+  readonly instanceLabels: Record<string, string>;
+  readonly applyResourceLimits: boolean;
+  /** Seconds between SIGTERM and SIGKILL when the container definition sets no `stopTimeout`. */
+  readonly defaultStopTimeoutSeconds: number;
+  /** Longest time ACTIVATING waits for the task's TCP ports to accept connections (0: do not wait). */
+  readonly portReadinessTimeoutMs: number;
+  phases(): PhaseDurations;
+  /** Called after every change of `lastStatus` or `desiredStatus`. */
+  onChange(task: Task): void;
+  /** Called once the task reached STOPPED and freed its addresses. */
+  onStopped(task: Task): void;
+}
+
+/** Faults decided for this task when it was launched. */
+export interface TaskFaultPlan {
+  readonly extraProvisioningMs?: number;
+  readonly startFailure?: { readonly error: StartFailureError; readonly message?: string };
+  readonly lateStartMs?: number;
+  readonly spotInterruption?: { readonly afterRunningMs: number; readonly noticeMs: number };
+}
+
+/** What the network launch parameters say about addresses. */
+export interface NetworkPlan {
+  readonly subnetId: string;
+  readonly assignPublicIp: boolean;
+}
+
+const DEFAULT_FAILURE_TEXT: Record<StartFailureError, (image: string) => string> = {
+  CannotPullContainerError: (image) =>
+    `pull image manifest has been retried 5 time(s): failed to resolve ref ${qualifiedImage(image)}: ${qualifiedImage(image)}: not found`,
+  ResourceInitializationError: () =>
+    'unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been retried 5 time(s): RequestCanceled: request context canceled caused by: context deadline exceeded',
+};
+
+/** docker.io/library/foo:latest for `foo`, as the Fargate agent spells a reference in its errors. */
+export function qualifiedImage(image: string): string {
+  const [first, ...rest] = image.split('/');
+  const hasRegistry = rest.length > 0 && (first!.includes('.') || first!.includes(':') || first === 'localhost');
+  let name = hasRegistry ? image : `docker.io/${rest.length === 0 ? `library/${image}` : image}`;
+  if (!/[:@][^/]+$/.test(name.slice(name.lastIndexOf('/')))) name += ':latest';
+  return name;
+}
+
+/**
+ * Drives one task through Fargate's lifecycle with a Docker container per container definition. Timed
+ * phases sleep; Docker-bound phases last as long as Docker takes; container exits arrive through the
+ * engine's wait endpoint, never by polling.
+ */
+export class TaskRuntime {
+  eni?: EniAllocation;
+  private readonly containerIds = new Map<string, string>();
+  private readonly startedContainers = new Set<string>();
+  private stopSignal!: () => void;
+  private readonly stopped = new Promise<void>((resolve) => (this.stopSignal = resolve));
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private aborted = false;
+  /** Settles when the task reached STOPPED (or the emulator shut down). */
+  readonly done: Promise<void>;
+
+  constructor(
+    readonly task: Task,
+    readonly taskDefinition: TaskDefinition,
+    private readonly network: NetworkPlan,
+    private readonly env: RuntimeEnvironment,
+    private readonly faults: TaskFaultPlan,
+  ) {
+    this.done = this.run().catch((error: unknown) => {
+      if (!this.aborted) console.error(`ecs-emulator: task ${task.taskArn} lifecycle failed:`, error);
+    });
+  }
+
+  /** StopTask, an essential container's exit or an injected fault: flips desiredStatus and starts stopping. */
+  stop(stopCode: StopCode, reason?: string): boolean {
+    const changed = requestStop(this.task, stopCode, reason, Date.now());
+    if (changed) {
+      this.env.onChange(this.task);
+      this.stopSignal();
+    }
+    return changed;
+  }
+
+  /**
+   * Spot interruption: a TerminationNotice (desiredStatus STOPPED, lastStatus RUNNING) and SIGTERM to the
+   * containers, then after `noticeMs` the stop proper with stopCode SpotInterruption.
+   */
+  interruptSpot(noticeMs: number): boolean {
+    if (this.task.lastStatus !== 'RUNNING' || this.task.desiredStatus !== 'RUNNING') return false;
+    requestStop(this.task, 'TerminationNotice', undefined, Date.now());
+    this.env.onChange(this.task);
+    for (const id of this.startedContainers) void this.env.docker.killContainer(id, 'SIGTERM').catch(() => undefined);
+    this.later(noticeMs, () => this.finishSpotInterruption());
+    return true;
+  }
+
+  /** Emulator shutdown: stop waiting, forget timers; the caller removes the containers. */
+  abort(): void {
+    this.aborted = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.stopSignal();
+  }
+
+  /** Docker ids of this task's containers, by container name. */
+  get dockerIds(): ReadonlyMap<string, string> {
+    return this.containerIds;
+  }
+
+  private finishSpotInterruption(): void {
+    if (requestStop(this.task, 'SpotInterruption', undefined, Date.now())) this.env.onChange(this.task);
+    this.stopSignal();
+  }
+
+  private get stopRequested(): boolean {
+    return this.task.desiredStatus === 'STOPPED' || this.aborted;
+  }
+
+  private async run(): Promise<void> {
+    const phases = this.env.phases();
+    await this.pause(phases.provisioningMs + (this.faults.extraProvisioningMs ?? 0));
+    if (!this.stopRequested) {
+      this.allocateEni();
+      this.enter('PENDING');
+      await this.prepareContainers(phases.pendingMs);
+    }
+    if (!this.stopRequested) {
+      this.enter('ACTIVATING');
+      await this.pause(phases.activatingMs);
+      if (this.faults.lateStartMs === undefined) await this.awaitPorts();
+    }
+    if (!this.stopRequested) {
+      this.enter('RUNNING');
+      this.armRunningFaults();
+      await this.stopped;
+    }
+    await this.runStopSequence();
+  }
+
+  /**
+   * Holds ACTIVATING until the processes behind the task's TCP ports listen (bounded), so that RUNNING means
+   * "connectable" by default and a client's first SSH attempt succeeds. The lateSshd fault skips this on purpose.
+   */
+  private async awaitPorts(): Promise<void> {
+    const ports = taskPorts(this.taskDefinition)
+      .filter((port) => port.endsWith('/tcp'))
+      .map((port) => Number(port.split('/')[0]));
+    if (ports.length === 0 || !this.eni || this.env.portReadinessTimeoutMs <= 0) return;
+    const deadline = Date.now() + this.env.portReadinessTimeoutMs;
+    while (!this.stopRequested && Date.now() < deadline) {
+      const ready = await Promise.all(ports.map((port) => portAccepts(this.eni!.privateIp, port)));
+      if (ready.every(Boolean)) return;
+      await this.pause(25);
+    }
+  }
+
+  private allocateEni(): void {
+    const privateIp = this.env.addresses.allocate();
+    this.eni = {
+      eniId: newEniId(),
+      macAddress: newMacAddress(),
+      privateIp,
+      subnetId: this.network.subnetId,
+      ...(this.network.assignPublicIp ? { publicIp: this.env.addresses.allocate() } : {}),
+    };
+  }
+
+  /** PENDING: the image "pull" (a local lookup; nothing is ever pulled), container creation and start. */
+  private async prepareContainers(pendingMs: number): Promise<void> {
+    const failure = this.faults.startFailure;
+    if (failure) {
+      await this.pause(pendingMs);
+      const image = this.taskDefinition.containerDefinitions[0]?.image ?? '';
+      this.failToStart(`${failure.error}: ${failure.message ?? DEFAULT_FAILURE_TEXT[failure.error](image)}`);
+      return;
+    }
+    const waited = this.pause(pendingMs);
+    try {
+      for (const definition of this.taskDefinition.containerDefinitions) {
+        if (!(await this.env.docker.imageExists(definition.image))) {
+          await waited;
+          this.failToStart(`CannotPullContainerError: ${DEFAULT_FAILURE_TEXT.CannotPullContainerError(definition.image)}`, definition.name);
+          return;
+        }
+      }
+      await this.createContainers();
+      await waited;
+      if (this.stopRequested) return;
+      if (this.faults.lateStartMs === undefined) await this.startContainers();
+    } catch (error) {
+      await waited;
+      if (!this.aborted) this.failToStart(`CannotStartContainerError: ${(error as Error).message}`);
+    }
+  }
+
+  private async createContainers(): Promise<void> {
+    const addresses = [this.eni!.privateIp, ...(this.eni!.publicIp ? [this.eni!.publicIp] : [])];
+    let networkOwnerId: string | undefined;
+    for (const definition of this.taskDefinition.containerDefinitions) {
+      if (this.aborted) return;
+      const spec = containerSpec(definition, {
+        task: this.task,
+        taskDefinition: this.taskDefinition,
+        region: this.env.region,
+        addresses,
+        instanceLabels: this.env.instanceLabels,
+        applyResourceLimits: this.env.applyResourceLimits,
+        ...(networkOwnerId ? { networkOwnerId } : {}),
+      });
+      const id = await this.env.docker.createContainer(spec);
+      this.containerIds.set(definition.name, id);
+      networkOwnerId ??= id;
+      const container = this.task.containers.find((c) => c.name === definition.name);
+      if (container) container.runtimeId = id;
+    }
+  }
+
+  private async startContainers(): Promise<void> {
+    for (const definition of this.taskDefinition.containerDefinitions) {
+      const id = this.containerIds.get(definition.name);
+      if (!id || this.aborted) continue;
+      await this.env.docker.startContainer(id);
+      this.startedContainers.add(id);
+      void this.watchExit(definition, id);
+    }
+  }
+
+  private async watchExit(definition: ContainerDefinition, id: string): Promise<void> {
+    let exitCode: number;
+    let oomKilled = false;
+    try {
+      exitCode = await this.env.docker.waitContainer(id);
+      oomKilled = (await this.env.docker.inspectContainer(id)).State.OOMKilled;
+    } catch {
+      return; // removed underneath us (shutdown or cleanup): nothing to report
+    }
+    if (this.aborted) return;
+    const container = this.task.containers.find((c) => c.name === definition.name);
+    if (container) {
+      container.exitCode = exitCode;
+      if (oomKilled) container.reason = 'OutOfMemoryError: Container killed due to memory usage';
+    }
+    const essential = definition.essential ?? true;
+    if (essential) {
+      this.stop('EssentialContainerExited');
+    } else if (container && this.task.lastStatus !== 'STOPPED') {
+      container.lastStatus = 'STOPPED';
+      this.task.version += 1;
+      this.env.onChange(this.task);
+    }
+  }
+
+  private failToStart(reason: string, containerName?: string): void {
+    for (const container of this.task.containers) {
+      if (!containerName || container.name === containerName) container.reason = reason;
+    }
+    this.stop('TaskFailedToStart', reason);
+  }
+
+  private armRunningFaults(): void {
+    const { lateStartMs, spotInterruption } = this.faults;
+    if (lateStartMs !== undefined) {
+      this.later(lateStartMs, () => {
+        if (!this.stopRequested) void this.startContainers().catch((error: Error) => this.stop('EssentialContainerExited', `CannotStartContainerError: ${error.message}`));
+      });
+    }
+    if (spotInterruption) this.later(spotInterruption.afterRunningMs, () => this.interruptSpot(spotInterruption.noticeMs));
+  }
+
+  private async runStopSequence(): Promise<void> {
+    if (this.aborted) return;
+    const phases = this.env.phases();
+    const reachedRunning = this.task.startedAt !== undefined;
+    if (reachedRunning) {
+      this.enter('DEACTIVATING');
+      await this.sleep(phases.deactivatingMs);
+      this.enter('STOPPING');
+    }
+    await this.stopContainers();
+    if (this.aborted) return;
+    if (this.eni) {
+      this.enter('DEPROVISIONING');
+      await this.removeContainers();
+      await this.sleep(phases.deprovisioningMs);
+    }
+    this.enter('STOPPED');
+    this.env.addresses.release(this.eni?.privateIp);
+    this.env.addresses.release(this.eni?.publicIp);
+    this.env.onStopped(this.task);
+  }
+
+  /** SIGTERM, then SIGKILL after the container's stopTimeout; records exit codes of containers that ran. */
+  private async stopContainers(): Promise<void> {
+    await Promise.all(
+      this.taskDefinition.containerDefinitions.map(async (definition) => {
+        const id = this.containerIds.get(definition.name);
+        if (!id || !this.startedContainers.has(id)) return;
+        try {
+          await this.env.docker.stopContainer(id, definition.stopTimeout ?? this.env.defaultStopTimeoutSeconds);
+          const state = (await this.env.docker.inspectContainer(id)).State;
+          const container = this.task.containers.find((c) => c.name === definition.name);
+          if (container && container.exitCode === undefined) container.exitCode = state.ExitCode;
+        } catch {
+          // Already gone (removed by a cleanup): the exit code stays unknown, as on AWS when the agent lost it.
+        }
+      }),
+    );
+  }
+
+  private async removeContainers(): Promise<void> {
+    await Promise.all([...this.containerIds.values()].map((id) => this.env.docker.removeContainer(id).catch(() => undefined)));
+  }
+
+  private enter(status: Task['lastStatus']): void {
+    enterStatus(this.task, status, Date.now(), status === 'PENDING' ? this.eni : undefined);
+    this.env.onChange(this.task);
+  }
+
+  /** Sleeps, waking early when the task is told to stop. */
+  private pause(ms: number): Promise<void> {
+    return Promise.race([this.sleep(ms), this.stopped]);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.later(ms, resolve));
+  }
+
+  private later(ms: number, action: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      action();
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
+  }
+}
