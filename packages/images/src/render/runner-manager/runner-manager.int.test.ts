@@ -1,0 +1,180 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDriverConfig, parseRunnerConfig } from '@gitlab-fargate/config';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configCliStatus } from '../../../test/config-cli.js';
+import { buildImage, docker, dockerRun, removeOurContainers } from '../../../test/docker.js';
+import { testNodeBaseImage } from '../../../test/node-base-image.js';
+import { CONFIG_PACKAGE_DIR } from '../../../test/paths.js';
+import { assembleRunnerManagerContext } from '../../context/runner-manager-context.js';
+import { EXIT_MISCONFIGURED } from './entrypoint.js';
+
+const configCli = configCliStatus();
+if (!configCli.ready) {
+  console.warn(`runner-manager image tests skipped: ${configCli.reason}`);
+}
+
+/** A made-up runner authentication token, random per run so that finding it anywhere means it leaked. */
+const RUNNER_TOKEN = `glrt-t1_${randomBytes(15).toString('base64url')}`;
+
+/** What a task definition gives the manager container (the token as an ECS secret, the rest as environment). */
+const MANAGER_ENVIRONMENT = {
+  CLUSTER: 'gitlab-ci-dev',
+  REGION: 'eu-west-1',
+  SUBNETS: 'subnet-0a1b2c3d4e5f60718,subnet-1a2b3c4d5e6f70819',
+  SECURITY_GROUP_IDS: 'sg-0123456789abcdef0',
+  TASK_DEFINITION: 'gitlab-ci-dev-job:7',
+  GITLAB_URL: 'https://gitlab.example.com/',
+  RUNNER_NAME: 'fargate-dev',
+  RUNNER_TAGS: 'dev',
+  CONCURRENT: '4',
+};
+
+const SEPARATOR = '-----8<-----';
+
+/** Prints both rendered files, their modes and owner, and the command's own environment and user. */
+const INSPECT = [
+  'sh',
+  '-c',
+  `cat "$DRIVER_CONFIG_PATH"; echo "${SEPARATOR}"; cat "$RUNNER_CONFIG_PATH"; echo "${SEPARATOR}"; ` +
+    `stat -c "%a %U %n" "$DRIVER_CONFIG_PATH" "$RUNNER_CONFIG_PATH"; id -un; echo "${SEPARATOR}"; env`,
+];
+
+function envArgs(environment: Record<string, string>): string[] {
+  return Object.entries(environment).flatMap(([name, value]) => ['-e', `${name}=${value}`]);
+}
+
+describe.skipIf(!configCli.ready)('runner-manager image', () => {
+  let image: string;
+  let contextDir: string;
+
+  beforeAll(async () => {
+    removeOurContainers();
+    const base = await testNodeBaseImage();
+    contextDir = await mkdtemp(join(tmpdir(), 'runner-manager-context-'));
+    // No driver bundle yet (the driver package does not publish one): DRIVER_BUNDLE= leaves it out.
+    const context = await assembleRunnerManagerContext({ outDir: contextDir, configPackageDir: CONFIG_PACKAGE_DIR });
+    expect(context.buildArgs).toEqual({ DRIVER_BUNDLE: '' });
+    image = await buildImage(contextDir, 'gitlab-fargate-test/runner-manager:offline', {
+      BASE_IMAGE: base,
+      INSTALL_GITLAB_RUNNER: 'false',
+      ...context.buildArgs,
+    });
+  });
+
+  afterAll(async () => {
+    if (contextDir) {
+      await rm(contextDir, { recursive: true, force: true });
+    }
+  });
+
+  it('renders a driver TOML and a config.toml that the config package validates', () => {
+    const result = dockerRun(image, envArgs({ ...MANAGER_ENVIRONMENT, RUNNER_TOKEN }), INSPECT);
+    expect(result.stderr).toContain('runner-manager: rendered /etc/gitlab-runner/fargate.toml and /etc/gitlab-runner/config.toml');
+    expect(result.code).toBe(0);
+    const [driverToml = '', runnerToml = '', modes = '', commandEnv = ''] = result.stdout.split(`${SEPARATOR}\n`);
+
+    const driver = parseDriverConfig(driverToml).config;
+    expect(driver.fargate).toMatchObject({
+      cluster: 'gitlab-ci-dev',
+      region: 'eu-west-1',
+      subnets: ['subnet-0a1b2c3d4e5f60718', 'subnet-1a2b3c4d5e6f70819'],
+      securityGroups: ['sg-0123456789abcdef0'],
+      taskDefinition: 'gitlab-ci-dev-job:7',
+    });
+    expect(driver.taskMetadata.directory).toBe('/opt/gitlab-runner/metadata');
+
+    const runner = parseRunnerConfig(runnerToml).config;
+    expect(runner.concurrent).toBe(4);
+    const [entry] = runner.runners;
+    expect(entry).toMatchObject({ name: 'fargate-dev', url: 'https://gitlab.example.com/', token: RUNNER_TOKEN, executor: 'custom' });
+    expect(entry?.custom.runExec).toBe('/usr/local/bin/gitlab-fargate-driver');
+    expect(entry?.custom.runArgs).toContain('/etc/gitlab-runner/fargate.toml');
+
+    // Mode 0600, handed to the user gitlab-runner runs as; the command runs as that user, without the token.
+    expect(modes).toBe('600 gitlab-runner /etc/gitlab-runner/fargate.toml\n600 gitlab-runner /etc/gitlab-runner/config.toml\ngitlab-runner\n');
+    expect(commandEnv).not.toContain(RUNNER_TOKEN);
+    expect(commandEnv).not.toMatch(/^RUNNER_TOKEN=/m);
+  });
+
+  it('reads the token from RUNNER_TOKEN_FILE (a mounted secret)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'runner-token-'));
+    try {
+      await writeFile(join(dir, 'token'), `${RUNNER_TOKEN}\n`, { mode: 0o644 });
+      const result = dockerRun(
+        image,
+        [...envArgs({ ...MANAGER_ENVIRONMENT, RUNNER_TOKEN_FILE: '/run/secrets/runner-token' }), '-v', `${join(dir, 'token')}:/run/secrets/runner-token:ro`],
+        ['sh', '-c', 'cat "$RUNNER_CONFIG_PATH"'],
+      );
+      expect(result.code).toBe(0);
+      expect(parseRunnerConfig(result.stdout).config.runners[0]?.token).toBe(RUNNER_TOKEN);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('installs a private CA given as CA_CERTIFICATES_PEM into the system store and for Node.js', () => {
+    const made = spawnSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '/dev/null', '-subj', '/CN=gitlab-fargate test CA', '-days', '1'],
+      { encoding: 'utf8' },
+    );
+    expect(made.status, made.stderr).toBe(0);
+    const pem = made.stdout.trim();
+    const body = pem.split('\n')[1] ?? '';
+    const result = dockerRun(image, envArgs({ ...MANAGER_ENVIRONMENT, RUNNER_TOKEN, CA_CERTIFICATES_PEM: pem }), [
+      'sh',
+      '-c',
+      'grep -c -F -e "$1" /etc/ssl/certs/ca-certificates.crt; echo "$NODE_EXTRA_CA_CERTS"',
+      'sh',
+      body,
+    ]);
+    expect(result.stderr).toContain('runner-manager: installed the private CA from CA_CERTIFICATES_PEM');
+    expect(result.stdout).toBe('1\n/usr/local/share/ca-certificates/gitlab-fargate-private-ca.crt\n');
+    expect(result.code).toBe(0);
+  });
+
+  it('stops before running the command when a setting is missing, with the config CLI’s explanation', () => {
+    const { CLUSTER: _omitted, ...withoutCluster } = MANAGER_ENVIRONMENT;
+    const result = dockerRun(image, envArgs({ ...withoutCluster, RUNNER_TOKEN }), ['echo', 'COMMAND RAN']);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).not.toContain('COMMAND RAN');
+    expect(result.stderr).toMatch(/CLUSTER/);
+  });
+
+  it('warns that REGISTRATION_TOKEN is deprecated, and says why it cannot register in this image', () => {
+    const result = dockerRun(image, envArgs({ ...MANAGER_ENVIRONMENT, REGISTRATION_TOKEN: 'GR1348941legacy' }), ['echo', 'COMMAND RAN']);
+    expect(result.stderr).toContain("warning: REGISTRATION_TOKEN uses GitLab's deprecated registration flow");
+    expect(result.stderr).toContain('gitlab-runner is not installed in this image (built with INSTALL_GITLAB_RUNNER=false)');
+    expect(result.code).toBe(EXIT_MISCONFIGURED);
+    expect(result.stdout).not.toContain('COMMAND RAN');
+  });
+
+  it('refuses to run gitlab-runner in an image built without it or the driver', () => {
+    const result = dockerRun(image, envArgs({ ...MANAGER_ENVIRONMENT, RUNNER_TOKEN }));
+    expect(result.code).toBe(EXIT_MISCONFIGURED);
+    expect(result.stderr).toContain('gitlab-runner is not installed in this image');
+  });
+
+  it('keeps tokens out of the image: neither its history nor its configuration holds one', () => {
+    const history = docker(['history', '--no-trunc', '--format', '{{.CreatedBy}}', image]);
+    const inspect = docker(['image', 'inspect', image]);
+    expect(history.code).toBe(0);
+    expect(inspect.code).toBe(0);
+    for (const text of [history.stdout, inspect.stdout]) {
+      expect(text).not.toContain(RUNNER_TOKEN);
+      expect(text).not.toMatch(/glrt-|GR1348941|TOKEN|SUBNET|SECURITY_GROUP|RUNNER_TAGS/);
+    }
+    // The only environment the image carries is paths.
+    const env = JSON.parse(inspect.stdout)[0].Config.Env as string[];
+    expect(env.filter((entry) => !entry.startsWith('PATH=')).map((entry) => entry.split('=')[0])).toEqual([
+      'RUNNER_CONFIG_PATH',
+      'DRIVER_CONFIG_PATH',
+      'DRIVER_PATH',
+      'METADATA_DIR',
+    ]);
+  });
+});
