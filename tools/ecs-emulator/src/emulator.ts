@@ -20,6 +20,7 @@ import { handleControl, type ControlTarget } from './server/control.js';
 import { BodyTooLargeError, readBody, send } from './server/http-io.js';
 import { AwsError } from './wire/aws-error.js';
 import { Ec2Error, ec2ErrorResponse, handleEc2, type NetworkInterfaceView } from './wire/ec2-query.js';
+import { checkInputTypes } from './wire/shapes.js';
 import { jsonError, jsonSuccess, operationFromTarget, parseJsonBody } from './wire/json-protocol.js';
 
 /** A running emulator. */
@@ -300,6 +301,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         const handler = OPERATIONS[operation];
         if (!handler) throw new AwsError('UnknownOperationException', `Operation ${operation} is not supported by this emulator.`);
         const input = parseJsonBody(body);
+        checkInputTypes(operation, input);
         throttler.check(operation, operation === 'RunTask');
         send(res, jsonSuccess(handler(ctx, input), requestId));
       } catch (error) {
