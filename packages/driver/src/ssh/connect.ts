@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import ssh2 from 'ssh2';
 import type { ClientChannel } from 'ssh2';
 import { SystemFailure, messageOf } from '../errors.js';
 import { type Sleep, sleep as defaultSleep } from '../sleep.js';
-import { execOnChannel } from './exec.js';
+import { execOnChannel, killCommand, withPidFile } from './exec.js';
 import type { ConnectOptions, Connection, ExecResult, ExecStreams, Transport, TransportTarget } from './transport.js';
 
 /** The server presented a different host key than the one pinned at first contact: never retried. */
@@ -105,13 +106,22 @@ class SshConnection implements Connection {
   ) {}
 
   exec(command: string, streams: ExecStreams): Promise<ExecResult> {
+    const pidFile = `/tmp/.gitlab-fargate-${randomBytes(8).toString('hex')}.pid`;
     return new Promise((resolve, reject) => {
-      this.client.exec(command, (error: Error | undefined, channel: ClientChannel) => {
+      this.client.exec(withPidFile(command, pidFile), (error: Error | undefined, channel: ClientChannel) => {
         if (error) {
           reject(new SystemFailure(`cannot start the remote command: ${messageOf(error)}`, { cause: error }));
           return;
         }
-        execOnChannel(channel, streams, () => this.client.end()).then(resolve, reject);
+        const killGroup = (signal: string): void => {
+          this.client.exec(killCommand(pidFile, signal), (killError: Error | undefined, side: ClientChannel) => {
+            if (killError) return;
+            side.resume();
+            side.stderr.resume();
+            side.end();
+          });
+        };
+        execOnChannel(channel, streams, () => this.client.end(), killGroup).then(resolve, reject);
       });
     });
   }

@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import { PassThrough, Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Sshd, startSshd } from '../../test/sshd-fixture.js';
+import { HostKeyMismatch, SshConnectError, sshTransport, waitUntilReachable } from './connect.js';
+import { SCRIPT_COMMAND } from './exec.js';
+import { generateJobKeyPair } from './keys.js';
+import type { ExecResult, TransportTarget } from './transport.js';
+
+/** Collects a stream's bytes, with the time each chunk arrived. */
+function sink(): Writable & { chunks: { at: number; data: Buffer }[]; text(): string; buffer(): Buffer } {
+  const chunks: { at: number; data: Buffer }[] = [];
+  const w = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push({ at: Date.now(), data: Buffer.from(chunk) });
+      cb();
+    },
+  });
+  return Object.assign(w, {
+    chunks,
+    buffer: () => Buffer.concat(chunks.map((c) => c.data)),
+    text: () => Buffer.concat(chunks.map((c) => c.data)).toString('utf8'),
+  });
+}
+
+describe('SSH transport against a real sshd', () => {
+  const keys = generateJobKeyPair('driver-test');
+  let sshd: Sshd;
+  let target: TransportTarget;
+
+  beforeAll(async () => {
+    sshd = await startSshd(keys.publicKey);
+    target = { host: sshd.host, port: sshd.port, username: 'root', privateKey: keys.privateKey };
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  async function run(script: string | Buffer, pinned?: string, cancel?: AbortSignal) {
+    const connection = await sshTransport.connect({ ...target, hostKey: pinned });
+    const stdout = sink();
+    const stderr = sink();
+    try {
+      const result: ExecResult = await connection.exec(SCRIPT_COMMAND, { stdin: script, stdout, stderr, cancel, graceMs: 5_000 });
+      return { result, stdout, stderr, hostKey: connection.hostKey };
+    } finally {
+      connection.close();
+    }
+  }
+
+  it('runs a script read from stdin and reports its exit code, keeping stdout and stderr apart', async () => {
+    const { result, stdout, stderr, hostKey } = await run('echo out; echo err >&2; exit 3\n');
+    expect(result).toEqual({ exitCode: 3, signal: undefined, cancelled: false, lost: false });
+    expect(stdout.text()).toBe('out\n');
+    expect(stderr.text()).toBe('err\n');
+    expect(hostKey).toMatch(/^AAAA[A-Za-z0-9+/=]+$/);
+  });
+
+  it('accepts the pinned host key and refuses a changed one', async () => {
+    const first = await run('true\n');
+    const pinned = await run('echo again\n', first.hostKey);
+    expect(pinned.result.exitCode).toBe(0);
+    expect(pinned.stdout.text()).toBe('again\n');
+
+    const other = await startSshd(keys.publicKey);
+    try {
+      const promise = sshTransport.connect({ host: other.host, port: other.port, username: 'root', privateKey: keys.privateKey, hostKey: first.hostKey });
+      await expect(promise).rejects.toBeInstanceOf(HostKeyMismatch);
+      await expect(promise).rejects.toThrow(/host key .* changed since first contact/);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('refuses a key the container does not authorize, saying so', async () => {
+    const stranger = generateJobKeyPair('stranger');
+    await expect(sshTransport.connect({ ...target, privateKey: stranger.privateKey })).rejects.toThrow(
+      /refused the job key/,
+    );
+  });
+
+  it('runs a 1 MiB script (no argv limit)', async () => {
+    const payload = 'x'.repeat(1024 * 1024);
+    const script = `X='${payload}'\nprintf %s "$X" | sha256sum | cut -d' ' -f1\necho "\${#X}"\n`;
+    expect(Buffer.byteLength(script)).toBeGreaterThan(1024 * 1024);
+    const { result, stdout } = await run(script);
+    expect(result.exitCode).toBe(0);
+    const expected = createHash('sha256').update(payload).digest('hex');
+    expect(stdout.text()).toBe(`${expected}\n${1024 * 1024}\n`);
+  });
+
+  it('streams output as it is produced, not at the end', async () => {
+    const { result, stdout } = await run('echo first; sleep 1; echo second\n');
+    expect(result.exitCode).toBe(0);
+    const first = stdout.chunks.find((c) => c.data.toString().includes('first'));
+    const second = stdout.chunks.find((c) => c.data.toString().includes('second'));
+    expect(first).toBeDefined();
+    expect(second).toBeDefined();
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(800);
+  });
+
+  it('passes 50 MiB of output through intact and in order', async () => {
+    const size = 50 * 1024 * 1024;
+    const script = `head -c ${size} /dev/urandom > /tmp/blob\nsha256sum /tmp/blob | cut -d' ' -f1 >&2\ncat /tmp/blob\n`;
+    const started = Date.now();
+    const { result, stdout, stderr } = await run(script);
+    const seconds = (Date.now() - started) / 1000;
+    expect(result.exitCode).toBe(0);
+    const out = stdout.buffer();
+    expect(out.length).toBe(size);
+    expect(createHash('sha256').update(out).digest('hex')).toBe(stderr.text().trim());
+    console.info(`50 MiB through SSH in ${seconds.toFixed(2)} s (${(50 / seconds).toFixed(1)} MiB/s)`);
+  });
+
+  it('forwards cancellation to the remote script as SIGTERM', async () => {
+    const controller = new AbortController();
+    const stdout = new PassThrough();
+    let seen = '';
+    stdout.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (seen.includes('started')) controller.abort();
+    });
+    const connection = await sshTransport.connect(target);
+    try {
+      const result = await connection.exec(SCRIPT_COMMAND, {
+        stdin: "trap 'echo got-term; exit 7' TERM\necho started\nwhile :; do sleep 0.1; done\n",
+        stdout,
+        stderr: sink(),
+        cancel: controller.signal,
+        graceMs: 5_000,
+      });
+      expect(result).toMatchObject({ exitCode: 7, cancelled: true, lost: false });
+      expect(seen).toContain('got-term');
+    } finally {
+      connection.close();
+    }
+  });
+
+  it('gives up on a remote script that ignores the signal after the grace period', async () => {
+    const controller = new AbortController();
+    const connection = await sshTransport.connect(target);
+    setTimeout(() => controller.abort(), 300);
+    const started = Date.now();
+    const result = await connection.exec(SCRIPT_COMMAND, {
+      stdin: "trap '' TERM\nsleep 30\n",
+      stdout: sink(),
+      stderr: sink(),
+      cancel: controller.signal,
+      graceMs: 500,
+    });
+    expect(result).toMatchObject({ cancelled: true, lost: true });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('waits for an sshd that starts after the container (readiness probe)', async () => {
+    const late = await startSshd(keys.publicKey, { sshdDelaySeconds: 2 });
+    try {
+      const errors: string[] = [];
+      const started = Date.now();
+      const connection = await waitUntilReachable(
+        sshTransport,
+        { host: late.host, port: late.port, username: 'root', privateKey: keys.privateKey },
+        { deadlineMs: 20_000, minDelayMs: 200, maxDelayMs: 500, onRetry: (_n, e) => errors.push(e.message) },
+      );
+      connection.close();
+      expect(errors.length).toBeGreaterThan(0);
+      expect(errors[0]).toMatch(/SSH connection to root@127\.0\.0\.1/);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    } finally {
+      await late.stop();
+    }
+  });
+
+  it('gives up at the readiness deadline with the last error', async () => {
+    await expect(
+      waitUntilReachable(sshTransport, { ...target, port: 1 }, { deadlineMs: 1_500, minDelayMs: 200, maxDelayMs: 200 }),
+    ).rejects.toThrow(/did not accept SSH within 2 s .*connection refused/);
+  });
+
+  it('reports a refused port as a retryable connect error', async () => {
+    await expect(sshTransport.connect({ ...target, port: 1 })).rejects.toBeInstanceOf(SshConnectError);
+  });
+});
