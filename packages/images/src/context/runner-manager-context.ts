@@ -55,6 +55,22 @@ export async function assembleRunnerManagerContext(options: RunnerManagerContext
     }
   }
 
+  if (options.configBundle !== undefined) {
+    await requireFile(options.configBundle, 'config CLI bundle (--config-bundle)');
+  }
+  const [packageFolder, ...entryInPackage] = spec.configCli.split('/');
+  if (options.configPackageDir !== undefined) {
+    if (entryInPackage.length === 0 || packageFolder === undefined) {
+      throw new Error(
+        `runnerManager.configCli "${spec.configCli}" names a single file, but a package folder was given: use a path like "gitlab-fargate-config/dist/cli.js", or pass --config-bundle`,
+      );
+    }
+    await requireFile(
+      join(options.configPackageDir, ...entryInPackage),
+      `config CLI entry (runnerManager.configCli "${spec.configCli}" inside --config-package; compiled?)`,
+    );
+  }
+
   const dist = join(options.outDir, 'dist');
   await rm(dist, { recursive: true, force: true });
   await mkdir(dist, { recursive: true });
@@ -64,17 +80,9 @@ export async function assembleRunnerManagerContext(options: RunnerManagerContext
   await writeGeneratedFiles(options.outDir, files);
 
   let vendored: string[] = [];
-  if (options.configPackageDir !== undefined) {
-    const [folder, ...rest] = spec.configCli.split('/');
-    if (rest.length === 0 || folder === undefined) {
-      throw new Error(
-        `runnerManager.configCli "${spec.configCli}" names a single file, but a package folder was given: use a path like "gitlab-fargate-config/dist/cli.js", or pass --config-bundle`,
-      );
-    }
-    vendored = await vendorPackage(options.configPackageDir, join(dist, folder));
-    await requireFile(join(dist, spec.configCli), `config CLI entry (runnerManager.configCli "${spec.configCli}")`);
+  if (options.configPackageDir !== undefined && packageFolder !== undefined) {
+    vendored = await vendorPackage(options.configPackageDir, join(dist, packageFolder));
   } else if (options.configBundle !== undefined) {
-    await requireFile(options.configBundle, 'config CLI bundle (--config-bundle)');
     await mkdir(dirname(join(dist, spec.configCli)), { recursive: true });
     await cp(options.configBundle, join(dist, spec.configCli));
   }
