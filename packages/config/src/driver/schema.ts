@@ -157,20 +157,31 @@ const fargate = refine(
       return undefined;
     }
     if (subnets === undefined || securityGroups === undefined) return undefined;
-    const { subnet: _subnet, securityGroup: _securityGroup, region, platformVersion, usePublicIp, ...rest } = raw;
     return {
-      ...rest,
-      ...(region === '' ? {} : { region }),
-      ...(platformVersion === '' ? {} : { platformVersion }),
+      cluster: raw.cluster,
+      ...(raw.region === '' ? {} : { region: raw.region }),
       subnets,
       securityGroups,
-      usePublicIp: usePublicIp ?? raw.enablePublicIp,
+      taskDefinition: raw.taskDefinition,
+      enablePublicIp: raw.enablePublicIp,
+      usePublicIp: raw.usePublicIp ?? raw.enablePublicIp,
+      ...(raw.platformVersion === '' ? {} : { platformVersion: raw.platformVersion }),
+      enableExecuteCommand: raw.enableExecuteCommand,
+      containerName: raw.containerName,
+      capacityProviderStrategy: raw.capacityProviderStrategy,
+      onDemandFallback: raw.onDemandFallback,
+      tags: raw.tags,
+      propagateTags: raw.propagateTags,
+      enableEcsManagedTags: raw.enableEcsManagedTags,
     };
   },
 );
 
 const taskMetadata = refine(
-  section<{ directory: string }>({ directory: { key: 'Directory', schema: string({ minLength: 0, expected: 'a directory path' }), default: '' } }),
+  section<{ directory: string }>(
+    { directory: { key: 'Directory', schema: string({ minLength: 0, expected: 'a directory path' }), default: '' } },
+    { expected: 'a [TaskMetadata] table' },
+  ),
   ({ directory }): TaskMetadataSettings => (directory === '' ? {} : { directory }),
 );
 
@@ -184,7 +195,7 @@ const ssh = section<SshSettings>({
   connectTimeout: { key: 'ConnectTimeout', schema: decimal({ min: 1, max: 300 }), default: 10 },
   keepaliveInterval: { key: 'KeepaliveInterval', schema: decimal({ min: 0, max: 3600 }), default: 15 },
   keepaliveCountMax: { key: 'KeepaliveCountMax', schema: integer({ min: 1, max: 100 }), default: 4 },
-});
+}, { expected: 'an [SSH] table' });
 
 const timeouts = section<TimeoutSettings>({
   taskStart: { key: 'TaskStart', schema: decimal({ min: 10, max: 3600 }), default: 600 },
@@ -192,7 +203,7 @@ const timeouts = section<TimeoutSettings>({
   stopTask: { key: 'StopTask', schema: decimal({ min: 1, max: 600 }), default: 60 },
   taskPollInterval: { key: 'TaskPollInterval', schema: decimal({ min: 0.1, max: 60 }), default: 2 },
   sshPollInterval: { key: 'SSHPollInterval', schema: decimal({ min: 0.1, max: 60 }), default: 1 },
-});
+}, { expected: 'a [Timeouts] table of seconds' });
 
 const overrides = section<OverridePolicy>({
   taskDefinitions: {
@@ -209,7 +220,7 @@ const overrides = section<OverridePolicy>({
   maxMemory: { key: 'MaxMemory', schema: integer({ min: FARGATE_MEMORY_VALUES[0] as number, max: FARGATE_MEMORY_VALUES.at(-1) as number, expected: 'MiB from 512 to 122880' }) },
   maxEphemeralStorage: { key: 'MaxEphemeralStorage', schema: integer({ min: EPHEMERAL_STORAGE_GIB.min, max: EPHEMERAL_STORAGE_GIB.max, expected: `GiB from ${EPHEMERAL_STORAGE_GIB.min} to ${EPHEMERAL_STORAGE_GIB.max}` }) },
   allowSpot: { key: 'AllowSpot', schema: boolean(), default: false },
-});
+}, { expected: 'an [Overrides] table' });
 
 interface DriverRaw {
   logLevel: DriverConfig['logLevel'];
@@ -234,5 +245,14 @@ export const driverSchema: Schema<DriverConfig> = refine(
     timeouts: { key: 'Timeouts', schema: timeouts, defaultsFromEmptyTable: true },
     overrides: { key: 'Overrides', schema: overrides, defaultsFromEmptyTable: true },
   }),
-  ({ logFile, ...rest }): DriverConfig => (logFile === '' ? rest : { ...rest, logFile }),
+  ({ logFile, ...rest }): DriverConfig => ({
+    logLevel: rest.logLevel,
+    logFormat: rest.logFormat,
+    ...(logFile === '' ? {} : { logFile }),
+    fargate: rest.fargate,
+    taskMetadata: rest.taskMetadata,
+    ssh: rest.ssh,
+    timeouts: rest.timeouts,
+    overrides: rest.overrides,
+  }),
 );

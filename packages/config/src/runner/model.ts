@@ -29,7 +29,8 @@ export interface CustomExecutorSettings {
 
 /** `[runners.cache.s3]`. */
 export interface S3CacheSettings {
-  readonly bucketName: string;
+  /** Required when the cache `Type` is `s3`. */
+  readonly bucketName?: string;
   /** The bucket's Region. */
   readonly bucketLocation?: string;
   /** Custom endpoint; absent = AWS S3. */
@@ -52,7 +53,8 @@ export interface S3CacheSettings {
 
 /** `[runners.cache]`: the distributed cache (Fargate tasks are ephemeral, so a local cache is lost). */
 export interface CacheSettings {
-  readonly type: 's3' | 'gcs' | 'azure';
+  /** Absent = no distributed cache (what `gitlab-runner register` writes). */
+  readonly type?: 's3' | 'gcs' | 'azure';
   /** Prefix inside the bucket. */
   readonly path?: string;
   /** Share the cache between runners. @default false */

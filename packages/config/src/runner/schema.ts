@@ -72,7 +72,7 @@ const secret = string({ secret: true, expected: 'a non-empty string' });
 const text = string({ expected: 'a non-empty string' });
 
 const s3 = section<S3CacheSettings>({
-  bucketName: { key: 'BucketName', schema: string({ pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, expected: 'an S3 bucket name (3-63 lowercase letters, digits, . and -)' }), required: true },
+  bucketName: { key: 'BucketName', schema: string({ pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, expected: 'an S3 bucket name (3-63 lowercase letters, digits, . and -)' }) },
   bucketLocation: { key: 'BucketLocation', schema: string({ pattern: REGION_PATTERN, expected: 'an AWS Region like "eu-west-1"' }) },
   serverAddress: { key: 'ServerAddress', schema: text },
   authenticationType: { key: 'AuthenticationType', schema: string({ oneOf: ['iam', 'access-key'] }) as Schema<'iam' | 'access-key'> },
@@ -87,7 +87,7 @@ const s3 = section<S3CacheSettings>({
   accelerate: { key: 'Accelerate', schema: boolean() },
   roleArn: { key: 'RoleARN', schema: text },
   uploadRoleArn: { key: 'UploadRoleARN', schema: text },
-});
+}, { expected: 'a [runners.cache.s3] table' });
 
 const scalar: Schema<string | number | boolean> = {
   expected: 'a string, number or boolean',
@@ -99,27 +99,26 @@ const scalar: Schema<string | number | boolean> = {
 const opaque = map(scalar, { expected: 'a table of settings' });
 
 const cache = refine(
-  section<Omit<CacheSettings, 'type'> & { type?: CacheSettings['type'] }>({
-    type: { key: 'Type', schema: string({ oneOf: ['s3', 'gcs', 'azure'] }) as Schema<CacheSettings['type']> },
-    path: { key: 'Path', schema: text },
-    shared: { key: 'Shared', schema: boolean(), default: false },
-    maxUploadedArchiveSize: { key: 'MaxUploadedArchiveSize', schema: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }) },
-    s3: { key: 's3', schema: s3 },
-    gcs: { key: 'gcs', schema: opaque },
-    azure: { key: 'azure', schema: opaque },
-  }),
-  (raw, at: At, checker: Checker): CacheSettings | undefined => {
-    if (raw.type === undefined) {
-      // `gitlab-runner register` writes an empty [runners.cache] with empty provider tables: no cache.
-      if (raw.s3 === undefined) return { ...raw, type: 's3' };
-      checker.error(child(at, 'Type', 'Type'), '"s3" when [runners.cache.s3] is set', 'nothing', 'add Type = "s3"');
+  section<CacheSettings>(
+    {
+      type: { key: 'Type', schema: string({ oneOf: ['s3', 'gcs', 'azure'] }) as Schema<NonNullable<CacheSettings['type']>> },
+      path: { key: 'Path', schema: text },
+      shared: { key: 'Shared', schema: boolean(), default: false },
+      maxUploadedArchiveSize: { key: 'MaxUploadedArchiveSize', schema: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }) },
+      s3: { key: 's3', schema: s3 },
+      gcs: { key: 'gcs', schema: opaque },
+      azure: { key: 'azure', schema: opaque },
+    },
+    { expected: 'a [runners.cache] table' },
+  ),
+  (cache, at: At, checker: Checker): CacheSettings | undefined => {
+    // `gitlab-runner register` writes empty provider tables; only the chosen Type must be complete.
+    if (cache.type === 's3' && cache.s3?.bucketName === undefined) {
+      const s3At = child(at, 's3', 's3');
+      checker.error(child(s3At, 'BucketName', 'BucketName'), 'an S3 bucket name, because Type = "s3"', 'nothing', 'add BucketName to [runners.cache.s3]');
       return undefined;
     }
-    if (raw.type === 's3' && raw.s3 === undefined) {
-      checker.error(child(at, 's3', 's3'), 'a [runners.cache.s3] table with BucketName', 'nothing');
-      return undefined;
-    }
-    return { ...raw, type: raw.type };
+    return cache;
   },
 );
 
@@ -161,7 +160,7 @@ const sessionServer = section<SessionServerSettings>({
   listenAddress: { key: 'listen_address', schema: text },
   advertiseAddress: { key: 'advertise_address', schema: text },
   sessionTimeout: { key: 'session_timeout', schema: integer({ min: 1, max: 31_536_000 }), default: 1800 },
-});
+}, { expected: 'a [session_server] table' });
 
 /** gitlab-runner's config.toml for custom-executor runners; keys case-insensitive as gitlab-runner reads them. */
 export const runnerSchema: Schema<RunnerConfig> = section<RunnerConfig>({

@@ -56,11 +56,19 @@ export class Checker {
 
 const MAX_SHOWN = 60;
 
+function kindOf(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'bigint') return Number.isInteger(Number(value)) ? 'an integer' : 'a float';
+  if (typeof value === 'boolean') return 'a boolean';
+  if (value instanceof TomlDate) return 'a date-time';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' && value !== null ? 'a table' : typeof value;
+}
+
 /** Describes a value for an error message; `secret` values are described without their content. */
 export function describe(value: unknown, secret = false): string {
   if (value === undefined) return 'nothing';
+  if (secret) return typeof value === 'string' ? `a string of ${value.length} characters (not shown)` : `${kindOf(value)} (not shown)`;
   if (typeof value === 'string') {
-    if (secret) return `a string of ${value.length} characters (not shown)`;
     const shown = value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN)}…` : value;
     return JSON.stringify(shown);
   }

@@ -98,8 +98,8 @@ export function boolean(): Schema<boolean> {
 /** A TOML array whose every element is checked; all bad elements are reported. */
 export function list<T>(item: Schema<T>, options: { min?: number; max?: number; unique?: boolean } = {}): Schema<T[]> {
   const { min = 0, max, unique = false } = options;
-  const size = max === undefined ? (min > 0 ? ` (at least ${min})` : '') : ` (${min} to ${max} items)`;
-  const expected = `an array of ${item.expected}${size}`;
+  const size = max === undefined ? (min > 0 ? `at least ${min} items` : 'items') : `${min} to ${max} items`;
+  const expected = `an array of ${size}, each ${item.expected}`;
   return {
     expected,
     read(value, at, checker) {
@@ -149,7 +149,8 @@ export function map<T>(
         if (options.key !== undefined && options.key.read(key, keyAt, checker) === undefined) valid = false;
         const read = item.read(value[key], keyAt, checker);
         if (read === undefined) valid = false;
-        else out[key] = read;
+        // defineProperty, not assignment: a "__proto__" key must stay an ordinary key.
+        else Object.defineProperty(out, key, { value: read, enumerable: true, writable: true, configurable: true });
       }
       return valid ? out : undefined;
     },
@@ -212,7 +213,8 @@ export function section<T>(fields: Fields<T>, options: { expected?: string } = {
             if (read === undefined) valid = false;
             out[prop] = read;
           } else if (field.required === true) {
-            checker.error(fieldAt, field.schema.expected, 'nothing', `add ${field.key} to ${at.display === '' ? 'the top level' : `[${at.display}]`}`);
+            const table = at.display === '' ? 'the top level' : at.display.endsWith(']') ? at.display : `[${at.display}]`;
+            checker.error(fieldAt, field.schema.expected, 'nothing', `add ${field.key} to ${table}`);
             valid = false;
           } else {
             out[prop] = field.default;

@@ -45,14 +45,16 @@ export function parseToml(text: string, file: string = DEFAULT_FILE): Record<str
   }
 }
 
-/** Gives pending issues their line and column; the text is scanned only when there is something to report. */
+/** Gives pending issues their line and column, in file order; the text is scanned only when there is something to report. */
 export function locateIssues(text: string, file: string, pending: readonly PendingIssue[]): ConfigIssue[] {
   if (pending.length === 0) return [];
   const locations = scanKeyLocations(text.startsWith('\uFEFF') ? text.slice(1) : text);
-  return pending.map(({ at, expected, found, message, severity }) => {
-    const { line, column } = locations.locate(at.raw);
-    return { file, line, column, path: at.display, expected, found, message, severity };
-  });
+  return pending
+    .map(({ at, expected, found, message, severity }) => {
+      const { line, column } = locations.locate(at.raw);
+      return { file, line, column, path: at.display, expected, found, message, severity };
+    })
+    .sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
 /** Parses and validates TOML text against a schema; throws a ConfigError listing every problem. */

@@ -1,0 +1,222 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDriverConfig } from './driver/parse.js';
+import { parseRunnerConfig } from './runner/parse.js';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the compiled CLI as a process, with only the environment given (plus PATH). */
+function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env } }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let dir: string;
+beforeAll(async () => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npx projen compile" first (nx's test target does)`);
+  dir = await mkdtemp(join(tmpdir(), 'gitlab-fargate-config-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const DRIVER_ENV = { CLUSTER: 'ci', SUBNETS: 'subnet-0123456789abcdef0, subnet-0123456789abcdef1', TASK_DEFINITION: 'ci-job:3' };
+const SECRET = 'glrt-DoNotPrintMe0123456789';
+
+describe('gitlab-fargate-config --help', () => {
+  it.each([[['--help']], [['validate', '--help']], [['render', '--help']], [['render', 'driver', '--help']], [['render', 'runner', '--help']]])('%j prints usage and exits 0', async (args) => {
+    const result = await run(args);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: gitlab-fargate-config/);
+  });
+
+  it('lists every contract variable in render help', async () => {
+    const driver = (await run(['render', 'driver', '--help'])).stdout;
+    for (const name of ['CLUSTER', 'REGION', 'SUBNETS', 'SECURITY_GROUP_IDS', 'TASK_DEFINITION', 'ENABLE_PUBLIC_IP', 'USE_PUBLIC_IP', 'PLATFORM_VERSION', 'METADATA_DIR', 'SSH_USERNAME', 'SSH_PORT', 'LOG_LEVEL', 'CAPACITY_PROVIDER_STRATEGY', 'TASK_TAGS']) {
+      expect(driver).toContain(`(${name})`);
+    }
+    const runner = (await run(['render', 'runner', '--help'])).stdout;
+    for (const name of ['GITLAB_URL', 'RUNNER_TOKEN', 'RUNNER_NAME', 'RUNNER_TAGS', 'CONCURRENT', 'DRIVER_PATH', 'DRIVER_CONFIG_PATH', 'BUILDS_DIR', 'CACHE_DIR', 'CHECK_INTERVAL', 'CACHE_S3_BUCKET', 'CACHE_S3_REGION']) {
+      expect(runner).toContain(`(${name})`);
+    }
+  });
+
+  it('exits 2 on an unknown command or flag', async () => {
+    expect((await run(['frobnicate'])).code).toBe(2);
+    const result = await run(['render', 'driver', '--clustre', 'x']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("Unknown option '--clustre'");
+  });
+});
+
+describe('gitlab-fargate-config validate', () => {
+  it('accepts every fixture, detecting its kind', async () => {
+    const files = ['upstream-driver-example.toml', 'lowercase-driver.toml', 'extended-driver.toml', 'runner-custom-executor.toml'].map((name) => join(FIXTURES, name));
+    const result = await run(['validate', ...files]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim().split('\n')).toEqual([
+      `${files[0]}: valid driver configuration (2 warnings)`,
+      `${files[1]}: valid driver configuration`,
+      `${files[2]}: valid driver configuration`,
+      `${files[3]}: valid runner configuration`,
+    ]);
+  });
+
+  it('reports every problem of every file, located, and exits 2', async () => {
+    const bad = join(dir, 'bad.toml');
+    await writeFile(bad, '[Fargate]\nCluster = "ci"\nSubnets = ["nope"]\n');
+    const result = await run(['validate', bad, join(FIXTURES, 'lowercase-driver.toml')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${bad}:1:1: error: Fargate.TaskDefinition: expected a task definition family, family:revision or ARN, found nothing; add TaskDefinition to [Fargate]`);
+    expect(result.stderr).toContain(`${bad}:3:12: error: Fargate.Subnets[0]: expected a subnet id like "subnet-0123456789abcdef0", found "nope"`);
+    expect(result.stderr).toContain(`${bad}: invalid (2 errors)`);
+    expect(result.stdout).toContain('lowercase-driver.toml: valid driver configuration');
+  });
+
+  it('asks for --kind when a file could be either, and honours it', async () => {
+    const empty = join(dir, 'empty.toml');
+    await writeFile(empty, '# nothing yet\n');
+    const detected = await run(['validate', empty]);
+    expect(detected.code).toBe(2);
+    expect(detected.stderr).toContain('found neither a [Fargate] table nor [[runners]]; pass --kind driver|runner');
+    const forced = await run(['validate', '--kind', 'runner', empty]);
+    expect(forced.stderr).toContain('runners: expected an array of at least 1 items');
+  });
+
+  it('--print prints the normalized file, with the runner token hidden', async () => {
+    const driver = await run(['validate', '--print', join(FIXTURES, 'lowercase-driver.toml')]);
+    expect(driver.code).toBe(0);
+    expect(parseDriverConfig(driver.stdout).config.fargate.cluster).toBe('gitlab-ci');
+    expect(driver.stdout).toContain('[Fargate]\n  Cluster = "gitlab-ci"');
+    const runnerFile = join(dir, 'runner.toml');
+    await writeFile(runnerFile, (await readFile(join(FIXTURES, 'runner-custom-executor.toml'), 'utf8')).replace('glrt-…', SECRET));
+    const runner = await run(['validate', '--print', runnerFile]);
+    expect(runner.code).toBe(0);
+    expect(runner.stdout).toContain('token = "[REDACTED]"');
+    expect(runner.stdout + runner.stderr).not.toContain('DoNotPrintMe');
+  });
+});
+
+describe('gitlab-fargate-config render driver', () => {
+  it('writes a valid file with mode 0600 from the environment, flags winning', async () => {
+    const out = join(dir, 'fargate.toml');
+    const result = await run(
+      ['render', 'driver', '--out', out, '--cluster', 'from-flag', '--capacity-provider-strategy', 'FARGATE_SPOT:1,FARGATE:0', '--tags', 'team=ci,env=dev'],
+      { ...DRIVER_ENV, SECURITY_GROUP_IDS: 'sg-0123456789abcdef0', ENABLE_PUBLIC_IP: 'true', USE_PUBLIC_IP: 'false', SSH_PORT: '2222', LOG_LEVEL: 'debug', REGION: '' },
+    );
+    expect(result).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect((await stat(out)).mode & 0o777).toBe(0o600);
+    const { config } = parseDriverConfig(await readFile(out, 'utf8'));
+    expect(config.logLevel).toBe('debug');
+    expect(config.fargate).toMatchObject({
+      cluster: 'from-flag',
+      subnets: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+      securityGroups: ['sg-0123456789abcdef0'],
+      taskDefinition: 'ci-job:3',
+      enablePublicIp: true,
+      usePublicIp: false,
+      capacityProviderStrategy: [
+        { capacityProvider: 'FARGATE_SPOT', weight: 1, base: 0 },
+        { capacityProvider: 'FARGATE', weight: 0, base: 0 },
+      ],
+      tags: { team: 'ci', env: 'dev' },
+    });
+    expect(config.fargate.region).toBeUndefined();
+    expect(config.taskMetadata.directory).toBe('/opt/gitlab-runner/metadata');
+    expect(config.ssh).toMatchObject({ username: 'root', port: 2222 });
+  });
+
+  it('prints to stdout without --out', async () => {
+    const result = await run(['render', 'driver'], DRIVER_ENV);
+    expect(result.code).toBe(0);
+    expect(parseDriverConfig(result.stdout).config.fargate.cluster).toBe('ci');
+  });
+
+  it('on bad input names the flag and variable, writes nothing, and exits 2', async () => {
+    const out = join(dir, 'untouched.toml');
+    await writeFile(out, 'old content\n', { mode: 0o644 });
+    const before = await readdir(dir);
+    const result = await run(['render', 'driver', '--out', out, '--subnets', 'subnet-0123456789abcdef0,sg-1', '--ssh-port', 'twenty-two'], { TASK_DEFINITION: 'ci-job:3' });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'render driver: error: --cluster (CLUSTER): Fargate.Cluster: expected an ECS cluster name or ARN, found nothing; add Cluster to [Fargate]',
+      'render driver: error: --subnets (SUBNETS): Fargate.Subnets[1]: expected a subnet id like "subnet-0123456789abcdef0", found "sg-1"',
+      'render driver: error: --ssh-port (SSH_PORT): SSH.Port: expected a port from 1 to 65535 (0 means 22), found "twenty-two"',
+      'render driver: nothing written; see "gitlab-fargate-config render driver --help"',
+    ]);
+    expect(await readFile(out, 'utf8')).toBe('old content\n');
+    expect(await readdir(dir)).toEqual(before);
+  });
+
+  it('rejects a malformed strategy or tag list as a usage error', async () => {
+    const strategy = await run(['render', 'driver', '--capacity-provider-strategy', 'FARGATE_SPOT:1:0:9'], DRIVER_ENV);
+    expect(strategy.code).toBe(2);
+    expect(strategy.stderr).toContain('capacity provider strategy: expected NAME[:WEIGHT[:BASE]] items separated by commas, found "FARGATE_SPOT:1:0:9"');
+    const tags = await run(['render', 'driver', '--tags', 'team'], DRIVER_ENV);
+    expect(tags.code).toBe(2);
+    expect(tags.stderr).toContain('tags: expected KEY=VALUE items separated by commas, found "team"');
+  });
+});
+
+describe('gitlab-fargate-config render runner', () => {
+  it('wires every stage to the driver, with mode 0600, replacing an existing file', async () => {
+    const out = join(dir, 'config.toml');
+    await writeFile(out, 'old\n', { mode: 0o644 });
+    const result = await run(['render', 'runner', '--out', out, '--concurrent', '4', '--driver-config', '/etc/gitlab-runner/dev.toml'], {
+      GITLAB_URL: 'https://gitlab.example.com/',
+      RUNNER_TOKEN: SECRET,
+      RUNNER_NAME: 'fargate-dev',
+      RUNNER_TAGS: 'dev,fargate',
+      CACHE_S3_BUCKET: 'ci-cache-dev',
+      CACHE_S3_REGION: 'eu-west-1',
+    });
+    expect(result).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect((await stat(out)).mode & 0o777).toBe(0o600);
+    const text = await readFile(out, 'utf8');
+    expect(text).toContain('# Runner tags (informational: with glrt- tokens, tags are set on the runner in GitLab): dev, fargate');
+    const { config, warnings } = parseRunnerConfig(text);
+    expect(warnings).toEqual([]);
+    expect(config.concurrent).toBe(4);
+    const [runner] = config.runners;
+    expect(runner).toMatchObject({ name: 'fargate-dev', url: 'https://gitlab.example.com/', token: SECRET, executor: 'custom', buildsDir: '/opt/gitlab-runner/builds', cacheDir: '/opt/gitlab-runner/cache' });
+    for (const stage of ['config', 'prepare', 'run', 'cleanup'] as const) {
+      expect(runner?.custom[`${stage}Exec` as 'runExec']).toBe('/usr/local/bin/gitlab-fargate-driver');
+      expect(runner?.custom[`${stage}Args` as 'runArgs']).toEqual(['--config', '/etc/gitlab-runner/dev.toml', 'custom', stage]);
+    }
+    expect(runner?.cache).toMatchObject({ type: 's3', s3: { bucketName: 'ci-cache-dev', bucketLocation: 'eu-west-1', authenticationType: 'iam' } });
+  });
+
+  it('warns about a registration token without ever printing it', async () => {
+    const token = 'GR1348941SecretPartXYZ';
+    const result = await run(['render', 'runner', '--url', 'https://gitlab.com/'], { RUNNER_TOKEN: token });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('render runner: warning: --token (RUNNER_TOKEN): runners[0].token: expected a runner authentication token (glrt-…), found a registration token (GR1348941…)');
+    expect(result.stderr).not.toContain('SecretPartXYZ');
+  });
+
+  it('never echoes the token in errors, and writes nothing', async () => {
+    const out = join(dir, 'never.toml');
+    const result = await run(['render', 'runner', '--out', out, '--token', 'glrt-has a space Secret'], { GITLAB_URL: 'ftp://gitlab.com' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--token (RUNNER_TOKEN): runners[0].token: expected a runner authentication token (glrt-…), found a string of 23 characters (not shown)');
+    expect(result.stderr).toContain('--url (GITLAB_URL): runners[0].url: expected an http:// or https:// URL, found "ftp://gitlab.com"');
+    expect(result.stderr).not.toContain('Secret');
+    expect(existsSync(out)).toBe(false);
+  });
+});

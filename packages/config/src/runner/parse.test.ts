@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { formatIssue } from '../errors.js';
+import { fixture, issuesOf } from '../test-support.js';
+import { parseRunnerConfig } from './parse.js';
+
+const RUNNER = '[[runners]]\nurl = "https://gitlab.com/"\ntoken = "glrt-abc"\nexecutor = "custom"\nbuilds_dir = "/b"\ncache_dir = "/c"\n[runners.custom]\nrun_exec = "/d"\n';
+
+describe('parseRunnerConfig', () => {
+  it('reads the documented custom-executor config.toml', () => {
+    const { config, warnings } = parseRunnerConfig(fixture('runner-custom-executor.toml'));
+    expect(warnings).toEqual([]);
+    expect(config).toMatchObject({ concurrent: 10, checkInterval: 3, sessionServer: { sessionTimeout: 1800 } });
+    const [runner] = config.runners;
+    expect(runner).toMatchObject({
+      name: 'fargate-runner',
+      url: 'https://gitlab.com/',
+      id: 12345,
+      tokenKind: 'authentication',
+      tokenObtainedAt: '2025-01-01T00:00:00.000Z',
+      executor: 'custom',
+      buildsDir: '/opt/gitlab-runner/builds',
+      cacheDir: '/opt/gitlab-runner/cache',
+    });
+    expect(runner?.custom).toEqual({
+      configExec: '/opt/gitlab-runner/fargate',
+      configArgs: ['--config', '/etc/gitlab-runner/fargate.toml', 'custom', 'config'],
+      configExecTimeout: 3600,
+      prepareExec: '/opt/gitlab-runner/fargate',
+      prepareArgs: ['--config', '/etc/gitlab-runner/fargate.toml', 'custom', 'prepare'],
+      prepareExecTimeout: 3600,
+      runExec: '/opt/gitlab-runner/fargate',
+      runArgs: ['--config', '/etc/gitlab-runner/fargate.toml', 'custom', 'run'],
+      cleanupExec: '/opt/gitlab-runner/fargate',
+      cleanupArgs: ['--config', '/etc/gitlab-runner/fargate.toml', 'custom', 'cleanup'],
+      cleanupExecTimeout: 3600,
+      gracefulKillTimeout: 600,
+      forceKillTimeout: 10,
+    });
+  });
+
+  it('reads gitlab-runner\'s "0 or less means the default" for intervals and timeouts', () => {
+    const { config } = parseRunnerConfig(`check_interval = 0\n${RUNNER}prepare_exec_timeout = -1\n`);
+    expect(config.checkInterval).toBe(3);
+    expect(config.runners[0]?.custom.prepareExecTimeout).toBe(3600);
+  });
+
+  it('accepts the empty cache tables `gitlab-runner register` writes, and an S3 cache', () => {
+    const empty = parseRunnerConfig(`${RUNNER}[runners.cache]\nMaxUploadedArchiveSize = 0\n[runners.cache.s3]\n[runners.cache.gcs]\n[runners.cache.azure]\n`);
+    expect(empty.config.runners[0]?.cache).toMatchObject({ maxUploadedArchiveSize: 0, shared: false, gcs: {}, azure: {} });
+    expect(empty.config.runners[0]?.cache?.type).toBeUndefined();
+    const s3 = parseRunnerConfig(`${RUNNER}[runners.cache]\nType = "s3"\nShared = true\n[runners.cache.s3]\nBucketName = "ci-cache"\nBucketLocation = "eu-west-1"\nAuthenticationType = "iam"\n`);
+    expect(s3.config.runners[0]?.cache).toEqual({ type: 's3', shared: true, s3: { bucketName: 'ci-cache', bucketLocation: 'eu-west-1', authenticationType: 'iam', insecure: false } });
+  });
+
+  it.each([
+    ['GR1348941zzzzzzzzzzzz', 'registration', 'found a registration token (GR1348941…); registration tokens only work with `gitlab-runner register` and are disabled by default since GitLab 17.0: create the runner in GitLab and use its glrt- token'],
+    ['glrtr-zzzzzzzzzzzzzzzz', 'legacy-authentication', 'found a legacy runner token (glrtr-…); it comes from the deprecated registration-token workflow: create the runner in GitLab and use its glrt- token'],
+    ['zzzzzzzzzzzzzzzzzzzz', 'legacy-authentication', 'found a token without the glrt- prefix; it comes from the deprecated registration-token workflow: create the runner in GitLab and use its glrt- token'],
+  ])('warns about the legacy token %s without showing it', (token, kind, found) => {
+    const { config, warnings } = parseRunnerConfig(RUNNER.replace('glrt-abc', token), { file: 'c.toml' });
+    expect(config.runners[0]?.tokenKind).toBe(kind);
+    expect(warnings.map(formatIssue)).toEqual([`c.toml:3:1: warning: runners[0].token: expected a runner authentication token (glrt-…), ${found}`]);
+    expect(JSON.stringify(warnings)).not.toContain(token.slice(9));
+  });
+
+  const cases: [string, string, string[]][] = [
+    ['an empty file', '', ['c.toml:1:1: error: runners: expected an array of at least 1 items, each a [[runners]] table, found nothing; add runners to the top level']],
+    ['concurrent = 0', `concurrent = 0\n${RUNNER}`, ['c.toml:1:1: error: concurrent: expected an integer of at least 1 (0 stops gitlab-runner), found 0 (an integer)']],
+    [
+      'a runner missing what the custom executor needs',
+      '[[runners]]\nurl = "gitlab.com"\ntoken = "glrt-abc"\nexecutor = "docker"\n[runners.custom]\nrun_exc = "/d"\n',
+      [
+        'c.toml:1:1: error: runners[0].builds_dir: expected a non-empty path, found nothing; add builds_dir to runners[0]',
+        'c.toml:1:1: error: runners[0].cache_dir: expected a non-empty path, found nothing; add cache_dir to runners[0]',
+        'c.toml:2:1: error: runners[0].url: expected an http:// or https:// URL, found "gitlab.com"',
+        'c.toml:4:1: error: runners[0].executor: expected "custom" (this model covers custom-executor runners), found "docker"',
+        'c.toml:5:1: error: runners[0].custom.run_exec: expected a non-empty path, found nothing; add run_exec to [runners[0].custom]',
+        'c.toml:6:1: error: runners[0].custom.run_exc: expected a known key, found unknown key "run_exc"; did you mean "run_exec"?',
+      ],
+    ],
+    [
+      'an S3 cache without a bucket',
+      `${RUNNER}[runners.cache]\nType = "s3"\n[runners.cache.s3]\n[runners.cache.gcs]\n`,
+      ['c.toml:11:1: error: runners[0].cache.s3.BucketName: expected an S3 bucket name, because Type = "s3", found nothing; add BucketName to [runners.cache.s3]'],
+    ],
+    ['a token of the wrong type, not shown', RUNNER.replace('"glrt-abc"', '12345'), ['c.toml:3:1: error: runners[0].token: expected a runner authentication token (glrt-…), found an integer (not shown)']],
+    [
+      'a syntax error on the token line, without the line\'s text',
+      '[[runners]]\ntoken = "glrt-secret\n',
+      ['c.toml:2:21: error: expected valid TOML, found control characters are not allowed in strings'],
+    ],
+  ];
+
+  it.each(cases)('reports %s', (_name, text, expected) => {
+    expect(issuesOf(() => parseRunnerConfig(text, { file: 'c.toml' }))).toEqual(expected);
+  });
+});
