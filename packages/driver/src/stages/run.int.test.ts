@@ -1,0 +1,145 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, runCli } from '../../test/cli-process.js';
+import { type Sshd, startSshd } from '../../test/sshd-fixture.js';
+import { type JobState, statePath, writeState } from '../job/state.js';
+import { sshTransport } from '../ssh/connect.js';
+import { generateJobKeyPair } from '../ssh/keys.js';
+
+const TOKEN = 'abc123xyz';
+const JOB_ID = '4242';
+
+describe('custom run (the compiled CLI against a real sshd)', () => {
+  const keys = generateJobKeyPair('run-stage-test');
+  let sshd: Sshd;
+  let dir: string;
+  let config: string;
+  let state: JobState;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    sshd = await startSshd(keys.publicKey);
+    const first = await sshTransport.connect({ host: sshd.host, port: sshd.port, username: 'root', privateKey: keys.privateKey });
+    first.close();
+    dir = mkdtempSync(join(tmpdir(), 'driver-run-'));
+    config = join(dir, 'driver.toml');
+    writeFileSync(
+      config,
+      `[Fargate]\nCluster = "ci"\nSubnets = ["subnet-0123456789abcdef0"]\nTaskDefinition = "ci-job"\n[TaskMetadata]\nDirectory = "${join(dir, 'state')}"\n`,
+    );
+    state = {
+      version: 1,
+      jobId: JOB_ID,
+      runnerShortToken: TOKEN,
+      cluster: 'ci',
+      taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/ci/0123456789abcdef0123456789abcdef',
+      address: sshd.host,
+      port: sshd.port,
+      username: 'root',
+      privateKey: keys.privateKey,
+      publicKey: keys.publicKey,
+      hostKey: first.hostKey,
+      createdAt: new Date().toISOString(),
+    };
+    writeState(statePath(join(dir, 'state'), TOKEN, JOB_ID), state);
+    env = {
+      BUILD_FAILURE_EXIT_CODE: '1',
+      SYSTEM_FAILURE_EXIT_CODE: '2',
+      BUILD_EXIT_CODE_FILE: join(dir, 'build_exit_code'),
+      CUSTOM_ENV_CI_JOB_ID: JOB_ID,
+      CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN: TOKEN,
+      TMPDIR: dir,
+    };
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function script(name: string, text: string): string {
+    const path = join(dir, name);
+    writeFileSync(path, text, { mode: 0o700 });
+    return path;
+  }
+
+  it('exits with BUILD_FAILURE_EXIT_CODE and writes the script code to BUILD_EXIT_CODE_FILE', async () => {
+    rmSync(env.BUILD_EXIT_CODE_FILE!, { force: true });
+    const run = await runCli(['--config', config, 'custom', 'run', script('fail.sh', 'echo hello\necho oops >&2\nexit 3\n'), 'build_script'], { env, cwd: dir });
+    expect(run.code).toBe(1);
+    expect(readFileSync(env.BUILD_EXIT_CODE_FILE!, 'utf8')).toBe('3\n');
+    expect(run.stdout).toBe('hello\n');
+    expect(run.stderr).toContain('oops\n');
+  });
+
+  it('honours the runner-provided exit codes', async () => {
+    const run = await runCli(['--config', config, 'custom', 'run', script('fail5.sh', 'exit 5\n'), 'build_script'], {
+      env: { ...env, BUILD_FAILURE_EXIT_CODE: '17' },
+      cwd: dir,
+    });
+    expect(run.code).toBe(17);
+    expect(readFileSync(env.BUILD_EXIT_CODE_FILE!, 'utf8')).toBe('5\n');
+  });
+
+  it('exits 0 on success, under an alias and an unknown stage name, without touching BUILD_EXIT_CODE_FILE', async () => {
+    rmSync(env.BUILD_EXIT_CODE_FILE!, { force: true });
+    const run = await runCli(['c', 'r', script('ok.sh', 'echo fine\n'), 'step_some_future_stage', '--config', config], { env, cwd: dir });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('fine\n');
+    expect(existsSync(env.BUILD_EXIT_CODE_FILE!)).toBe(false);
+  });
+
+  it('forwards SIGTERM to the script and fails the stage as a system failure (never 0)', async () => {
+    const path = script('long.sh', "trap 'echo got-term; exit 9' TERM\necho started\nwhile :; do sleep 0.1; done\n");
+    let sent = false;
+    const run = await runCli(['--config', config, 'custom', 'run', path, 'build_script'], {
+      env,
+      cwd: dir,
+      onStdout: (text, child) => {
+        if (!sent && text.includes('started')) {
+          sent = true;
+          child.kill('SIGTERM');
+        }
+      },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain('got-term');
+    expect(run.stderr).toMatch(/cancelled by SIGTERM/);
+  });
+
+  it('refuses a host key other than the pinned one (system failure)', async () => {
+    const other = join(dir, 'other-state');
+    writeState(statePath(other, TOKEN, JOB_ID), { ...state, hostKey: 'AAAAC3NzaC1lZDI1NTE5AAAAIJ9d0rWJ0HvC3K1z0yJm8Yl0sY2wYV5x9r0aX3a4bQ7c' });
+    const otherConfig = join(dir, 'other.toml');
+    writeFileSync(otherConfig, readFileSync(config, 'utf8').replace(join(dir, 'state'), other));
+    const run = await runCli(['--config', otherConfig, 'custom', 'run', script('ok2.sh', 'echo never\n'), 'build_script'], { env, cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/host key .* changed since first contact/);
+  });
+
+  it('is a system failure when prepare left no state', async () => {
+    const run = await runCli(['--config', config, 'custom', 'run', script('ok3.sh', 'echo never\n'), 'build_script'], {
+      env: { ...env, CUSTOM_ENV_CI_JOB_ID: '999' },
+      cwd: dir,
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/no job state .*prepare did not run/);
+  });
+
+  it('custom config prints exactly one JSON object on stdout', async () => {
+    const run = await runCli(['--config', config, 'custom', 'config'], { env, cwd: dir });
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toEqual({
+      driver: { name: 'gitlab-fargate-driver', version: expect.any(String) },
+      hostname: expect.stringMatching(/^abc123xyz-[0-9a-f]{16}$/),
+      builds_dir: '/builds',
+      cache_dir: '/cache',
+      builds_dir_is_shared: false,
+    });
+  });
+});

@@ -1,0 +1,47 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+/** The compiled CLI, as gitlab-runner runs it. */
+export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+/** Compiles the package (incremental: fast when nothing changed), so process tests run the current sources. */
+export function ensureBuilt(): void {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '--build'], { cwd: PACKAGE_DIR, stdio: 'inherit' });
+}
+
+/** What a CLI process did. */
+export interface CliRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs the CLI with exactly `env` (plus PATH), in `cwd`. `onStdout` sees stdout as it arrives and gets the child,
+ * e.g. to send it SIGTERM at the right moment.
+ */
+export function runCli(
+  args: readonly string[],
+  options: { env: Record<string, string>; cwd: string; onStdout?: (text: string, child: ChildProcess) => void },
+): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: options.cwd,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      options.onStdout?.(stdout, child);
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
