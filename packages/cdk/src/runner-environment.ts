@@ -177,6 +177,9 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
       problems,
     );
     for (const problem of problems) Annotations.of(this).addError(problem);
+    // A public IP in a non-public subnet is an error above; building on with it would make aws-events-targets throw
+    // and hide the other errors.
+    const managerPublicIp = assignPublicIpToManager && allPublic(props.vpc, managerSubnets);
     if (!assignPublicIpToManager && allPublic(props.vpc, managerSubnets)) {
       Annotations.of(this).addWarningV2(
         'gitlab-fargate:manager-public-subnet-without-ip',
@@ -224,7 +227,7 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
       capacity,
       taskTags: tags,
       subnets: managerSubnets,
-      assignPublicIp: assignPublicIpToManager,
+      assignPublicIp: managerPublicIp,
     });
     // The service names the FARGATE provider, which must be associated with the cluster first.
     this.manager.service.node.addDependency(this.capacityProviders);
@@ -234,7 +237,7 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
         cluster: this.cluster,
         manager: this.manager,
         subnets: managerSubnets,
-        assignPublicIp: assignPublicIpToManager,
+        assignPublicIp: managerPublicIp,
         schedule: props.orphanReaperSchedule,
       });
     }

@@ -77,7 +77,7 @@ class SecretsManagerRunnerToken extends RunnerToken {
       const resolved: unknown = Stack.of(cfn).resolve(cfn.secretString);
       if (typeof resolved === 'string' && !resolved.startsWith('{{resolve:')) {
         problems.push(
-          `RunnerToken.fromSecretsManager: secret ${cfn.node.path} is created from a plain-text value, which is ` +
+          `RunnerToken.fromSecretsManager: secret ${this.secret.node.path} is created from a plain-text value, which is ` +
             'written into the CloudFormation template. Create the secret without a value (or outside this app) and ' +
             'set the token with `aws secretsmanager put-secret-value`.',
         );
