@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../test/cli.js';
+import { dockerfileRunScript } from '../test/dockerfile-runs.js';
 import { IMAGES_DIR } from '../test/paths.js';
 import { findStaleFiles, generateImages, writeGeneratedFiles, type GeneratedFile } from './generate.js';
 
@@ -122,6 +123,40 @@ describe('generateImages', () => {
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the Dockerfiles’ RUN instructions', () => {
+  // The production branches (GitLab's package repository, the AWS CLI) cannot be built offline: at least their
+  // shell must parse and pass shellcheck.
+  const dockerfiles = generateImages().filter((f) => f.path.endsWith('Dockerfile'));
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'images-run-'));
+    for (const dockerfile of dockerfiles) {
+      await writeFile(join(dir, dockerfile.path.replace('/', '-')), dockerfileRunScript(dockerfile.content));
+    }
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('parse with bash', () => {
+    for (const dockerfile of dockerfiles) {
+      const result = spawnSync('bash', ['-n', join(dir, dockerfile.path.replace('/', '-'))], { encoding: 'utf8' });
+      expect(result.stderr, dockerfile.path).toBe('');
+      expect(result.status, dockerfile.path).toBe(0);
+    }
+  });
+
+  it.skipIf(!hasShellcheck)('pass shellcheck (SC1091 excluded: /etc/os-release exists only in the image)', () => {
+    for (const dockerfile of dockerfiles) {
+      const file = join(dir, dockerfile.path.replace('/', '-'));
+      const result = spawnSync('shellcheck', ['--severity=style', '--exclude=SC1091', file], { encoding: 'utf8' });
+      expect(result.stdout, dockerfile.path).toBe('');
+      expect(result.status, dockerfile.path).toBe(0);
     }
   });
 });

@@ -153,10 +153,13 @@ describe.skipIf(!configCli.ready)('runner-manager image', () => {
     expect(result.stdout).not.toContain('COMMAND RAN');
   });
 
-  it('refuses to run gitlab-runner in an image built without it or the driver', () => {
-    const result = dockerRun(image, envArgs({ ...MANAGER_ENVIRONMENT, RUNNER_TOKEN }));
-    expect(result.code).toBe(EXIT_MISCONFIGURED);
-    expect(result.stderr).toContain('gitlab-runner is not installed in this image');
+  it('refuses to run gitlab-runner in an image built without it or the driver, also for `run` options', () => {
+    // No command means `gitlab-runner run`; arguments starting with "-" are options for it.
+    for (const command of [[], ['--listen-address', ':9252']]) {
+      const result = dockerRun(image, envArgs({ ...MANAGER_ENVIRONMENT, RUNNER_TOKEN }), command);
+      expect(result.code, command.join(' ')).toBe(EXIT_MISCONFIGURED);
+      expect(result.stderr).toContain('gitlab-runner is not installed in this image (built with INSTALL_GITLAB_RUNNER=false)');
+    }
   });
 
   it('keeps tokens out of the image: neither its history nor its configuration holds one', () => {
