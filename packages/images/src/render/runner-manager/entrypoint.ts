@@ -118,7 +118,9 @@ if [[ -n \${REGISTRATION_TOKEN:-} ]]; then
   register_with_legacy_token
 fi
 gitlab-fargate-config render runner --out "$RUNNER_CONFIG_PATH"
-chown -R "$RUN_AS:$(id -gn "$RUN_AS")" "$CONFIG_DIR" "$DRIVER_CONFIG_PATH" "$RUNNER_CONFIG_PATH"
+# Not recursive: a CA mounted read-only under $CONFIG_DIR/certs must stay as it is. gitlab-runner writes beside
+# config.toml (.runner_system_id, token refreshes), so the folder is handed over too.
+chown "$RUN_AS:$(id -gn "$RUN_AS")" "$CONFIG_DIR" "$DRIVER_CONFIG_PATH" "$RUNNER_CONFIG_PATH"
 unset RUNNER_TOKEN REGISTRATION_TOKEN
 log "rendered $DRIVER_CONFIG_PATH and $RUNNER_CONFIG_PATH"
 

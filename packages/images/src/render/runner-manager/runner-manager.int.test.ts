@@ -116,25 +116,50 @@ describe.skipIf(!configCli.ready)('runner-manager image', () => {
     }
   });
 
-  it('installs a private CA given as CA_CERTIFICATES_PEM into the system store and for Node.js', () => {
-    const made = spawnSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '/dev/null', '-subj', '/CN=gitlab-fargate test CA', '-days', '1'],
-      { encoding: 'utf8' },
-    );
-    expect(made.status, made.stderr).toBe(0);
-    const pem = made.stdout.trim();
-    const body = pem.split('\n')[1] ?? '';
-    const result = dockerRun(image, envArgs({ ...MANAGER_ENVIRONMENT, RUNNER_TOKEN, CA_CERTIFICATES_PEM: pem }), [
+  describe('private CA', () => {
+    let pem: string;
+    let caDir: string;
+    /** Counts the CA in the system bundle (by a line of its base64 body) and shows NODE_EXTRA_CA_CERTS. */
+    const lookForCa = (): string[] => [
       'sh',
       '-c',
       'grep -c -F -e "$1" /etc/ssl/certs/ca-certificates.crt; echo "$NODE_EXTRA_CA_CERTS"',
       'sh',
-      body,
-    ]);
-    expect(result.stderr).toContain('runner-manager: installed the private CA from CA_CERTIFICATES_PEM');
-    expect(result.stdout).toBe('1\n/usr/local/share/ca-certificates/gitlab-fargate-private-ca.crt\n');
-    expect(result.code).toBe(0);
+      pem.split('\n')[1] ?? '',
+    ];
+
+    beforeAll(async () => {
+      const made = spawnSync(
+        'openssl',
+        ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '/dev/null', '-subj', '/CN=gitlab-fargate test CA', '-days', '1'],
+        { encoding: 'utf8' },
+      );
+      expect(made.status, made.stderr).toBe(0);
+      pem = made.stdout.trim();
+      caDir = await mkdtemp(join(tmpdir(), 'runner-ca-'));
+      await writeFile(join(caDir, 'ca.crt'), `${pem}\n`, { mode: 0o644 });
+    });
+    afterAll(async () => {
+      await rm(caDir, { recursive: true, force: true });
+    });
+
+    it('installs one given as CA_CERTIFICATES_PEM into the system store and for Node.js', () => {
+      const result = dockerRun(image, envArgs({ ...MANAGER_ENVIRONMENT, RUNNER_TOKEN, CA_CERTIFICATES_PEM: pem }), lookForCa());
+      expect(result.stderr).toContain('runner-manager: installed the private CA from CA_CERTIFICATES_PEM');
+      expect(result.stdout).toBe('1\n/usr/local/share/ca-certificates/gitlab-fargate-private-ca.crt\n');
+      expect(result.code).toBe(0);
+    });
+
+    it('installs one mounted read-only at /etc/gitlab-runner/certs/ca.crt, as with GitLab’s runner image', () => {
+      const result = dockerRun(
+        image,
+        [...envArgs({ ...MANAGER_ENVIRONMENT, RUNNER_TOKEN }), '-v', `${caDir}:/etc/gitlab-runner/certs:ro`],
+        lookForCa(),
+      );
+      expect(result.stderr).toContain('runner-manager: installed the private CA from /etc/gitlab-runner/certs/ca.crt');
+      expect(result.stdout).toBe('1\n/usr/local/share/ca-certificates/gitlab-fargate-private-ca.crt\n');
+      expect(result.code).toBe(0);
+    });
   });
 
   it('stops before running the command when a setting is missing, with the config CLI’s explanation', () => {
