@@ -2,9 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { MAIN_HELP } from './cli/help.js';
 import { EXIT, processOutput, type Output } from './cli/output.js';
-import { renderCommand } from './cli/render-command.js';
 import { UsageError } from './cli/usage-error.js';
-import { validateCommand } from './cli/validate-command.js';
 
 function version(): string {
   const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
@@ -16,10 +14,11 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   const [command, ...rest] = argv;
   try {
     switch (command) {
+      // Each command loads only its own modules: validate runs at every container start and in hooks.
       case 'validate':
-        return await validateCommand(rest, output);
+        return await (await import('./cli/validate-command.js')).validateCommand(rest, output);
       case 'render':
-        return await renderCommand(rest, env, output);
+        return await (await import('./cli/render-command.js')).renderCommand(rest, env, output);
       case '--version':
         output.out(`${version()}\n`);
         return EXIT.ok;

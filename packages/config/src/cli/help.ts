@@ -36,11 +36,12 @@ Run "gitlab-fargate-config render driver --help" or "... render runner --help" f
 `;
 
 export function renderKindHelp(kind: 'driver' | 'runner', inputs: RenderKind): string {
-  const rows = inputs.inputs.map((input) => {
-    const left = `  --${input.flag} (${input.env})`;
+  const rows: [string, string][] = inputs.inputs.map((input) => {
     const notes = [input.required === true ? 'required' : undefined, input.default === undefined ? undefined : `default: ${input.default()}`].filter((note) => note !== undefined);
-    return `${left.padEnd(46)} ${input.help}${notes.length > 0 ? ` [${notes.join('; ')}]` : ''}`;
+    return [`--${input.flag} (${input.env})`, `${input.help}${notes.length > 0 ? ` [${notes.join('; ')}]` : ''}`];
   });
+  rows.push(['--out PATH', 'write here atomically with mode 0600 [default: stdout]'], ['--help', 'show this help']);
+  const width = Math.max(...rows.map(([left]) => left.length)) + 2;
   const what = kind === 'driver' ? "the driver's TOML (e.g. /etc/gitlab-runner/fargate.toml)" : "gitlab-runner's config.toml for the custom executor";
   return `Usage: gitlab-fargate-config render ${kind} [options] [--out PATH]
 
@@ -48,8 +49,6 @@ Writes ${what}.
 Each option can also be given by the environment variable in parentheses; the flag wins.
 
 Options:
-${rows.join('\n')}
-  --out PATH                                     write here atomically with mode 0600 [default: stdout]
-  --help                                         show this help
+${rows.map(([left, right]) => `  ${left.padEnd(width)}${right}`).join('\n')}
 `;
 }
