@@ -20,14 +20,14 @@ export interface Sshd {
  * Starts the fixture sshd (built FROM local/debian:bookworm, never pulled) with `publicKey` authorized for root.
  * With `sshdDelaySeconds`, sshd starts that long after the container (the port is published but refuses SSH).
  */
-export async function startSshd(publicKey: string, options: { sshdDelaySeconds?: number } = {}): Promise<Sshd> {
+export async function startSshd(publicKey: string, options: { sshdDelaySeconds?: number; hostPort?: number } = {}): Promise<Sshd> {
   built ??= GenericContainer.fromDockerfile(CONTEXT).build(IMAGE, { deleteOnExit: false });
   await built;
   const delay = options.sshdDelaySeconds ?? 0;
   const container = await new GenericContainer(IMAGE)
     .withLabels(TEST_LABEL)
     .withEnvironment({ SSH_PUBLIC_KEY: publicKey, SSHD_DELAY: String(delay), SSHD_LOGLEVEL: process.env.SSHD_LOGLEVEL ?? 'INFO' })
-    .withExposedPorts(22)
+    .withExposedPorts(options.hostPort === undefined ? 22 : { container: 22, host: options.hostPort })
     .withWaitStrategy(delay > 0 ? Wait.forLogMessage(/entrypoint: keys written/) : Wait.forLogMessage(/Server listening on/))
     .start();
   return {
@@ -38,4 +38,17 @@ export async function startSshd(publicKey: string, options: { sshdDelaySeconds?:
       await container.stop({ remove: true });
     },
   };
+}
+
+/** A loopback TCP port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
 }

@@ -1,0 +1,84 @@
+import { AccessDeniedException, ECSClient, InvalidParameterException, StopTaskCommand } from '@aws-sdk/client-ecs';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { testContext } from '../../test/context.js';
+import type { AwsClients } from '../aws/clients.js';
+import { type JobState, readState, writeState } from '../job/state.js';
+import { cleanupStage } from './cleanup.js';
+import { jobStatePath } from './context.js';
+
+const ecsMock = mockClient(ECSClient);
+const clients: AwsClients = { ecs: new ECSClient({ region: 'us-east-1' }), ec2: async () => new EC2Client({ region: 'us-east-1' }) };
+const ARN = 'arn:aws:ecs:us-east-1:123456789012:task/ci/0f1e2d3c4b5a69788796a5b4c3d2e1f0';
+const noSleep = async () => {};
+
+const STATE: JobState = {
+  version: 1,
+  jobId: '42',
+  runnerShortToken: 'abc123xyz',
+  cluster: 'ci',
+  taskArn: ARN,
+  port: 22,
+  username: 'root',
+  privateKey: 'k',
+  publicKey: 'p',
+  createdAt: '2026-11-28T09:00:00.000Z',
+};
+
+beforeEach(() => ecsMock.reset());
+
+describe('cleanup', () => {
+  it('stops the task with a reason and removes the state (and key); a second run finds nothing to do', async () => {
+    ecsMock.on(StopTaskCommand).resolves({});
+    const { ctx, progress } = testContext();
+    writeState(jobStatePath(ctx), STATE);
+    await cleanupStage(ctx, { clients, sleep: noSleep });
+    expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { cluster: 'ci', task: ARN, reason: 'gitlab-fargate: job 42 finished (cleanup)' });
+    expect(readState(jobStatePath(ctx))).toBeUndefined();
+    await cleanupStage(ctx, { clients, sleep: noSleep });
+    expect(ecsMock).toHaveReceivedCommandTimes(StopTaskCommand, 1);
+    expect(progress.lines).toEqual([`Stopped task ${ARN}\n`, 'No state for job 42: nothing to clean up\n']);
+  });
+
+  it('retries throttling, and counts a task that is already gone as stopped', async () => {
+    ecsMock
+      .on(StopTaskCommand)
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
+      .rejects(new InvalidParameterException({ message: 'The referenced task was not found.', $metadata: {} }));
+    const { ctx, progress } = testContext();
+    writeState(jobStatePath(ctx), STATE);
+    await cleanupStage(ctx, { clients, sleep: noSleep });
+    expect(ecsMock).toHaveReceivedCommandTimes(StopTaskCommand, 2);
+    expect(progress.lines).toEqual([`Task ${ARN} was already gone\n`]);
+    expect(readState(jobStatePath(ctx))).toBeUndefined();
+  });
+
+  it('after a prepare that never started a task: removes the state without calling AWS', async () => {
+    const { ctx } = testContext();
+    const { taskArn: _none, ...withoutTask } = STATE;
+    writeState(jobStatePath(ctx), withoutTask);
+    await cleanupStage(ctx, { clients, sleep: noSleep });
+    expect(ecsMock.calls()).toHaveLength(0);
+    expect(readState(jobStatePath(ctx))).toBeUndefined();
+  });
+
+  it('fails when StopTask is refused, but still removes the private key', async () => {
+    ecsMock.on(StopTaskCommand).rejects(new AccessDeniedException({ message: 'not authorized to perform: ecs:StopTask', $metadata: {} }));
+    const { ctx } = testContext();
+    writeState(jobStatePath(ctx), STATE);
+    await expect(cleanupStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(/StopTask .* failed: AccessDeniedException/);
+    expect(readState(jobStatePath(ctx))).toBeUndefined();
+  });
+
+  it('ignores cancellation: it runs precisely to free the task after a cancel', async () => {
+    ecsMock.on(StopTaskCommand).resolves({});
+    const controller = new AbortController();
+    controller.abort(new Error('cancelled'));
+    const { ctx } = testContext({ signal: controller.signal });
+    writeState(jobStatePath(ctx), STATE);
+    await cleanupStage(ctx, { clients, sleep: noSleep });
+    expect(ecsMock).toHaveReceivedCommandTimes(StopTaskCommand, 1);
+  });
+});

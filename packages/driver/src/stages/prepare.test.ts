@@ -1,0 +1,79 @@
+import { DescribeTasksCommand, ECSClient, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { testContext } from '../../test/context.js';
+import type { AwsClients } from '../aws/clients.js';
+import { OverrideRefused } from '../errors.js';
+import { readState } from '../job/state.js';
+import { jobStatePath } from './context.js';
+import { prepareStage } from './prepare.js';
+
+const ecsMock = mockClient(ECSClient);
+const clients: AwsClients = { ecs: new ECSClient({ region: 'us-east-1' }), ec2: async () => new EC2Client({ region: 'us-east-1' }) };
+const ARN = 'arn:aws:ecs:us-east-1:123456789012:task/ci/0f1e2d3c4b5a69788796a5b4c3d2e1f0';
+const noSleep = async () => {};
+
+beforeEach(() => ecsMock.reset());
+
+describe('prepare (AWS failure paths)', () => {
+  it('refuses a job override before any AWS call or state file', async () => {
+    const { ctx } = testContext({ env: { CUSTOM_ENV_FARGATE_TASK_DEFINITION: 'prod-admin' } });
+    await expect(prepareStage(ctx, { clients, sleep: noSleep })).rejects.toBeInstanceOf(OverrideRefused);
+    expect(ecsMock.calls()).toHaveLength(0);
+    expect(readState(jobStatePath(ctx))).toBeUndefined();
+  });
+
+  it('records the task before waiting, and stops it with a reason when it dies during start-up', async () => {
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [{ taskArn: ARN, lastStatus: 'PROVISIONING' }] });
+    ecsMock.on(DescribeTasksCommand).resolves({
+      tasks: [{ taskArn: ARN, lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stopCode: 'TaskFailedToStart', stoppedReason: 'CannotPullContainerError: not found' }],
+    });
+    ecsMock.on(StopTaskCommand).resolves({});
+    const { ctx, progress } = testContext();
+    await expect(prepareStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(/stopCode TaskFailedToStart; reason: CannotPullContainerError: not found/);
+    const state = readState(jobStatePath(ctx));
+    expect(state?.taskArn).toBe(ARN);
+    expect(state?.address).toBeUndefined();
+    expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { cluster: 'ci', task: ARN, reason: expect.stringMatching(/^gitlab-fargate: prepare failed for job 42: task .* stopped/) });
+    expect(progress.lines.join('')).toMatch(/Task .* created \(on-demand FARGATE\)\n.*Task is STOPPED after 0\.0 s/);
+  });
+
+  it('stops the task under a fresh deadline when the job is cancelled while waiting', async () => {
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [{ taskArn: ARN }] });
+    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [{ taskArn: ARN, lastStatus: 'PENDING', desiredStatus: 'RUNNING' }] });
+    ecsMock.on(StopTaskCommand).resolves({});
+    const controller = new AbortController();
+    const { ctx } = testContext({ signal: controller.signal });
+    let polls = 0;
+    const sleep = async () => {
+      if (++polls === 3) controller.abort(new Error('the stage cancelled by SIGTERM'));
+    };
+    await expect(prepareStage(ctx, { clients, sleep })).rejects.toThrow('the stage cancelled by SIGTERM');
+    expect(ecsMock).toHaveReceivedCommandTimes(StopTaskCommand, 1);
+  });
+
+  it('applies allowed overrides and Spot to the RunTask request, tagging the job', async () => {
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [], failures: [{ reason: 'The requested CPU configuration is above your limit' }] });
+    const { ctx } = testContext({
+      env: { CUSTOM_ENV_FARGATE_CPU: '2048', CUSTOM_ENV_FARGATE_MEMORY: '8192', CUSTOM_ENV_FARGATE_SPOT: 'true', CUSTOM_ENV_FARGATE_TASK_DEFINITION: 'ci-big:2' },
+      extra: '[Overrides]\nTaskDefinitions = ["ci-*"]\nMaxCpu = 4096\nMaxMemory = 16384\nAllowSpot = true',
+    });
+    await expect(prepareStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(/task size is above what this AWS account may run/);
+    expect(ecsMock).toHaveReceivedCommandWith(RunTaskCommand, {
+      taskDefinition: 'ci-big:2',
+      capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1, base: 0 }],
+      overrides: expect.objectContaining({ cpu: '2048', memory: '8192' }),
+      tags: expect.arrayContaining([
+        { key: 'gitlab-fargate:job-id', value: '42' },
+        { key: 'gitlab-fargate:runner', value: 'abc123xyz' },
+        { key: 'gitlab-fargate:project', value: 'group/project' },
+      ]),
+      startedBy: 'gitlab-fargate/abc123xyz',
+    });
+    // Nothing started, so nothing to stop; the state file has no task for cleanup to chase.
+    expect(ecsMock).toHaveReceivedCommandTimes(StopTaskCommand, 0);
+    expect(readState(jobStatePath(ctx))?.taskArn).toBeUndefined();
+  });
+});
