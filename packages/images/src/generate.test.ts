@@ -69,6 +69,7 @@ describe('generateImages', () => {
     expect(ci).toContain('EXPOSE 2222');
     expect(ci).toContain("'HostKey /etc/ssh/ssh_host_rsa_key'");
     expect(ci).toContain('useradd --create-home --shell /bin/bash ci;');
+    expect(ci).toContain('install -d -m 0755 -o ci -g "$(id -gn ci)" /opt/gitlab-runner/builds /opt/gitlab-runner/cache;');
   });
 
   it('bakes nothing environment-specific or secret into the runner manager', () => {

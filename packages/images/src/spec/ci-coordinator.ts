@@ -33,6 +33,17 @@ export interface CiCoordinatorSpec {
    */
   readonly sshPort?: number;
   /**
+   * The runner's `builds_dir` inside the job container, created in the image and owned by the SSH user (the job
+   * scripts create their folders below it as that user).
+   * @default "/opt/gitlab-runner/builds"
+   */
+  readonly buildsDir?: string;
+  /**
+   * The runner's `cache_dir` inside the job container, created like `buildsDir`.
+   * @default "/opt/gitlab-runner/cache"
+   */
+  readonly cacheDir?: string;
+  /**
    * Host key types generated at each container start. ed25519 alone keeps the start fast (an RSA key takes
    * noticeably longer on a small Fargate task).
    * @default ["ed25519"]
@@ -75,6 +86,8 @@ export const CI_COORDINATOR_DEFAULTS: ResolvedCiCoordinatorSpec = {
   baseImage: 'debian:bookworm-slim',
   sshUser: 'root',
   sshPort: 22,
+  buildsDir: '/opt/gitlab-runner/builds',
+  cacheDir: '/opt/gitlab-runner/cache',
   hostKeyTypes: ['ed25519'],
   gitlabRunner: true,
   gitlabRunnerVersion: '',
@@ -94,6 +107,8 @@ export function readCiCoordinatorSpec(input: unknown, path: string, issues: Issu
     baseImage: fields.string('baseImage', d.baseImage, patterns.imageReference),
     sshUser: fields.string('sshUser', d.sshUser, patterns.userName),
     sshPort: fields.integer('sshPort', d.sshPort, { min: 1, max: 65535 }),
+    buildsDir: fields.string('buildsDir', d.buildsDir, patterns.absolutePath),
+    cacheDir: fields.string('cacheDir', d.cacheDir, patterns.absolutePath),
     hostKeyTypes: fields.stringArray('hostKeyTypes', d.hostKeyTypes, {
       pattern: new RegExp(`^(${HOST_KEY_TYPES.join('|')})$`),
       fix: `list one or more of ${HOST_KEY_TYPES.map((t) => `"${t}"`).join(', ')}`,

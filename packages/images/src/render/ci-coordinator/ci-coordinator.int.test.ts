@@ -205,8 +205,15 @@ describe('ci-coordinator image with a non-root SSH user', () => {
     const port = container.getMappedPort(22);
     const client = await connect({ host: '127.0.0.1', port, username: 'ci', privateKey: keys.private });
     try {
-      const result = await exec(client, 'id -un; stat -c "%a %U" ~/.ssh/authorized_keys; echo "$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"');
-      expect(result.stdout).toBe(`ci\n600 ci\n${TASK_ENVIRONMENT.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI}\n`);
+      const result = await exec(
+        client,
+        'id -un; stat -c "%a %U" ~/.ssh/authorized_keys; echo "$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"; ' +
+          'mkdir -p /opt/gitlab-runner/builds/group/project /opt/gitlab-runner/cache/group && echo "job folders writable"',
+      );
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toBe(
+        `ci\n600 ci\n${TASK_ENVIRONMENT.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI}\njob folders writable\n`,
+      );
     } finally {
       client.end();
     }

@@ -62,7 +62,8 @@ export function ciCoordinatorDockerfile(spec: ResolvedCiCoordinatorSpec): string
       'fi',
     ]),
     '',
-    '# sshd: host keys are made at each start (never shared between images), the configuration is checked now.',
+    '# The SSH user, the job folders, and sshd: host keys are made at each start (never shared between images),',
+    '# the configuration is checked now.',
     runInstruction([
       ...(spec.sshUser === 'root'
         ? []
@@ -72,6 +73,8 @@ export function ciCoordinatorDockerfile(spec: ResolvedCiCoordinatorSpec): string
             // password and is not locked.
             `usermod -p '*' ${spec.sshUser};`,
           ]),
+      // The job's scripts create their folders below these as the SSH user.
+      `install -d -m 0755 -o ${spec.sshUser} -g "$(id -gn ${spec.sshUser})" ${spec.buildsDir} ${spec.cacheDir};`,
       'rm -f /etc/ssh/ssh_host_*;',
       'mkdir -p /run/sshd;',
       `printf '%s\\n' \\`,
