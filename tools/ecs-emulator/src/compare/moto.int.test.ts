@@ -1,0 +1,191 @@
+import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DescribeNetworkInterfacesCommand, ModifyVpcAttributeCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreateClusterCommand,
+  DescribeClustersCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+  type ECSClient,
+  type RunTaskCommandInput,
+  type Task,
+} from '@aws-sdk/client-ecs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ec2Client, ecsClient } from '../../test/support/clients.js';
+import { ensureSshdImage } from '../../test/support/image.js';
+import { findMotoServer, startMoto } from '../../test/support/moto.js';
+import { startEmulator, type RunningEmulator } from '../emulator.js';
+import { AWS_BEHAVIOUR, MOTO_BEHAVIOUR, type ProbeName } from './moto-differences.js';
+
+interface Target {
+  readonly name: 'emulator' | 'moto';
+  readonly ecs: ECSClient;
+  readonly ec2: EC2Client;
+  subnet: string;
+  securityGroup: string;
+}
+
+const motoBinary = findMotoServer();
+const CLUSTER = 'cmp';
+
+/** The outcome of a call, or the error class and HTTP status it failed with. */
+async function observe(action: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return await action();
+  } catch (error) {
+    const e = error as Error & { $metadata?: { httpStatusCode?: number } };
+    return `error ${e.$metadata?.httpStatusCode ?? '?'} ${e.name}`;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function runOne(target: Target, input: Partial<RunTaskCommandInput> = {}): Promise<Task> {
+  const out = await target.ecs.send(
+    new RunTaskCommand({
+      cluster: CLUSTER,
+      taskDefinition: 'cmp',
+      launchType: 'FARGATE',
+      networkConfiguration: { awsvpcConfiguration: { subnets: [target.subnet], securityGroups: [target.securityGroup], assignPublicIp: 'DISABLED' } },
+      ...input,
+    }),
+  );
+  const task = out.tasks![0];
+  if (!task) throw new Error(`RunTask returned no task: ${JSON.stringify(out.failures)}`);
+  return task;
+}
+
+const describeOne = async (target: Target, arn: string) => (await target.ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: [arn] }))).tasks![0]!;
+
+/** The same calls against either target, each reduced to the fact being compared. */
+const PROBES: Record<ProbeName, (t: Target) => Promise<unknown>> = {
+  runTaskInitialStatus: async (t) => (await runOne(t)).lastStatus,
+  runTaskEniAttachment: async (t) => {
+    const attachment = (await runOne(t)).attachments![0]!;
+    return `${attachment.status}: ${attachment.details!.map((d) => d.name).join(',')}`;
+  },
+  taskIdFormat: async (t) => (/\/[0-9a-f]{32}$/.test((await runOne(t)).taskArn!) ? '32 hex' : 'other (UUID)'),
+  taskSize: async (t) => {
+    const task = await runOne(t);
+    return `cpu=${task.cpu} memory=${task.memory}`;
+  },
+  platformVersion: async (t) => (await runOne(t)).platformVersion,
+  capacityProviderStrategyRun: (t) =>
+    observe(async () => (await runOne(t, { launchType: undefined, capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] })).capacityProviderName),
+  neitherLaunchTypeNorStrategy: (t) => observe(async () => (await runOne(t, { launchType: undefined })).lastStatus),
+  bothLaunchTypeAndStrategy: (t) => observe(async () => (await runOne(t, { capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] })).lastStatus),
+  describeUnknownTask: async (t) => {
+    const out = await t.ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: ['0123456789abcdef0123456789abcdef'] }));
+    return `tasks=${out.tasks!.length} failures=${out.failures!.map((f) => f.reason).join(',') || 'none'}`;
+  },
+  stopUnknownTask: (t) => observe(() => t.ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: '0123456789abcdef0123456789abcdef' }))),
+  stopTaskImmediateStatus: async (t) => {
+    const task = await runOne(t);
+    const stopped = (await t.ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: task.taskArn!, reason: 'cmp' }))).task!;
+    return `last=${stopped.lastStatus === 'STOPPED' ? 'STOPPED' : 'not yet STOPPED'} desired=${stopped.desiredStatus} stopCode=${stopped.stopCode ?? 'none'} reason=${stopped.stoppedReason}`;
+  },
+  lifecycleDriver: async (t) => {
+    const task = await runOne(t);
+    const seen = [];
+    for (let i = 0; i < 3; i++) seen.push((await describeOne(t, task.taskArn!)).lastStatus);
+    return seen[0] === seen[1] && seen[1] === seen[2] ? 'time (unchanged across 3 quick describes)' : `describe count (${seen.join('→')})`;
+  },
+  containerNetworkInterfaces: async (t) => {
+    const task = await runOne(t);
+    let described = await describeOne(t, task.taskArn!);
+    for (let i = 0; i < 100 && ['PROVISIONING', 'PENDING', 'ACTIVATING'].includes(described.lastStatus!); i++) {
+      await sleep(100);
+      described = await describeOne(t, task.taskArn!);
+    }
+    return described.containers![0]!.networkInterfaces!.length > 0 ? 'filled once RUNNING' : 'always empty';
+  },
+  publicIpAssociation: async (t) => {
+    const task = await runOne(t, { networkConfiguration: { awsvpcConfiguration: { subnets: [t.subnet], securityGroups: [t.securityGroup], assignPublicIp: 'ENABLED' } } });
+    await sleep(1000);
+    const described = await describeOne(t, task.taskArn!);
+    const eni = described.attachments![0]!.details!.find((d) => d.name === 'networkInterfaceId')?.value;
+    if (!eni) return 'no ENI id';
+    const out = await t.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni] }));
+    return out.NetworkInterfaces![0]!.Association?.PublicIp ? 'Association.PublicIp present' : 'no Association';
+  },
+  clientTokenReuse: async (t) => {
+    const a = await runOne(t, { clientToken: `cmp-${t.name}-1` });
+    const b = await runOne(t, { clientToken: `cmp-${t.name}-1` });
+    const conflict = await observe(() => runOne(t, { clientToken: `cmp-${t.name}-1`, startedBy: 'other' }));
+    return `same params: ${a.taskArn === b.taskArn ? 'same task' : 'new task'}; other params: ${typeof conflict === 'string' ? conflict : 'accepted'}`;
+  },
+  unknownTaskDefinition: (t) => observe(() => t.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'nope' }))),
+  unknownCluster: async (t) => {
+    const out = await t.ecs.send(new DescribeClustersCommand({ clusters: ['nope'] }));
+    return `clusters=${out.clusters!.length} failures=${out.failures!.map((f) => f.reason).join(',')}`;
+  },
+  clusterNotFound: (t) => observe(() => t.ecs.send(new ListTasksCommand({ cluster: 'nope' }))),
+  missingNetworkConfiguration: (t) => observe(() => runOne(t, { networkConfiguration: undefined })),
+  throttlingBurst: async (t) => {
+    const results = await Promise.allSettled(Array.from({ length: 120 }, () => t.ecs.send(new ListTasksCommand({ cluster: CLUSTER }))));
+    const throttled = results.filter((r) => r.status === 'rejected' && (r.reason as Error).name === 'ThrottlingException').length;
+    return throttled > 0 ? 'ThrottlingException after the burst' : 'never throttles';
+  },
+};
+
+async function prepare(target: Target, image: string): Promise<void> {
+  if (target.name === 'moto') {
+    // moto needs a real (moto) subnet, and DNS hostnames on its VPC, or RunTask fails with an HTML 500.
+    const vpc = (await target.ec2.send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }))).Vpc!.VpcId!;
+    await target.ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpc, EnableDnsHostnames: { Value: true } }));
+    target.subnet = (await target.ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: '10.20.1.0/24' }))).Subnet!.SubnetId!;
+    target.securityGroup = (await target.ec2.send(new CreateSecurityGroupCommand({ VpcId: vpc, GroupName: 'cmp', Description: 'cmp' }))).GroupId!;
+  }
+  await target.ecs.send(new CreateClusterCommand({ clusterName: CLUSTER, capacityProviders: ['FARGATE', 'FARGATE_SPOT'] }));
+  await target.ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'cmp',
+      requiresCompatibilities: ['FARGATE'],
+      networkMode: 'awsvpc',
+      cpu: '256',
+      memory: '512',
+      // moto needs a container memory (else a 500); the emulator's image needs the key variable.
+      containerDefinitions: [
+        { name: 'app', image, memory: 512, portMappings: [{ containerPort: 22 }], stopTimeout: 2, environment: [{ name: 'SSH_PUBLIC_KEY', value: 'ssh-ed25519 AAAA cmp' }] },
+      ],
+    }),
+  );
+}
+
+describe.skipIf(!motoBinary)('emulator vs moto_server: the same SDK calls', () => {
+  let emu: RunningEmulator;
+  let moto: Awaited<ReturnType<typeof startMoto>>;
+  let targets: Target[];
+  const observations: Record<string, Record<string, unknown>> = {};
+
+  beforeAll(async () => {
+    const image = ensureSshdImage();
+    [emu, moto] = await Promise.all([startEmulator({}), startMoto(motoBinary!)]);
+    targets = [
+      { name: 'emulator', ecs: ecsClient(emu.endpoint), ec2: ec2Client(emu.endpoint), subnet: 'subnet-0a1b2c3d4e5f60718', securityGroup: 'sg-0a1b2c3d4e5f60718' },
+      { name: 'moto', ecs: ecsClient(moto.endpoint), ec2: ec2Client(moto.endpoint), subnet: '', securityGroup: '' },
+    ];
+    for (const target of targets) await prepare(target, image);
+  });
+
+  afterAll(async () => {
+    console.log(
+      ['| probe | emulator | moto |', '| --- | --- | --- |', ...Object.entries(observations).map(([probe, o]) => `| ${probe} | ${String(o['emulator'])} | ${String(o['moto'])} |`)].join('\n'),
+    );
+    await Promise.all([emu?.stop(), moto?.stop()]);
+  });
+
+  it.each(Object.keys(PROBES) as ProbeName[])('%s', async (probe) => {
+    const onEmulator = await PROBES[probe](targets[0]!);
+    const onMoto = await observe(() => PROBES[probe](targets[1]!));
+    observations[probe] = { emulator: onEmulator, moto: onMoto };
+    expect(onEmulator, 'the emulator must do what AWS documents').toEqual(AWS_BEHAVIOUR[probe]);
+    expect(onMoto, 'moto_server changed: update the README table').toEqual(MOTO_BEHAVIOUR[probe]);
+  });
+});
+
+describe.skipIf(motoBinary !== undefined)('emulator vs moto_server', () => {
+  it.skip('skipped: moto_server is not installed (not on PATH nor at /root/.pyenv/shims/moto_server)', () => undefined);
+});
