@@ -1,12 +1,11 @@
 import { Annotations, Tags, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { JobCapacity } from './job/job-capacity';
 import { JobTask, JobTaskOptions } from './job/job-task';
-import { OrphanReaper } from './manager/orphan-reaper';
+import { OrphanReaper, OrphanReaperOptions, runnerShortTokenProblem } from './manager/orphan-reaper';
 import { RunnerManager, RunnerManagerOptions } from './manager/runner-manager';
 import { RunnerToken } from './manager/runner-token';
 import { countProblem, taskTagProblem } from './validation/values';
@@ -100,16 +99,18 @@ export interface RunnerEnvironmentProps {
   readonly containerInsights?: boolean;
 
   /**
-   * Run `gitlab-fargate-driver gc` on a schedule to stop orphaned job tasks.
-   * @default true
+   * Run `gitlab-fargate-driver gc` on a schedule to stop orphaned job tasks. It needs the runner's short token,
+   * which GitLab shows only once the runner exists: deploy without it first, then add it.
+   * @default - no orphan reaper (a warning says so)
    */
-  readonly orphanReaper?: boolean;
+  readonly orphanReaper?: OrphanReaperOptions;
 
   /**
-   * How often the orphan reaper runs.
-   * @default events.Schedule.rate(Duration.minutes(15))
+   * The runner's tags, recorded in `config.toml` for reference. With runner authentication tokens (`glrt-`), GitLab
+   * holds the tags: set the same ones when creating the runner in GitLab.
+   * @default [environmentName]
    */
-  readonly orphanReaperSchedule?: events.Schedule;
+  readonly runnerTags?: string[];
 
   /**
    * Extra tags for every resource of this environment and for every job task (`TASK_TAGS`). Keys and values must
@@ -137,7 +138,7 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
   public readonly capacityProviders: ecs.CfnClusterCapacityProviderAssociations;
   public readonly job: JobTask;
   public readonly manager: RunnerManager;
-  /** The orphan reaper, unless disabled. */
+  /** The orphan reaper, when {@link RunnerEnvironmentProps.orphanReaper} is set. */
   public readonly orphanReaper?: OrphanReaper;
   /** The job tasks' role: grant it what this environment's jobs (builds and deploys) need. */
   public readonly grantPrincipal: iam.IPrincipal;
@@ -160,10 +161,18 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
       'gitlab-fargate:runner': runnerName,
     };
 
+    const runnerTags = props.runnerTags ?? [props.environmentName];
     const problems: string[] = [
       ...environmentProblems(props, gitlabUrl, concurrent, assignPublicIpToJobs, connectViaPublicIp),
       ...capacity.problems(),
     ];
+    for (const tag of runnerTags) {
+      if (!/^[^,]{1,255}$/.test(tag)) problems.push(`runnerTags entry "${tag}" must be 1-255 characters without commas.`);
+    }
+    if (props.orphanReaper) {
+      const problem = runnerShortTokenProblem(props.orphanReaper.runnerShortToken);
+      if (problem) problems.push(problem);
+    }
     for (const [key, value] of Object.entries(tags)) {
       const problem = taskTagProblem(key, value);
       if (problem) problems.push(problem);
@@ -220,6 +229,7 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
       runnerToken: props.runnerToken,
       gitlabUrl,
       runnerName,
+      runnerTags,
       concurrent,
       jobSubnetIds: props.vpc.selectSubnets(jobSubnets).subnetIds,
       assignPublicIpToJobs,
@@ -232,14 +242,20 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
     // The service names the FARGATE provider, which must be associated with the cluster first.
     this.manager.service.node.addDependency(this.capacityProviders);
 
-    if (props.orphanReaper ?? true) {
+    if (props.orphanReaper) {
       this.orphanReaper = new OrphanReaper(this, 'Orphan Reaper', {
+        ...props.orphanReaper,
         cluster: this.cluster,
         manager: this.manager,
         subnets: managerSubnets,
         assignPublicIp: managerPublicIp,
-        schedule: props.orphanReaperSchedule,
       });
+    } else {
+      Annotations.of(this).addWarningV2(
+        'gitlab-fargate:no-orphan-reaper',
+        'No orphan reaper: job tasks left behind by a replaced manager keep running (and billing) until stopped by ' +
+          'hand. Set orphanReaper: { runnerShortToken } once the runner exists in GitLab.',
+      );
     }
 
     for (const [key, value] of Object.entries(tags)) Tags.of(this).add(key, value);

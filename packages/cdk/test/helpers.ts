@@ -28,7 +28,7 @@ export function newStack(id = 'Test'): { app: App; stack: Stack; vpc: ec2.Vpc } 
   return { app, stack, vpc };
 }
 
-/** Minimal valid props: images from the fixtures, the token referenced by secret name. */
+/** Valid props: images from the fixtures, the token referenced by secret name, an orphan reaper. */
 export function validProps(stack: Stack, vpc: ec2.IVpc, environmentName = 'dev'): RunnerEnvironmentProps {
   return {
     environmentName,
@@ -38,6 +38,7 @@ export function validProps(stack: Stack, vpc: ec2.IVpc, environmentName = 'dev')
     ),
     job: { image: TaskImage.fromAsset(JOB_IMAGE_DIR) },
     manager: { image: TaskImage.fromAsset(MANAGER_IMAGE_DIR) },
+    orphanReaper: { runnerShortToken: `t3_${environmentName}Xy9` },
   };
 }
 

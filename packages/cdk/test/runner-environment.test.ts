@@ -99,7 +99,8 @@ describe('RunnerEnvironment with defaults', () => {
         'SUBNETS',
         'SECURITY_GROUP_IDS',
         'TASK_DEFINITION',
-        'CONTAINER_NAME',
+        'TASK_CONTAINER_NAME',
+        'RUNNER_TAGS',
         'SSH_PORT',
         'ENABLE_PUBLIC_IP',
         'USE_PUBLIC_IP',
@@ -112,6 +113,9 @@ describe('RunnerEnvironment with defaults', () => {
       container.Environment.find((variable: { Name: string }) => variable.Name === name).Value;
     expect(value('GITLAB_URL')).toBe('https://gitlab.com');
     expect(value('RUNNER_NAME')).toBe('gitlab-fargate-dev');
+    expect(value('RUNNER_TAGS')).toBe('dev');
+    expect(value('TASK_CONTAINER_NAME')).toBe('ci-coordinator');
+    expect(value('SSH_PORT')).toBe('22');
     expect(value('CONCURRENT')).toBe('10');
     expect(value('CLUSTER')).toEqual({ Ref: logicalId(template, 'AWS::ECS::Cluster', 'Dev') });
     expect(value('REGION')).toEqual({ Ref: 'AWS::Region' });
@@ -156,10 +160,19 @@ describe('RunnerEnvironment with defaults', () => {
     const resources = template.toJSON().Resources;
     const [reaper] = resources[reaperDefinition].Properties.ContainerDefinitions;
     const [manager] = resources[managerDefinition].Properties.ContainerDefinitions;
-    expect(reaper.Command).toEqual(['gitlab-fargate-driver', 'gc']);
     expect(reaper.Image).toEqual(manager.Image);
+    // Only the driver's TOML is rendered (no token needed), then gc spares anything younger than 3 h + 10 min.
+    expect(reaper.EntryPoint).toEqual(['/usr/bin/tini', '--', '/bin/sh', '-c']);
+    expect(reaper.Command).toEqual([
+      'gitlab-fargate-config render driver --out "$DRIVER_CONFIG_PATH" && ' +
+        'exec gitlab-fargate-driver --config "$DRIVER_CONFIG_PATH" gc --min-age 11400',
+    ]);
     expect(reaper.Secrets).toBeUndefined();
-    expect(reaper.Environment).toEqual(manager.Environment);
+    const runnerOnly = ['GITLAB_URL', 'RUNNER_NAME', 'RUNNER_TAGS', 'CONCURRENT'];
+    expect(reaper.Environment).toEqual([
+      ...manager.Environment.filter((variable: { Name: string }) => !runnerOnly.includes(variable.Name)),
+      { Name: 'CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN', Value: 't3_devXy9' },
+    ]);
   });
 
   test('every resource that takes tags is tagged with the environment', () => {
@@ -197,9 +210,11 @@ describe('RunnerEnvironment with options', () => {
       concurrent: 4,
       gitlabUrl: 'https://gitlab.example.com',
       tags: { team: 'platform' },
-      orphanReaper: false,
+      orphanReaper: undefined,
     });
-    Annotations.fromStack(stack).hasNoError('*', Match.anyValue());
+    const annotations = Annotations.fromStack(stack);
+    annotations.hasNoError('*', Match.anyValue());
+    annotations.hasWarning('/Test/Staging', Match.stringLikeRegexp('^No orphan reaper'));
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       Cpu: '2048',

@@ -104,6 +104,17 @@ describe('synth-time validation', () => {
     expect(parameterErrors).toEqual([expect.stringMatching(/the parameter name looks like a runner token value/)]);
   });
 
+  test('the full runner token where the reaper wants the short token is an error that does not echo it', () => {
+    const errors = errorsFor((props) => ({
+      ...props,
+      orphanReaper: { runnerShortToken: 'glrt-t3_abcdefghijklmnopqrstuvwxyz' },
+    }));
+    expect(errors).toEqual([
+      'orphanReaper.runnerShortToken "glrt-t3_..." is not a runner short token (at most 20 letters, digits, _ or -, ' +
+        'as shown on the runner page). Never pass the full runner token.',
+    ]);
+  });
+
   test('a token as a plain environment variable is an error', () => {
     const errors = errorsFor((props) => ({
       ...props,

@@ -10,6 +10,7 @@ export interface ManagerSettingsInput {
   readonly job: JobTask;
   readonly gitlabUrl: string;
   readonly runnerName: string;
+  readonly runnerTags: string[];
   readonly concurrent: number;
   readonly jobSubnetIds: string[];
   readonly assignPublicIpToJobs: boolean;
@@ -19,6 +20,9 @@ export interface ManagerSettingsInput {
   readonly taskTags: { [key: string]: string };
 }
 
+/** The settings only gitlab-runner's `config.toml` needs; the rest feed the driver's TOML. */
+export const RUNNER_ONLY_SETTINGS = ['GITLAB_URL', 'RUNNER_NAME', 'RUNNER_TAGS', 'CONCURRENT'];
+
 /**
  * The environment variables `gitlab-fargate-config render` turns into gitlab-runner's `config.toml` and the driver's
  * TOML when the manager starts. The runner token is not among them: it is the ECS secret `RUNNER_TOKEN`.
@@ -27,6 +31,8 @@ export function managerSettings(scope: Construct, input: ManagerSettingsInput): 
   return {
     GITLAB_URL: input.gitlabUrl,
     RUNNER_NAME: input.runnerName,
+    // Written into config.toml as a comment only: with glrt- tokens, GitLab holds the runner's tags.
+    RUNNER_TAGS: input.runnerTags.join(','),
     CONCURRENT: String(input.concurrent),
     CLUSTER: input.cluster.clusterName,
     REGION: Stack.of(scope).region,
@@ -34,7 +40,7 @@ export function managerSettings(scope: Construct, input: ManagerSettingsInput): 
     SECURITY_GROUP_IDS: input.job.securityGroup.securityGroupId,
     // The family, not a revision: RunTask takes the latest ACTIVE revision, so job image updates apply at once.
     TASK_DEFINITION: input.job.taskDefinition.family,
-    CONTAINER_NAME: input.job.containerName,
+    TASK_CONTAINER_NAME: input.job.containerName,
     SSH_PORT: String(input.job.sshPort),
     ENABLE_PUBLIC_IP: String(input.assignPublicIpToJobs),
     USE_PUBLIC_IP: String(input.connectViaPublicIp),

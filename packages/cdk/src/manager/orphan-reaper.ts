@@ -10,45 +10,66 @@ import { acknowledgeNag, NAG_ARN_PREFIX, nagRef } from '../validation/nag';
 import { reaperStatements } from './manager-permissions';
 import { RunnerManager } from './runner-manager';
 
-/** Properties of {@link OrphanReaper}. */
-export interface OrphanReaperProps {
-  readonly cluster: ecs.ICluster;
-  /** The manager whose image and settings the reaper shares. */
-  readonly manager: RunnerManager;
-  /** Subnets of the reaper task. */
-  readonly subnets: ec2.SubnetSelection;
-  /** Give the reaper task a public IP (only in public subnets without a NAT gateway). */
-  readonly assignPublicIp: boolean;
+/** Options of the orphan reaper. */
+export interface OrphanReaperOptions {
+  /**
+   * The runner's short token, as GitLab shows it: on the runner's page in Settings > CI/CD > Runners, and in every
+   * job log's "Running with gitlab-runner ... on <name> <short token>" line. It is not a secret (GitLab prints it in
+   * job logs). The driver tags each job task with it (ECS `startedBy`), which is how `gc` finds this runner's tasks.
+   */
+  readonly runnerShortToken: string;
+
+  /**
+   * The longest a job may run (the highest job timeout of the projects using this runner). The reaper runs in its
+   * own task, so it cannot see the manager's per-job state files: it only stops tasks older than this, plus ten
+   * minutes for cleanup, which no live job can own.
+   * @default Duration.hours(3)
+   */
+  readonly maxJobDuration?: Duration;
 
   /**
    * How often the reaper runs.
    * @default events.Schedule.rate(Duration.minutes(15))
    */
   readonly schedule?: events.Schedule;
-
-  /**
-   * The reaper's command in the manager image.
-   * @default ['gitlab-fargate-driver', 'gc']
-   */
-  readonly command?: string[];
 }
 
+/** Properties of {@link OrphanReaper}. */
+export interface OrphanReaperProps extends OrphanReaperOptions {
+  readonly cluster: ecs.ICluster;
+  /** The manager whose image and driver settings the reaper shares. */
+  readonly manager: RunnerManager;
+  /** Subnets of the reaper task. */
+  readonly subnets: ec2.SubnetSelection;
+  /** Give the reaper task a public IP (only in public subnets without a NAT gateway). */
+  readonly assignPublicIp: boolean;
+}
+
+/** Time a stopped job's cleanup stage may take after the job timeout. */
+const CLEANUP_GRACE = Duration.minutes(10);
+
 /**
- * Stops job tasks nobody will clean up (a manager restarted mid-job, a cleanup stage that never ran): an
- * EventBridge-scheduled Fargate task running `gitlab-fargate-driver gc` from the manager image with the manager's
- * settings.
+ * Stops job tasks nobody will clean up (a manager replaced mid-job, a cleanup stage that never ran): an
+ * EventBridge-scheduled Fargate task running `gitlab-fargate-driver gc` from the manager image, with the manager's
+ * driver settings.
  *
- * It runs with its own role, which may only list, describe and stop the environment's tasks, and without the runner
- * token, which `gc` does not need.
+ * It renders only the driver's configuration, so it needs no runner token; and it runs with its own role, which may
+ * only list, describe and stop the environment's tasks. As it cannot see the manager's per-job state files, it
+ * passes `--min-age` = {@link OrphanReaperOptions.maxJobDuration} + 10 minutes: only tasks older than any job can be
+ * are stopped.
  */
 export class OrphanReaper extends Construct {
   public readonly rule: events.Rule;
   public readonly taskDefinition: ecs.FargateTaskDefinition;
   public readonly taskRole: iam.Role;
   public readonly securityGroup: ec2.SecurityGroup;
+  /** The shell command the reaper container runs. */
+  public readonly command: string;
 
   constructor(scope: Construct, id: string, props: OrphanReaperProps) {
     super(scope, id);
+    const minAge = (props.maxJobDuration ?? Duration.hours(3)).plus(CLEANUP_GRACE).toSeconds();
+
     this.taskRole = new iam.Role(this, 'Task Role', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: 'gitlab-fargate-driver gc: finds and stops orphaned job tasks of one environment.',
@@ -64,11 +85,21 @@ export class OrphanReaper extends Construct {
       },
       taskRole: this.taskRole,
     });
+    // The image's entrypoint would also render gitlab-runner's config.toml, which needs the runner token; gc only
+    // needs the driver's TOML. DRIVER_CONFIG_PATH is set by the runner-manager image.
+    this.command =
+      'gitlab-fargate-config render driver --out "$DRIVER_CONFIG_PATH" && ' +
+      `exec gitlab-fargate-driver --config "$DRIVER_CONFIG_PATH" gc --min-age ${minAge}`;
     this.taskDefinition.addContainer('Reaper', {
       containerName: 'orphan-reaper',
       image: props.manager.image,
-      command: props.command ?? ['gitlab-fargate-driver', 'gc'],
-      environment: props.manager.settings,
+      entryPoint: ['/usr/bin/tini', '--', '/bin/sh', '-c'],
+      command: [this.command],
+      environment: {
+        ...props.manager.driverSettings,
+        // How a job sees its runner; gc matches it against the tasks' startedBy.
+        CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN: props.runnerShortToken,
+      },
       logging: ecs.LogDrivers.awsLogs({ logGroup: props.manager.logGroup, streamPrefix: 'orphan-reaper' }),
     });
 
@@ -101,7 +132,7 @@ export class OrphanReaper extends Construct {
     acknowledgeNag(
       this.taskRole,
       `AwsSolutions-IAM5[Resource::${NAG_ARN_PREFIX}ecs:<AWS::Region>:<AWS::AccountId>:${tasks}]`,
-      'The reaper looks at and stops tasks it cannot know in advance: only the tasks of this environment\'s cluster.',
+      "The reaper looks at and stops tasks it cannot know in advance: only the tasks of this environment's cluster.",
     );
     acknowledgeNag(
       this.taskRole,
@@ -114,12 +145,24 @@ export class OrphanReaper extends Construct {
     acknowledgeNag(
       this.taskDefinition,
       `AwsSolutions-IAM5[Resource::${NAG_ARN_PREFIX}ecs:<AWS::Region>:*:${tasks}]`,
-      'Written by aws-events-targets.EcsTask for the scheduled RunTask\'s tags: it names this cluster\'s tasks only.',
+      "Written by aws-events-targets.EcsTask for the scheduled RunTask's tags: it names this cluster's tasks only.",
     );
     acknowledgeNag(
       this.taskDefinition,
       'AwsSolutions-ECS2',
-      'The reaper shares the manager\'s non-secret settings (names, IDs); it receives no token or other credential.',
+      "The reaper gets the driver's non-secret settings (names, IDs) and the runner's short token, which GitLab " +
+        'prints in every job log; it receives no runner token or other credential.',
     );
   }
+}
+
+/** Why the short token is not one, or undefined. */
+export function runnerShortTokenProblem(value: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]{1,20}$/.test(value)) {
+    return (
+      `orphanReaper.runnerShortToken "${value.length > 20 ? `${value.slice(0, 8)}...` : value}" is not a runner ` +
+      'short token (at most 20 letters, digits, _ or -, as shown on the runner page). Never pass the full runner token.'
+    );
+  }
+  return undefined;
 }

@@ -11,7 +11,7 @@ import { acknowledgeNag, NAG_ARN_PREFIX, nagRef } from '../validation/nag';
 import { looksLikeGitLabToken } from '../validation/secret-values';
 import { fargateSizeProblem } from '../validation/fargate-sizes';
 import { managerJobStatements } from './manager-permissions';
-import { managerSettings } from './manager-settings';
+import { managerSettings, RUNNER_ONLY_SETTINGS } from './manager-settings';
 import { RunnerToken } from './runner-token';
 
 /** The runner manager's own task: image, size and logging. */
@@ -72,6 +72,8 @@ export interface RunnerManagerProps extends RunnerManagerOptions {
   readonly gitlabUrl: string;
   /** The runner's name in `config.toml`. */
   readonly runnerName: string;
+  /** The runner's tags, recorded in `config.toml` (GitLab holds the real ones). */
+  readonly runnerTags: string[];
   /** Jobs run at once (`concurrent`). */
   readonly concurrent: number;
   /** Subnets the driver starts job tasks in. */
@@ -107,7 +109,9 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
   public readonly connections: ec2.Connections;
   /** The plain environment variables of the manager container (everything but the token). */
   public readonly settings: { [name: string]: string };
-  /** The image the manager runs, for tasks that share it (the orphan reaper). */
+  /** The subset of {@link settings} that feeds the driver's TOML (what `gitlab-fargate-driver gc` needs). */
+  public readonly driverSettings: { [name: string]: string };
+  /** The image the manager runs, shared by the orphan reaper. */
   public readonly image: ecs.ContainerImage;
   /** The CPU architecture the manager image is built for. */
   public readonly architecture: ecs.CpuArchitecture;
@@ -122,6 +126,9 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
       ...props,
       metadataDirectory: props.metadataDirectory ?? '/opt/gitlab-runner/metadata',
     });
+    this.driverSettings = Object.fromEntries(
+      Object.entries(this.settings).filter(([name]) => !RUNNER_ONLY_SETTINGS.includes(name)),
+    );
     for (const problem of managerProblems(props, this.settings, cpu, memoryMiB)) {
       Annotations.of(this).addError(problem);
     }
