@@ -164,6 +164,13 @@ describe('gitlab-fargate-config render driver', () => {
     expect(await readdir(dir)).toEqual(before);
   });
 
+  it('refuses an --out path in a directory that does not exist, with exit 2', async () => {
+    const result = await run(['render', 'driver', '--out', join(dir, 'missing', 'fargate.toml')], DRIVER_ENV);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--out: expected a path in an existing directory');
+    expect(existsSync(join(dir, 'missing'))).toBe(false);
+  });
+
   it('rejects a malformed strategy or tag list as a usage error', async () => {
     const strategy = await run(['render', 'driver', '--capacity-provider-strategy', 'FARGATE_SPOT:1:0:9'], DRIVER_ENV);
     expect(strategy.code).toBe(2);

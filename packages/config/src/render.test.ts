@@ -31,6 +31,9 @@ const driverConfig: fc.Arbitrary<DriverConfig> = fc.record(
         enablePublicIp: fc.boolean(),
         usePublicIp: fc.boolean(),
         platformVersion: fc.constantFrom('LATEST', '1.4.0', '1.3.0'),
+        cpu: fc.constant(4096),
+        memory: fc.integer({ min: 8, max: 30 }).map((gib) => gib * 1024),
+        ephemeralStorage: fc.integer({ min: 21, max: 200 }),
         enableExecuteCommand: fc.boolean(),
         containerName: name,
         capacityProviderStrategy: fc.constantFrom(
@@ -46,7 +49,7 @@ const driverConfig: fc.Arbitrary<DriverConfig> = fc.record(
         propagateTags: fc.constantFrom('TASK_DEFINITION' as const, 'NONE' as const),
         enableEcsManagedTags: fc.boolean(),
       },
-      { requiredKeys: ['cluster', 'subnets', 'securityGroups', 'taskDefinition', 'enablePublicIp', 'usePublicIp', 'enableExecuteCommand', 'containerName', 'capacityProviderStrategy', 'onDemandFallback', 'tags', 'propagateTags', 'enableEcsManagedTags'] },
+      { requiredKeys: ['cpu', 'memory', 'cluster', 'subnets', 'securityGroups', 'taskDefinition', 'enablePublicIp', 'usePublicIp', 'enableExecuteCommand', 'containerName', 'capacityProviderStrategy', 'onDemandFallback', 'tags', 'propagateTags', 'enableEcsManagedTags'] },
     ),
     taskMetadata: fc.record({ directory: anyText }, { requiredKeys: [] }),
     ssh: fc.record({

@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { driverSchema } from '../driver/schema.js';
 import { renderDriverConfig } from '../driver/render.js';
@@ -57,6 +59,13 @@ export async function renderCommand(args: readonly string[], env: Environment, o
     return EXIT.ok;
   }
 
+  const out = flags['out'];
+  if (typeof out === 'string' && out !== '') {
+    const directory = dirname(out);
+    const isDirectory = await stat(directory).then((info) => info.isDirectory(), () => false);
+    if (!isDirectory) throw new UsageError(`render ${kindName}: --out: expected a path in an existing directory, found ${JSON.stringify(out)} (no directory ${JSON.stringify(directory)})`);
+  }
+
   const { document, header } = kind.build(collectValues(kind, flags, env));
   const checker = new Checker();
   const text =
@@ -69,7 +78,6 @@ export async function renderCommand(args: readonly string[], env: Environment, o
     return EXIT.invalid;
   }
 
-  const out = flags['out'];
   if (typeof out === 'string' && out !== '') {
     await writeFileAtomic(out, text, 0o600);
   } else {

@@ -38,6 +38,9 @@ export const DRIVER_INPUTS: RenderKind = {
     { flag: 'enable-public-ip', env: 'ENABLE_PUBLIC_IP', help: 'assign a public IP to tasks: true|false', default: () => 'false', covers: ['Fargate.EnablePublicIP'] },
     { flag: 'use-public-ip', env: 'USE_PUBLIC_IP', help: 'connect to the public IP: true|false (default: --enable-public-ip)', covers: ['Fargate.UsePublicIP'] },
     { flag: 'platform-version', env: 'PLATFORM_VERSION', help: 'Fargate platform version (default: LATEST)', covers: ['Fargate.PlatformVersion'] },
+    { flag: 'cpu', env: 'TASK_CPU', help: "task CPU units for every job, with --memory (default: the task definition's)", covers: ['Fargate.Cpu'] },
+    { flag: 'memory', env: 'TASK_MEMORY', help: 'task memory MiB for every job, a Fargate pair with --cpu', covers: ['Fargate.Memory'] },
+    { flag: 'ephemeral-storage', env: 'TASK_EPHEMERAL_STORAGE', help: 'task ephemeral storage GiB (21-200)', covers: ['Fargate.EphemeralStorage'] },
     { flag: 'container-name', env: 'TASK_CONTAINER_NAME', help: 'container running sshd', default: () => 'ci-coordinator', covers: ['Fargate.ContainerName'] },
     { flag: 'enable-execute-command', env: 'ENABLE_EXECUTE_COMMAND', help: 'enable ECS Exec on tasks: true|false', default: () => 'false', covers: ['Fargate.EnableExecuteCommand'] },
     { flag: 'capacity-provider-strategy', env: 'CAPACITY_PROVIDER_STRATEGY', help: 'NAME[:WEIGHT[:BASE]],… e.g. FARGATE_SPOT:1,FARGATE:0 (default: on-demand FARGATE)', covers: ['Fargate.CapacityProviderStrategy'] },
@@ -76,6 +79,9 @@ export const DRIVER_INPUTS: RenderKind = {
     put(values, 'enable-public-ip', fargate, 'EnablePublicIP', asBoolean);
     put(values, 'use-public-ip', fargate, 'UsePublicIP', asBoolean);
     put(values, 'platform-version', fargate, 'PlatformVersion');
+    put(values, 'cpu', fargate, 'Cpu', asNumber);
+    put(values, 'memory', fargate, 'Memory', asNumber);
+    put(values, 'ephemeral-storage', fargate, 'EphemeralStorage', asNumber);
     put(values, 'container-name', fargate, 'ContainerName');
     put(values, 'enable-execute-command', fargate, 'EnableExecuteCommand', asBoolean);
     put(values, 'capacity-provider-strategy', fargate, 'CapacityProviderStrategy', asStrategy);

@@ -36,6 +36,12 @@ export interface FargateSettings {
   readonly usePublicIp: boolean;
   /** Fargate platform version; absent = ECS's `LATEST`. */
   readonly platformVersion?: string;
+  /** Task CPU units for every job (RunTask `overrides.cpu`); absent = the task definition's. Set with `memory`. */
+  readonly cpu?: number;
+  /** Task memory in MiB for every job (`overrides.memory`), a valid Fargate pair with `cpu`. */
+  readonly memory?: number;
+  /** Task ephemeral storage in GiB (21-200) for every job; absent = the task definition's (20 GiB by default). */
+  readonly ephemeralStorage?: number;
   /** Start tasks with ECS Exec enabled. @default false */
   readonly enableExecuteCommand: boolean;
   /** The container that runs sshd and receives `SSH_PUBLIC_KEY`. @default "ci-coordinator" */

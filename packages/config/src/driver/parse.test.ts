@@ -48,6 +48,7 @@ describe('parseDriverConfig: upstream files', () => {
       { capacityProvider: 'FARGATE', weight: 1, base: 1 },
     ]);
     expect(config.fargate.tags).toEqual({ team: 'platform', 'cost-center': 'ci:dev' });
+    expect(config.fargate).toMatchObject({ cpu: 2048, memory: 8192, ephemeralStorage: 50 });
     expect(config.fargate).toMatchObject({ propagateTags: 'TASK_DEFINITION', enableEcsManagedTags: true, enableExecuteCommand: true, onDemandFallback: true });
     expect(config.ssh).toEqual({ username: 'ci', port: 2222, connectTimeout: 5, keepaliveInterval: 10, keepaliveCountMax: 3 });
     expect(config.timeouts).toEqual({ taskStart: 300, sshReady: 60, stopTask: 30, taskPollInterval: 1.5, sshPollInterval: 0.5 });
@@ -114,6 +115,7 @@ describe('parseDriverConfig: invalid input, every problem at once with its exact
       [
         'f.toml:2:1: error: Fargate.Cluster: expected an ECS cluster name or ARN, found nothing; add Cluster to [Fargate]',
         'f.toml:2:1: error: Fargate.TaskDefinition: expected a task definition family, family:revision or ARN, found nothing; add TaskDefinition to [Fargate]',
+        'f.toml:2:1: error: Fargate.Subnets: expected at least one subnet in Subnets (or Subnet), found none; Fargate tasks need a subnet for their network interface',
       ],
     ],
     ['an unknown top-level key', `LogLevl = "info"\n${BASE}`, ['f.toml:1:1: error: LogLevl: expected a known key, found unknown key "LogLevl"; did you mean "LogLevel"?']],
@@ -175,6 +177,16 @@ describe('parseDriverConfig: invalid input, every problem at once with its exact
         'f.toml:7:1: error: Fargate.Tags.team: expected a tag value of letters, digits, spaces and _.:/=+-@, found 7 (an integer)',
       ],
     ],
+    [
+      'a task size Fargate does not offer',
+      `${BASE}Cpu = 1024\nMemory = 1024\nEphemeralStorage = 20\n`,
+      [
+        'f.toml:6:1: error: Fargate.Memory: expected a memory size Fargate offers with Cpu = 1024: 2048, 3072, 4096, 5120, 6144, 7168, 8192, found 1024 (an integer)',
+        'f.toml:7:1: error: Fargate.EphemeralStorage: expected GiB from 21 to 200, found 20 (an integer)',
+      ],
+    ],
+    ['a CPU value Fargate does not offer', `${BASE}Cpu = 3000\nMemory = 8192\n`, ['f.toml:5:1: error: Fargate.Cpu: expected Fargate CPU units: one of 256, 512, 1024, 2048, 4096, 8192, 16384, found 3000 (an integer)']],
+    ['Cpu without Memory', `${BASE}Cpu = 1024\n`, ['f.toml:1:1: error: Fargate.Memory: expected Memory together with Cpu, found nothing; Fargate sizes are cpu/memory pairs: add Memory']],
     [
       'override ceilings outside what Fargate offers',
       `${BASE}[Overrides]\nMaxCpu = 100\nMaxMemory = 200000\nMaxEphemeralStorage = 20\nTaskDefinitions = "ci"\nAllowSpot = "yes"\n`,

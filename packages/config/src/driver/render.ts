@@ -23,6 +23,9 @@ export function renderDriverConfig(config: DriverConfig): string {
     .set('EnablePublicIP', fargate.enablePublicIp)
     .set('UsePublicIP', fargate.usePublicIp)
     .set('PlatformVersion', fargate.platformVersion)
+    .set('Cpu', fargate.cpu)
+    .set('Memory', fargate.memory)
+    .set('EphemeralStorage', fargate.ephemeralStorage)
     .set('EnableExecuteCommand', fargate.enableExecuteCommand)
     .set('ContainerName', fargate.containerName)
     .set(

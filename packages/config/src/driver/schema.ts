@@ -12,7 +12,7 @@ import {
   TAG_PATTERN,
   TASK_DEFINITION_PATTERN,
 } from '../aws/shapes.js';
-import { EPHEMERAL_STORAGE_GIB, FARGATE_CPU_VALUES, FARGATE_MEMORY_VALUES } from '../aws/fargate-sizing.js';
+import { EPHEMERAL_STORAGE_GIB, FARGATE_CPU_VALUES, FARGATE_MEMORY_VALUES, fargateMemoryFor, isValidFargateSize } from '../aws/fargate-sizing.js';
 import { child, element, type At, type Checker } from '../schema/checker.js';
 import { boolean, decimal, integer, list, map, refine, section, string, type Schema } from '../schema/schema.js';
 import {
@@ -102,6 +102,9 @@ interface FargateRaw {
   enablePublicIp: boolean;
   usePublicIp?: boolean;
   platformVersion: string;
+  cpu?: number;
+  memory?: number;
+  ephemeralStorage?: number;
   enableExecuteCommand: boolean;
   containerName: string;
   capacityProviderStrategy: CapacityProviderStrategyItem[];
@@ -111,14 +114,46 @@ interface FargateRaw {
   enableEcsManagedTags: boolean;
 }
 
-function mergeSingularPlural(raw: FargateRaw, at: At, checker: Checker, singular: 'subnet' | 'securityGroup'): string[] | undefined {
-  const plural = singular === 'subnet' ? raw.subnets : raw.securityGroups;
+const fargateCpu: Schema<number> = refine(integer({ min: 0, max: Number.MAX_SAFE_INTEGER, expected: `Fargate CPU units: one of ${FARGATE_CPU_VALUES.join(', ')}` }), (cpu, at, checker) =>
+  FARGATE_CPU_VALUES.includes(cpu) ? cpu : void checker.error(at, `Fargate CPU units: one of ${FARGATE_CPU_VALUES.join(', ')}`, `${cpu} (an integer)`),
+);
+const fargateMemory = integer({ min: FARGATE_MEMORY_VALUES[0] as number, max: FARGATE_MEMORY_VALUES.at(-1) as number, expected: 'MiB from 512 to 122880' });
+const ephemeralStorage = integer({ min: EPHEMERAL_STORAGE_GIB.min, max: EPHEMERAL_STORAGE_GIB.max, expected: `GiB from ${EPHEMERAL_STORAGE_GIB.min} to ${EPHEMERAL_STORAGE_GIB.max}` });
+
+/** Cpu and Memory override the task definition together, and only as a size Fargate offers. */
+function checkTaskSize(raw: Partial<FargateRaw>, failed: ReadonlySet<keyof FargateRaw>, at: At, checker: Checker): boolean {
+  if (failed.has('cpu') || failed.has('memory')) return true; // already reported
+  const { cpu, memory } = raw;
+  if (cpu === undefined && memory === undefined) return true;
+  if (cpu === undefined || memory === undefined) {
+    const [given, missing] = cpu === undefined ? ['Memory', 'Cpu'] : ['Cpu', 'Memory'];
+    checker.error(child(at, missing, missing), `${missing} together with ${given}`, 'nothing', `Fargate sizes are cpu/memory pairs: add ${missing}`);
+    return false;
+  }
+  if (isValidFargateSize(cpu, memory)) return true;
+  checker.error(child(at, 'Memory', 'Memory'), `a memory size Fargate offers with Cpu = ${cpu}: ${fargateMemoryFor(cpu).join(', ')}`, `${memory} (an integer)`);
+  return false;
+}
+
+/** Upstream's singular key and MR !81's plural one: either may be used, not both. */
+function checkSingularPlural(raw: Partial<FargateRaw>, failed: ReadonlySet<keyof FargateRaw>, at: At, checker: Checker, singular: 'subnet' | 'securityGroup'): boolean {
+  const pluralProp = singular === 'subnet' ? 'subnets' : 'securityGroups';
+  if (failed.has(singular) || failed.has(pluralProp)) return true; // already reported
   const [one, many] = singular === 'subnet' ? ['Subnet', 'Subnets'] : ['SecurityGroup', 'SecurityGroups'];
-  const single = raw[singular];
+  const single = raw[singular] ?? '';
+  const plural = raw[pluralProp];
   if (plural !== undefined && single !== '') {
     checker.error(child(at, one, one), `either ${one} or ${many}`, 'both', `move ${JSON.stringify(single)} into ${many} and remove ${one}`);
-    return undefined;
+    return false;
   }
+  if (singular === 'subnet' && plural === undefined && single === '') {
+    checker.error(child(at, 'Subnets', 'Subnets'), 'at least one subnet in Subnets (or Subnet)', 'none', 'Fargate tasks need a subnet for their network interface');
+    return false;
+  }
+  return true;
+}
+
+function merged(single: string, plural: string[] | undefined): string[] {
   return plural ?? (single === '' ? [] : [single]);
 }
 
@@ -135,6 +170,9 @@ const fargate = refine(
       enablePublicIp: { key: 'EnablePublicIP', schema: boolean(), default: false },
       usePublicIp: { key: 'UsePublicIP', schema: boolean() },
       platformVersion: { key: 'PlatformVersion', schema: orEmpty(string({ pattern: PLATFORM_VERSION_PATTERN, expected: '"LATEST" or a version like "1.4.0"' })), default: '' },
+      cpu: { key: 'Cpu', schema: fargateCpu },
+      memory: { key: 'Memory', schema: fargateMemory },
+      ephemeralStorage: { key: 'EphemeralStorage', schema: ephemeralStorage },
       enableExecuteCommand: { key: 'EnableExecuteCommand', schema: boolean(), default: false },
       containerName: { key: 'ContainerName', schema: string({ pattern: CONTAINER_NAME_PATTERN, expected: 'a container name (letters, digits, _ and -)' }), default: 'ci-coordinator' },
       capacityProviderStrategy: {
@@ -147,25 +185,25 @@ const fargate = refine(
       propagateTags: { key: 'PropagateTags', schema: string({ oneOf: ['TASK_DEFINITION', 'NONE'] }) as Schema<FargateSettings['propagateTags']>, default: 'NONE' },
       enableEcsManagedTags: { key: 'EnableECSManagedTags', schema: boolean(), default: false },
     },
-    { expected: 'a [Fargate] table' },
+    {
+      expected: 'a [Fargate] table',
+      check: (raw, failed, at, checker) =>
+        [checkSingularPlural(raw, failed, at, checker, 'subnet'), checkSingularPlural(raw, failed, at, checker, 'securityGroup'), checkTaskSize(raw, failed, at, checker)].every(Boolean),
+    },
   ),
-  (raw, at, checker): FargateSettings | undefined => {
-    const subnets = mergeSingularPlural(raw, at, checker, 'subnet');
-    const securityGroups = mergeSingularPlural(raw, at, checker, 'securityGroup');
-    if (subnets !== undefined && subnets.length === 0) {
-      checker.error(child(at, 'Subnets', 'Subnets'), 'at least one subnet in Subnets (or Subnet)', 'none', 'Fargate tasks need a subnet for their network interface');
-      return undefined;
-    }
-    if (subnets === undefined || securityGroups === undefined) return undefined;
+  (raw): FargateSettings => {
     return {
       cluster: raw.cluster,
       ...(raw.region === '' ? {} : { region: raw.region }),
-      subnets,
-      securityGroups,
+      subnets: merged(raw.subnet, raw.subnets),
+      securityGroups: merged(raw.securityGroup, raw.securityGroups),
       taskDefinition: raw.taskDefinition,
       enablePublicIp: raw.enablePublicIp,
       usePublicIp: raw.usePublicIp ?? raw.enablePublicIp,
       ...(raw.platformVersion === '' ? {} : { platformVersion: raw.platformVersion }),
+      ...(raw.cpu === undefined ? {} : { cpu: raw.cpu }),
+      ...(raw.memory === undefined ? {} : { memory: raw.memory }),
+      ...(raw.ephemeralStorage === undefined ? {} : { ephemeralStorage: raw.ephemeralStorage }),
       enableExecuteCommand: raw.enableExecuteCommand,
       containerName: raw.containerName,
       capacityProviderStrategy: raw.capacityProviderStrategy,
@@ -217,8 +255,8 @@ const overrides = section<OverridePolicy>({
     default: [],
   },
   maxCpu: { key: 'MaxCpu', schema: integer({ min: FARGATE_CPU_VALUES[0] as number, max: FARGATE_CPU_VALUES.at(-1) as number, expected: `CPU units from 256 to 16384 (Fargate sizes: ${FARGATE_CPU_VALUES.join(', ')})` }) },
-  maxMemory: { key: 'MaxMemory', schema: integer({ min: FARGATE_MEMORY_VALUES[0] as number, max: FARGATE_MEMORY_VALUES.at(-1) as number, expected: 'MiB from 512 to 122880' }) },
-  maxEphemeralStorage: { key: 'MaxEphemeralStorage', schema: integer({ min: EPHEMERAL_STORAGE_GIB.min, max: EPHEMERAL_STORAGE_GIB.max, expected: `GiB from ${EPHEMERAL_STORAGE_GIB.min} to ${EPHEMERAL_STORAGE_GIB.max}` }) },
+  maxMemory: { key: 'MaxMemory', schema: fargateMemory },
+  maxEphemeralStorage: { key: 'MaxEphemeralStorage', schema: ephemeralStorage },
   allowSpot: { key: 'AllowSpot', schema: boolean(), default: false },
 }, { expected: 'an [Overrides] table' });
 

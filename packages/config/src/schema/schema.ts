@@ -173,11 +173,22 @@ export interface Field<V> {
 /** One field per property of T: the compiler checks that the spec covers the whole model. */
 export type Fields<T> = { readonly [K in keyof T]-?: Field<T[K]> };
 
+/** Options of {@link section}. */
+export interface SectionOptions<T> {
+  /** Describes a valid table in messages. @default "a table" */
+  readonly expected?: string;
+  /**
+   * Rules across keys. Runs even when some keys were invalid (their names are in `failed`), so those rules are
+   * reported together with the per-key problems; returns false when it reported an error.
+   */
+  readonly check?: (table: Partial<T>, failed: ReadonlySet<keyof T>, at: At, checker: Checker) => boolean;
+}
+
 /**
  * A TOML table with a fixed set of keys, matched case-insensitively. Unknown keys are errors that name the
  * nearest known key; a key written twice in different cases is an error too.
  */
-export function section<T>(fields: Fields<T>, options: { expected?: string } = {}): Schema<T> {
+export function section<T>(fields: Fields<T>, options: SectionOptions<T> = {}): Schema<T> {
   const entries = Object.entries(fields) as [keyof T & string, Field<unknown>][];
   const byKey = new Map(entries.map(([prop, field]) => [field.key.toLowerCase(), { prop, field }]));
   const knownKeys = entries.map(([, field]) => field.key);
@@ -203,29 +214,30 @@ export function section<T>(fields: Fields<T>, options: { expected?: string } = {
         rawKeyOf.set(match.prop, rawKey);
       }
       const out: Record<string, unknown> = {};
-      let valid = true;
+      const failed = new Set<keyof T>();
       for (const [prop, field] of entries) {
         const rawKey = rawKeyOf.get(prop);
         const fieldAt = child(at, rawKey ?? field.key, field.key);
         if (rawKey === undefined) {
           if (field.defaultsFromEmptyTable === true) {
             const read = field.schema.read({}, fieldAt, checker);
-            if (read === undefined) valid = false;
+            if (read === undefined) failed.add(prop);
             out[prop] = read;
           } else if (field.required === true) {
             const table = at.display === '' ? 'the top level' : at.display.endsWith(']') ? at.display : `[${at.display}]`;
             checker.error(fieldAt, field.schema.expected, 'nothing', `add ${field.key} to ${table}`);
-            valid = false;
+            failed.add(prop);
           } else {
             out[prop] = field.default;
           }
           continue;
         }
         const read = field.schema.read(value[rawKey], fieldAt, checker);
-        if (read === undefined) valid = false;
+        if (read === undefined) failed.add(prop);
         out[prop] = read;
       }
-      return valid ? (out as T) : undefined;
+      const checked = options.check === undefined || options.check(out as Partial<T>, failed, at, checker);
+      return failed.size === 0 && checked ? (out as T) : undefined;
     },
   };
 }
