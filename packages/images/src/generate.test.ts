@@ -89,7 +89,7 @@ describe('generateImages', () => {
       'register_with_legacy_token\n',
       'gitlab-fargate-config render runner --out "$RUNNER_CONFIG_PATH"',
       'unset RUNNER_TOKEN REGISTRATION_TOKEN',
-      'exec setpriv --reuid="$RUN_AS"',
+      'exec setpriv --reuid="$run_as"',
     ].map((step) => entrypoint.lastIndexOf(step));
     expect(order.every((position) => position > 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
@@ -201,7 +201,7 @@ describe('gitlab-fargate-images CLI', () => {
       const written = runCli(['generate', '--out', join(dir, 'out'), '--spec', join(dir, 'spec.json')]);
       expect(written.code).toBe(0);
       expect(written.stdout).toContain(`wrote ${join(dir, 'out')}/ci-coordinator/docker-entrypoint.sh`);
-      expect(await readFile(join(dir, 'out/ci-coordinator/docker-entrypoint.sh'), 'utf8')).toContain("readonly SSH_USER=ci");
+      expect(await readFile(join(dir, 'out/ci-coordinator/docker-entrypoint.sh'), 'utf8')).toContain('\nssh_user=ci\n');
       const check = runCli(['generate', '--check', '--out', join(dir, 'out')]);
       expect(check.code).toBe(1);
       expect(check.stderr).toContain(`stale: ${join(dir, 'out')}/ci-coordinator/Dockerfile (content differs)`);

@@ -16,6 +16,8 @@ const TASK_ENVIRONMENT = {
   AWS_REGION: 'eu-west-1',
   AWS_DEFAULT_REGION: 'eu-west-1',
   ECS_CONTAINER_METADATA_URI_V4: 'http://169.254.170.2/v4/0123456789abcdef-test',
+  // Names the entrypoint might have used for itself must pass through untouched.
+  SSH_USER: 'someone-else',
   TRICKY_VALUE: `it's "quoted" $HOME \`x\` \\ and\na second line`,
 };
 

@@ -17,7 +17,7 @@ const SESSION_OWN_VARIABLES = ['HOME', 'USER', 'LOGNAME', 'SHELL', 'MAIL', 'PWD'
 /** The ci-coordinator's `docker-entrypoint.sh` for a resolved spec. */
 export function ciCoordinatorEntrypoint(spec: ResolvedCiCoordinatorSpec): string {
   return `#!/usr/bin/env bash
-${generatedNotice('ci-coordinator entrypoint, in two roles:').join('\n')}
+${generatedNotice('ci-coordinator entrypoint: starts sshd for one job, and starts each SSH session.').join('\n')}
 #
 # Container start (under tini): installs the job's public key from SSH_PUBLIC_KEY, removes that variable, saves
 # the container's environment (ECS task-role credential variables included) for SSH sessions, generates host
@@ -28,11 +28,12 @@ ${generatedNotice('ci-coordinator entrypoint, in two roles:').join('\n')}
 # sessions a fresh one, then runs the client's command with the user's shell as sshd would have.
 set -euo pipefail
 
-readonly SSH_USER=${shellQuote(spec.sshUser)}
-readonly HOST_KEY_TYPES=(${spec.hostKeyTypes.join(' ')})
-readonly SESSION_ENV_FILE=${SESSION_ENVIRONMENT_FILE}
-readonly SESSION_OWN_VARIABLES=' ${SESSION_OWN_VARIABLES.join(' ')} '
-readonly PUBLIC_KEY_LINE='^(ssh-|ecdsa-|sk-)[A-Za-z0-9@.-]+ [A-Za-z0-9+/=]+( .*)?$'
+# Lower-case names: they must not collide with the container's own (upper-case) variables, which sessions load.
+ssh_user=${shellQuote(spec.sshUser)}
+host_key_types=(${spec.hostKeyTypes.join(' ')})
+session_env_file=${SESSION_ENVIRONMENT_FILE}
+session_own_variables=' ${SESSION_OWN_VARIABLES.join(' ')} '
+public_key_line='^(ssh-|ecdsa-|sk-)[A-Za-z0-9@.-]+ [A-Za-z0-9+/=]+( .*)?$'
 
 log() { printf 'ci-coordinator: %s\\n' "$*" >&2; }
 
@@ -43,9 +44,9 @@ die() {
 }
 
 run_session() {
-  if [[ -r $SESSION_ENV_FILE ]]; then
+  if [[ -r $session_env_file ]]; then
     # shellcheck source=/dev/null
-    . "$SESSION_ENV_FILE"
+    . "$session_env_file"
   fi
   local shell=\${SHELL:-/bin/bash}
   if [[ -n \${SSH_ORIGINAL_COMMAND+set} ]]; then
@@ -64,41 +65,41 @@ install_public_key() {
   fi
   local line
   while IFS= read -r line; do
-    if [[ -n $line && ! $line =~ $PUBLIC_KEY_LINE ]]; then
+    if [[ -n $line && ! $line =~ $public_key_line ]]; then
       die "SSH_PUBLIC_KEY holds a line that is not an OpenSSH public key: '\${line:0:32}...'" \\
         "pass one key per line in OpenSSH format, e.g. 'ssh-ed25519 AAAAC3Nza... comment'"
     fi
   done <<<"$SSH_PUBLIC_KEY"
 
   local home group
-  home=$(getent passwd "$SSH_USER" | cut -d: -f6)
-  group=$(id -gn "$SSH_USER")
-  install -d -m 0700 -o "$SSH_USER" -g "$group" "$home/.ssh"
+  home=$(getent passwd "$ssh_user" | cut -d: -f6)
+  group=$(id -gn "$ssh_user")
+  install -d -m 0700 -o "$ssh_user" -g "$group" "$home/.ssh"
   (umask 077 && printf '%s\\n' "$SSH_PUBLIC_KEY" >"$home/.ssh/authorized_keys")
-  chown "$SSH_USER:$group" "$home/.ssh/authorized_keys"
+  chown "$ssh_user:$group" "$home/.ssh/authorized_keys"
   chmod 0600 "$home/.ssh/authorized_keys"
   unset SSH_PUBLIC_KEY
 }
 
 save_session_environment() {
   local name
-  install -d -m 0755 "\${SESSION_ENV_FILE%/*}"
+  install -d -m 0755 "\${session_env_file%/*}"
   (
     umask 077
     {
       printf '# The container environment at start, loaded by each SSH session.\\n'
       while IFS= read -r name; do
-        [[ $SESSION_OWN_VARIABLES == *" $name "* ]] && continue
+        [[ $session_own_variables == *" $name "* ]] && continue
         printf 'export %s=%q\\n' "$name" "\${!name}"
       done < <(compgen -e)
-    } >"$SESSION_ENV_FILE"
+    } >"$session_env_file"
   )
-  chown "$SSH_USER" "$SESSION_ENV_FILE"
+  chown "$ssh_user" "$session_env_file"
 }
 
 generate_host_keys() {
   local type key
-  for type in "\${HOST_KEY_TYPES[@]}"; do
+  for type in "\${host_key_types[@]}"; do
     key=/etc/ssh/ssh_host_\${type}_key
     [[ -f $key ]] || ssh-keygen -q -t "$type" -N '' -f "$key"
     log "host key $(ssh-keygen -l -f "$key.pub")"
@@ -116,7 +117,7 @@ install_public_key
 save_session_environment
 generate_host_keys
 install -d -m 0755 /run/sshd
-log "starting sshd for user $SSH_USER on port ${spec.sshPort}"
+log "starting sshd for user $ssh_user on port ${spec.sshPort}"
 exec /usr/sbin/sshd -D -e
 `;
 }

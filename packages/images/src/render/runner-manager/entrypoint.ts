@@ -28,10 +28,11 @@ ${generatedNotice('runner-manager entrypoint: render the configuration, then run
 #    arguments starting with "-" are passed to \`gitlab-runner run\`.
 set -euo pipefail
 
-readonly RUN_AS=${shellQuote(spec.runAs)}
-readonly RUN_AS_HOME=${shellQuote(layout.home)}
-readonly CONFIG_DIR=${shellQuote(spec.configDir)}
-readonly PRIVATE_CA_FILE=${PRIVATE_CA_FILE}
+# Lower-case names: they must not clash with, or be exported as, the container's own variables.
+run_as=${shellQuote(spec.runAs)}
+run_as_home=${shellQuote(layout.home)}
+config_dir=${shellQuote(spec.configDir)}
+private_ca_file=${PRIVATE_CA_FILE}
 : "\${RUNNER_CONFIG_PATH:=${layout.runnerConfigPath}}"
 : "\${DRIVER_CONFIG_PATH:=${layout.driverConfigPath}}"
 : "\${DRIVER_PATH:=${layout.driverCommand}}"
@@ -62,22 +63,22 @@ install_private_ca() {
   if [[ -n \${CA_CERTIFICATES_PEM:-} ]]; then
     [[ $CA_CERTIFICATES_PEM == *'-----BEGIN CERTIFICATE-----'* ]] ||
       die "CA_CERTIFICATES_PEM does not hold a PEM certificate" "give the CA certificate's PEM text, from -----BEGIN CERTIFICATE----- on"
-    printf '%s\\n' "$CA_CERTIFICATES_PEM" >"$PRIVATE_CA_FILE"
+    printf '%s\\n' "$CA_CERTIFICATES_PEM" >"$private_ca_file"
     source=CA_CERTIFICATES_PEM
   elif [[ -n \${CA_CERTIFICATES_PATH:-} ]]; then
     [[ -r $CA_CERTIFICATES_PATH ]] || die "CA_CERTIFICATES_PATH names $CA_CERTIFICATES_PATH, which cannot be read" "mount the CA file there or unset CA_CERTIFICATES_PATH"
-    cp "$CA_CERTIFICATES_PATH" "$PRIVATE_CA_FILE"
+    cp "$CA_CERTIFICATES_PATH" "$private_ca_file"
     source=$CA_CERTIFICATES_PATH
   elif [[ -r ${layout.defaultCaPath} ]]; then
-    cp ${layout.defaultCaPath} "$PRIVATE_CA_FILE"
+    cp ${layout.defaultCaPath} "$private_ca_file"
     source=${layout.defaultCaPath}
   else
     return 0
   fi
-  chmod 0644 "$PRIVATE_CA_FILE"
+  chmod 0644 "$private_ca_file"
   update-ca-certificates >/dev/null
   # The driver is a Node.js program: Node.js reads its extra trust from this variable, not the system store.
-  export NODE_EXTRA_CA_CERTS=$PRIVATE_CA_FILE
+  export NODE_EXTRA_CA_CERTS=$private_ca_file
   log "installed the private CA from $source"
 }
 
@@ -100,7 +101,7 @@ register_with_legacy_token() {
 }
 
 if [[ $# -eq 0 || \${1:-} == -* ]]; then
-  set -- gitlab-runner run --config "$RUNNER_CONFIG_PATH" --working-directory "$RUN_AS_HOME" "$@"
+  set -- gitlab-runner run --config "$RUNNER_CONFIG_PATH" --working-directory "$run_as_home" "$@"
 fi
 
 if [[ $1 == gitlab-runner ]]; then
@@ -118,16 +119,16 @@ if [[ -n \${REGISTRATION_TOKEN:-} ]]; then
   register_with_legacy_token
 fi
 gitlab-fargate-config render runner --out "$RUNNER_CONFIG_PATH"
-# Not recursive: a CA mounted read-only under $CONFIG_DIR/certs must stay as it is. gitlab-runner writes beside
+# Not recursive: a CA mounted read-only under $config_dir/certs must stay as it is. gitlab-runner writes beside
 # config.toml (.runner_system_id, token refreshes), so the folder is handed over too.
-chown "$RUN_AS:$(id -gn "$RUN_AS")" "$CONFIG_DIR" "$DRIVER_CONFIG_PATH" "$RUNNER_CONFIG_PATH"
+chown "$run_as:$(id -gn "$run_as")" "$config_dir" "$DRIVER_CONFIG_PATH" "$RUNNER_CONFIG_PATH"
 unset RUNNER_TOKEN REGISTRATION_TOKEN
 log "rendered $DRIVER_CONFIG_PATH and $RUNNER_CONFIG_PATH"
 
-export HOME=$RUN_AS_HOME USER=$RUN_AS LOGNAME=$RUN_AS
-if [[ $RUN_AS == root ]]; then
+export HOME=$run_as_home USER=$run_as LOGNAME=$run_as
+if [[ $run_as == root ]]; then
   exec "$@"
 fi
-exec setpriv --reuid="$RUN_AS" --regid="$(id -gn "$RUN_AS")" --init-groups "$@"
+exec setpriv --reuid="$run_as" --regid="$(id -gn "$run_as")" --init-groups "$@"
 `;
 }
