@@ -20,16 +20,22 @@ export interface CliRun {
   readonly stderr: string;
 }
 
+/** Builds the runner-manager bundle (`scripts/bundle.mjs`) and returns its entry file. */
+export function buildBundle(mode: 'single' | 'split'): string {
+  execFileSync(process.execPath, ['scripts/bundle.mjs', ...(mode === 'split' ? ['--split'] : [])], { cwd: PACKAGE_DIR, stdio: 'ignore' });
+  return fileURLToPath(new URL(mode === 'split' ? '../dist/bundle/gitlab-fargate-driver.mjs' : '../dist/gitlab-fargate-driver.mjs', import.meta.url));
+}
+
 /**
- * Runs the CLI with exactly `env` (plus PATH), in `cwd`. `onStdout` sees stdout as it arrives and gets the child,
+ * Runs the CLI (or `options.entry`) with exactly `env` (plus PATH), in `cwd`. `onStdout` sees stdout as it arrives and gets the child,
  * e.g. to send it SIGTERM at the right moment.
  */
 export function runCli(
   args: readonly string[],
-  options: { env: Record<string, string>; cwd: string; onStdout?: (text: string, child: ChildProcess) => void },
+  options: { env: Record<string, string>; cwd: string; entry?: string; onStdout?: (text: string, child: ChildProcess) => void },
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [options.entry ?? CLI, ...args], {
       cwd: options.cwd,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -58,7 +58,7 @@ function connectSsh(target: TransportTarget, options: ConnectOptions): Promise<C
       }
     });
     client.once('close', () => fail(new SshConnectError(target, 'the server closed the connection during the handshake')));
-    client.connect({
+    const config = {
       host: target.host,
       port: target.port,
       username: target.username,
@@ -75,7 +75,14 @@ function connectSsh(target: TransportTarget, options: ConnectOptions): Promise<C
         }
         return true;
       },
-    });
+    };
+    try {
+      client.connect(config);
+    } catch (error) {
+      // ssh2 throws synchronously for a key it cannot parse: a damaged state file, not a network problem.
+      settled = true;
+      reject(new SystemFailure(`the job's SSH key is unusable (${messageOf(error)}); the state file may be damaged`, { cause: error }));
+    }
   });
 }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, runCli } from '../../test/cli-process.js';
+import { buildBundle, ensureBuilt, runCli } from '../../test/cli-process.js';
 import { type Sshd, startSshd } from '../../test/sshd-fixture.js';
 import { type JobState, statePath, writeState } from '../job/state.js';
 import { sshTransport } from '../ssh/connect.js';
@@ -127,6 +127,17 @@ describe('custom run (the compiled CLI against a real sshd)', () => {
     });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/no job state .*prepare did not run/);
+  });
+
+  it.each(['single', 'split'] as const)('works the same from the %s-file esbuild bundle', async (mode) => {
+    const entry = buildBundle(mode);
+    rmSync(env.BUILD_EXIT_CODE_FILE!, { force: true });
+    const run = await runCli(['--config', config, 'custom', 'run', script('bundle.sh', 'echo from-bundle\nexit 6\n'), 'build_script'], { env, cwd: dir, entry });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('from-bundle\n');
+    expect(readFileSync(env.BUILD_EXIT_CODE_FILE!, 'utf8')).toBe('6\n');
+    const version = await runCli(['--version'], { env, cwd: dir, entry });
+    expect(version.stdout).toMatch(/^gitlab-fargate-driver \d+\.\d+\.\d+/);
   });
 
   it('custom config prints exactly one JSON object on stdout', async () => {
