@@ -103,13 +103,15 @@ describe('Docker-backed task lifecycle', () => {
   });
 
   it('stops the task with EssentialContainerExited and the exit code when the essential container exits', async () => {
+    // No port mappings: nothing to wait for in ACTIVATING, so the task reaches RUNNING before the exit.
+    await registerFargateTaskDefinition(ecs, 'exiter', image, { portMappings: [] });
     const run = await ecs.send(
       new RunTaskCommand({
         cluster: CLUSTER,
-        taskDefinition: 'sshd',
+        taskDefinition: 'exiter',
         capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }],
         networkConfiguration: awsvpc(),
-        overrides: { containerOverrides: [{ name: 'ci-coordinator', command: ['sh', '-c', 'sleep 0.3; exit 7'] }] },
+        overrides: { containerOverrides: [{ name: 'ci-coordinator', command: ['sh', '-c', 'sleep 1; exit 7'] }] },
       }),
     );
     const task = run.tasks![0]!;
@@ -140,7 +142,7 @@ describe('Docker-backed task lifecycle', () => {
       expect((await docker.listContainers([`${LABELS.instance}=dead`])).map((c) => c.Id)).not.toContain(orphan);
       const otherEcs = ecsClient(other.endpoint);
       await otherEcs.send(new CreateClusterCommand({ clusterName: 'c', capacityProviders: [] }));
-      await registerFargateTaskDefinition(otherEcs, 'sshd', image);
+      await registerFargateTaskDefinition(otherEcs, 'sshd', image, { environment: [{ name: 'SSH_PUBLIC_KEY', value: 'ssh-ed25519 AAAA unused' }] });
       const run = await otherEcs.send(new RunTaskCommand({ cluster: 'c', taskDefinition: 'sshd', launchType: 'FARGATE', networkConfiguration: awsvpc() }));
       await waitForTask(otherEcs, 'c', run.tasks![0]!.taskArn!, isRunning);
       expect(await docker.listContainers([`${LABELS.instance}=${other.instanceId}`])).toHaveLength(1);
