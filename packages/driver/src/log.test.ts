@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger, memorySink, parseLogFormat, parseLogLevel } from './log.js';
+
+const at = () => Date.UTC(2026, 10, 28, 9, 0, 0);
+
+describe('logger', () => {
+  it('writes text records at or above its level, with fields', () => {
+    const sink = memorySink();
+    const log = createLogger({ level: 'info', sink, now: at, fields: { command: 'prepare_exec' } });
+    log.debug('hidden');
+    log.info('Starting task', { taskArn: 'arn:aws:ecs:x', attempts: 2, note: 'has spaces' });
+    expect(sink.lines).toEqual(['2026-11-28T09:00:00.000Z INFO  Starting task command=prepare_exec taskArn=arn:aws:ecs:x attempts=2 note="has spaces"\n']);
+  });
+
+  it('writes one JSON object per record', () => {
+    const sink = memorySink();
+    createLogger({ format: 'json', sink, now: at }).child({ stage: 'build_script' }).warn('slow', { seconds: 3 });
+    expect(JSON.parse(sink.lines[0]!)).toEqual({ time: '2026-11-28T09:00:00.000Z', level: 'warn', msg: 'slow', stage: 'build_script', seconds: 3 });
+  });
+
+  it('never prints registered secrets or private keys, in records or progress lines', () => {
+    const sink = memorySink();
+    const progress = memorySink();
+    const log = createLogger({ level: 'debug', sink, progress });
+    const token = 'glcbt-64_eyJhbGciOiJSUzI1NiJ9.payload.signature';
+    log.addSecret(token);
+    log.addSecret('abc'); // too short to mask safely: ignored
+    const key = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----';
+    log.error(`failed with ${token}`, { key });
+    log.progress(`token=${token}`);
+    const all = sink.lines.join('') + progress.lines.join('');
+    expect(all).not.toContain('eyJhbGciOiJSUzI1NiJ9');
+    expect(all).not.toContain('b3BlbnNzaC1rZXktdjEAAAAA');
+    expect(all).toContain('[MASKED]');
+    expect(progress.lines).toEqual(['token=[MASKED]\n']);
+  });
+
+  it('copies progress lines into the structured log at debug level only', () => {
+    const sink = memorySink();
+    const progress = memorySink();
+    createLogger({ level: 'info', sink, progress }).progress('Task is RUNNING after 12.0 s');
+    expect(sink.lines).toEqual([]);
+    expect(progress.lines).toEqual(['Task is RUNNING after 12.0 s\n']);
+  });
+
+  it("parses upstream's level and format names", () => {
+    expect(parseLogLevel('Warning')).toBe('warn');
+    expect(parseLogLevel('fatal')).toBe('error');
+    expect(parseLogLevel('verbose')).toBeUndefined();
+    expect(parseLogFormat('text-simple')).toBe('text');
+    expect(parseLogFormat('yaml')).toBeUndefined();
+  });
+});
