@@ -113,6 +113,10 @@ const runnerConfig: fc.Arbitrary<RunnerConfig> = fc.record(
             ),
             cache: fc.record({ type: fc.constant('s3' as const), shared: fc.boolean(), path, s3: fc.record({ bucketName: fc.constantFrom('ci-cache', 'a.b-c'), insecure: fc.boolean(), authenticationType: fc.constant('iam' as const) }) }, { requiredKeys: ['type', 'shared', 's3'] }),
             featureFlags: fc.dictionary(fc.constantFrom('FF_A', 'FF_B'), fc.boolean()),
+            customBuildDir: fc.record({ enabled: fc.boolean() }, { requiredKeys: [] }),
+            shell: fc.constantFrom('bash', 'pwsh'),
+            outputLimit: fc.integer({ min: 1, max: 100000 }),
+            cloneUrl: fc.constant('https://gitlab.example.com'),
           },
           { requiredKeys: ['name', 'url', 'token', 'executor', 'buildsDir', 'cacheDir', 'limit', 'requestConcurrency', 'environment', 'custom', 'featureFlags'] },
         )

@@ -47,12 +47,11 @@ const securityGroupId = string({
   warnUnless: { pattern: SECURITY_GROUP_STRICT_PATTERN, expected: 'sg- followed by 8 or 17 lowercase hex digits', hint: 'AWS will reject an id it never issued' },
 });
 
+const logLevelName = string({ oneOf: LOG_LEVELS }) as Schema<DriverConfig['logLevel']>;
+/** logrus reads `warn` as `warning`. */
 const logLevel: Schema<DriverConfig['logLevel']> = {
-  expected: `one of ${LOG_LEVELS.map((l) => JSON.stringify(l)).join(', ')}`,
-  read(value, at, checker) {
-    const level = typeof value === 'string' && value.toLowerCase() === 'warn' ? 'warning' : value;
-    return string({ oneOf: LOG_LEVELS }).read(level, at, checker) as DriverConfig['logLevel'] | undefined;
-  },
+  expected: logLevelName.expected,
+  read: (value, at, checker) => logLevelName.read(typeof value === 'string' && value.toLowerCase() === 'warn' ? 'warning' : value, at, checker),
 };
 
 const strategyItem = section<CapacityProviderStrategyItem>(

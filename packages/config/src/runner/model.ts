@@ -88,6 +88,7 @@ export interface RunnerEntry {
   readonly buildsDir: string;
   /** Cache directory inside the job environment (required for the custom executor). */
   readonly cacheDir: string;
+  /** Script shell: `bash`, `sh`, `pwsh`, `powershell` or `cmd`; absent = the OS default (bash on Linux). */
   readonly shell?: string;
   /** Jobs this runner runs at once; 0 = no limit beyond `concurrent`. @default 0 */
   readonly limit: number;
@@ -106,6 +107,8 @@ export interface RunnerEntry {
   readonly postBuildScript?: string;
   readonly debugTraceDisabled?: boolean;
   readonly custom: CustomExecutorSettings;
+  /** `[runners.custom_build_dir]`: whether jobs may set `GIT_CLONE_PATH`. */
+  readonly customBuildDir?: { readonly enabled?: boolean };
   readonly cache?: CacheSettings;
   /** `[runners.feature_flags]`. @default {} */
   readonly featureFlags: Readonly<Record<string, boolean>>;

@@ -45,7 +45,9 @@ describe('parseRunnerConfig', () => {
   });
 
   it('accepts the empty cache tables `gitlab-runner register` writes, and an S3 cache', () => {
-    const empty = parseRunnerConfig(`${RUNNER}[runners.cache]\nMaxUploadedArchiveSize = 0\n[runners.cache.s3]\n[runners.cache.gcs]\n[runners.cache.azure]\n`);
+    const empty = parseRunnerConfig(`connection_max_age = "15m0s"\n${RUNNER}[runners.custom_build_dir]\n[runners.cache]\nMaxUploadedArchiveSize = 0\n[runners.cache.s3]\n[runners.cache.gcs]\n[runners.cache.azure]\n`);
+    expect(empty.config.connectionMaxAge).toBe('15m0s');
+    expect(empty.config.runners[0]?.customBuildDir).toEqual({});
     expect(empty.config.runners[0]?.cache).toMatchObject({ maxUploadedArchiveSize: 0, shared: false, gcs: {}, azure: {} });
     expect(empty.config.runners[0]?.cache?.type).toBeUndefined();
     const s3 = parseRunnerConfig(`${RUNNER}[runners.cache]\nType = "s3"\nShared = true\n[runners.cache.s3]\nBucketName = "ci-cache"\nBucketLocation = "eu-west-1"\nAuthenticationType = "iam"\n`);

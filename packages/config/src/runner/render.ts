@@ -83,6 +83,7 @@ function renderRunner(out: TomlWriter, runner: RunnerEntry, hide: (value: string
     .set('cleanup_exec_timeout', custom.cleanupExecTimeout)
     .set('graceful_kill_timeout', custom.gracefulKillTimeout)
     .set('force_kill_timeout', custom.forceKillTimeout);
+  if (runner.customBuildDir !== undefined) out.table(['runners', 'custom_build_dir'], { depth: 1 }).set('enabled', runner.customBuildDir.enabled);
   if (runner.cache !== undefined) renderCache(out, runner.cache, hide);
   if (Object.keys(runner.featureFlags).length > 0) {
     out.table(['runners', 'feature_flags'], { depth: 1 });
