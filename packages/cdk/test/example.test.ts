@@ -1,0 +1,110 @@
+import * as fs from 'node:fs';
+import { App, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, test } from 'vitest';
+import { defineThreeEnvironments, ThreeEnvironmentsOptions } from '../examples/three-environments/environments';
+import { JOB_IMAGE_DIR, MANAGER_IMAGE_DIR } from './helpers';
+
+const OPTIONS: ThreeEnvironmentsOptions = {
+  jobImageDirectory: JOB_IMAGE_DIR,
+  managerImageDirectory: MANAGER_IMAGE_DIR,
+  gitlabUrl: 'https://gitlab.example.com',
+  projectPath: 'acme/web-app',
+  accounts: {},
+  runnerShortTokens: { dev: 't3_dev1', staging: 't3_stg1', production: 't3_prd1' },
+};
+
+describe('examples/three-environments', () => {
+  test('one account: three runner stacks and one deploy-roles stack, no errors, no cdk-nag finding', () => {
+    const app = new App();
+    const { runners, deployRoles } = defineThreeEnvironments(app, OPTIONS);
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    let failure: unknown;
+    try {
+      app.synth();
+    } catch (error) {
+      failure = error;
+    }
+    const report = /found in: (\S+\.json)/.exec(String(failure ?? ''))?.[1];
+    expect(failure, report && fs.existsSync(report) ? fs.readFileSync(report, 'utf8') : String(failure)).toBeUndefined();
+
+    expect(runners.map((stack) => stack.stackName)).toEqual([
+      'GitLabRunner-dev',
+      'GitLabRunner-staging',
+      'GitLabRunner-production',
+    ]);
+    for (const stack of [...runners, ...deployRoles]) {
+      Annotations.fromStack(stack).hasNoError('*', Match.anyValue());
+      // Env-agnostic: synth needs no credentials and does no lookups.
+      expect(Token.isUnresolved(stack.account)).toBe(true);
+      expect(Token.isUnresolved(stack.region)).toBe(true);
+    }
+
+    const capacities: Record<string, unknown> = {};
+    for (const [index, name] of ['dev', 'staging', 'production'].entries()) {
+      const template = Template.fromStack(runners[index]!);
+      template.hasOutput('RunnerTag', { Value: name });
+      template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+        ContainerDefinitions: [
+          Match.objectLike({
+            Name: 'runner-manager',
+            Environment: Match.arrayWith([
+              { Name: 'GITLAB_URL', Value: 'https://gitlab.example.com' },
+              { Name: 'RUNNER_TAGS', Value: name },
+            ]),
+          }),
+        ],
+      });
+      template.resourceCountIs('AWS::Events::Rule', 1);
+      template.resourceCountIs('AWS::EC2::FlowLog', 1);
+      capacities[name] = Object.values(template.findResources('AWS::ECS::ClusterCapacityProviderAssociations'))[0]
+        ?.Properties.DefaultCapacityProviderStrategy;
+    }
+    expect(capacities).toEqual({
+      dev: [{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }],
+      staging: [
+        { CapacityProvider: 'FARGATE', Weight: 1 },
+        { CapacityProvider: 'FARGATE_SPOT', Weight: 3 },
+      ],
+      production: [{ CapacityProvider: 'FARGATE', Weight: 1 }],
+    });
+    Template.fromStack(runners[2]!).resourceCountIs('AWS::EC2::VPCEndpoint', 7);
+
+    expect(deployRoles).toHaveLength(1);
+    const roles = Template.fromStack(deployRoles[0]!);
+    roles.resourceCountIs('AWS::IAM::OIDCProvider', 1);
+    roles.hasResourceProperties('AWS::IAM::OIDCProvider', {
+      Url: 'https://gitlab.example.com',
+      ClientIdList: ['https://gitlab.example.com'],
+    });
+    const subjects = Object.values(roles.findResources('AWS::IAM::Role')).map((role) => {
+      const condition = role.Properties.AssumeRolePolicyDocument.Statement[0].Condition;
+      return condition.StringLike?.['gitlab.example.com:sub'] ?? condition.StringEquals['gitlab.example.com:sub'];
+    });
+    expect(subjects).toEqual([
+      ['project_path:acme/web-app:ref_type:branch:ref:main', 'project_path:acme/web-app:ref_type:branch:ref:develop'],
+      ['project_path:acme/web-app:ref_type:branch:ref:main'],
+      ['project_path:acme/web-app:ref_type:tag:ref:v*'],
+    ]);
+  });
+
+  test('one account each: every stack is pinned to its account, with its own OIDC provider', () => {
+    const app = new App();
+    const { runners, deployRoles } = defineThreeEnvironments(app, {
+      ...OPTIONS,
+      accounts: { dev: '111111111111', staging: '222222222222', production: '333333333333' },
+    });
+    expect(runners.map((stack) => stack.account)).toEqual(['111111111111', '222222222222', '333333333333']);
+    expect(deployRoles.map((stack) => [stack.stackName, stack.account])).toEqual([
+      ['GitLabDeployRoles-dev', '111111111111'],
+      ['GitLabDeployRoles-staging', '222222222222'],
+      ['GitLabDeployRoles-production', '333333333333'],
+    ]);
+    for (const stack of deployRoles) {
+      const template = Template.fromStack(stack);
+      template.resourceCountIs('AWS::IAM::OIDCProvider', 1);
+      template.resourceCountIs('AWS::IAM::Role', 1);
+    }
+  });
+});
