@@ -25,6 +25,8 @@ interface Target {
   readonly ec2: EC2Client;
   subnet: string;
   securityGroup: string;
+  /** Holds new tasks in PROVISIONING (emulator only), so a time-driven lifecycle cannot move during a probe. */
+  holdProvisioning?(on: boolean): void;
 }
 
 const motoBinary = findMotoServer();
@@ -87,7 +89,8 @@ const PROBES: Record<ProbeName, (t: Target) => Promise<unknown>> = {
     return `last=${stopped.lastStatus === 'STOPPED' ? 'STOPPED' : 'not yet STOPPED'} desired=${stopped.desiredStatus} stopCode=${stopped.stopCode ?? 'none'} reason=${stopped.stoppedReason}`;
   },
   lifecycleDriver: async (t) => {
-    const task = await runOne(t);
+    t.holdProvisioning?.(true);
+    const task = await runOne(t).finally(() => t.holdProvisioning?.(false));
     const seen = [];
     for (let i = 0; i < 3; i++) seen.push((await describeOne(t, task.taskArn!)).lastStatus);
     return seen[0] === seen[1] && seen[1] === seen[2] ? 'time (unchanged across 3 quick describes)' : `describe count (${seen.join('→')})`;
@@ -164,7 +167,14 @@ describe.skipIf(!motoBinary)('emulator vs moto_server: the same SDK calls', () =
     const image = ensureSshdImage();
     [emu, moto] = await Promise.all([startEmulator({}), startMoto(motoBinary!)]);
     targets = [
-      { name: 'emulator', ecs: ecsClient(emu.endpoint), ec2: ec2Client(emu.endpoint), subnet: 'subnet-0a1b2c3d4e5f60718', securityGroup: 'sg-0a1b2c3d4e5f60718' },
+      {
+        name: 'emulator',
+        ecs: ecsClient(emu.endpoint),
+        ec2: ec2Client(emu.endpoint),
+        subnet: 'subnet-0a1b2c3d4e5f60718',
+        securityGroup: 'sg-0a1b2c3d4e5f60718',
+        holdProvisioning: (on) => emu.setPhases({ provisioningMs: on ? 10_000 : 100 }),
+      },
       { name: 'moto', ecs: ecsClient(moto.endpoint), ec2: ec2Client(moto.endpoint), subnet: '', securityGroup: '' },
     ];
     for (const target of targets) await prepare(target, image);
