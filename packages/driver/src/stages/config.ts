@@ -2,9 +2,9 @@ import { stateStem } from '../job/state.js';
 import { DRIVER_NAME, driverVersion } from '../version.js';
 import type { StageContext } from './context.js';
 
-/** Where the job's files live inside the task, unless the configuration says otherwise. */
-export const DEFAULT_BUILDS_DIR = '/builds';
-export const DEFAULT_CACHE_DIR = '/cache';
+/** Where jobs check out and cache inside the task: the folders the ci-coordinator image creates. */
+export const BUILDS_DIR = '/opt/gitlab-runner/builds';
+export const CACHE_DIR = '/opt/gitlab-runner/cache';
 
 /** The `config_exec` answer (gitlab-runner's `api.ConfigExecOutput`). */
 export interface ConfigOutput {
@@ -16,28 +16,19 @@ export interface ConfigOutput {
   readonly shell?: string;
 }
 
-/** Job-directory settings the configuration may carry (`[Job]` in newer config models). */
-interface JobDirectories {
-  readonly buildsDir?: string;
-  readonly cacheDir?: string;
-  readonly buildsDirIsShared?: boolean;
-  readonly shell?: string;
-}
-
 /**
  * `custom config`: one JSON object on stdout and nothing else there; no AWS calls. `hostname` is the job's
- * state-file stem, so "Running on … via <hostname>" in the job log names the file to look at.
+ * state-file stem, so "Running on … via <hostname>" in the job log names the file to look at. No `shell`: the
+ * runner's default (bash) is what the task runs.
  */
 export function configStage(ctx: StageContext): ConfigOutput {
-  const job = ((ctx.config as unknown as { job?: JobDirectories }).job ?? {}) as JobDirectories;
   const output: ConfigOutput = {
     driver: { name: DRIVER_NAME, version: driverVersion() },
     hostname: stateStem(ctx.env.runnerShortToken, ctx.env.jobId),
-    builds_dir: job.buildsDir ?? DEFAULT_BUILDS_DIR,
-    cache_dir: job.cacheDir ?? DEFAULT_CACHE_DIR,
-    // Every job has its own task, so nothing is shared between concurrent jobs.
-    builds_dir_is_shared: job.buildsDirIsShared ?? false,
-    ...(job.shell !== undefined ? { shell: job.shell } : {}),
+    builds_dir: BUILDS_DIR,
+    cache_dir: CACHE_DIR,
+    // Every job has its own task, so concurrent jobs never share a builds directory.
+    builds_dir_is_shared: false,
   };
   ctx.stdout.write(`${JSON.stringify(output)}\n`);
   return output;

@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { testContext } from '../../test/context.js';
 import type { AwsClients } from '../aws/clients.js';
 import { OverrideRefused } from '../errors.js';
-import { readState } from '../job/state.js';
+import { readState, writeState } from '../job/state.js';
 import { jobStatePath } from './context.js';
 import { prepareStage } from './prepare.js';
 
@@ -52,6 +52,19 @@ describe('prepare (AWS failure paths)', () => {
     };
     await expect(prepareStage(ctx, { clients, sleep })).rejects.toThrow('the stage cancelled by SIGTERM');
     expect(ecsMock).toHaveReceivedCommandTimes(StopTaskCommand, 1);
+  });
+
+  it('stops a task left over from an earlier attempt of the same job before starting a new one', async () => {
+    ecsMock.on(StopTaskCommand).resolves({});
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [], failures: [{ reason: 'AGENT' }] });
+    const { ctx } = testContext();
+    const leftover = 'arn:aws:ecs:us-east-1:123456789012:task/ci/leftover';
+    writeState(jobStatePath(ctx), {
+      version: 1, jobId: '42', runnerShortToken: 'abc123xyz', cluster: 'ci', taskArn: leftover,
+      port: 22, username: 'root', privateKey: 'k', publicKey: 'p', createdAt: '2026-11-28T09:00:00.000Z',
+    });
+    await expect(prepareStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(/AGENT/);
+    expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { task: leftover, reason: 'gitlab-fargate: replaced by a new prepare of job 42' });
   });
 
   it('applies allowed overrides and Spot to the RunTask request, tagging the job', async () => {

@@ -5,7 +5,7 @@ import { waitForRunning } from '../aws/watch.js';
 import { messageOf } from '../errors.js';
 import { readOverrides } from '../job/overrides.js';
 import { planLaunch } from '../job/plan.js';
-import { type JobState, writeState } from '../job/state.js';
+import { type JobState, readState, writeState } from '../job/state.js';
 import { elapsedSeconds } from '../log.js';
 import { type Sleep, sleep as defaultSleep } from '../sleep.js';
 import { sshTransport, waitUntilReachable } from '../ssh/connect.js';
@@ -44,6 +44,8 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
   const keys = generateJobKeyPair(`gitlab-fargate-job-${env.jobId}`);
   const plan = planLaunch(config, env, ctx.cli, overrides, keys.publicKey, `${env.runnerShortToken}\0${env.jobId}\0${env.tmpDir ?? ctx.cwd}`);
   const path = jobStatePath(ctx);
+  const clients = options.clients ?? createAwsClients(config.fargate.region);
+  await stopLeftover(ctx, path, clients, sleep);
   let state: JobState = {
     version: 1,
     jobId: env.jobId,
@@ -59,7 +61,6 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
   // Written before RunTask too: an unwritable metadata directory must fail before a task exists.
   writeState(path, state);
 
-  const clients = options.clients ?? createAwsClients(config.fargate.region);
   log.progress(`Starting a Fargate task from ${plan.taskDefinition} in cluster ${plan.cluster} (${placementText(plan.placement)})`);
   const launched = await launchTask(clients.ecs, plan, {
     signal: ctx.signal,
@@ -126,5 +127,29 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
       log.warn(`could not stop the task after the failed prepare: ${messageOf(stopError)}`);
     }
     throw error;
+  }
+}
+
+/**
+ * A state file that already names a task means an earlier prepare attempt of this job was not cleaned up (the
+ * runner's cleanup failed or never ran). Its task would otherwise be forgotten when the file is overwritten.
+ */
+async function stopLeftover(ctx: StageContext, path: string, clients: AwsClients, sleep: Sleep): Promise<void> {
+  let previous: JobState | undefined;
+  try {
+    previous = readState(path);
+  } catch {
+    return; // A damaged file names nothing usable; gc catches its task, if any.
+  }
+  if (previous?.taskArn === undefined) return;
+  ctx.log.progress(`Stopping task ${previous.taskArn}, left over from an earlier attempt of this job`);
+  try {
+    await stopTask(
+      clients.ecs,
+      { cluster: previous.cluster, taskArn: previous.taskArn, reason: `gitlab-fargate: replaced by a new prepare of job ${previous.jobId}` },
+      { deadlineMs: ctx.config.timeouts.stopTask * 1000, sleep },
+    );
+  } catch (error) {
+    ctx.log.warn(`could not stop the leftover task ${previous.taskArn}: ${messageOf(error)}`);
   }
 }
