@@ -215,6 +215,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     await Promise.all(containers.map((container) => docker.removeContainer(container.Id)));
   };
 
+  /** The serverError and accessDenied faults: whole-call failures, checked after throttling as on AWS. */
+  const injectApiFault = (operation: string) => {
+    const { serverError, accessDenied } = faults.options;
+    if (serverError && (serverError.operations ?? [operation]).includes(operation) && faults.hits('serverError', serverError)) {
+      throw new AwsError('ServerException', 'Service Unavailable. Please try again later.', 500);
+    }
+    if (accessDenied && (accessDenied.operations ?? [operation]).includes(operation) && faults.hits('accessDenied', accessDenied)) {
+      throw new AwsError(
+        'AccessDeniedException',
+        `User: arn:aws:iam::${accountId}:user/emulator is not authorized to perform: ecs:${operation} on resource: * because no identity-based policy allows the ecs:${operation} action`,
+      );
+    }
+  };
+
   let endpoint = '';
   const emulator: RunningEmulator & ControlTarget = {
     get endpoint() {
@@ -303,6 +317,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         const input = parseJsonBody(body);
         checkInputTypes(operation, input);
         throttler.check(operation, operation === 'RunTask');
+        injectApiFault(operation);
         send(res, jsonSuccess(handler(ctx, input), requestId));
       } catch (error) {
         const awsError =

@@ -36,6 +36,8 @@ Faults (SEL is :count=N or :p=P, a probability 0-1; none means every time):
   --spot-interruption AFTER_MS[SEL]     interrupt FARGATE_SPOT tasks AFTER_MS after RUNNING
   --spot-notice-ms MS                   TerminationNotice before the Spot stop         [2000]
   --late-sshd MS[SEL]                   containers start MS after RUNNING (ports refuse until then)
+  --server-error OPERATION|all[SEL]     calls answer 500 ServerException (the SDK retries them)
+  --access-denied OPERATION|all[SEL]    calls answer 400 AccessDeniedException
 
   -h, --help                    this help
 `;
@@ -100,6 +102,8 @@ export function parseStartArgs(args: string[]): StartCommand | 'help' {
       'spot-interruption': { type: 'string' },
       'spot-notice-ms': { type: 'string' },
       'late-sshd': { type: 'string' },
+      'server-error': { type: 'string' },
+      'access-denied': { type: 'string' },
     },
   });
   if (values.help) return 'help';
@@ -162,6 +166,12 @@ export function parseStartArgs(args: string[]): StartCommand | 'help' {
   if (values['late-sshd'] !== undefined) {
     const { value, selector } = parseSelector(values['late-sshd'], '--late-sshd');
     faults['lateSshd'] = { ...selector, delayMs: integer(value, '--late-sshd') };
+  }
+  for (const [flag, key] of [['server-error', 'serverError'], ['access-denied', 'accessDenied']] as const) {
+    const text = values[flag];
+    if (text === undefined) continue;
+    const { value, selector } = parseSelector(text, `--${flag}`);
+    faults[key] = { ...selector, ...(value === 'all' ? {} : { operations: [value] }) };
   }
   if (Object.keys(faults).length > 0) config['faults'] = faults;
   return { config: validateConfigFile(config, 'options'), quiet: values.quiet ?? false };

@@ -49,7 +49,7 @@ describe('CLI arguments', () => {
     const parsed = parseStartArgs([
       '--config', file, '--port', '0', '--phase', 'provisioning=20', '--no-throttling', '--capacity-unavailable', 'FARGATE_SPOT:p=0.5',
       '--start-failure', 'ResourceInitializationError:count=1', '--late-sshd', '2000', '--spot-interruption', '100:count=1', '--spot-notice-ms', '50',
-      '--missing-describes', '2', '--slow-provisioning', '3000:p=0.1',
+      '--missing-describes', '2', '--slow-provisioning', '3000:p=0.1', '--server-error', 'DescribeTasks:count=2', '--access-denied', 'all',
     ]);
     expect(parsed).toEqual({
       quiet: false,
@@ -66,6 +66,8 @@ describe('CLI arguments', () => {
           spotInterruption: { count: 1, afterRunningMs: 100, noticeMs: 50 },
           missingDescribes: 2,
           slowProvisioning: { probability: 0.1, extraMs: 3000 },
+          serverError: { count: 2, operations: ['DescribeTasks'] },
+          accessDenied: {},
         },
       },
     });

@@ -1,6 +1,7 @@
 import type { FaultOptions } from '../faults/faults.js';
 import type { ThrottlingOptions } from '../faults/throttling.js';
 import type { PhaseDurations } from '../lifecycle/phases.js';
+import { INPUT_MEMBERS } from '../wire/shapes.js';
 import type { EmulatorConfigFile } from './options.js';
 
 /** A configuration value that does not fit: says where, what was wrong and what is expected. */
@@ -69,7 +70,17 @@ export function validateThrottling(raw: unknown, where = 'throttling'): Throttli
 
 export function validateFaults(raw: unknown, where = 'faults'): FaultOptions {
   const value = object(raw, where);
-  onlyKeys(value, ['capacityUnavailable', 'vcpuLimit', 'startFailure', 'slowProvisioning', 'missingDescribes', 'spotInterruption', 'lateSshd'], where);
+  onlyKeys(value, ['capacityUnavailable', 'vcpuLimit', 'startFailure', 'slowProvisioning', 'missingDescribes', 'spotInterruption', 'lateSshd', 'serverError', 'accessDenied'], where);
+  for (const key of ['serverError', 'accessDenied'] as const) {
+    if (value[key] === undefined) continue;
+    const fault = object(value[key], `${where}.${key}`);
+    onlyKeys(fault, ['count', 'probability', 'operations'], `${where}.${key}`);
+    selector(fault, `${where}.${key}`);
+    const operations = fault['operations'];
+    if (operations !== undefined && (!Array.isArray(operations) || operations.some((op) => typeof op !== 'string' || !(op in INPUT_MEMBERS)))) {
+      throw new ConfigError(`${where}.${key}.operations`, `expected a list of operation names among ${Object.keys(INPUT_MEMBERS).join(', ')}`);
+    }
+  }
   if (value['capacityUnavailable'] !== undefined) {
     const capacity = object(value['capacityUnavailable'], `${where}.capacityUnavailable`);
     onlyKeys(capacity, ['FARGATE', 'FARGATE_SPOT'], `${where}.capacityUnavailable`);

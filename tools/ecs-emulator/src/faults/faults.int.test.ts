@@ -1,4 +1,4 @@
-import { CreateClusterCommand, DescribeTasksCommand, RunTaskCommand, type ECSClient, type RunTaskCommandInput, type Task } from '@aws-sdk/client-ecs';
+import { AccessDeniedException, CreateClusterCommand, DescribeTasksCommand, ListTasksCommand, RunTaskCommand, type ECSClient, type RunTaskCommandInput, type Task } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { awsvpc, ecsClient, registerFargateTaskDefinition } from '../../test/support/clients.js';
 import { ensureSshdImage } from '../../test/support/image.js';
@@ -141,6 +141,17 @@ describe('fault injection', () => {
     const ssh = await sshExecWhenReady(ip, keys.privateKey, 'echo late');
     expect(ssh.stdout.trim()).toBe('late');
     expect(ssh.readyAt - runningAt).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('server errors are retried by the SDK; access denied is not', async () => {
+    await control('faults', { serverError: { count: 2, operations: ['ListTasks'] }, accessDenied: { count: 1, operations: ['RunTask'] } });
+    const retrying = ecsClient(emu.endpoint, { maxAttempts: 3 });
+    const listed = await retrying.send(new ListTasksCommand({ cluster: CLUSTER }));
+    expect(listed.$metadata.attempts).toBe(3);
+    const denied = await run().catch((error: unknown) => error);
+    expect(denied).toBeInstanceOf(AccessDeniedException);
+    expect((denied as Error).message).toMatch(/is not authorized to perform: ecs:RunTask/);
+    expect((await control('faults', { serverError: { operations: ['Nope'] } })).status).toBe(400);
   });
 
   it('control endpoint: validates input, shows state, resets', async () => {

@@ -35,6 +35,10 @@ export interface FaultOptions {
    * connections until then: the "sshd not listening yet" case.
    */
   readonly lateSshd?: FaultSelector & { readonly delayMs: number };
+  /** Calls answer `500 ServerException` (the SDK retries these as transient). `operations` limits which; default all. */
+  readonly serverError?: FaultSelector & { readonly operations?: readonly string[] };
+  /** Calls answer `400 AccessDeniedException` in IAM's words (not retried). `operations` limits which; default all. */
+  readonly accessDenied?: FaultSelector & { readonly operations?: readonly string[] };
 }
 
 /** Counts consumed per fault, so count-based faults fire exactly N times. */
