@@ -17,9 +17,13 @@ function formatChange(change: TaskStateChange): string {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+  if (command === undefined) {
+    process.stderr.write(MAIN_USAGE);
+    return 2;
+  }
+  if (command === '-h' || command === '--help' || command === 'help') {
     process.stdout.write(MAIN_USAGE);
-    return command === undefined ? 2 : 0;
+    return 0;
   }
   if (command !== 'start') {
     process.stderr.write(`Unknown command '${command}'.\n\n${MAIN_USAGE}`);

@@ -221,6 +221,11 @@ export class TaskRuntime {
         ...(networkOwnerId ? { networkOwnerId } : {}),
       });
       const id = await this.env.docker.createContainer(spec);
+      if (this.aborted) {
+        // The emulator shut down while Docker was creating it: its cleanup has already listed containers.
+        await this.env.docker.removeContainer(id);
+        return;
+      }
       this.containerIds.set(definition.name, id);
       networkOwnerId ??= id;
       const container = this.task.containers.find((c) => c.name === definition.name);
