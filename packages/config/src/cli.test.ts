@@ -217,6 +217,13 @@ describe('gitlab-fargate-config render runner', () => {
     expect(result.stderr).not.toContain('SecretPartXYZ');
   });
 
+  it('does not echo a value given without its flag, which may be the token', async () => {
+    const result = await run(['render', 'runner', '--url', 'https://gitlab.com/', 'glrt-StrayValue']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('found a value without its flag (not shown, as it may be a secret)');
+    expect(result.stderr).not.toContain('StrayValue');
+  });
+
   it('never echoes the token in errors, and writes nothing', async () => {
     const out = join(dir, 'never.toml');
     const result = await run(['render', 'runner', '--out', out, '--token', 'glrt-has a space Secret'], { GITLAB_URL: 'ftp://gitlab.com' });

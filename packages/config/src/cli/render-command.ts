@@ -36,6 +36,16 @@ function collectValues(kind: RenderKind, flags: Readonly<Record<string, unknown>
   return values;
 }
 
+/** Validates the document built from the inputs and renders it; undefined when it is invalid. */
+function validateAndRender(kind: 'driver' | 'runner', built: ReturnType<RenderKind['build']>, checker: Checker): string | undefined {
+  if (kind === 'driver') {
+    const config = driverSchema.read(built.document, ROOT, checker);
+    return config === undefined ? undefined : renderDriverConfig(config);
+  }
+  const config = runnerSchema.read(built.document, ROOT, checker);
+  return config === undefined ? undefined : renderRunnerConfig(config, built.header === undefined ? {} : { header: built.header });
+}
+
 /** `render driver|runner`: flags and environment → validated TOML, written atomically with mode 0600. */
 export async function renderCommand(args: readonly string[], env: Environment, output: Output): Promise<number> {
   const [kindName, ...rest] = args;
@@ -52,7 +62,10 @@ export async function renderCommand(args: readonly string[], env: Environment, o
   try {
     flags = parseArgs({ args: [...rest], options, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    throw new UsageError(`render ${kindName}: ${(error as Error).message}`);
+    // parseArgs quotes a stray argument, which may be a token given without its flag: never echo it.
+    const stray = (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL';
+    const message = stray ? 'expected only --flag VALUE pairs, found a value without its flag (not shown, as it may be a secret)' : (error as Error).message;
+    throw new UsageError(`render ${kindName}: ${message}; see "gitlab-fargate-config render ${kindName} --help"`);
   }
   if (flags['help'] === true) {
     output.out(renderKindHelp(kindName, kind));
@@ -66,12 +79,8 @@ export async function renderCommand(args: readonly string[], env: Environment, o
     if (!isDirectory) throw new UsageError(`render ${kindName}: --out: expected a path in an existing directory, found ${JSON.stringify(out)} (no directory ${JSON.stringify(directory)})`);
   }
 
-  const { document, header } = kind.build(collectValues(kind, flags, env));
   const checker = new Checker();
-  const text =
-    kindName === 'driver'
-      ? ((config) => (config === undefined ? undefined : renderDriverConfig(config)))(driverSchema.read(document, ROOT, checker))
-      : ((config) => (config === undefined ? undefined : renderRunnerConfig(config, header === undefined ? {} : { header })))(runnerSchema.read(document, ROOT, checker));
+  const text = validateAndRender(kindName, kind.build(collectValues(kind, flags, env)), checker);
   for (const issue of checker.issues) output.err(formatRenderIssue(kindName, issue, kind.inputs));
   if (text === undefined || checker.hasErrors) {
     output.err(`render ${kindName}: nothing written; see "gitlab-fargate-config render ${kindName} --help"\n`);
