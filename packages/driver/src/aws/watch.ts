@@ -45,6 +45,8 @@ export interface WatchOptions {
   readonly now?: () => number;
   /** Each change of `lastStatus` (or health), with seconds since the watch started. */
   readonly onTransition?: (status: string, elapsedSeconds: number, task: Task) => void;
+  /** Every task description received, before it is judged (e.g. to act on an address early). */
+  readonly onTask?: (task: Task) => void;
   /** A poll that failed and will be repeated (throttling, network). */
   readonly onPollError?: (error: unknown) => void;
 }
@@ -89,6 +91,7 @@ export async function waitForRunning(ecs: ECSClient, cluster: string, taskArn: s
       throw new SystemFailure(`ECS does not know task ${taskArn} (MISSING for ${Math.round(elapsed / 1000)} s after RunTask)`);
     }
     if (task !== undefined) {
+      options.onTask?.(task);
       const status = statusLine(task, options.containerName);
       if (status !== lastReported) {
         lastReported = status;

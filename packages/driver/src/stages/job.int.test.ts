@@ -88,4 +88,34 @@ describe('a job through config, prepare, run and cleanup (ECS mocked, sshd real)
     expect(readState(jobStatePath(job.ctx))).toBeUndefined();
     expect(() => readFileSync(jobStatePath(job.ctx))).toThrow(/ENOENT/);
   });
+
+  it('probes SSH as soon as the ENI has an address, before ECS reports RUNNING, then stops polling', async () => {
+    await sshd?.stop();
+    sshd = undefined;
+    ecsMock.reset();
+    const port = await freePort();
+    ecsMock.on(RunTaskCommand).callsFake(async (input: RunTaskCommandInput) => {
+      const key = input.overrides?.containerOverrides?.[0]?.environment?.find((e) => e.name === 'SSH_PUBLIC_KEY')?.value ?? '';
+      sshd = await startSshd(key, { hostPort: port });
+      return { tasks: [{ taskArn: ARN, lastStatus: 'PROVISIONING' }] };
+    });
+    // ECS lags: the task never leaves PENDING in its answers, but the ENI is attached and sshd is up.
+    ecsMock.on(DescribeTasksCommand).resolves({
+      tasks: [
+        {
+          taskArn: ARN,
+          lastStatus: 'PENDING',
+          desiredStatus: 'RUNNING',
+          attachments: [{ type: 'ElasticNetworkInterface', status: 'ATTACHED', details: [{ name: 'privateIPv4Address', value: '127.0.0.1' }] }],
+        },
+      ],
+    });
+    const job = testContext({ sshPort: port });
+    const state = await prepareStage(job.ctx, { clients });
+    expect(state.hostKey).toMatch(/^AAAA/);
+    expect(job.progress.lines.join('')).toMatch(/Job container ready after \d+\.\d s \(SSH answered before ECS reported RUNNING\)/);
+    const polls = ecsMock.commandCalls(DescribeTasksCommand).length;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(ecsMock.commandCalls(DescribeTasksCommand).length).toBe(polls);
+  });
 });

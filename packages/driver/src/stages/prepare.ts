@@ -1,16 +1,15 @@
-import { resolveAddress } from '../aws/address.js';
 import { type AwsClients, createAwsClients } from '../aws/clients.js';
 import { type Placement, launchTask, stopTask } from '../aws/launch.js';
-import { waitForRunning } from '../aws/watch.js';
 import { messageOf } from '../errors.js';
 import { readOverrides } from '../job/overrides.js';
 import { planLaunch } from '../job/plan.js';
 import { type JobState, readState, writeState } from '../job/state.js';
 import { elapsedSeconds } from '../log.js';
 import { type Sleep, sleep as defaultSleep } from '../sleep.js';
-import { sshTransport, waitUntilReachable } from '../ssh/connect.js';
+import { sshTransport } from '../ssh/connect.js';
 import { generateJobKeyPair } from '../ssh/keys.js';
 import type { Transport } from '../ssh/transport.js';
+import { awaitReady } from './await-ready.js';
 import { type StageContext, jobStatePath } from './context.js';
 
 /** Injectable parts of {@link prepareStage}. */
@@ -74,45 +73,29 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
   log.progress(`Task ${taskArn} created (${placementText(launched.placement)})`);
 
   try {
-    const task = await waitForRunning(clients.ecs, plan.cluster, taskArn, {
-      timeoutMs: config.timeouts.taskStart * 1000,
-      pollIntervalMs: config.timeouts.taskPollInterval * 1000,
+    const ready = await awaitReady({
+      ecs: clients.ecs,
+      ec2: clients.ec2,
+      transport: options.transport ?? sshTransport,
+      config,
+      cluster: plan.cluster,
+      taskArn,
       containerName: plan.containerName,
+      target: { port: state.port, username: state.username, privateKey: state.privateKey },
+      log,
       signal: ctx.signal,
       sleep,
       now,
-      onTransition: (status, seconds) => log.progress(`Task is ${status} after ${seconds.toFixed(1)} s`),
-      onPollError: (error) => log.debug('DescribeTasks failed; polling again', { error: messageOf(error) }),
-    });
-    const runningAt = now();
-    const address = await resolveAddress(task, config.fargate.usePublicIp ? 'public' : 'private', clients.ec2, {
-      signal: ctx.signal,
-      sleep,
-    });
-    state = { ...state, address };
-    writeState(path, state);
-    log.progress(`Task address ${address}; waiting for SSH on port ${state.port}`);
-
-    const connection = await waitUntilReachable(
-      options.transport ?? sshTransport,
-      { host: address, port: state.port, username: state.username, privateKey: state.privateKey },
-      {
-        deadlineMs: config.timeouts.sshReady * 1000,
-        attemptTimeoutMs: config.ssh.connectTimeout * 1000,
-        minDelayMs: config.timeouts.sshPollInterval * 1000,
-        maxDelayMs: config.timeouts.sshPollInterval * 1000,
-        signal: ctx.signal,
-        sleep,
-        now,
-        onRetry: (attempt, error) => log.debug('SSH not ready yet', { attempt, error: error.message }),
+      onAddress: (address) => {
+        state = { ...state, address };
+        writeState(path, state);
       },
-    );
-    connection.close();
-    state = { ...state, hostKey: connection.hostKey };
+    });
+    ready.connection.close();
+    state = { ...state, hostKey: ready.connection.hostKey };
     writeState(path, state);
-    log.progress(
-      `Job container ready after ${elapsedSeconds(started, now())} s (SSH answered ${elapsedSeconds(runningAt, now())} s after RUNNING)`,
-    );
+    const after = ready.runningAt === undefined ? 'before ECS reported RUNNING' : `${elapsedSeconds(ready.runningAt, now())} s after RUNNING`;
+    log.progress(`Job container ready after ${elapsedSeconds(started, now())} s (SSH answered ${after})`);
     return state;
   } catch (error) {
     log.progress(`Prepare failed: ${messageOf(error)}. Stopping task ${taskArn}`);

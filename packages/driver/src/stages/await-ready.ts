@@ -1,0 +1,117 @@
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ECSClient, Task } from '@aws-sdk/client-ecs';
+import type { DriverConfig } from '@gitlab-fargate/config';
+import { privateAddress, resolveAddress } from '../aws/address.js';
+import { waitForRunning } from '../aws/watch.js';
+import { messageOf } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Sleep } from '../sleep.js';
+import { waitUntilReachable } from '../ssh/connect.js';
+import type { Connection, Transport, TransportTarget } from '../ssh/transport.js';
+
+/** What {@link awaitReady} needs. */
+export interface AwaitReadyInput {
+  readonly ecs: ECSClient;
+  readonly ec2: () => Promise<EC2Client>;
+  readonly transport: Transport;
+  readonly config: DriverConfig;
+  readonly cluster: string;
+  readonly taskArn: string;
+  readonly containerName: string;
+  /** The SSH target without its host, which is what this function finds out. */
+  readonly target: Omit<TransportTarget, 'host'>;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  readonly sleep: Sleep;
+  readonly now: () => number;
+  /** Called once the address is known (prepare records it in the state file). */
+  readonly onAddress: (address: string) => void;
+}
+
+/** A task whose sshd accepted the job key. */
+export interface Ready {
+  readonly address: string;
+  /** Open: the caller reads the host key, then closes it. */
+  readonly connection: Connection;
+  /** When the poller saw RUNNING; absent when SSH answered first. */
+  readonly runningAt?: number;
+}
+
+/**
+ * Waits until the task's sshd accepts the job key. The SSH probe starts as soon as the task's private address
+ * appears (the ENI is attached while the task is still PENDING), in parallel with the DescribeTasks poller, so
+ * readiness is not held back by the poll interval; the poller still ends the wait the moment the task stops. With
+ * UsePublicIP the address needs EC2 and a RUNNING task, so the probe starts after RUNNING.
+ */
+export async function awaitReady(input: AwaitReadyInput): Promise<Ready> {
+  const { config, log, now } = input;
+  const done = new AbortController();
+  const signal = AbortSignal.any([input.signal, done.signal]);
+  const started = now();
+  let probe: Promise<Connection> | undefined;
+  let address: string | undefined;
+  let announceEarlyProbe: (p: Promise<Connection>) => void = () => {};
+  const earlyConnection = new Promise<Connection>((resolve, reject) => {
+    announceEarlyProbe = (p) => p.then(resolve, reject);
+  });
+
+  const startProbe = (found: string, deadlineMs: number): Promise<Connection> => {
+    address = found;
+    input.onAddress(found);
+    log.progress(`Task address ${found}; waiting for SSH on port ${input.target.port}`);
+    const p = waitUntilReachable(input.transport, { ...input.target, host: found }, {
+      deadlineMs,
+      attemptTimeoutMs: config.ssh.connectTimeout * 1000,
+      minDelayMs: config.timeouts.sshPollInterval * 1000,
+      maxDelayMs: config.timeouts.sshPollInterval * 1000,
+      signal,
+      sleep: input.sleep,
+      now,
+      onRetry: (attempt, error) => log.debug('SSH not ready yet', { attempt, error: error.message }),
+    });
+    p.catch(() => {}); // Observed below; never an unhandled rejection when the poller fails first.
+    return p;
+  };
+
+  const watching = waitForRunning(input.ecs, input.cluster, input.taskArn, {
+    timeoutMs: config.timeouts.taskStart * 1000,
+    pollIntervalMs: config.timeouts.taskPollInterval * 1000,
+    containerName: input.containerName,
+    signal,
+    sleep: input.sleep,
+    now,
+    onTransition: (status, seconds) => log.progress(`Task is ${status} after ${seconds.toFixed(1)} s`),
+    onPollError: (error) => log.debug('DescribeTasks failed; polling again', { error: messageOf(error) }),
+    onTask: (task: Task) => {
+      if (probe !== undefined || config.fargate.usePublicIp) return;
+      const early = privateAddress(task);
+      // Until RUNNING, the probe may wait as long as the task may take to start, plus the usual SSH allowance.
+      if (early === undefined) return;
+      probe = startProbe(early, (config.timeouts.taskStart + config.timeouts.sshReady) * 1000 - (now() - started));
+      announceEarlyProbe(probe);
+    },
+  });
+  watching.catch(() => {});
+
+  try {
+    const first = await Promise.race([
+      watching.then((task) => ({ kind: 'running' as const, task })),
+      earlyConnection.then((connection) => ({ kind: 'ssh' as const, connection })),
+    ]);
+    if (first.kind === 'ssh') {
+      return { address: address as string, connection: first.connection };
+    }
+    const runningAt = now();
+    if (probe === undefined) {
+      const found = await resolveAddress(first.task, config.fargate.usePublicIp ? 'public' : 'private', input.ec2, {
+        signal,
+        sleep: input.sleep,
+      });
+      probe = startProbe(found, config.timeouts.sshReady * 1000);
+    }
+    return { address: address as string, connection: await probe, runningAt };
+  } finally {
+    // Whatever happened, stop the poller and any probe still running.
+    done.abort(new Error('readiness settled'));
+  }
+}
