@@ -189,12 +189,18 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
     // A public IP in a non-public subnet is an error above; building on with it would make aws-events-targets throw
     // and hide the other errors.
     const managerPublicIp = assignPublicIpToManager && allPublic(props.vpc, managerSubnets);
-    if (!assignPublicIpToManager && allPublic(props.vpc, managerSubnets)) {
-      Annotations.of(this).addWarningV2(
-        'gitlab-fargate:manager-public-subnet-without-ip',
-        'The runner manager runs in public subnets without a public IP, so it cannot reach GitLab or ECR unless the ' +
-          'VPC has endpoints and GitLab is inside it. Use private subnets with a NAT gateway, or assignPublicIpToManager.',
-      );
+    const withoutIp: Array<[string, boolean, ec2.SubnetSelection, string]> = [
+      ['runner manager', assignPublicIpToManager, managerSubnets, 'assignPublicIpToManager'],
+      ['job tasks', assignPublicIpToJobs, jobSubnets, 'assignPublicIpToJobs'],
+    ];
+    for (const [who, publicIp, subnets, option] of withoutIp) {
+      if (!publicIp && allPublic(props.vpc, subnets)) {
+        Annotations.of(this).addWarningV2(
+          `gitlab-fargate:public-subnet-without-ip:${option}`,
+          `The ${who} run in public subnets without a public IP, so they reach neither the internet nor ECR (public ` +
+            `subnets have no NAT route). Use private subnets with a NAT gateway or VPC endpoints, or set ${option}.`,
+        );
+      }
     }
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {
@@ -280,6 +286,12 @@ function environmentProblems(
   }
   if (!Token.isUnresolved(gitlabUrl) && !isHttpUrl(gitlabUrl)) {
     problems.push(`gitlabUrl "${gitlabUrl}" must be an http(s) URL such as https://gitlab.example.com.`);
+  } else if (!Token.isUnresolved(gitlabUrl) && hasCredentials(gitlabUrl)) {
+    // Reported without the URL: it holds a credential.
+    problems.push(
+      'gitlabUrl must not carry credentials (user:token@host): it is written into the task definition. ' +
+        'The runner authenticates with runnerToken.',
+    );
   }
   const concurrency = countProblem('concurrent', concurrent, 1000);
   if (concurrency) problems.push(concurrency);
@@ -298,6 +310,11 @@ function isHttpUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+function hasCredentials(value: string): boolean {
+  const url = new URL(value);
+  return url.username !== '' || url.password !== '';
 }
 
 /**

@@ -64,6 +64,24 @@ describe('RunnerEnvironment with defaults', () => {
     // No CIDR-based ingress on the job group at all.
     const jobSg = template.toJSON().Resources[jobGroup];
     expect(jobSg.Properties.SecurityGroupIngress).toBeUndefined();
+    // The manager's only ways out: HTTPS (GitLab and AWS APIs) and SSH to the job tasks.
+    const managerSg = template.toJSON().Resources[managerGroup];
+    expect(managerSg.Properties.SecurityGroupEgress).toEqual([
+      {
+        CidrIp: '0.0.0.0/0',
+        Description: 'GitLab, ECS, ECR and CloudWatch APIs',
+        FromPort: 443,
+        IpProtocol: 'tcp',
+        ToPort: 443,
+      },
+    ]);
+    template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+      GroupId: { 'Fn::GetAtt': [managerGroup, 'GroupId'] },
+      DestinationSecurityGroupId: { 'Fn::GetAtt': [jobGroup, 'GroupId'] },
+      IpProtocol: 'tcp',
+      FromPort: 22,
+      ToPort: 22,
+    });
   });
 
   test('the manager is a one-task Fargate service with a circuit breaker, on on-demand Fargate', () => {

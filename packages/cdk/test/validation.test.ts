@@ -70,6 +70,20 @@ describe('synth-time validation', () => {
     expect(errors).toEqual([expect.stringMatching(/^jobSubnets: .*Public/)]);
   });
 
+  test('public subnets without public IPs are a warning', () => {
+    const { stack, vpc } = newStack();
+    new RunnerEnvironment(stack, 'Env', { ...validProps(stack, vpc), jobSubnets: { subnetType: ec2.SubnetType.PUBLIC } });
+    const annotations = Annotations.fromStack(stack);
+    annotations.hasNoError('*', Match.anyValue());
+    annotations.hasWarning('/Test/Env', Match.stringLikeRegexp('^The job tasks run in public subnets without a public IP'));
+  });
+
+  test('a GitLab URL with credentials in it is an error that does not repeat the URL', () => {
+    const errors = errorsFor((props) => ({ ...props, gitlabUrl: 'https://oauth2:glpat-abcdefghijklmnop@gitlab.com' }));
+    expect(errors).toEqual([expect.stringMatching(/^gitlabUrl must not carry credentials/)]);
+    expect(errors.join()).not.toContain('glpat-');
+  });
+
   test('connecting via a public IP without assigning one is an error', () => {
     const errors = errorsFor((props) => ({ ...props, connectViaPublicIp: true }));
     expect(errors).toEqual([
