@@ -6,7 +6,7 @@ const controller = new AbortController();
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     // The runner sends SIGTERM on job cancel/timeout; stages forward it and then fail (never exit 0).
-    if (!controller.signal.aborted) controller.abort(new Cancelled('the stage', signal));
+    if (!controller.signal.aborted) controller.abort(new Cancelled(signal));
   });
 }
 

@@ -45,8 +45,8 @@ export class OverrideRefused extends SystemFailure {
 
 /** The stage was interrupted by SIGTERM/SIGINT (job cancelled or timed out). Never a success. */
 export class Cancelled extends SystemFailure {
-  constructor(what: string, signal: string) {
-    super(`${what} cancelled by ${signal}`);
+  constructor(signal: string) {
+    super(`cancelled by ${signal} (the job was cancelled or timed out)`);
     this.name = 'Cancelled';
   }
 }

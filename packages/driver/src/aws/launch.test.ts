@@ -10,7 +10,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SystemFailure } from '../errors.js';
-import { type LaunchPlan, LaunchFailed, clientToken, launchTask, readFailure, stopTask } from './launch.js';
+import { readFailure } from './failures.js';
+import { type LaunchPlan, LaunchFailed, clientToken, launchTask, stopTask } from './launch.js';
 
 const ecsMock = mockClient(ECSClient);
 const ecs = new ECSClient({ region: 'us-east-1' });
