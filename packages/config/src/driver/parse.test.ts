@@ -121,6 +121,14 @@ describe('parseDriverConfig: invalid input, every problem at once with its exact
     ['an unknown top-level key', `LogLevl = "info"\n${BASE}`, ['f.toml:1:1: error: LogLevl: expected a known key, found unknown key "LogLevl"; did you mean "LogLevel"?']],
     ['an unknown key in [Fargate]', `${BASE}SecurityGroupz = ["sg-0123456789abcdef0"]\n`, ['f.toml:5:1: error: Fargate.SecurityGroupz: expected a known key, found unknown key "SecurityGroupz"; did you mean "SecurityGroup"?']],
     [
+      'keys under the wrong table header',
+      `Port = 22\n${BASE}Username = "ci"\n`,
+      [
+        'f.toml:1:1: error: Port: expected a known key, found unknown key "Port"; Port belongs under [SSH] (a key belongs to the nearest table header above it)',
+        'f.toml:6:1: error: Fargate.Username: expected a known key, found unknown key "Username"; Username belongs under [SSH] (a key belongs to the nearest table header above it)',
+      ],
+    ],
+    [
       'both Subnet and Subnets',
       '[Fargate]\nCluster = "ci"\nSubnet = "subnet-01234567"\nSubnets = ["subnet-0123456789abcdef0"]\nTaskDefinition = "ci:1"\n',
       ['f.toml:3:1: error: Fargate.Subnet: expected either Subnet or Subnets, found both; move "subnet-01234567" into Subnets and remove Subnet'],

@@ -81,6 +81,14 @@ describe('parseRunnerConfig', () => {
       ],
     ],
     [
+      'keys under the wrong table header',
+      `${RUNNER}name = "n"\nconcurrent = 3\n`,
+      [
+        'c.toml:9:1: error: runners[0].custom.name: expected a known key, found unknown key "name"; name belongs under [[runners]] (a key belongs to the nearest table header above it)',
+        'c.toml:10:1: error: runners[0].custom.concurrent: expected a known key, found unknown key "concurrent"; concurrent belongs at the top level, before the first table header',
+      ],
+    ],
+    [
       'an S3 cache without a bucket',
       `${RUNNER}[runners.cache]\nType = "s3"\n[runners.cache.s3]\n[runners.cache.gcs]\n`,
       ['c.toml:11:1: error: runners[0].cache.s3.BucketName: expected an S3 bucket name, because Type = "s3", found nothing; add BucketName to [runners.cache.s3]'],

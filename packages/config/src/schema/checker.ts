@@ -30,9 +30,23 @@ export function element(at: At, index: number): At {
   return { raw: [...at.raw, index], display: `${at.display}[${index}]` };
 }
 
+/** Where a key is accepted, e.g. `{ key: 'Port', table: '[SSH]' }`. */
+export interface KeyHome {
+  readonly key: string;
+  readonly table: string;
+}
+
 /** Collects every problem in one pass so a file's mistakes are all reported at once. */
 export class Checker {
   readonly issues: PendingIssue[] = [];
+
+  /** @param findKey where a key is accepted in the whole document, to point a misplaced key at its table */
+  constructor(private readonly findKey: (key: string) => KeyHome | undefined = () => undefined) {}
+
+  /** The table that accepts `key` (compared case-insensitively), if any. */
+  tableOf(key: string): KeyHome | undefined {
+    return this.findKey(key);
+  }
 
   /** Reports that a value is not what was expected; `hint` says how to fix it. */
   error(at: At, expected: string, found: string, hint?: string): void {

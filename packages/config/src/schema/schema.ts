@@ -6,6 +6,18 @@ export interface Schema<T> {
   /** What a valid value looks like, in words, e.g. `an integer from 1 to 65535`. */
   readonly expected: string;
   read(value: unknown, at: At, checker: Checker): T | undefined;
+  /** For tables (and arrays of tables): the keys they accept, so a misplaced key can be traced to its table. */
+  readonly tableKeys?: readonly TableKey[];
+  /** True for an array of tables (`[[runners]]`). */
+  readonly arrayOfTables?: boolean;
+}
+
+/** A key a table accepts, with the schema of its value. */
+export interface TableKey {
+  readonly key: string;
+  readonly schema: Schema<unknown>;
+  /** True when the key holds an array of tables (`[[runners]]`). */
+  readonly arrayOfTables?: boolean;
 }
 
 /** Options of a string value. */
@@ -102,6 +114,7 @@ export function list<T>(item: Schema<T>, options: { min?: number; max?: number; 
   const expected = `an array of ${size}, each ${item.expected}`;
   return {
     expected,
+    ...(item.tableKeys === undefined ? {} : { tableKeys: item.tableKeys, arrayOfTables: true }),
     read(value, at, checker) {
       if (!Array.isArray(value)) return void checker.error(at, expected, describe(value));
       if (value.length < min || (max !== undefined && value.length > max)) {
@@ -195,6 +208,7 @@ export function section<T>(fields: Fields<T>, options: SectionOptions<T> = {}): 
   const expected = options.expected ?? 'a table';
   return {
     expected,
+    tableKeys: entries.map(([, field]) => ({ key: field.key, schema: field.schema as Schema<unknown>, arrayOfTables: field.schema.arrayOfTables === true })),
     read(value, at, checker) {
       if (!isTable(value)) return void checker.error(at, expected, describe(value));
       const rawKeyOf = new Map<string, string>();
@@ -202,8 +216,16 @@ export function section<T>(fields: Fields<T>, options: SectionOptions<T> = {}): 
         const match = byKey.get(rawKey.toLowerCase());
         if (match === undefined) {
           const near = nearestKey(rawKey, knownKeys);
-          const keyAt = child(at, rawKey, rawKey);
-          checker.error(keyAt, 'a known key', `unknown key ${JSON.stringify(rawKey)}`, near === undefined ? `known keys here: ${knownKeys.join(', ')}` : `did you mean ${JSON.stringify(near)}?`);
+          const home = near === undefined ? checker.tableOf(rawKey) : undefined;
+          const hint =
+            near !== undefined
+              ? `did you mean ${JSON.stringify(near)}?`
+              : home !== undefined
+                ? home.table === 'the top level'
+                  ? `${home.key} belongs at the top level, before the first table header`
+                  : `${home.key} belongs under ${home.table} (a key belongs to the nearest table header above it)`
+                : `known keys here: ${knownKeys.join(', ')}`;
+          checker.error(child(at, rawKey, rawKey), 'a known key', `unknown key ${JSON.stringify(rawKey)}`, hint);
           continue;
         }
         const earlier = rawKeyOf.get(match.prop);
@@ -246,6 +268,8 @@ export function section<T>(fields: Fields<T>, options: SectionOptions<T> = {}): 
 export function refine<T, U>(schema: Schema<T>, then: (value: T, at: At, checker: Checker) => U | undefined): Schema<U> {
   return {
     expected: schema.expected,
+    ...(schema.tableKeys === undefined ? {} : { tableKeys: schema.tableKeys }),
+    ...(schema.arrayOfTables === true ? { arrayOfTables: true } : {}),
     read(value, at, checker) {
       const read = schema.read(value, at, checker);
       return read === undefined ? undefined : then(read, at, checker);

@@ -1,6 +1,7 @@
 import { parse, TomlError } from 'smol-toml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { Checker, ROOT, type PendingIssue } from '../schema/checker.js';
+import { keyFinder } from '../schema/key-index.js';
 import type { Schema } from '../schema/schema.js';
 import { scanKeyLocations } from './locations.js';
 
@@ -66,7 +67,7 @@ export function parseDocument<T>(text: string, schema: Schema<T>, options: Parse
 
 /** Validates an already parsed TOML value; `text` is only used to locate problems. */
 export function validateValue<T>(value: unknown, text: string, schema: Schema<T>, file: string): Parsed<T> {
-  const checker = new Checker();
+  const checker = new Checker(keyFinder(schema as Schema<unknown>));
   const config = schema.read(value, ROOT, checker);
   const issues = locateIssues(text, file, checker.issues);
   if (config === undefined || checker.hasErrors) throw new ConfigError(issues);
