@@ -1,27 +1,28 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import type { EmulatorOptions, TaskStateChange } from './config/options.js';
 import { DockerClient } from './docker/docker-client.js';
+import { freeLoopbackBlock, removeOrphanContainers } from './docker/housekeeping.js';
 import type { ServiceContext } from './ecs/context.js';
 import { taskIdOf } from './ecs/identifiers.js';
 import type { Task } from './ecs/model.js';
-import { OPERATIONS } from './ecs/operations.js';
+import { taskNetworkInterfaces } from './ecs/network-interfaces.js';
+import { runOperation } from './ecs/operations.js';
 import { EcsStore } from './ecs/store.js';
+import { injectApiFault } from './faults/api-faults.js';
 import { FaultState, type FaultOptions } from './faults/faults.js';
 import { Throttler, type ThrottlingOptions } from './faults/throttling.js';
 import { LABELS } from './lifecycle/container-spec.js';
 import { LoopbackPool } from './lifecycle/loopback-pool.js';
 import { DEFAULT_PHASES, type PhaseDurations } from './lifecycle/phases.js';
-import { privateDnsName } from './lifecycle/state-machine.js';
 import { TaskRuntime, type RuntimeEnvironment } from './lifecycle/task-runtime.js';
-import { handleControl, type ControlTarget } from './server/control.js';
-import { BodyTooLargeError, readBody, send } from './server/http-io.js';
-import { AwsError } from './wire/aws-error.js';
-import { Ec2Error, ec2ErrorResponse, handleEc2, type NetworkInterfaceView } from './wire/ec2-query.js';
-import { checkInputTypes } from './wire/shapes.js';
-import { jsonError, jsonSuccess, operationFromTarget, parseJsonBody } from './wire/json-protocol.js';
+import type { ControlTarget } from './server/control.js';
+import { routeRequest } from './server/router.js';
+import { handleEc2 } from './wire/ec2-query.js';
+
+export { removeOrphanContainers } from './docker/housekeeping.js';
 
 /** A running emulator. */
 export interface RunningEmulator {
@@ -66,46 +67,6 @@ export interface EmulatorState {
   }[];
 }
 
-/** Which lone loopback block (127.<block>.0.0/16) no container on this engine publishes on yet. */
-async function freeLoopbackBlock(docker: DockerClient): Promise<number> {
-  const used = new Set<number>();
-  const containers = (await docker.listContainers([])) as unknown as { Ports?: { IP?: string }[] }[];
-  for (const container of containers) {
-    for (const port of container.Ports ?? []) {
-      const match = /^127\.(\d+)\./.exec(port.IP ?? '');
-      if (match) used.add(Number(match[1]));
-    }
-  }
-  const candidates = Array.from({ length: 191 }, (_, i) => 64 + i).filter((block) => !used.has(block));
-  if (candidates.length === 0) throw new Error('Every loopback block 127.64–254.x.x is in use by containers; set loopbackBlock explicitly.');
-  return candidates[Math.floor(Math.random() * candidates.length)]!;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Removes containers of emulators on this host whose process is gone. Returns how many were removed. */
-export async function removeOrphanContainers(docker: DockerClient): Promise<number> {
-  const hostname = os.hostname();
-  const mine = await docker.listContainers([LABELS.managed, `${LABELS.managed}.host=${hostname}`]);
-  const orphans = mine.filter((container) => {
-    const pid = Number(container.Labels[LABELS.pid]);
-    return !Number.isInteger(pid) || !processAlive(pid);
-  });
-  await Promise.all(orphans.map((container) => docker.removeContainer(container.Id)));
-  return orphans.length;
-}
-
-function vpcIdFor(subnetId: string): string {
-  return `vpc-${createHash('sha256').update(subnetId).digest('hex').slice(0, 17)}`;
-}
-
 /**
  * Starts an emulator: checks Docker, removes orphans of dead emulators, and listens.
  *
@@ -124,7 +85,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const instanceId = randomUUID();
   const instanceLabels = {
     [LABELS.managed]: 'true',
-    [`${LABELS.managed}.host`]: os.hostname(),
+    [LABELS.host]: os.hostname(),
     [LABELS.instance]: instanceId,
     [LABELS.pid]: String(process.pid),
   };
@@ -187,46 +148,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     },
   };
 
-  const networkInterfaces = (): NetworkInterfaceView[] =>
-    store.liveTasks(Date.now()).flatMap(({ task, runtime }) => {
-      const eni = runtime.eni;
-      const attachment = task.attachments[0];
-      if (!eni || !attachment || attachment.status === 'DELETED') return [];
-      return [
-        {
-          networkInterfaceId: eni.eniId,
-          subnetId: eni.subnetId,
-          vpcId: vpcIdFor(eni.subnetId),
-          availabilityZone: task.availabilityZone,
-          description: `arn:aws:ecs:${region}:${accountId}:attachment/${attachment.id}`,
-          macAddress: eni.macAddress,
-          privateIpAddress: eni.privateIp,
-          privateDnsName: privateDnsName(eni.privateIp),
-          ...(eni.publicIp ? { publicIp: eni.publicIp } : {}),
-          securityGroups: [],
-        },
-      ];
-    });
-
   const removeAllContainers = async () => {
     for (const runtime of runtimes) runtime.abort();
     runtimes.clear();
     const containers = await docker.listContainers([`${LABELS.instance}=${instanceId}`]);
     await Promise.all(containers.map((container) => docker.removeContainer(container.Id)));
-  };
-
-  /** The serverError and accessDenied faults: whole-call failures, checked after throttling as on AWS. */
-  const injectApiFault = (operation: string) => {
-    const { serverError, accessDenied } = faults.options;
-    if (serverError && (serverError.operations ?? [operation]).includes(operation) && faults.hits('serverError', serverError)) {
-      throw new AwsError('ServerException', 'Service Unavailable. Please try again later.', 500);
-    }
-    if (accessDenied && (accessDenied.operations ?? [operation]).includes(operation) && faults.hits('accessDenied', accessDenied)) {
-      throw new AwsError(
-        'AccessDeniedException',
-        `User: arn:aws:iam::${accountId}:user/emulator is not authorized to perform: ecs:${operation} on resource: * because no identity-based policy allows the ecs:${operation} action`,
-      );
-    }
   };
 
   let endpoint = '';
@@ -284,48 +210,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   };
 
   const server = http.createServer((req, res) => {
-    const requestId = randomUUID();
-    void (async () => {
-      let body: string;
-      try {
-        body = await readBody(req);
-      } catch (error) {
-        const message = error instanceof BodyTooLargeError ? error.message : 'Could not read the request body.';
-        send(res, jsonError(new AwsError('SerializationException', message), requestId));
-        return;
-      }
-      const path = (req.url ?? '/').split('?')[0]!;
-      if (path.startsWith('/_emulator/')) {
-        await handleControl(emulator, req, res, body);
-        return;
-      }
-      const contentType = String(req.headers['content-type'] ?? '');
-      if (contentType.startsWith('application/x-www-form-urlencoded') || /(^|&)Action=/.test(body)) {
-        try {
-          send(res, handleEc2(new URLSearchParams(body), networkInterfaces(), accountId, requestId));
-        } catch (error) {
-          const ec2Error = error instanceof Ec2Error ? error : new Ec2Error('InternalError', (error as Error).message, 500);
-          send(res, ec2ErrorResponse(ec2Error, requestId));
-        }
-        return;
-      }
-      try {
-        if (req.method !== 'POST') throw new AwsError('UnknownOperationException', `The ECS API takes POST requests; got ${req.method} ${path}.`);
-        const operation = operationFromTarget(req.headers['x-amz-target'] as string | undefined);
-        const handler = OPERATIONS[operation];
-        if (!handler) throw new AwsError('UnknownOperationException', `Operation ${operation} is not supported by this emulator.`);
-        const input = parseJsonBody(body);
-        checkInputTypes(operation, input);
+    void routeRequest(req, res, {
+      control: emulator,
+      ecs: (operation, input) => {
         throttler.check(operation, operation === 'RunTask');
-        injectApiFault(operation);
-        send(res, jsonSuccess(handler(ctx, input), requestId));
-      } catch (error) {
-        const awsError =
-          error instanceof AwsError ? error : new AwsError('ServerException', `Internal emulator error: ${(error as Error).message}`, 500);
-        if (!(error instanceof AwsError)) console.error('ecs-emulator: internal error', error);
-        send(res, jsonError(awsError, requestId));
-      }
-    })();
+        injectApiFault(faults, operation, accountId);
+        return runOperation(ctx, operation, input);
+      },
+      ec2: (params, requestId) => handleEc2(params, taskNetworkInterfaces(store, ctx.scope, Date.now()), accountId, requestId),
+    });
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

@@ -50,6 +50,8 @@ export interface ContainerSummary {
   readonly Id: string;
   readonly Labels: Record<string, string>;
   readonly State: string;
+  /** Published ports; `IP` is the host address a port is bound to. */
+  readonly Ports?: readonly { readonly IP?: string; readonly PublicPort?: number; readonly PrivatePort: number }[];
 }
 
 /**

@@ -1,3 +1,4 @@
+import { AwsError } from '../wire/aws-error.js';
 import type { Input } from '../wire/input.js';
 import { createCluster, deleteCluster, describeClusters, putClusterCapacityProviders } from './clusters.js';
 import type { ServiceContext } from './context.js';
@@ -26,3 +27,10 @@ export const OPERATIONS: Readonly<Record<string, OperationHandler>> = {
   UntagResource: untagResource,
   ListTagsForResource: listTagsForResource,
 };
+
+/** Runs an operation by name (the router has checked that it exists). */
+export function runOperation(ctx: ServiceContext, operation: string, input: Input): unknown {
+  const handler = OPERATIONS[operation];
+  if (!handler) throw new AwsError('UnknownOperationException', `Operation ${operation} is not supported by this emulator.`);
+  return handler(ctx, input);
+}

@@ -4,6 +4,7 @@ import type { ContainerDefinition, ContainerOverride, KeyValuePair, Task, TaskDe
 /** Docker labels every emulator container carries, so cleanup finds exactly its own. */
 export const LABELS = {
   managed: 'gitlab-fargate.ecs-emulator',
+  host: 'gitlab-fargate.ecs-emulator.host',
   instance: 'gitlab-fargate.ecs-emulator.instance',
   pid: 'gitlab-fargate.ecs-emulator.pid',
   taskArn: 'gitlab-fargate.ecs-emulator.task-arn',

@@ -135,7 +135,7 @@ describe('Docker-backed task lifecycle', () => {
   });
 
   it('removes containers left by a dead emulator on start, and its own on stop', async () => {
-    const orphanLabels = { [LABELS.managed]: 'true', [`${LABELS.managed}.host`]: (await import('node:os')).hostname(), [LABELS.instance]: 'dead', [LABELS.pid]: '999999999' };
+    const orphanLabels = { [LABELS.managed]: 'true', [LABELS.host]: (await import('node:os')).hostname(), [LABELS.instance]: 'dead', [LABELS.pid]: '999999999' };
     const orphan = await docker.createContainer({ Image: image, Labels: orphanLabels, HostConfig: {} });
     const other = await startEmulator({});
     try {
