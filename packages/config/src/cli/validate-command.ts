@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError, formatIssues, type ConfigIssue } from '../errors.js';
-import { renderDriverConfig } from '../driver/render.js';
+import type { DriverConfig } from '../driver/model.js';
 import { driverSchema } from '../driver/schema.js';
-import { renderRunnerConfig } from '../runner/render.js';
+import type { RunnerConfig } from '../runner/model.js';
 import { runnerSchema } from '../runner/schema.js';
 import { parseToml, validateValue } from '../toml/document.js';
 import { detectKind, type ConfigKind } from './detect-kind.js';
@@ -18,17 +18,20 @@ function undetectable(file: string): ConfigError {
   ]);
 }
 
-/** Validates one file; returns the normalized text for --print. @throws ConfigError */
-function validateText(file: string, text: string, forced: ConfigKind | undefined): { kind: ConfigKind; warnings: readonly ConfigIssue[]; normalized: string } {
+type Validated = { kind: 'driver'; config: DriverConfig; warnings: readonly ConfigIssue[] } | { kind: 'runner'; config: RunnerConfig; warnings: readonly ConfigIssue[] };
+
+/** Validates one file. @throws ConfigError */
+function validateText(file: string, text: string, forced: ConfigKind | undefined): Validated {
   const document = parseToml(text, file);
   const kind = forced ?? detectKind(document);
   if (kind === undefined) throw undetectable(file);
-  if (kind === 'driver') {
-    const { config, warnings } = validateValue(document, text, driverSchema, file);
-    return { kind, warnings, normalized: renderDriverConfig(config) };
-  }
-  const { config, warnings } = validateValue(document, text, runnerSchema, file);
-  return { kind, warnings, normalized: renderRunnerConfig(config, { redactSecrets: true }) };
+  return kind === 'driver' ? { kind, ...validateValue(document, text, driverSchema, file) } : { kind, ...validateValue(document, text, runnerSchema, file) };
+}
+
+/** The normalized file for --print; the renderers are loaded only for it. */
+async function normalized(result: Validated): Promise<string> {
+  if (result.kind === 'driver') return (await import('../driver/render.js')).renderDriverConfig(result.config);
+  return (await import('../runner/render.js')).renderRunnerConfig(result.config, { redactSecrets: true });
 }
 
 /** `validate FILE...`: reports every problem of every file; exit 2 when any file is invalid. */
@@ -62,7 +65,7 @@ export async function validateCommand(args: readonly string[], output: Output): 
       const result = validateText(file, text, kind);
       if (result.warnings.length > 0) output.err(`${formatIssues(result.warnings)}\n`);
       const note = result.warnings.length > 0 ? ` (${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'})` : '';
-      if (values.print === true) output.out(result.normalized);
+      if (values.print === true) output.out(await normalized(result));
       else output.out(`${file}: valid ${result.kind} configuration${note}\n`);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
