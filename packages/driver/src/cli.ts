@@ -1,6 +1,22 @@
 #!/usr/bin/env node
-import { Cancelled } from './errors.js';
+import { Cancelled, messageOf } from './errors.js';
+import { exitCodesOf } from './job/environment.js';
 import { main } from './main.js';
+
+// Node exits with 1 on a crash, which the runner would read as "the job's script failed": a driver crash is a system
+// failure, so report it as one.
+const crash = (error: unknown): void => {
+  try {
+    process.stderr.write(`gitlab-fargate-driver: internal error: ${messageOf(error)}\n`);
+  } finally {
+    process.exit(exitCodesOf(process.env).system);
+  }
+};
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+// A reader that went away (the runner killed) must not crash the stage mid-cleanup.
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
 
 const controller = new AbortController();
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -137,12 +137,22 @@ describe('launchTask', () => {
     expect(ecsMock).toHaveReceivedCommandTimes(RunTaskCommand, 3);
   });
 
-  it('retries ThrottlingException', async () => {
+  it('retries ThrottlingException with the same client token (a task started before the error is not doubled)', async () => {
     ecsMock.on(RunTaskCommand).rejectsOnce(throttling()).resolves({ tasks: [{ taskArn: TASK_ARN }] });
     const { sleep, delays } = fakeSleep();
     const result = await launchTask(ecs, plan(), { sleep });
     expect(result.attempts).toBe(2);
     expect(delays).toHaveLength(1);
+    const [first, second] = ecsMock.commandCalls(RunTaskCommand).map((c) => c.args[0].input.clientToken);
+    expect(second).toBe(first);
+  });
+
+  it('gives up on an unreachable endpoint after a few errors in a row', async () => {
+    ecsMock.on(RunTaskCommand).rejects(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { name: 'Error', code: 'ECONNREFUSED' }));
+    const { sleep, delays } = fakeSleep();
+    await expect(launchTask(ecs, plan(), { sleep })).rejects.toThrow(/RunTask failed 3 times in a row: connect ECONNREFUSED/);
+    expect(delays).toHaveLength(2);
+    expect(ecsMock).toHaveReceivedCommandTimes(RunTaskCommand, 3);
   });
 
   it('falls back from FARGATE_SPOT to on-demand FARGATE at once when Spot has no capacity', async () => {

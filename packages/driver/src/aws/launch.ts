@@ -48,8 +48,10 @@ export interface LaunchPlan {
 
 /** Options of {@link launchTask}. */
 export interface LaunchOptions {
-  /** RunTask calls in all (capacity retries and throttling included). @default 6 */
+  /** Logical attempts (capacity and quota failures, Spot fallback included). @default 6 */
   readonly maxAttempts?: number;
+  /** Throttling or network errors in a row (after the SDK's own retries) before giving up. @default 3 */
+  readonly maxErrorsInARow?: number;
   /** First backoff pause. @default 5_000 */
   readonly baseDelayMs?: number;
   /** @default 60_000 */
@@ -130,52 +132,68 @@ function usesSpot(placement: Placement): boolean {
 }
 
 /**
- * Starts the job's task. Capacity and quota failures (HTTP 200 with `failures[]`) and throttling are retried
- * with exponential backoff, each call with its own deterministic client token; a Spot strategy without capacity
- * falls back to on-demand `FARGATE` at once when the plan allows. Anything else fails with ECS's reason in words.
+ * Starts the job's task. Capacity and quota failures (HTTP 200 with `failures[]`) are retried with exponential
+ * backoff, each logical attempt with its own deterministic client token; throttling and network errors are retried
+ * a few times with the same token; a Spot strategy without capacity falls back to on-demand `FARGATE` at once when
+ * the plan allows. Anything else fails with ECS's reason in words.
  */
 export async function launchTask(ecs: ECSClient, plan: LaunchPlan, options: LaunchOptions = {}): Promise<LaunchResult> {
   const maxAttempts = options.maxAttempts ?? 6;
+  const maxErrorsInARow = options.maxErrorsInARow ?? 3;
   const sleep = options.sleep ?? defaultSleep;
   let placement = plan.placement;
   let fellBack = false;
-  let retries = 0;
-  for (let attempt = 1; ; attempt++) {
+  // A logical attempt keeps its client token across throttling and network errors: if ECS did start a task before
+  // the error, the repeated call returns that task instead of starting a second one.
+  let attempt = 1;
+  let errorsInARow = 0;
+  for (let calls = 1; ; calls++) {
     options.signal?.throwIfAborted();
     const input = runTaskInput(plan, placement, clientToken(plan.clientTokenSeed, attempt, placement));
-    let why: string;
+    let failureText: string;
     try {
       const output = await ecs.send(new RunTaskCommand(input), { abortSignal: options.signal });
+      errorsInARow = 0;
       const task = output.tasks?.[0];
       if (task?.taskArn !== undefined) {
-        return { task: task as Task & { taskArn: string }, attempts: attempt, placement };
+        return { task: task as Task & { taskArn: string }, attempts: calls, placement };
       }
       const readings = (output.failures ?? []).map(readFailure);
-      const text = readings.map((r) => r.text).join('; ') || 'RunTask returned neither a task nor a failure';
+      failureText = readings.map((r) => r.text).join('; ') || 'RunTask returned neither a task nor a failure';
       const capacity = readings.length > 0 && readings.every((r) => r.capacity);
       if (capacity && usesSpot(placement) && plan.onDemandFallback && !fellBack) {
         fellBack = true;
         placement = { kind: 'launchType' };
-        options.progress?.(`No Spot capacity (${text}); trying on-demand FARGATE instead`);
+        attempt++;
+        options.progress?.(`No Spot capacity (${failureText}); trying on-demand FARGATE instead`);
         continue;
       }
       if (!(readings.length > 0 && readings.every((r) => r.retryable))) {
-        throw new LaunchFailed(`RunTask could not start ${plan.taskDefinition} with ${describePlacement(placement)}: ${text}`);
+        throw new LaunchFailed(`RunTask could not start ${plan.taskDefinition} with ${describePlacement(placement)}: ${failureText}`);
       }
-      why = text;
     } catch (error) {
       if (error instanceof LaunchFailed || options.signal?.aborted) throw error;
       if (classifyAwsError(error) === 'permanent') {
         throw new LaunchFailed(`RunTask failed: ${describeAwsError(error)}${runTaskHint(error)}`, { cause: error });
       }
-      why = describeAwsError(error);
+      // Throttling or a network error, after the SDK's own retries: a few more, soon, with the same token.
+      errorsInARow++;
+      const why = describeAwsError(error);
+      if (errorsInARow >= maxErrorsInARow) {
+        throw new LaunchFailed(`RunTask failed ${errorsInARow} times in a row: ${why}`, { cause: error });
+      }
+      const delay = backoffDelay(errorsInARow, 1_000, 10_000);
+      options.progress?.(`RunTask: ${why}; retrying in ${(delay / 1000).toFixed(1)} s`);
+      await sleep(delay, options.signal);
+      continue;
     }
-    retries++;
+    // No capacity (or quota) right now: a new logical attempt after a backoff.
     if (attempt >= maxAttempts) {
-      throw new LaunchFailed(`RunTask did not start a task after ${attempt} attempts; last reason: ${why}`);
+      throw new LaunchFailed(`RunTask did not start a task after ${attempt} attempts; last reason: ${failureText}`);
     }
-    const delay = backoffDelay(retries, options.baseDelayMs ?? 5_000, options.maxDelayMs ?? 60_000);
-    options.progress?.(`RunTask: ${why}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${maxAttempts})`);
+    const delay = backoffDelay(attempt, options.baseDelayMs ?? 5_000, options.maxDelayMs ?? 60_000);
+    attempt++;
+    options.progress?.(`RunTask: ${failureText}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt} of ${maxAttempts})`);
     await sleep(delay, options.signal);
   }
 }
