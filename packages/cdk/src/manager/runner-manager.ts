@@ -156,7 +156,8 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
       environment: { ...props.extraEnvironment, ...this.settings },
       secrets: { [RunnerManager.TOKEN_VARIABLE]: props.runnerToken.bind(this) },
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'manager' }),
-      // Fargate's maximum: gitlab-runner gets time to hand back jobs before it is killed.
+      // Fargate's maximum, for gitlab-runner's shutdown and the driver's cleanup stages that stop job tasks. ECS sends
+      // the image's STOPSIGNAL: gitlab-runner aborts jobs on SIGTERM and only finishes them on SIGQUIT.
       stopTimeout: Duration.seconds(120),
     });
 
@@ -182,6 +183,7 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
       // The manager itself must not be interrupted by Spot reclaims, whatever the jobs use.
       capacityProviderStrategies: [{ capacityProvider: 'FARGATE', weight: 1 }],
       circuitBreaker: { enable: true, rollback: true },
+      // The new manager starts before the old one stops, so jobs keep being picked up during a deployment.
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       vpcSubnets: props.subnets,
