@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -71,5 +71,20 @@ describe('gitlab-fargate-driver (process)', () => {
     expect(run.code).toBe(12);
     expect(run.stderr).toMatch(/FARGATE_TASK_DEFINITION: "admin" is not allowed: \[Overrides\] TaskDefinitions is empty/);
     expect(run.stdout).toBe('');
+  });
+
+  it('writes structured logs as JSON to --log-file (mode 0600), keeping the job log readable', async () => {
+    const logFile = join(dir, 'driver.log');
+    const run = await runCli(['--log-format', 'json', '--log-file', logFile, '--debug', '--config', good, 'custom', 'cleanup'], {
+      env: { ...env, CUSTOM_ENV_CI_JOB_TOKEN: 'glcbt-64_secret-job-token' },
+      cwd: dir,
+    });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('No state for job 7: nothing to clean up\n');
+    expect(statSync(logFile).mode & 0o777).toBe(0o600);
+    const records = readFileSync(logFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records[0]).toMatchObject({ level: 'debug', msg: 'starting', command: 'cleanup_exec' });
+    expect(records.map((r) => r.msg)).toContain('No state for job 7: nothing to clean up');
+    expect(readFileSync(logFile, 'utf8')).not.toContain('secret-job-token');
   });
 });

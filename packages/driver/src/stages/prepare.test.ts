@@ -40,6 +40,23 @@ describe('prepare (AWS failure paths)', () => {
     expect(progress.lines.join('')).toMatch(/Task .* created \(on-demand FARGATE\)\n.*Task is STOPPED after 0\.0 s/);
   });
 
+  it('ends an early SSH probe as soon as the poller sees the task stop', async () => {
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [{ taskArn: ARN }] });
+    const attached = { attachments: [{ type: 'ElasticNetworkInterface', details: [{ name: 'privateIPv4Address', value: '127.0.0.1' }] }] };
+    ecsMock
+      .on(DescribeTasksCommand)
+      .resolvesOnce({ tasks: [{ taskArn: ARN, lastStatus: 'PENDING', desiredStatus: 'RUNNING', ...attached }] })
+      .resolves({ tasks: [{ taskArn: ARN, lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited', ...attached }] });
+    ecsMock.on(StopTaskCommand).resolves({});
+    // Port 1: nothing listens, so the probe keeps retrying until the poller's verdict ends it.
+    const { ctx, progress } = testContext({ sshPort: 1 });
+    await expect(prepareStage(ctx, { clients, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))) })).rejects.toThrow(
+      /stopCode EssentialContainerExited; reason: Essential container in task exited/,
+    );
+    expect(progress.lines.join('')).toContain('Task address 127.0.0.1; waiting for SSH on port 1');
+    expect(readState(jobStatePath(ctx))?.address).toBe('127.0.0.1');
+  });
+
   it('stops the task under a fresh deadline when the job is cancelled while waiting', async () => {
     ecsMock.on(RunTaskCommand).resolves({ tasks: [{ taskArn: ARN }] });
     ecsMock.on(DescribeTasksCommand).resolves({ tasks: [{ taskArn: ARN, lastStatus: 'PENDING', desiredStatus: 'RUNNING' }] });
