@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GC_DEFAULT_MIN_AGE_SECONDS, parseArgs } from './args.js';
+import { parseArgs } from './args.js';
 import { UsageError } from './errors.js';
 
 describe('parseArgs', () => {
@@ -67,7 +67,7 @@ describe('parseArgs', () => {
     expect(parseArgs(['help', 'cl']).command).toEqual({ kind: 'help', topic: 'cleanup' });
     expect(parseArgs(['validate', 'x.toml']).command).toEqual({ kind: 'validate', path: 'x.toml' });
     expect(parseArgs(['validate']).command).toEqual({ kind: 'validate' });
-    expect(parseArgs(['gc']).command).toEqual({ kind: 'gc', dryRun: false, minAgeSeconds: GC_DEFAULT_MIN_AGE_SECONDS });
+    expect(parseArgs(['gc']).command).toEqual({ kind: 'gc', dryRun: false });
     expect(parseArgs(['gc', '--dry-run', '--min-age', '30']).command).toEqual({ kind: 'gc', dryRun: true, minAgeSeconds: 30 });
   });
 

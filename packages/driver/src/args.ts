@@ -28,7 +28,7 @@ export type Command =
   | { readonly kind: 'stage'; readonly stage: 'config' | 'prepare' | 'cleanup' }
   | { readonly kind: 'stage'; readonly stage: 'run'; readonly script: string; readonly runStage: string }
   | { readonly kind: 'validate'; readonly path?: string }
-  | { readonly kind: 'gc'; readonly dryRun: boolean; readonly minAgeSeconds: number };
+  | { readonly kind: 'gc'; readonly dryRun: boolean; readonly minAgeSeconds?: number };
 
 /** Which `--help` text to show. */
 export type HelpTopic = 'main' | 'custom' | StageName | 'validate' | 'gc';
@@ -50,8 +50,6 @@ const STAGE_ALIASES: Record<string, StageName> = {
   cl: 'cleanup',
 };
 
-/** Default age below which `gc` leaves a task alone even without a live job (it may be mid-prepare). */
-export const GC_DEFAULT_MIN_AGE_SECONDS = 600;
 
 /**
  * Parses the driver's command line (without `node` and the script). Upstream-compatible:
@@ -67,7 +65,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let help = false;
   let version = false;
   let dryRun = false;
-  let minAgeSeconds = GC_DEFAULT_MIN_AGE_SECONDS;
+  let minAgeSeconds: number | undefined;
 
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i] as string;
@@ -155,7 +153,7 @@ function nonEmpty(name: string, value: string): string {
 
 function toCommand(
   words: readonly string[],
-  opts: { help: boolean; version: boolean; dryRun: boolean; minAgeSeconds: number },
+  opts: { help: boolean; version: boolean; dryRun: boolean; minAgeSeconds?: number },
 ): Command {
   const [verb, ...rest] = words;
   if (verb === undefined) {
@@ -195,7 +193,7 @@ function toCommand(
     case 'gc':
       if (opts.help) return { kind: 'help', topic: 'gc' };
       if (rest.length > 0) throw new UsageError(`gc: unexpected argument ${JSON.stringify(rest[0])}`);
-      return { kind: 'gc', dryRun: opts.dryRun, minAgeSeconds: opts.minAgeSeconds };
+      return opts.minAgeSeconds === undefined ? { kind: 'gc', dryRun: opts.dryRun } : { kind: 'gc', dryRun: opts.dryRun, minAgeSeconds: opts.minAgeSeconds };
     case 'help':
       return { kind: 'help', topic: helpTopic(rest[0]) };
     default:

@@ -78,12 +78,14 @@ column. Exit code 0 when valid, 1 when not.
 ${GLOBAL}`,
   gc: `Usage: gitlab-fargate-driver [options] gc [--dry-run] [--min-age SECONDS]
 
-Stops tasks that this runner started (ECS startedBy) and that no live job owns (no state file in
-[TaskMetadata] Directory names them), if older than --min-age (default 600 s).
+Stops tasks that this runner started (ECS startedBy gitlab-fargate/<short token>, the token taken from
+CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN) and that no live job owns (no state file in [TaskMetadata] Directory names
+them), if older than --min-age.
   --dry-run            list what would be stopped, stop nothing
-  --min-age SECONDS    leave younger tasks alone (they may be between RunTask and the state file)
+  --min-age SECONDS    leave younger tasks alone (default 600 when the state directory is visible; required,
+                       and longer than the longest job, when it is not, e.g. in a reaper task beside the manager)
 
-Needs a [TaskMetadata] Directory shared by all jobs. Exit code 0 when done, 1 on error.
+Exit code 0 when done, 1 on error.
 
 ${GLOBAL}`,
 };

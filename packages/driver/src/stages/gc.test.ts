@@ -67,9 +67,23 @@ describe('gc', () => {
     expect(job.progress.lines[0]).toMatch(/would stop .*orphan \(no live job, 3600 s old\)/);
   });
 
-  it('refuses to guess without a shared state directory or a runner token', async () => {
+  it('without a visible state directory, stops by age only, and only when the age is given', async () => {
     const noDir = testContext({ toml: '[Fargate]\nCluster = "ci"\nSubnets = ["subnet-0123456789abcdef0"]\nTaskDefinition = "x"\n' });
-    await expect(gcStage(noDir.ctx, { dryRun: true, minAgeSeconds: 0, clients })).rejects.toThrow(/gc needs \[TaskMetadata\] Directory/);
+    await expect(gcStage(noDir.ctx, { dryRun: true, clients })).rejects.toThrow(/gc cannot see live jobs \(no \[TaskMetadata\] Directory\).*pass --min-age/);
+    expect(ecsMock.calls()).toHaveLength(0);
+
+    setup();
+    const report = await gcStage(noDir.ctx, { dryRun: false, minAgeSeconds: 3 * 3600, clients, now: () => NOW });
+    expect(report.stopped).toEqual([]);
+    ecsMock.reset();
+    setup();
+    const older = await gcStage(noDir.ctx, { dryRun: false, minAgeSeconds: 1800, clients, now: () => NOW });
+    // "live" is stopped too: without the state files nothing shows a job owns it, only its age.
+    expect(older.stopped).toEqual([arn('live'), arn('orphan')]);
+    expect(noDir.progress.lines[0]).toBe('gc: no job state here; stopping only tasks older than 10800 s\n');
+  });
+
+  it('refuses to guess without a runner token', async () => {
     const noToken = testContext({ env: { CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN: '' } });
     await expect(gcStage(noToken.ctx, { dryRun: true, minAgeSeconds: 0, clients })).rejects.toThrow(/gc needs CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN/);
     expect(ecsMock.calls()).toHaveLength(0);

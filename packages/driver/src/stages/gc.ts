@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { DescribeTasksCommand, ListTasksCommand, type Task } from '@aws-sdk/client-ecs';
 import { type AwsClients, createAwsClients } from '../aws/clients.js';
 import { stopTask } from '../aws/launch.js';
@@ -5,14 +7,18 @@ import { SystemFailure, messageOf } from '../errors.js';
 import { startedByFor } from '../job/plan.js';
 import { listStates } from '../job/state.js';
 import type { StageContext } from './context.js';
-import { resolve } from 'node:path';
 
 /** Options of {@link gcStage}. */
 export interface GcOptions {
   /** List, do not stop. */
   readonly dryRun: boolean;
-  /** Leave tasks younger than this alone: they may be between RunTask and their state file. */
-  readonly minAgeSeconds: number;
+  /**
+   * Leave tasks younger than this alone. With a state directory, 600 s covers a task between RunTask and its state
+   * file. Without one (a reaper running beside the manager), age is all gc can go by, so it must be given and be
+   * longer than the longest job.
+   * @default 600 with a state directory; required without one
+   */
+  readonly minAgeSeconds?: number;
   readonly clients?: AwsClients;
   readonly now?: () => number;
 }
@@ -26,20 +32,27 @@ export interface GcReport {
 /**
  * `gc`: stops tasks this runner started (ECS `startedBy`) that no live job owns (no state file in
  * `[TaskMetadata] Directory` names them) and that are older than the minimum age. The runner is identified by
- * `CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN`, as in a job, so the manager can run it with the same environment.
+ * `CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN`, as in a job. Where the state directory is not visible (a reaper task beside
+ * the manager), only tasks older than an explicit `--min-age` are stopped.
  */
 export async function gcStage(ctx: StageContext, options: GcOptions): Promise<GcReport> {
-  const directory = ctx.config.taskMetadata.directory;
-  if (directory === undefined) {
-    throw new SystemFailure('gc needs [TaskMetadata] Directory: without a directory shared by all jobs it cannot tell live tasks from orphans');
-  }
   if (ctx.env.runnerShortToken === 'unknown') {
     throw new SystemFailure('gc needs CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN (the runner short token) to find the tasks this runner started');
   }
+  const directory = ctx.config.taskMetadata.directory === undefined ? undefined : resolve(ctx.cwd, ctx.config.taskMetadata.directory);
+  const seesJobs = directory !== undefined && existsSync(directory);
+  if (!seesJobs && options.minAgeSeconds === undefined) {
+    throw new SystemFailure(
+      `gc cannot see live jobs (${directory === undefined ? 'no [TaskMetadata] Directory' : `${directory} does not exist here`}), ` +
+        'so only age can tell an orphan: pass --min-age longer than the longest job',
+    );
+  }
+  const minAgeSeconds = options.minAgeSeconds ?? 600;
+  if (!seesJobs) ctx.log.progress(`gc: no job state here; stopping only tasks older than ${minAgeSeconds} s`);
   const now = options.now ?? Date.now;
   const clients = options.clients ?? createAwsClients(ctx.config.fargate.region);
   const cluster = ctx.config.fargate.cluster;
-  const owned = new Set(listStates(resolve(ctx.cwd, directory)).flatMap((s) => (s.taskArn === undefined ? [] : [s.taskArn])));
+  const owned = new Set((seesJobs ? listStates(directory) : []).flatMap((s) => (s.taskArn === undefined ? [] : [s.taskArn])));
 
   const arns: string[] = [];
   let nextToken: string | undefined;
@@ -59,7 +72,7 @@ export async function gcStage(ctx: StageContext, options: GcOptions): Promise<Gc
   for (const task of tasks) {
     const arn = task.taskArn ?? '';
     const ageSeconds = task.createdAt === undefined ? Infinity : (now() - task.createdAt.getTime()) / 1000;
-    if (owned.has(arn) || ageSeconds < options.minAgeSeconds || task.desiredStatus === 'STOPPED') {
+    if (owned.has(arn) || ageSeconds < minAgeSeconds || task.desiredStatus === 'STOPPED') {
       report.kept.push(arn);
       continue;
     }
