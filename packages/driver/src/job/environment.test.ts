@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exitCodesOf, readJobEnvironment } from './environment.js';
 
@@ -45,6 +48,16 @@ describe('readJobEnvironment', () => {
     expect(() => readJobEnvironment({ SYSTEM_FAILURE_EXIT_CODE: 'two' })).toThrow(/SYSTEM_FAILURE_EXIT_CODE must be an exit code between 1 and 255, found "two"/);
     expect(() => readJobEnvironment({ BUILD_FAILURE_EXIT_CODE: '0' })).toThrow(/BUILD_FAILURE_EXIT_CODE/);
     expect(() => readJobEnvironment({ CUSTOM_ENV_CI_JOB_ID: '12; rm -rf /' })).toThrow(/CUSTOM_ENV_CI_JOB_ID must be a number/);
+  });
+
+  it("takes the job id from the runner's job payload over a CI_JOB_ID the job author may have set", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driver-env-'));
+    const response = join(dir, 'response.json');
+    writeFileSync(response, JSON.stringify({ id: 123, token: 'glcbt-x', variables: [] }));
+    expect(readJobEnvironment({ JOB_RESPONSE_FILE: response, CUSTOM_ENV_CI_JOB_ID: '999' }).jobId).toBe('123');
+    expect(readJobEnvironment({ JOB_RESPONSE_FILE: join(dir, 'missing.json'), CUSTOM_ENV_CI_JOB_ID: '999' }).jobId).toBe('999');
+    writeFileSync(response, '{broken');
+    expect(() => readJobEnvironment({ JOB_RESPONSE_FILE: response })).toThrow(/JOB_RESPONSE_FILE .* is not valid JSON/);
   });
 
   it('still finds usable exit codes when the environment is broken', () => {

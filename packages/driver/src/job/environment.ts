@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { SystemFailure } from '../errors.js';
 
 /**
@@ -17,7 +18,11 @@ export interface JobEnvironment {
   readonly tmpDir?: string;
   /** `CI_RUNNER_SHORT_TOKEN`, or `unknown`. */
   readonly runnerShortToken: string;
-  /** `CI_JOB_ID`, or `0` when unset (upstream's behaviour: config/validate can run outside a job). */
+  /**
+   * The job id from `JOB_RESPONSE_FILE` (written by the runner, so trusted), else `CI_JOB_ID`, else `0` (upstream's
+   * behaviour: config/validate can run outside a job). `CUSTOM_ENV_*` values can be set by the job author, and the
+   * job id names the state file: a forged one must not lead to another job's task.
+   */
   readonly jobId: string;
   /** `CI_PIPELINE_ID`, or empty. */
   readonly pipelineId: string;
@@ -44,7 +49,7 @@ export function readJobEnvironment(env: NodeJS.ProcessEnv): JobEnvironment {
       variables.set(key.slice(CUSTOM_ENV.length), value);
     }
   }
-  const jobId = variables.get('CI_JOB_ID') || '0';
+  const jobId = trustedJobId(env.JOB_RESPONSE_FILE) ?? (variables.get('CI_JOB_ID') || '0');
   if (!/^\d+$/.test(jobId)) {
     throw new SystemFailure(`CUSTOM_ENV_CI_JOB_ID must be a number, found ${JSON.stringify(jobId)}`);
   }
@@ -89,4 +94,21 @@ function parseExitCode(raw: string | undefined): number | undefined {
   if (raw === undefined || !/^\s*\d+\s*$/.test(raw)) return undefined;
   const n = Number(raw);
   return n >= 1 && n <= 255 ? n : undefined;
+}
+
+/** The `id` of the job payload the runner wrote, when the file is there and holds one. */
+function trustedJobId(path: string | undefined): string | undefined {
+  if (path === undefined || path === '') return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const id = (JSON.parse(text) as { id?: unknown }).id;
+    return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? String(id) : undefined;
+  } catch {
+    throw new SystemFailure(`JOB_RESPONSE_FILE ${path} is not valid JSON`);
+  }
 }
