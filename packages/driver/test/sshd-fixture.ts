@@ -18,15 +18,16 @@ export interface Sshd {
 
 /**
  * Starts the fixture sshd (built FROM local/debian:bookworm, never pulled) with `publicKey` authorized for root.
- * With `sshdDelaySeconds`, sshd starts that long after the container (the port is published but refuses SSH).
+ * With `sshdDelaySeconds`, sshd starts that long after the container (the port is published but refuses SSH); with
+ * `forceCommand`, every session goes through a ForceCommand wrapper, as in the ci-coordinator image.
  */
-export async function startSshd(publicKey: string, options: { sshdDelaySeconds?: number; hostPort?: number } = {}): Promise<Sshd> {
+export async function startSshd(publicKey: string, options: { sshdDelaySeconds?: number; hostPort?: number; forceCommand?: boolean } = {}): Promise<Sshd> {
   built ??= GenericContainer.fromDockerfile(CONTEXT).build(IMAGE, { deleteOnExit: false });
   await built;
   const delay = options.sshdDelaySeconds ?? 0;
   const container = await new GenericContainer(IMAGE)
     .withLabels(TEST_LABEL)
-    .withEnvironment({ SSH_PUBLIC_KEY: publicKey, SSHD_DELAY: String(delay), SSHD_LOGLEVEL: process.env.SSHD_LOGLEVEL ?? 'INFO' })
+    .withEnvironment({ SSH_PUBLIC_KEY: publicKey, SSHD_DELAY: String(delay), SSHD_LOGLEVEL: process.env.SSHD_LOGLEVEL ?? 'INFO', SSHD_FORCE_COMMAND: options.forceCommand ? '1' : '0' })
     .withExposedPorts(options.hostPort === undefined ? 22 : { container: 22, host: options.hostPort })
     .withWaitStrategy(delay > 0 ? Wait.forLogMessage(/entrypoint: keys written/) : Wait.forLogMessage(/Server listening on/))
     .start();

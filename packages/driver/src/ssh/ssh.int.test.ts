@@ -181,3 +181,53 @@ describe('SSH transport against a real sshd', () => {
     await expect(sshTransport.connect({ ...target, port: 1 })).rejects.toBeInstanceOf(SshConnectError);
   });
 });
+
+describe('SSH transport behind a ForceCommand wrapper (as in the ci-coordinator image)', () => {
+  const keys = generateJobKeyPair('driver-test-forced');
+  let sshd: Sshd;
+  let target: TransportTarget;
+
+  beforeAll(async () => {
+    sshd = await startSshd(keys.publicKey, { forceCommand: true });
+    target = { host: sshd.host, port: sshd.port, username: 'root', privateKey: keys.privateKey };
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  it('runs the script through the wrapper with its exit code', async () => {
+    const connection = await sshTransport.connect(target);
+    const stdout = sink();
+    try {
+      const result = await connection.exec(SCRIPT_COMMAND, { stdin: 'echo "forced=${SSH_ORIGINAL_COMMAND:-unset}"\nexit 5\n', stdout, stderr: sink() });
+      expect(result.exitCode).toBe(5);
+      expect(stdout.text()).toBe('forced=unset\n');
+    } finally {
+      connection.close();
+    }
+  });
+
+  it('still delivers cancellation, which sshd refuses to signal for forced sessions', async () => {
+    const controller = new AbortController();
+    const stdout = new PassThrough();
+    let seen = '';
+    stdout.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (seen.includes('started')) controller.abort();
+    });
+    const connection = await sshTransport.connect(target);
+    try {
+      const result = await connection.exec(SCRIPT_COMMAND, {
+        stdin: "trap 'echo got-term; exit 7' TERM\necho started\nwhile :; do sleep 0.1; done\n",
+        stdout,
+        stderr: sink(),
+        cancel: controller.signal,
+        graceMs: 5_000,
+      });
+      expect(result).toMatchObject({ exitCode: 7, cancelled: true, lost: false });
+      expect(seen).toContain('got-term');
+    } finally {
+      connection.close();
+    }
+  });
+});
