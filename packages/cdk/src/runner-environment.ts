@@ -5,11 +5,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { JobCapacity } from './job/job-capacity';
 import { JobTask, JobTaskOptions } from './job/job-task';
-import { OrphanReaper, OrphanReaperOptions, runnerShortTokenProblem } from './manager/orphan-reaper';
+import { OrphanReaper, OrphanReaperOptions } from './manager/orphan-reaper';
 import { RunnerManager, RunnerManagerOptions } from './manager/runner-manager';
 import { RunnerToken } from './manager/runner-token';
 import { allPublic, environmentProblems, selectSubnets } from './validation/environment-checks';
-import { taskTagProblem } from './validation/values';
+import { runnerShortTokenProblem, taskTagProblem } from './validation/values';
 
 /** Properties of {@link RunnerEnvironment}. */
 export interface RunnerEnvironmentProps {

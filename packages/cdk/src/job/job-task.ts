@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { TaskImage } from '../images/task-image';
 import { ephemeralStorageProblem, fargateSizeProblem } from '../validation/fargate-sizes';
-import { acknowledgeNag } from '../validation/nag';
+import { acknowledgeNag, ECR_AUTH_REASON } from '../validation/nag';
 import { portProblem } from '../validation/values';
 
 /** Size, platform and logging of the task every job runs in. */
@@ -161,11 +161,6 @@ export class JobTask extends Construct implements iam.IGrantable, ec2.IConnectab
     this.connections = this.securityGroup.connections;
   }
 }
-
-/** Why the execution roles' one wildcard resource is acceptable. */
-export const ECR_AUTH_REASON =
-  "ecr:GetAuthorizationToken has no resource-level permissions: '*' is the only resource IAM accepts. " +
-  "Image pulls themselves are limited to the image's repository.";
 
 function jobTaskProblems(
   props: JobTaskOptions,

@@ -5,8 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { ECR_AUTH_REASON } from '../job/job-task';
-import { acknowledgeNag, NAG_ARN_PREFIX, nagRef } from '../validation/nag';
+import { acknowledgeNag, ECR_AUTH_REASON, NAG_ARN_PREFIX, nagRef } from '../validation/nag';
 import { reaperStatements } from './manager-permissions';
 import { RunnerManager } from './runner-manager';
 
@@ -154,15 +153,4 @@ export class OrphanReaper extends Construct {
         'prints in every job log; it receives no runner token or other credential.',
     );
   }
-}
-
-/** Why the short token is not one, or undefined. */
-export function runnerShortTokenProblem(value: string): string | undefined {
-  if (!/^[A-Za-z0-9_-]{1,20}$/.test(value)) {
-    return (
-      `orphanReaper.runnerShortToken "${value.length > 20 ? `${value.slice(0, 8)}...` : value}" is not a runner ` +
-      'short token (at most 20 letters, digits, _ or -, as shown on the runner page). Never pass the full runner token.'
-    );
-  }
-  return undefined;
 }

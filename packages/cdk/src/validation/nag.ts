@@ -21,3 +21,8 @@ export function nagRef(element: IConstruct): string {
 
 /** The prefix cdk-nag renders for `Stack.formatArn` ARNs in finding ids. */
 export const NAG_ARN_PREFIX = 'arn:<AWS::Partition>:';
+
+/** Why the execution roles' one wildcard resource is acceptable. */
+export const ECR_AUTH_REASON =
+  "ecr:GetAuthorizationToken has no resource-level permissions: '*' is the only resource IAM accepts. " +
+  "Image pulls themselves are limited to the image's repository.";

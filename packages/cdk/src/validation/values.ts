@@ -34,3 +34,15 @@ export function taskTagProblem(key: string, value: string): string | undefined {
   }
   return undefined;
 }
+
+/** Why the short token is not one, or undefined. */
+export function runnerShortTokenProblem(value: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]{1,20}$/.test(value)) {
+    // Cut long values short: a full runner token must not be echoed into synth output.
+    return (
+      `orphanReaper.runnerShortToken "${value.length > 20 ? `${value.slice(0, 8)}...` : value}" is not a runner ` +
+      'short token (at most 20 letters, digits, _ or -, as shown on the runner page). Never pass the full runner token.'
+    );
+  }
+  return undefined;
+}
