@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup.ts'],
     // One stack synth takes about 3 s on 2 cores; files that synth several stacks need more.
     testTimeout: 120_000,
     hookTimeout: 120_000,
