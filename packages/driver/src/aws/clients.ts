@@ -11,14 +11,21 @@ export interface AwsClients {
   ec2(): Promise<EC2Client>;
 }
 
+/**
+ * Bounds every HTTP call: without them a connection that hangs would hold a stage until the runner's own timeout
+ * (an hour by default). The SDK's retries (3 attempts, throttling and 5xx) apply within each call.
+ */
+const HTTP_TIMEOUTS = { connectionTimeout: 10_000, requestTimeout: 30_000, throwOnRequestTimeout: true };
+
 /** Creates the clients for `region` (absent = the SDK's default: `AWS_REGION`, profile, instance metadata). */
 export function createAwsClients(region?: string): AwsClients {
-  const ecs = new ECSClient(region === undefined ? {} : { region });
+  const config = { ...(region === undefined ? {} : { region }), requestHandler: HTTP_TIMEOUTS };
+  const ecs = new ECSClient(config);
   let ec2: Promise<EC2Client> | undefined;
   return {
     ecs,
     ec2: () => {
-      ec2 ??= import('@aws-sdk/client-ec2').then(({ EC2Client }) => new EC2Client(region === undefined ? {} : { region }));
+      ec2 ??= import('@aws-sdk/client-ec2').then(({ EC2Client }) => new EC2Client(config));
       return ec2;
     },
   };
