@@ -1,0 +1,119 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { JobCapacity, RunnerEnvironment } from '../src';
+import { logicalId, newStack, validProps } from './helpers';
+
+/**
+ * The workspace's config CLI, which the manager image runs at start. The cdk package cannot depend on it (jsii
+ * packages depend on jsii packages only), so this contract test uses the built CLI when it is there.
+ */
+const CONFIG_CLI = path.resolve(__dirname, '../../config/dist/cli.js');
+const HAVE_CLI = fs.existsSync(CONFIG_CLI);
+
+type Variable = { Name: string; Value: unknown };
+
+/** Replaces CloudFormation references with the kind of value ECS hands the container at run time. */
+function deployTimeValue(value: unknown, template: Template): string {
+  if (typeof value === 'string') return value;
+  const resources = template.toJSON().Resources as { [id: string]: { Type: string } };
+  const object = value as { [key: string]: any };
+  if ('Ref' in object) {
+    if (object.Ref === 'AWS::Region') return 'eu-west-1';
+    const type = resources[object.Ref]?.Type;
+    if (type === 'AWS::EC2::Subnet') return `subnet-${createHash('sha256').update(object.Ref).digest('hex').slice(0, 17)}`;
+    if (type === 'AWS::ECS::Cluster') return 'GitLabRunner-dev-Cluster-AbCdEf123456';
+  }
+  if ('Fn::GetAtt' in object && object['Fn::GetAtt'][1] === 'GroupId') return 'sg-0123456789abcdef0';
+  if ('Fn::Join' in object) {
+    const [separator, parts] = object['Fn::Join'];
+    return parts.map((part: unknown) => deployTimeValue(part, template)).join(separator);
+  }
+  throw new Error(`no deploy-time stand-in for ${JSON.stringify(value)}`);
+}
+
+function containerEnvironment(template: Template, definitionFragment: string): { [name: string]: string } {
+  const id = logicalId(template, 'AWS::ECS::TaskDefinition', definitionFragment);
+  const [container] = template.toJSON().Resources[id].Properties.ContainerDefinitions;
+  return Object.fromEntries(
+    (container.Environment as Variable[]).map((variable) => [variable.Name, deployTimeValue(variable.Value, template)]),
+  );
+}
+
+function render(kind: 'driver' | 'runner', environment: { [name: string]: string }) {
+  const result = spawnSync(process.execPath, [CONFIG_CLI, 'render', kind], {
+    env: { PATH: process.env.PATH ?? '', ...environment },
+    encoding: 'utf8',
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe.skipIf(!HAVE_CLI)('the manager settings render with gitlab-fargate-config (packages/config built)', () => {
+  let template: Template;
+
+  beforeAll(() => {
+    const { stack, vpc } = newStack();
+    new RunnerEnvironment(stack, 'Dev', {
+      ...validProps(stack, vpc),
+      job: { ...validProps(stack, vpc, 'other').job, sshPort: 2222, architecture: ecs.CpuArchitecture.ARM64 },
+      capacity: JobCapacity.spotWithOnDemandFallback({ onDemandBase: 1, spotWeight: 4 }),
+      assignPublicIpToJobs: true,
+      connectViaPublicIp: true,
+      concurrent: 4,
+      tags: { team: 'platform' },
+    });
+    Annotations.fromStack(stack).hasNoError('*', Match.anyValue());
+    template = Template.fromStack(stack);
+  });
+
+  test("the driver's TOML", () => {
+    const { status, stdout, stderr } = render('driver', containerEnvironment(template, 'DevManagerDefinition'));
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expect(stdout).toContain('Cluster = "GitLabRunner-dev-Cluster-AbCdEf123456"');
+    expect(stdout).toContain('Region = "eu-west-1"');
+    expect(stdout).toMatch(/Subnets = \["subnet-[0-9a-f]{17}", "subnet-[0-9a-f]{17}"\]/);
+    expect(stdout).toContain('SecurityGroups = ["sg-0123456789abcdef0"]');
+    expect(stdout).toMatch(/TaskDefinition = "TestDevJobDefinition[0-9A-F]+"/);
+    expect(stdout).toContain('EnablePublicIP = true');
+    expect(stdout).toContain('UsePublicIP = true');
+    expect(stdout).toContain('ContainerName = "ci-coordinator"');
+    expect(stdout).toContain(
+      'CapacityProviderStrategy = [{ CapacityProvider = "FARGATE", Weight = 1, Base = 1 }, ' +
+        '{ CapacityProvider = "FARGATE_SPOT", Weight = 4, Base = 0 }]',
+    );
+    expect(stdout).toMatch(
+      /\[Fargate\.Tags\]\n\s+team = "platform"\n\s+"gitlab-fargate:environment" = "dev"\n\s+"gitlab-fargate:runner" = "gitlab-fargate-dev"/,
+    );
+    expect(stdout).toContain('Directory = "/opt/gitlab-runner/metadata"');
+    expect(stdout).toMatch(/\[SSH\][^[]*Port = 2222/);
+  });
+
+  test("gitlab-runner's config.toml, with the token ECS injects at start", () => {
+    const environment = {
+      ...containerEnvironment(template, 'DevManagerDefinition'),
+      RUNNER_TOKEN: 'glrt-stand-in-for-the-ecs-secret',
+    };
+    const { status, stdout, stderr } = render('runner', environment);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expect(stdout).toContain('concurrent = 4');
+    expect(stdout).toContain('name = "gitlab-fargate-dev"');
+    expect(stdout).toContain('url = "https://gitlab.com"');
+    expect(stdout).toMatch(/tags.*: dev\n/);
+  });
+
+  test("the orphan reaper's settings render the driver's TOML without any token", () => {
+    const environment = containerEnvironment(template, 'DevOrphanReaperDefinition');
+    expect(Object.keys(environment).some((name) => name === 'RUNNER_TOKEN' || name === 'GITLAB_URL')).toBe(false);
+    const { status, stdout } = render('driver', environment);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/TaskDefinition = "TestDevJobDefinition[0-9A-F]+"/);
+    // Without the token the runner's config cannot be rendered, which is why the reaper renders the driver's only.
+    expect(render('runner', environment).status).not.toBe(0);
+  });
+});
