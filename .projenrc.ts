@@ -1,5 +1,6 @@
 import { cdkConstructLibrary } from './projenrc/cdk-package';
 import { esmPackage } from './projenrc/esm-package';
+import { publishedPackages } from './projenrc/release';
 import { versions } from './projenrc/versions';
 import { workspaceRoot } from './projenrc/workspace';
 
@@ -33,6 +34,8 @@ esmPackage(root, {
   ],
   bin: { 'gitlab-fargate-driver': 'dist/cli.js' },
   testsNeedDocker: true,
+  // The runner-manager image carries the driver as one file (packages/driver/README.md "Bundle").
+  bundle: { exec: 'node scripts/bundle.mjs', outputs: ['dist/gitlab-fargate-driver.mjs', 'dist/bundle'] },
 });
 
 esmPackage(root, {
@@ -79,6 +82,34 @@ esmPackage(root, {
   description: 'Makes sure a Docker engine and the local Debian base image exist on a bare Debian machine',
   private: true,
   testsNeedDocker: true,
+});
+
+esmPackage(root, {
+  outdir: 'tools/pipeline',
+  name: '@gitlab-fargate/pipeline',
+  description: 'Checks .gitlab-ci.yml: its structure, GitLab CI semantics with gitlab-ci-local, and its AWS-free jobs run locally',
+  private: true,
+  devDeps: [`yaml@${versions.yaml}`, `gitlab-ci-local@${versions.gitlabCiLocal}`],
+  // gitlab-ci-local copies the project with rsync before it runs a job, even with the shell executor.
+  testSetup: ['bash scripts/ensure-rsync'],
+  // The pipeline and what its `validate` job and the structure checks read.
+  testInputs: [
+    '{workspaceRoot}/.gitlab-ci.yml',
+    '{workspaceRoot}/examples/**/*',
+    '{workspaceRoot}/images/**/*',
+    '{workspaceRoot}/packages/cdk/examples/**/*',
+    '{workspaceRoot}/packages/config/src/**/*',
+    '{workspaceRoot}/packages/images/src/**/*',
+  ],
+});
+
+esmPackage(root, {
+  outdir: 'tools/packaging',
+  name: '@gitlab-fargate/packaging',
+  description: 'Proves every published package installs from its npm pack tarball into an empty folder and works there',
+  private: true,
+  // Workspace dependencies only so that Nx builds the four packages before these tests pack them.
+  devDeps: publishedPackages.map((name) => `${name}@0.0.0`),
 });
 
 cdkConstructLibrary(root, {

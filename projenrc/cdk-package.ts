@@ -66,6 +66,7 @@ export function cdkConstructLibrary(
     receiveArgs: true,
   });
   project.gitignore.exclude('test-results/');
-  project.npmignore?.exclude('test-results/', 'vitest.config.mts');
+  // The example app imports the sources (not shipped) and cdk.json runs it: both are for a checkout only.
+  project.npmignore?.exclude('test-results/', 'vitest.config.mts', '/examples/', '/cdk.json', 'cdk.out/');
   return project;
 }

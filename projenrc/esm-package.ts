@@ -16,6 +16,23 @@ export interface EsmPackageOptions {
   readonly private?: boolean;
   /** The package's tests start containers: its test task first makes sure a Docker engine answers. */
   readonly testsNeedDocker?: boolean;
+  /**
+   * Files outside the package that its tests read (Nx inputs such as `{workspaceRoot}/.gitlab-ci.yml`), so that a
+   * change there reruns them instead of replaying a cached result.
+   */
+  readonly testInputs?: string[];
+  /** Commands the test task runs before vitest, in the package folder (e.g. a script that installs a system tool). */
+  readonly testSetup?: string[];
+  /** A single-file build of the package made by a script of its own (e.g. esbuild), as the `bundle` task. */
+  readonly bundle?: EsmBundleOptions;
+}
+
+/** The `bundle` task of an {@link EsmPackageOptions}. */
+export interface EsmBundleOptions {
+  /** Command run in the package folder, e.g. `node scripts/bundle.mjs`. */
+  readonly exec: string;
+  /** What it writes, relative to the package folder: Nx caches them and they stay out of the npm tarball. */
+  readonly outputs: string[];
 }
 
 /**
@@ -80,15 +97,39 @@ export function esmPackage(parent: javascript.NodeProject, options: EsmPackageOp
   (project.package as unknown as { installDependencies: () => void }).installDependencies = () => {};
   project.package.addField('type', 'module');
   project.package.addField('exports', { '.': { types: './dist/index.d.ts', default: './dist/index.js' } });
-  project.package.addField('files', ['dist', '!dist/**/*.test.*', '!dist/tsconfig.tsbuildinfo', 'README.md']);
+  // A bundle is for container images: the npm package has its dependencies and must not carry a second copy.
+  const bundleOutputs = options.bundle?.outputs ?? [];
+  project.package.addField('files', [
+    'dist',
+    '!dist/**/*.test.*',
+    '!dist/**/test-support.*',
+    '!dist/tsconfig.tsbuildinfo',
+    ...bundleOutputs.map((output) => `!${output}`),
+    'README.md',
+    'LICENSE',
+  ]);
   if (options.private) {
     project.package.addField('private', true);
   }
 
   // Nx orders the tasks, so its `build` is projen's `compile` alone (projen's locked `build` also tests and packs).
+  const nxTargets: Record<string, unknown> = { build: { command: 'projen compile', options: { cwd: '{projectRoot}' } } };
+  if (options.bundle) {
+    project.addTask('bundle', { description: 'Single-file build for container images', exec: options.bundle.exec });
+    // Bundlers read the sources and the built siblings, not the package's own dist.
+    nxTargets.bundle = {
+      dependsOn: ['^build'],
+      inputs: ['production', '^production'],
+      outputs: options.bundle.outputs.map((output) => `{projectRoot}/${output}`),
+      cache: true,
+    };
+  }
+  if (options.testInputs) {
+    nxTargets.test = { inputs: ['default', '^production', ...options.testInputs] };
+  }
   project.package.addField('nx', {
-    includedScripts: ['test', 'typecheck'],
-    targets: { build: { command: 'projen compile', options: { cwd: '{projectRoot}' } } },
+    includedScripts: ['test', 'typecheck', ...(options.bundle ? ['bundle'] : [])],
+    targets: nxTargets,
   });
   project.packageTask.reset();
   project.postCompileTask.reset();
@@ -99,6 +140,7 @@ export function esmPackage(parent: javascript.NodeProject, options: EsmPackageOp
   if (options.testsNeedDocker) {
     project.testTask.exec('bash ../../tools/docker/ensure-engine');
   }
+  for (const command of options.testSetup ?? []) project.testTask.exec(command);
   // The JSON report is what .ci/run sums into its closing "N passed, N failed" line.
   project.testTask.exec('vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json', {
     receiveArgs: true,

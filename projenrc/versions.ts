@@ -30,4 +30,6 @@ export const versions = {
   // jsii-diff lags jsii-pacmak: 1.140.0 does not exist.
   jsiiDiff: '1.134.0',
   cdkNag: '3.0.2',
+  // 4.74.0 and 4.75.x crash on Node 20 (they call Set.prototype.union).
+  gitlabCiLocal: '4.73.0',
 } as const;

@@ -1,4 +1,5 @@
 import { JsonFile, javascript, typescript } from 'projen';
+import { nxRelease } from './release';
 import { versions } from './versions';
 
 /** Variables every Nx task sees; tests and CI rely on them (shared DESIGN.md "Environment for tests and CI"). */
@@ -40,8 +41,19 @@ export function workspaceRoot(): javascript.NodeProject {
       `projen@${versions.projen}`,
       `constructs@${versions.constructs}`,
       `@types/node@${versions.typesNode}`,
+      // nx release needs @nx/js's version actions; it must match nx exactly.
+      `@nx/js@${versions.nx}`,
     ],
-    gitignore: ['.nx/', 'dist/', 'test-results/', '*.tsbuildinfo', '.jsii', 'tsconfig.tsbuildinfo'],
+    gitignore: [
+      '.nx/',
+      'dist/',
+      'test-results/',
+      '*.tsbuildinfo',
+      '.jsii',
+      'tsconfig.tsbuildinfo',
+      // gitlab-ci-local's state when someone runs the pipeline locally.
+      '.gitlab-ci-local/',
+    ],
   });
   new typescript.ProjenrcTs(root, { runner: typescript.TypeScriptRunner.tsx(), projenCodeDir: 'projenrc' });
 
@@ -70,6 +82,11 @@ export function workspaceRoot(): javascript.NodeProject {
   demo.say('The end-to-end demo job (emulator + driver + job image) is not built yet: validating the example configuration instead.');
   demo.exec(`${nx} -t build --projects=@gitlab-fargate/config`);
   demo.exec('node packages/config/dist/cli.js validate examples/dev/fargate.toml examples/dev/config.toml');
+  root.addTask('release', {
+    description: 'Preview the next release (dry run): versions from conventional commits, changelog, no publish',
+    exec: 'nx release --dry-run --skip-publish',
+    receiveArgs: true,
+  });
   for (const [name, value] of Object.entries(workspaceEnv)) {
     root.tasks.addEnvironment(name, value);
   }
@@ -92,6 +109,7 @@ export function workspaceRoot(): javascript.NodeProject {
       neverConnectToCloud: true,
       analytics: false,
       tui: { enabled: false },
+      release: nxRelease,
     },
   });
   return root;

@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installedPackageProblems, tarballContentProblems } from './manifest.js';
+import { Sandbox } from './sandbox.js';
+import { type PackedPackage, packPackage } from './tarball.js';
+import { workspaceRoot } from './workspace.js';
+
+// The versions a consumer installs next to the construct library (its peer dependencies).
+const AWS_CDK_LIB = 'aws-cdk-lib@2.276.0';
+const CONSTRUCTS = 'constructs@10.8.1';
+
+/** A fresh CDK app as a consumer writes it (CommonJS, as `cdk init` does), with images from a registry. */
+const APP = `
+const { App, Stack } = require('aws-cdk-lib');
+const ec2 = require('aws-cdk-lib/aws-ec2');
+const secretsmanager = require('aws-cdk-lib/aws-secretsmanager');
+const { RunnerEnvironment, RunnerToken, TaskImage } = require('@gitlab-fargate/cdk');
+
+const app = new App({ outdir: 'cdk.out' });
+const stack = new Stack(app, 'GitLabRunner-dev');
+const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+new RunnerEnvironment(stack, 'Runner', {
+  environmentName: 'dev',
+  vpc,
+  gitlabUrl: 'https://gitlab.example.com',
+  runnerToken: RunnerToken.fromSecretsManager(
+    secretsmanager.Secret.fromSecretNameV2(stack, 'Token', 'gitlab-fargate/dev/runner-token'),
+  ),
+  job: { image: TaskImage.fromRegistry('registry.example.com/gitlab-fargate/ci-coordinator:1') },
+  manager: { image: TaskImage.fromRegistry('registry.example.com/gitlab-fargate/runner-manager:1') },
+});
+const artifact = app.synth().getStackByName('GitLabRunner-dev');
+console.log(JSON.stringify({
+  resourceTypes: Object.values(artifact.template.Resources).map((resource) => resource.Type),
+  errors: artifact.messages.filter((message) => message.level === 'error').map((message) => message.entry.data),
+}));
+`;
+
+let sandbox: Sandbox;
+let packed: PackedPackage;
+
+beforeAll(async () => {
+  sandbox = Sandbox.create('cdk');
+  packed = await packPackage(join(workspaceRoot(), 'packages/cdk'), sandbox.dir);
+  await sandbox.install([packed.tarball, AWS_CDK_LIB, CONSTRUCTS]);
+});
+afterAll(() => sandbox?.remove());
+
+describe('@gitlab-fargate/cdk from its tarball', () => {
+  it('packs the compiled constructs, the jsii assembly, README and LICENSE, and no sources or examples', () => {
+    expect(packed.name).toBe('@gitlab-fargate/cdk');
+    expect(tarballContentProblems(packed.files)).toEqual([]);
+    expect(packed.files).toEqual(expect.arrayContaining(['lib/index.js', 'lib/index.d.ts', '.jsii']));
+    // The example app imports ../../src, which is not shipped; cdk.json would run it.
+    const checkoutOnly = packed.files.filter((file) => /^(src|test|examples)\/|^cdk\.json$/.test(file));
+    expect(checkoutOnly).toEqual([]);
+  });
+
+  it('installs into an empty folder with valid metadata and entry points', () => {
+    expect(installedPackageProblems(join(sandbox.dir, 'node_modules/@gitlab-fargate/cdk'))).toEqual([]);
+  });
+
+  it('synthesizes a runner environment stack in a fresh CDK app', async () => {
+    sandbox.write('app.cjs', APP);
+    const result = await sandbox.runNode(['app.cjs']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const { resourceTypes, errors } = JSON.parse(result.stdout) as { resourceTypes: string[]; errors: unknown[] };
+    expect(errors).toEqual([]);
+    expect(resourceTypes).toEqual(
+      expect.arrayContaining(['AWS::ECS::Cluster', 'AWS::ECS::TaskDefinition', 'AWS::ECS::Service', 'AWS::IAM::Role']),
+    );
+    expect(resourceTypes.filter((type) => type === 'AWS::ECS::TaskDefinition')).toHaveLength(2);
+  });
+});

@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GitLabCiLocalProject } from './gitlab-ci-local.js';
+import { commandsOf, environmentOf, type Job, neededJobs, type Pipeline, parsePipeline } from './pipeline.js';
+import { workspaceRoot } from './workspace.js';
+
+const root = workspaceRoot();
+const pipelineFile = join(root, '.gitlab-ci.yml');
+const ENVIRONMENTS = ['dev', 'staging', 'production'] as const;
+const STAGES = ENVIRONMENTS.flatMap((name) => [`build ${name}`, `deploy ${name}`]);
+const DEFAULT_BRANCH_ONLY = '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH';
+
+/** The file as written (anchors resolved by the YAML parser, `extends` not). */
+let raw: Pipeline;
+/** The file as GitLab sees it: `extends`, anchors and `!reference` expanded by gitlab-ci-local --preview. */
+let expanded: Pipeline;
+let project: GitLabCiLocalProject;
+
+beforeAll(async () => {
+  raw = parsePipeline(readFileSync(pipelineFile, 'utf8'), pipelineFile);
+  project = GitLabCiLocalProject.create({ pipelineFile });
+  const preview = await project.run(['--preview', '--no-json-schema-validation']);
+  expect(preview.stderr, 'gitlab-ci-local --preview failed').not.toMatch(/error/i);
+  expect(preview.exitCode).toBe(0);
+  expanded = parsePipeline(preview.stdout, 'gitlab-ci-local --preview');
+});
+afterAll(() => project?.remove());
+
+const jobs = (): [string, Job][] => [...expanded.jobs.entries()];
+const job = (name: string): Job => {
+  const found = expanded.jobs.get(name);
+  if (found === undefined) throw new Error(`.gitlab-ci.yml has no job "${name}"`);
+  return found;
+};
+const environmentOfStage = (stage: string) => stage.split(' ').at(-1);
+const deployJobs = () => jobs().filter(([, j]) => j.id_tokens !== undefined || environmentOf(j) !== undefined);
+
+describe('.gitlab-ci.yml structure', () => {
+  it("has the seed article's six stages, in order", () => {
+    expect(raw.stages).toEqual(STAGES);
+  });
+
+  it('runs every job on exactly one environment runner, in a stage of that same environment', () => {
+    expect(expanded.jobs.size).toBeGreaterThanOrEqual(8);
+    for (const [name, j] of jobs()) {
+      const environmentTags = (j.tags ?? []).filter((tag) => (ENVIRONMENTS as readonly string[]).includes(tag));
+      expect(environmentTags, `${name}: tags`).toHaveLength(1);
+      expect(STAGES, `${name}: stage`).toContain(j.stage);
+      expect(environmentOfStage(j.stage ?? ''), `${name}: stage vs tag`).toBe(environmentTags[0]);
+    }
+  });
+
+  it('sets no image: the driver runs every job in its environment job image', () => {
+    for (const [name, j] of jobs()) expect(j.image, name).toBeUndefined();
+  });
+
+  it('builds and deploys each environment, the deploy after its build and with its artifacts', () => {
+    for (const environment of ENVIRONMENTS) {
+      const build = job(`build ${environment}`);
+      const deploy = job(`deploy ${environment}`);
+      expect(build.stage).toBe(`build ${environment}`);
+      expect(deploy.stage).toBe(`deploy ${environment}`);
+      expect(STAGES.indexOf(deploy.stage!)).toBeGreaterThan(STAGES.indexOf(build.stage!));
+      expect(neededJobs(deploy)).toEqual([`build ${environment}`]);
+      expect(environmentOf(deploy)).toBe(environment);
+      expect(deploy.tags).toEqual([environment]);
+      expect(build.tags).toEqual([environment]);
+    }
+    // The promotion order: each environment builds only after the previous one deployed (stage order, no needs).
+    for (const environment of ['staging', 'production']) expect(job(`build ${environment}`).needs).toBeUndefined();
+  });
+
+  it('builds and tests with Nx, with npm and Nx caches and artifacts that expire', () => {
+    for (const environment of ENVIRONMENTS) {
+      const build = job(`build ${environment}`);
+      expect(commandsOf(build)).toContain('npx nx run-many -t build test --output-style=static');
+      expect(commandsOf(build).some((c) => c.includes('driver:bundle')), 'driver bundle for the manager image').toBe(true);
+      expect(build.artifacts?.expire_in).toMatch(/^\d+ ?(days?|d|hours?|h|weeks?)$/);
+      expect(build.artifacts?.paths).toEqual(expect.arrayContaining(['packages/*/dist/', 'images/runner-manager/dist/']));
+      const cachePaths = (build.cache as { paths: string[] }[]).flatMap((cache) => cache.paths);
+      expect(cachePaths).toEqual(expect.arrayContaining(['.npm/', '.nx/cache/']));
+    }
+  });
+
+  it('deploys with a GitLab ID token into the environment deploy role and cdk deploy of its runner stack', () => {
+    const example = readFileSync(join(root, 'packages/cdk/examples/three-environments/environments.ts'), 'utf8');
+    // The names this file relies on are the example app's: runner stacks and deploy-role outputs per environment.
+    expect(example).toContain('`GitLabRunner-${name}`');
+    expect(example).toContain('`${name}DeployRoleArn`');
+    for (const environment of ENVIRONMENTS) {
+      const deploy = job(`deploy ${environment}`);
+      expect(deploy.id_tokens?.AWS_ID_TOKEN?.aud, 'audience = the provider client ID GitLabDeployRoles sets').toBe(
+        '$CI_SERVER_URL',
+      );
+      const commands = commandsOf(deploy);
+      const tokenFile = commands.findIndex((c) => c.includes('export AWS_WEB_IDENTITY_TOKEN_FILE'));
+      const writeToken = commands.findIndex((c) => c.includes('"$AWS_ID_TOKEN" > "$AWS_WEB_IDENTITY_TOKEN_FILE"'));
+      const cdkDeploy = commands.findIndex((c) => /npx cdk deploy "GitLabRunner-\$CI_ENVIRONMENT_NAME"/.test(c));
+      expect(tokenFile).toBeGreaterThanOrEqual(0);
+      expect(writeToken).toBeGreaterThan(tokenFile);
+      expect(cdkDeploy).toBeGreaterThan(writeToken);
+      expect(commands[cdkDeploy]).toContain('--require-approval never');
+      expect(commands.some((c) => c.includes('AWS_ROLE_ARN is not set')), 'clear error without the role').toBe(true);
+      expect(deploy.interruptible).toBe(false);
+      expect(deploy.resource_group).toBe(`deploy-${environment}`);
+    }
+  });
+
+  it('gives ID tokens and AWS commands to deploy jobs only', () => {
+    const deployNames = deployJobs().map(([name]) => name);
+    expect(deployNames.sort()).toEqual(ENVIRONMENTS.map((e) => `deploy ${e}`).sort());
+    for (const [name, j] of jobs()) {
+      if (deployNames.includes(name)) continue;
+      expect(j.id_tokens, name).toBeUndefined();
+      for (const command of commandsOf(j)) expect(command, name).not.toMatch(/\bcdk deploy\b|\baws\s|AWS_ROLE_ARN/);
+    }
+  });
+
+  it('builds and pushes both images', () => {
+    const images = job('images');
+    const script = commandsOf(images).join('\n');
+    expect(script).toMatch(/for image in ci-coordinator runner-manager/);
+    expect(script).toMatch(/buildah build --tag "\$CI_REGISTRY_IMAGE\/\$image:\$CI_COMMIT_SHORT_SHA" "images\/\$image"/);
+    expect(script).toMatch(/buildah push "\$CI_REGISTRY_IMAGE\/\$image:\$CI_COMMIT_SHORT_SHA"/);
+    expect(neededJobs(images)).toEqual(['build dev']);
+  });
+
+  it('deploys production only by hand from the default branch, and the pipeline waits for it', () => {
+    expect(job('deploy production').rules).toEqual([{ if: DEFAULT_BRANCH_ONLY, when: 'manual', allow_failure: false }]);
+    expect(job('build production').rules).toEqual([{ if: DEFAULT_BRANCH_ONLY }]);
+    for (const environment of ['dev', 'staging']) {
+      expect(job(`deploy ${environment}`).rules, environment).toEqual([{ if: DEFAULT_BRANCH_ONLY }]);
+    }
+  });
+
+  it('runs one pipeline per change: merge requests get theirs, a branch with an open one gets none', () => {
+    expect(raw.workflowRules).toEqual([
+      { if: '$CI_PIPELINE_SOURCE == "merge_request_event"' },
+      { if: '$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS', when: 'never' },
+      { if: '$CI_COMMIT_BRANCH' },
+    ]);
+  });
+
+  it('says how to adopt it: the CI/CD variable, the protected environment, the local check', () => {
+    const text = readFileSync(pipelineFile, 'utf8');
+    const header = text.slice(0, text.indexOf('\nstages:'));
+    expect(header.split('\n').every((line) => line === '' || line.startsWith('#'))).toBe(true);
+    for (const topic of ['AWS_ROLE_ARN', 'Protected environments', 'gitlab-ci-local', 'images/ci-coordinator']) {
+      expect(header, topic).toContain(topic);
+    }
+  });
+});
