@@ -89,6 +89,13 @@ describe('SSH transport against a real sshd', () => {
     expect(stdout.text()).toBe(`${expected}\n${1024 * 1024}\n`);
   });
 
+  it('ends cleanly when the script exits before bash has read all of it', async () => {
+    const script = `echo early\nexit 3\n# ${'padding '.repeat(256 * 1024)}\n`;
+    const { result, stdout } = await run(script);
+    expect(result).toEqual({ exitCode: 3, signal: undefined, cancelled: false, lost: false });
+    expect(stdout.text()).toBe('early\n');
+  });
+
   it('streams output as it is produced, not at the end', async () => {
     const { result, stdout } = await run('echo first; sleep 1; echo second\n');
     expect(result.exitCode).toBe(0);
