@@ -7,6 +7,12 @@ import { workspaceRoot } from './workspace.js';
 const root = workspaceRoot();
 const pipelineFile = join(root, '.gitlab-ci.yml');
 const projects: GitLabCiLocalProject[] = [];
+/** What GitLab sets in a merge request pipeline (and CI_COMMIT_BRANCH it leaves unset). */
+const MERGE_REQUEST = {
+  CI_PIPELINE_SOURCE: 'merge_request_event',
+  CI_MERGE_REQUEST_IID: '7',
+  CI_MERGE_REQUEST_DIFF_BASE_SHA: '0000000000000000000000000000000000000000',
+};
 const project = (options: { branch?: string; link?: boolean } = {}) => {
   const created = GitLabCiLocalProject.create({
     pipelineFile,
@@ -71,15 +77,7 @@ describe('gitlab-ci-local', () => {
   });
 
   it('a merge request pipeline runs only the AWS-free checks', async () => {
-    const listed = await pipelineJobs(
-      project({ branch: 'feature/change' }),
-      {
-        CI_PIPELINE_SOURCE: 'merge_request_event',
-        CI_MERGE_REQUEST_IID: '7',
-        CI_MERGE_REQUEST_DIFF_BASE_SHA: '0000000000000000000000000000000000000000',
-      },
-      ['CI_COMMIT_BRANCH'],
-    );
+    const listed = await pipelineJobs(project({ branch: 'feature/change' }), MERGE_REQUEST, ['CI_COMMIT_BRANCH']);
     expect(names(listed)).toEqual(['validate', 'test']);
   });
 
@@ -105,6 +103,19 @@ describe('gitlab-ci-local', () => {
     expect(listed.filter((job) => job.when === 'manual')).toEqual([
       expect.objectContaining({ name: 'deploy production', allow_failure: false }),
     ]);
+  });
+
+  it('every job a pipeline runs finds the jobs it needs in that same pipeline', async () => {
+    const scenarios: [string, GitLabCiLocalProject, Record<string, string>, string[]][] = [
+      ['default branch', project(), {}, []],
+      ['feature branch', project({ branch: 'feature/change' }), {}, []],
+      ['merge request', project({ branch: 'feature/change' }), MERGE_REQUEST, ['CI_COMMIT_BRANCH']],
+    ];
+    for (const [scenario, created, variables, unset] of scenarios) {
+      const result = await created.run(['--validate-dependency-chain', '--no-json-schema-validation'], variables, unset);
+      expect(result.exitCode, `${scenario}: ${result.stdout}${result.stderr}`).toBe(0);
+      expect(result.stdout, scenario).toContain('All job dependencies are valid');
+    }
   });
 
   it('runs the validate job with the shell executor', async () => {
