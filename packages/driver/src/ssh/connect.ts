@@ -63,6 +63,8 @@ function connectSsh(target: TransportTarget, options: ConnectOptions): Promise<C
       port: target.port,
       username: target.username,
       privateKey: target.privateKey,
+      // Straight to the job key: ssh2's default first tries "none", one more round trip to sshd on every stage.
+      authHandler: [{ type: 'publickey' as const, username: target.username, key: target.privateKey }],
       readyTimeout: options.timeoutMs ?? 20_000,
       // Detects a task that vanished mid-stage instead of hanging until the runner's timeout.
       keepaliveInterval: options.keepaliveIntervalMs ?? 15_000,
