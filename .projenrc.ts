@@ -77,6 +77,21 @@ esmPackage(root, {
 });
 
 esmPackage(root, {
+  outdir: 'tools/local-stack',
+  name: '@gitlab-fargate/local-stack',
+  description: 'A local stand-in for a Fargate runner environment: the ECS emulator, the job image, a cluster and the driver configuration',
+  private: true,
+  deps: [
+    '@gitlab-fargate/config@0.0.0',
+    '@gitlab-fargate/docker-bootstrap@0.0.0',
+    '@gitlab-fargate/driver@0.0.0',
+    '@gitlab-fargate/ecs-emulator@0.0.0',
+    `@aws-sdk/client-ecs@${versions.awsSdk}`,
+  ],
+  testsNeedDocker: true,
+});
+
+esmPackage(root, {
   outdir: 'tools/docker',
   name: '@gitlab-fargate/docker-bootstrap',
   description: 'Makes sure a Docker engine and the local Debian base image exist on a bare Debian machine',
