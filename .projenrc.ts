@@ -92,6 +92,51 @@ esmPackage(root, {
 });
 
 esmPackage(root, {
+  outdir: 'tools/e2e',
+  name: '@gitlab-fargate/e2e',
+  description: 'End-to-end tests: jobs through the runner harness, the driver, the ECS emulator and the job image',
+  private: true,
+  deps: [
+    '@gitlab-fargate/config@0.0.0',
+    '@gitlab-fargate/driver@0.0.0',
+    '@gitlab-fargate/ecs-emulator@0.0.0',
+    '@gitlab-fargate/local-stack@0.0.0',
+    '@gitlab-fargate/runner-harness@0.0.0',
+    `@aws-sdk/client-ecs@${versions.awsSdk}`,
+  ],
+  devDeps: [`ssh2@${versions.ssh2}`, `@types/ssh2@${versions.typesSsh2}`],
+  testsNeedDocker: true,
+});
+
+esmPackage(root, {
+  outdir: 'tools/demo',
+  name: '@gitlab-fargate/demo',
+  description: "The quick-start demo: the seed article's job end to end on a local stack",
+  private: true,
+  deps: ['@gitlab-fargate/local-stack@0.0.0', '@gitlab-fargate/runner-harness@0.0.0'],
+  bin: { 'gitlab-fargate-demo': 'dist/cli.js' },
+  testsNeedDocker: true,
+});
+
+esmPackage(root, {
+  outdir: 'tools/bench',
+  name: '@gitlab-fargate/bench',
+  description: 'Benchmarks: driver start-up, job overhead, readiness lag, log throughput, concurrency and memory',
+  private: true,
+  deps: [...[
+    '@gitlab-fargate/config@0.0.0',
+    '@gitlab-fargate/driver@0.0.0',
+    '@gitlab-fargate/ecs-emulator@0.0.0',
+    '@gitlab-fargate/local-stack@0.0.0',
+    '@gitlab-fargate/runner-harness@0.0.0',
+    `@aws-sdk/client-ecs@${versions.awsSdk}`,
+  ], `ssh2@${versions.ssh2}`],
+  devDeps: [`@types/ssh2@${versions.typesSsh2}`],
+  bin: { 'gitlab-fargate-bench': 'dist/cli.js' },
+  testsNeedDocker: true,
+});
+
+esmPackage(root, {
   outdir: 'tools/docker',
   name: '@gitlab-fargate/docker-bootstrap',
   description: 'Makes sure a Docker engine and the local Debian base image exist on a bare Debian machine',

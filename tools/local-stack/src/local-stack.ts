@@ -1,0 +1,152 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CreateClusterCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+} from '@aws-sdk/client-ecs';
+import { ensureDockerEngine } from '@gitlab-fargate/docker-bootstrap';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '@gitlab-fargate/ecs-emulator';
+import { buildCiCoordinatorImage, type BuildImageOptions } from './ci-coordinator-image.js';
+import { localDriverToml, localRunnerToml, type DriverInvocation, type LocalDriverSettings } from './configuration.js';
+
+/** The driver's CLI as compiled in this repository (`@gitlab-fargate/driver`'s bin). */
+export const driverCli = fileURLToPath(new URL('./cli.js', import.meta.resolve('@gitlab-fargate/driver')));
+
+/** Options for {@link startLocalStack}. */
+export interface LocalStackOptions {
+  /**
+   * Settings of the ECS emulator (phases, faults, throttling).
+   * @default the emulator's defaults: AWS's throttling on, short phases
+   */
+  readonly emulator?: EmulatorOptions;
+  /** How the job image is built. @default tag `gitlab-fargate/ci-coordinator:local` */
+  readonly image?: BuildImageOptions;
+  /** @default 'gitlab-runner-dev' */
+  readonly cluster?: string;
+  /** Task definition family of the job task. @default 'gitlab-runner-dev-task' */
+  readonly taskDefinition?: string;
+  /** @default 'eu-west-1' */
+  readonly region?: string;
+  /** Extra driver TOML: `fargateExtra` inside `[Fargate]`, `extraTables` at the end. */
+  readonly driverConfig?: Pick<LocalDriverSettings, 'fargateExtra' | 'extraTables'>;
+  /** Progress messages for a person ("building the job image", …). */
+  readonly onProgress?: (message: string) => void;
+}
+
+/** A running local stand-in for one runner environment. Call {@link LocalStack.stop} when done. */
+export interface LocalStack {
+  readonly emulator: RunningEmulator;
+  /** The emulator's endpoint, for `AWS_ENDPOINT_URL_ECS` and `AWS_ENDPOINT_URL_EC2`. */
+  readonly endpoint: string;
+  readonly region: string;
+  readonly cluster: string;
+  readonly taskDefinition: string;
+  /** The job image every task runs. */
+  readonly image: string;
+  /** Folder holding the configuration files and the metadata directory; removed by `stop`. */
+  readonly workDir: string;
+  readonly driverConfigPath: string;
+  readonly runnerConfigPath: string;
+  /** `[TaskMetadata] Directory`: where the driver keeps per-job state files. */
+  readonly metadataDirectory: string;
+  /** How gitlab-runner calls the driver here: Node with the compiled CLI. */
+  readonly driver: DriverInvocation;
+  /** Environment for the runner and driver processes: this process's, plus the emulator's endpoint and credentials. */
+  readonly env: NodeJS.ProcessEnv;
+  /** An ECS client for the emulator, for checks and setup. */
+  readonly ecs: ECSClient;
+  /** Rewrites the driver TOML with other extras (for example a Spot strategy). */
+  rewriteDriverConfig(extra: Pick<LocalDriverSettings, 'fargateExtra' | 'extraTables'>): Promise<void>;
+  /** Stops the emulator (removing every task container) and deletes the work folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Brings up a local runner environment: a Docker engine and base image, the ci-coordinator job image, the ECS
+ * emulator with a cluster (FARGATE and FARGATE_SPOT, on-demand by default) and the job task definition, and the
+ * driver TOML plus gitlab-runner config.toml that point at them. The demo, the end-to-end tests and the
+ * benchmarks all start here.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const progress = options.onProgress ?? (() => {});
+  const region = options.region ?? 'eu-west-1';
+  const cluster = options.cluster ?? 'gitlab-runner-dev';
+  const taskDefinition = options.taskDefinition ?? 'gitlab-runner-dev-task';
+
+  progress('Making sure a Docker engine and the local base image exist');
+  await ensureDockerEngine();
+  progress('Building the ci-coordinator job image from images/ci-coordinator');
+  const image = await buildCiCoordinatorImage(options.image);
+
+  progress('Starting the ECS emulator');
+  const emulator = await startEmulator({ region, ...options.emulator });
+  const workDir = await mkdtemp(join(tmpdir(), 'gitlab-fargate-stack-'));
+  try {
+    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+    const ecs = new ECSClient({ endpoint: emulator.endpoint, region, credentials });
+    progress(`Creating cluster ${cluster} and task definition ${taskDefinition}`);
+    await ecs.send(new CreateClusterCommand({
+      clusterName: cluster,
+      capacityProviders: ['FARGATE', 'FARGATE_SPOT'],
+      defaultCapacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
+      tags: [{ key: 'gitlab-fargate:environment', value: 'dev' }],
+    }));
+    await ecs.send(new RegisterTaskDefinitionCommand({
+      family: taskDefinition,
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '512',
+      memory: '1024',
+      containerDefinitions: [{
+        name: 'ci-coordinator',
+        image,
+        essential: true,
+        portMappings: [{ containerPort: 22, protocol: 'tcp' }],
+      }],
+    }));
+
+    const metadataDirectory = join(workDir, 'metadata');
+    await mkdir(metadataDirectory, { mode: 0o700 });
+    const driverConfigPath = join(workDir, 'fargate.toml');
+    const runnerConfigPath = join(workDir, 'config.toml');
+    const driver: DriverInvocation = { executable: process.execPath, leadingArgs: [driverCli] };
+    const writeDriverConfig = (extra: LocalStackOptions['driverConfig'] = {}) =>
+      writeFile(driverConfigPath, localDriverToml({ cluster, region, taskDefinition, metadataDirectory, ...extra }), { mode: 0o600 });
+    await writeDriverConfig(options.driverConfig);
+    await writeFile(runnerConfigPath, localRunnerToml(driver, driverConfigPath), { mode: 0o600 });
+
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      AWS_ENDPOINT_URL_ECS: emulator.endpoint,
+      AWS_ENDPOINT_URL_EC2: emulator.endpoint,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_REGION: region,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+    // A profile from the user's environment must not send the driver to real AWS.
+    delete env.AWS_PROFILE;
+    delete env.AWS_SESSION_TOKEN;
+
+    let stopped = false;
+    return {
+      emulator, endpoint: emulator.endpoint, region, cluster, taskDefinition, image, workDir,
+      driverConfigPath, runnerConfigPath, metadataDirectory, driver, env, ecs,
+      rewriteDriverConfig: writeDriverConfig,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        ecs.destroy();
+        await emulator.stop();
+        await rm(workDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await emulator.stop();
+    await rm(workDir, { recursive: true, force: true });
+    throw error;
+  }
+}
