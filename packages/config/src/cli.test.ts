@@ -18,9 +18,9 @@ interface Run {
 }
 
 /** Runs the compiled CLI as a process, with only the environment given (plus PATH). */
-function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+function run(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, ...(cwd ? { cwd } : {}) }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
       resolve({ code, stdout, stderr });
     });
@@ -142,10 +142,12 @@ describe('gitlab-fargate-config render driver', () => {
     expect(config.ssh).toMatchObject({ username: 'root', port: 2222 });
   });
 
-  it('prints to stdout without --out', async () => {
-    const result = await run(['render', 'driver'], DRIVER_ENV);
+  it.each([[[]], [['--out', '-']]])('prints to stdout with %j', async (outArgs) => {
+    const cwd = await mkdtemp(join(tmpdir(), 'render-stdout-'));
+    const result = await run(['render', 'driver', ...outArgs], DRIVER_ENV, cwd);
     expect(result.code).toBe(0);
     expect(parseDriverConfig(result.stdout).config.fargate.cluster).toBe('ci');
+    expect(await readdir(cwd)).toEqual([]);
   });
 
   it('on bad input names the flag and variable, writes nothing, and exits 2', async () => {

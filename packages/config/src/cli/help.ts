@@ -40,7 +40,7 @@ export function renderKindHelp(kind: 'driver' | 'runner', inputs: RenderKind): s
     const notes = [input.required === true ? 'required' : undefined, input.default === undefined ? undefined : `default: ${input.default()}`].filter((note) => note !== undefined);
     return [`--${input.flag} (${input.env})`, `${input.help}${notes.length > 0 ? ` [${notes.join('; ')}]` : ''}`];
   });
-  rows.push(['--out PATH', 'write here atomically with mode 0600 [default: stdout]'], ['--help', 'show this help']);
+  rows.push(['--out PATH', 'write here atomically with mode 0600; "-" is stdout [default: stdout]'], ['--help', 'show this help']);
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
   const what = kind === 'driver' ? "the driver's TOML (e.g. /etc/gitlab-runner/fargate.toml)" : "gitlab-runner's config.toml for the custom executor";
   return `Usage: gitlab-fargate-config render ${kind} [options] [--out PATH]

@@ -72,7 +72,8 @@ export async function renderCommand(args: readonly string[], env: Environment, o
     return EXIT.ok;
   }
 
-  const out = flags['out'];
+  // `--out -` is standard output, as for most Unix tools; it must never create a file named "-".
+  const out = flags['out'] === '-' ? undefined : flags['out'];
   if (typeof out === 'string' && out !== '') {
     const directory = dirname(out);
     const isDirectory = await stat(directory).then((info) => info.isDirectory(), () => false);
