@@ -113,7 +113,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const driverConfigPath = join(workDir, 'fargate.toml');
     const runnerConfigPath = join(workDir, 'config.toml');
     const driver: DriverInvocation = { executable: process.execPath, leadingArgs: [driverCli] };
-    const writeDriverConfig = (extra: LocalStackOptions['driverConfig'] = {}) =>
+    const writeDriverConfig = async (extra: LocalStackOptions['driverConfig'] = {}) =>
       writeFile(driverConfigPath, localDriverToml({ cluster, region, taskDefinition, metadataDirectory, ...extra }), { mode: 0o600 });
     await writeDriverConfig(options.driverConfig);
     await writeFile(runnerConfigPath, localRunnerToml(driver, driverConfigPath), { mode: 0o600 });
