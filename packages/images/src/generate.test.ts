@@ -81,6 +81,10 @@ describe('generateImages', () => {
     expect(dockerfile).not.toMatch(/register|TOKEN|SUBNET|SECURITY_GROUP|RUNNER_TAGS/);
   });
 
+  it('stops the runner manager with SIGQUIT, so a redeploy lets running jobs finish', () => {
+    expect(file(files, 'runner-manager/Dockerfile')).toMatch(/^STOPSIGNAL SIGQUIT$/m);
+  });
+
   it('renders both TOML files at start and then runs the command, gitlab-runner run by default', () => {
     const entrypoint = file(files, 'runner-manager/entrypoint');
     const order = [

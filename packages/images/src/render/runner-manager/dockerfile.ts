@@ -70,6 +70,9 @@ export function runnerManagerDockerfile(spec: ResolvedRunnerManagerSpec): string
     `    DRIVER_CONFIG_PATH=${layout.driverConfigPath} \\`,
     `    DRIVER_PATH=${layout.driverCommand} \\`,
     `    METADATA_DIR=${spec.metadataDir}`,
+    '# gitlab-runner lets running jobs finish on SIGQUIT and cancels them on SIGTERM: a deploy of the manager must',
+    '# not cancel jobs (tini forwards the signal; the task\'s stopTimeout bounds the wait).',
+    'STOPSIGNAL SIGQUIT',
     `ENTRYPOINT ["/usr/bin/tini", "--", "${layout.entrypoint}"]`,
     '',
   ].join('\n');
