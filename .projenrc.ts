@@ -10,7 +10,7 @@ esmPackage(root, {
   outdir: 'packages/config',
   name: '@gitlab-fargate/config',
   description: 'Typed model, validator and renderer for the gitlab-fargate driver TOML and gitlab-runner config.toml',
-  deps: [`smol-toml@${versions.smolToml}`, `zod@${versions.zod}`],
+  deps: [`smol-toml@${versions.smolToml}`],
   devDeps: [`fast-check@${versions.fastCheck}`],
   bin: { 'gitlab-fargate-config': 'dist/cli.js' },
 });

@@ -56,6 +56,8 @@ export function cdkConstructLibrary(
 
   project.package.addField('nx', {
     includedScripts: ['test'],
+    // The renderer contract test runs the config package's CLI: Nx must build it first (`^build`).
+    implicitDependencies: ['@gitlab-fargate/config'],
     targets: {
       build: { command: 'projen compile', options: { cwd: '{projectRoot}' } },
       typecheck: { command: 'tsc --noEmit -p tsconfig.dev.json', options: { cwd: '{projectRoot}' } },
@@ -65,7 +67,7 @@ export function cdkConstructLibrary(
   project.testTask.reset('vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json', {
     receiveArgs: true,
   });
-  project.gitignore.exclude('test-results/');
+  project.gitignore.exclude('test-results/', 'cdk.out/');
   // The example app imports the sources (not shipped) and cdk.json runs it: both are for a checkout only.
   project.npmignore?.exclude('test-results/', 'vitest.config.mts', '/examples/', '/cdk.json', 'cdk.out/');
   return project;

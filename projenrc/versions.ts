@@ -16,7 +16,6 @@ export const versions = {
   ssh2: '1.17.0',
   typesSsh2: '1.15.6',
   smolToml: '1.9.1',
-  zod: '4.6.7',
   fastCheck: '4.11.0',
   yaml: '2.9.1',
   testcontainers: '11.14.0',
