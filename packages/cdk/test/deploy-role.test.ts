@@ -79,6 +79,31 @@ describe('GitLabOidcDeployRole', () => {
     });
   });
 
+  test('grantCdkDeploy allows exactly the CDK bootstrap roles of its own account and Region', () => {
+    const { stack, role } = deployRole({ projectPath: 'acme/web', environment: 'production' });
+    role.grantCdkDeploy();
+    const arn = (kind: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, `:role/cdk-hnb659fds-${kind}-role-`,
+        { Ref: 'AWS::AccountId' }, '-', { Ref: 'AWS::Region' }]],
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [{
+          Sid: 'AssumeCdkBootstrapRoles',
+          Effect: 'Allow',
+          Action: ['sts:AssumeRole', 'sts:TagSession'],
+          Resource: ['deploy', 'file-publishing', 'image-publishing', 'lookup'].map(arn),
+        }],
+      },
+    });
+  });
+
+  test('grantCdkDeploy refuses a malformed bootstrap qualifier', () => {
+    const { stack, role } = deployRole({ projectPath: 'acme/web', environment: 'dev' });
+    role.grantCdkDeploy('Not_Valid!');
+    Annotations.fromStack(stack).hasError('*', Match.stringLikeRegexp('qualifier "Not_Valid!" must be the bootstrap qualifier'));
+  });
+
   test('trusting a whole group, every ref or an https host is an error', () => {
     const { stack } = deployRole({
       gitlabHost: 'https://gitlab.com',

@@ -85,8 +85,12 @@ describe('examples/three-environments', () => {
     expect(subjects).toEqual([
       ['project_path:acme/web-app:ref_type:branch:ref:main', 'project_path:acme/web-app:ref_type:branch:ref:develop'],
       ['project_path:acme/web-app:ref_type:branch:ref:main'],
-      ['project_path:acme/web-app:ref_type:tag:ref:v*'],
+      ['project_path:acme/web-app:ref_type:branch:ref:main'],
     ]);
+    // Each deploy role may run `cdk deploy`: assume its account's bootstrap roles, nothing else.
+    roles.resourcePropertiesCountIs('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Sid: 'AssumeCdkBootstrapRoles', Action: ['sts:AssumeRole', 'sts:TagSession'] })] },
+    }, 3);
   });
 
   test('one account each: every stack is pinned to its account, with its own OIDC provider', () => {

@@ -54,8 +54,9 @@ const SPECS: Record<EnvironmentName, EnvironmentSpec> = {
     job: { cpu: 2048, memoryMiB: 8192, ephemeralStorageGiB: 50 },
     capacity: JobCapacity.ON_DEMAND,
     concurrent: 3,
-    refType: GitLabRefType.TAG,
-    refs: ['v*'],
+    // Production deploys run from the default branch, behind a manual job and a protected environment.
+    refType: GitLabRefType.BRANCH,
+    refs: ['main'],
     vpcEndpoints: true,
   },
 };
@@ -152,6 +153,7 @@ export class DeployRolesStack extends Stack {
         refs: spec.refs,
         environment: name,
       });
+      role.grantCdkDeploy();
       this.roles[name] = role;
       new CfnOutput(this, `${name}DeployRoleArn`, {
         value: role.role.roleArn,

@@ -1,4 +1,4 @@
-import { Annotations, Duration, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
@@ -121,6 +121,31 @@ export class GitLabOidcDeployRole extends Construct implements iam.IGrantable {
       maxSessionDuration: props.maxSessionDuration ?? Duration.hours(1),
     });
     this.grantPrincipal = this.role;
+  }
+
+  /**
+   * Lets the role run `cdk deploy` in its own account: it may assume the roles `cdk bootstrap` created there
+   * (deploy, file and image publishing, lookup), and nothing else. CloudFormation then acts with the bootstrap's
+   * execution role, so the deploy job itself holds no broad permissions.
+   *
+   * @param qualifier the bootstrap qualifier (`cdk bootstrap --qualifier`)
+   * @default qualifier 'hnb659fds' (CDK's default)
+   */
+  public grantCdkDeploy(qualifier?: string): void {
+    const q = qualifier ?? 'hnb659fds';
+    if (!Token.isUnresolved(q) && !/^[a-z0-9]{1,10}$/.test(q)) {
+      Annotations.of(this).addError(`qualifier "${q}" must be the bootstrap qualifier: 1-10 lower-case letters or digits.`);
+    }
+    const { account, partition, region } = Stack.of(this);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AssumeCdkBootstrapRoles',
+        actions: ['sts:AssumeRole', 'sts:TagSession'],
+        resources: ['deploy', 'file-publishing', 'image-publishing', 'lookup'].map(
+          (kind) => `arn:${partition}:iam::${account}:role/cdk-${q}-${kind}-role-${account}-${region}`,
+        ),
+      }),
+    );
   }
 }
 
