@@ -137,6 +137,20 @@ describe('launchTask', () => {
     expect(ecsMock).toHaveReceivedCommandTimes(RunTaskCommand, 3);
   });
 
+  it('stops retrying capacity failures when the next pause would pass the deadline, naming the reason', async () => {
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [], failures: [{ reason: 'Capacity is unavailable at this time. Please try again later or in a different availability zone' }] });
+    const { sleep, delays } = fakeSleep();
+    let clock = 0;
+    const promise = launchTask(ecs, plan(), {
+      sleep: async (ms) => { clock += ms; await sleep(ms); },
+      now: () => clock,
+      baseDelayMs: 1_000,
+      deadlineMs: 2_500,
+    });
+    await expect(promise).rejects.toThrow(/did not start a task within 3 s \(\[Timeouts\] TaskStart, \d attempts?\); last reason: .*Capacity is unavailable/);
+    expect(delays.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(2_500);
+  });
+
   it('retries ThrottlingException with the same client token (a task started before the error is not doubled)', async () => {
     ecsMock.on(RunTaskCommand).rejectsOnce(throttling()).resolves({ tasks: [{ taskArn: TASK_ARN }] });
     const { sleep, delays } = fakeSleep();

@@ -56,6 +56,13 @@ export interface LaunchOptions {
   readonly baseDelayMs?: number;
   /** @default 60_000 */
   readonly maxDelayMs?: number;
+  /**
+   * Capacity retries stop once the next pause would end past this many ms after the first call, so a job waits
+   * for Spot or quota at most as long as it would for a task to start (prepare passes `[Timeouts] TaskStart`).
+   * @default no limit besides `maxAttempts`
+   */
+  readonly deadlineMs?: number;
+  readonly now?: () => number;
   readonly sleep?: Sleep;
   readonly signal?: AbortSignal;
   /** Progress lines for the job log. */
@@ -141,6 +148,8 @@ export async function launchTask(ecs: ECSClient, plan: LaunchPlan, options: Laun
   const maxAttempts = options.maxAttempts ?? 6;
   const maxErrorsInARow = options.maxErrorsInARow ?? 3;
   const sleep = options.sleep ?? defaultSleep;
+  const now = options.now ?? Date.now;
+  const deadline = options.deadlineMs === undefined ? Number.POSITIVE_INFINITY : now() + options.deadlineMs;
   let placement = plan.placement;
   let fellBack = false;
   // A logical attempt keeps its client token across throttling and network errors: if ECS did start a task before
@@ -192,6 +201,12 @@ export async function launchTask(ecs: ECSClient, plan: LaunchPlan, options: Laun
       throw new LaunchFailed(`RunTask did not start a task after ${attempt} attempts; last reason: ${failureText}`);
     }
     const delay = backoffDelay(attempt, options.baseDelayMs ?? 5_000, options.maxDelayMs ?? 60_000);
+    if (now() + delay > deadline) {
+      throw new LaunchFailed(
+        `RunTask did not start a task within ${Math.round((options.deadlineMs ?? 0) / 1000)} s ([Timeouts] TaskStart, ` +
+          `${attempt} attempt${attempt === 1 ? '' : 's'}); last reason: ${failureText}`,
+      );
+    }
     attempt++;
     options.progress?.(`RunTask: ${failureText}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt} of ${maxAttempts})`);
     await sleep(delay, options.signal);

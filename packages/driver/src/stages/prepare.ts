@@ -65,6 +65,8 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
     signal: ctx.signal,
     sleep,
     baseDelayMs: options.launchBaseDelayMs,
+    deadlineMs: config.timeouts.taskStart * 1000,
+    now,
     progress: (line) => log.progress(line),
   });
   const taskArn = launched.task.taskArn;
