@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { DescribeTasksCommand, ListTasksCommand, type Task } from '@aws-sdk/client-ecs';
 import { DOCKER_LABELS } from '@gitlab-fargate/ecs-emulator';
@@ -120,4 +120,18 @@ export async function describeAllTasks(stack: LocalStack): Promise<Task[]> {
   if (arns.length === 0) return [];
   const described = await stack.ecs.send(new DescribeTasksCommand({ cluster: stack.cluster, tasks: arns }));
   return described.tasks ?? [];
+}
+
+/**
+ * Changes keys of the driver TOML's `[Timeouts]` table in place (the local stack writes that table itself, so
+ * `rewriteDriverConfig` cannot add a second one). Undone by the next `rewriteDriverConfig`.
+ */
+export async function setDriverTimeouts(stack: LocalStack, timeouts: Readonly<Record<string, number>>): Promise<void> {
+  let text = await readFile(stack.driverConfigPath, 'utf8');
+  for (const [key, value] of Object.entries(timeouts)) {
+    const pattern = new RegExp(`^(\\s*${key}\\s*=\\s*)\\S+$`, 'm');
+    if (!pattern.test(text)) throw new Error(`the driver TOML at ${stack.driverConfigPath} has no ${key} to change`);
+    text = text.replace(pattern, `$1${value}`);
+  }
+  await writeFile(stack.driverConfigPath, text, { mode: 0o600 });
 }
