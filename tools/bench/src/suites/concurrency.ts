@@ -1,0 +1,103 @@
+import { loadRunnerSettings, runJob, type JobResult } from '@gitlab-fargate/runner-harness';
+import { fmt } from '../report/format.js';
+import type { SuiteResult, Table, TargetCheck } from '../report/types.js';
+import { max, median, percentile, sum } from '../measure/stats.js';
+import type { SuiteContext } from './context.js';
+
+/** Keeps the tail of a job log, to explain a failed job. */
+class TailLog {
+  text = '';
+  write(chunk: string): void {
+    this.text = (this.text + chunk).slice(-4000);
+  }
+}
+
+/**
+ * Many whole jobs at once through the harness against the emulator with AWS's throttling buckets on and its
+ * default phases. API calls are counted at the counting proxy: first attempts are the driver's calls, later
+ * attempts (the SDK's `amz-sdk-request` header) its retries.
+ */
+export async function concurrencySuite(ctx: SuiteContext): Promise<SuiteResult> {
+  const started = performance.now();
+  const { bench, settings } = ctx;
+  const runner = await loadRunnerSettings(bench.stack.runnerConfigPath);
+  // Full buckets, AWS's figures: earlier suites must not have spent tokens this one needs.
+  bench.stack.emulator.setThrottling({ enabled: true });
+  bench.proxy.reset();
+  const n = settings.concurrencyJobs;
+  ctx.progress(`concurrency: ${n} jobs at once`);
+  const since = Date.now();
+  const wallStart = performance.now();
+  const outcomes = await Promise.all(Array.from({ length: n }, async (_, i) => {
+    const log = new TailLog();
+    const result: JobResult = await runJob({
+      runner, env: bench.env, log, runnerLog: log,
+      job: { name: `concurrent-${i}`, script: ['echo "job $CI_JOB_ID"'], afterScript: [], variables: {}, timeoutSeconds: 600 },
+    });
+    return { result, log: log.text };
+  }));
+  const wallSeconds = (performance.now() - wallStart) / 1000;
+  const counts = bench.proxy.counts();
+  const failed = outcomes.filter((o) => o.result.outcome !== 'success');
+  const prepare = outcomes.map((o) => sum(o.result.timings.filter((t) => t.phase === 'prepare').map((t) => t.seconds)));
+  const retriedPrepares = outcomes.filter((o) => o.result.prepareAttempts > 1).length;
+  const timelines = bench.timelines(since);
+  const runningAt = timelines.map((t) => t.at.RUNNING).filter((v): v is number => v !== undefined).map((v) => (v - since) / 1000);
+  const callsPerJob = counts.totalCalls / n;
+
+  const summary: Table = {
+    title: `Concurrency (${n} jobs started at once, AWS throttling buckets on, default emulator phases)`,
+    columns: ['figure', 'value'],
+    rows: [
+      ['jobs succeeded', `${n - failed.length} / ${n}`],
+      ['jobs whose prepare was retried', retriedPrepares],
+      ['prepare p50 s', fmt(median(prepare), 2)],
+      ['prepare p95 s', fmt(percentile(prepare, 95), 2)],
+      ['prepare max s', fmt(max(prepare), 2)],
+      ['first / last task RUNNING after start s', `${fmt(Math.min(...runningAt), 1)} / ${fmt(max(runningAt), 1)}`],
+      ['all jobs done s', fmt(wallSeconds, 1)],
+      ['ECS API calls per job (first attempts)', fmt(callsPerJob, 1)],
+      ['SDK retries (all jobs)', counts.totalRetries],
+      ['throttled answers (all jobs)', counts.totalThrottled],
+    ],
+    notes: [
+      'Docker creating the task containers on this machine is the bottleneck for the last tasks (the emulator, not the driver);',
+      'prepare time includes that wait.',
+    ],
+  };
+  const operations = [...new Set([...Object.keys(counts.calls), ...Object.keys(counts.retries), ...Object.keys(counts.throttled)])].sort();
+  const perOperation: Table = {
+    title: 'ECS API requests by operation (counted at a proxy in front of the emulator)',
+    columns: ['operation', 'calls', 'per job', 'retries', 'throttled'],
+    rows: operations.map((op) => [op, counts.calls[op] ?? 0, fmt((counts.calls[op] ?? 0) / n, 1), counts.retries[op] ?? 0, counts.throttled[op] ?? 0]),
+  };
+  const targets: TargetCheck[] = [
+    {
+      name: `${n} concurrent jobs succeed`, target: 'all', measured: `${n - failed.length} / ${n}`, met: failed.length === 0,
+      note: failed.slice(0, 3).map((f) => `${f.result.outcome}: ${f.result.reason ?? ''}`).join('; '),
+    },
+    {
+      name: 'ECS API calls per job', target: '≤ 15 (retries excluded)', measured: fmt(callsPerJob, 1), met: callsPerJob <= 15,
+      note: 'most calls are DescribeTasks polls while the task starts; a longer poll interval while PROVISIONING/PENDING, or one ' +
+        'DescribeTasks for many tasks from a shared poller, would cut them',
+    },
+  ];
+  return {
+    id: 'concurrency',
+    title: '5. Concurrency',
+    tables: [summary, perOperation],
+    targets,
+    figures: {
+      jobs: n,
+      succeeded: n - failed.length,
+      prepareP50Seconds: median(prepare),
+      prepareP95Seconds: percentile(prepare, 95),
+      callsPerJob,
+      retries: counts.totalRetries,
+      throttled: counts.totalThrottled,
+      wallSeconds,
+    },
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
