@@ -75,18 +75,15 @@ export function workspaceRoot(): javascript.NodeProject {
   // The root is not an Nx project: inferring targets from its scripts would make `test` run itself.
   root.package.addField('nx', { includedScripts: [] });
   root.addTask('typecheck', { description: 'Type-check every package', exec: `${nx} -t typecheck` });
-  // Until the end-to-end demo job exists, the demo proves what does: the example configuration validates.
+  // The quick start: the seed article's job end to end on a local stack (emulator, driver, job image).
   const demo = root.addTask('demo', {
-    description: 'Quick start: validate the example dev configuration (the end-to-end demo job is not built yet)',
+    description: "Run the seed article's CI job end to end on this machine: ECS emulator, driver and job image",
   });
-  demo.say('The end-to-end demo job (emulator + driver + job image) is not built yet: validating the example configuration instead.');
-  demo.exec(`${nx} -t build --projects=@gitlab-fargate/config`);
-  demo.exec('node packages/config/dist/cli.js validate examples/dev/fargate.toml examples/dev/config.toml');
-  root.addTask('release', {
-    description: 'Preview the next release (dry run): versions from conventional commits, changelog, no publish',
-    exec: 'nx release --dry-run --skip-publish',
-    receiveArgs: true,
-  });
+  demo.exec(`${nx} -t build --projects=@gitlab-fargate/demo`);
+  demo.exec('node tools/demo/dist/cli.js', { receiveArgs: true });
+  const bench = root.addTask('bench', { description: 'Run the benchmarks and print their tables (see docs/benchmarks.md)' });
+  bench.exec(`${nx} -t build --projects=@gitlab-fargate/bench`);
+  bench.exec('node tools/bench/dist/cli.js', { receiveArgs: true });
   for (const [name, value] of Object.entries(workspaceEnv)) {
     root.tasks.addEnvironment(name, value);
   }
