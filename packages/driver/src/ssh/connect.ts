@@ -80,6 +80,9 @@ function connectSsh(target: TransportTarget, options: ConnectOptions): Promise<C
     };
     try {
       client.connect(config);
+      // Without TCP_NODELAY, every SSH message written right after another waits for the peer's delayed ACK
+      // (Nagle, ~40 ms on Linux): four such waits made up half of each stage's time. Measured in the README.
+      client.setNoDelay(true);
     } catch (error) {
       // ssh2 throws synchronously for a key it cannot parse: a damaged state file, not a network problem.
       settled = true;
