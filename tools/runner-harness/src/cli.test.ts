@@ -4,33 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { localRunnerConfigToml } from './fixtures/local-runner-config.js';
 import { stripAnsi } from './job-log.js';
 
 // The compiled CLI, as users run it (Nx builds the package before its tests).
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const driver = fileURLToPath(new URL('./fixtures/local-driver.sh', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'harness-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const configPath = join(dir, 'config.toml');
-writeFileSync(configPath, `concurrent = 1
-[[runners]]
-  name = "local"
-  url = "https://gitlab.example.com/"
-  token = "glrt-t1_abcdefghijklmnop"
-  executor = "custom"
-  builds_dir = "/builds"
-  cache_dir = "/cache"
-  [runners.custom]
-    config_exec = "${driver}"
-    config_args = ["config"]
-    prepare_exec = "${driver}"
-    prepare_args = ["prepare"]
-    run_exec = "${driver}"
-    run_args = ["run"]
-    cleanup_exec = "${driver}"
-    cleanup_args = ["cleanup"]
-`);
+writeFileSync(configPath, localRunnerConfigToml());
 
 function harness(args: string[], jobYaml?: string) {
   const driverRoot = mkdtempSync(join(dir, 'driver-'));

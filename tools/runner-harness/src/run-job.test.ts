@@ -1,43 +1,22 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobSpec } from './job.js';
 import { stripAnsi } from './job-log.js';
 import { runJob, type RunJobOptions } from './run-job.js';
 import { parseRunnerConfig } from '@gitlab-fargate/config';
 import type { RunnerSettings } from './runner-settings.js';
+import { localRunnerConfigToml } from './fixtures/local-runner-config.js';
 
-const driver = fileURLToPath(new URL('./fixtures/local-driver.sh', import.meta.url));
 let root: string;
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'harness-job-'));
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-const runner: RunnerSettings = parseRunnerConfig(`
-concurrent = 1
-[[runners]]
-  name = "local"
-  url = "https://gitlab.example.com/"
-  token = "glrt-t1_abcdefghijklmnop"
-  executor = "custom"
-  builds_dir = "/unused/builds"
-  cache_dir = "/unused/cache"
-  environment = ["RUNNER_WIDE=yes"]
-  [runners.custom]
-    config_exec = "${driver}"
-    config_args = ["config"]
-    prepare_exec = "${driver}"
-    prepare_args = ["prepare"]
-    run_exec = "${driver}"
-    run_args = ["run"]
-    cleanup_exec = "${driver}"
-    cleanup_args = ["cleanup"]
-    graceful_kill_timeout = 2
-    force_kill_timeout = 1
-`).config.runners[0]!;
+const runner: RunnerSettings = parseRunnerConfig(localRunnerConfigToml('    graceful_kill_timeout = 2\n    force_kill_timeout = 1\n'))
+  .config.runners[0]!;
 
 async function run(job: Partial<JobSpec>, options: Partial<RunJobOptions> = {}, env: Record<string, string> = {}) {
   let log = '';
