@@ -122,7 +122,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     instanceLabels,
     applyResourceLimits: options.applyResourceLimits ?? true,
     defaultStopTimeoutSeconds: options.defaultStopTimeoutSeconds ?? 30,
-    portReadinessTimeoutMs: options.portReadinessTimeoutMs ?? 10_000,
+    // AWS's RUNNING means the containers started, not that anything listens: faithful by default.
+    portReadinessTimeoutMs: options.portReadinessTimeoutMs ?? 0,
     phases: () => phases,
     onChange: (task) => report(task, store.tasks.get(taskIdOf(task.taskArn))?.runtime),
     onStopped: (task) => {

@@ -32,8 +32,9 @@ export interface EmulatorOptions {
   /** Seconds between SIGTERM and SIGKILL for containers without `stopTimeout` (Fargate's default). @default 30 */
   readonly defaultStopTimeoutSeconds?: number;
   /**
-   * ACTIVATING waits (up to this long) until the task's TCP ports accept connections, so RUNNING means
-   * connectable; 0 reports RUNNING as soon as the containers started. @default 10000
+   * When above 0, ACTIVATING waits (up to this long) until the task's TCP ports accept connections, so RUNNING
+   * means connectable, which is kinder than AWS. 0 reports RUNNING as soon as the containers started, as on
+   * AWS, where sshd may not listen yet. @default 0
    */
   readonly portReadinessTimeoutMs?: number;
   /** API throttling with AWS's token buckets. @default { enabled: true } with AWS's figures */

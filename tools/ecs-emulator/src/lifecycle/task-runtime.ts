@@ -151,8 +151,8 @@ export class TaskRuntime {
   }
 
   /**
-   * Holds ACTIVATING until the processes behind the task's TCP ports listen (bounded), so that RUNNING means
-   * "connectable" by default and a client's first SSH attempt succeeds. The lateSshd fault skips this on purpose.
+   * With `portReadinessTimeoutMs` > 0, holds ACTIVATING until the processes behind the task's TCP ports listen
+   * (bounded), so that RUNNING means "connectable". Off by default, as on AWS. The lateSshd fault skips this.
    */
   private async awaitPorts(): Promise<void> {
     const ports = taskPorts(this.taskDefinition)
