@@ -102,9 +102,27 @@ export class DockerClient {
     await this.request('POST', `/containers/${id}/kill?signal=${encodeURIComponent(signal)}`, undefined, [409]);
   }
 
-  /** Removes a container (running or not) with its anonymous volumes; a missing container is not an error. */
-  async removeContainer(id: string): Promise<void> {
-    await this.request('DELETE', `/containers/${id}?force=true&v=true`, undefined, [404]);
+  /**
+   * Removes a container (running or not) with its anonymous volumes; a missing container is not an error, and
+   * one the engine is already removing (409, e.g. a task's own deprovisioning racing `stop()`) is waited for.
+   */
+  async removeContainer(id: string, waitMs = 30_000): Promise<void> {
+    try {
+      await this.request('DELETE', `/containers/${id}?force=true&v=true`, undefined, [404]);
+    } catch (error) {
+      if (!(error instanceof DockerApiError && error.statusCode === 409)) throw error;
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        try {
+          await this.inspectContainer(id);
+        } catch (inspectError) {
+          if (inspectError instanceof DockerApiError && inspectError.statusCode === 404) return;
+          throw inspectError;
+        }
+        if (Date.now() >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
   }
 
   /** Lists containers (running or not) carrying every given label (`key` or `key=value`). */
