@@ -78,7 +78,10 @@ export async function main(io: MainIo): Promise<number> {
     };
     await dispatch(command, ctx);
     return 0;
-  } catch (error) {
+  } catch (caught) {
+    // Whatever a cancel interrupted (an SDK call answers with its own AbortError), the stage failed because of
+    // the cancel, and says so.
+    const error = io.signal.aborted && (caught as Error | undefined)?.name === 'AbortError' ? io.signal.reason : caught;
     if (error instanceof BuildFailure && env !== undefined) {
       log?.info(error.message);
       return reportBuildFailure(error, env, codes, say);

@@ -63,6 +63,7 @@ export async function resolveAddress(
     try {
       out = await client.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni] }), { abortSignal: options.signal });
     } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason ?? error;
       throw new SystemFailure(
         `ec2:DescribeNetworkInterfaces ${eni} failed: ${describeAwsError(error)} (the runner needs ec2:DescribeNetworkInterfaces to use public IPs)`,
         { cause: error },

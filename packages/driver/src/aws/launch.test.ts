@@ -151,6 +151,26 @@ describe('launchTask', () => {
     expect(delays.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(2_500);
   });
 
+  it('lets a RunTask in flight finish when the job is cancelled, so the task it started is known and can be stopped', async () => {
+    const controller = new AbortController();
+    ecsMock.on(RunTaskCommand).callsFake(async () => {
+      controller.abort(new SystemFailure('cancelled by SIGTERM'));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return { tasks: [{ taskArn: TASK_ARN }] };
+    });
+    const result = await launchTask(ecs, plan(), { sleep: fakeSleep().sleep, signal: controller.signal });
+    expect(result.task.taskArn).toBe(TASK_ARN);
+  });
+
+  it('reports the cancel, not the SDK error, when a retry is cut short by it', async () => {
+    const controller = new AbortController();
+    ecsMock.on(RunTaskCommand).callsFake(() => {
+      controller.abort(new SystemFailure('cancelled by SIGTERM'));
+      throw throttling();
+    });
+    await expect(launchTask(ecs, plan(), { sleep: fakeSleep().sleep, signal: controller.signal })).rejects.toThrow('cancelled by SIGTERM');
+  });
+
   it('retries ThrottlingException with the same client token (a task started before the error is not doubled)', async () => {
     ecsMock.on(RunTaskCommand).rejectsOnce(throttling()).resolves({ tasks: [{ taskArn: TASK_ARN }] });
     const { sleep, delays } = fakeSleep();

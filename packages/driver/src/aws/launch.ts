@@ -161,7 +161,10 @@ export async function launchTask(ecs: ECSClient, plan: LaunchPlan, options: Laun
     const input = runTaskInput(plan, placement, clientToken(plan.clientTokenSeed, attempt, placement));
     let failureText: string;
     try {
-      const output = await ecs.send(new RunTaskCommand(input), { abortSignal: options.signal });
+      // Not abortable: a cancel arriving after ECS created the task but before its answer was read would lose the
+      // ARN, and the task would run until gc. The call is bounded by the request timeout; the caller sees the
+      // cancel right after it and stops the task it names.
+      const output = await ecs.send(new RunTaskCommand(input));
       errorsInARow = 0;
       const task = output.tasks?.[0];
       if (task?.taskArn !== undefined) {
@@ -181,7 +184,8 @@ export async function launchTask(ecs: ECSClient, plan: LaunchPlan, options: Laun
         throw new LaunchFailed(`RunTask could not start ${plan.taskDefinition} with ${describePlacement(placement)}: ${failureText}`);
       }
     } catch (error) {
-      if (error instanceof LaunchFailed || options.signal?.aborted) throw error;
+      if (options.signal?.aborted) throw options.signal.reason ?? error;
+      if (error instanceof LaunchFailed) throw error;
       if (classifyAwsError(error) === 'permanent') {
         throw new LaunchFailed(`RunTask failed: ${describeAwsError(error)}${runTaskHint(error)}`, { cause: error });
       }

@@ -80,8 +80,10 @@ export async function waitForRunning(ecs: ECSClient, cluster: string, taskArn: s
         throw new SystemFailure(`DescribeTasks did not return task ${taskArn}${reasons ? `: ${reasons}` : ''}`);
       }
     } catch (error) {
-      if (options.signal?.aborted || error instanceof SystemFailure || classifyAwsError(error) === 'permanent') {
-        if (error instanceof SystemFailure || options.signal?.aborted) throw error;
+      // A cancel aborts the SDK call with an AbortError: report the cancellation, not the SDK's words.
+      if (options.signal?.aborted) throw options.signal.reason ?? error;
+      if (error instanceof SystemFailure || classifyAwsError(error) === 'permanent') {
+        if (error instanceof SystemFailure) throw error;
         throw new SystemFailure(`DescribeTasks failed: ${describeAwsError(error)}`, { cause: error });
       }
       options.onPollError?.(error);

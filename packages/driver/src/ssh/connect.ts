@@ -181,7 +181,9 @@ export async function waitUntilReachable(
         timeoutMs: Math.max(1_000, Math.min(options.attemptTimeoutMs ?? 10_000, remaining)),
       });
     } catch (error) {
-      if (error instanceof HostKeyMismatch || !(error instanceof Error)) throw error;
+      // Only connection trouble goes away by waiting; a changed host key or an unusable job key never does.
+      const permanent = error instanceof SystemFailure && !(error instanceof SshConnectError);
+      if (permanent || !(error instanceof Error)) throw error;
       options.onRetry?.(attempt, error);
       if (now() + delay >= deadline) {
         throw new SystemFailure(
