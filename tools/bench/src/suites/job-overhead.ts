@@ -9,6 +9,10 @@ import type { SuiteContext } from './context.js';
 /** What the job log showed, with the time each marker arrived. */
 class TimedLog {
   text = '';
+  /** Epoch ms at which the harness announced the config result, just before spawning `prepare_exec`. */
+  prepareSpawnedAt = Number.NaN;
+  /** Epoch ms of prepare's first progress line (its modules loaded, its config read). */
+  prepareFirstLineAt = Number.NaN;
   /** Epoch ms at which the harness announced the first run stage (just before spawning `run_exec`). */
   firstStageAnnouncedAt = Number.NaN;
   /** Epoch ms of the first byte the first stage's script printed. */
@@ -16,6 +20,8 @@ class TimedLog {
 
   write(chunk: string): void {
     const now = Date.now();
+    if (Number.isNaN(this.prepareSpawnedAt) && chunk.includes('Using Custom executor')) this.prepareSpawnedAt = now;
+    if (Number.isNaN(this.prepareFirstLineAt) && chunk.includes('Starting a Fargate task')) this.prepareFirstLineAt = now;
     if (Number.isNaN(this.firstStageAnnouncedAt) && chunk.includes('Preparing environment')) this.firstStageAnnouncedAt = now;
     // The harness's prepare_script prints this line first: nothing else in the job log says "Running on".
     if (Number.isNaN(this.firstScriptByteAt) && chunk.includes('Running on ')) this.firstScriptByteAt = now;
@@ -37,6 +43,10 @@ interface JobMeasurement {
   readonly prepareNoticeMs: number;
   /** The first run stage's start → its first byte (process start, SSH connect, bash). */
   readonly firstStageStartMs: number;
+  /** prepare spawned → its first progress line. */
+  readonly prepareStartMs: number;
+  /** prepare's first line → RunTask handled by the emulator (task PROVISIONING). */
+  readonly runTaskMs: number;
 }
 
 /**
@@ -85,6 +95,8 @@ export async function jobOverheadSuite(ctx: SuiteContext): Promise<SuiteResult> 
         readinessLagMs: log.firstScriptByteAt - task.at.RUNNING,
         prepareNoticeMs: log.firstStageAnnouncedAt - task.at.RUNNING,
         firstStageStartMs: log.firstScriptByteAt - log.firstStageAnnouncedAt,
+        prepareStartMs: log.prepareFirstLineAt - log.prepareSpawnedAt,
+        runTaskMs: task.at.PROVISIONING - log.prepareFirstLineAt,
       });
     }
   } finally {
@@ -129,6 +141,16 @@ export async function jobOverheadSuite(ctx: SuiteContext): Promise<SuiteResult> 
       'its SSH probe, process exit and the next stage\'s start.',
     ],
   };
+  const timelineTable: Table = {
+    title: 'Where prepare\'s time goes (medians, ms; job-log arrival times and the emulator\'s task timestamps)',
+    columns: ['step', 'median ms'],
+    rows: [
+      ['prepare spawned → its first progress line (Node start, modules, config)', fmt(m((j) => j.prepareStartMs))],
+      ['first line → RunTask handled by the emulator (SDK set-up, key pair, request)', fmt(m((j) => j.runTaskMs))],
+      ['RunTask → RUNNING (the container\'s own start; phases 0)', fmt(m((j) => j.containerStartSeconds * 1000))],
+      ['RUNNING → prepare exited and the first run stage starts', fmt(m((j) => j.prepareNoticeMs))],
+    ],
+  };
   const overheadS = m(overhead);
   const lagMs = m((j) => j.readinessLagMs);
   const targets: TargetCheck[] = [
@@ -145,7 +167,7 @@ export async function jobOverheadSuite(ctx: SuiteContext): Promise<SuiteResult> 
   return {
     id: 'job-overhead',
     title: '2-3. Job overhead and readiness lag',
-    tables: [overheadTable, lagTable],
+    tables: [overheadTable, timelineTable, lagTable],
     targets,
     figures: {
       jobs: jobs.length,
@@ -159,6 +181,8 @@ export async function jobOverheadSuite(ctx: SuiteContext): Promise<SuiteResult> 
       nodeMs: median(nodeMs),
       prepareNoticeMs: m((j) => j.prepareNoticeMs),
       firstStageStartMs: m((j) => j.firstStageStartMs),
+      prepareStartMs: m((j) => j.prepareStartMs),
+      runTaskMs: m((j) => j.runTaskMs),
     },
     seconds: (performance.now() - started) / 1000,
   };

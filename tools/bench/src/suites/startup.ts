@@ -9,6 +9,8 @@ import type { SuiteContext } from './context.js';
 
 interface Sample {
   readonly ms: number[];
+  /** Spawn to the first stdout byte: for `run` and `ssh`, when the remote script's output arrives. */
+  readonly firstByteMs: number[];
   readonly rss: number[];
 }
 
@@ -25,9 +27,13 @@ export async function startupSuite(ctx: SuiteContext): Promise<SuiteResult> {
   const samples: Record<string, Sample> = {};
   const add = (name: string, result: TimedProcessResult, what: string) => {
     expectSuccess(what, result);
-    const sample = (samples[name] ??= { ms: [], rss: [] });
-    if (result.maxRssMiB !== undefined) sample.rss.push(result.maxRssMiB);
-    else sample.ms.push(result.ms);
+    const sample = (samples[name] ??= { ms: [], firstByteMs: [], rss: [] });
+    if (result.maxRssMiB !== undefined) {
+      sample.rss.push(result.maxRssMiB);
+    } else {
+      sample.ms.push(result.ms);
+      sample.firstByteMs.push(result.firstByteMs);
+    }
   };
   try {
     ctx.progress('startup: preparing one task');
@@ -68,7 +74,7 @@ export async function startupSuite(ctx: SuiteContext): Promise<SuiteResult> {
   const row = (name: string, base: number) => {
     const s = samples[name]!;
     const m = median(s.ms);
-    return { name, median: m, p95: percentile(s.ms, 95), times: m / base, rss: max(s.rss) };
+    return { name, median: m, p95: percentile(s.ms, 95), firstByte: median(s.firstByteMs), times: m / base, rss: max(s.rss) };
   };
   const rows = [
     row('node -e 0', baseline),
@@ -99,8 +105,11 @@ export async function startupSuite(ctx: SuiteContext): Promise<SuiteResult> {
     title: '1. Start-up: wall time and peak memory per process',
     tables: [{
       title: `Start-up (median of ${samples['node -e 0']!.ms.length} interleaved runs; peak RSS = max of ${samples['node -e 0']!.rss.length} runs)`,
-      columns: ['process', 'median ms', 'p95 ms', '× node -e 0', 'peak RSS MiB', 'RSS × node'],
-      rows: rows.map((r) => [r.name, fmt(r.median), fmt(r.p95), ratio(r.times), fmt(r.rss, 1), r.name.startsWith('ssh') ? 'n/a (not Node)' : ratio(r.rss / baselineRss)]),
+      columns: ['process', 'median ms', 'p95 ms', 'first output ms', '× node -e 0', 'peak RSS MiB', 'RSS × node'],
+      rows: rows.map((r) => [
+        r.name, fmt(r.median), fmt(r.p95), Number.isFinite(r.firstByte) ? fmt(r.firstByte) : '–', ratio(r.times), fmt(r.rss, 1),
+        r.name.startsWith('ssh') ? 'n/a (not Node)' : ratio(r.rss / baselineRss),
+      ]),
       notes: [
         'Every process is a fresh spawn from the benchmark; `custom run` connects to a RUNNING task over SSH and runs `echo` in bash,',
         '`custom cleanup` reads a state file and calls StopTask (the task is already stopped, so each run costs the same).',
@@ -113,6 +122,8 @@ export async function startupSuite(ctx: SuiteContext): Promise<SuiteResult> {
       configMs: config.median,
       runMs: run.median,
       sshMs: ssh.median,
+      runFirstByteMs: run.firstByte,
+      sshFirstByteMs: ssh.firstByte,
       cleanupMs: cleanup.median,
       configRatio: config.times,
       runRatio: run.times,
