@@ -167,6 +167,7 @@ describe('the reliability matrix: faults', () => {
       leftAtEnd: describeResidue(atEnd),
     });
 
+    if (process.env.RELIABILITY_DEBUG) console.log(log.text);
     expect(result.outcome, log.text).toBe(testCase.expected.outcome);
     if (testCase.expected.exitCode !== undefined) expect(result.exitCode).toBe(testCase.expected.exitCode);
     if (testCase.expected.prepareAttempts !== undefined) expect(result.prepareAttempts).toBe(testCase.expected.prepareAttempts);
