@@ -1,4 +1,4 @@
-import { DescribeNetworkInterfacesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { Task } from '@aws-sdk/client-ecs';
 import { SystemFailure } from '../errors.js';
 import { type Sleep, sleep as defaultSleep } from '../sleep.js';
@@ -57,6 +57,9 @@ export async function resolveAddress(
     throw new SystemFailure(`task ${task.taskArn} reports no network interface, so its public IP cannot be found`);
   }
   const client = await ec2();
+  // Loaded here, not at the top: the EC2 client package costs prepare ~0.3-0.6 s of module loading, and only
+  // public-IP jobs need it.
+  const { DescribeNetworkInterfacesCommand } = await import('@aws-sdk/client-ec2');
   const attempts = options.attempts ?? 5;
   for (let attempt = 1; ; attempt++) {
     let out;

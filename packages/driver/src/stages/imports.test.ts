@@ -28,6 +28,13 @@ describe('module boundaries', () => {
     expect(loaded).toContain('ssh2');
   });
 
+  it('prepare, cleanup and gc load the EC2 client only when a public IP is needed', () => {
+    for (const stage of ['prepare', 'cleanup', 'gc']) {
+      const loaded = [...staticImports(resolve(SRC, `stages/${stage}.ts`))];
+      expect(loaded.filter((m) => m === '@aws-sdk/client-ec2'), stage).toEqual([]);
+    }
+  });
+
   it('config loads neither the AWS SDK nor ssh2', () => {
     const loaded = [...staticImports(resolve(SRC, 'stages/config.ts')), ...staticImports(resolve(SRC, 'main.ts'))];
     expect(loaded.filter((m) => m.startsWith('@aws-sdk') || m === 'ssh2')).toEqual([]);
