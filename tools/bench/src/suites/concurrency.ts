@@ -83,8 +83,9 @@ export async function concurrencySuite(ctx: SuiteContext): Promise<SuiteResult> 
     },
     {
       name: 'ECS API calls per job', target: '≤ 15 (retries excluded)', measured: fmt(callsPerJob, 1), met: callsPerJob <= 15,
-      note: 'most calls are DescribeTasks polls while the task starts; a longer poll interval while PROVISIONING/PENDING, or one ' +
-        'DescribeTasks for many tasks from a shared poller, would cut them',
+      note: `DescribeTasks polls are ${fmt((counts.calls.DescribeTasks ?? 0) / n, 1)} per job: one every TaskPollInterval while the ` +
+        'task starts, so calls grow with start time; a backoff while PROVISIONING/PENDING, or one DescribeTasks for many tasks ' +
+        'from a shared poller, would bound them',
     },
   ];
   return {
