@@ -138,8 +138,8 @@ export async function jobOverheadSuite(ctx: SuiteContext): Promise<SuiteResult> 
       ['GitLab\'s upstream driver (6 s DescribeTasks poll; average)', '3000', '6000'],
     ],
     notes: [
-      'The emulator reports RUNNING only once sshd answers on the task\'s port, so the lag is the driver\'s own: its poll interval,',
-      'its SSH probe, process exit and the next stage\'s start.',
+      'The bench\'s emulator reports RUNNING only once sshd answers on the task\'s port (on AWS, RUNNING means the containers started),',
+      'so the lag is the driver\'s own: its SSH probe, process exit and the next stage\'s start.',
     ],
   };
   const timelineTable: Table = {
@@ -166,10 +166,11 @@ export async function jobOverheadSuite(ctx: SuiteContext): Promise<SuiteResult> 
     },
     {
       name: 'readiness lag', target: '≤ 300 ms', measured: `${fmt(lagMs)} ms`, met: lagMs <= 300,
-      note: `RUNNING → prepare exit ${fmt(m((j) => j.prepareNoticeMs))} ms (prepare finishes on its DescribeTasks poll and SSH probe ` +
-        `intervals, not the moment sshd answers), then the first run stage needs ${fmt(m((j) => j.firstStageStartMs))} ms (Node start, ` +
-        'SSH handshake, bash). Finishing prepare as soon as the SSH probe succeeds closes most of the first part; under 300 ms ' +
-        'overall also needs the first stage to reuse a connection prepare opened',
+      note: `RUNNING → prepare exit ${fmt(m((j) => j.prepareNoticeMs))} ms (prepare's SSH probe, retried every SSHPollInterval since ` +
+        'the address appeared, must finish a handshake once sshd answers; then prepare pins the host key, writes the state file ' +
+        `and exits), then the first run stage needs ${fmt(m((j) => j.firstStageStartMs))} ms (Node start, SSH handshake, bash). ` +
+        'Two handshakes and two process boundaries sit between RUNNING and the first byte; under 300 ms needs the first stage to reuse ' +
+        'a connection prepare opened (a per-job SSH multiplexer) and a prepare that exits the moment the probe succeeds',
     },
   ];
   return {
