@@ -60,6 +60,16 @@ describe('readJobEnvironment', () => {
     expect(() => readJobEnvironment({ JOB_RESPONSE_FILE: response })).toThrow(/JOB_RESPONSE_FILE .* is not valid JSON/);
   });
 
+  it("takes the job timeout from the runner's job payload, else CI_JOB_TIMEOUT", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driver-env-'));
+    const response = join(dir, 'response.json');
+    writeFileSync(response, JSON.stringify({ id: 5, runner_info: { timeout: 3600 } }));
+    expect(readJobEnvironment({ JOB_RESPONSE_FILE: response, CUSTOM_ENV_CI_JOB_TIMEOUT: '60' }).jobTimeoutSeconds).toBe(3600);
+    expect(readJobEnvironment({ CUSTOM_ENV_CI_JOB_TIMEOUT: '600' }).jobTimeoutSeconds).toBe(600);
+    expect(readJobEnvironment({ CUSTOM_ENV_CI_JOB_TIMEOUT: '1h' }).jobTimeoutSeconds).toBeUndefined();
+    expect(readJobEnvironment({}).jobTimeoutSeconds).toBeUndefined();
+  });
+
   it('still finds usable exit codes when the environment is broken', () => {
     expect(exitCodesOf({ SYSTEM_FAILURE_EXIT_CODE: 'two', BUILD_FAILURE_EXIT_CODE: '7' })).toEqual({ build: 7, system: 2 });
   });

@@ -34,6 +34,11 @@ export interface JobEnvironment {
   readonly jobToken?: string;
   /** Every job variable, without the `CUSTOM_ENV_` prefix. */
   readonly variables: ReadonlyMap<string, string>;
+  /**
+   * The job's timeout in seconds, from the runner's `JOB_RESPONSE_FILE` (`runner_info.timeout`), else
+   * `CI_JOB_TIMEOUT`; undefined when neither gives a positive whole number.
+   */
+  readonly jobTimeoutSeconds?: number;
 }
 
 const CUSTOM_ENV = 'CUSTOM_ENV_';
@@ -49,7 +54,9 @@ export function readJobEnvironment(env: NodeJS.ProcessEnv): JobEnvironment {
       variables.set(key.slice(CUSTOM_ENV.length), value);
     }
   }
-  const jobId = trustedJobId(env.JOB_RESPONSE_FILE) ?? (variables.get('CI_JOB_ID') || '0');
+  const response = readJobResponse(env.JOB_RESPONSE_FILE);
+  const jobId = response.id ?? (variables.get('CI_JOB_ID') || '0');
+  const jobTimeoutSeconds = response.timeout ?? positiveInteger(variables.get('CI_JOB_TIMEOUT'));
   if (!/^\d+$/.test(jobId)) {
     throw new SystemFailure(`CUSTOM_ENV_CI_JOB_ID must be a number, found ${JSON.stringify(jobId)}`);
   }
@@ -66,6 +73,7 @@ export function readJobEnvironment(env: NodeJS.ProcessEnv): JobEnvironment {
     projectPath: variables.get('CI_PROJECT_PATH') ?? '',
     jobToken: variables.get('CI_JOB_TOKEN') || undefined,
     variables,
+    ...(jobTimeoutSeconds !== undefined ? { jobTimeoutSeconds } : {}),
   };
 }
 
@@ -97,18 +105,30 @@ function parseExitCode(raw: string | undefined): number | undefined {
 }
 
 /** The `id` of the job payload the runner wrote, when the file is there and holds one. */
-function trustedJobId(path: string | undefined): string | undefined {
-  if (path === undefined || path === '') return undefined;
+function readJobResponse(path: string | undefined): { id?: string; timeout?: number } {
+  if (path === undefined || path === '') return {};
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    return undefined;
+    return {};
   }
+  let response: { id?: unknown; runner_info?: { timeout?: unknown } };
   try {
-    const id = (JSON.parse(text) as { id?: unknown }).id;
-    return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? String(id) : undefined;
+    response = JSON.parse(text) as typeof response;
   } catch {
     throw new SystemFailure(`JOB_RESPONSE_FILE ${path} is not valid JSON`);
   }
+  const id = response.id;
+  const timeout = response.runner_info?.timeout;
+  return {
+    ...(typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? { id: String(id) } : {}),
+    ...(typeof timeout === 'number' && Number.isSafeInteger(timeout) && timeout > 0 ? { timeout } : {}),
+  };
+}
+
+function positiveInteger(text: string | undefined): number | undefined {
+  if (text === undefined || !/^\d+$/.test(text)) return undefined;
+  const value = Number(text);
+  return Number.isSafeInteger(value) && value > 0 ? value : undefined;
 }

@@ -31,7 +31,16 @@ export interface JobState {
   readonly hostKey?: string;
   /** ISO time prepare started. */
   readonly createdAt: string;
+  /**
+   * ISO time after which no runner can still be running this job (start + job timeout + {@link STATE_GRACE_SECONDS}):
+   * `gc` then treats the state as left over by a runner that died before cleanup, and stops its task. Absent when
+   * the job's timeout is unknown (the state then protects its task until cleanup removes it).
+   */
+  readonly expiresAt?: string;
 }
+
+/** Allowance beyond the job's timeout for the runner's own kill timeouts and cleanup before a state counts as stale. */
+export const STATE_GRACE_SECONDS = 3600;
 
 /**
  * File stem shared by the state file and the `hostname` reported in the config stage: the runner's short token

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { DescribeTasksCommand, ECSClient, ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -5,7 +6,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { testContext } from '../../test/context.js';
 import type { AwsClients } from '../aws/clients.js';
-import { writeState } from '../job/state.js';
+import { readState, writeState } from '../job/state.js';
 import { jobStatePath } from './context.js';
 import { gcStage } from './gc.js';
 
@@ -57,6 +58,25 @@ describe('gc', () => {
     expect(ecsMock).toHaveReceivedCommandWith(ListTasksCommand, { nextToken: 'page2' });
     expect(ecsMock).toHaveReceivedCommandTimes(StopTaskCommand, 1);
     expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { task: arn('orphan'), reason: 'gitlab-fargate gc: no live job owns this task' });
+  });
+
+  it('stops the task of a state whose job cannot still run (its runner died before cleanup) and removes that state', async () => {
+    const job = setup();
+    const path = jobStatePath(job.ctx);
+    writeState(path, { ...readState(path)!, expiresAt: minutesAgo(1).toISOString() });
+    const report = await gcStage(job.ctx, { dryRun: false, minAgeSeconds: 600, clients, now: () => NOW });
+    expect(report.stopped).toEqual([arn('live'), arn('orphan')]);
+    expect(existsSync(path)).toBe(false);
+    expect(job.progress.lines.join('\n')).toMatch(/removed the stale state of job 42/);
+  });
+
+  it('keeps the task of a state that has not expired yet', async () => {
+    const job = setup();
+    const path = jobStatePath(job.ctx);
+    writeState(path, { ...readState(path)!, expiresAt: new Date(NOW + 60_000).toISOString() });
+    const report = await gcStage(job.ctx, { dryRun: false, minAgeSeconds: 600, clients, now: () => NOW });
+    expect(report.stopped).toEqual([arn('orphan')]);
+    expect(existsSync(path)).toBe(true);
   });
 
   it('stops nothing in a dry run', async () => {

@@ -5,7 +5,7 @@ import { type AwsClients, createAwsClients } from '../aws/clients.js';
 import { stopTask } from '../aws/launch.js';
 import { SystemFailure, messageOf } from '../errors.js';
 import { startedByFor } from '../job/plan.js';
-import { listStates } from '../job/state.js';
+import { type JobState, listStates, removeState, statePath } from '../job/state.js';
 import type { StageContext } from './context.js';
 
 /** Options of {@link gcStage}. */
@@ -52,7 +52,12 @@ export async function gcStage(ctx: StageContext, options: GcOptions): Promise<Gc
   const now = options.now ?? Date.now;
   const clients = options.clients ?? createAwsClients(ctx.config.fargate.region);
   const cluster = ctx.config.fargate.cluster;
-  const owned = new Set((seesJobs ? listStates(directory) : []).flatMap((s) => (s.taskArn === undefined ? [] : [s.taskArn])));
+  // A state whose job cannot still be running (its runner died before cleanup) owns nothing: its task is stopped
+  // like any orphan, and the state file, which holds the job's private key, removed.
+  const states = seesJobs ? listStates(directory) : [];
+  const isStale = (state: JobState): boolean => state.expiresAt !== undefined && Date.parse(state.expiresAt) <= now();
+  const owned = new Set(states.flatMap((s) => (s.taskArn === undefined || isStale(s) ? [] : [s.taskArn])));
+  const staleByTask = new Map(states.flatMap((s) => (s.taskArn !== undefined && isStale(s) ? [[s.taskArn, s] as const] : [])));
 
   const arns: string[] = [];
   let nextToken: string | undefined;
@@ -85,6 +90,11 @@ export async function gcStage(ctx: StageContext, options: GcOptions): Promise<Gc
       await stopTask(clients.ecs, { cluster, taskArn: arn, reason: 'gitlab-fargate gc: no live job owns this task' }, { deadlineMs: ctx.config.timeouts.stopTask * 1000 });
       ctx.log.progress(`stopped ${arn} (no live job, ${Math.round(ageSeconds)} s old)`);
       report.stopped.push(arn);
+      const stale = staleByTask.get(arn);
+      if (stale !== undefined && directory !== undefined) {
+        removeState(statePath(directory, stale.runnerShortToken, stale.jobId));
+        ctx.log.progress(`removed the stale state of job ${stale.jobId} (expired ${stale.expiresAt})`);
+      }
     } catch (error) {
       ctx.log.error(`could not stop ${arn}: ${messageOf(error)}`);
       throw error;

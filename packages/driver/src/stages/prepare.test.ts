@@ -40,6 +40,18 @@ describe('prepare (AWS failure paths)', () => {
     expect(progress.lines.join('')).toMatch(/Task .* created \(on-demand FARGATE\)\n.*Task is STOPPED after 0\.0 s/);
   });
 
+  it("records when the job's state goes stale (start + job timeout + grace), for gc", async () => {
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [{ taskArn: ARN, lastStatus: 'PROVISIONING' }] });
+    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [{ taskArn: ARN, lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stopCode: 'TaskFailedToStart' }] });
+    ecsMock.on(StopTaskCommand).resolves({});
+    const { ctx } = testContext({ env: { CUSTOM_ENV_CI_JOB_TIMEOUT: '600' } });
+    const start = Date.UTC(2026, 10, 28, 9, 0, 0);
+    await expect(prepareStage(ctx, { clients, sleep: noSleep, now: () => start })).rejects.toThrow();
+    const state = readState(jobStatePath(ctx));
+    expect(state?.createdAt).toBe('2026-11-28T09:00:00.000Z');
+    expect(state?.expiresAt).toBe('2026-11-28T10:10:00.000Z');
+  });
+
   it('ends an early SSH probe as soon as the poller sees the task stop', async () => {
     ecsMock.on(RunTaskCommand).resolves({ tasks: [{ taskArn: ARN }] });
     const attached = { attachments: [{ type: 'ElasticNetworkInterface', details: [{ name: 'privateIPv4Address', value: '127.0.0.1' }] }] };

@@ -3,7 +3,7 @@ import { type Placement, launchTask, stopTask } from '../aws/launch.js';
 import { messageOf } from '../errors.js';
 import { readOverrides } from '../job/overrides.js';
 import { planLaunch } from '../job/plan.js';
-import { type JobState, readState, writeState } from '../job/state.js';
+import { type JobState, STATE_GRACE_SECONDS, readState, writeState } from '../job/state.js';
 import { elapsedSeconds } from '../log.js';
 import { type Sleep, sleep as defaultSleep } from '../sleep.js';
 import { sshTransport } from '../ssh/connect.js';
@@ -56,6 +56,9 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
     privateKey: keys.privateKey,
     publicKey: keys.publicKey,
     createdAt: new Date(started).toISOString(),
+    ...(env.jobTimeoutSeconds !== undefined
+      ? { expiresAt: new Date(started + (env.jobTimeoutSeconds + STATE_GRACE_SECONDS) * 1000).toISOString() }
+      : {}),
   };
   // Written before RunTask too: an unwritable metadata directory must fail before a task exists.
   writeState(path, state);
