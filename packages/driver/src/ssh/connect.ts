@@ -160,9 +160,16 @@ export interface ReadinessOptions {
   readonly onRetry?: (attempt: number, error: Error) => void;
 }
 
+/** Attempts that may be in flight at once; see {@link waitUntilReachable}. */
+const MAX_ATTEMPTS_IN_FLIGHT = 3;
+
 /**
  * Readiness probe: connects until the SSH handshake and key authentication succeed (RUNNING in ECS says nothing
- * about sshd). A changed host key is final; everything else is retried with backoff until the deadline.
+ * about sshd). A changed host key or an unusable job key is final; connection errors are retried until the deadline.
+ *
+ * A new attempt starts every interval even while earlier ones are still pending, and the first to succeed wins
+ * (later ones are closed). An attempt that connected while the container was starting can sit waiting for a
+ * banner long after sshd answers fresh connections; with hedged attempts it no longer holds readiness back.
  */
 export async function waitUntilReachable(
   transport: Transport,
@@ -171,29 +178,65 @@ export async function waitUntilReachable(
 ): Promise<Connection> {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? defaultSleep;
-  const deadline = now() + (options.deadlineMs ?? 120_000);
+  const deadlineMs = options.deadlineMs ?? 120_000;
+  const deadline = now() + deadlineMs;
   let delay = options.minDelayMs ?? 250;
-  for (let attempt = 1; ; attempt++) {
-    options.signal?.throwIfAborted();
+  let attempts = 0;
+  let inFlight = 0;
+  let settled = false;
+  let lastError: Error | undefined;
+  let decide: (outcome: { connection: Connection } | { error: unknown }) => void = () => {};
+  const decided = new Promise<{ connection: Connection } | { error: unknown }>((resolve) => {
+    decide = resolve;
+  });
+
+  const launch = () => {
+    attempts += 1;
+    inFlight += 1;
+    const attempt = attempts;
     const remaining = deadline - now();
-    try {
-      return await transport.connect(target, {
-        timeoutMs: Math.max(1_000, Math.min(options.attemptTimeoutMs ?? 10_000, remaining)),
+    transport
+      .connect(target, { timeoutMs: Math.max(1_000, Math.min(options.attemptTimeoutMs ?? 10_000, remaining)) })
+      .then(
+        (connection) => {
+          if (settled) connection.close();
+          else decide({ connection });
+        },
+        (error: unknown) => {
+          // Only connection trouble goes away by waiting; a changed host key or an unusable job key never does.
+          const permanent = !(error instanceof Error) || (error instanceof SystemFailure && !(error instanceof SshConnectError));
+          if (permanent) decide({ error });
+          else if (!settled) {
+            lastError = error;
+            options.onRetry?.(attempt, error);
+          }
+        },
+      )
+      .finally(() => {
+        inFlight -= 1;
       });
-    } catch (error) {
-      // Only connection trouble goes away by waiting; a changed host key or an unusable job key never does.
-      const permanent = error instanceof SystemFailure && !(error instanceof SshConnectError);
-      if (permanent || !(error instanceof Error)) throw error;
-      options.onRetry?.(attempt, error);
-      if (now() + delay >= deadline) {
+  };
+
+  try {
+    for (;;) {
+      options.signal?.throwIfAborted();
+      if (inFlight < MAX_ATTEMPTS_IN_FLIGHT) launch();
+      const outcome = await Promise.race([decided, sleep(delay, options.signal).then(() => undefined)]);
+      if (outcome !== undefined) {
+        if ('connection' in outcome) return outcome.connection;
+        throw outcome.error;
+      }
+      if (now() >= deadline) {
         throw new SystemFailure(
-          `the job container did not accept SSH within ${Math.round((options.deadlineMs ?? 120_000) / 1000)} s ` +
-            `(${attempt} attempts); last error: ${error.message}`,
-          { cause: error },
+          `the job container did not accept SSH within ${Math.round(deadlineMs / 1000)} s ` +
+            `(${attempts} attempts); last error: ${lastError?.message ?? 'no attempt finished'}`,
+          { cause: lastError },
         );
       }
-      await sleep(delay, options.signal);
       delay = Math.min(delay * 2, options.maxDelayMs ?? 2_000);
     }
+  } finally {
+    // Attempts still pending close their connection if they succeed after this point.
+    settled = true;
   }
 }

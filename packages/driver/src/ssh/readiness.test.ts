@@ -35,4 +35,38 @@ describe('waitUntilReachable', () => {
     await expect(waitUntilReachable(fake.transport, target, { sleep: noWait })).rejects.toThrow(/key is unusable/);
     expect(fake.attempts()).toBe(1);
   });
+
+  it('does not let an attempt that hangs hold readiness back: a later attempt wins, the late one is closed', async () => {
+    let finishFirst: (connection: Connection) => void = () => {};
+    const closed: string[] = [];
+    const connection = (hostKey: string): Connection =>
+      ({ hostKey, exec: () => Promise.reject(new Error('unused')), close: () => closed.push(hostKey) }) as Connection;
+    let attempts = 0;
+    const hedged: Transport = {
+      connect: () => {
+        attempts += 1;
+        // The first attempt connected while the container was starting and waits for a banner; the second is fresh.
+        if (attempts === 1) return new Promise<Connection>((resolve) => (finishFirst = resolve));
+        return Promise.resolve(connection('fresh'));
+      },
+    };
+    const winner = await waitUntilReachable(hedged, target, { sleep: noWait, minDelayMs: 100, maxDelayMs: 100 });
+    expect(winner.hostKey).toBe('fresh');
+    expect(attempts).toBe(2);
+    finishFirst(connection('stale'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toEqual(['stale']);
+  });
+
+  it('gives up at the deadline with the last connection error', async () => {
+    let clock = 0;
+    const refused = new SshConnectError(target, 'connection refused');
+    const always: Transport = { connect: () => Promise.reject(refused) };
+    const tick = async () => {
+      clock += 100;
+    };
+    await expect(
+      waitUntilReachable(always, target, { sleep: tick, now: () => clock, deadlineMs: 1_000, minDelayMs: 100, maxDelayMs: 100 }),
+    ).rejects.toThrow(/did not accept SSH within 1 s \(\d+ attempts\); last error: .*connection refused/);
+  });
 });
