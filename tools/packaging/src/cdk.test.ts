@@ -1,6 +1,8 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installedPackageProblems, tarballContentProblems } from './manifest.js';
+import { cleanEnvironment, runProcess } from './process.js';
 import { Sandbox } from './sandbox.js';
 import { type PackedPackage, packPackage } from './tarball.js';
 import { workspaceRoot } from './workspace.js';
@@ -70,5 +72,25 @@ describe('@gitlab-fargate/cdk from its tarball', () => {
       expect.arrayContaining(['AWS::ECS::Cluster', 'AWS::ECS::TaskDefinition', 'AWS::ECS::Service', 'AWS::IAM::Role']),
     );
     expect(resourceTypes.filter((type) => type === 'AWS::ECS::TaskDefinition')).toHaveLength(2);
+  });
+
+  it('packages for jsii consumers: jsii-pacmak --targets js makes a tarball carrying the assembly', async () => {
+    const packageDir = join(workspaceRoot(), 'packages/cdk');
+    const outdir = join(sandbox.dir, 'pacmak');
+    const pacmak = join(workspaceRoot(), 'node_modules/.bin/jsii-pacmak');
+    const result = await runProcess(pacmak, ['--targets', 'js', '--outdir', outdir], {
+      cwd: packageDir,
+      env: cleanEnvironment({ JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' }),
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const tarballs = readdirSync(join(outdir, 'js')).filter((file) => file.endsWith('.tgz'));
+    expect(tarballs).toEqual([expect.stringMatching(/^cdk@0\.0\.0\.jsii\.tgz$/)]);
+    const listing = await runProcess('tar', ['-tzf', join(outdir, 'js', tarballs[0]!)], { cwd: outdir });
+    expect(listing.stdout.split('\n')).toEqual(expect.arrayContaining(['package/.jsii', 'package/lib/index.js']));
+    // The assembly is what Python (and other jsii) bindings are generated from: the public constructs must be in it.
+    const assembly = JSON.parse(readFileSync(join(packageDir, '.jsii'), 'utf8')) as { types: Record<string, unknown> };
+    expect(Object.keys(assembly.types)).toEqual(
+      expect.arrayContaining(['@gitlab-fargate/cdk.RunnerEnvironment', '@gitlab-fargate/cdk.GitLabOidcDeployRole', '@gitlab-fargate/cdk.RunnerVpcEndpoints']),
+    );
   });
 });
