@@ -1,6 +1,7 @@
-import { startLocalStack, type LocalStack } from '@gitlab-fargate/local-stack';
-import { loadRunnerSettings, runJob, type RunnerSettings } from '@gitlab-fargate/runner-harness';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalStack } from '@gitlab-fargate/local-stack';
+import { runJob, type RunnerSettings } from '@gitlab-fargate/runner-harness';
+import { describe, expect, it } from 'vitest';
+import { useLocalStack } from '../shared-stack.js';
 import { CapturedLog, describeAllTasks, discard, job, setDriverTimeouts, waitForNothingLeft } from '../index.js';
 
 // Cancellation and AWS's bad days (late sshd, no Spot capacity) against the emulator's fault injection, with the
@@ -8,18 +9,9 @@ import { CapturedLog, describeAllTasks, discard, job, setDriverTimeouts, waitFor
 let stack: LocalStack;
 let runner: RunnerSettings;
 
-beforeAll(async () => {
-  stack = await startLocalStack();
-  runner = await loadRunnerSettings(stack.runnerConfigPath);
-});
-
-afterEach(async () => {
-  stack.emulator.setFaults({});
-  await stack.rewriteDriverConfig({});
-});
-
-afterAll(async () => {
-  await stack?.stop();
+useLocalStack((started, settings) => {
+  stack = started;
+  runner = settings;
 });
 
 const nothingLeft = { runningTasks: [], containers: [], metadataFiles: [] };

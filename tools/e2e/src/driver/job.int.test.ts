@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
-import { startLocalStack, type LocalStack } from '@gitlab-fargate/local-stack';
-import { loadRunnerSettings, runJob, type RunnerSettings } from '@gitlab-fargate/runner-harness';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalStack } from '@gitlab-fargate/local-stack';
+import { runJob, type RunnerSettings } from '@gitlab-fargate/runner-harness';
+import { describe, expect, it } from 'vitest';
+import { useLocalStack } from '../shared-stack.js';
 import { CapturedLog, NumberedLineChecker, describeAllTasks, discard, job, waitForNothingLeft } from '../index.js';
 
 // Whole jobs through the runner harness (gitlab-runner's side of the custom executor), the compiled driver CLI,
@@ -11,17 +12,9 @@ import { CapturedLog, NumberedLineChecker, describeAllTasks, discard, job, waitF
 let stack: LocalStack;
 let runner: RunnerSettings;
 
-beforeAll(async () => {
-  stack = await startLocalStack();
-  runner = await loadRunnerSettings(stack.runnerConfigPath);
-});
-
-afterEach(async () => {
-  await stack.rewriteDriverConfig({});
-});
-
-afterAll(async () => {
-  await stack?.stop();
+useLocalStack((started, settings) => {
+  stack = started;
+  runner = settings;
 });
 
 const nothingLeft = { runningTasks: [], containers: [], metadataFiles: [] };

@@ -1,7 +1,8 @@
 import type { FaultOptions } from '@gitlab-fargate/ecs-emulator';
-import { startLocalStack, type LocalStack } from '@gitlab-fargate/local-stack';
-import { loadRunnerSettings, runJob, type JobOutcome, type JobResult, type RunnerSettings } from '@gitlab-fargate/runner-harness';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalStack } from '@gitlab-fargate/local-stack';
+import { runJob, type JobOutcome, type JobResult, type RunnerSettings } from '@gitlab-fargate/runner-harness';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useLocalStack } from '../shared-stack.js';
 import { CapturedLog, discard, job, setDriverTimeouts } from '../index.js';
 import { startApiLoad, type LoadReport } from './api-load.js';
 import { ProtocolJob } from './driver-stage.js';
@@ -14,18 +15,12 @@ let stack: LocalStack;
 let runner: RunnerSettings;
 const matrix = new ReliabilityMatrix('Faults (a whole job through the runner harness)');
 
-beforeAll(async () => {
-  stack = await startLocalStack();
-  runner = await loadRunnerSettings(stack.runnerConfigPath);
+useLocalStack((started, settings) => {
+  stack = started;
+  runner = settings;
 });
 
-afterEach(async () => {
-  stack.emulator.setFaults({});
-  await stack.rewriteDriverConfig({});
-});
-
-afterAll(async () => {
-  await stack?.stop();
+afterAll(() => {
   console.log(`\n${matrix.render()}\n`);
 });
 

@@ -1,7 +1,8 @@
 import type { FaultOptions, TaskStateChange } from '@gitlab-fargate/ecs-emulator';
-import { startLocalStack, type LocalStack } from '@gitlab-fargate/local-stack';
-import { loadRunnerSettings, runJob, type RunnerSettings } from '@gitlab-fargate/runner-harness';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalStack } from '@gitlab-fargate/local-stack';
+import { runJob, type RunnerSettings } from '@gitlab-fargate/runner-harness';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { useLocalStack } from '../shared-stack.js';
 import { CapturedLog, discard, job } from '../index.js';
 import { ProtocolJob, type StageExit, type StageProcess } from './driver-stage.js';
 import { ReliabilityMatrix } from './matrix.js';
@@ -15,18 +16,16 @@ let runner: RunnerSettings;
 let onTaskStateChange: ((change: TaskStateChange) => void) | undefined;
 const matrix = new ReliabilityMatrix('Kill points (the driver stage processes, killed as a process group)');
 
-beforeAll(async () => {
-  stack = await startLocalStack({ emulator: { onTaskStateChange: (change) => onTaskStateChange?.(change) } });
-  runner = await loadRunnerSettings(stack.runnerConfigPath);
-});
+useLocalStack((started, settings) => {
+  stack = started;
+  runner = settings;
+}, { emulator: { onTaskStateChange: (change) => onTaskStateChange?.(change) } });
 
 afterEach(() => {
   onTaskStateChange = undefined;
-  stack.emulator.setFaults({});
 });
 
-afterAll(async () => {
-  await stack?.stop();
+afterAll(() => {
   console.log(`\n${matrix.render()}\n`);
 });
 
