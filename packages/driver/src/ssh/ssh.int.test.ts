@@ -120,27 +120,7 @@ describe('SSH transport against a real sshd', () => {
   });
 
   it('forwards cancellation to the remote script as SIGTERM', async () => {
-    const controller = new AbortController();
-    const stdout = new PassThrough();
-    let seen = '';
-    stdout.on('data', (d: Buffer) => {
-      seen += d.toString();
-      if (seen.includes('started')) controller.abort();
-    });
-    const connection = await sshTransport.connect(target);
-    try {
-      const result = await connection.exec(SCRIPT_COMMAND, {
-        stdin: "trap 'echo got-term; exit 7' TERM\necho started\nwhile :; do sleep 0.1; done\n",
-        stdout,
-        stderr: sink(),
-        cancel: controller.signal,
-        graceMs: 5_000,
-      });
-      expect(result).toMatchObject({ exitCode: 7, cancelled: true, lost: false });
-      expect(seen).toContain('got-term');
-    } finally {
-      connection.close();
-    }
+    await expectCancellationReachesScript(target);
   });
 
   it('gives up on a remote script that ignores the signal after the grace period', async () => {
@@ -215,26 +195,31 @@ describe('SSH transport behind a ForceCommand wrapper (as in the ci-coordinator 
   });
 
   it('still delivers cancellation, which sshd refuses to signal for forced sessions', async () => {
-    const controller = new AbortController();
-    const stdout = new PassThrough();
-    let seen = '';
-    stdout.on('data', (d: Buffer) => {
-      seen += d.toString();
-      if (seen.includes('started')) controller.abort();
-    });
-    const connection = await sshTransport.connect(target);
-    try {
-      const result = await connection.exec(SCRIPT_COMMAND, {
-        stdin: "trap 'echo got-term; exit 7' TERM\necho started\nwhile :; do sleep 0.1; done\n",
-        stdout,
-        stderr: sink(),
-        cancel: controller.signal,
-        graceMs: 5_000,
-      });
-      expect(result).toMatchObject({ exitCode: 7, cancelled: true, lost: false });
-      expect(seen).toContain('got-term');
-    } finally {
-      connection.close();
-    }
+    await expectCancellationReachesScript(target);
   });
 });
+
+/** Cancels a script once it has started: its TERM trap must run and its exit code come back. */
+async function expectCancellationReachesScript(target: TransportTarget): Promise<void> {
+  const controller = new AbortController();
+  const stdout = new PassThrough();
+  let seen = '';
+  stdout.on('data', (d: Buffer) => {
+    seen += d.toString();
+    if (seen.includes('started')) controller.abort();
+  });
+  const connection = await sshTransport.connect(target);
+  try {
+    const result = await connection.exec(SCRIPT_COMMAND, {
+      stdin: "trap 'echo got-term; exit 7' TERM\necho started\nwhile :; do sleep 0.1; done\n",
+      stdout,
+      stderr: sink(),
+      cancel: controller.signal,
+      graceMs: 5_000,
+    });
+    expect(result).toMatchObject({ exitCode: 7, cancelled: true, lost: false });
+    expect(seen).toContain('got-term');
+  } finally {
+    connection.close();
+  }
+}
