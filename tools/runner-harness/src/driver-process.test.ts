@@ -53,6 +53,8 @@ describe('callDriver', () => {
   it('explains an executable that cannot start', async () => {
     await expect(callDriver({
       executable: join(cwd, 'no-such-driver'), args: [], cwd, env: {}, timeoutMs: 1000, gracefulKillMs: 10, forceKillMs: 10,
-    })).rejects.toThrow(`cannot start ${join(cwd, 'no-such-driver')}: ENOENT`);
+    })).rejects.toThrow(
+      `cannot start ${join(cwd, 'no-such-driver')}: ENOENT (check the *_exec paths in [runners.custom] of config.toml: each must exist and be executable)`,
+    );
   });
 });

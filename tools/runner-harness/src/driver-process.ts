@@ -77,7 +77,10 @@ export function callDriver(options: DriverCallOptions): Promise<DriverCallResult
       if (settled) return;
       settled = true;
       timers.forEach(clearTimeout);
-      reject(new Error(`cannot start ${options.executable}: ${error.code ?? error.message}`));
+      reject(new Error(
+        `cannot start ${options.executable}: ${error.code ?? error.message} ` +
+          '(check the *_exec paths in [runners.custom] of config.toml: each must exist and be executable)',
+      ));
     });
     child.stdout.on('data', (chunk: Buffer) => options.onStdout?.(chunk));
     child.stderr.on('data', (chunk: Buffer) => options.onStderr?.(chunk));
