@@ -2,7 +2,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDockerEngine, ensureEngineScript } from './ensure-engine.js';
 
 const baseImage = 'local/debian:bookworm';
@@ -51,21 +51,27 @@ describe('ensure-engine on a machine without Docker', () => {
 });
 
 describe('ensure-engine starting an engine', () => {
-  // A second dockerd beside the machine's own, with its own socket, state and lock, so starting it cannot disturb
-  // the engine the other packages' tests use.
+  // A second dockerd beside the machine's own, with its own socket, state, lock and bridge, so starting it cannot
+  // disturb the engine the other packages' tests use. Its own bridge matters: with --bridge=none dockerd deletes
+  // docker0, the other engine's bridge.
   const root = mkdtempSync(join(tmpdir(), 'ensure-engine-'));
+  const bridge = `gfe${process.pid % 100_000}`;
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     TMPDIR: root,
     DOCKER_SOCK: join(root, 'docker.sock'),
     DOCKERD_PIDFILE: join(root, 'docker.pid'),
     DOCKERD_LOG: join(root, 'dockerd.log'),
-    DOCKERD_ARGS: `--data-root ${join(root, 'data')} --exec-root ${join(root, 'x')} --bridge=none --iptables=false --ip-masq=false`,
+    DOCKERD_ARGS: `--data-root ${join(root, 'data')} --exec-root ${join(root, 'x')} --bridge=${bridge} --iptables=false --ip-masq=false`,
     BASE_IMAGE: '',
     ENSURE_ENGINE_LOCK_WAIT: '10',
   };
   const run = () => spawnSync('bash', [ensureEngineScript], { env, encoding: 'utf8', timeout: 90_000 });
   const dockerdPid = () => Number(readFileSync(join(root, 'docker.pid'), 'utf8').trim());
+
+  beforeAll(() => {
+    execFileSync('ip', ['link', 'add', 'name', bridge, 'type', 'bridge']);
+  });
 
   afterAll(async () => {
     try {
@@ -73,6 +79,7 @@ describe('ensure-engine starting an engine', () => {
       process.kill(pid, 'SIGTERM');
       for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((resolve) => setTimeout(resolve, 100));
     } finally {
+      spawnSync('ip', ['link', 'delete', bridge]);
       rmSync(root, { recursive: true, force: true });
     }
   });
