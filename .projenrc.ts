@@ -30,6 +30,7 @@ esmPackage(root, {
     `aws-sdk-client-mock@${versions.awsSdkClientMock}`,
     `aws-sdk-client-mock-vitest@${versions.awsSdkClientMockVitest}`,
     `esbuild@${versions.esbuild}`,
+    `fast-check@${versions.fastCheck}`,
     `testcontainers@${versions.testcontainers}`,
   ],
   bin: { 'gitlab-fargate-driver': 'dist/cli.js' },

@@ -58,6 +58,7 @@ const driverConfig: fc.Arbitrary<DriverConfig> = fc.record(
       connectTimeout: fc.constantFrom(1, 2.5, 300),
       keepaliveInterval: fc.constantFrom(0, 15, 0.5),
       keepaliveCountMax: fc.integer({ min: 1, max: 100 }),
+      multiplex: fc.boolean(),
     }),
     timeouts: fc.record({ taskStart: seconds, sshReady: seconds, stopTask: fc.integer({ min: 1, max: 600 }), taskPollInterval: fc.constantFrom(0.1, 2, 60), sshPollInterval: fc.constantFrom(0.25, 1) }),
     overrides: fc.record(

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { fileURLToPath } from 'node:url';
 import { Cancelled, messageOf } from './errors.js';
 import { exitCodesOf } from './job/environment.js';
 import { main } from './main.js';
@@ -35,6 +36,7 @@ const code = await main({
   stdoutFd: 1,
   stderrFd: 2,
   signal: controller.signal,
+  driverEntry: fileURLToPath(import.meta.url),
 });
 process.exitCode = code;
 // Anything still holding the event loop (a half-closed socket) must not keep a finished stage alive.

@@ -8,6 +8,7 @@ import { helpText } from './help.js';
 import { type JobEnvironment, exitCodesOf, readJobEnvironment } from './job/environment.js';
 import { type LogSink, type Logger, createLogger, fdSink, fileSink, parseLogFormat, parseLogLevel } from './log.js';
 import type { StageContext } from './stages/context.js';
+import { MUX_COMMAND } from './ssh/mux-protocol.js';
 import { DRIVER_NAME, driverVersion } from './version.js';
 
 /** The outside world of one driver invocation; the real one is built in cli.ts, tests build their own. */
@@ -22,6 +23,11 @@ export interface MainIo {
   readonly stderrFd: number;
   /** Aborted on SIGTERM/SIGINT, with a `Cancelled` error as reason. */
   readonly signal: AbortSignal;
+  /**
+   * The driver's own script, to start helper processes from (prepare's SSH multiplexer).
+   * @default - none: stages run without helper processes
+   */
+  readonly driverEntry?: string;
 }
 
 /**
@@ -34,6 +40,11 @@ export async function main(io: MainIo): Promise<number> {
   const say = (text: string): void => {
     io.stderr.write(`${DRIVER_NAME}: ${text}\n`);
   };
+
+  if (io.argv[0] === MUX_COMMAND) {
+    const { runMultiplexerProcess } = await import('./ssh/mux-process.js');
+    return runMultiplexerProcess(io.argv[1]);
+  }
 
   let parsed: ParsedArgs;
   try {
@@ -75,6 +86,7 @@ export async function main(io: MainIo): Promise<number> {
       stderr: io.stderr,
       signal: io.signal,
       cwd: io.cwd,
+      ...(io.driverEntry !== undefined ? { driverEntry: io.driverEntry } : {}),
     };
     await dispatch(command, ctx);
     return 0;

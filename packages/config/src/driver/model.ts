@@ -79,6 +79,12 @@ export interface SshSettings {
   readonly keepaliveInterval: number;
   /** Unanswered keepalives before the connection is considered dead. @default 4 */
   readonly keepaliveCountMax: number;
+  /**
+   * Keep one SSH connection per job, opened by prepare, and run every stage on it (as OpenSSH's ControlMaster
+   * does) instead of connecting once per stage. A stage that cannot reach it connects on its own.
+   * @default true
+   */
+  readonly multiplex: boolean;
 }
 
 /** Deadlines and poll intervals, in seconds (`[Timeouts]`). */

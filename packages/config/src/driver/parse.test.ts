@@ -50,7 +50,7 @@ describe('parseDriverConfig: upstream files', () => {
     expect(config.fargate.tags).toEqual({ team: 'platform', 'cost-center': 'ci:dev' });
     expect(config.fargate).toMatchObject({ cpu: 2048, memory: 8192, ephemeralStorage: 50 });
     expect(config.fargate).toMatchObject({ propagateTags: 'TASK_DEFINITION', enableEcsManagedTags: true, enableExecuteCommand: true, onDemandFallback: true });
-    expect(config.ssh).toEqual({ username: 'ci', port: 2222, connectTimeout: 5, keepaliveInterval: 10, keepaliveCountMax: 3 });
+    expect(config.ssh).toEqual({ username: 'ci', port: 2222, connectTimeout: 5, keepaliveInterval: 10, keepaliveCountMax: 3, multiplex: true });
     expect(config.timeouts).toEqual({ taskStart: 300, sshReady: 60, stopTask: 30, taskPollInterval: 1.5, sshPollInterval: 0.5 });
     expect(config.overrides).toEqual({
       taskDefinitions: ['ci-coordinator:*', 'ci-large'],
@@ -83,7 +83,7 @@ describe('parseDriverConfig: upstream files', () => {
         enableEcsManagedTags: false,
       },
       taskMetadata: {},
-      ssh: { username: 'root', port: 22, connectTimeout: 10, keepaliveInterval: 15, keepaliveCountMax: 4 },
+      ssh: { username: 'root', port: 22, connectTimeout: 10, keepaliveInterval: 15, keepaliveCountMax: 4, multiplex: true },
       timeouts: { taskStart: 600, sshReady: 120, stopTask: 60, taskPollInterval: 2, sshPollInterval: 1 },
       overrides: { taskDefinitions: [], platformVersions: [], allowSpot: false },
     });

@@ -48,7 +48,8 @@ export function renderDriverConfig(config: DriverConfig): string {
     .set('Port', ssh.port)
     .set('ConnectTimeout', ssh.connectTimeout)
     .set('KeepaliveInterval', ssh.keepaliveInterval)
-    .set('KeepaliveCountMax', ssh.keepaliveCountMax);
+    .set('KeepaliveCountMax', ssh.keepaliveCountMax)
+    .set('Multiplex', ssh.multiplex);
 
   out
     .table(['Timeouts'])

@@ -32,6 +32,7 @@ const ssh = section<SshSettings>({
   connectTimeout: { key: 'ConnectTimeout', schema: decimal({ min: 1, max: 300 }), default: 10 },
   keepaliveInterval: { key: 'KeepaliveInterval', schema: decimal({ min: 0, max: 3600 }), default: 15 },
   keepaliveCountMax: { key: 'KeepaliveCountMax', schema: integer({ min: 1, max: 100 }), default: 4 },
+  multiplex: { key: 'Multiplex', schema: boolean(), default: true },
 }, { expected: 'an [SSH] table' });
 
 const timeouts = section<TimeoutSettings>({

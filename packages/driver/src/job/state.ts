@@ -29,6 +29,8 @@ export interface JobState {
   readonly publicKey: string;
   /** SSH host key (base64 of the key blob) seen at first contact; later stages refuse any other. */
   readonly hostKey?: string;
+  /** The job's SSH multiplexer, when prepare started one: `run` stages use it instead of a connection each. */
+  readonly mux?: MuxRecord;
   /** ISO time prepare started. */
   readonly createdAt: string;
   /**
@@ -37,6 +39,13 @@ export interface JobState {
    * the job's timeout is unknown (the state then protects its task until cleanup removes it).
    */
   readonly expiresAt?: string;
+}
+
+/** Where a job's SSH multiplexer (ssh/mux-process.ts) runs. */
+export interface MuxRecord {
+  readonly pid: number;
+  /** Its Unix socket. */
+  readonly socket: string;
 }
 
 /** Allowance beyond the job's timeout for the runner's own kill timeouts and cleanup before a state counts as stale. */
@@ -111,6 +120,12 @@ export function parseState(text: string, path: string): JobState {
     if (v[key] !== undefined && typeof v[key] !== 'string') problems.push(`${key} must be a string`);
   }
   if (typeof v.port !== 'number' || !Number.isInteger(v.port)) problems.push('port must be an integer');
+  if (v.mux !== undefined) {
+    const mux = v.mux as Partial<Record<keyof MuxRecord, unknown>> | null;
+    if (typeof mux?.pid !== 'number' || !Number.isInteger(mux.pid) || typeof mux.socket !== 'string') {
+      problems.push('mux must be { pid: integer, socket: string }');
+    }
+  }
   if (problems.length > 0) {
     throw new SystemFailure(`the job state file ${path} is damaged (${problems.join(', ')}); remove it and retry the job`);
   }

@@ -48,7 +48,7 @@ function connectSsh(target: TransportTarget, options: ConnectOptions): Promise<C
     };
     client.once('ready', () => {
       settled = true;
-      resolve(new SshConnection(client, presented ?? ''));
+      resolve(new SshConnection(client, presented ?? '', options.shared ?? false));
     });
     client.on('error', (error: Error & { level?: string }) => {
       if (mismatch && presented !== undefined) {
@@ -112,10 +112,15 @@ function describeConnectError(error: Error & { code?: string; level?: string }):
 }
 
 class SshConnection implements Connection {
+  private readonly ended: Promise<void>;
+
   constructor(
     private readonly client: ssh2.Client,
     readonly hostKey: string,
-  ) {}
+    private readonly shared: boolean,
+  ) {
+    this.ended = new Promise((resolve) => client.once('close', () => resolve()));
+  }
 
   exec(command: string, streams: ExecStreams): Promise<ExecResult> {
     const pidFile = `/tmp/.gitlab-fargate-${randomBytes(8).toString('hex')}.pid`;
@@ -133,9 +138,15 @@ class SshConnection implements Connection {
             side.end();
           });
         };
-        execOnChannel(channel, streams, () => this.client.end(), killGroup).then(resolve, reject);
+        // Given up on after a cancel: a connection of its own goes with it; a shared one keeps serving the others.
+        const abandon = this.shared ? () => {} : () => this.client.end();
+        execOnChannel(channel, streams, abandon, killGroup).then(resolve, reject);
       });
     });
+  }
+
+  onClose(listener: () => void): void {
+    void this.ended.then(listener);
   }
 
   close(): void {

@@ -8,7 +8,7 @@ const noWait = async (): Promise<void> => {};
 
 function transport(failures: Error[]): { transport: Transport; attempts: () => number } {
   let attempts = 0;
-  const connection = { hostKey: 'AAAA', exec: () => Promise.reject(new Error('unused')), close: () => {} } as Connection;
+  const connection = { hostKey: 'AAAA', exec: () => Promise.reject(new Error('unused')), onClose: () => {}, close: () => {} } as Connection;
   return {
     attempts: () => attempts,
     transport: {
@@ -40,7 +40,7 @@ describe('waitUntilReachable', () => {
     let finishFirst: (connection: Connection) => void = () => {};
     const closed: string[] = [];
     const connection = (hostKey: string): Connection =>
-      ({ hostKey, exec: () => Promise.reject(new Error('unused')), close: () => closed.push(hostKey) }) as Connection;
+      ({ hostKey, exec: () => Promise.reject(new Error('unused')), onClose: () => {}, close: () => closed.push(hostKey) }) as Connection;
     let attempts = 0;
     const hedged: Transport = {
       connect: () => {

@@ -51,6 +51,8 @@ export interface Connection {
   readonly hostKey: string;
   /** Runs `command` with the given streams; resolves when the remote side is done. */
   exec(command: string, streams: ExecStreams): Promise<ExecResult>;
+  /** Calls `listener` once the connection has ended, for whatever reason. */
+  onClose(listener: () => void): void;
   close(): void;
 }
 
@@ -70,4 +72,10 @@ export interface ConnectOptions {
   readonly keepaliveIntervalMs?: number;
   /** Unanswered keepalives before the connection counts as dead. @default 4 */
   readonly keepaliveCountMax?: number;
+  /**
+   * The connection serves several commands one after another or at once (the job's multiplexer): a command that
+   * does not exit within its grace period after a cancel only loses its channel, not the whole connection.
+   * @default false
+   */
+  readonly shared?: boolean;
 }

@@ -2,6 +2,7 @@ import { type AwsClients, createAwsClients } from '../aws/clients.js';
 import { stopTask } from '../aws/launch.js';
 import { readState, removeState } from '../job/state.js';
 import type { Sleep } from '../sleep.js';
+import { stopMultiplexer } from '../ssh/mux-process.js';
 import { type StageContext, jobStatePath } from './context.js';
 
 /** Injectable parts of {@link cleanupStage}. */
@@ -12,7 +13,7 @@ export interface CleanupOptions {
 }
 
 /**
- * `custom cleanup`: stops the job's task and removes the state file (and with it the job's private key). Runs under
+ * `custom cleanup`: stops the job's SSH multiplexer and task and removes the state file (and with it the job's private key). Runs under
  * its own deadline, ignoring cancellation: the runner calls it after a cancel precisely to free the task. Safe with no
  * state (prepare failed early), twice in a row, and with a task that is already gone. The state file goes even when
  * StopTask fails, so no private key lingers; `gc` stops what cleanup could not.
@@ -25,6 +26,7 @@ export async function cleanupStage(ctx: StageContext, options: CleanupOptions = 
     return;
   }
   try {
+    if (state.mux !== undefined) stopMultiplexer(state.mux);
     if (state.taskArn === undefined) {
       ctx.log.progress('Prepare never started a task: nothing to stop');
       return;

@@ -25,6 +25,8 @@ export interface StageContext {
   readonly signal: AbortSignal;
   /** The process's working directory (the runner's per-job temp dir). */
   readonly cwd: string;
+  /** The driver's own script, for helper processes; without it prepare starts no SSH multiplexer. */
+  readonly driverEntry?: string;
 }
 
 /** Where this job's state file lives: `[TaskMetadata] Directory`, else the stage's working directory. */

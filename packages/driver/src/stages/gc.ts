@@ -6,6 +6,7 @@ import { stopTask } from '../aws/launch.js';
 import { SystemFailure, messageOf } from '../errors.js';
 import { startedByFor } from '../job/plan.js';
 import { type JobState, listStates, removeState, statePath } from '../job/state.js';
+import { stopMultiplexer } from '../ssh/mux-process.js';
 import type { StageContext } from './context.js';
 
 /** Options of {@link gcStage}. */
@@ -92,6 +93,7 @@ export async function gcStage(ctx: StageContext, options: GcOptions): Promise<Gc
       report.stopped.push(arn);
       const stale = staleByTask.get(arn);
       if (stale !== undefined && directory !== undefined) {
+        if (stale.mux !== undefined) stopMultiplexer(stale.mux);
         removeState(statePath(directory, stale.runnerShortToken, stale.jobId));
         ctx.log.progress(`removed the stale state of job ${stale.jobId} (expired ${stale.expiresAt})`);
       }

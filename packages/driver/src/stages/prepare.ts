@@ -8,6 +8,7 @@ import { elapsedSeconds } from '../log.js';
 import { type Sleep, sleep as defaultSleep } from '../sleep.js';
 import { sshTransport } from '../ssh/connect.js';
 import { generateJobKeyPair } from '../ssh/keys.js';
+import { MUX_IDLE_TIMEOUT_MS, type PendingMultiplexer, launchMultiplexer, muxSocketPath } from '../ssh/mux-process.js';
 import type { Transport } from '../ssh/transport.js';
 import { awaitReady } from './await-ready.js';
 import { type StageContext, jobStatePath } from './context.js';
@@ -23,6 +24,9 @@ export interface PrepareOptions {
   /** RunTask backoff: first pause. @default 5_000 */
   readonly launchBaseDelayMs?: number;
 }
+
+/** Beyond the SSH connect timeout, for the multiplexer's own start (a Node process that loaded its modules early). */
+const MUX_START_ALLOWANCE_MS = 5_000;
 
 function placementText(placement: Placement): string {
   return placement.kind === 'launchType' ? 'on-demand FARGATE' : placement.strategy.map((s) => s.capacityProvider).join('+');
@@ -77,7 +81,19 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
   writeState(path, state);
   log.progress(`Task ${taskArn} created (${placementText(launched.placement)})`);
 
+  let mux: PendingMultiplexer | undefined;
   try {
+    if (config.ssh.multiplex && ctx.driverEntry !== undefined) {
+      // Started now so its start-up overlaps the task's; it connects once the task is ready.
+      mux = launchMultiplexer(ctx.driverEntry, {
+        statePath: path,
+        socketPath: muxSocketPath(path),
+        connectTimeoutMs: config.ssh.connectTimeout * 1000,
+        keepaliveIntervalMs: config.ssh.keepaliveInterval * 1000,
+        keepaliveCountMax: config.ssh.keepaliveCountMax,
+        idleTimeoutMs: MUX_IDLE_TIMEOUT_MS,
+      });
+    }
     const ready = await awaitReady({
       ecs: clients.ecs,
       ec2: clients.ec2,
@@ -99,10 +115,19 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
     ready.connection.close();
     state = { ...state, hostKey: ready.connection.hostKey };
     writeState(path, state);
+    if (mux !== undefined) {
+      try {
+        state = { ...state, mux: await mux.connect(config.ssh.connectTimeout * 1000 + MUX_START_ALLOWANCE_MS) };
+        writeState(path, state);
+      } catch (error) {
+        log.warn(`each stage opens its own SSH connection: ${messageOf(error)}`);
+      }
+    }
     const after = ready.runningAt === undefined ? 'before ECS reported RUNNING' : `${elapsedSeconds(ready.runningAt, now())} s after RUNNING`;
     log.progress(`Job container ready after ${elapsedSeconds(started, now())} s (SSH answered ${after})`);
     return state;
   } catch (error) {
+    mux?.abort();
     log.progress(`Prepare failed: ${messageOf(error)}. Stopping task ${taskArn}`);
     try {
       await stopTask(

@@ -3,9 +3,9 @@ import { constants } from 'node:os';
 import { BuildFailure, SystemFailure } from '../errors.js';
 import { readState } from '../job/state.js';
 import { sleep } from '../sleep.js';
-import { SshConnectError, sshTransport } from '../ssh/connect.js';
 import { SCRIPT_COMMAND } from '../ssh/exec.js';
-import type { Connection, Transport } from '../ssh/transport.js';
+import { MuxUnavailable, multiplexedTransport } from '../ssh/mux-client.js';
+import type { Connection, Transport, TransportTarget } from '../ssh/transport.js';
 import { type StageContext, jobStatePath } from './context.js';
 
 /** How many times `run` tries to connect before calling it a system failure (the task is already known good). */
@@ -13,7 +13,7 @@ const CONNECT_ATTEMPTS = 3;
 
 /** Options of {@link runStage}. */
 export interface RunStageOptions {
-  /** @default SSH */
+  /** @default the job's SSH multiplexer when prepare started one, else a new SSH connection */
   readonly transport?: Transport;
   /** Wait for the remote script after forwarding SIGTERM. @default 10_000 */
   readonly graceMs?: number;
@@ -23,7 +23,9 @@ export interface RunStageOptions {
 
 /**
  * `custom run SCRIPT STAGE`: streams the runner's script to bash in the job container over SSH with the pinned
- * host key, passing stdout/stderr through. Runs ~10 times a job, so it never loads the AWS SDK.
+ * host key, passing stdout/stderr through. Runs ~10 times a job, so it never loads the AWS SDK, and goes through
+ * the job's multiplexer when there is one (no handshake, no ssh2 to load); when that does not answer, nothing ran
+ * and the stage connects on its own.
  *
  * @throws BuildFailure when the script exits non-zero (or is killed by a signal it did not get from us)
  * @throws SystemFailure for anything else, including cancellation
@@ -50,8 +52,7 @@ export async function runStage(ctx: StageContext, scriptPath: string, stageName:
     privateKey: state.privateKey,
     hostKey: state.hostKey,
   };
-  const transport = options.transport ?? sshTransport;
-  const connection = await connectWithRetry(transport, target, ctx, options.retryDelayMs ?? 1_000, log);
+  const connection = await connectToTask(state.mux?.socket, options, target, ctx, log);
   log.debug('executing the script in the job container', { taskArn: state.taskArn, host: state.address });
   try {
     const result = await connection.exec(SCRIPT_COMMAND, {
@@ -79,6 +80,26 @@ export async function runStage(ctx: StageContext, scriptPath: string, stageName:
   }
 }
 
+async function connectToTask(
+  muxSocket: string | undefined,
+  options: RunStageOptions,
+  target: TransportTarget,
+  ctx: StageContext,
+  log: StageContext['log'],
+): Promise<Connection> {
+  if (options.transport !== undefined) return connectWithRetry(options.transport, target, ctx, options.retryDelayMs ?? 1_000, log);
+  if (muxSocket !== undefined) {
+    try {
+      return await multiplexedTransport(muxSocket).connect(target);
+    } catch (error) {
+      if (!(error instanceof MuxUnavailable)) throw error;
+      log.debug(`${error.message}; connecting on our own`);
+    }
+  }
+  const { sshTransport } = await import('../ssh/connect.js');
+  return connectWithRetry(sshTransport, target, ctx, options.retryDelayMs ?? 1_000, log);
+}
+
 async function connectWithRetry(
   transport: Transport,
   target: Parameters<Transport['connect']>[0],
@@ -95,7 +116,7 @@ async function connectWithRetry(
         keepaliveCountMax: ctx.config.ssh.keepaliveCountMax,
       });
     } catch (error) {
-      if (!(error instanceof SshConnectError) || attempt >= CONNECT_ATTEMPTS) throw error;
+      if (!(error instanceof Error) || error.name !== 'SshConnectError' || attempt >= CONNECT_ATTEMPTS) throw error;
       log.warn(`${error.message}; retrying (${attempt}/${CONNECT_ATTEMPTS})`);
       await sleep(delayMs, ctx.signal);
     }

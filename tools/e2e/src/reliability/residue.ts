@@ -6,6 +6,9 @@ import { DOCKER_LABELS } from '@gitlab-fargate/ecs-emulator';
 import type { LocalStack } from '@gitlab-fargate/local-stack';
 import { describeAllTasks } from '../index.js';
 
+/** The driver's hidden multiplexer command (packages/driver/src/ssh/mux-protocol.ts). */
+const MUX_COMMAND = 'internal-ssh-mux';
+
 const run = promisify(execFile);
 
 /** What a job can leave behind when its cleanup is incomplete. Empty lists everywhere: nothing left. */
@@ -18,9 +21,11 @@ export interface Residue {
   readonly stateFiles: readonly string[];
   /** Files anywhere under the metadata directory or the given job folders holding an OpenSSH private key. */
   readonly privateKeys: readonly string[];
+  /** Driver helper processes (a job's SSH multiplexer) still running for a job of this stack, as pids. */
+  readonly processes: readonly string[];
 }
 
-export const noResidue: Residue = { tasks: [], containers: [], stateFiles: [], privateKeys: [] };
+export const noResidue: Residue = { tasks: [], containers: [], stateFiles: [], privateKeys: [], processes: [] };
 
 /** Looks once: ECS (DescribeTasks over ListTasks), Docker (by instance label) and the disk. */
 export async function findResidue(stack: LocalStack, jobFolders: readonly string[] = []): Promise<Residue> {
@@ -36,7 +41,19 @@ export async function findResidue(stack: LocalStack, jobFolders: readonly string
       if (text.includes('PRIVATE KEY')) privateKeys.push(file);
     }
   }
-  return { tasks, containers: stdout.split('\n').filter((id) => id !== ''), stateFiles, privateKeys };
+  const processes = await helperProcesses(stack.metadataDirectory);
+  return { tasks, containers: stdout.split('\n').filter((id) => id !== ''), stateFiles, privateKeys, processes };
+}
+
+/** Processes whose command line names the driver's hidden multiplexer command and a path in `directory`. */
+async function helperProcesses(directory: string): Promise<string[]> {
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+  const found: string[] = [];
+  for (const pid of pids) {
+    const commandLine = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (commandLine.includes(MUX_COMMAND) && commandLine.includes(directory)) found.push(pid);
+  }
+  return found;
 }
 
 /**
@@ -68,6 +85,7 @@ export function describeResidue(residue: Residue): string {
   if (residue.containers.length > 0) parts.push(`${residue.containers.length} container`);
   if (residue.stateFiles.length > 0) parts.push(`${residue.stateFiles.length} state file`);
   if (residue.privateKeys.length > 0) parts.push(`${residue.privateKeys.length} private key`);
+  if (residue.processes.length > 0) parts.push(`${residue.processes.length} driver process`);
   return parts.length === 0 ? 'none' : parts.join(', ');
 }
 

@@ -1,0 +1,134 @@
+import { type Socket, createConnection } from 'node:net';
+import { Readable, type Writable } from 'node:stream';
+import { SystemFailure } from '../errors.js';
+import { FrameType, type MuxRequest, encodeFrame, frameReader } from './mux-protocol.js';
+import type { Connection, ExecResult, ExecStreams, Transport, TransportTarget } from './transport.js';
+
+/** The job's multiplexer does not answer (never started, exited, or its socket is gone): nothing ran. */
+export class MuxUnavailable extends SystemFailure {
+  constructor(socketPath: string, reason: string) {
+    super(`the job's SSH multiplexer at ${socketPath} does not answer: ${reason}`);
+    this.name = 'MuxUnavailable';
+  }
+}
+
+/** How long past the request's grace period a cancelled client waits for the multiplexer's answer. */
+const CANCEL_ANSWER_MARGIN_MS = 5_000;
+
+/**
+ * Reaches the job container through the job's multiplexer (mux-server.ts) instead of a new SSH connection. The
+ * multiplexer already pinned the host key and authenticated; `connect` only opens its Unix socket, so the target's
+ * SSH details are not used.
+ */
+export function multiplexedTransport(socketPath: string): Transport {
+  return {
+    connect: (target: TransportTarget) =>
+      new Promise<Connection>((resolve, reject) => {
+        const socket = createConnection(socketPath);
+        socket.once('connect', () => {
+          socket.off('error', onError);
+          resolve(new MultiplexedConnection(socket, target.hostKey ?? ''));
+        });
+        const onError = (error: NodeJS.ErrnoException): void => reject(new MuxUnavailable(socketPath, error.code ?? error.message));
+        socket.once('error', onError);
+      }),
+  };
+}
+
+/** One client connection to the multiplexer: carries exactly one command. */
+class MultiplexedConnection implements Connection {
+  private used = false;
+
+  constructor(
+    private readonly socket: Socket,
+    readonly hostKey: string,
+  ) {}
+
+  exec(command: string, streams: ExecStreams): Promise<ExecResult> {
+    if (this.used) return Promise.reject(new Error('a multiplexed connection runs one command'));
+    this.used = true;
+    const { socket } = this;
+    const graceMs = streams.graceMs ?? 10_000;
+    return new Promise((resolve, reject) => {
+      let outcome: { result: ExecResult } | { error: Error } | undefined;
+      let stdinError: Error | undefined;
+      let cancelled = false;
+      let giveUpTimer: NodeJS.Timeout | undefined;
+
+      const onCancel = (): void => {
+        if (cancelled) return;
+        cancelled = true;
+        socket.write(encodeFrame(FrameType.Cancel));
+        // The multiplexer answers once the command exits or its grace period ends; a silent one is given up on.
+        giveUpTimer = setTimeout(() => socket.destroy(), graceMs + CANCEL_ANSWER_MARGIN_MS);
+      };
+
+      const passThrough = (target: Writable, payload: Buffer): void => {
+        if (!target.write(payload)) {
+          socket.pause();
+          target.once('drain', () => socket.resume());
+        }
+      };
+      const read = frameReader((type, payload) => {
+        if (type === FrameType.Stdout) passThrough(streams.stdout, payload);
+        else if (type === FrameType.Stderr) passThrough(streams.stderr, payload);
+        else if (type === FrameType.Result) outcome = { result: JSON.parse(payload.toString('utf8')) as ExecResult };
+        else if (type === FrameType.Error) {
+          const { message } = JSON.parse(payload.toString('utf8')) as { message: string };
+          outcome = { error: new SystemFailure(message) };
+        }
+      });
+      socket.on('data', (chunk: Buffer) => {
+        try {
+          read(chunk);
+        } catch (error) {
+          socket.destroy(error as Error);
+        }
+      });
+      socket.on('error', () => {});
+      socket.once('close', () => {
+        if (giveUpTimer !== undefined) clearTimeout(giveUpTimer);
+        streams.cancel?.removeEventListener('abort', onCancel);
+        if (stdinError !== undefined) {
+          reject(stdinError);
+        } else if (outcome === undefined) {
+          // The multiplexer died mid-command (or was given up on): as with a dropped SSH connection, the outcome is lost.
+          resolve({ cancelled, lost: true });
+        } else if ('error' in outcome) {
+          reject(outcome.error);
+        } else {
+          resolve({ ...outcome.result, cancelled: outcome.result.cancelled || cancelled });
+        }
+      });
+
+      const request: MuxRequest = { command, forwardSignal: streams.forwardSignal ?? 'TERM', graceMs };
+      socket.write(encodeFrame(FrameType.Request, JSON.stringify(request)));
+      if (streams.cancel?.aborted) onCancel();
+      else streams.cancel?.addEventListener('abort', onCancel, { once: true });
+
+      const stdin =
+        typeof streams.stdin === 'string' || Buffer.isBuffer(streams.stdin) ? Readable.from([Buffer.from(streams.stdin)]) : streams.stdin;
+      stdin.on('data', (chunk: Buffer) => {
+        if (!socket.write(encodeFrame(FrameType.Stdin, chunk))) {
+          stdin.pause();
+          socket.once('drain', () => stdin.resume());
+        }
+      });
+      stdin.once('end', () => socket.write(encodeFrame(FrameType.StdinEnd)));
+      stdin.once('error', (error) => {
+        // An unreadable script must not run half: cancel whatever the remote side already started.
+        stdinError = new SystemFailure(`cannot read the script: ${error.message}`);
+        onCancel();
+      });
+    });
+  }
+
+  onClose(listener: () => void): void {
+    if (this.socket.closed) listener();
+    else this.socket.once('close', listener);
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+}

@@ -1,0 +1,183 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { SystemFailure, messageOf } from '../errors.js';
+import { type MuxRecord, readState } from '../job/state.js';
+import { MUX_COMMAND } from './mux-protocol.js';
+
+/** What the multiplexer process is told on its command line. */
+export interface MuxSpec {
+  readonly statePath: string;
+  readonly socketPath: string;
+  readonly connectTimeoutMs: number;
+  readonly keepaliveIntervalMs: number;
+  readonly keepaliveCountMax: number;
+  /** Exit after this long without a command. */
+  readonly idleTimeoutMs: number;
+}
+
+/** Stop serving after this long without a command: longer than any gap between two stages of a job. */
+export const MUX_IDLE_TIMEOUT_MS = 30 * 60 * 1000;
+/** How often the multiplexer checks that its job's state file still exists. */
+const STATE_CHECK_INTERVAL_MS = 5_000;
+/** Unix socket paths longer than this do not fit `sockaddr_un` (108 bytes with the terminator, 104 on BSD). */
+const MAX_SOCKET_PATH_BYTES = 100;
+
+/** The socket beside the job's state file (a 0700 directory), or in the temp directory when that path is too long. */
+export function muxSocketPath(statePath: string): string {
+  const beside = statePath.replace(/\.json$/, '') + '.sock';
+  if (Buffer.byteLength(beside) <= MAX_SOCKET_PATH_BYTES) return beside;
+  return join(tmpdir(), `gitlab-fargate-${basename(beside)}`);
+}
+
+/** A multiplexer process that has started and waits to be told the task is ready. */
+export interface PendingMultiplexer {
+  /** Tells it to connect (the state file now has the address and host key) and waits until it serves. */
+  connect(timeoutMs: number): Promise<MuxRecord>;
+  /** Stops it, whatever state it is in. */
+  abort(): void;
+}
+
+/**
+ * Starts the job's multiplexer process early, while the task is still starting, so its Node start-up and module
+ * loading overlap the wait; it connects once {@link PendingMultiplexer.connect} says so. It runs detached from
+ * the stage (its own session) and exits when its stdin closes before that, so a prepare that dies leaves nothing.
+ */
+export function launchMultiplexer(driverEntry: string, spec: MuxSpec): PendingMultiplexer {
+  const child = spawn(process.execPath, [driverEntry, MUX_COMMAND, JSON.stringify(spec)], {
+    detached: true,
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  child.on('error', () => {});
+  child.stdin?.on('error', () => {});
+  const firstLine = new Promise<string | undefined>((resolve) => {
+    if (child.stdout === null) return resolve(undefined);
+    const lines = createInterface({ input: child.stdout });
+    lines.once('line', (line) => {
+      resolve(line); // first: close() below emits 'close' at once
+      lines.close();
+    });
+    lines.once('close', () => resolve(undefined));
+  });
+  const abort = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    release(child);
+  };
+  return {
+    abort,
+    connect: async (timeoutMs) => {
+      child.stdin?.end('connect\n');
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      });
+      const line = await Promise.race([firstLine, timeout]).finally(() => clearTimeout(timer));
+      if (line === 'timeout') {
+        abort();
+        throw new SystemFailure(`the SSH multiplexer did not start within ${Math.round(timeoutMs / 1000)} s`);
+      }
+      if (line === undefined || !line.startsWith('ready ')) {
+        abort();
+        throw new SystemFailure(line?.replace(/^error: /, '') ?? `the SSH multiplexer exited (code ${child.exitCode ?? child.signalCode})`);
+      }
+      release(child);
+      return { pid: Number(line.slice('ready '.length)), socket: spec.socketPath };
+    },
+  };
+}
+
+/** Lets the stage exit while the multiplexer lives on. */
+function release(child: ChildProcess): void {
+  child.stdout?.destroy();
+  child.unref();
+}
+
+/**
+ * Stops a job's multiplexer and removes its socket. The pid is only signalled while it is still that multiplexer
+ * (its command line names the socket), never a process that reused the number.
+ */
+export function stopMultiplexer(record: MuxRecord): void {
+  try {
+    const commandLine = readFileSync(`/proc/${record.pid}/cmdline`, 'utf8');
+    if (commandLine.includes(MUX_COMMAND) && commandLine.includes(record.socket)) process.kill(record.pid, 'SIGTERM');
+  } catch {
+    // Already gone (or no /proc): it exits by itself once the state file is removed.
+  }
+  rmSync(record.socket, { force: true });
+}
+
+/**
+ * The multiplexer process itself: waits for prepare's go, connects to the task with the job key and the pinned
+ * host key, serves `run` stages on its socket, and exits when the task's connection ends, when idle, when its
+ * job's state file disappears (cleanup ran), or on SIGTERM. Reports `ready PID` or `error: WHY` on stdout, once.
+ *
+ * @returns the process exit code
+ */
+export async function runMultiplexerProcess(specJson: string | undefined): Promise<number> {
+  let spec: MuxSpec;
+  try {
+    spec = JSON.parse(specJson ?? '') as MuxSpec;
+  } catch {
+    process.stderr.write(`${MUX_COMMAND} is started by 'custom prepare', not by hand\n`);
+    return 2;
+  }
+  const report = (line: string): void => {
+    try {
+      writeSync(1, `${line}\n`);
+    } catch {
+      // prepare gave up on us; the checks below still end this process.
+    }
+  };
+  // Loaded while prepare still waits for the task.
+  const [{ sshTransport }, { serveMultiplexed }] = await Promise.all([import('./connect.js'), import('./mux-server.js')]);
+  if (!(await goAhead())) return 0;
+
+  process.umask(0o077); // The socket: only this user may run commands in the job container.
+  try {
+    const state = readState(spec.statePath);
+    if (state?.address === undefined || state.hostKey === undefined) {
+      throw new SystemFailure(`the job state ${spec.statePath} has no reachable task`);
+    }
+    const connection = await sshTransport.connect(
+      { host: state.address, port: state.port, username: state.username, privateKey: state.privateKey, hostKey: state.hostKey },
+      {
+        timeoutMs: spec.connectTimeoutMs,
+        keepaliveIntervalMs: spec.keepaliveIntervalMs,
+        keepaliveCountMax: spec.keepaliveCountMax,
+        shared: true,
+      },
+    );
+    rmSync(spec.socketPath, { force: true });
+    let stopped: (reason: string) => void = () => {};
+    const whenStopped = new Promise<string>((resolve) => {
+      stopped = resolve;
+    });
+    const server = await serveMultiplexed(connection, spec.socketPath, { idleTimeoutMs: spec.idleTimeoutMs, onStop: stopped });
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => server.stop(`got ${signal}`));
+    const stateCheck = setInterval(() => {
+      if (!existsSync(spec.statePath)) server.stop('the job state file is gone');
+    }, STATE_CHECK_INTERVAL_MS);
+    report(`ready ${process.pid}`);
+    await whenStopped;
+    clearInterval(stateCheck);
+    rmSync(spec.socketPath, { force: true });
+    return 0;
+  } catch (error) {
+    report(`error: ${messageOf(error)}`);
+    return 1;
+  }
+}
+
+/** True once prepare writes its go line; false when prepare closed our stdin without one (it failed or died). */
+function goAhead(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const lines = createInterface({ input: process.stdin });
+    lines.once('line', (line) => {
+      resolve(line === 'connect'); // first: close() below emits 'close' at once
+      lines.close();
+    });
+    lines.once('close', () => resolve(false));
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * The framing between `run` stages and the job's SSH multiplexer (see mux-server.ts) over a Unix socket. Each frame
+ * is one type byte, a 4-byte big-endian payload length, and the payload. Kept free of ssh2 so a `run` stage that
+ * talks to the multiplexer never loads it.
+ */
+
+/**
+ * The driver's hidden command that runs a job's multiplexer: `gitlab-fargate-driver internal-ssh-mux SPEC_JSON`.
+ * Started by prepare only; not for people.
+ */
+export const MUX_COMMAND = 'internal-ssh-mux';
+
+/** Frame types. Client → multiplexer: request, stdin, stdin end, cancel. Multiplexer → client: the rest. */
+export const FrameType = {
+  /** JSON {@link MuxRequest}: the command to run; exactly once, first. */
+  Request: 1,
+  /** A chunk of the command's stdin. */
+  Stdin: 2,
+  /** The command's stdin is complete. */
+  StdinEnd: 3,
+  /** The client was cancelled: forward the request's signal to the command. */
+  Cancel: 4,
+  Stdout: 11,
+  Stderr: 12,
+  /** JSON `ExecResult`; the last frame of a command that ran. */
+  Result: 13,
+  /** JSON `{ message }`: the command could not be started; the last frame. */
+  Error: 14,
+} as const;
+export type FrameType = (typeof FrameType)[keyof typeof FrameType];
+
+/** What the client asks the multiplexer to run. */
+export interface MuxRequest {
+  readonly command: string;
+  /** Signal forwarded on cancel, without `SIG`. */
+  readonly forwardSignal: string;
+  /** How long the multiplexer waits for the command after forwarding the signal. */
+  readonly graceMs: number;
+}
+
+const HEADER_BYTES = 5;
+/** Larger frames are a protocol error: nobody sends more than a stream chunk at once. */
+const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+
+/** One frame, ready to write. */
+export function encodeFrame(type: FrameType, payload: Buffer | string = Buffer.alloc(0)): Buffer {
+  const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  const header = Buffer.allocUnsafe(HEADER_BYTES);
+  header.writeUInt8(type, 0);
+  header.writeUInt32BE(body.length, 1);
+  return Buffer.concat([header, body]);
+}
+
+/**
+ * Returns a function to feed with the bytes read from a socket; it calls `onFrame` once per complete frame, in
+ * order, and throws on a frame no peer of ours would send.
+ */
+export function frameReader(onFrame: (type: FrameType, payload: Buffer) => void): (chunk: Buffer) => void {
+  let pending: Buffer = Buffer.alloc(0);
+  return (chunk) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    while (pending.length >= HEADER_BYTES) {
+      const length = pending.readUInt32BE(1);
+      if (length > MAX_PAYLOAD_BYTES) throw new Error(`multiplexer frame of ${length} bytes is larger than ${MAX_PAYLOAD_BYTES}`);
+      if (pending.length < HEADER_BYTES + length) return;
+      const type = pending.readUInt8(0) as FrameType;
+      const payload = pending.subarray(HEADER_BYTES, HEADER_BYTES + length);
+      pending = pending.subarray(HEADER_BYTES + length);
+      onFrame(type, payload);
+    }
+  };
+}

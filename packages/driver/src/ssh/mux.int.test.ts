@@ -1,0 +1,234 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, ensureBuilt, runCli } from '../../test/cli-process.js';
+import { type Sshd, startSshd } from '../../test/sshd-fixture.js';
+import { type JobState, type MuxRecord, statePath, writeState } from '../job/state.js';
+import { sshTransport } from './connect.js';
+import { generateJobKeyPair } from './keys.js';
+import { MUX_COMMAND } from './mux-protocol.js';
+import { type MuxSpec, launchMultiplexer, muxSocketPath, stopMultiplexer } from './mux-process.js';
+
+const TOKEN = 'muxtoken';
+const JOB_ID = '777';
+/** A loopback port nothing listens on: a state pointing there can only reach the task through the multiplexer. */
+const DEAD_PORT = 9;
+
+describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
+  const keys = generateJobKeyPair('mux-test');
+  let sshd: Sshd;
+  let dir: string;
+  let stateDir: string;
+  let config: string;
+  let path: string;
+  let state: JobState;
+  let env: Record<string, string>;
+  const running: MuxRecord[] = [];
+
+  const spec = (overrides: Partial<MuxSpec> = {}): MuxSpec => ({
+    statePath: path,
+    socketPath: muxSocketPath(path),
+    connectTimeoutMs: 10_000,
+    keepaliveIntervalMs: 15_000,
+    keepaliveCountMax: 4,
+    idleTimeoutMs: 60_000,
+    ...overrides,
+  });
+  const start = async (overrides: Partial<MuxSpec> = {}): Promise<MuxRecord> => {
+    const record = await launchMultiplexer(CLI, spec(overrides)).connect(15_000);
+    running.push(record);
+    return record;
+  };
+  const script = (name: string, text: string): string => {
+    const file = join(dir, name);
+    writeFileSync(file, text, { mode: 0o700 });
+    return file;
+  };
+  const remote = (command: string): string => execFileSync('docker', ['exec', sshd.container.getId(), 'bash', '-c', command], { encoding: 'utf8' });
+
+  beforeAll(async () => {
+    ensureBuilt();
+    sshd = await startSshd(keys.publicKey);
+    const first = await sshTransport.connect({ host: sshd.host, port: sshd.port, username: 'root', privateKey: keys.privateKey });
+    first.close();
+    dir = mkdtempSync(join(tmpdir(), 'driver-mux-'));
+    stateDir = join(dir, 'state');
+    config = join(dir, 'driver.toml');
+    writeFileSync(config, `[Fargate]\nCluster = "ci"\nSubnets = ["subnet-0123456789abcdef0"]\nTaskDefinition = "ci-job"\n[TaskMetadata]\nDirectory = "${stateDir}"\n`);
+    path = statePath(stateDir, TOKEN, JOB_ID);
+    state = {
+      version: 1,
+      jobId: JOB_ID,
+      runnerShortToken: TOKEN,
+      cluster: 'ci',
+      taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/ci/0123456789abcdef0123456789abcdef',
+      address: sshd.host,
+      port: sshd.port,
+      username: 'root',
+      privateKey: keys.privateKey,
+      publicKey: keys.publicKey,
+      hostKey: first.hostKey,
+      createdAt: new Date().toISOString(),
+    };
+    env = {
+      BUILD_FAILURE_EXIT_CODE: '1',
+      SYSTEM_FAILURE_EXIT_CODE: '2',
+      BUILD_EXIT_CODE_FILE: join(dir, 'build_exit_code'),
+      CUSTOM_ENV_CI_JOB_ID: JOB_ID,
+      CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN: TOKEN,
+      TMPDIR: dir,
+    };
+  });
+  afterEach(() => {
+    for (const record of running.splice(0)) stopMultiplexer(record);
+    writeState(path, state);
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves run stages on one SSH connection, with exit codes, stderr and a socket only its owner can use', async () => {
+    writeState(path, state);
+    const mux = await start();
+    expect(statSync(mux.socket).mode & 0o077).toBe(0);
+    expect(readFileSync(`/proc/${mux.pid}/cmdline`, 'utf8')).toContain(MUX_COMMAND);
+    // The task's own address is now unreachable: the stages below can only have gone through the multiplexer.
+    writeState(path, { ...state, port: DEAD_PORT, mux });
+
+    const ok = await runCli(['--config', config, 'custom', 'run', script('ok.sh', 'echo out\necho err >&2\n'), 'build_script'], { env, cwd: dir });
+    expect(ok).toMatchObject({ code: 0, stdout: 'out\n' });
+    expect(ok.stderr).toContain('err\n');
+
+    rmSync(env.BUILD_EXIT_CODE_FILE!, { force: true });
+    const failed = await runCli(['--config', config, 'custom', 'run', script('fail.sh', 'exit 3\n'), 'build_script'], { env, cwd: dir });
+    expect(failed.code).toBe(1);
+    expect(readFileSync(env.BUILD_EXIT_CODE_FILE!, 'utf8')).toBe('3\n');
+
+    // Five stages at once, each with its own output, all on the one connection.
+    const parallel = await Promise.all(
+      [1, 2, 3, 4, 5].map((n) =>
+        runCli(['--config', config, 'custom', 'run', script(`p${n}.sh`, `sleep 0.2; seq ${n * 1000}\n`), 'build_script'], { env, cwd: dir }),
+      ),
+    );
+    parallel.forEach((run, i) => {
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe(`${Array.from({ length: (i + 1) * 1000 }, (_, k) => k + 1).join('\n')}\n`);
+    });
+    // sshd forks one child per connection: the multiplexer's one plus the listener.
+    expect(Number(remote('pgrep -c sshd'))).toBe(2);
+  });
+
+  it('passes a 1 MiB script intact', async () => {
+    writeState(path, state);
+    const mux = await start();
+    writeState(path, { ...state, port: DEAD_PORT, mux });
+    const payload = 'x'.repeat(1024 * 1024);
+    const run = await runCli(['--config', config, 'custom', 'run', script('big.sh', `cat <<'EOF' | wc -c\n${payload}\nEOF\n`), 'build_script'], {
+      env,
+      cwd: dir,
+    });
+    expect(run).toMatchObject({ code: 0, stdout: `${payload.length + 1}\n` });
+  });
+
+  it('forwards SIGTERM from the stage to the script, and kills a script whose stage was killed outright', async () => {
+    writeState(path, state);
+    const mux = await start();
+    writeState(path, { ...state, port: DEAD_PORT, mux });
+
+    const trapping = script('term.sh', "trap 'echo got-term; exit 9' TERM\necho started\nwhile :; do sleep 0.1; done\n");
+    let sent = false;
+    const cancelled = await runCli(['--config', config, 'custom', 'run', trapping, 'build_script'], {
+      env,
+      cwd: dir,
+      onStdout: (text, child) => {
+        if (!sent && text.includes('started')) {
+          sent = true;
+          child.kill('SIGTERM');
+        }
+      },
+    });
+    expect(cancelled.code).toBe(2);
+    expect(cancelled.stdout).toContain('got-term');
+    expect(cancelled.stderr).toMatch(/cancelled by SIGTERM/);
+
+    const marker = `mux-orphan-${process.pid}`;
+    let killed = false;
+    await runCli(['--config', config, 'custom', 'run', script('kill.sh', `echo started\nexec -a ${marker} sleep 300\n`), 'build_script'], {
+      env,
+      cwd: dir,
+      onStdout: (text, child) => {
+        if (!killed && text.includes('started')) {
+          killed = true;
+          setTimeout(() => child.kill('SIGKILL'), 200);
+        }
+      },
+    });
+    await expect.poll(() => remote(`pgrep -fc '^${marker}' || true`).trim(), { timeout: 10_000 }).toBe('0');
+    // The multiplexer itself lives on for the next stage.
+    const next = await runCli(['--config', config, 'custom', 'run', script('next.sh', 'echo next\n'), 'build_script'], { env, cwd: dir });
+    expect(next).toMatchObject({ code: 0, stdout: 'next\n' });
+  });
+
+  it('connects on its own when the multiplexer is gone, and nothing runs twice', async () => {
+    writeState(path, state);
+    const mux = await start();
+    stopMultiplexer(mux);
+    await expect.poll(() => isAlive(mux.pid), { timeout: 5_000 }).toBe(false);
+    expect(existsSync(mux.socket)).toBe(false);
+    writeState(path, { ...state, mux });
+    const run = await runCli(['--config', config, '--debug', 'custom', 'run', script('fallback.sh', 'echo once >> /tmp/fallback-count; cat /tmp/fallback-count\n'), 'build_script'], {
+      env,
+      cwd: dir,
+    });
+    expect(run).toMatchObject({ code: 0, stdout: 'once\n' });
+    expect(run.stderr).toMatch(/multiplexer at .* does not answer: ENOENT; connecting on our own/);
+  });
+
+  it('exits when its job state file is removed (cleanup ran) and when the task goes away', async () => {
+    writeState(path, state);
+    const first = await start();
+    rmSync(path);
+    await expect.poll(() => isAlive(first.pid), { timeout: 10_000 }).toBe(false);
+    expect(existsSync(first.socket)).toBe(false);
+
+    writeState(path, state);
+    const second = await start();
+    remote('pkill -f "[s]shd: root" || true'); // the multiplexer's SSH session, as when the task stops
+    await expect.poll(() => isAlive(second.pid), { timeout: 10_000 }).toBe(false);
+    expect(existsSync(second.socket)).toBe(false);
+  });
+
+  it('exits after its idle timeout, and when prepare closes its stdin before the task is ready', async () => {
+    writeState(path, state);
+    const idle = await start({ idleTimeoutMs: 500 });
+    await expect.poll(() => isAlive(idle.pid), { timeout: 5_000 }).toBe(false);
+
+    const abandoned = launchMultiplexer(CLI, spec());
+    abandoned.abort();
+    const orphans = () => Number(execFileSync('bash', ['-c', `pgrep -fc '[${MUX_COMMAND[0]}]${MUX_COMMAND.slice(1)}.*${JOB_ID}' || true`], { encoding: 'utf8' }).trim());
+    await expect.poll(orphans, { timeout: 5_000 }).toBe(0);
+  });
+
+  it('reports why it cannot connect, and prepare goes on without it', async () => {
+    writeState(path, { ...state, hostKey: 'AAAAC3NzaC1lZDI1NTE5AAAAIJ9d0rWJ0HvC3K1z0yJm8Yl0sY2wYV5x9r0aX3a4bQ7c' });
+    await expect(launchMultiplexer(CLI, spec()).connect(15_000)).rejects.toThrow(/host key .* changed since first contact/);
+  });
+
+  it('is refused when started by hand', async () => {
+    const run = await runCli([MUX_COMMAND], { env, cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${MUX_COMMAND} is started by 'custom prepare', not by hand`);
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
