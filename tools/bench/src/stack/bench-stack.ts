@@ -35,9 +35,10 @@ export async function startBenchStack(onProgress?: (message: string) => void): P
     if (change.desiredStatus === 'STOPPED') entry.at.STOP_REQUESTED ??= change.at.getTime();
   };
   const stack = await startLocalStack({
-    // RUNNING only once every task port answers (sshd's banner): the container's own start then ends at RUNNING, so
-    // the readiness lag and the job overhead measure the driver, not sshd's start-up. (On AWS, and by the emulator's
-    // default, RUNNING means the containers started; the driver's SSH probe covers the gap.)
+    // RUNNING only once every task port answers (sshd's banner, through Docker's proxy): the container's own start,
+    // its network included, then ends at RUNNING, so the readiness lag and the job overhead measure the driver, not
+    // sshd's start-up. (On AWS, and by the emulator's default, RUNNING means the containers started; the driver's SSH
+    // probe covers the gap.)
     emulator: { onTaskStateChange: record, portReadinessTimeoutMs: 10_000 },
     ...(onProgress ? { onProgress } : {}),
   });
