@@ -35,7 +35,8 @@ const CONTEXT_USAGE = `Usage: gitlab-fargate-images context --out DIR (--config-
   --out DIR             build context folder; its dist/ is replaced      (required)
   --config-package DIR  compiled @gitlab-fargate/config, copied with its dependencies
   --config-bundle FILE  or a single-file bundle of the config CLI
-  --driver-bundle FILE  the driver's single-file bundle                  default: none (then build with
+  --driver-bundle FILE  the driver's bundle; of a split bundle (scripts/bundle.mjs --split), the entry: its
+                        chunks/ folder goes along                        default: none (then build with
                         --build-arg DRIVER_BUNDLE= ; the image renders configuration but runs no jobs)
   --spec FILE           JSON specs as for generate                       default: every default`;
 

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderSuite, renderTable, targetsTable } from './report/format.js';
 import { LoadSampler, machineInfo, type LoadSummary, type MachineInfo } from './report/machine.js';
@@ -14,6 +15,9 @@ import { startupSuite } from './suites/startup.js';
 
 /** The repository checkout this package lives in (for the driver's commit). */
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const driverPackage = join(repositoryRoot, 'packages', 'driver');
+/** What the bench runs as "the driver": the split bundle, which loads the AWS SDK and ssh2 only in the stages that use them. */
+const DRIVER_BUNDLE = { args: ['scripts/bundle.mjs', '--split'], command: 'node scripts/bundle.mjs --split', entry: 'dist/bundle/gitlab-fargate-driver.mjs' };
 
 const SUITES: Record<SuiteId, (ctx: SuiteContext) => Promise<SuiteResult>> = {
   startup: startupSuite,
@@ -61,8 +65,10 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const selected = SUITE_IDS.filter((id) => !options.only || options.only.includes(id));
   const load = new LoadSampler();
   const machine = machineInfo(repositoryRoot);
+  progress(`Bundling the driver as the runner-manager image ships it (${DRIVER_BUNDLE.command})`);
+  execFileSync(process.execPath, DRIVER_BUNDLE.args, { cwd: driverPackage, stdio: 'ignore' });
   progress('Starting the local stack (Docker, job image, ECS emulator, counting proxy)');
-  const bench = await startBenchStack(progress);
+  const bench = await startBenchStack(progress, join(driverPackage, DRIVER_BUNDLE.entry));
   const suites: SuiteResult[] = [];
   try {
     for (const id of selected) {
@@ -98,6 +104,7 @@ export function renderReport(report: BenchReport): string {
       `${m.docker ? `, Docker ${m.docker}` : ''}`,
     `- load average (1 min) during the run: min ${report.load.min}, mean ${report.load.mean}, max ${report.load.max} (${report.load.samples} samples)`,
     ...(m.driverCommit ? [`- driver: ${m.driverCommit}`] : []),
+    `- driver build: the split esbuild bundle the runner-manager image runs (\`${DRIVER_BUNDLE.command}\` → ${DRIVER_BUNDLE.entry})`,
     '',
   ];
   return [...head, ...report.suites.map(renderSuite), '## Targets', '', renderTable(targetsTable(report.targets)), ''].join('\n');

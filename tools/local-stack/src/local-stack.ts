@@ -30,6 +30,12 @@ export interface LocalStackOptions {
   readonly taskDefinition?: string;
   /** @default 'eu-west-1' */
   readonly region?: string;
+  /**
+   * The driver script gitlab-runner runs with node, e.g. the split bundle the runner-manager image ships
+   * (`packages/driver/dist/bundle/gitlab-fargate-driver.mjs`).
+   * @default the compiled driver CLI, {@link driverCli}
+   */
+  readonly driverEntry?: string;
   /** Extra driver TOML: `fargateExtra` inside `[Fargate]`, `extraTables` at the end. */
   readonly driverConfig?: Pick<LocalDriverSettings, 'fargateExtra' | 'extraTables'>;
   /** Progress messages for a person ("building the job image", …). */
@@ -112,7 +118,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await mkdir(metadataDirectory, { mode: 0o700 });
     const driverConfigPath = join(workDir, 'fargate.toml');
     const runnerConfigPath = join(workDir, 'config.toml');
-    const driver: DriverInvocation = { executable: process.execPath, leadingArgs: [driverCli] };
+    const driver: DriverInvocation = { executable: process.execPath, leadingArgs: [options.driverEntry ?? driverCli] };
     const writeDriverConfig = async (extra: LocalStackOptions['driverConfig'] = {}) =>
       writeFile(driverConfigPath, localDriverToml({ cluster, region, taskDefinition, metadataDirectory, ...extra }), { mode: 0o600 });
     await writeDriverConfig(options.driverConfig);

@@ -71,6 +71,20 @@ describe('assembleRunnerManagerContext', () => {
     expect((await stat(join(dir, 'ctx/entrypoint'))).mode & 0o111).not.toBe(0);
   });
 
+  it("copies a split driver bundle's chunks/ folder along with its entry", async () => {
+    await mkdir(join(dir, 'split/chunks'), { recursive: true });
+    await writeFile(join(dir, 'split/gitlab-fargate-driver.mjs'), 'import("./chunks/run-ABC.mjs");\n');
+    await writeFile(join(dir, 'split/chunks/run-ABC.mjs'), 'export {};\n');
+    await writeFile(join(dir, 'config.mjs'), '');
+    await assembleRunnerManagerContext({
+      outDir: join(dir, 'ctx'),
+      configBundle: join(dir, 'config.mjs'),
+      driverBundle: join(dir, 'split/gitlab-fargate-driver.mjs'),
+      spec: { runnerManager: { configCli: 'cli.mjs' } },
+    });
+    expect(await listFiles(join(dir, 'ctx/dist'))).toEqual(['chunks/run-ABC.mjs', 'cli.mjs', 'gitlab-fargate-driver.mjs']);
+  });
+
   it('replaces a stale dist/ and asks for DRIVER_BUNDLE= without a driver', async () => {
     await mkdir(join(dir, 'ctx/dist'), { recursive: true });
     await writeFile(join(dir, 'ctx/dist/old-driver.mjs'), '');

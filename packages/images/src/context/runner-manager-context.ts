@@ -16,8 +16,10 @@ export interface RunnerManagerContextOptions {
   /** A single-file bundle of the config CLI, copied to `dist/<configCli>`. Give this or `configPackageDir`. */
   readonly configBundle?: string;
   /**
-   * The driver's single-file bundle, copied to `dist/<driverBundle>`. Without it the image must be built with
-   * `--build-arg DRIVER_BUNDLE=` and can only render configuration.
+   * The driver's bundle, copied to `dist/<driverBundle>`: the single file of `scripts/bundle.mjs`, or the entry of
+   * its split output (`--split`), whose `chunks/` folder beside the entry goes along (the split bundle loads the
+   * AWS SDK and ssh2 only in the stages that use them, so each stage starts faster). Without it the image must be
+   * built with `--build-arg DRIVER_BUNDLE=` and can only render configuration.
    * @default no driver
    */
   readonly driverBundle?: string;
@@ -87,14 +89,24 @@ export async function assembleRunnerManagerContext(options: RunnerManagerContext
     await cp(options.configBundle, join(dist, spec.configCli));
   }
   if (options.driverBundle !== undefined) {
-    await mkdir(dirname(join(dist, spec.driverBundle)), { recursive: true });
-    await cp(options.driverBundle, join(dist, spec.driverBundle));
+    const target = join(dist, spec.driverBundle);
+    await mkdir(dirname(target), { recursive: true });
+    await cp(options.driverBundle, target);
+    const chunks = join(dirname(options.driverBundle), SPLIT_BUNDLE_CHUNKS);
+    if (await isDirectory(chunks)) await cp(chunks, join(dirname(target), SPLIT_BUNDLE_CHUNKS), { recursive: true });
   }
   return {
     outDir: options.outDir,
     buildArgs: options.driverBundle === undefined ? { DRIVER_BUNDLE: '' } : {},
     vendoredDependencies: vendored,
   };
+}
+
+/** The folder beside a split bundle's entry that holds its lazily loaded parts (scripts/bundle.mjs --split). */
+const SPLIT_BUNDLE_CHUNKS = 'chunks';
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isDirectory(), () => false);
 }
 
 async function requireFile(path: string, what: string): Promise<void> {

@@ -21,9 +21,10 @@ export interface BenchStack {
 
 /**
  * Starts the stack the benchmarks share: local stack (Docker, job image, emulator, cluster, configuration) plus
- * the counting proxy. The emulator keeps AWS's throttling buckets on.
+ * the counting proxy. The emulator keeps AWS's throttling buckets on. `driverEntry` is the driver script the
+ * stack's gitlab-runner configuration runs (default: the compiled CLI).
  */
-export async function startBenchStack(onProgress?: (message: string) => void): Promise<BenchStack> {
+export async function startBenchStack(onProgress?: (message: string) => void, driverEntry?: string): Promise<BenchStack> {
   const timelines = new Map<string, { taskArn: string; at: Record<string, number> }>();
   const record = (change: TaskStateChange) => {
     let entry = timelines.get(change.taskArn);
@@ -40,6 +41,7 @@ export async function startBenchStack(onProgress?: (message: string) => void): P
     // sshd's start-up. (On AWS, and by the emulator's default, RUNNING means the containers started; the driver's SSH
     // probe covers the gap.)
     emulator: { onTaskStateChange: record, portReadinessTimeoutMs: 10_000 },
+    ...(driverEntry !== undefined ? { driverEntry } : {}),
     ...(onProgress ? { onProgress } : {}),
   });
   let proxy: CountingProxy;
