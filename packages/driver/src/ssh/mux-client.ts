@@ -4,7 +4,10 @@ import { SystemFailure } from '../errors.js';
 import { FrameType, type MuxRequest, encodeFrame, frameReader } from './mux-protocol.js';
 import type { Connection, ExecResult, ExecStreams, Transport, TransportTarget } from './transport.js';
 
-/** The job's multiplexer does not answer (never started, exited, or its socket is gone): nothing ran. */
+/**
+ * The job's multiplexer cannot run the command (never started, exited, its socket is gone, or it could not connect
+ * to the task): nothing ran, so the stage may connect on its own.
+ */
 export class MuxUnavailable extends SystemFailure {
   constructor(socketPath: string, reason: string) {
     super(`the job's SSH multiplexer at ${socketPath} does not answer: ${reason}`);
@@ -17,8 +20,8 @@ const CANCEL_ANSWER_MARGIN_MS = 5_000;
 
 /**
  * Reaches the job container through the job's multiplexer (mux-server.ts) instead of a new SSH connection. The
- * multiplexer already pinned the host key and authenticated; `connect` only opens its Unix socket, so the target's
- * SSH details are not used.
+ * multiplexer pins the host key and authenticates; `connect` only opens its Unix socket, so the target's SSH
+ * details are not used. Both `connect` and `exec` reject with {@link MuxUnavailable} when nothing ran.
  */
 export function multiplexedTransport(socketPath: string): Transport {
   return {
@@ -27,7 +30,7 @@ export function multiplexedTransport(socketPath: string): Transport {
         const socket = createConnection(socketPath);
         socket.once('connect', () => {
           socket.off('error', onError);
-          resolve(new MultiplexedConnection(socket, target.hostKey ?? ''));
+          resolve(new MultiplexedConnection(socket, socketPath, target.hostKey ?? ''));
         });
         const onError = (error: NodeJS.ErrnoException): void => reject(new MuxUnavailable(socketPath, error.code ?? error.message));
         socket.once('error', onError);
@@ -41,13 +44,14 @@ class MultiplexedConnection implements Connection {
 
   constructor(
     private readonly socket: Socket,
+    private readonly socketPath: string,
     readonly hostKey: string,
   ) {}
 
   exec(command: string, streams: ExecStreams): Promise<ExecResult> {
     if (this.used) return Promise.reject(new Error('a multiplexed connection runs one command'));
     this.used = true;
-    const { socket } = this;
+    const { socket, socketPath } = this;
     const graceMs = streams.graceMs ?? 10_000;
     return new Promise((resolve, reject) => {
       let outcome: { result: ExecResult } | { error: Error } | undefined;
@@ -76,6 +80,9 @@ class MultiplexedConnection implements Connection {
         else if (type === FrameType.Error) {
           const { message } = JSON.parse(payload.toString('utf8')) as { message: string };
           outcome = { error: new SystemFailure(message) };
+        } else if (type === FrameType.Unavailable) {
+          const { message } = JSON.parse(payload.toString('utf8')) as { message: string };
+          outcome = { error: new MuxUnavailable(socketPath, message) };
         }
       });
       socket.on('data', (chunk: Buffer) => {

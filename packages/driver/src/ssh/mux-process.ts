@@ -6,6 +6,8 @@ import { createInterface } from 'node:readline';
 import { SystemFailure, messageOf } from '../errors.js';
 import { type MuxRecord, readState } from '../job/state.js';
 import { MUX_COMMAND } from './mux-protocol.js';
+import type { MuxServer } from './mux-server.js';
+import type { Connection } from './transport.js';
 
 /** What the multiplexer process is told on its command line. */
 export interface MuxSpec {
@@ -34,7 +36,12 @@ export function muxSocketPath(statePath: string): string {
 
 /** A multiplexer process that has started and waits to be told the task is ready. */
 export interface PendingMultiplexer {
-  /** Tells it to connect (the state file now has the address and host key) and waits until it serves. */
+  /**
+   * Waits until its socket listens, then tells it to connect (the state file must have the address and the host
+   * key by now) and lets it go: `run` stages may use the socket at once, their commands wait for the connection.
+   *
+   * @throws SystemFailure when it did not come up within `timeoutMs` (it is stopped then)
+   */
   connect(timeoutMs: number): Promise<MuxRecord>;
   /** Stops it, whatever state it is in. */
   abort(): void;
@@ -42,8 +49,8 @@ export interface PendingMultiplexer {
 
 /**
  * Starts the job's multiplexer process early, while the task is still starting, so its Node start-up and module
- * loading overlap the wait; it connects once {@link PendingMultiplexer.connect} says so. It runs detached from
- * the stage (its own session) and exits when its stdin closes before that, so a prepare that dies leaves nothing.
+ * loading overlap the wait. It runs detached from the stage (its own session) and exits when its stdin closes
+ * without the go line, so a prepare that fails or dies leaves nothing.
  */
 export function launchMultiplexer(driverEntry: string, spec: MuxSpec): PendingMultiplexer {
   const child = spawn(process.execPath, [driverEntry, MUX_COMMAND, JSON.stringify(spec)], {
@@ -68,7 +75,6 @@ export function launchMultiplexer(driverEntry: string, spec: MuxSpec): PendingMu
   return {
     abort,
     connect: async (timeoutMs) => {
-      child.stdin?.end('connect\n');
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -78,12 +84,13 @@ export function launchMultiplexer(driverEntry: string, spec: MuxSpec): PendingMu
         abort();
         throw new SystemFailure(`the SSH multiplexer did not start within ${Math.round(timeoutMs / 1000)} s`);
       }
-      if (line === undefined || !line.startsWith('ready ')) {
+      if (line === undefined || !line.startsWith('listening ')) {
         abort();
         throw new SystemFailure(line?.replace(/^error: /, '') ?? `the SSH multiplexer exited (code ${child.exitCode ?? child.signalCode})`);
       }
+      child.stdin?.end('connect\n');
       release(child);
-      return { pid: Number(line.slice('ready '.length)), socket: spec.socketPath };
+      return { pid: Number(line.slice('listening '.length)), socket: spec.socketPath };
     },
   };
 }
@@ -109,9 +116,10 @@ export function stopMultiplexer(record: MuxRecord): void {
 }
 
 /**
- * The multiplexer process itself: waits for prepare's go, connects to the task with the job key and the pinned
- * host key, serves `run` stages on its socket, and exits when the task's connection ends, when idle, when its
- * job's state file disappears (cleanup ran), or on SIGTERM. Reports `ready PID` or `error: WHY` on stdout, once.
+ * The multiplexer process itself: listens on its socket, reports `listening PID` (or `error: WHY`) on stdout, waits
+ * for prepare's go, then connects to the task with the job key and the pinned host key and serves `run` stages. It
+ * exits when the task's connection ends, when idle, when its job's state file disappears (cleanup ran), on SIGTERM,
+ * or when it cannot connect (commands waiting then hear "unavailable" and connect on their own).
  *
  * @returns the process exit code
  */
@@ -130,44 +138,57 @@ export async function runMultiplexerProcess(specJson: string | undefined): Promi
       // prepare gave up on us; the checks below still end this process.
     }
   };
-  // Loaded while prepare still waits for the task.
   const [{ sshTransport }, { serveMultiplexed }] = await Promise.all([import('./connect.js'), import('./mux-server.js')]);
-  if (!(await goAhead())) return 0;
 
   process.umask(0o077); // The socket: only this user may run commands in the job container.
+  let go: (connection: Promise<Connection>) => void = () => {};
+  const connecting = new Promise<Connection>((resolve, reject) => {
+    go = (connection) => connection.then(resolve, reject);
+  });
+  let stopped: (reason: string) => void = () => {};
+  const whenStopped = new Promise<string>((resolve) => {
+    stopped = resolve;
+  });
+  let server: MuxServer;
   try {
-    const state = readState(spec.statePath);
-    if (state?.address === undefined || state.hostKey === undefined) {
-      throw new SystemFailure(`the job state ${spec.statePath} has no reachable task`);
-    }
-    const connection = await sshTransport.connect(
-      { host: state.address, port: state.port, username: state.username, privateKey: state.privateKey, hostKey: state.hostKey },
-      {
-        timeoutMs: spec.connectTimeoutMs,
-        keepaliveIntervalMs: spec.keepaliveIntervalMs,
-        keepaliveCountMax: spec.keepaliveCountMax,
-        shared: true,
-      },
-    );
     rmSync(spec.socketPath, { force: true });
-    let stopped: (reason: string) => void = () => {};
-    const whenStopped = new Promise<string>((resolve) => {
-      stopped = resolve;
-    });
-    const server = await serveMultiplexed(connection, spec.socketPath, { idleTimeoutMs: spec.idleTimeoutMs, onStop: stopped });
-    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => server.stop(`got ${signal}`));
-    const stateCheck = setInterval(() => {
-      if (!existsSync(spec.statePath)) server.stop('the job state file is gone');
-    }, STATE_CHECK_INTERVAL_MS);
-    report(`ready ${process.pid}`);
-    await whenStopped;
-    clearInterval(stateCheck);
-    rmSync(spec.socketPath, { force: true });
-    return 0;
+    server = await serveMultiplexed(connecting, spec.socketPath, { idleTimeoutMs: spec.idleTimeoutMs, onStop: stopped });
   } catch (error) {
-    report(`error: ${messageOf(error)}`);
+    report(`error: cannot listen on ${spec.socketPath}: ${messageOf(error)}`);
     return 1;
   }
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => server.stop(`got ${signal}`));
+  report(`listening ${process.pid}`);
+
+  if (await goAhead()) {
+    const connection = (async () => {
+      const state = readState(spec.statePath);
+      if (state?.address === undefined || state.hostKey === undefined) {
+        throw new SystemFailure(`the job state ${spec.statePath} has no reachable task`);
+      }
+      return sshTransport.connect(
+        { host: state.address, port: state.port, username: state.username, privateKey: state.privateKey, hostKey: state.hostKey },
+        {
+          timeoutMs: spec.connectTimeoutMs,
+          keepaliveIntervalMs: spec.keepaliveIntervalMs,
+          keepaliveCountMax: spec.keepaliveCountMax,
+          shared: true,
+        },
+      );
+    })();
+    go(connection);
+    // Commands that waited hear "unavailable" from the server; then there is nothing left to serve.
+    connection.catch((error: unknown) => server.stop(`cannot connect: ${messageOf(error)}`, { graceful: true }));
+  } else {
+    server.stop('prepare ended without the go');
+  }
+  const stateCheck = setInterval(() => {
+    if (!existsSync(spec.statePath)) server.stop('the job state file is gone');
+  }, STATE_CHECK_INTERVAL_MS);
+  await whenStopped;
+  clearInterval(stateCheck);
+  rmSync(spec.socketPath, { force: true });
+  return 0;
 }
 
 /** True once prepare writes its go line; false when prepare closed our stdin without one (it failed or died). */

@@ -26,6 +26,8 @@ export const FrameType = {
   Result: 13,
   /** JSON `{ message }`: the command could not be started; the last frame. */
   Error: 14,
+  /** JSON `{ message }`: the multiplexer has no SSH connection, nothing ran: connect on your own. The last frame. */
+  Unavailable: 15,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 

@@ -14,19 +14,28 @@ export interface MuxServerOptions {
 
 /** A running multiplexer. */
 export interface MuxServer {
-  /** Stops accepting commands, ends the running ones and the SSH connection. */
-  stop(reason: string): void;
+  /**
+   * Stops accepting commands and ends the SSH connection. The running commands end at once, or, when `graceful`,
+   * may finish first (for answers already on their way, such as "unavailable").
+   */
+  stop(reason: string, options?: { readonly graceful?: boolean }): void;
 }
 
 /**
- * Serves one open SSH connection to the `run` stages of its job over a Unix socket, as OpenSSH's ControlMaster does:
- * a stage then costs one channel instead of a TCP connect, key exchange and authentication. Each client connection
- * carries one command (see mux-protocol.ts); a client that goes away cancels its command. Stops when the SSH
- * connection ends (the task stopped), after `idleTimeoutMs` without a command, or when told to.
+ * Serves one SSH connection to the `run` stages of its job over a Unix socket, as OpenSSH's ControlMaster does: a
+ * stage then costs one channel instead of a TCP connect, key exchange and authentication. Each client connection
+ * carries one command (see mux-protocol.ts); a client that goes away cancels its command. The socket listens before
+ * the connection is up: commands wait for it, and are answered "unavailable" (nothing ran) if it never comes. Stops
+ * when the SSH connection ends (the task stopped), after `idleTimeoutMs` without a command, or when told to.
  *
  * @returns once the socket listens
  */
-export async function serveMultiplexed(connection: Connection, socketPath: string, options: MuxServerOptions): Promise<MuxServer> {
+export async function serveMultiplexed(
+  connecting: Promise<Connection>,
+  socketPath: string,
+  options: MuxServerOptions,
+): Promise<MuxServer> {
+  connecting.catch(() => {}); // Each client hears about a failure; it is never unhandled.
   const active = new Set<Socket>();
   let idleTimer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -34,19 +43,25 @@ export async function serveMultiplexed(connection: Connection, socketPath: strin
   const server: Server = createServer((socket) => {
     active.add(socket);
     if (idleTimer !== undefined) clearTimeout(idleTimer);
-    serveClient(connection, socket).finally(() => {
+    serveClient(connecting, socket).finally(() => {
       active.delete(socket);
+      if (active.size === 0) drained();
       armIdleTimer();
     });
   });
 
-  const stop = (reason: string): void => {
+  let drained: () => void = () => {};
+  const stop = (reason: string, how: { readonly graceful?: boolean } = {}): void => {
     if (stopped) return;
     stopped = true;
     if (idleTimer !== undefined) clearTimeout(idleTimer);
     server.close();
+    connecting.then((connection) => connection.close(), () => {});
+    if (how.graceful && active.size > 0) {
+      drained = () => options.onStop(reason);
+      return;
+    }
     for (const socket of active) socket.destroy();
-    connection.close();
     options.onStop(reason);
   };
   const armIdleTimer = (): void => {
@@ -56,7 +71,7 @@ export async function serveMultiplexed(connection: Connection, socketPath: strin
     idleTimer.unref();
   };
 
-  connection.onClose(() => stop('the SSH connection to the task ended'));
+  connecting.then((connection) => connection.onClose(() => stop('the SSH connection to the task ended')), () => {});
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => {
@@ -69,7 +84,7 @@ export async function serveMultiplexed(connection: Connection, socketPath: strin
 }
 
 /** Runs the one command a client sends and reports how it ended; never rejects. */
-function serveClient(connection: Connection, socket: Socket): Promise<void> {
+function serveClient(connecting: Promise<Connection>, socket: Socket): Promise<void> {
   return new Promise((done) => {
     const stdin = new PassThrough();
     const cancel = new AbortController();
@@ -93,23 +108,32 @@ function serveClient(connection: Connection, socket: Socket): Promise<void> {
     const toClient = (type: FrameType): Writable =>
       new Writable({ write: (chunk: Buffer, _encoding, callback) => send(type, chunk, () => callback()) });
 
+    const execute = (connection: Connection, request: MuxRequest): void => {
+      // The client went away while the connection was still coming up: nothing to run for anybody.
+      if (socket.destroyed) return finish(FrameType.Result, JSON.stringify({ cancelled: true, lost: false }));
+      connection
+        .exec(request.command, {
+          stdin,
+          stdout: toClient(FrameType.Stdout),
+          stderr: toClient(FrameType.Stderr),
+          cancel: cancel.signal,
+          forwardSignal: request.forwardSignal,
+          graceMs: request.graceMs,
+        })
+        .then(
+          (result: ExecResult) => finish(FrameType.Result, JSON.stringify(result)),
+          (error: unknown) => finish(FrameType.Error, JSON.stringify({ message: messageOf(error) })),
+        );
+    };
+
     const onFrame = (type: FrameType, payload: Buffer): void => {
       if (type === FrameType.Request && !started) {
         started = true;
         const request = JSON.parse(payload.toString('utf8')) as MuxRequest;
-        connection
-          .exec(request.command, {
-            stdin,
-            stdout: toClient(FrameType.Stdout),
-            stderr: toClient(FrameType.Stderr),
-            cancel: cancel.signal,
-            forwardSignal: request.forwardSignal,
-            graceMs: request.graceMs,
-          })
-          .then(
-            (result: ExecResult) => finish(FrameType.Result, JSON.stringify(result)),
-            (error: unknown) => finish(FrameType.Error, JSON.stringify({ message: messageOf(error) })),
-          );
+        connecting.then(
+          (connection) => execute(connection, request),
+          (error: unknown) => finish(FrameType.Unavailable, JSON.stringify({ message: messageOf(error) })),
+        );
       } else if (type === FrameType.Stdin) {
         // Backpressure: stop reading the client while the remote command has not taken its stdin yet.
         if (!stdin.write(payload)) {

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, ensureBuilt, runCli } from '../../test/cli-process.js';
 import { type Sshd, startSshd } from '../../test/sshd-fixture.js';
 import { type JobState, type MuxRecord, statePath, writeState } from '../job/state.js';
@@ -23,12 +24,14 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
   let stateDir: string;
   let config: string;
   let path: string;
+  /** The multiplexer's own copy of the state, so the stages' copy can point at a dead port without racing it. */
+  let muxStatePath: string;
   let state: JobState;
   let env: Record<string, string>;
   const running: MuxRecord[] = [];
 
   const spec = (overrides: Partial<MuxSpec> = {}): MuxSpec => ({
-    statePath: path,
+    statePath: muxStatePath,
     socketPath: muxSocketPath(path),
     connectTimeoutMs: 10_000,
     keepaliveIntervalMs: 15_000,
@@ -58,6 +61,7 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
     config = join(dir, 'driver.toml');
     writeFileSync(config, `[Fargate]\nCluster = "ci"\nSubnets = ["subnet-0123456789abcdef0"]\nTaskDefinition = "ci-job"\n[TaskMetadata]\nDirectory = "${stateDir}"\n`);
     path = statePath(stateDir, TOKEN, JOB_ID);
+    muxStatePath = statePath(join(dir, 'mux-state'), TOKEN, JOB_ID);
     state = {
       version: 1,
       jobId: JOB_ID,
@@ -81,9 +85,12 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
       TMPDIR: dir,
     };
   });
+  beforeEach(() => {
+    writeState(muxStatePath, state);
+    writeState(path, state);
+  });
   afterEach(() => {
     for (const record of running.splice(0)) stopMultiplexer(record);
-    writeState(path, state);
   });
   afterAll(async () => {
     await sshd?.stop();
@@ -91,7 +98,6 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
   });
 
   it('serves run stages on one SSH connection, with exit codes, stderr and a socket only its owner can use', async () => {
-    writeState(path, state);
     const mux = await start();
     expect(statSync(mux.socket).mode & 0o077).toBe(0);
     expect(readFileSync(`/proc/${mux.pid}/cmdline`, 'utf8')).toContain(MUX_COMMAND);
@@ -122,7 +128,6 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
   });
 
   it('passes a 1 MiB script intact', async () => {
-    writeState(path, state);
     const mux = await start();
     writeState(path, { ...state, port: DEAD_PORT, mux });
     const payload = 'x'.repeat(1024 * 1024);
@@ -134,7 +139,6 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
   });
 
   it('forwards SIGTERM from the stage to the script, and kills a script whose stage was killed outright', async () => {
-    writeState(path, state);
     const mux = await start();
     writeState(path, { ...state, port: DEAD_PORT, mux });
 
@@ -173,7 +177,6 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
   });
 
   it('connects on its own when the multiplexer is gone, and nothing runs twice', async () => {
-    writeState(path, state);
     const mux = await start();
     stopMultiplexer(mux);
     await expect.poll(() => isAlive(mux.pid), { timeout: 5_000 }).toBe(false);
@@ -188,21 +191,24 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
   });
 
   it('exits when its job state file is removed (cleanup ran) and when the task goes away', async () => {
-    writeState(path, state);
     const first = await start();
-    rmSync(path);
+    writeState(path, { ...state, port: DEAD_PORT, mux: first });
+    expect(await runCli(['--config', config, 'custom', 'run', script('up1.sh', 'echo up\n'), 'build_script'], { env, cwd: dir })).toMatchObject({ code: 0 });
+    rmSync(muxStatePath);
     await expect.poll(() => isAlive(first.pid), { timeout: 10_000 }).toBe(false);
     expect(existsSync(first.socket)).toBe(false);
 
-    writeState(path, state);
+    writeState(muxStatePath, state);
     const second = await start();
-    remote('pkill -f "[s]shd: root" || true'); // the multiplexer's SSH session, as when the task stops
+    // Connected once a command went through; then its SSH session goes, as when the task stops.
+    writeState(path, { ...state, port: DEAD_PORT, mux: second });
+    expect(await runCli(['--config', config, 'custom', 'run', script('up.sh', 'echo up\n'), 'build_script'], { env, cwd: dir })).toMatchObject({ code: 0 });
+    remote('pkill -f "[s]shd: root" || true');
     await expect.poll(() => isAlive(second.pid), { timeout: 10_000 }).toBe(false);
     expect(existsSync(second.socket)).toBe(false);
   });
 
-  it('exits after its idle timeout, and when prepare closes its stdin before the task is ready', async () => {
-    writeState(path, state);
+  it('exits after its idle timeout, and when prepare stops it before the task is ready', async () => {
     const idle = await start({ idleTimeoutMs: 500 });
     await expect.poll(() => isAlive(idle.pid), { timeout: 5_000 }).toBe(false);
 
@@ -212,9 +218,22 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
     await expect.poll(orphans, { timeout: 5_000 }).toBe(0);
   });
 
-  it('reports why it cannot connect, and prepare goes on without it', async () => {
-    writeState(path, { ...state, hostKey: 'AAAAC3NzaC1lZDI1NTE5AAAAIJ9d0rWJ0HvC3K1z0yJm8Yl0sY2wYV5x9r0aX3a4bQ7c' });
-    await expect(launchMultiplexer(CLI, spec()).connect(15_000)).rejects.toThrow(/host key .* changed since first contact/);
+  it('answers "unavailable" to a waiting stage when it cannot connect, so the stage connects on its own, then exits', async () => {
+    // A port that accepts and never says a word: the multiplexer's handshake times out while the stage waits on it.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      writeState(muxStatePath, { ...state, port: (silent.address() as AddressInfo).port });
+      const mux = await start({ connectTimeoutMs: 1_500 });
+      writeState(path, { ...state, mux });
+      const run = await runCli(['--config', config, '--debug', 'custom', 'run', script('own.sh', 'echo on-our-own\n'), 'build_script'], { env, cwd: dir });
+      expect(run).toMatchObject({ code: 0, stdout: 'on-our-own\n' });
+      expect(run.stderr).toMatch(/multiplexer at .* does not answer: .*timed out waiting for the SSH handshake.*; connecting on our own/);
+      await expect.poll(() => isAlive(mux.pid), { timeout: 5_000 }).toBe(false);
+      expect(existsSync(mux.socket)).toBe(false);
+    } finally {
+      silent.close();
+    }
   });
 
   it('is refused when started by hand', async () => {

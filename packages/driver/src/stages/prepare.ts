@@ -25,8 +25,8 @@ export interface PrepareOptions {
   readonly launchBaseDelayMs?: number;
 }
 
-/** Beyond the SSH connect timeout, for the multiplexer's own start (a Node process that loaded its modules early). */
-const MUX_START_ALLOWANCE_MS = 5_000;
+/** For the multiplexer's socket to listen, counted from readiness (it started when RunTask returned). */
+const MUX_START_TIMEOUT_MS = 5_000;
 
 function placementText(placement: Placement): string {
   return placement.kind === 'launchType' ? 'on-demand FARGATE' : placement.strategy.map((s) => s.capacityProvider).join('+');
@@ -116,8 +116,9 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
     state = { ...state, hostKey: ready.connection.hostKey };
     writeState(path, state);
     if (mux !== undefined) {
+      // Not waiting for its handshake: the first stage's own start-up overlaps it, and its command waits for it.
       try {
-        state = { ...state, mux: await mux.connect(config.ssh.connectTimeout * 1000 + MUX_START_ALLOWANCE_MS) };
+        state = { ...state, mux: await mux.connect(MUX_START_TIMEOUT_MS) };
         writeState(path, state);
       } catch (error) {
         log.warn(`each stage opens its own SSH connection: ${messageOf(error)}`);

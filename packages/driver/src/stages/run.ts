@@ -5,7 +5,7 @@ import { readState } from '../job/state.js';
 import { sleep } from '../sleep.js';
 import { SCRIPT_COMMAND } from '../ssh/exec.js';
 import { MuxUnavailable, multiplexedTransport } from '../ssh/mux-client.js';
-import type { Connection, Transport, TransportTarget } from '../ssh/transport.js';
+import type { Connection, ExecResult, Transport, TransportTarget } from '../ssh/transport.js';
 import { type StageContext, jobStatePath } from './context.js';
 
 /** How many times `run` tries to connect before calling it a system failure (the task is already known good). */
@@ -52,52 +52,63 @@ export async function runStage(ctx: StageContext, scriptPath: string, stageName:
     privateKey: state.privateKey,
     hostKey: state.hostKey,
   };
-  const connection = await connectToTask(state.mux?.socket, options, target, ctx, log);
   log.debug('executing the script in the job container', { taskArn: state.taskArn, host: state.address });
+  const execute = async (connection: Connection): Promise<ExecResult> => {
+    try {
+      return await connection.exec(SCRIPT_COMMAND, {
+        stdin: createReadStream(scriptPath),
+        stdout: ctx.stdout,
+        stderr: ctx.stderr,
+        cancel: ctx.signal,
+        graceMs: options.graceMs ?? 10_000,
+      });
+    } finally {
+      connection.close();
+    }
+  };
+  const result = (await throughMultiplexer(state.mux?.socket, options, target, execute, log)) ??
+    (await execute(await connectOnOurOwn(options, target, ctx, log)));
+  if (result.cancelled) {
+    throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new SystemFailure(`stage ${stageName} cancelled`);
+  }
+  if (result.exitCode === 0) return;
+  if (result.exitCode !== undefined) throw new BuildFailure(result.exitCode);
+  if (result.signal !== undefined) {
+    const number = (constants.signals as Record<string, number | undefined>)[`SIG${result.signal}`] ?? 0;
+    throw new BuildFailure(128 + number, `the script was killed by SIG${result.signal}`);
+  }
+  throw new SystemFailure(
+    `the SSH connection to ${state.address}:${state.port} ended before the script finished ` +
+      `(the task may have stopped: Spot interruption, out of memory, or stopped by hand)`,
+  );
+}
+
+/** Runs the script through the job's multiplexer; `undefined` when there is none or it ran nothing. */
+async function throughMultiplexer(
+  muxSocket: string | undefined,
+  options: RunStageOptions,
+  target: TransportTarget,
+  execute: (connection: Connection) => Promise<ExecResult>,
+  log: StageContext['log'],
+): Promise<ExecResult | undefined> {
+  if (options.transport !== undefined || muxSocket === undefined) return undefined;
   try {
-    const result = await connection.exec(SCRIPT_COMMAND, {
-      stdin: createReadStream(scriptPath),
-      stdout: ctx.stdout,
-      stderr: ctx.stderr,
-      cancel: ctx.signal,
-      graceMs: options.graceMs ?? 10_000,
-    });
-    if (result.cancelled) {
-      throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new SystemFailure(`stage ${stageName} cancelled`);
-    }
-    if (result.exitCode === 0) return;
-    if (result.exitCode !== undefined) throw new BuildFailure(result.exitCode);
-    if (result.signal !== undefined) {
-      const number = (constants.signals as Record<string, number | undefined>)[`SIG${result.signal}`] ?? 0;
-      throw new BuildFailure(128 + number, `the script was killed by SIG${result.signal}`);
-    }
-    throw new SystemFailure(
-      `the SSH connection to ${state.address}:${state.port} ended before the script finished ` +
-        `(the task may have stopped: Spot interruption, out of memory, or stopped by hand)`,
-    );
-  } finally {
-    connection.close();
+    return await execute(await multiplexedTransport(muxSocket).connect(target));
+  } catch (error) {
+    if (!(error instanceof MuxUnavailable)) throw error;
+    log.debug(`${error.message}; connecting on our own`);
+    return undefined;
   }
 }
 
-async function connectToTask(
-  muxSocket: string | undefined,
+async function connectOnOurOwn(
   options: RunStageOptions,
   target: TransportTarget,
   ctx: StageContext,
   log: StageContext['log'],
 ): Promise<Connection> {
-  if (options.transport !== undefined) return connectWithRetry(options.transport, target, ctx, options.retryDelayMs ?? 1_000, log);
-  if (muxSocket !== undefined) {
-    try {
-      return await multiplexedTransport(muxSocket).connect(target);
-    } catch (error) {
-      if (!(error instanceof MuxUnavailable)) throw error;
-      log.debug(`${error.message}; connecting on our own`);
-    }
-  }
-  const { sshTransport } = await import('../ssh/connect.js');
-  return connectWithRetry(sshTransport, target, ctx, options.retryDelayMs ?? 1_000, log);
+  const transport = options.transport ?? (await import('../ssh/connect.js')).sshTransport;
+  return connectWithRetry(transport, target, ctx, options.retryDelayMs ?? 1_000, log);
 }
 
 async function connectWithRetry(
