@@ -86,6 +86,22 @@ export class DriverJob {
     };
   }
 
+  /**
+   * Runs `body` with the job's state file naming no SSH multiplexer, so `custom run` connects on its own as with
+   * `[SSH] Multiplex = false`; the multiplexer stays up and is named again afterwards.
+   */
+  async withoutMultiplexer<T>(body: () => Promise<T>): Promise<T> {
+    const path = this.statePath();
+    const original = readFileSync(path, 'utf8');
+    const { mux: _mux, ...rest } = JSON.parse(original) as Record<string, unknown>;
+    writeFileSync(path, JSON.stringify(rest), { mode: 0o600 });
+    try {
+      return await body();
+    } finally {
+      writeFileSync(path, original, { mode: 0o600 });
+    }
+  }
+
   /** The task's address and the job key, written to a 0600 file for OpenSSH. */
   target(): JobTarget {
     const state = JSON.parse(readFileSync(this.statePath(), 'utf8')) as {
