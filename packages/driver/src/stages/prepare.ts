@@ -120,6 +120,7 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
       try {
         state = { ...state, mux: await mux.connect(MUX_START_TIMEOUT_MS) };
         writeState(path, state);
+        log.debug('the run stages go through the job\'s SSH multiplexer', { pid: state.mux?.pid, socket: state.mux?.socket });
       } catch (error) {
         log.warn(`each stage opens its own SSH connection: ${messageOf(error)}`);
       }
