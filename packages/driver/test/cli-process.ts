@@ -28,11 +28,17 @@ export function buildBundle(mode: 'single' | 'split'): string {
 
 /**
  * Runs the CLI (or `options.entry`) with exactly `env` (plus PATH), in `cwd`. `onStdout` sees stdout as it arrives and gets the child,
- * e.g. to send it SIGTERM at the right moment.
+ * e.g. to send it SIGTERM at the right moment; `onSpawn` gets the child at once.
  */
 export function runCli(
   args: readonly string[],
-  options: { env: Record<string, string>; cwd: string; entry?: string; onStdout?: (text: string, child: ChildProcess) => void },
+  options: {
+    env: Record<string, string>;
+    cwd: string;
+    entry?: string;
+    onStdout?: (text: string, child: ChildProcess) => void;
+    onSpawn?: (child: ChildProcess) => void;
+  },
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [options.entry ?? CLI, ...args], {
@@ -40,6 +46,7 @@ export function runCli(
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    options.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {

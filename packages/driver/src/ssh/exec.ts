@@ -26,6 +26,9 @@ export function killCommand(pidFile: string, signal: string): string {
   return `kill -s ${signal} -- -${pid} 2>/dev/null || kill -s ${signal} ${pid}`;
 }
 
+/** How long after the channel closed its stderr may take to deliver the rest. */
+const STDERR_TAIL_WAIT_MS = 2_000;
+
 /**
  * Drives one exec channel: feeds stdin, passes stdout/stderr through as they arrive (with backpressure), and
  * resolves with the exit status once the channel closes. On cancel it forwards a signal, waits for the remote
@@ -66,12 +69,34 @@ export function execOnChannel(
     if (streams.cancel?.aborted) onCancel();
     else streams.cancel?.addEventListener('abort', onCancel, { once: true });
 
-    channel.once('close', () => {
+    // Resolved once the channel closed (ssh2 emits that after stdout's end) and stderr delivered its last bytes too:
+    // ssh2 does not wait for stderr, whose tail must not be cut off. A stderr reader that never drains only delays it.
+    let settled = false;
+    let stderrDone = false;
+    let channelClosed = false;
+    const settle = (): void => {
+      if (settled || !channelClosed || !stderrDone) return;
+      settled = true;
       if (graceTimer !== undefined) clearTimeout(graceTimer);
       streams.cancel?.removeEventListener('abort', onCancel);
       const lost = exitCode === undefined && signal === undefined;
       resolve({ exitCode, signal, cancelled, lost });
+    };
+    const stderrFinished = (): void => {
+      stderrDone = true;
+      settle();
+    };
+    channel.stderr.once('end', stderrFinished);
+    channel.stderr.once('close', stderrFinished);
+    channel.once('close', () => {
+      stdin.unpipe(channel);
+      channelClosed = true;
+      setTimeout(stderrFinished, STDERR_TAIL_WAIT_MS).unref();
+      settle();
     });
+    // A channel that ends while stdin is still being written (the command exited early, or was given up on) must not
+    // throw "write after end" out of the pipe.
+    channel.on('error', () => {});
 
     channel.pipe(streams.stdout, { end: false });
     channel.stderr.pipe(streams.stderr, { end: false });

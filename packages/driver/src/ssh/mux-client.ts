@@ -55,6 +55,7 @@ class MultiplexedConnection implements Connection {
     const graceMs = streams.graceMs ?? 10_000;
     return new Promise((resolve, reject) => {
       let outcome: { result: ExecResult } | { error: Error } | undefined;
+      let started = false;
       let stdinError: Error | undefined;
       let cancelled = false;
       let giveUpTimer: NodeJS.Timeout | undefined;
@@ -67,14 +68,20 @@ class MultiplexedConnection implements Connection {
         giveUpTimer = setTimeout(() => socket.destroy(), graceMs + CANCEL_ANSWER_MARGIN_MS);
       };
 
+      // Reading pauses while stdout or stderr is full, and resumes once every full one drained.
+      const full = new Set<Writable>();
       const passThrough = (target: Writable, payload: Buffer): void => {
-        if (!target.write(payload)) {
-          socket.pause();
-          target.once('drain', () => socket.resume());
-        }
+        if (target.write(payload) || full.has(target)) return;
+        full.add(target);
+        socket.pause();
+        target.once('drain', () => {
+          full.delete(target);
+          if (full.size === 0) socket.resume();
+        });
       };
       const read = frameReader((type, payload) => {
-        if (type === FrameType.Stdout) passThrough(streams.stdout, payload);
+        if (type === FrameType.Started) started = true;
+        else if (type === FrameType.Stdout) passThrough(streams.stdout, payload);
         else if (type === FrameType.Stderr) passThrough(streams.stderr, payload);
         else if (type === FrameType.Result) outcome = { result: JSON.parse(payload.toString('utf8')) as ExecResult };
         else if (type === FrameType.Error) {
@@ -98,6 +105,9 @@ class MultiplexedConnection implements Connection {
         streams.cancel?.removeEventListener('abort', onCancel);
         if (stdinError !== undefined) {
           reject(stdinError);
+        } else if (outcome === undefined && !started) {
+          // The multiplexer went away before starting the command (it was stopping): nothing ran.
+          reject(new MuxUnavailable(socketPath, 'it closed the connection before starting the command'));
         } else if (outcome === undefined) {
           // The multiplexer died mid-command (or was given up on): as with a dropped SSH connection, the outcome is lost.
           resolve({ cancelled, lost: true });

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SystemFailure, messageOf } from '../errors.js';
 import { type MuxRecord, readState } from '../job/state.js';
@@ -27,11 +27,24 @@ const STATE_CHECK_INTERVAL_MS = 5_000;
 /** Unix socket paths longer than this do not fit `sockaddr_un` (108 bytes with the terminator, 104 on BSD). */
 const MAX_SOCKET_PATH_BYTES = 100;
 
-/** The socket beside the job's state file (a 0700 directory), or in the temp directory when that path is too long. */
+/** Prefix of the private folders made for sockets whose path beside the state file would be too long. */
+const SOCKET_FOLDER_PREFIX = 'gitlab-fargate-mux-';
+
+/**
+ * The socket beside the job's state file (in its 0700 directory), or, when that path is too long for a socket, in
+ * a fresh 0700 folder of the temp directory (never a guessable name there: another user could bind it first).
+ */
 export function muxSocketPath(statePath: string): string {
   const beside = statePath.replace(/\.json$/, '') + '.sock';
   if (Buffer.byteLength(beside) <= MAX_SOCKET_PATH_BYTES) return beside;
-  return join(tmpdir(), `gitlab-fargate-${basename(beside)}`);
+  return join(mkdtempSync(join(tmpdir(), SOCKET_FOLDER_PREFIX)), 'mux.sock');
+}
+
+/** Removes a multiplexer's socket, and the private folder {@link muxSocketPath} made for it, if any. */
+export function removeMuxSocket(socketPath: string): void {
+  rmSync(socketPath, { force: true });
+  const folder = dirname(socketPath);
+  if (basename(folder).startsWith(SOCKET_FOLDER_PREFIX)) rmSync(folder, { recursive: true, force: true });
 }
 
 /** A multiplexer process that has started and waits to be told the task is ready. */
@@ -71,6 +84,7 @@ export function launchMultiplexer(driverEntry: string, spec: MuxSpec): PendingMu
   const abort = (): void => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     release(child);
+    removeMuxSocket(spec.socketPath);
   };
   return {
     abort,
@@ -108,11 +122,14 @@ function release(child: ChildProcess): void {
 export function stopMultiplexer(record: MuxRecord): void {
   try {
     const commandLine = readFileSync(`/proc/${record.pid}/cmdline`, 'utf8');
-    if (commandLine.includes(MUX_COMMAND) && commandLine.includes(record.socket)) process.kill(record.pid, 'SIGTERM');
+    // The socket path sits inside the JSON spec on the command line, escaped as JSON.
+    if (commandLine.includes(MUX_COMMAND) && commandLine.includes(JSON.stringify(record.socket).slice(1, -1))) {
+      process.kill(record.pid, 'SIGTERM');
+    }
   } catch {
     // Already gone (or no /proc): it exits by itself once the state file is removed.
   }
-  rmSync(record.socket, { force: true });
+  removeMuxSocket(record.socket);
 }
 
 /**
@@ -187,7 +204,7 @@ export async function runMultiplexerProcess(specJson: string | undefined): Promi
   }, STATE_CHECK_INTERVAL_MS);
   await whenStopped;
   clearInterval(stateCheck);
-  rmSync(spec.socketPath, { force: true });
+  removeMuxSocket(spec.socketPath);
   return 0;
 }
 

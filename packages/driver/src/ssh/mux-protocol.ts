@@ -28,6 +28,8 @@ export const FrameType = {
   Error: 14,
   /** JSON `{ message }`: the multiplexer has no SSH connection, nothing ran: connect on your own. The last frame. */
   Unavailable: 15,
+  /** The command is being started: from here on, a connection that ends means its outcome is lost, not "nothing ran". */
+  Started: 16,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 

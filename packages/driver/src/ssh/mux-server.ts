@@ -1,5 +1,6 @@
 import { type Server, type Socket, createServer } from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { messageOf } from '../errors.js';
 import { FrameType, type MuxRequest, encodeFrame, frameReader } from './mux-protocol.js';
 import type { Connection, ExecResult } from './transport.js';
@@ -16,7 +17,7 @@ export interface MuxServerOptions {
 export interface MuxServer {
   /**
    * Stops accepting commands and ends the SSH connection. The running commands end at once, or, when `graceful`,
-   * may finish first (for answers already on their way, such as "unavailable").
+   * may finish first (for answers already on their way, such as "unavailable"); a later plain stop ends them anyway.
    */
   stop(reason: string, options?: { readonly graceful?: boolean }): void;
 }
@@ -38,34 +39,37 @@ export async function serveMultiplexed(
   connecting.catch(() => {}); // Each client hears about a failure; it is never unhandled.
   const active = new Set<Socket>();
   let idleTimer: NodeJS.Timeout | undefined;
-  let stopped = false;
+  let stopping: 'no' | 'graceful' | 'done' = 'no';
+  let stopReason = '';
 
   const server: Server = createServer((socket) => {
     active.add(socket);
     if (idleTimer !== undefined) clearTimeout(idleTimer);
-    serveClient(connecting, socket).finally(() => {
+    void serveClient(connecting, socket).then(() => {
       active.delete(socket);
-      if (active.size === 0) drained();
+      if (stopping === 'graceful' && active.size === 0) end();
       armIdleTimer();
     });
   });
 
-  let drained: () => void = () => {};
-  const stop = (reason: string, how: { readonly graceful?: boolean } = {}): void => {
-    if (stopped) return;
-    stopped = true;
-    if (idleTimer !== undefined) clearTimeout(idleTimer);
-    server.close();
-    connecting.then((connection) => connection.close(), () => {});
-    if (how.graceful && active.size > 0) {
-      drained = () => options.onStop(reason);
-      return;
-    }
+  const end = (): void => {
+    if (stopping === 'done') return;
+    stopping = 'done';
     for (const socket of active) socket.destroy();
-    options.onStop(reason);
+    options.onStop(stopReason);
+  };
+  const stop = (reason: string, how: { readonly graceful?: boolean } = {}): void => {
+    if (stopping === 'no') {
+      stopReason = reason;
+      if (idleTimer !== undefined) clearTimeout(idleTimer);
+      server.close();
+      connecting.then((connection) => connection.close(), () => {});
+      stopping = 'graceful';
+    }
+    if (!how.graceful || active.size === 0) end();
   };
   const armIdleTimer = (): void => {
-    if (stopped || active.size > 0) return;
+    if (stopping !== 'no' || active.size > 0) return;
     if (idleTimer !== undefined) clearTimeout(idleTimer);
     idleTimer = setTimeout(() => stop(`no command for ${Math.round(options.idleTimeoutMs / 1000)} s`), options.idleTimeoutMs);
     idleTimer.unref();
@@ -79,6 +83,8 @@ export async function serveMultiplexed(
       resolve();
     });
   });
+  // Accepting can still fail later (out of file descriptors): stop cleanly rather than crash.
+  server.on('error', (error) => stop(`the socket failed: ${messageOf(error)}`));
   armIdleTimer();
   return { stop };
 }
@@ -86,10 +92,14 @@ export async function serveMultiplexed(
 /** Runs the one command a client sends and reports how it ended; never rejects. */
 function serveClient(connecting: Promise<Connection>, socket: Socket): Promise<void> {
   return new Promise((done) => {
-    const stdin = new PassThrough();
+    // The script is buffered here rather than holding the client back: the client's socket must stay readable for
+    // a cancel, or its close, at any time. Scripts are files of bounded size.
+    const stdin = new PassThrough({ highWaterMark: 1024 * 1024 });
     const cancel = new AbortController();
-    let started = false;
-    let finished = false;
+    let requested = false;
+    let startedCommand = false;
+    let finishedCommand = false;
+    const notStarted = JSON.stringify({ cancelled: true, lost: false });
 
     const send = (type: FrameType, payload?: Buffer | string, callback?: () => void): void => {
       if (socket.destroyed) {
@@ -99,51 +109,53 @@ function serveClient(connecting: Promise<Connection>, socket: Socket): Promise<v
       socket.write(encodeFrame(type, payload), () => callback?.());
     };
     const finish = (type: FrameType, payload: string): void => {
-      finished = true;
+      finishedCommand = true;
       if (socket.destroyed) return done();
-      socket.end(encodeFrame(type, payload), () => done());
       socket.once('close', () => done());
+      socket.end(encodeFrame(type, payload), () => done());
     };
     // Writes complete when the socket took the frame, so a slow client slows the remote command down, not memory.
     const toClient = (type: FrameType): Writable =>
       new Writable({ write: (chunk: Buffer, _encoding, callback) => send(type, chunk, () => callback()) });
 
     const execute = (connection: Connection, request: MuxRequest): void => {
-      // The client went away while the connection was still coming up: nothing to run for anybody.
-      if (socket.destroyed) return finish(FrameType.Result, JSON.stringify({ cancelled: true, lost: false }));
+      if (finishedCommand) return; // cancelled while the connection was still coming up
+      if (socket.destroyed || cancel.signal.aborted) return finish(FrameType.Result, notStarted);
+      startedCommand = true;
+      send(FrameType.Started);
+      const stdout = toClient(FrameType.Stdout);
+      const stderr = toClient(FrameType.Stderr);
       connection
-        .exec(request.command, {
-          stdin,
-          stdout: toClient(FrameType.Stdout),
-          stderr: toClient(FrameType.Stderr),
-          cancel: cancel.signal,
-          forwardSignal: request.forwardSignal,
-          graceMs: request.graceMs,
-        })
-        .then(
-          (result: ExecResult) => finish(FrameType.Result, JSON.stringify(result)),
-          (error: unknown) => finish(FrameType.Error, JSON.stringify({ message: messageOf(error) })),
-        );
+        .exec(request.command, { stdin, stdout, stderr, cancel: cancel.signal, forwardSignal: request.forwardSignal, graceMs: request.graceMs })
+        .then(async (result: ExecResult) => {
+          // The last output frames go out before the result, never after the socket's end.
+          await Promise.all([finished(stdout.end()), finished(stderr.end())]).catch(() => {});
+          finish(FrameType.Result, JSON.stringify(result));
+        }, (error: unknown) => finish(FrameType.Error, JSON.stringify({ message: messageOf(error) })));
     };
 
     const onFrame = (type: FrameType, payload: Buffer): void => {
-      if (type === FrameType.Request && !started) {
-        started = true;
-        const request = JSON.parse(payload.toString('utf8')) as MuxRequest;
+      if (finishedCommand) return;
+      if (type === FrameType.Request && !requested) {
+        requested = true;
+        let request: MuxRequest;
+        try {
+          request = JSON.parse(payload.toString('utf8')) as MuxRequest;
+        } catch {
+          return finish(FrameType.Unavailable, JSON.stringify({ message: 'the request is not JSON' }));
+        }
         connecting.then(
           (connection) => execute(connection, request),
           (error: unknown) => finish(FrameType.Unavailable, JSON.stringify({ message: messageOf(error) })),
         );
       } else if (type === FrameType.Stdin) {
-        // Backpressure: stop reading the client while the remote command has not taken its stdin yet.
-        if (!stdin.write(payload)) {
-          socket.pause();
-          stdin.once('drain', () => socket.resume());
-        }
+        stdin.write(payload);
       } else if (type === FrameType.StdinEnd) {
         stdin.end();
       } else if (type === FrameType.Cancel) {
         cancel.abort();
+        // Not started yet (the connection is still coming up): answer now, and never start it.
+        if (requested && !startedCommand) finish(FrameType.Result, notStarted);
       }
     };
 
@@ -158,11 +170,12 @@ function serveClient(connecting: Promise<Connection>, socket: Socket): Promise<v
     socket.on('error', () => {});
     socket.once('close', () => {
       // The stage went away (killed, or its runner gave up): the command must not outlive it.
-      if (!finished) {
+      if (!finishedCommand) {
         cancel.abort();
         stdin.destroy();
       }
-      if (!started || finished) done();
+      // Without a request nothing will ever finish; with one, the command's end (or the failed connect) calls done.
+      if (!requested || finishedCommand) done();
     });
   });
 }

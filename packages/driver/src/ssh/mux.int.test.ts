@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, ensureBuilt, runCli } from '../../test/cli-process.js';
 import { type Sshd, startSshd } from '../../test/sshd-fixture.js';
@@ -10,7 +12,8 @@ import { type JobState, type MuxRecord, statePath, writeState } from '../job/sta
 import { sshTransport } from './connect.js';
 import { generateJobKeyPair } from './keys.js';
 import { MUX_COMMAND } from './mux-protocol.js';
-import { type MuxSpec, launchMultiplexer, muxSocketPath, stopMultiplexer } from './mux-process.js';
+import { multiplexedTransport } from './mux-client.js';
+import { type MuxSpec, launchMultiplexer, muxSocketPath, removeMuxSocket, stopMultiplexer } from './mux-process.js';
 
 const TOKEN = 'muxtoken';
 const JOB_ID = '777';
@@ -234,6 +237,67 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
     } finally {
       silent.close();
     }
+  });
+
+  it('delivers every byte of a slowly read stdout and the tail of stderr before the result', async () => {
+    const mux = await start();
+    const connection = await multiplexedTransport(mux.socket).connect({ ...state });
+    let stdoutBytes = 0;
+    let stderrText = '';
+    // A reader that takes its time: the multiplexer's frames back up behind it while the script has long finished.
+    const slowStdout = new Writable({
+      write: (chunk: Buffer, _encoding, callback) => {
+        stdoutBytes += chunk.length;
+        setTimeout(callback, 20);
+      },
+    });
+    const stderr = new Writable({
+      write: (chunk: Buffer, _encoding, callback) => {
+        stderrText += chunk.toString();
+        callback();
+      },
+    });
+    const result = await connection.exec('bash -s', {
+      stdin: 'head -c 2000000 /dev/zero\necho stderr-tail >&2\nexit 0\n',
+      stdout: slowStdout,
+      stderr,
+    });
+    expect(result).toMatchObject({ exitCode: 0, cancelled: false, lost: false });
+    await finished(slowStdout.end()); // what reached the reader, once it caught up
+    expect(stdoutBytes).toBe(2_000_000);
+    expect(stderrText).toBe('stderr-tail\n');
+  });
+
+  it('starts nothing for a stage cancelled while it waited for the connection', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      writeState(muxStatePath, { ...state, port: (silent.address() as AddressInfo).port });
+      const mux = await start({ connectTimeoutMs: 5_000 });
+      writeState(path, { ...state, mux });
+      const marker = `/tmp/never-${process.pid}`;
+      const started = Date.now();
+      const run = await runCli(['--config', config, 'custom', 'run', script('never.sh', `touch ${marker}\n`), 'build_script'], {
+        env,
+        cwd: dir,
+        onSpawn: (child) => setTimeout(() => child.kill('SIGTERM'), 1_000),
+      });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/cancelled by SIGTERM/);
+      expect(Date.now() - started).toBeLessThan(4_500);
+      expect(remote(`test -e ${marker} && echo ran || echo not-run`).trim()).toBe('not-run');
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('keeps a socket whose path beside the state file is too long in a private temp folder, removed with it', () => {
+    const socket = muxSocketPath(join('/var/lib/gitlab-fargate', 'x'.repeat(120), 'token-0123456789abcdef.json'));
+    expect(socket).toMatch(/\/gitlab-fargate-mux-[^/]+\/mux\.sock$/);
+    expect(statSync(dirname(socket)).mode & 0o777).toBe(0o700);
+    removeMuxSocket(socket);
+    expect(existsSync(dirname(socket))).toBe(false);
+    expect(muxSocketPath(path)).toBe(path.replace(/\.json$/, '.sock'));
   });
 
   it('is refused when started by hand', async () => {
