@@ -35,8 +35,8 @@ esmPackage(root, {
   ],
   bin: { 'gitlab-fargate-driver': 'dist/cli.js' },
   testsNeedDocker: true,
-  // The runner-manager image carries the driver as one file (packages/driver/README.md "Bundle").
-  bundle: { exec: 'node scripts/bundle.mjs', outputs: ['dist/gitlab-fargate-driver.mjs', 'dist/bundle'] },
+  // The runner-manager image carries the split bundle (packages/driver/README.md "Bundle"); the single file is kept for simple copies.
+  bundle: { exec: 'node scripts/bundle.mjs && node scripts/bundle.mjs --split', outputs: ['dist/gitlab-fargate-driver.mjs', 'dist/bundle'] },
 });
 
 esmPackage(root, {
