@@ -1,7 +1,7 @@
 import { type Socket, createConnection } from 'node:net';
 import { Readable, type Writable } from 'node:stream';
 import { SystemFailure } from '../errors.js';
-import { FrameType, type MuxRequest, encodeFrame, frameReader } from './mux-protocol.js';
+import { FrameType, type MuxRequest, encodeFrame, readFrames } from './mux-protocol.js';
 import type { Connection, ExecResult, ExecStreams, Transport, TransportTarget } from './transport.js';
 
 /**
@@ -79,7 +79,7 @@ class MultiplexedConnection implements Connection {
           if (full.size === 0) socket.resume();
         });
       };
-      const read = frameReader((type, payload) => {
+      readFrames(socket, (type, payload) => {
         if (type === FrameType.Started) started = true;
         else if (type === FrameType.Stdout) passThrough(streams.stdout, payload);
         else if (type === FrameType.Stderr) passThrough(streams.stderr, payload);
@@ -92,14 +92,6 @@ class MultiplexedConnection implements Connection {
           outcome = { error: new MuxUnavailable(socketPath, message) };
         }
       });
-      socket.on('data', (chunk: Buffer) => {
-        try {
-          read(chunk);
-        } catch (error) {
-          socket.destroy(error as Error);
-        }
-      });
-      socket.on('error', () => {});
       socket.once('close', () => {
         if (giveUpTimer !== undefined) clearTimeout(giveUpTimer);
         streams.cancel?.removeEventListener('abort', onCancel);

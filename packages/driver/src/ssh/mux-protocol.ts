@@ -1,3 +1,5 @@
+import type { Socket } from 'node:net';
+
 /**
  * The framing between `run` stages and the job's SSH multiplexer (see mux-server.ts) over a Unix socket. Each frame
  * is one type byte, a 4-byte big-endian payload length, and the payload. Kept free of ssh2 so a `run` stage that
@@ -73,4 +75,20 @@ export function frameReader(onFrame: (type: FrameType, payload: Buffer) => void)
       onFrame(type, payload);
     }
   };
+}
+
+/**
+ * Feeds every frame arriving on `socket` to `onFrame`; a malformed stream (or an `onFrame` that throws) destroys the
+ * socket. Socket errors end in its 'close', which the caller handles.
+ */
+export function readFrames(socket: Socket, onFrame: (type: FrameType, payload: Buffer) => void): void {
+  const read = frameReader(onFrame);
+  socket.on('data', (chunk: Buffer) => {
+    try {
+      read(chunk);
+    } catch (error) {
+      socket.destroy(error as Error);
+    }
+  });
+  socket.on('error', () => {});
 }

@@ -2,7 +2,7 @@ import { type Server, type Socket, createServer } from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { messageOf } from '../errors.js';
-import { FrameType, type MuxRequest, encodeFrame, frameReader } from './mux-protocol.js';
+import { FrameType, type MuxRequest, encodeFrame, readFrames } from './mux-protocol.js';
 import type { Connection, ExecResult } from './transport.js';
 
 /** Options of {@link serveMultiplexed}. */
@@ -159,15 +159,7 @@ function serveClient(connecting: Promise<Connection>, socket: Socket): Promise<v
       }
     };
 
-    const read = frameReader(onFrame);
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        read(chunk);
-      } catch (error) {
-        socket.destroy(error as Error);
-      }
-    });
-    socket.on('error', () => {});
+    readFrames(socket, onFrame);
     socket.once('close', () => {
       // The stage went away (killed, or its runner gave up): the command must not outlive it.
       if (!finishedCommand) {

@@ -241,7 +241,7 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
 
   it('delivers every byte of a slowly read stdout and the tail of stderr before the result', async () => {
     const mux = await start();
-    const connection = await multiplexedTransport(mux.socket).connect({ ...state });
+    const connection = await multiplexedTransport(mux.socket).connect({ host: sshd.host, port: sshd.port, username: 'root', privateKey: keys.privateKey });
     let stdoutBytes = 0;
     let stderrText = '';
     // A reader that takes its time: the multiplexer's frames back up behind it while the script has long finished.
