@@ -1,4 +1,4 @@
-import { awscdk, javascript } from 'projen';
+import { JsonFile, awscdk, javascript } from 'projen';
 import { versions } from './versions';
 
 export interface CdkConstructLibraryOptions {
@@ -53,6 +53,17 @@ export function cdkConstructLibrary(
   (project.package as unknown as { installDependencies: () => void }).installDependencies = () => {};
   // projen adds these unversioned while constructing; pin them afterwards or it drops them on resolution.
   project.addDevDeps(`jsii-pacmak@${versions.jsiiPacmak}`, `jsii-diff@${versions.jsiiDiff}`);
+
+  // jsii's tsconfig.json covers src/ only: the typecheck target also checks the tests and the example app.
+  new JsonFile(project, 'tsconfig.dev.json', {
+    obj: {
+      extends: './tsconfig.json',
+      compilerOptions: { rootDir: '.', noEmit: true },
+      include: ['src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts'],
+    },
+    marker: true,
+  });
+  project.npmignore?.exclude('/tsconfig.dev.json');
 
   project.package.addField('nx', {
     includedScripts: ['test'],
