@@ -58,3 +58,13 @@ export function runCli(
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
+
+/** An `onStdout` for {@link runCli} that sends `signal` to the CLI once its output contains `text` (after `delayMs`). */
+export function signalOnOutput(text: string, signal: NodeJS.Signals, delayMs = 0): (output: string, child: ChildProcess) => void {
+  let sent = false;
+  return (output, child) => {
+    if (sent || !output.includes(text)) return;
+    sent = true;
+    setTimeout(() => child.kill(signal), delayMs);
+  };
+}

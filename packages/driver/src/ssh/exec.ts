@@ -26,6 +26,11 @@ export function killCommand(pidFile: string, signal: string): string {
   return `kill -s ${signal} -- -${pid} 2>/dev/null || kill -s ${signal} ${pid}`;
 }
 
+/** A command's stdin as a stream, whatever form it was given in. */
+export function stdinStream(stdin: ExecStreams['stdin']): Readable {
+  return typeof stdin === 'string' || Buffer.isBuffer(stdin) ? Readable.from([Buffer.from(stdin)]) : stdin;
+}
+
 /** How long after the channel closed its stderr may take to deliver the rest. */
 const STDERR_TAIL_WAIT_MS = 2_000;
 
@@ -101,9 +106,7 @@ export function execOnChannel(
     channel.pipe(streams.stdout, { end: false });
     channel.stderr.pipe(streams.stderr, { end: false });
 
-    const stdin = typeof streams.stdin === 'string' || Buffer.isBuffer(streams.stdin)
-      ? Readable.from([Buffer.from(streams.stdin)])
-      : streams.stdin;
+    const stdin = stdinStream(streams.stdin);
     stdin.on('error', () => channel.close());
     stdin.pipe(channel);
   });

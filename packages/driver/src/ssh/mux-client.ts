@@ -1,6 +1,7 @@
 import { type Socket, createConnection } from 'node:net';
-import { Readable, type Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { SystemFailure } from '../errors.js';
+import { stdinStream } from './exec.js';
 import { FrameType, type MuxRequest, encodeFrame, readFrames } from './mux-protocol.js';
 import type { Connection, ExecResult, ExecStreams, Transport, TransportTarget } from './transport.js';
 
@@ -36,6 +37,11 @@ export function multiplexedTransport(socketPath: string): Transport {
         socket.once('error', onError);
       }),
   };
+}
+
+/** The `{ message }` of an Error or Unavailable frame. */
+function messageIn(payload: Buffer): string {
+  return (JSON.parse(payload.toString('utf8')) as { message: string }).message;
 }
 
 /** One client connection to the multiplexer: carries exactly one command. */
@@ -84,13 +90,8 @@ class MultiplexedConnection implements Connection {
         else if (type === FrameType.Stdout) passThrough(streams.stdout, payload);
         else if (type === FrameType.Stderr) passThrough(streams.stderr, payload);
         else if (type === FrameType.Result) outcome = { result: JSON.parse(payload.toString('utf8')) as ExecResult };
-        else if (type === FrameType.Error) {
-          const { message } = JSON.parse(payload.toString('utf8')) as { message: string };
-          outcome = { error: new SystemFailure(message) };
-        } else if (type === FrameType.Unavailable) {
-          const { message } = JSON.parse(payload.toString('utf8')) as { message: string };
-          outcome = { error: new MuxUnavailable(socketPath, message) };
-        }
+        else if (type === FrameType.Error) outcome = { error: new SystemFailure(messageIn(payload)) };
+        else if (type === FrameType.Unavailable) outcome = { error: new MuxUnavailable(socketPath, messageIn(payload)) };
       });
       socket.once('close', () => {
         if (giveUpTimer !== undefined) clearTimeout(giveUpTimer);
@@ -115,8 +116,7 @@ class MultiplexedConnection implements Connection {
       if (streams.cancel?.aborted) onCancel();
       else streams.cancel?.addEventListener('abort', onCancel, { once: true });
 
-      const stdin =
-        typeof streams.stdin === 'string' || Buffer.isBuffer(streams.stdin) ? Readable.from([Buffer.from(streams.stdin)]) : streams.stdin;
+      const stdin = stdinStream(streams.stdin);
       stdin.on('data', (chunk: Buffer) => {
         if (!socket.write(encodeFrame(FrameType.Stdin, chunk))) {
           stdin.pause();

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, ensureBuilt, runCli } from '../../test/cli-process.js';
+import { CLI, ensureBuilt, runCli, signalOnOutput } from '../../test/cli-process.js';
 import { type Sshd, startSshd } from '../../test/sshd-fixture.js';
 import { type JobState, type MuxRecord, statePath, writeState } from '../job/state.js';
 import { sshTransport } from './connect.js';
@@ -146,32 +146,20 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
     writeState(path, { ...state, port: DEAD_PORT, mux });
 
     const trapping = script('term.sh', "trap 'echo got-term; exit 9' TERM\necho started\nwhile :; do sleep 0.1; done\n");
-    let sent = false;
     const cancelled = await runCli(['--config', config, 'custom', 'run', trapping, 'build_script'], {
       env,
       cwd: dir,
-      onStdout: (text, child) => {
-        if (!sent && text.includes('started')) {
-          sent = true;
-          child.kill('SIGTERM');
-        }
-      },
+      onStdout: signalOnOutput('started', 'SIGTERM'),
     });
     expect(cancelled.code).toBe(2);
     expect(cancelled.stdout).toContain('got-term');
     expect(cancelled.stderr).toMatch(/cancelled by SIGTERM/);
 
     const marker = `mux-orphan-${process.pid}`;
-    let killed = false;
     await runCli(['--config', config, 'custom', 'run', script('kill.sh', `echo started\nexec -a ${marker} sleep 300\n`), 'build_script'], {
       env,
       cwd: dir,
-      onStdout: (text, child) => {
-        if (!killed && text.includes('started')) {
-          killed = true;
-          setTimeout(() => child.kill('SIGKILL'), 200);
-        }
-      },
+      onStdout: signalOnOutput('started', 'SIGKILL', 200),
     });
     await expect.poll(() => remote(`pgrep -fc '^${marker}' || true`).trim(), { timeout: 10_000 }).toBe('0');
     // The multiplexer itself lives on for the next stage.
@@ -222,11 +210,10 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
   });
 
   it('answers "unavailable" to a waiting stage when it cannot connect, so the stage connects on its own, then exits', async () => {
-    // A port that accepts and never says a word: the multiplexer's handshake times out while the stage waits on it.
-    const silent = createServer(() => {});
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    // The multiplexer's handshake times out while the stage waits on it.
+    const silent = await silentPort();
     try {
-      writeState(muxStatePath, { ...state, port: (silent.address() as AddressInfo).port });
+      writeState(muxStatePath, { ...state, port: silent.port });
       const mux = await start({ connectTimeoutMs: 1_500 });
       writeState(path, { ...state, mux });
       const run = await runCli(['--config', config, '--debug', 'custom', 'run', script('own.sh', 'echo on-our-own\n'), 'build_script'], { env, cwd: dir });
@@ -269,10 +256,9 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
   });
 
   it('starts nothing for a stage cancelled while it waited for the connection', async () => {
-    const silent = createServer(() => {});
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silent = await silentPort();
     try {
-      writeState(muxStatePath, { ...state, port: (silent.address() as AddressInfo).port });
+      writeState(muxStatePath, { ...state, port: silent.port });
       const mux = await start({ connectTimeoutMs: 5_000 });
       writeState(path, { ...state, mux });
       const marker = `/tmp/never-${process.pid}`;
@@ -306,6 +292,13 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
     expect(run.stderr).toContain(`${MUX_COMMAND} is started by 'custom prepare', not by hand`);
   });
 });
+
+/** A loopback port that accepts connections and never says a word (an SSH handshake there times out). */
+async function silentPort(): Promise<{ readonly port: number; close(): void }> {
+  const server = createServer(() => {});
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, close: () => server.close() };
+}
 
 function isAlive(pid: number): boolean {
   try {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBundle, ensureBuilt, runCli } from '../../test/cli-process.js';
+import { buildBundle, ensureBuilt, runCli, signalOnOutput } from '../../test/cli-process.js';
 import { type Sshd, startSshd } from '../../test/sshd-fixture.js';
 import { type JobState, statePath, writeState } from '../job/state.js';
 import { sshTransport } from '../ssh/connect.js';
@@ -93,16 +93,10 @@ describe('custom run (the compiled CLI against a real sshd)', () => {
 
   it('forwards SIGTERM to the script and fails the stage as a system failure (never 0)', async () => {
     const path = script('long.sh', "trap 'echo got-term; exit 9' TERM\necho started\nwhile :; do sleep 0.1; done\n");
-    let sent = false;
     const run = await runCli(['--config', config, 'custom', 'run', path, 'build_script'], {
       env,
       cwd: dir,
-      onStdout: (text, child) => {
-        if (!sent && text.includes('started')) {
-          sent = true;
-          child.kill('SIGTERM');
-        }
-      },
+      onStdout: signalOnOutput('started', 'SIGTERM'),
     });
     expect(run.code).toBe(2);
     expect(run.stdout).toContain('got-term');

@@ -4,10 +4,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DOCKER_LABELS } from '@gitlab-fargate/ecs-emulator';
 import type { LocalStack } from '@gitlab-fargate/local-stack';
+import { MUX_COMMAND } from '@gitlab-fargate/driver';
 import { describeAllTasks } from '../index.js';
-
-/** The driver's hidden multiplexer command (packages/driver/src/ssh/mux-protocol.ts). */
-const MUX_COMMAND = 'internal-ssh-mux';
 
 const run = promisify(execFile);
 
