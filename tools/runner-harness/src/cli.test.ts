@@ -53,12 +53,28 @@ describe('gitlab-fargate-runner-harness', () => {
   });
 
   it('refuses an unknown runner name and a missing flag with exit 3', () => {
-    const unknown = harness(['run', '--config', configPath, '--job', 'JOB', '--runner', 'nope'], 'script: [true]\n');
+    // A valid job (the command is the string "true"), so the runner name is the only problem.
+    const unknown = harness(['run', '--config', configPath, '--job', 'JOB', '--runner', 'nope'], 'script: ["true"]\n');
     expect(unknown.status).toBe(3);
-    expect(unknown.stderr).toContain('no [[runners]] entry is named "nope" (the file has "local")');
-    const missing = harness(['run', '--job', 'JOB'], 'script: [true]\n');
+    expect(unknown.stderr).toBe('gitlab-fargate-runner-harness: ' +
+      `${configPath}: no [[runners]] entry is named "nope" (the file has "local")\n`);
+    const missing = harness(['run', '--job', 'JOB'], 'script: ["true"]\n');
     expect(missing.status).toBe(3);
     expect(missing.stderr).toContain('--config FILE is required');
+  });
+
+  it('reports a bad runner name and a bad job file together, the runner config first, on every run', () => {
+    // `script: [true]` is a YAML boolean, not a command: GitLab refuses it too. Both inputs are wrong, and
+    // whichever file is read first, both problems are reported, always in the same order.
+    for (let run = 0; run < 5; run += 1) {
+      const both = harness(['run', '--config', configPath, '--job', 'JOB', '--runner', 'nope'], 'script: [true]\n');
+      expect(both.status).toBe(3);
+      const lines = both.stderr.split('\n');
+      expect(lines[0]).toBe(`gitlab-fargate-runner-harness: ${configPath}: no [[runners]] entry is named "nope" (the file has "local")`);
+      expect(lines[1]).toBe('gitlab-fargate-runner-harness: invalid job:');
+      expect(lines[2]).toMatch(/job-\w+\.yml:1:10: script\[0\] must be a command string \(found boolean true\)$/);
+      expect(existsSync(join(both.driverRoot, 'calls.log'))).toBe(false);
+    }
   });
 
   it('prints help', () => {

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { JobSpecError, loadJobSpec } from './job.js';
+import { JobSpecError, loadJobSpec, type JobSpec } from './job.js';
 import { runJob, type JobOutcome } from './run-job.js';
 import { loadRunnerSettings, RunnerSelectionError } from './runner-config.js';
+import type { RunnerSettings } from './runner-settings.js';
 
 const usage = `Usage: gitlab-fargate-runner-harness run --config FILE --job FILE [options]
 
@@ -86,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError(`--prepare-retry-interval must be a number of seconds (got "${values['prepare-retry-interval']}")`);
   }
 
-  const [runner, job] = await Promise.all([loadRunnerSettings(values.config, values.runner), loadJobSpec(values.job)]);
+  const [runner, job] = await loadInputs(values.config, values.runner, values.job);
   const identity = {
     ...(values['job-id'] ? { jobId: integer('job-id', values['job-id'])! } : {}),
     ...(values['pipeline-id'] ? { pipelineId: integer('pipeline-id', values['pipeline-id'])! } : {}),
@@ -114,13 +115,36 @@ async function main(argv: string[]): Promise<number> {
   return exitCodes[result.outcome];
 }
 
+/** Every problem with the runner config and the job file, the config's first, so one run reports them all. */
+class InvalidInputError extends Error {
+  constructor(readonly errors: readonly (JobSpecError | RunnerSelectionError)[]) {
+    super(errors.map((error) => error.message).join('\n'));
+    this.name = 'InvalidInputError';
+  }
+}
+
+/**
+ * Loads both inputs and waits for both: with `Promise.all` the first rejection would win, so which problem
+ * the user saw depended on which file was read first.
+ */
+async function loadInputs(configPath: string, runnerName: string | undefined, jobPath: string) {
+  const [runner, job] = await Promise.allSettled([loadRunnerSettings(configPath, runnerName), loadJobSpec(jobPath)]);
+  const errors = [runner, job].flatMap((settled) => (settled.status === 'rejected' ? [settled.reason as unknown] : []));
+  if (errors.length > 0) {
+    const unexpected = errors.find((error) => !(error instanceof JobSpecError || error instanceof RunnerSelectionError));
+    if (unexpected !== undefined) throw unexpected;
+    throw new InvalidInputError(errors as (JobSpecError | RunnerSelectionError)[]);
+  }
+  return [(runner as PromiseFulfilledResult<RunnerSettings>).value, (job as PromiseFulfilledResult<JobSpec>).value] as const;
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof JobSpecError || error instanceof RunnerSelectionError) {
-      console.error(`gitlab-fargate-runner-harness: ${error.message}`);
+    if (error instanceof InvalidInputError) {
+      for (const problem of error.errors) console.error(`gitlab-fargate-runner-harness: ${problem.message}`);
     } else if (error instanceof UsageError || (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
       console.error(`gitlab-fargate-runner-harness: ${error.message}\nRun with --help for usage.`);
     } else {
