@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
+import { type AddressInfo, type Socket, createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -226,6 +226,28 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
     }
   });
 
+  it('refuses a task whose host key differs from the pinned one: nothing runs, the stage hears why, and it exits', async () => {
+    // A real ed25519 key that is not sshd's host key, pinned as if first contact had seen it.
+    const otherKey = generateJobKeyPair('not-the-host').publicKey.split(' ')[1]!;
+    // The multiplexer's handshake is held until the command below waits on it, so its answer carries the refusal.
+    const held = await heldProxy(sshd.port);
+    try {
+      writeState(muxStatePath, { ...state, port: held.port, hostKey: otherKey });
+      const mux = await start();
+      const connection = await multiplexedTransport(mux.socket).connect({ host: sshd.host, port: held.port, username: 'root', privateKey: keys.privateKey });
+      const marker = `/tmp/unpinned-${process.pid}`;
+      const sink = () => new Writable({ write: (_chunk, _encoding, callback) => callback() });
+      const result = connection.exec('bash -s', { stdin: `touch ${marker}\n`, stdout: sink(), stderr: sink() });
+      await held.connected;
+      held.release();
+      await expect(result).rejects.toThrow(/multiplexer at .* does not answer: the SSH host key of .* changed since first contact .*refusing to connect/);
+      expect(remote(`test -e ${marker} && echo ran || echo not-run`).trim()).toBe('not-run');
+      await expect.poll(() => isAlive(mux.pid), { timeout: 5_000 }).toBe(false);
+    } finally {
+      held.close();
+    }
+  });
+
   it('delivers every byte of a slowly read stdout and the tail of stderr before the result', async () => {
     const mux = await start();
     const connection = await multiplexedTransport(mux.socket).connect({ host: sshd.host, port: sshd.port, username: 'root', privateKey: keys.privateKey });
@@ -298,6 +320,45 @@ async function silentPort(): Promise<{ readonly port: number; close(): void }> {
   const server = createServer(() => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { port: (server.address() as AddressInfo).port, close: () => server.close() };
+}
+
+/**
+ * A loopback port whose connections reach `targetPort` only after `release()`: what a client sends meanwhile waits.
+ * `connected` resolves when the first connection arrived.
+ */
+async function heldProxy(targetPort: number): Promise<{ readonly port: number; readonly connected: Promise<void>; release(): void; close(): void }> {
+  const sockets: Socket[] = [];
+  let released = false;
+  let arrived: () => void = () => {};
+  const connected = new Promise<void>((resolve) => (arrived = resolve));
+  const forward = (client: Socket): void => {
+    const upstream = createConnection(targetPort, '127.0.0.1');
+    sockets.push(upstream);
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  };
+  const held: Socket[] = [];
+  const server = createServer((client) => {
+    sockets.push(client);
+    client.pause();
+    if (released) forward(client);
+    else held.push(client);
+    arrived();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    connected,
+    release: () => {
+      released = true;
+      for (const client of held.splice(0)) forward(client);
+    },
+    close: () => {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
 }
 
 function isAlive(pid: number): boolean {
