@@ -3,6 +3,7 @@ import type { LaunchPlan, Placement } from '../aws/launch.js';
 import type { CommandLineOverrides } from '../stages/context.js';
 import type { JobEnvironment } from './environment.js';
 import type { JobOverrides } from './overrides.js';
+import { taskSize } from './task-size.js';
 
 /** Tag keys the driver puts on every task (besides the configured ones). */
 export const TAG_KEYS = {
@@ -57,9 +58,7 @@ export function planLaunch(
     onDemandFallback: f.onDemandFallback,
     containerName: f.containerName,
     environment: { SSH_PUBLIC_KEY: publicKey },
-    ...(overrides.cpu !== undefined ? { cpu: String(overrides.cpu) } : {}),
-    ...(overrides.memory !== undefined ? { memory: String(overrides.memory) } : {}),
-    ...(overrides.ephemeralStorageGiB !== undefined ? { ephemeralStorageGiB: overrides.ephemeralStorageGiB } : {}),
+    ...taskSize(f, overrides),
     tags,
     propagateTags: f.propagateTags,
     enableEcsManagedTags: f.enableEcsManagedTags,
