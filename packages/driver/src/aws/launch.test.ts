@@ -6,6 +6,8 @@ import {
   RunTaskCommand,
   StopTaskCommand,
 } from '@aws-sdk/client-ecs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -13,8 +15,9 @@ import { SystemFailure } from '../errors.js';
 import { readFailure } from './failures.js';
 import { type LaunchPlan, LaunchFailed, clientToken, launchTask, stopTask } from './launch.js';
 
-const ecsMock = mockClient(ECSClient);
 const ecs = new ECSClient({ region: 'us-east-1' });
+/** Mocks this one client only: the cancel test below talks HTTP to a real endpoint with its own client. */
+const ecsMock = mockClient(ecs);
 const TASK_ARN = 'arn:aws:ecs:us-east-1:123456789012:task/ci/0f1e2d3c4b5a69788796a5b4c3d2e1f0';
 
 function plan(overrides: Partial<LaunchPlan> = {}): LaunchPlan {
@@ -153,13 +156,21 @@ describe('launchTask', () => {
 
   it('lets a RunTask in flight finish when the job is cancelled, so the task it started is known and can be stopped', async () => {
     const controller = new AbortController();
-    ecsMock.on(RunTaskCommand).callsFake(async () => {
+    // The cancel arrives while the real SDK's HTTP request is in flight, and the answer only after it: a call that
+    // passed the signal to the SDK would be aborted here and lose the task.
+    const endpoint = await ecsEndpoint(() => {
       controller.abort(new SystemFailure('cancelled by SIGTERM'));
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      return { tasks: [{ taskArn: TASK_ARN }] };
+      return { tasks: [{ taskArn: TASK_ARN, lastStatus: 'PROVISIONING' }], failures: [] };
     });
-    const result = await launchTask(ecs, plan(), { sleep: fakeSleep().sleep, signal: controller.signal });
-    expect(result.task.taskArn).toBe(TASK_ARN);
+    try {
+      const real = new ECSClient({ region: 'us-east-1', endpoint: endpoint.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+      const result = await launchTask(real, plan(), { sleep: fakeSleep().sleep, signal: controller.signal });
+      expect(controller.signal.aborted).toBe(true);
+      expect(result.task.taskArn).toBe(TASK_ARN);
+      expect(endpoint.targets).toEqual(['AmazonEC2ContainerServiceV20141113.RunTask']);
+    } finally {
+      endpoint.close();
+    }
   });
 
   it('reports the cancel, not the SDK error, when a retry is cut short by it', async () => {
@@ -230,6 +241,31 @@ describe('launchTask', () => {
     await expect(launchTask(ecs, plan())).rejects.toThrow(/ecs:TagResource when tags are set/);
   });
 });
+
+/**
+ * An ECS JSON endpoint on loopback that answers every call with `answer()`'s result, computed when the request
+ * arrived; `targets` records the `X-Amz-Target` of each call.
+ */
+async function ecsEndpoint(answer: () => unknown): Promise<{ readonly url: string; readonly targets: string[]; close(): void }> {
+  const targets: string[] = [];
+  const server = createServer((request, response) => {
+    targets.push(String(request.headers['x-amz-target']));
+    request.resume();
+    request.once('end', () => {
+      const body = JSON.stringify(answer());
+      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    targets,
+    close: () => {
+      server.close();
+      server.closeAllConnections();
+    },
+  };
+}
 
 describe('readFailure', () => {
   it('tells capacity from quota from permanent failures', () => {
