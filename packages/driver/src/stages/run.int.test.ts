@@ -83,6 +83,20 @@ describe('custom run (the compiled CLI against a real sshd)', () => {
     expect(readFileSync(env.BUILD_EXIT_CODE_FILE!, 'utf8')).toBe('5\n');
   });
 
+  it.each([
+    ['KILL', 137],
+    ['HUP', 129],
+  ])('reports a script killed by SIG%s as a build failure with exit code %i (128 + the signal number)', async (signal, code) => {
+    rmSync(env.BUILD_EXIT_CODE_FILE!, { force: true });
+    // The script's own bash (the remote command itself) dies by the signal: sshd reports an exit signal, not a code.
+    const run = await runCli(['--config', config, 'custom', 'run', script(`killed-${signal}.sh`, `echo before\nkill -s ${signal} $$\necho after\n`), 'build_script'], {
+      env,
+      cwd: dir,
+    });
+    expect(run).toMatchObject({ code: 1, stdout: 'before\n' });
+    expect(readFileSync(env.BUILD_EXIT_CODE_FILE!, 'utf8')).toBe(`${code}\n`);
+  });
+
   it('exits 0 on success, under an alias and an unknown stage name, without touching BUILD_EXIT_CODE_FILE', async () => {
     rmSync(env.BUILD_EXIT_CODE_FILE!, { force: true });
     const run = await runCli(['c', 'r', script('ok.sh', 'echo fine\n'), 'step_some_future_stage', '--config', config], { env, cwd: dir });
