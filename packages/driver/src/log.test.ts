@@ -1,5 +1,8 @@
+import { existsSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createLogger, memorySink, parseLogFormat, parseLogLevel } from './log.js';
+import { createLogger, fileSink, memorySink, parseLogFormat, parseLogLevel } from './log.js';
 
 const at = () => Date.UTC(2026, 10, 28, 9, 0, 0);
 
@@ -49,5 +52,28 @@ describe('logger', () => {
     expect(parseLogLevel('verbose')).toBeUndefined();
     expect(parseLogFormat('text-simple')).toBe('text');
     expect(parseLogFormat('yaml')).toBeUndefined();
+  });
+
+  it('appends to a LogFile it creates with mode 0600', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'driver-log-')), 'driver.log');
+    for (const line of ['one\n', 'two\n']) {
+      const sink = fileSink(path);
+      sink.write(line);
+      sink.close?.();
+    }
+    expect(readFileSync(path, 'utf8')).toBe('one\ntwo\n');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  it('never follows a symbolic link as LogFile, to an existing file or a new one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driver-log-'));
+    const existing = join(dir, 'authorized_keys');
+    writeFileSync(existing, 'ssh-ed25519 AAAA admin\n');
+    symlinkSync(existing, join(dir, 'to-existing.log'));
+    symlinkSync(join(dir, 'created-elsewhere'), join(dir, 'to-new.log'));
+    expect(() => fileSink(join(dir, 'to-existing.log'))).toThrow(/to-existing\.log is a symbolic link, which the driver never follows/);
+    expect(() => fileSink(join(dir, 'to-new.log'))).toThrow(/symbolic link/);
+    expect(readFileSync(existing, 'utf8')).toBe('ssh-ed25519 AAAA admin\n');
+    expect(existsSync(join(dir, 'created-elsewhere'))).toBe(false);
   });
 });

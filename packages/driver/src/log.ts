@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
 
 /** Severity of a structured log record, lowest first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -55,9 +55,24 @@ export function fdSink(fd: number): LogSink {
   };
 }
 
-/** Appends to a file, created with mode 0600 (logs can name hosts and tasks). */
+/**
+ * Appends to a file, created with mode 0600 (logs can name hosts and tasks). Never follows a symbolic link (whoever
+ * could plant one would have the driver append to, or create, a file of their choosing) and writes only to a
+ * regular file.
+ */
 export function fileSink(path: string): LogSink {
-  const fd = openSync(path, 'a', 0o600);
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO must not hang the stage (it is then refused as not a regular file).
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ELOOP') throw error;
+    throw new Error(`${path} is a symbolic link, which the driver never follows: name the file itself`, { cause: error });
+  }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new Error(`${path} is not a regular file`);
+  }
   return { write: (line) => writeSync(fd, line), close: () => closeSync(fd) };
 }
 
