@@ -76,6 +76,8 @@ export async function main(io: MainIo): Promise<number> {
     const config = await loadConfig(resolve(io.cwd, flags.config));
     log = stageLogger(io, flags, config, command);
     log.addSecret(env.jobToken);
+    // Where a task gets its identity (prepare) or is found by it (gc); not again in every run stage's job log.
+    if (command.kind === 'gc' || (command.kind === 'stage' && command.stage === 'prepare')) env.warnings.forEach((w) => log?.warn(w));
     log.debug('starting', { version: driverVersion(), pid: process.pid });
     const ctx: StageContext = {
       config,

@@ -6,12 +6,16 @@ import { exitCodesOf, readJobEnvironment } from './environment.js';
 
 describe('readJobEnvironment', () => {
   it('reads what gitlab-runner provides', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driver-env-'));
+    const response = join(dir, 'response.json');
+    writeFileSync(response, JSON.stringify({ id: 123, token: 'glcbt-secret-token' }));
     const env = readJobEnvironment({
       BUILD_FAILURE_EXIT_CODE: '1',
       SYSTEM_FAILURE_EXIT_CODE: '2',
       BUILD_EXIT_CODE_FILE: '/tmp/custom-executor1/build_exit_code',
-      JOB_RESPONSE_FILE: '/tmp/custom-executor1/response.json',
+      JOB_RESPONSE_FILE: response,
       TMPDIR: '/tmp/custom-executor1',
+      GITLAB_FARGATE_RUNNER_SHORT_TOKEN: 'abc123xyz',
       CUSTOM_ENV_CI_JOB_ID: '123',
       CUSTOM_ENV_CI_PIPELINE_ID: '45',
       CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN: 'abc123xyz',
@@ -25,7 +29,7 @@ describe('readJobEnvironment', () => {
       buildFailureExitCode: 1,
       systemFailureExitCode: 2,
       buildExitCodeFile: '/tmp/custom-executor1/build_exit_code',
-      jobResponseFile: '/tmp/custom-executor1/response.json',
+      jobResponseFile: response,
       tmpDir: '/tmp/custom-executor1',
       jobId: '123',
       pipelineId: '45',
@@ -36,6 +40,7 @@ describe('readJobEnvironment', () => {
     });
     expect(env.variables.get('FARGATE_CPU')).toBe('1024');
     expect(env.variables.has('PATH')).toBe(false);
+    expect(env.warnings).toEqual([]);
   });
 
   it('falls back to the runner constants and upstream defaults outside a job', () => {
@@ -55,9 +60,51 @@ describe('readJobEnvironment', () => {
     const response = join(dir, 'response.json');
     writeFileSync(response, JSON.stringify({ id: 123, token: 'glcbt-x', variables: [] }));
     expect(readJobEnvironment({ JOB_RESPONSE_FILE: response, CUSTOM_ENV_CI_JOB_ID: '999' }).jobId).toBe('123');
-    expect(readJobEnvironment({ JOB_RESPONSE_FILE: join(dir, 'missing.json'), CUSTOM_ENV_CI_JOB_ID: '999' }).jobId).toBe('999');
+    expect(readJobEnvironment({ CUSTOM_ENV_CI_JOB_ID: '999' }).jobId).toBe('999'); // a runner that writes no payload
+  });
+
+  it('refuses a JOB_RESPONSE_FILE that is set but unreadable, not JSON or without a job id, instead of using CI_JOB_ID', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driver-env-'));
+    const response = join(dir, 'response.json');
+    const read = (file: string) => () => readJobEnvironment({ JOB_RESPONSE_FILE: file, CUSTOM_ENV_CI_JOB_ID: '999' });
+    expect(read(join(dir, 'missing.json'))).toThrow(new RegExp(`^JOB_RESPONSE_FILE ${dir}/missing.json cannot be read \\(ENOENT\\): gitlab-runner writes the job payload there`));
+    expect(read(dir)).toThrow(/cannot be read \(EISDIR\)/);
     writeFileSync(response, '{broken');
-    expect(() => readJobEnvironment({ JOB_RESPONSE_FILE: response })).toThrow(/JOB_RESPONSE_FILE .* is not valid JSON/);
+    expect(read(response)).toThrow(/JOB_RESPONSE_FILE .* is not valid JSON/);
+    for (const [payload, found] of [['{}', 'nothing'], ['{"id":"999"}', 'string'], ['{"id":-1}', '-1'], ['{"id":1.5}', '1.5'], ['null', 'nothing'], ['[1]', 'nothing']]) {
+      writeFileSync(response, payload as string);
+      expect(read(response), payload).toThrow(`JOB_RESPONSE_FILE ${response} has no job id (expected a whole number in "id", found ${found})`);
+    }
+    expect(() => readJobEnvironment({ JOB_RESPONSE_FILE: '', CUSTOM_ENV_CI_JOB_ID: '7' })).not.toThrow(); // empty = unset
+  });
+
+  it("takes the runner identity from gitlab-runner's own environment, which no job variable can change", () => {
+    const trusted = readJobEnvironment({ GITLAB_FARGATE_RUNNER_SHORT_TOKEN: 't3_abc123', CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN: 'victim999' });
+    expect(trusted.runnerShortToken).toBe('t3_abc123');
+    expect(trusted.warnings).toEqual([
+      `the job's CI_RUNNER_SHORT_TOKEN "victim999" differs from GITLAB_FARGATE_RUNNER_SHORT_TOKEN "t3_abc123"; using GITLAB_FARGATE_RUNNER_SHORT_TOKEN`,
+    ]);
+    expect(readJobEnvironment({ GITLAB_FARGATE_RUNNER_SHORT_TOKEN: 't3_abc123', CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN: 't3_abc123' }).warnings).toEqual([]);
+  });
+
+  it('falls back to the job-controlled CI_RUNNER_SHORT_TOKEN with a warning when no trusted identity is set', () => {
+    const upstream = readJobEnvironment({ CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN: 'abc123xyz' });
+    expect(upstream.runnerShortToken).toBe('abc123xyz');
+    expect(upstream.warnings).toEqual([expect.stringMatching(/^GITLAB_FARGATE_RUNNER_SHORT_TOKEN is not set in gitlab-runner's environment, .*a job's variables can override/)]);
+    expect(readJobEnvironment({}).warnings).toEqual([]); // by hand, outside a job: nothing taken from a job
+  });
+
+  it('refuses a trusted identity that is not a short token, without echoing a whole runner token', () => {
+    const secret = 'glrt-t3_SuperSecretRunnerToken';
+    expect(() => readJobEnvironment({ GITLAB_FARGATE_RUNNER_SHORT_TOKEN: secret })).toThrow(/holds a whole runner token \(a secret\)/);
+    try {
+      readJobEnvironment({ GITLAB_FARGATE_RUNNER_SHORT_TOKEN: secret });
+    } catch (error) {
+      expect((error as Error).message).not.toContain('SuperSecret');
+    }
+    expect(() => readJobEnvironment({ GITLAB_FARGATE_RUNNER_SHORT_TOKEN: 'abc def' })).toThrow(
+      /GITLAB_FARGATE_RUNNER_SHORT_TOKEN must be the runner's short token \(letters, digits, _ or -\), found "abc def"/,
+    );
   });
 
   it("takes the job timeout from the runner's job payload, else CI_JOB_TIMEOUT", () => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { SystemFailure } from '../errors.js';
+import { SystemFailure, messageOf } from '../errors.js';
 
 /**
  * What gitlab-runner's custom executor hands every driver process through its environment
@@ -16,12 +16,17 @@ export interface JobEnvironment {
   readonly jobResponseFile?: string;
   /** The per-job temp dir the runner creates for each prepare attempt (also the driver's cwd). */
   readonly tmpDir?: string;
-  /** `CI_RUNNER_SHORT_TOKEN`, or `unknown`. */
+  /**
+   * The runner's identity: names state files and the ECS `startedBy` that gc and the reaper go by. From
+   * {@link RUNNER_IDENTITY_VARIABLE} in gitlab-runner's own environment, which no job can set; else (with a warning
+   * in {@link warnings}) from the job's `CI_RUNNER_SHORT_TOKEN`, which job variables can override; else `unknown`.
+   */
   readonly runnerShortToken: string;
   /**
-   * The job id from `JOB_RESPONSE_FILE` (written by the runner, so trusted), else `CI_JOB_ID`, else `0` (upstream's
-   * behaviour: config/validate can run outside a job). `CUSTOM_ENV_*` values can be set by the job author, and the
-   * job id names the state file: a forged one must not lead to another job's task.
+   * The job id from `JOB_RESPONSE_FILE` (written by the runner, so trusted; when set, it must hold one), else
+   * `CI_JOB_ID` (runners that do not write the payload), else `0` (upstream's behaviour: config/validate can run
+   * outside a job). `CUSTOM_ENV_*` values can be set by the job author, and the job id names the state file: a forged
+   * one must not lead to another job's task.
    */
   readonly jobId: string;
   /** `CI_PIPELINE_ID`, or empty. */
@@ -39,9 +44,23 @@ export interface JobEnvironment {
    * `CI_JOB_TIMEOUT`; undefined when neither gives a positive whole number.
    */
   readonly jobTimeoutSeconds?: number;
+  /** Problems worth an administrator's attention that do not stop the stage; the CLI logs them. */
+  readonly warnings: readonly string[];
 }
 
 const CUSTOM_ENV = 'CUSTOM_ENV_';
+
+/**
+ * The runner's short token, set by whoever starts gitlab-runner (the runner-manager image, a systemd unit) in
+ * gitlab-runner's own environment. gitlab-runner starts every driver process with its own environment
+ * (`os.Environ()`, https://github.com/gitlabhq/gitlab-runner/blob/main/executors/custom/command/command.go) and
+ * adds the job's variables only as `CUSTOM_ENV_<name>` (`prepareCommand` in
+ * https://github.com/gitlabhq/gitlab-runner/blob/main/executors/custom/custom.go), so no job can set or change this
+ * variable. `CI_RUNNER_SHORT_TOKEN` is not so safe: `GetAllVariables` in
+ * https://github.com/gitlabhq/gitlab-runner/blob/main/common/build.go puts the runner's variables before the job's,
+ * and a job variable of the same name comes later and wins.
+ */
+export const RUNNER_IDENTITY_VARIABLE = 'GITLAB_FARGATE_RUNNER_SHORT_TOKEN';
 
 /**
  * Reads the runner-provided environment. Exit-code variables fall back to the runner's constants (1 and 2) when
@@ -55,6 +74,7 @@ export function readJobEnvironment(env: NodeJS.ProcessEnv): JobEnvironment {
     }
   }
   const response = readJobResponse(env.JOB_RESPONSE_FILE);
+  const runner = readRunnerIdentity(env[RUNNER_IDENTITY_VARIABLE], variables.get('CI_RUNNER_SHORT_TOKEN'));
   const jobId = response.id ?? (variables.get('CI_JOB_ID') || '0');
   const jobTimeoutSeconds = response.timeout ?? positiveInteger(variables.get('CI_JOB_TIMEOUT'));
   if (!/^\d+$/.test(jobId)) {
@@ -66,7 +86,7 @@ export function readJobEnvironment(env: NodeJS.ProcessEnv): JobEnvironment {
     buildExitCodeFile: env.BUILD_EXIT_CODE_FILE || undefined,
     jobResponseFile: env.JOB_RESPONSE_FILE || undefined,
     tmpDir: env.TMPDIR || undefined,
-    runnerShortToken: variables.get('CI_RUNNER_SHORT_TOKEN') || 'unknown',
+    runnerShortToken: runner.token,
     jobId,
     pipelineId: variables.get('CI_PIPELINE_ID') ?? '',
     projectUrl: variables.get('CI_PROJECT_URL') ?? '',
@@ -74,6 +94,7 @@ export function readJobEnvironment(env: NodeJS.ProcessEnv): JobEnvironment {
     jobToken: variables.get('CI_JOB_TOKEN') || undefined,
     variables,
     ...(jobTimeoutSeconds !== undefined ? { jobTimeoutSeconds } : {}),
+    warnings: runner.warnings,
   };
 }
 
@@ -104,26 +125,85 @@ function parseExitCode(raw: string | undefined): number | undefined {
   return n >= 1 && n <= 255 ? n : undefined;
 }
 
-/** The `id` of the job payload the runner wrote, when the file is there and holds one. */
+/**
+ * The job id and timeout from the job payload the runner wrote. Unset (older runners, or the driver run by
+ * hand): nothing. Set, the file is the only trusted source of the job id, so anything short of a readable JSON
+ * object with a whole-number `id` is refused rather than replaced by the job-controlled `CI_JOB_ID`.
+ */
 function readJobResponse(path: string | undefined): { id?: string; timeout?: number } {
   if (path === undefined || path === '') return {};
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
-  } catch {
-    return {};
+  } catch (error) {
+    throw new SystemFailure(
+      `JOB_RESPONSE_FILE ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? messageOf(error)}): gitlab-runner ` +
+        'writes the job payload there before starting the driver, so the job id cannot be trusted without it',
+      { cause: error },
+    );
   }
-  let response: { id?: unknown; runner_info?: { timeout?: unknown } };
+  let response: unknown;
   try {
-    response = JSON.parse(text) as typeof response;
+    response = JSON.parse(text);
   } catch {
     throw new SystemFailure(`JOB_RESPONSE_FILE ${path} is not valid JSON`);
   }
-  const id = response.id;
-  const timeout = response.runner_info?.timeout;
+  const { id, runner_info: info } = (typeof response === 'object' && response !== null ? response : {}) as {
+    id?: unknown;
+    runner_info?: { timeout?: unknown };
+  };
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) {
+    throw new SystemFailure(`JOB_RESPONSE_FILE ${path} has no job id (expected a whole number in "id", found ${describeJson(id)})`);
+  }
+  const timeout = info?.timeout;
   return {
-    ...(typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? { id: String(id) } : {}),
+    id: String(id),
     ...(typeof timeout === 'number' && Number.isSafeInteger(timeout) && timeout > 0 ? { timeout } : {}),
+  };
+}
+
+/** A short description of a JSON value from the payload: its type, and the value itself only when it is a number. */
+function describeJson(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'number') return String(value);
+  return value === null ? 'null' : typeof value;
+}
+
+/** Short tokens as gitlab-runner derives them: the token without its prefix, first 9 characters. */
+const SHORT_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Prefixes of whole runner and registration tokens: secrets, never to be used (or echoed) as an identity. */
+const FULL_TOKEN_PREFIXES = ['glrt-', 'glrtr-', 'GR1348941'];
+
+/**
+ * The runner's identity: {@link RUNNER_IDENTITY_VARIABLE} when set (validated), else the job's
+ * `CI_RUNNER_SHORT_TOKEN` with a warning (upstream's behaviour, kept so upstream set-ups work), else `unknown`.
+ */
+function readRunnerIdentity(trusted: string | undefined, fromJob: string | undefined): { token: string; warnings: string[] } {
+  const value = trusted?.trim() ?? '';
+  if (value !== '') {
+    if (FULL_TOKEN_PREFIXES.some((prefix) => value.startsWith(prefix))) {
+      throw new SystemFailure(
+        `${RUNNER_IDENTITY_VARIABLE} holds a whole runner token (a secret); set it to the runner's short token, as GitLab ` +
+          'shows it on the runner page and in each job log ("Running with gitlab-runner ... on NAME SHORT_TOKEN")',
+      );
+    }
+    if (!SHORT_TOKEN.test(value)) {
+      throw new SystemFailure(`${RUNNER_IDENTITY_VARIABLE} must be the runner's short token (letters, digits, _ or -), found ${JSON.stringify(value)}`);
+    }
+    const warnings =
+      fromJob !== undefined && fromJob !== '' && fromJob !== value
+        ? [`the job's CI_RUNNER_SHORT_TOKEN ${JSON.stringify(fromJob)} differs from ${RUNNER_IDENTITY_VARIABLE} ${JSON.stringify(value)}; using ${RUNNER_IDENTITY_VARIABLE}`]
+        : [];
+    return { token: value, warnings };
+  }
+  if (fromJob === undefined || fromJob === '') return { token: 'unknown', warnings: [] };
+  return {
+    token: fromJob,
+    warnings: [
+      `${RUNNER_IDENTITY_VARIABLE} is not set in gitlab-runner's environment, so the runner identity (the tasks' ` +
+        'startedBy, which gc and the orphan reaper go by, and the state file names) comes from CI_RUNNER_SHORT_TOKEN, ' +
+        `which a job's variables can override; set ${RUNNER_IDENTITY_VARIABLE} to the runner's short token`,
+    ],
   };
 }
 
