@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { parseDriverConfig } from './driver/parse.js';
+import { DEFAULT_BUILDS_DIR, DEFAULT_CACHE_DIR } from './runner/defaults.js';
 import { parseRunnerConfig } from './runner/parse.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -113,6 +114,50 @@ describe('gitlab-fargate-config validate', () => {
   });
 });
 
+describe('gitlab-fargate-config validate: unknown keys, unreadable files, secrets', () => {
+  it('warns about an unknown key and exits 0; --strict makes it an error and exits 2', async () => {
+    const file = join(dir, 'unknown.toml');
+    await writeFile(file, '[Fargate]\nCluster = "ci"\nSubnets = ["subnet-0123456789abcdef0"]\nTaskDefinition = "ci:1"\nSecurityGroupz = []\nPort = 22\n');
+    const lenient = await run(['validate', file]);
+    expect(lenient.code).toBe(0);
+    expect(lenient.stdout).toBe(`${file}: valid driver configuration (2 warnings)\n`);
+    expect(lenient.stderr.trim().split('\n')).toEqual([
+      `${file}:5:1: warning: Fargate.SecurityGroupz: expected a known key, found unknown key "SecurityGroupz"; did you mean "SecurityGroup"?`,
+      `${file}:6:1: warning: Fargate.Port: expected a known key, found unknown key "Port"; Port belongs under [SSH] (a key belongs to the nearest table header above it)`,
+    ]);
+    const strict = await run(['validate', '--strict', file]);
+    expect(strict.code).toBe(2);
+    expect(strict.stdout).toBe('');
+    expect(strict.stderr).toContain(`${file}:5:1: error: Fargate.SecurityGroupz: expected a known key`);
+    expect(strict.stderr).toContain(`${file}: invalid (2 errors)`);
+  });
+
+  it('refuses a named pipe and /dev/zero at once with exit 2, instead of hanging', { timeout: 15_000 }, async () => {
+    const fifo = join(dir, 'fifo.toml');
+    await new Promise((resolve, reject) => execFile('mkfifo', [fifo], (error) => (error === null ? resolve(undefined) : reject(error))));
+    // Should the CLI still wait on the FIFO (the bug this guards against), a writer's open and close ends its read,
+    // so a timed-out test leaves no process behind.
+    onTestFinished(() => open(fifo, constants.O_WRONLY | constants.O_NONBLOCK).then((handle) => handle.close(), () => undefined));
+    const result = await run(['validate', fifo, '/dev/zero']);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      `${fifo}: cannot read: expected a regular file of at most 1 MiB, found a named pipe (FIFO); give the path of the TOML file itself`,
+      '/dev/zero: cannot read: expected a regular file of at most 1 MiB, found a character device; give the path of the TOML file itself',
+    ]);
+  });
+
+  it('never echoes a malformed [[runners]] environment entry', async () => {
+    const file = join(dir, 'environment.toml');
+    const text = (await readFile(join(FIXTURES, 'runner-custom-executor.toml'), 'utf8')).replace(/^(\s*executor = .*)$/m, '$1\n  environment = ["DEPLOY_TOKEN glpat-DoNotPrintMe", "AWS-KEY=DoNotPrintMe"]');
+    await writeFile(file, text);
+    const result = await run(['validate', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('runners[0].environment[0]: expected a "KEY=value" string');
+    expect(result.stderr).toContain('runners[0].environment[1]: expected a "KEY=value" string (KEY of letters, digits and _, not starting with a digit), found the name "AWS-KEY" before "=" (the value is not shown)');
+    expect(result.stdout + result.stderr).not.toMatch(/DoNotPrintMe|glpat|DEPLOY_TOKEN/);
+  });
+});
+
 describe('gitlab-fargate-config render driver', () => {
   it('writes a valid file with mode 0600 from the environment, flags winning', async () => {
     const out = join(dir, 'fargate.toml');
@@ -203,7 +248,7 @@ describe('gitlab-fargate-config render runner', () => {
     expect(warnings).toEqual([]);
     expect(config.concurrent).toBe(4);
     const [runner] = config.runners;
-    expect(runner).toMatchObject({ name: 'fargate-dev', url: 'https://gitlab.example.com/', token: SECRET, executor: 'custom', buildsDir: '/opt/gitlab-runner/builds', cacheDir: '/opt/gitlab-runner/cache' });
+    expect(runner).toMatchObject({ name: 'fargate-dev', url: 'https://gitlab.example.com/', token: SECRET, executor: 'custom', buildsDir: DEFAULT_BUILDS_DIR, cacheDir: DEFAULT_CACHE_DIR });
     for (const stage of ['config', 'prepare', 'run', 'cleanup'] as const) {
       expect(runner?.custom[`${stage}Exec` as 'runExec']).toBe('/usr/local/bin/gitlab-fargate-driver');
       expect(runner?.custom[`${stage}Args` as 'runArgs']).toEqual(['--config', '/etc/gitlab-runner/dev.toml', 'custom', stage]);

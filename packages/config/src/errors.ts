@@ -55,3 +55,21 @@ export function formatIssues(issues: readonly ConfigIssue[]): string {
     .map(formatIssue)
     .join('\n');
 }
+
+/**
+ * A configuration file that cannot be read as one: not a regular file (a directory, a named pipe, a device), or
+ * larger than {@link MAX_CONFIG_FILE_BYTES}. The message says what was found, without the path (callers add it).
+ */
+export class ConfigFileError extends Error {
+  /** The path as given by the caller. */
+  public readonly file: string;
+
+  constructor(file: string, reason: string) {
+    super(reason);
+    this.name = 'ConfigFileError';
+    this.file = file;
+  }
+}
+
+/** The largest configuration file read (1 MiB): real files are a few KiB, and a bound keeps a mistake from exhausting memory. */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;

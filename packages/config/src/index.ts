@@ -1,4 +1,4 @@
-export { ConfigError, formatIssue, formatIssues, type ConfigIssue, type IssueSeverity } from './errors.js';
+export { ConfigError, ConfigFileError, MAX_CONFIG_FILE_BYTES, formatIssue, formatIssues, type ConfigIssue, type IssueSeverity } from './errors.js';
 export type { ParseOptions, Parsed } from './toml/document.js';
 
 export {
@@ -24,6 +24,7 @@ export type { CacheSettings, CustomExecutorSettings, RunnerConfig, RunnerEntry, 
 export { loadRunnerConfig, parseRunnerConfig } from './runner/parse.js';
 export { renderRunnerConfig, type RenderRunnerOptions } from './runner/render.js';
 export { classifyRunnerToken, type RunnerTokenKind } from './runner/token.js';
+export { DEFAULT_BUILDS_DIR, DEFAULT_CACHE_DIR } from './runner/defaults.js';
 
 export {
   EPHEMERAL_STORAGE_GIB,

@@ -2,25 +2,27 @@ import fc from 'fast-check';
 import { stringify } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { parseDriverConfig } from './driver/parse.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
 import { parseRunnerConfig } from './runner/parse.js';
 import { fixture } from './test-support.js';
 
-/** Parsing may succeed or fail, but a failure is always a ConfigError whose every issue is located. */
-function onlyFailsWithLocatedConfigError(parse: (text: string, options: { file: string }) => unknown, text: string): void {
+/** Parsing may succeed or fail, but a failure is always a ConfigError, and every issue (warnings too) is located. */
+function onlyFailsWithLocatedConfigError(parse: (text: string, options: { file: string }) => { warnings: readonly ConfigIssue[] }, text: string): void {
+  let issues: readonly ConfigIssue[];
   try {
-    parse(text, { file: 'prop.toml' });
+    issues = parse(text, { file: 'prop.toml' }).warnings;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     expect(error.issues.some((issue) => issue.severity === 'error')).toBe(true);
-    const lines = text.split('\n').length;
-    for (const issue of error.issues) {
-      expect(issue.file).toBe('prop.toml');
-      expect(issue.line).toBeGreaterThanOrEqual(1);
-      expect(issue.line).toBeLessThanOrEqual(lines);
-      expect(issue.column).toBeGreaterThanOrEqual(1);
-      expect(issue.message).toContain('expected ');
-    }
+    issues = error.issues;
+  }
+  const lines = text.split('\n').length;
+  for (const issue of issues) {
+    expect(issue.file).toBe('prop.toml');
+    expect(issue.line).toBeGreaterThanOrEqual(1);
+    expect(issue.line).toBeLessThanOrEqual(lines);
+    expect(issue.column).toBeGreaterThanOrEqual(1);
+    expect(issue.message).toContain('expected ');
   }
 }
 

@@ -15,13 +15,17 @@ Options:
 Exit codes: 0 valid, 2 invalid input (nothing written), 1 unexpected failure.
 `;
 
-export const VALIDATE_HELP = `Usage: gitlab-fargate-config validate [--kind driver|runner] [--print] FILE...
+export const VALIDATE_HELP = `Usage: gitlab-fargate-config validate [--kind driver|runner] [--strict] [--print] FILE...
 
 Checks each file and reports every problem as file:line:column: severity: key: expected …, found ….
 The kind of each file is detected ([Fargate] or [[runners]]) unless --kind is given.
+An unknown key is a warning that names the nearest known key or the table it belongs under: the driver and
+gitlab-runner still use the file (as upstream's driver and gitlab-runner do). --strict makes it an error.
+Each FILE must be a regular file of at most 1 MiB.
 
 Options:
   --kind driver|runner   the kind of every FILE
+  --strict               unknown keys are errors (exit 2), e.g. in CI before a deploy
   --print                print each file normalized (canonical keys, defaults filled in, secrets hidden)
   --help                 show this help
 `;

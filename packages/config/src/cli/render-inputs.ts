@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { DEFAULT_BUILDS_DIR, DEFAULT_CACHE_DIR } from '../runner/defaults.js';
 import { asBoolean, asList, asNumber, asStrategy, asTags } from './input-values.js';
 
 /** One setting of `render`: a flag, the environment variable behind it, and the key paths it feeds. */
@@ -116,8 +117,8 @@ export const RUNNER_INPUTS: RenderKind = {
     { flag: 'check-interval', env: 'CHECK_INTERVAL', help: 'seconds between job requests', default: () => '3', covers: ['check_interval'] },
     { flag: 'driver-path', env: 'DRIVER_PATH', help: 'the driver executable', default: () => '/usr/local/bin/gitlab-fargate-driver', covers: ['runners[0].custom'] },
     { flag: 'driver-config', env: 'DRIVER_CONFIG_PATH', help: "the driver's TOML", default: () => '/etc/gitlab-runner/fargate.toml', covers: ['runners[0].custom'] },
-    { flag: 'builds-dir', env: 'BUILDS_DIR', help: 'builds directory inside the job container', default: () => '/opt/gitlab-runner/builds', covers: ['runners[0].builds_dir'] },
-    { flag: 'cache-dir', env: 'CACHE_DIR', help: 'cache directory inside the job container', default: () => '/opt/gitlab-runner/cache', covers: ['runners[0].cache_dir'] },
+    { flag: 'builds-dir', env: 'BUILDS_DIR', help: 'builds_dir inside the job container, used as is (the driver does not override it); the job image must create it', default: () => DEFAULT_BUILDS_DIR, covers: ['runners[0].builds_dir'] },
+    { flag: 'cache-dir', env: 'CACHE_DIR', help: 'cache_dir inside the job container, used as is, like --builds-dir', default: () => DEFAULT_CACHE_DIR, covers: ['runners[0].cache_dir'] },
     { flag: 'cache-s3-bucket', env: 'CACHE_S3_BUCKET', help: 'S3 bucket for the distributed cache (default: no cache)', covers: ['runners[0].cache'] },
     { flag: 'cache-s3-region', env: 'CACHE_S3_REGION', help: "the bucket's Region", covers: ['runners[0].cache.s3.BucketLocation'] },
     { flag: 'cache-s3-path', env: 'CACHE_S3_PATH', help: 'key prefix inside the bucket', covers: ['runners[0].cache.Path'] },

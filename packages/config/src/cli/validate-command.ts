@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ConfigError, formatIssues, type ConfigIssue } from '../errors.js';
+import { ConfigError, ConfigFileError, formatIssues, type ConfigIssue } from '../errors.js';
 import type { DriverConfig } from '../driver/model.js';
 import { driverSchema } from '../driver/schema.js';
 import type { RunnerConfig } from '../runner/model.js';
 import { runnerSchema } from '../runner/schema.js';
-import { parseToml, validateValue } from '../toml/document.js';
+import { readConfigFile } from '../read-config-file.js';
+import { parseToml, validateValue, type ParseOptions } from '../toml/document.js';
 import { detectKind, type ConfigKind } from './detect-kind.js';
 import { VALIDATE_HELP } from './help.js';
 import { EXIT, type Output } from './output.js';
@@ -21,11 +21,18 @@ function undetectable(file: string): ConfigError {
 type Validated = { kind: 'driver'; config: DriverConfig; warnings: readonly ConfigIssue[] } | { kind: 'runner'; config: RunnerConfig; warnings: readonly ConfigIssue[] };
 
 /** Validates one file. @throws ConfigError */
-function validateText(file: string, text: string, forced: ConfigKind | undefined): Validated {
+function validateText(file: string, text: string, forced: ConfigKind | undefined, strict: boolean): Validated {
   const document = parseToml(text, file);
   const kind = forced ?? detectKind(document);
   if (kind === undefined) throw undetectable(file);
-  return kind === 'driver' ? { kind, ...validateValue(document, text, driverSchema, file) } : { kind, ...validateValue(document, text, runnerSchema, file) };
+  const options: ParseOptions = { file, strict };
+  return kind === 'driver' ? { kind, ...validateValue(document, text, driverSchema, options) } : { kind, ...validateValue(document, text, runnerSchema, options) };
+}
+
+/** Why a file could not be read: our own reason for a refused file, else the system's error code. */
+function unreadable(error: unknown): string {
+  if (error instanceof ConfigFileError) return error.message;
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 }
 
 /** The normalized file for --print; the renderers are loaded only for it. */
@@ -34,11 +41,11 @@ async function normalized(result: Validated): Promise<string> {
   return (await import('../runner/render.js')).renderRunnerConfig(result.config, { redactSecrets: true });
 }
 
-/** `validate FILE...`: reports every problem of every file; exit 2 when any file is invalid. */
+/** `validate FILE...`: reports every problem of every file; exit 2 when any file is invalid (with --strict, an unknown key too). */
 export async function validateCommand(args: readonly string[], output: Output): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...args], options: { kind: { type: 'string' }, print: { type: 'boolean' }, help: { type: 'boolean' } }, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: [...args], options: { kind: { type: 'string' }, print: { type: 'boolean' }, strict: { type: 'boolean' }, help: { type: 'boolean' } }, strict: true, allowPositionals: true });
   } catch (error) {
     throw new UsageError(`validate: ${(error as Error).message}`);
   }
@@ -55,14 +62,14 @@ export async function validateCommand(args: readonly string[], output: Output): 
   for (const file of positionals) {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = await readConfigFile(file);
     } catch (error) {
-      output.err(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
+      output.err(`${file}: cannot read: ${unreadable(error)}\n`);
       exit = EXIT.invalid;
       continue;
     }
     try {
-      const result = validateText(file, text, kind);
+      const result = validateText(file, text, kind, values.strict === true);
       if (result.warnings.length > 0) output.err(`${formatIssues(result.warnings)}\n`);
       const note = result.warnings.length > 0 ? ` (${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'})` : '';
       if (values.print === true) output.out(await normalized(result));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatIssue } from '../errors.js';
-import { fixture, issuesOf } from '../test-support.js';
+import { allIssuesOf, fixture, issuesOf, unknownKeysAsWarnings } from '../test-support.js';
 import { parseDriverConfig } from './parse.js';
 
 const BASE = '[Fargate]\nCluster = "ci"\nSubnets = ["subnet-0123456789abcdef0"]\nTaskDefinition = "ci:1"\n';
@@ -102,6 +102,29 @@ describe('parseDriverConfig: upstream files', () => {
     );
     expect(config.fargate.region).toBe('us-gov-west-1');
     expect(config.fargate.subnets).toEqual(['subnet-01234567']);
+  });
+});
+
+describe('parseDriverConfig: unknown keys, as upstream ignores them', () => {
+  const text = `LogLevl = "debug"\n${BASE}SecurityGroupz = ["sg-0123456789abcdef0"]\nUsername = "ci"\n`;
+
+  it('uses the file and warns, naming the nearest known key or the table the key belongs under', () => {
+    const { config, warnings } = parseDriverConfig(text, { file: 'f.toml' });
+    expect(config.fargate).toMatchObject({ cluster: 'ci', subnets: ['subnet-0123456789abcdef0'], taskDefinition: 'ci:1', securityGroups: [] });
+    expect(config.ssh.username).toBe('root');
+    expect(warnings.map(formatIssue)).toEqual([
+      'f.toml:1:1: warning: LogLevl: expected a known key, found unknown key "LogLevl"; did you mean "LogLevel"?',
+      'f.toml:6:1: warning: Fargate.SecurityGroupz: expected a known key, found unknown key "SecurityGroupz"; did you mean "SecurityGroup"?',
+      'f.toml:7:1: warning: Fargate.Username: expected a known key, found unknown key "Username"; Username belongs under [SSH] (a key belongs to the nearest table header above it)',
+    ]);
+  });
+
+  it('refuses the file with the same messages as errors when strict', () => {
+    expect(issuesOf(() => parseDriverConfig(text, { file: 'f.toml', strict: true }))).toEqual([
+      'f.toml:1:1: error: LogLevl: expected a known key, found unknown key "LogLevl"; did you mean "LogLevel"?',
+      'f.toml:6:1: error: Fargate.SecurityGroupz: expected a known key, found unknown key "SecurityGroupz"; did you mean "SecurityGroup"?',
+      'f.toml:7:1: error: Fargate.Username: expected a known key, found unknown key "Username"; Username belongs under [SSH] (a key belongs to the nearest table header above it)',
+    ]);
   });
 });
 
@@ -228,6 +251,8 @@ describe('parseDriverConfig: invalid input, every problem at once with its exact
   ];
 
   it.each(cases)('%s', (_name, text, expected) => {
-    expect(issuesOf(() => parseDriverConfig(text, { file: 'f.toml' }))).toEqual(expected);
+    expect(issuesOf(() => parseDriverConfig(text, { file: 'f.toml', strict: true }))).toEqual(expected);
+    // Without strict, as upstream's decoder, an unknown key is only a warning; everything else is reported alike.
+    expect(allIssuesOf(() => parseDriverConfig(text, { file: 'f.toml' }))).toEqual(unknownKeysAsWarnings(expected));
   });
 });

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readConfigFile } from '../read-config-file.js';
 import { parseDocument, type ParseOptions, type Parsed } from '../toml/document.js';
 import type { DriverConfig } from './model.js';
 import { driverSchema } from './schema.js';
@@ -11,7 +11,11 @@ export function parseDriverConfig(text: string, options: ParseOptions = {}): Par
   return parseDocument(text, driverSchema, options);
 }
 
-/** Reads, parses and validates a driver TOML file. @throws ConfigError, or the file system's error. */
-export async function loadDriverConfig(path: string): Promise<Parsed<DriverConfig>> {
-  return parseDriverConfig(await readFile(path, 'utf8'), { file: path });
+/**
+ * Reads, parses and validates a driver TOML file. Anything but a regular file of at most 1 MiB is refused (a named
+ * pipe is refused, not waited on).
+ * @throws ConfigError, ConfigFileError, or the file system's error (e.g. `ENOENT`).
+ */
+export async function loadDriverConfig(path: string, options: Omit<ParseOptions, 'file'> = {}): Promise<Parsed<DriverConfig>> {
+  return parseDriverConfig(await readConfigFile(path), { ...options, file: path });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatIssue } from '../errors.js';
-import { fixture, issuesOf } from '../test-support.js';
+import { allIssuesOf, fixture, issuesOf, unknownKeysAsWarnings } from '../test-support.js';
 import { parseRunnerConfig } from './parse.js';
 
 const RUNNER = '[[runners]]\nurl = "https://gitlab.com/"\ntoken = "glrt-abc"\nexecutor = "custom"\nbuilds_dir = "/b"\ncache_dir = "/c"\n[runners.custom]\nrun_exec = "/d"\n';
@@ -65,6 +65,22 @@ describe('parseRunnerConfig', () => {
     expect(JSON.stringify(warnings)).not.toContain(token.slice(9));
   });
 
+  it('never shows a malformed environment entry, which may be a secret; names a clear variable name only', () => {
+    const entries = ['glpat-Secret0123456789abcdef', 'MY-VAR=hunter2-Secret', ' PASSWORD =Secret-p4ss', 'c2Vj+cmV0/Secret==', '9LIVES=Secret-x', 'OK=fine'];
+    const text = RUNNER.replace('cache_dir = "/c"\n', `cache_dir = "/c"\nenvironment = [${entries.map((entry) => JSON.stringify(entry)).join(', ')}, 42]\n`);
+    const issues = issuesOf(() => parseRunnerConfig(text, { file: 'c.toml' }));
+    const expected = 'expected a "KEY=value" string (KEY of letters, digits and _, not starting with a digit)';
+    expect(issues).toEqual([
+      `c.toml:7:16: error: runners[0].environment[0]: ${expected}, found a string of 28 characters without "=" (not shown, as it may be a secret)`,
+      `c.toml:7:48: error: runners[0].environment[1]: ${expected}, found the name "MY-VAR" before "=" (the value is not shown)`,
+      `c.toml:7:73: error: runners[0].environment[2]: ${expected}, found the name " PASSWORD " before "=" (the value is not shown)`,
+      `c.toml:7:99: error: runners[0].environment[3]: ${expected}, found a string whose part before "=" is not a variable name (not shown, as it may be a secret)`,
+      `c.toml:7:121: error: runners[0].environment[4]: ${expected}, found a string whose part before "=" is not a variable name (not shown, as it may be a secret)`,
+      `c.toml:7:151: error: runners[0].environment[6]: ${expected}, found an integer (not shown)`,
+    ]);
+    expect(issues.join('\n')).not.toMatch(/Secret|hunter|glpat|c2Vj|LIVES/);
+  });
+
   const cases: [string, string, string[]][] = [
     ['an empty file', '', ['c.toml:1:1: error: runners: expected an array of at least 1 items, each a [[runners]] table, found nothing; add runners to the top level']],
     ['concurrent = 0', `concurrent = 0\n${RUNNER}`, ['c.toml:1:1: error: concurrent: expected an integer of at least 1 (0 stops gitlab-runner), found 0 (an integer)']],
@@ -102,6 +118,8 @@ describe('parseRunnerConfig', () => {
   ];
 
   it.each(cases)('reports %s', (_name, text, expected) => {
-    expect(issuesOf(() => parseRunnerConfig(text, { file: 'c.toml' }))).toEqual(expected);
+    expect(issuesOf(() => parseRunnerConfig(text, { file: 'c.toml', strict: true }))).toEqual(expected);
+    // Without strict, as gitlab-runner, an unknown key is only a warning; everything else is reported alike.
+    expect(allIssuesOf(() => parseRunnerConfig(text, { file: 'c.toml' }))).toEqual(unknownKeysAsWarnings(expected));
   });
 });

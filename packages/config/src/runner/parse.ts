@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readConfigFile } from '../read-config-file.js';
 import { parseDocument, type ParseOptions, type Parsed } from '../toml/document.js';
 import type { RunnerConfig } from './model.js';
 import { runnerSchema } from './schema.js';
@@ -12,7 +12,11 @@ export function parseRunnerConfig(text: string, options: ParseOptions = {}): Par
   return parseDocument(text, runnerSchema, options);
 }
 
-/** Reads, parses and validates a runner config.toml. @throws ConfigError, or the file system's error. */
-export async function loadRunnerConfig(path: string): Promise<Parsed<RunnerConfig>> {
-  return parseRunnerConfig(await readFile(path, 'utf8'), { file: path });
+/**
+ * Reads, parses and validates a runner config.toml. Anything but a regular file of at most 1 MiB is refused (a named
+ * pipe is refused, not waited on).
+ * @throws ConfigError, ConfigFileError, or the file system's error (e.g. `ENOENT`).
+ */
+export async function loadRunnerConfig(path: string, options: Omit<ParseOptions, 'file'> = {}): Promise<Parsed<RunnerConfig>> {
+  return parseRunnerConfig(await readConfigFile(path), { ...options, file: path });
 }

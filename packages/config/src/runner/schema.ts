@@ -3,6 +3,7 @@ import { child, describe, type At, type Checker } from '../schema/checker.js';
 import { boolean, integer, list, map, refine, section, string, type Schema } from '../schema/schema.js';
 import { REGION_PATTERN } from '../aws/shapes.js';
 import type { CacheSettings, CustomExecutorSettings, RunnerConfig, RunnerEntry, S3CacheSettings, SessionServerSettings } from './model.js';
+import { environmentEntry } from './environment-entry.js';
 import { classifyRunnerToken, describeToken } from './token.js';
 
 const path = string({ expected: 'a non-empty path' });
@@ -137,7 +138,7 @@ const runner = section<Omit<RunnerEntry, 'tokenKind'>>(
     shell: { key: 'shell', schema: string({ oneOf: ['bash', 'sh', 'pwsh', 'powershell', 'cmd'] }) },
     limit: { key: 'limit', schema: integer({ min: 0, max: 100_000 }), default: 0 },
     requestConcurrency: { key: 'request_concurrency', schema: integer({ min: 1, max: 100_000 }), default: 1 },
-    environment: { key: 'environment', schema: list(string({ pattern: /^[A-Za-z_][A-Za-z0-9_]*=/s, expected: 'a "KEY=value" string' })), default: [] },
+    environment: { key: 'environment', schema: list(environmentEntry), default: [] },
     outputLimit: { key: 'output_limit', schema: integer({ min: 1, max: Number.MAX_SAFE_INTEGER }) },
     tlsCaFile: { key: 'tls-ca-file', schema: path },
     tlsCertFile: { key: 'tls-cert-file', schema: path },

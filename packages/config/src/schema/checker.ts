@@ -36,12 +36,27 @@ export interface KeyHome {
   readonly table: string;
 }
 
+/** Options of a {@link Checker}. */
+export interface CheckerOptions {
+  /** Where a key is accepted in the whole document, to point a misplaced key at its table. @default none */
+  readonly findKey?: (key: string) => KeyHome | undefined;
+  /**
+   * How an unknown key is reported: `warning` (the file is still used, as upstream's decoder and gitlab-runner
+   * ignore unknown keys) or `error` (`validate --strict`). @default "warning"
+   */
+  readonly unknownKeys?: IssueSeverity;
+}
+
 /** Collects every problem in one pass so a file's mistakes are all reported at once. */
 export class Checker {
   readonly issues: PendingIssue[] = [];
+  private readonly findKey: (key: string) => KeyHome | undefined;
+  private readonly unknownKeySeverity: IssueSeverity;
 
-  /** @param findKey where a key is accepted in the whole document, to point a misplaced key at its table */
-  constructor(private readonly findKey: (key: string) => KeyHome | undefined = () => undefined) {}
+  constructor(options: CheckerOptions = {}) {
+    this.findKey = options.findKey ?? (() => undefined);
+    this.unknownKeySeverity = options.unknownKeys ?? 'warning';
+  }
 
   /** The table that accepts `key` (compared case-insensitively), if any. */
   tableOf(key: string): KeyHome | undefined {
@@ -56,6 +71,11 @@ export class Checker {
   /** Reports something suspicious that does not stop the file from being used. */
   warn(at: At, expected: string, found: string, hint?: string): void {
     this.add('warning', at, expected, found, hint);
+  }
+
+  /** Reports a key the schema does not know, as a warning or an error depending on the checker's options. */
+  unknownKey(at: At, key: string, hint: string): void {
+    this.add(this.unknownKeySeverity, at, 'a known key', `unknown key ${JSON.stringify(key)}`, hint);
   }
 
   get hasErrors(): boolean {

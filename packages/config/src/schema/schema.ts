@@ -198,8 +198,9 @@ export interface SectionOptions<T> {
 }
 
 /**
- * A TOML table with a fixed set of keys, matched case-insensitively. Unknown keys are errors that name the
- * nearest known key; a key written twice in different cases is an error too.
+ * A TOML table with a fixed set of keys, matched case-insensitively. Unknown keys are reported (a warning
+ * unless the checker is strict) with the nearest known key or the table they belong under; a key written twice
+ * in different cases is an error.
  */
 export function section<T>(fields: Fields<T>, options: SectionOptions<T> = {}): Schema<T> {
   const entries = Object.entries(fields) as [keyof T & string, Field<unknown>][];
@@ -225,7 +226,7 @@ export function section<T>(fields: Fields<T>, options: SectionOptions<T> = {}): 
                   ? `${home.key} belongs at the top level, before the first table header`
                   : `${home.key} belongs under ${home.table} (a key belongs to the nearest table header above it)`
                 : `known keys here: ${knownKeys.join(', ')}`;
-          checker.error(child(at, rawKey, rawKey), 'a known key', `unknown key ${JSON.stringify(rawKey)}`, hint);
+          checker.unknownKey(child(at, rawKey, rawKey), rawKey, hint);
           continue;
         }
         const earlier = rawKeyOf.get(match.prop);

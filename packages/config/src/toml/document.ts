@@ -9,12 +9,18 @@ import { scanKeyLocations } from './locations.js';
 export interface ParseOptions {
   /** The file name used in issues. @default "<input>" */
   readonly file?: string;
+  /**
+   * Unknown keys are errors instead of warnings. By default they are warnings and the file is used, as upstream's
+   * driver and gitlab-runner ignore keys they do not know.
+   * @default false
+   */
+  readonly strict?: boolean;
 }
 
 /** A valid configuration and the warnings found on the way. */
 export interface Parsed<T> {
   readonly config: T;
-  /** Suspicious but accepted values (e.g. a legacy token), located like errors. */
+  /** Suspicious but accepted values (e.g. a legacy token, an unknown key), located like errors. */
   readonly warnings: readonly ConfigIssue[];
 }
 
@@ -62,12 +68,13 @@ export function locateIssues(text: string, file: string, pending: readonly Pendi
 export function parseDocument<T>(text: string, schema: Schema<T>, options: ParseOptions = {}): Parsed<T> {
   const file = options.file ?? DEFAULT_FILE;
   const value = parseToml(text, file);
-  return validateValue(value, text, schema, file);
+  return validateValue(value, text, schema, { ...options, file });
 }
 
 /** Validates an already parsed TOML value; `text` is only used to locate problems. */
-export function validateValue<T>(value: unknown, text: string, schema: Schema<T>, file: string): Parsed<T> {
-  const checker = new Checker(keyFinder(schema as Schema<unknown>));
+export function validateValue<T>(value: unknown, text: string, schema: Schema<T>, options: ParseOptions = {}): Parsed<T> {
+  const file = options.file ?? DEFAULT_FILE;
+  const checker = new Checker({ findKey: keyFinder(schema as Schema<unknown>), unknownKeys: options.strict === true ? 'error' : 'warning' });
   const config = schema.read(value, ROOT, checker);
   const issues = locateIssues(text, file, checker.issues);
   if (config === undefined || checker.hasErrors) throw new ConfigError(issues);
