@@ -74,19 +74,32 @@ describe('examples/three-environments', () => {
     expect(deployRoles).toHaveLength(1);
     const roles = Template.fromStack(deployRoles[0]!);
     roles.resourceCountIs('AWS::IAM::OIDCProvider', 1);
-    roles.hasResourceProperties('AWS::IAM::OIDCProvider', {
-      Url: 'https://gitlab.example.com',
-      ClientIdList: ['https://gitlab.example.com'],
-    });
-    const subjects = Object.values(roles.findResources('AWS::IAM::Role')).map((role) => {
-      const condition = role.Properties.AssumeRolePolicyDocument.Statement[0].Condition;
-      return condition.StringLike?.['gitlab.example.com:sub'] ?? condition.StringEquals['gitlab.example.com:sub'];
-    });
+    // One audience per environment: the provider accepts all three, each role only its own.
+    const audiences = ['dev', 'staging', 'production'].map((name) => `https://gitlab.example.com/deploy/${name}`);
+    roles.hasResourceProperties('AWS::IAM::OIDCProvider', { Url: 'https://gitlab.example.com', ClientIdList: audiences });
+    const conditions = Object.values(roles.findResources('AWS::IAM::Role')).map(
+      (role) => role.Properties.AssumeRolePolicyDocument.Statement[0].Condition,
+    );
+    expect(conditions.map((condition) => condition.StringEquals['gitlab.example.com:aud'])).toEqual(audiences);
+    const subjects = conditions.map(
+      (condition) => condition.StringLike?.['gitlab.example.com:sub'] ?? condition.StringEquals['gitlab.example.com:sub'],
+    );
     expect(subjects).toEqual([
       ['project_path:acme/web-app:ref_type:branch:ref:main', 'project_path:acme/web-app:ref_type:branch:ref:develop'],
       ['project_path:acme/web-app:ref_type:branch:ref:main'],
       ['project_path:acme/web-app:ref_type:branch:ref:main'],
     ]);
+    // Production's role also wants the call to come through the STS endpoint in production's runner VPC.
+    expect(conditions.map((condition) => Object.keys(condition.StringEquals).includes('aws:SourceVpc'))).toEqual([
+      false,
+      false,
+      true,
+    ]);
+    const [imported] = conditions[2].StringEquals['aws:SourceVpc'];
+    const exported = Object.values(Template.fromStack(runners[2]!).toJSON().Outputs as Record<string, any>).find(
+      (output) => output.Export?.Name === imported['Fn::ImportValue'],
+    );
+    expect(exported?.Value, "production's own runner VPC").toEqual(runners[2]!.resolve(runners[2]!.vpc.vpcId));
     // Each deploy role may run `cdk deploy`: assume its account's bootstrap roles, nothing else.
     roles.resourcePropertiesCountIs('AWS::IAM::Policy', {
       PolicyDocument: { Statement: [Match.objectLike({ Sid: 'AssumeCdkBootstrapRoles', Action: ['sts:AssumeRole', 'sts:TagSession'] })] },
@@ -105,10 +118,16 @@ describe('examples/three-environments', () => {
       ['GitLabDeployRoles-staging', '222222222222'],
       ['GitLabDeployRoles-production', '333333333333'],
     ]);
-    for (const stack of deployRoles) {
+    for (const [index, stack] of deployRoles.entries()) {
       const template = Template.fromStack(stack);
+      const name = ['dev', 'staging', 'production'][index];
       template.resourceCountIs('AWS::IAM::OIDCProvider', 1);
+      // Each account's provider accepts only its own environment's audience.
+      template.hasResourceProperties('AWS::IAM::OIDCProvider', {
+        ClientIdList: [`https://gitlab.example.com/deploy/${name}`],
+      });
       template.resourceCountIs('AWS::IAM::Role', 1);
+      Annotations.fromStack(stack).hasNoError('*', Match.anyValue());
     }
   });
 });

@@ -52,9 +52,14 @@ describe('cdk-nag AwsSolutions', () => {
     new RunnerVpcEndpoints(stack, 'Endpoints', { vpc, ssm: true, sts: true });
     const provider = new iam.OidcProviderNative(stack, 'GitLab', {
       url: 'https://gitlab.com',
-      clientIds: ['https://gitlab.com'],
+      clientIds: [GitLabOidcDeployRole.defaultAudience('gitlab.com', 'production')],
     });
-    new GitLabOidcDeployRole(stack, 'Deploy', { provider, projectPath: 'acme/web', environment: 'production' });
+    new GitLabOidcDeployRole(stack, 'Deploy', {
+      provider,
+      projectPath: 'acme/web',
+      environment: 'production',
+      sourceVpcIds: [vpc.vpcId],
+    });
     expect(awsSolutionsFindings(app)).toEqual([]);
   });
 

@@ -31,6 +31,11 @@ interface EnvironmentSpec {
   readonly refs: string[];
   /** Production keeps ECR, Logs, Secrets Manager, ECS and STS traffic inside the VPC. */
   readonly vpcEndpoints: boolean;
+  /**
+   * The deploy role accepts only calls through the STS endpoint in this environment's own runner VPC
+   * (`aws:SourceVpc`): a token is useless from anywhere else. Needs `vpcEndpoints`.
+   */
+  readonly deployFromOwnVpcOnly: boolean;
 }
 
 const SPECS: Record<EnvironmentName, EnvironmentSpec> = {
@@ -41,6 +46,7 @@ const SPECS: Record<EnvironmentName, EnvironmentSpec> = {
     refType: GitLabRefType.BRANCH,
     refs: ['main', 'develop'],
     vpcEndpoints: false,
+    deployFromOwnVpcOnly: false,
   },
   staging: {
     job: { cpu: 2048, memoryMiB: 4096 },
@@ -49,6 +55,7 @@ const SPECS: Record<EnvironmentName, EnvironmentSpec> = {
     refType: GitLabRefType.BRANCH,
     refs: ['main'],
     vpcEndpoints: false,
+    deployFromOwnVpcOnly: false,
   },
   production: {
     job: { cpu: 2048, memoryMiB: 8192, ephemeralStorageGiB: 50 },
@@ -58,6 +65,7 @@ const SPECS: Record<EnvironmentName, EnvironmentSpec> = {
     refType: GitLabRefType.BRANCH,
     refs: ['main'],
     vpcEndpoints: true,
+    deployFromOwnVpcOnly: true,
   },
 };
 
@@ -85,19 +93,20 @@ interface RunnerStackProps extends StackProps {
 /** One environment's runner: VPC, optional endpoints, cluster, job task, manager service, reaper. */
 export class RunnerStack extends Stack {
   public readonly runner: RunnerEnvironment;
+  public readonly vpc: ec2.Vpc;
 
   constructor(scope: Construct, id: string, props: RunnerStackProps) {
     super(scope, id, props);
     const name = props.environmentName;
     const spec = SPECS[name];
-    const vpc = new ec2.Vpc(this, 'Vpc', {
+    const vpc = (this.vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,
       natGateways: 1,
       subnetConfiguration: [
         { name: 'public', subnetType: ec2.SubnetType.PUBLIC },
         { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       ],
-    });
+    }));
     vpc.addFlowLog('Flow Log');
     if (spec.vpcEndpoints) new RunnerVpcEndpoints(this, 'Endpoints', { vpc, sts: true });
 
@@ -132,6 +141,8 @@ export class RunnerStack extends Stack {
 interface DeployRolesStackProps extends StackProps {
   readonly environmentNames: EnvironmentName[];
   readonly options: ThreeEnvironmentsOptions;
+  /** An environment's runner VPC, for the roles that accept calls from there only. */
+  readonly runnerVpc: (name: EnvironmentName) => ec2.IVpc;
 }
 
 /** One account's GitLab OIDC provider and the deploy roles of the environments that live in that account. */
@@ -141,8 +152,13 @@ export class DeployRolesStack extends Stack {
   constructor(scope: Construct, id: string, props: DeployRolesStackProps) {
     super(scope, id, props);
     const url = new URL(props.options.gitlabUrl);
-    // An account has one IAM OIDC provider per issuer URL, so it lives here, once per account.
-    const provider = new iam.OidcProviderNative(this, 'GitLab', { url: url.origin, clientIds: [url.origin] });
+    // An account has one IAM OIDC provider per issuer URL, so it lives here, once per account. Its client IDs are
+    // the audiences of this account's environments: each deploy job asks GitLab for its own environment's audience,
+    // so a dev job's token cannot assume the production role although both run on main.
+    const provider = new iam.OidcProviderNative(this, 'GitLab', {
+      url: url.origin,
+      clientIds: props.environmentNames.map((name) => GitLabOidcDeployRole.defaultAudience(url.host, name)),
+    });
     for (const name of props.environmentNames) {
       const spec = SPECS[name];
       const role = new GitLabOidcDeployRole(this, `Deploy ${name}`, {
@@ -152,6 +168,7 @@ export class DeployRolesStack extends Stack {
         refType: spec.refType,
         refs: spec.refs,
         environment: name,
+        sourceVpcIds: spec.deployFromOwnVpcOnly ? [props.runnerVpc(name).vpcId] : undefined,
       });
       role.grantCdkDeploy();
       this.roles[name] = role;
@@ -183,6 +200,7 @@ export function defineThreeEnvironments(
       }),
   );
 
+  const runnerVpc = (name: EnvironmentName) => runners[ENVIRONMENT_NAMES.indexOf(name)]!.vpc;
   const byAccount = new Map<string, EnvironmentName[]>();
   for (const name of ENVIRONMENT_NAMES) {
     const key = options.accounts[name] ?? 'default';
@@ -193,6 +211,7 @@ export function defineThreeEnvironments(
       new DeployRolesStack(app, account === 'default' ? 'GitLabDeployRoles' : `GitLabDeployRoles-${names.join('-')}`, {
         environmentNames: names,
         options,
+        runnerVpc,
         env: account === 'default' ? undefined : { account },
         description: `GitLab OIDC deploy roles for ${names.join(', ')}`,
       }),

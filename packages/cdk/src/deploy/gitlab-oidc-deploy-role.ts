@@ -1,6 +1,7 @@
 import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { deployRoleProblems, knownClientIds } from '../validation/deploy-role-checks';
 
 /** Which kind of git ref a GitLab ID token's `ref` claim names. */
 export enum GitLabRefType {
@@ -13,8 +14,12 @@ export enum GitLabRefType {
 /** Properties of {@link GitLabOidcDeployRole}. */
 export interface GitLabOidcDeployRoleProps {
   /**
-   * The IAM OIDC provider for the GitLab instance, in the account this role lives in. Create one per account, e.g.
-   * `new iam.OidcProviderNative(this, 'GitLab', { url: 'https://gitlab.com', clientIds: ['https://gitlab.com'] })`.
+   * The IAM OIDC provider for the GitLab instance, in the account this role lives in. Create one per account and list
+   * every deploy role's {@link audience} in its client IDs, e.g. `new iam.OidcProviderNative(this, 'GitLab', { url:
+   * 'https://gitlab.com', clientIds: [GitLabOidcDeployRole.defaultAudience('gitlab.com', 'production'), ...] })`.
+   * STS rejects a token whose `aud` is not one of the provider's client IDs. A provider created in the same app is
+   * checked at synth time; an imported one (`OidcProviderNative.fromOidcProviderArn`) cannot be, so add the
+   * audiences to it yourself (`aws iam add-client-id-to-open-id-connect-provider`).
    */
   readonly provider: iam.IOidcProvider;
 
@@ -30,7 +35,8 @@ export interface GitLabOidcDeployRoleProps {
 
   /**
    * Refs whose pipelines may assume the role (the `ref` claim). `*` and `?` match like IAM's StringLike; keep
-   * production to protected refs.
+   * production to protected refs. A ref made only of wildcards and slashes (`*`, `**`, `*?`, `?*`, `*\/*`) is an
+   * error: it would trust (nearly) every ref.
    * @default ['main']
    */
   readonly refs?: string[];
@@ -42,9 +48,11 @@ export interface GitLabOidcDeployRoleProps {
   readonly refType?: GitLabRefType;
 
   /**
-   * The audience the job requests in `id_tokens: <NAME>: aud:` (the `aud` claim); must be one of the provider's
-   * client IDs.
-   * @default `https://${gitlabHost}`
+   * The audience the deploy job requests in `id_tokens: <NAME>: aud:` (the `aud` claim). It must be this
+   * environment's own, and one of the provider's client IDs. GitLab's `sub` claim cannot tell environments apart (two
+   * deploy jobs on `main` get the same `sub`), so the audience is what stops the token of an automatic dev deploy job
+   * from assuming the production role: a job only receives the tokens its `.gitlab-ci.yml` entry declares.
+   * @default GitLabOidcDeployRole.defaultAudience(gitlabHost, environment): `https://<gitlabHost>/deploy/<environment>`
    */
   readonly audience?: string;
 
@@ -57,12 +65,20 @@ export interface GitLabOidcDeployRoleProps {
   readonly environment: string;
 
   /**
-   * Accept the web-identity call only through an STS VPC endpoint in these VPCs (`aws:SourceVpc`), e.g. the VPC of
-   * the runner environment of the same name, so a job on another environment's runner cannot use this role even
-   * with a valid token. Needs `RunnerVpcEndpoints` with `sts: true` in those VPCs.
+   * Accept the web-identity call only through an STS interface VPC endpoint in these VPCs (`aws:SourceVpc`), e.g.
+   * the VPC of the production runner, so a job on another environment's runner cannot use this role even with a
+   * valid token. The call must then reach STS through that endpoint: `RunnerVpcEndpoints` with `sts: true` (private
+   * DNS) in those VPCs, and the regional STS endpoint (the AWS SDKs' and CLI's default). Calls over the internet fail.
    * @default - any network
    */
   readonly sourceVpcIds?: string[];
+
+  /**
+   * Like {@link sourceVpcIds}, but names the STS interface endpoints themselves (`aws:SourceVpce`). Both may be set;
+   * a call must then satisfy both.
+   * @default - any endpoint
+   */
+  readonly sourceVpcEndpointIds?: string[];
 
   /**
    * Longest session a job can request.
@@ -76,14 +92,15 @@ export interface GitLabOidcDeployRoleProps {
  * (`AssumeRoleWithWebIdentity`), so deploy jobs hold no long-lived AWS keys. Create one per target environment and
  * account, and grant it what deploying there needs: the role is an `IGrantable`.
  *
- * In `.gitlab-ci.yml`:
+ * Each role trusts its own audience (by default `https://<gitlabHost>/deploy/<environment>`), so a dev deploy
+ * job's token cannot assume the production role even though both jobs run on `main`. In `.gitlab-ci.yml`:
  *
  * ```yaml
  * deploy production:
  *   tags: [production]
  *   environment: production
  *   id_tokens:
- *     AWS_ID_TOKEN: { aud: https://gitlab.com }
+ *     AWS_ID_TOKEN: { aud: https://gitlab.com/deploy/production }
  *   variables:
  *     AWS_ROLE_ARN: arn:aws:iam::111111111111:role/...
  *     AWS_WEB_IDENTITY_TOKEN_FILE: $CI_PROJECT_DIR/.aws-id-token
@@ -93,30 +110,38 @@ export interface GitLabOidcDeployRoleProps {
  * ```
  */
 export class GitLabOidcDeployRole extends Construct implements iam.IGrantable {
+  /**
+   * The audience a deploy role for `environment` trusts unless told otherwise, and what the deploy job puts in
+   * `id_tokens: <NAME>: aud:`: `https://<gitlabHost>/deploy/<environment>`.
+   */
+  public static defaultAudience(gitlabHost: string, environment: string): string {
+    return `https://${gitlabHost}/deploy/${environment}`;
+  }
+
   public readonly role: iam.Role;
   public readonly grantPrincipal: iam.IPrincipal;
+  /** The `aud` this role trusts: list it in the provider's client IDs and in the deploy job's `id_tokens`. */
+  public readonly audience: string;
+  /** The GitLab environment this role deploys to. */
+  public readonly environment: string;
+  /** The IAM OIDC provider the role trusts. */
+  public readonly provider: iam.IOidcProvider;
 
   constructor(scope: Construct, id: string, props: GitLabOidcDeployRoleProps) {
     super(scope, id);
     const host = props.gitlabHost ?? 'gitlab.com';
     const refs = props.refs ?? ['main'];
     const refType = props.refType ?? GitLabRefType.BRANCH;
-    const audience = props.audience ?? `https://${host}`;
-    for (const problem of deployRoleProblems(props, host, refs)) Annotations.of(this).addError(problem);
-
-    const subjects = refs.map((ref) => `project_path:${props.projectPath}:ref_type:${refType}:ref:${ref}`);
-    const wildcard = refs.some((ref) => /[*?]/.test(ref));
-    const conditions: iam.Conditions = {
-      StringEquals: {
-        [`${host}:aud`]: audience,
-        ...(wildcard ? {} : { [`${host}:sub`]: subjects }),
-        ...(props.sourceVpcIds ? { 'aws:SourceVpc': props.sourceVpcIds } : {}),
-      },
-      ...(wildcard ? { StringLike: { [`${host}:sub`]: subjects } } : {}),
-    };
+    this.audience = props.audience ?? GitLabOidcDeployRole.defaultAudience(host, props.environment);
+    this.environment = props.environment;
+    this.provider = props.provider;
+    const settings = { ...props, gitlabHost: host, refs, refType, audience: this.audience };
+    for (const problem of [...deployRoleProblems(settings), ...this.audienceProblems()]) {
+      Annotations.of(this).addError(problem);
+    }
 
     this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.OpenIdConnectPrincipal(props.provider, conditions),
+      assumedBy: new iam.OpenIdConnectPrincipal(props.provider, trustConditions(props, host, refs, refType, this.audience)),
       description: `GitLab CI deploys of ${props.projectPath} (${refType} ${refs.join(', ')}) to ${props.environment}`,
       maxSessionDuration: props.maxSessionDuration ?? Duration.hours(1),
     });
@@ -147,27 +172,50 @@ export class GitLabOidcDeployRole extends Construct implements iam.IGrantable {
       }),
     );
   }
+
+  /** The audience must be a client ID of the provider, and no other environment's role may trust the same one. */
+  private audienceProblems(): string[] {
+    const problems: string[] = [];
+    const clientIds = knownClientIds(this.provider);
+    if (clientIds !== undefined && !clientIds.includes(this.audience)) {
+      problems.push(
+        `audience "${this.audience}" is not one of the OIDC provider's client IDs (${clientIds.join(', ') || 'none'}), ` +
+          "so STS would reject every token: add it to the provider's clientIds.",
+      );
+    }
+    const sharing = this.node.root.node
+      .findAll()
+      .filter((c): c is GitLabOidcDeployRole => c instanceof GitLabOidcDeployRole && c !== this)
+      .filter((other) => other.provider === this.provider && other.audience === this.audience)
+      .filter((other) => other.environment !== this.environment);
+    for (const other of sharing) {
+      problems.push(
+        `audience "${this.audience}" is also trusted by ${other.node.path} (environment ${other.environment}): a ` +
+          `token for one environment would assume the other's role. Give each environment its own audience ` +
+          '(leave audience unset for https://<gitlabHost>/deploy/<environment>).',
+      );
+    }
+    return problems;
+  }
 }
 
-function deployRoleProblems(props: GitLabOidcDeployRoleProps, host: string, refs: string[]): string[] {
-  const problems: string[] = [];
-  if (Token.isUnresolved(host) || !/^[a-z0-9.-]+(:[0-9]+)?(\/[^\s]*)?$/i.test(host) || host.includes('://')) {
-    problems.push(`gitlabHost "${host}" must be the provider URL without https:// (e.g. gitlab.example.com).`);
-  }
-  if (!/^[\w.-]+(\/[\w.-]+)+$/.test(props.projectPath)) {
-    problems.push(
-      `projectPath "${props.projectPath}" must be a full project path such as group/project or group/sub/project, ` +
-        'without wildcards: a wildcard would trust every project under it.',
-    );
-  }
-  if (refs.length === 0) problems.push('refs is empty: no pipeline could assume the role.');
-  for (const ref of refs) {
-    if (ref === '*' || ref.trim() === '') {
-      problems.push(`refs entry "${ref}" would trust every ${props.refType ?? 'branch'}; name the refs to trust.`);
-    }
-  }
-  if (!/^[\w.\- /]{1,255}$/.test(props.environment)) {
-    problems.push(`environment "${props.environment}" must be a GitLab environment name such as production.`);
-  }
-  return problems;
+/** The trust policy's conditions: this audience, these refs of this project, and optionally the network. */
+function trustConditions(
+  props: GitLabOidcDeployRoleProps,
+  host: string,
+  refs: string[],
+  refType: GitLabRefType,
+  audience: string,
+): iam.Conditions {
+  const subjects = refs.map((ref) => `project_path:${props.projectPath}:ref_type:${refType}:ref:${ref}`);
+  const wildcard = refs.some((ref) => /[*?]/.test(ref));
+  return {
+    StringEquals: {
+      [`${host}:aud`]: audience,
+      ...(wildcard ? {} : { [`${host}:sub`]: subjects }),
+      ...(props.sourceVpcIds ? { 'aws:SourceVpc': props.sourceVpcIds } : {}),
+      ...(props.sourceVpcEndpointIds ? { 'aws:SourceVpce': props.sourceVpcEndpointIds } : {}),
+    },
+    ...(wildcard ? { StringLike: { [`${host}:sub`]: subjects } } : {}),
+  };
 }
