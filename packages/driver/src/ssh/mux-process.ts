@@ -27,6 +27,20 @@ const STATE_CHECK_INTERVAL_MS = 5_000;
 /** Unix socket paths longer than this do not fit `sockaddr_un` (108 bytes with the terminator, 104 on BSD). */
 const MAX_SOCKET_PATH_BYTES = 100;
 
+/**
+ * The only variables the multiplexer gets from the stage that starts it. The stage's environment holds every job
+ * variable (`CUSTOM_ENV_*`, the job token) and the runner's own secrets (AWS credentials), and the multiplexer
+ * outlives the stage by up to {@link MUX_IDLE_TIMEOUT_MS}: it needs none of them. Its spec comes on its command line,
+ * the job key from the state file, and Node needs no variable to start from an absolute path; `PATH` is kept for
+ * anything that looks up a program.
+ */
+export const MUX_ENVIRONMENT = ['PATH'] as const;
+
+/** The multiplexer's environment: {@link MUX_ENVIRONMENT} taken from `env`, nothing else. */
+export function multiplexerEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(MUX_ENVIRONMENT.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])));
+}
+
 /** Prefix of the private folders made for sockets whose path beside the state file would be too long. */
 const SOCKET_FOLDER_PREFIX = 'gitlab-fargate-mux-';
 
@@ -68,6 +82,7 @@ export interface PendingMultiplexer {
 export function launchMultiplexer(driverEntry: string, spec: MuxSpec): PendingMultiplexer {
   const child = spawn(process.execPath, [driverEntry, MUX_COMMAND, JSON.stringify(spec)], {
     detached: true,
+    env: multiplexerEnvironment(process.env),
     stdio: ['pipe', 'pipe', 'ignore'],
   });
   child.on('error', () => {});
