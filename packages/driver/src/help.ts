@@ -40,8 +40,9 @@ ${GLOBAL}
 ${EXIT}`,
   config: `Usage: gitlab-fargate-driver [options] custom config
 
-Prints one JSON object on stdout for gitlab-runner: driver {name, version}, hostname, builds_dir, cache_dir,
-builds_dir_is_shared and, when configured, shell. Makes no AWS calls.
+Prints one JSON object on stdout for gitlab-runner: driver {name, version}, hostname, builds_dir_is_shared and,
+when configured, shell. No builds_dir or cache_dir: gitlab-runner uses config.toml's. Warnings about the driver
+TOML (an unknown key, say) go to stderr, which the job log shows. Makes no AWS calls.
 
 ${GLOBAL}`,
   prepare: `Usage: gitlab-fargate-driver [options] custom prepare

@@ -1,17 +1,15 @@
+import { formatIssues, type ConfigIssue } from '@gitlab-fargate/config';
 import { stateStem } from '../job/state.js';
 import { DRIVER_NAME, driverVersion } from '../version.js';
 import type { StageContext } from './context.js';
 
-/** Where jobs check out and cache inside the task: the folders the ci-coordinator image creates. */
-export const BUILDS_DIR = '/opt/gitlab-runner/builds';
-export const CACHE_DIR = '/opt/gitlab-runner/cache';
-
-/** The `config_exec` answer (gitlab-runner's `api.ConfigExecOutput`). */
+/**
+ * The `config_exec` answer (gitlab-runner's `api.ConfigExecOutput`). No `builds_dir`/`cache_dir`: as with
+ * upstream's driver, gitlab-runner then uses config.toml's `builds_dir`/`cache_dir`, the one place they are set.
+ */
 export interface ConfigOutput {
   readonly driver: { readonly name: string; readonly version: string };
   readonly hostname: string;
-  readonly builds_dir: string;
-  readonly cache_dir: string;
   readonly builds_dir_is_shared: boolean;
   readonly shell?: string;
 }
@@ -20,13 +18,15 @@ export interface ConfigOutput {
  * `custom config`: one JSON object on stdout and nothing else there; no AWS calls. `hostname` is the job's
  * state-file stem, so "Running on … via <hostname>" in the job log names the file to look at. No `shell`: the
  * runner's default (bash) is what the task runs.
+ *
+ * `warnings` (unknown keys, say) go to stderr, which gitlab-runner shows in the job log; stdout stays the JSON.
+ * Only this stage prints them, once per job, not every stage.
  */
-export function configStage(ctx: StageContext): ConfigOutput {
+export function configStage(ctx: StageContext, warnings: readonly ConfigIssue[] = []): ConfigOutput {
+  if (warnings.length > 0) ctx.stderr.write(`${formatIssues(warnings)}\n`);
   const output: ConfigOutput = {
     driver: { name: DRIVER_NAME, version: driverVersion() },
     hostname: stateStem(ctx.env.runnerShortToken, ctx.env.jobId),
-    builds_dir: BUILDS_DIR,
-    cache_dir: CACHE_DIR,
     // Every job has its own task, so concurrent jobs never share a builds directory.
     builds_dir_is_shared: false,
   };

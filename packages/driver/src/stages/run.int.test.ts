@@ -156,8 +156,6 @@ describe('custom run (the compiled CLI against a real sshd)', () => {
     expect(JSON.parse(lines[0]!)).toEqual({
       driver: { name: 'gitlab-fargate-driver', version: expect.any(String) },
       hostname: expect.stringMatching(/^abc123xyz-[0-9a-f]{16}$/),
-      builds_dir: '/opt/gitlab-runner/builds',
-      cache_dir: '/opt/gitlab-runner/cache',
       builds_dir_is_shared: false,
     });
   });
