@@ -1,3 +1,4 @@
+import type { DEFAULT_BUILDS_DIR, DEFAULT_CACHE_DIR } from '@gitlab-fargate/config';
 import { FieldReader } from './fields.js';
 import { IssueCollector } from './issues.js';
 import { patterns } from './patterns.js';
@@ -87,8 +88,10 @@ export const CI_COORDINATOR_DEFAULTS: ResolvedCiCoordinatorSpec = {
   baseImage: 'debian:bookworm-slim',
   sshUser: 'root',
   sshPort: 22,
-  buildsDir: '/opt/gitlab-runner/builds',
-  cacheDir: '/opt/gitlab-runner/cache',
+  // The config package's DEFAULT_BUILDS_DIR/DEFAULT_CACHE_DIR (render runner's builds_dir/cache_dir): checked by the
+  // compiler here, without a runtime dependency on @gitlab-fargate/config (a devDependency of this package).
+  buildsDir: '/opt/gitlab-runner/builds' satisfies typeof DEFAULT_BUILDS_DIR,
+  cacheDir: '/opt/gitlab-runner/cache' satisfies typeof DEFAULT_CACHE_DIR,
   hostKeyTypes: ['ed25519'],
   gitlabRunner: true,
   gitlabRunnerVersion: '',
