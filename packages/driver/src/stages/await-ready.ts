@@ -3,7 +3,7 @@ import type { ECSClient, Task } from '@aws-sdk/client-ecs';
 import type { DriverConfig } from '@gitlab-fargate/config';
 import { privateAddress, resolveAddress } from '../aws/address.js';
 import { waitForRunning } from '../aws/watch.js';
-import { messageOf } from '../errors.js';
+import { SystemFailure, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Sleep } from '../sleep.js';
 import { waitUntilReachable } from '../ssh/connect.js';
@@ -37,6 +37,18 @@ export interface Ready {
   readonly runningAt?: number;
 }
 
+/** What to check when a task never answers SSH: mostly a security group without the inbound rule. */
+export function reachabilityHint(address: string, port: number, securityGroups: readonly string[]): string {
+  const groups =
+    securityGroups.length > 0
+      ? `the task's security group${securityGroups.length === 1 ? '' : 's'} ${securityGroups.join(', ')} ([Fargate] SecurityGroups)`
+      : "the VPC's default security group (the task gets it because [Fargate] SecurityGroups is empty)";
+  return (
+    `Check that ${groups} allow${securityGroups.length > 1 ? '' : 's'} inbound TCP port ${port} from the runner manager ` +
+    `to the task at ${address}, and that the subnets' network ACLs and routes let that traffic through`
+  );
+}
+
 /**
  * Waits until the task's sshd accepts the job key. The SSH probe starts as soon as the task's private address
  * appears (the ENI is attached while the task is still PENDING), in parallel with the DescribeTasks poller, so
@@ -59,6 +71,7 @@ export async function awaitReady(input: AwaitReadyInput): Promise<Ready> {
     address = found;
     input.onAddress(found);
     log.progress(`Task address ${found}; waiting for SSH on port ${input.target.port}`);
+    const gaveUpAt = now() + deadlineMs;
     const p = waitUntilReachable(input.transport, { ...input.target, host: found }, {
       deadlineMs,
       attemptTimeoutMs: config.ssh.connectTimeout * 1000,
@@ -68,6 +81,10 @@ export async function awaitReady(input: AwaitReadyInput): Promise<Ready> {
       sleep: input.sleep,
       now,
       onRetry: (attempt, error) => log.debug('SSH not ready yet', { attempt, error: error.message }),
+    }).catch((error: unknown) => {
+      // At its deadline (a cancel, a bad key or a changed host key end it earlier): say what usually blocks SSH.
+      if (signal.aborted || now() < gaveUpAt || !(error instanceof SystemFailure)) throw error;
+      throw new SystemFailure(`${error.message}. ${reachabilityHint(found, input.target.port, config.fargate.securityGroups)}`, { cause: error });
     });
     p.catch(() => {}); // Observed below; never an unhandled rejection when the poller fails first.
     return p;

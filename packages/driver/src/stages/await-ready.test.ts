@@ -1,0 +1,71 @@
+import { DescribeTasksCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { testContext } from '../../test/context.js';
+import { SshConnectError } from '../ssh/connect.js';
+import type { Transport } from '../ssh/transport.js';
+import { awaitReady } from './await-ready.js';
+
+const ARN = 'arn:aws:ecs:us-east-1:123456789012:task/ci/0f1e2d3c4b5a69788796a5b4c3d2e1f0';
+const RUNNING = {
+  taskArn: ARN,
+  lastStatus: 'RUNNING',
+  desiredStatus: 'RUNNING',
+  attachments: [{ type: 'ElasticNetworkInterface', details: [{ name: 'privateIPv4Address', value: '10.0.3.7' }] }],
+};
+
+/** A task that runs but whose SSH port never answers (a security group dropping the packets), on a fake clock. */
+async function neverAnswering(securityGroups: string): Promise<Error> {
+  const toml = `[Fargate]\nCluster = "ci"\nSubnets = ["subnet-0123456789abcdef0"]\nTaskDefinition = "ci-job:3"\n${securityGroups}\n[SSH]\nPort = 2222\n`;
+  const { ctx } = testContext({ toml });
+  let clock = 0;
+  const dropped: Transport = {
+    connect: (target) => Promise.reject(new SshConnectError(target, 'timed out waiting for the SSH handshake')),
+  };
+  const error = await awaitReady({
+    ecs: new ECSClient({ region: 'us-east-1' }),
+    ec2: async () => new EC2Client({ region: 'us-east-1' }),
+    transport: dropped,
+    config: ctx.config,
+    cluster: 'ci',
+    taskArn: ARN,
+    containerName: 'ci-coordinator',
+    target: { port: 2222, username: 'root', privateKey: 'unused' },
+    log: ctx.log,
+    signal: new AbortController().signal,
+    sleep: async (ms) => {
+      clock += ms;
+    },
+    now: () => clock,
+    onAddress: () => {},
+  }).then(
+    () => new Error('expected the readiness wait to fail'),
+    (reason: unknown) => reason as Error,
+  );
+  return error;
+}
+
+describe('awaitReady: a task that never answers SSH', () => {
+  const ecsMock = mockClient(ECSClient);
+  beforeEach(() => {
+    ecsMock.reset();
+    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [RUNNING] });
+  });
+  afterAll(() => ecsMock.restore());
+
+  it('names the address, the port and the configured security groups to check', async () => {
+    const error = await neverAnswering('SecurityGroups = ["sg-0123456789abcdef0", "sg-1123456789abcdef0"]');
+    expect(error.message).toMatch(/^the job container did not accept SSH within \d+ s \(\d+ attempts\); last error: .*timed out waiting for the SSH handshake\. /);
+    expect(error.message).toMatch(
+      /Check that the task's security groups sg-0123456789abcdef0, sg-1123456789abcdef0 \(\[Fargate\] SecurityGroups\) allow inbound TCP port 2222 from the runner manager to the task at 10\.0\.3\.7, and that the subnets' network ACLs and routes let that traffic through$/,
+    );
+  });
+
+  it("points at the VPC's default group when no security group is configured", async () => {
+    const error = await neverAnswering('');
+    expect(error.message).toContain(
+      "Check that the VPC's default security group (the task gets it because [Fargate] SecurityGroups is empty) allows inbound TCP port 2222",
+    );
+  });
+});
