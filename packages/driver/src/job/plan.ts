@@ -1,6 +1,7 @@
 import type { DriverConfig } from '@gitlab-fargate/config';
 import type { LaunchPlan, Placement } from '../aws/launch.js';
 import type { CommandLineOverrides } from '../stages/context.js';
+import { deadlineTagValue } from './deadline.js';
 import type { JobEnvironment } from './environment.js';
 import type { JobOverrides } from './overrides.js';
 import { taskSize } from './task-size.js';
@@ -10,6 +11,8 @@ export const TAG_KEYS = {
   jobId: 'gitlab-fargate:job-id',
   runner: 'gitlab-fargate:runner',
   project: 'gitlab-fargate:project',
+  /** When the job can no longer be running (`job/deadline.ts`): the reaper stops the task only after it. */
+  deadline: 'gitlab-fargate:deadline',
 } as const;
 
 /** The `startedBy` of every task a runner starts; `gc` lists tasks by it. */
@@ -34,6 +37,7 @@ export function planLaunch(
   overrides: JobOverrides,
   publicKey: string,
   clientTokenSeed: string,
+  deadline?: Date,
 ): LaunchPlan {
   const f = config.fargate;
   let placement: Placement =
@@ -45,6 +49,7 @@ export function planLaunch(
   tags[TAG_KEYS.jobId] = env.jobId;
   tags[TAG_KEYS.runner] = tagValue(env.runnerShortToken);
   if (env.projectPath !== '') tags[TAG_KEYS.project] = tagValue(env.projectPath);
+  if (deadline !== undefined) tags[TAG_KEYS.deadline] = tagValue(deadlineTagValue(deadline));
 
   const platformVersion = overrides.platformVersion ?? cli.platformVersion ?? f.platformVersion;
   return {

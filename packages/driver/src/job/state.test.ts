@@ -1,8 +1,13 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type JobState, listStates, readState, removeState, stateStem, statePath, writeState } from './state.js';
+import { type JobState, UnusableState, listStates, readState, removeState, stateStem, statePath, writeState } from './state.js';
+
+/** A user other than the one running the tests (`nobody`); giving a file away needs root. */
+const OTHER_UID = 65534;
+const UID = process.getuid?.() ?? -1;
+const asRoot = it.runIf(UID === 0);
 
 const STATE: JobState = {
   version: 1,
@@ -56,18 +61,79 @@ describe('job state file', () => {
     const path = join(dir, 'x.json');
     writeFileSync(path, '{"version":1,"jobId":42}');
     expect(() => readState(path)).toThrow(/is damaged \(jobId must be a string, .*port must be an integer\); remove it and retry the job/);
+    expect(() => readState(path)).toThrow(UnusableState);
     writeFileSync(path, '{not json');
     expect(() => readState(path)).toThrow(/is not valid JSON/);
   });
 
-  it('lists the live states of a directory, skipping damaged and foreign files', () => {
+  it('lists the live states of a directory with their paths, reporting damaged and foreign files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'driver-state-'));
     writeState(statePath(dir, 'abc123xyz', '1'), STATE);
     writeState(statePath(dir, 'abc123xyz', '2'), { ...STATE, jobId: '2' });
     writeFileSync(join(dir, 'junk.json'), 'nope');
     writeFileSync(join(dir, 'notes.txt'), 'hi');
-    expect(listStates(dir).map((s) => s.jobId).sort()).toEqual(['2', '42']);
+    const unusable: string[] = [];
+    const entries = listStates(dir, (path, error) => unusable.push(`${path} ${error.problem}`));
+    expect(entries.map((e) => e.state.jobId).sort()).toEqual(['2', '42']);
+    expect(entries.find((e) => e.state.jobId === '2')?.path).toBe(statePath(dir, 'abc123xyz', '2'));
+    expect(unusable).toEqual([`${join(dir, 'junk.json')} is not valid JSON`]);
     expect(listStates(join(dir, 'missing'))).toEqual([]);
     expect(readFileSync(statePath(dir, 'abc123xyz', '1'), 'utf8')).toContain('"taskArn"');
+  });
+});
+
+describe('job state directory and files are trusted only when nobody else could have written them', () => {
+  it('refuses a directory that group or others may write, naming it, its owner and mode, and the fix', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driver-state-'));
+    const path = statePath(dir, 'abc123xyz', '42');
+    writeState(path, STATE);
+    for (const mode of [0o777, 0o1777, 0o770]) {
+      chmodSync(dir, mode);
+      const expected = new RegExp(`refusing the job state directory ${dir} \\(owner uid ${UID}, mode ${mode.toString(8).padStart(4, '0')}\\): it is writable by group or others\\..*chmod 700 ${dir}`);
+      expect(() => writeState(path, STATE)).toThrow(expected);
+      expect(() => readState(path)).toThrow(expected);
+      expect(() => listStates(dir)).toThrow(expected);
+    }
+    chmodSync(dir, 0o750); // readable by the group is fine: the files themselves are 0600
+    expect(readState(path)).toEqual(STATE);
+  });
+
+  asRoot('refuses a directory owned by another user, even with mode 0700', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driver-state-'));
+    const path = statePath(dir, 'abc123xyz', '42');
+    writeState(path, STATE);
+    chownSync(dir, OTHER_UID, OTHER_UID);
+    const expected = /refusing the job state directory .* \(owner uid 65534, mode 0700\): it belongs to uid 65534, not to this user \(uid 0\)\..*chown 0 /;
+    expect(() => readState(path)).toThrow(expected);
+    expect(() => writeState(path, STATE)).toThrow(expected);
+  });
+
+  it('refuses a pre-existing group-writable directory before writing anything into it', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'driver-state-')), 'shared');
+    mkdirSync(dir, { mode: 0o700 });
+    chmodSync(dir, 0o775);
+    expect(() => writeState(statePath(dir, 'abc123xyz', '42'), STATE)).toThrow(/writable by group or others/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('never follows a symbolic link as a state file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driver-state-'));
+    const elsewhere = mkdtempSync(join(tmpdir(), 'driver-elsewhere-'));
+    writeState(statePath(elsewhere, 'abc123xyz', '42'), { ...STATE, taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/ci/someone-elses' });
+    const path = statePath(dir, 'abc123xyz', '42');
+    symlinkSync(statePath(elsewhere, 'abc123xyz', '42'), path);
+    expect(() => readState(path)).toThrow(/the job state file .* is a symbolic link, which the driver never follows; remove it/);
+    expect(() => readState(path)).toThrow(UnusableState);
+  });
+
+  asRoot('refuses a state file that another user owns, and one that is not a regular file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driver-state-'));
+    const path = statePath(dir, 'abc123xyz', '42');
+    writeState(path, STATE);
+    chownSync(path, OTHER_UID, OTHER_UID);
+    expect(() => readState(path)).toThrow(/belongs to uid 65534, not to this user \(uid 0\): the driver did not write it; remove it/);
+    removeState(path);
+    mkdirSync(path);
+    expect(() => readState(path)).toThrow(/is not a regular file/);
   });
 });

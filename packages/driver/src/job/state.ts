@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { SystemFailure } from '../errors.js';
+import { currentUid, ensureStateDirectory, trustStateDirectory } from './state-directory.js';
 
 /**
  * What one stage process leaves for the next: the only thing the stages share. Holds the job's private key, hence
@@ -34,9 +35,10 @@ export interface JobState {
   /** ISO time prepare started. */
   readonly createdAt: string;
   /**
-   * ISO time after which no runner can still be running this job (start + job timeout + {@link STATE_GRACE_SECONDS}):
-   * `gc` then treats the state as left over by a runner that died before cleanup, and stops its task. Absent when
-   * the job's timeout is unknown (the state then protects its task until cleanup removes it).
+   * ISO time after which no runner can still be running this job (start + job timeout + `STATE_GRACE_SECONDS`, see
+   * `job/deadline.ts`): `gc` then treats the state as left over by a runner that died before cleanup, stops its task
+   * and removes the file. Absent when the job's timeout is unknown (the state then protects its task until cleanup
+   * removes it).
    */
   readonly expiresAt?: string;
 }
@@ -48,8 +50,23 @@ export interface MuxRecord {
   readonly socket: string;
 }
 
-/** Allowance beyond the job's timeout for the runner's own kill timeouts and cleanup before a state counts as stale. */
-export const STATE_GRACE_SECONDS = 3600;
+/** A state file that cannot be used (damaged, a link, not a regular file, someone else's): cleanup removes it. */
+export class UnusableState extends SystemFailure {
+  /** What is wrong with the file, e.g. `is a symbolic link, which the driver never follows`. */
+  public readonly problem: string;
+
+  constructor(path: string, problem: string) {
+    super(`the job state file ${path} ${problem}; remove it and retry the job`);
+    this.name = 'UnusableState';
+    this.problem = problem;
+  }
+}
+
+/** What {@link stateStem} produces, for finding a job's files (`<stem>.json`, `<stem>.sock`) in a directory. */
+export const STATE_STEM_PATTERN = /^[A-Za-z0-9_-]{1,16}-[0-9a-f]{16}$/;
+
+/** Names of {@link writeState}'s temporary files: a crash between create and rename leaves one behind. */
+export const STATE_TEMP_FILE_PATTERN = /^\.[0-9a-f]{12}\.tmp$/;
 
 /**
  * File stem shared by the state file and the `hostname` reported in the config stage: the runner's short token
@@ -69,11 +86,12 @@ export function statePath(directory: string, runnerShortToken: string, jobId: st
 
 /**
  * Writes the state atomically: a temporary file in the same directory (mode 0600, flushed) renamed over the
- * target, so a reader never sees half a file and a crash never leaves one. Creates the directory (0700) if needed.
+ * target, so a reader never sees half a file and a crash never leaves one (but may leave a temporary file, which
+ * `gc` removes). Creates the directory (0700) if needed and refuses one that others may write.
  */
 export function writeState(path: string, state: JobState): void {
-  const dir = join(path, '..');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const dir = dirname(path);
+  ensureStateDirectory(dir);
   const tmp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
   try {
     const fd = openSync(tmp, 'wx', 0o600);
@@ -90,25 +108,49 @@ export function writeState(path: string, state: JobState): void {
   }
 }
 
-/** Reads a state file; `undefined` when there is none (cleanup after a failed prepare, or run twice). */
+/**
+ * Reads a state file; `undefined` when there is none (cleanup after a failed prepare, or run twice). Never follows a
+ * symbolic link and reads only a regular file of this user, in a directory nobody else may write.
+ *
+ * @throws UnusableState when the file is there but cannot be used (damaged, a link, someone else's)
+ * @throws SystemFailure when the directory cannot be trusted or the file cannot be read
+ */
 export function readState(path: string): JobState | undefined {
-  let text: string;
+  if (!trustStateDirectory(dirname(path))) return undefined;
+  let fd: number;
   try {
-    text = readFileSync(path, 'utf8');
+    // O_NONBLOCK: a FIFO planted there must not hang the stage (it is then refused as not a regular file).
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw new UnusableState(path, 'is a symbolic link, which the driver never follows');
     throw new SystemFailure(`cannot read the job state file ${path}: ${(error as Error).message}`, { cause: error });
   }
-  return parseState(text, path);
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new UnusableState(path, 'is not a regular file');
+    const uid = currentUid();
+    if (uid !== undefined && stat.uid !== uid) {
+      throw new UnusableState(path, `belongs to uid ${stat.uid}, not to this user (uid ${uid}): the driver did not write it`);
+    }
+    return parseState(readFileSync(fd, 'utf8'), path);
+  } finally {
+    closeSync(fd);
+  }
 }
 
-/** Parses and checks a state file's text. */
+/**
+ * Parses and checks a state file's text.
+ *
+ * @throws UnusableState saying what is wrong
+ */
 export function parseState(text: string, path: string): JobState {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new SystemFailure(`the job state file ${path} is not valid JSON; remove it and retry the job`);
+    throw new UnusableState(path, 'is not valid JSON');
   }
   const v = value as Partial<Record<keyof JobState, unknown>>;
   const problems: string[] = [];
@@ -127,7 +169,7 @@ export function parseState(text: string, path: string): JobState {
     }
   }
   if (problems.length > 0) {
-    throw new SystemFailure(`the job state file ${path} is damaged (${problems.join(', ')}); remove it and retry the job`);
+    throw new UnusableState(path, `is damaged (${problems.join(', ')})`);
   }
   return value as JobState;
 }
@@ -137,24 +179,31 @@ export function removeState(path: string): void {
   rmSync(path, { force: true });
 }
 
-/** Every readable state in a directory (for gc: which tasks a live job still owns). */
-export function listStates(directory: string): JobState[] {
-  let names: string[];
-  try {
-    names = readdirSync(directory);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const states: JobState[] = [];
-  for (const name of names) {
+/** A state file found by {@link listStates}. */
+export interface StateEntry {
+  readonly path: string;
+  readonly state: JobState;
+}
+
+/**
+ * Every usable state in a directory (for gc: which tasks live jobs still own, and which states are stale). Files
+ * that cannot be used are passed to `onUnusable` and otherwise skipped: they are not live jobs.
+ *
+ * @throws SystemFailure when the directory cannot be trusted
+ */
+export function listStates(directory: string, onUnusable: (path: string, error: UnusableState) => void = () => {}): StateEntry[] {
+  if (!trustStateDirectory(directory)) return [];
+  const entries: StateEntry[] = [];
+  for (const name of readdirSync(directory)) {
     if (!name.endsWith('.json') || name.startsWith('.')) continue;
+    const path = join(directory, name);
     try {
-      const state = readState(join(directory, name));
-      if (state !== undefined) states.push(state);
-    } catch {
-      // A damaged or foreign file is not a live job; gc reports tasks, not files.
+      const state = readState(path);
+      if (state !== undefined) entries.push({ path, state });
+    } catch (error) {
+      if (!(error instanceof UnusableState)) throw error;
+      onUnusable(path, error);
     }
   }
-  return states;
+  return entries;
 }

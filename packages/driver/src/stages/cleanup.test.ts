@@ -2,6 +2,9 @@ import { AccessDeniedException, ECSClient, InvalidParameterException, StopTaskCo
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { testContext } from '../../test/context.js';
 import type { AwsClients } from '../aws/clients.js';
@@ -80,5 +83,42 @@ describe('cleanup', () => {
     writeState(jobStatePath(ctx), STATE);
     await cleanupStage(ctx, { clients, sleep: noSleep });
     expect(ecsMock).toHaveReceivedCommandTimes(StopTaskCommand, 1);
+  });
+
+  it('removes a damaged state file (it may hold the private key) and fails saying so', async () => {
+    const { ctx } = testContext();
+    const path = jobStatePath(ctx);
+    writeState(path, STATE);
+    writeFileSync(path, readFileSync(path, 'utf8').replace('"port": 22', '"port": "22"'));
+    await expect(cleanupStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(
+      `the job state file ${path} is damaged (port must be an integer): removed it (it may hold the job's private key); its task, if any, is left to gc`,
+    );
+    expect(existsSync(path)).toBe(false);
+    expect(ecsMock.calls()).toHaveLength(0);
+    await cleanupStage(ctx, { clients, sleep: noSleep });
+  });
+
+  it('removes a symbolic link at the state path without touching what it points to', async () => {
+    const { ctx } = testContext();
+    const path = jobStatePath(ctx);
+    writeState(path, STATE);
+    const elsewhere = join(mkdtempSync(join(tmpdir(), 'driver-elsewhere-')), 'state.json');
+    writeFileSync(elsewhere, JSON.stringify(STATE));
+    rmSync(path);
+    symlinkSync(elsewhere, path);
+    await expect(cleanupStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(/is a symbolic link, which the driver never follows: removed it/);
+    expect(existsSync(path)).toBe(false);
+    expect(JSON.parse(readFileSync(elsewhere, 'utf8'))).toEqual(STATE);
+    expect(ecsMock).toHaveReceivedCommandTimes(StopTaskCommand, 0);
+  });
+
+  it('touches nothing in a state directory that others may write', async () => {
+    const { ctx } = testContext();
+    const path = jobStatePath(ctx);
+    writeState(path, STATE);
+    chmodSync(dirname(path), 0o777);
+    await expect(cleanupStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(/refusing the job state directory .* it is writable by group or others/);
+    expect(existsSync(path)).toBe(true);
+    expect(ecsMock.calls()).toHaveLength(0);
   });
 });

@@ -1,6 +1,7 @@
 import { type AwsClients, createAwsClients } from '../aws/clients.js';
 import { stopTask } from '../aws/launch.js';
-import { readState, removeState } from '../job/state.js';
+import { SystemFailure } from '../errors.js';
+import { type JobState, UnusableState, readState, removeState } from '../job/state.js';
 import type { Sleep } from '../sleep.js';
 import { stopMultiplexer } from '../ssh/mux-process.js';
 import { type StageContext, jobStatePath } from './context.js';
@@ -16,11 +17,11 @@ export interface CleanupOptions {
  * `custom cleanup`: stops the job's SSH multiplexer and task and removes the state file (and with it the job's private key). Runs under
  * its own deadline, ignoring cancellation: the runner calls it after a cancel precisely to free the task. Safe with no
  * state (prepare failed early), twice in a row, and with a task that is already gone. The state file goes even when
- * StopTask fails, so no private key lingers; `gc` stops what cleanup could not.
+ * StopTask fails or the file is damaged, so no private key lingers; `gc` stops what cleanup could not.
  */
 export async function cleanupStage(ctx: StageContext, options: CleanupOptions = {}): Promise<void> {
   const path = jobStatePath(ctx);
-  const state = readState(path);
+  const state = readOrRemove(path);
   if (state === undefined) {
     ctx.log.progress(`No state for job ${ctx.env.jobId}: nothing to clean up`);
     return;
@@ -40,5 +41,21 @@ export async function cleanupStage(ctx: StageContext, options: CleanupOptions = 
     ctx.log.progress(outcome === 'stopped' ? `Stopped task ${state.taskArn}` : `Task ${state.taskArn} was already gone`);
   } finally {
     removeState(path);
+  }
+}
+
+/**
+ * The job's state; a file that cannot be used (damaged, a link, someone else's) is removed, since it may hold the
+ * job's private key, and cleanup fails saying so: it cannot tell which task to stop, `gc` finds it by age.
+ */
+function readOrRemove(path: string): JobState | undefined {
+  try {
+    return readState(path);
+  } catch (error) {
+    if (!(error instanceof UnusableState)) throw error;
+    removeState(path);
+    throw new SystemFailure(`the job state file ${path} ${error.problem}: removed it (it may hold the job's private key); its task, if any, is left to gc`, {
+      cause: error,
+    });
   }
 }

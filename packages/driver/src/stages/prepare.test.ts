@@ -2,6 +2,8 @@ import { DescribeTasksCommand, ECSClient, RunTaskCommand, StopTaskCommand } from
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { testContext } from '../../test/context.js';
 import type { AwsClients } from '../aws/clients.js';
@@ -27,17 +29,71 @@ describe('prepare (AWS failure paths)', () => {
 
   it('records the task before waiting, and stops it with a reason when it dies during start-up', async () => {
     ecsMock.on(RunTaskCommand).resolves({ tasks: [{ taskArn: ARN, lastStatus: 'PROVISIONING' }] });
-    ecsMock.on(DescribeTasksCommand).resolves({
-      tasks: [{ taskArn: ARN, lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stopCode: 'TaskFailedToStart', stoppedReason: 'CannotPullContainerError: not found' }],
+    const { ctx, progress } = testContext();
+    // What the state file says while prepare waits for the task: cleanup (after a SIGKILL, say) reads exactly this.
+    const recordedWhileWaiting: (string | undefined)[] = [];
+    ecsMock.on(DescribeTasksCommand).callsFake(() => {
+      recordedWhileWaiting.push(readState(jobStatePath(ctx))?.taskArn);
+      return { tasks: [{ taskArn: ARN, lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stopCode: 'TaskFailedToStart', stoppedReason: 'CannotPullContainerError: not found' }] };
     });
     ecsMock.on(StopTaskCommand).resolves({});
-    const { ctx, progress } = testContext();
     await expect(prepareStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(/stopCode TaskFailedToStart; reason: CannotPullContainerError: not found/);
+    expect(recordedWhileWaiting[0]).toBe(ARN);
     const state = readState(jobStatePath(ctx));
     expect(state?.taskArn).toBe(ARN);
     expect(state?.address).toBeUndefined();
     expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { cluster: 'ci', task: ARN, reason: expect.stringMatching(/^gitlab-fargate: prepare failed for job 42: task .* stopped/) });
     expect(progress.lines.join('')).toMatch(/Task .* created \(on-demand FARGATE\)\n.*Task is STOPPED after 0\.0 s/);
+  });
+
+  it('stops the task when recording it right after RunTask fails', async () => {
+    const { ctx, progress, logs } = testContext();
+    const path = jobStatePath(ctx);
+    ecsMock.on(RunTaskCommand).callsFake(() => {
+      // The next write of the state file fails: its path is now a directory that rename cannot replace.
+      rmSync(path);
+      mkdirSync(path);
+      writeFileSync(join(path, 'in-the-way'), '');
+      return { tasks: [{ taskArn: ARN, lastStatus: 'PROVISIONING' }] };
+    });
+    ecsMock.on(StopTaskCommand).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' })).resolves({});
+    await expect(prepareStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(/cannot write the job state file/);
+    expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { cluster: 'ci', task: ARN, reason: expect.stringMatching(/^gitlab-fargate: prepare failed for job 42: cannot write the job state file/) });
+    expect(ecsMock).toHaveReceivedCommandTimes(DescribeTasksCommand, 0);
+    expect(progress.lines.join('')).toMatch(/Task .* created .*\nPrepare failed: cannot write the job state file .*\. Stopping task /);
+    expect(logs.lines.join('')).not.toMatch(/could not stop/);
+  });
+
+  it('says gc is left to stop the task when neither recording nor stopping it worked', async () => {
+    const { ctx, logs } = testContext();
+    const path = jobStatePath(ctx);
+    ecsMock.on(RunTaskCommand).callsFake(() => {
+      rmSync(path);
+      mkdirSync(path);
+      writeFileSync(join(path, 'in-the-way'), '');
+      return { tasks: [{ taskArn: ARN }] };
+    });
+    ecsMock.on(StopTaskCommand).rejects(Object.assign(new Error('not authorized to perform: ecs:StopTask'), { name: 'AccessDeniedException' }));
+    await expect(prepareStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(/cannot write the job state file/);
+    expect(logs.lines.join('')).toMatch(/could not stop task .* after the failed prepare \(no state file names it: gc stops it/);
+  });
+
+  it('tags the task with its deadline (start + job timeout + grace, whole seconds, UTC), the same instant the state expires', async () => {
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [], failures: [{ reason: 'AGENT' }] });
+    const { ctx } = testContext({ env: { CUSTOM_ENV_CI_JOB_TIMEOUT: '7200' } });
+    const start = Date.UTC(2026, 11, 3, 1, 59, 59, 250);
+    await expect(prepareStage(ctx, { clients, sleep: noSleep, now: () => start })).rejects.toThrow(/AGENT/);
+    expect(ecsMock).toHaveReceivedCommandWith(RunTaskCommand, { tags: expect.arrayContaining([{ key: 'gitlab-fargate:deadline', value: '2026-12-03T05:00:00Z' }]) });
+    expect(readState(jobStatePath(ctx))?.expiresAt).toBe('2026-12-03T05:00:00.000Z');
+  });
+
+  it('puts no deadline tag on a task whose job timeout is unknown', async () => {
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [], failures: [{ reason: 'AGENT' }] });
+    const { ctx } = testContext();
+    await expect(prepareStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(/AGENT/);
+    const tags = ecsMock.commandCalls(RunTaskCommand)[0]!.args[0].input.tags ?? [];
+    expect(tags.map((t) => t.key)).not.toContain('gitlab-fargate:deadline');
+    expect(readState(jobStatePath(ctx))?.expiresAt).toBeUndefined();
   });
 
   it("records when the job's state goes stale (start + job timeout + grace), for gc", async () => {
@@ -89,11 +145,30 @@ describe('prepare (AWS failure paths)', () => {
     const { ctx } = testContext();
     const leftover = 'arn:aws:ecs:us-east-1:123456789012:task/ci/leftover';
     writeState(jobStatePath(ctx), {
-      version: 1, jobId: '42', runnerShortToken: 'abc123xyz', cluster: 'ci', taskArn: leftover,
+      version: 1, jobId: '42', runnerShortToken: 'abc123xyz', cluster: 'ci', region: 'us-east-1', taskArn: leftover,
       port: 22, username: 'root', privateKey: 'k', publicKey: 'p', createdAt: '2026-11-28T09:00:00.000Z',
     });
     await expect(prepareStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(/AGENT/);
     expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { task: leftover, reason: 'gitlab-fargate: replaced by a new prepare of job 42' });
+  });
+
+  it.each([
+    ['jobId', { jobId: '7' }, 'its jobId is "7", this job\'s is "42"'],
+    ['runner', { runnerShortToken: 'other-runner' }, 'its runnerShortToken is "other-runner", this job\'s is "abc123xyz"'],
+    ['cluster', { cluster: 'production' }, 'its cluster is "production", this job\'s is "ci"'],
+    ['region', { region: 'eu-west-1' }, 'its region is "eu-west-1", this job\'s is "us-east-1"'],
+  ])('leaves alone a task named by a leftover state of another %s', async (_what, other, why) => {
+    ecsMock.on(StopTaskCommand).resolves({});
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [], failures: [{ reason: 'AGENT' }] });
+    const { ctx, logs } = testContext();
+    const foreign = 'arn:aws:ecs:us-east-1:123456789012:task/production/not-this-jobs';
+    writeState(jobStatePath(ctx), {
+      version: 1, jobId: '42', runnerShortToken: 'abc123xyz', cluster: 'ci', region: 'us-east-1', taskArn: foreign,
+      port: 22, username: 'root', privateKey: 'k', publicKey: 'p', createdAt: '2026-11-28T09:00:00.000Z', ...other,
+    });
+    await expect(prepareStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(/AGENT/);
+    expect(ecsMock).toHaveReceivedCommandTimes(StopTaskCommand, 0);
+    expect(logs.lines.join('')).toContain(`not stopping task ${foreign}, named by the state file left at ${jobStatePath(ctx)}: ${why}; gc deals with it`);
   });
 
   it('applies allowed overrides and Spot to the RunTask request, tagging the job', async () => {

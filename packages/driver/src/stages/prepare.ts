@@ -1,13 +1,14 @@
 import { type AwsClients, createAwsClients } from '../aws/clients.js';
-import { type Placement, launchTask, stopTask } from '../aws/launch.js';
+import { type LaunchPlan, type Placement, launchTask, stopTask } from '../aws/launch.js';
 import { messageOf } from '../errors.js';
+import { jobDeadline } from '../job/deadline.js';
 import { readOverrides } from '../job/overrides.js';
 import { planLaunch } from '../job/plan.js';
-import { type JobState, STATE_GRACE_SECONDS, readState, writeState } from '../job/state.js';
+import { type JobState, readState, writeState } from '../job/state.js';
 import { elapsedSeconds } from '../log.js';
 import { type Sleep, sleep as defaultSleep } from '../sleep.js';
 import { sshTransport } from '../ssh/connect.js';
-import { generateJobKeyPair } from '../ssh/keys.js';
+import { type JobKeyPair, generateJobKeyPair } from '../ssh/keys.js';
 import { MUX_IDLE_TIMEOUT_MS, type PendingMultiplexer, launchMultiplexer, muxSocketPath } from '../ssh/mux-process.js';
 import type { Transport } from '../ssh/transport.js';
 import { awaitReady } from './await-ready.js';
@@ -35,7 +36,8 @@ function placementText(placement: Placement): string {
 /**
  * `custom prepare`: starts the job's task and returns once its sshd accepts the job key. Per-job overrides are
  * checked before anything starts; the task ARN is in the state file before any waiting, so cleanup can always stop
- * it; if anything after RunTask fails (or the job is cancelled), the task is stopped under a fresh deadline.
+ * it; if anything after RunTask fails (recording the task included, or the job is cancelled), the task is stopped
+ * under a fresh deadline.
  */
 export async function prepareStage(ctx: StageContext, options: PrepareOptions = {}): Promise<JobState> {
   const { config, env, log } = ctx;
@@ -45,27 +47,15 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
 
   const overrides = readOverrides(env.variables, config.overrides);
   const keys = generateJobKeyPair(`gitlab-fargate-job-${env.jobId}`);
-  const plan = planLaunch(config, env, ctx.cli, overrides, keys.publicKey, `${env.runnerShortToken}\0${env.jobId}\0${env.tmpDir ?? ctx.cwd}`);
+  const deadline = jobDeadline(started, env.jobTimeoutSeconds);
+  const seed = `${env.runnerShortToken}\0${env.jobId}\0${env.tmpDir ?? ctx.cwd}`;
+  const plan = planLaunch(config, env, ctx.cli, overrides, keys.publicKey, seed, deadline);
   const path = jobStatePath(ctx);
   const clients = options.clients ?? createAwsClients(config.fargate.region);
   await stopLeftover(ctx, path, clients, sleep);
-  let state: JobState = {
-    version: 1,
-    jobId: env.jobId,
-    runnerShortToken: env.runnerShortToken,
-    cluster: config.fargate.cluster,
-    ...(config.fargate.region !== undefined ? { region: config.fargate.region } : {}),
-    port: config.ssh.port,
-    username: config.ssh.username,
-    privateKey: keys.privateKey,
-    publicKey: keys.publicKey,
-    createdAt: new Date(started).toISOString(),
-    ...(env.jobTimeoutSeconds !== undefined
-      ? { expiresAt: new Date(started + (env.jobTimeoutSeconds + STATE_GRACE_SECONDS) * 1000).toISOString() }
-      : {}),
-  };
+  const initial = initialState(ctx, keys, started, deadline);
   // Written before RunTask too: an unwritable metadata directory must fail before a task exists.
-  writeState(path, state);
+  writeState(path, initial);
 
   log.progress(`Starting a Fargate task from ${plan.taskDefinition} in cluster ${plan.cluster} (${placementText(plan.placement)})`);
   const launched = await launchTask(clients.ecs, plan, {
@@ -77,86 +67,150 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
     progress: (line) => log.progress(line),
   });
   const taskArn = launched.task.taskArn;
-  state = { ...state, taskArn };
-  writeState(path, state);
   log.progress(`Task ${taskArn} created (${placementText(launched.placement)})`);
-
-  let mux: PendingMultiplexer | undefined;
+  const job: StartedJob = { ctx, clients, plan, path, taskArn, sleep, now, started, recorded: false };
   try {
-    if (config.ssh.multiplex && ctx.driverEntry !== undefined) {
-      // Started now so its start-up overlaps the task's; it connects once the task is ready.
-      mux = launchMultiplexer(ctx.driverEntry, {
-        statePath: path,
-        socketPath: muxSocketPath(path),
-        connectTimeoutMs: config.ssh.connectTimeout * 1000,
-        keepaliveIntervalMs: config.ssh.keepaliveInterval * 1000,
-        keepaliveCountMax: config.ssh.keepaliveCountMax,
-        idleTimeoutMs: MUX_IDLE_TIMEOUT_MS,
-      });
-    }
-    const ready = await awaitReady({
-      ecs: clients.ecs,
-      ec2: clients.ec2,
-      transport: options.transport ?? sshTransport,
-      config,
-      cluster: plan.cluster,
-      taskArn,
-      containerName: plan.containerName,
-      target: { port: state.port, username: state.username, privateKey: state.privateKey },
-      log,
-      signal: ctx.signal,
-      sleep,
-      now,
-      onAddress: (address) => {
-        state = { ...state, address };
-        writeState(path, state);
-      },
-    });
-    ready.connection.close();
-    state = { ...state, hostKey: ready.connection.hostKey };
-    writeState(path, state);
-    if (mux !== undefined) {
-      // Not waiting for its handshake: the first stage's own start-up overlaps it, and its command waits for it.
-      try {
-        state = { ...state, mux: await mux.connect(MUX_START_TIMEOUT_MS) };
-        writeState(path, state);
-        log.debug('the run stages go through the job\'s SSH multiplexer', { pid: state.mux?.pid, socket: state.mux?.socket });
-      } catch (error) {
-        log.warn(`each stage opens its own SSH connection: ${messageOf(error)}`);
-      }
-    }
-    const after = ready.runningAt === undefined ? 'before ECS reported RUNNING' : `${elapsedSeconds(ready.runningAt, now())} s after RUNNING`;
-    log.progress(`Job container ready after ${elapsedSeconds(started, now())} s (SSH answered ${after})`);
-    return state;
+    writeState(path, { ...initial, taskArn });
+    job.recorded = true;
+    return await awaitJob(job, { ...initial, taskArn }, options.transport ?? sshTransport);
   } catch (error) {
-    mux?.abort();
-    log.progress(`Prepare failed: ${messageOf(error)}. Stopping task ${taskArn}`);
-    try {
-      await stopTask(
-        clients.ecs,
-        { cluster: plan.cluster, taskArn, reason: `gitlab-fargate: prepare failed for job ${env.jobId}: ${messageOf(error)}` },
-        { deadlineMs: config.timeouts.stopTask * 1000, sleep },
-      );
-    } catch (stopError) {
-      // The state file still names the task: cleanup (which the runner always runs) tries again.
-      log.warn(`could not stop the task after the failed prepare: ${messageOf(stopError)}`);
-    }
+    await stopAfterFailedPrepare(job, error);
     throw error;
+  }
+}
+
+/** The job's state before RunTask: key pair, SSH settings, and when the job can no longer be running. */
+function initialState(ctx: StageContext, keys: JobKeyPair, started: number, deadline: Date | undefined): JobState {
+  const { config, env } = ctx;
+  return {
+    version: 1,
+    jobId: env.jobId,
+    runnerShortToken: env.runnerShortToken,
+    cluster: config.fargate.cluster,
+    ...(config.fargate.region !== undefined ? { region: config.fargate.region } : {}),
+    port: config.ssh.port,
+    username: config.ssh.username,
+    privateKey: keys.privateKey,
+    publicKey: keys.publicKey,
+    createdAt: new Date(started).toISOString(),
+    ...(deadline !== undefined ? { expiresAt: deadline.toISOString() } : {}),
+  };
+}
+
+/** A prepare past RunTask: a task exists that must be stopped if anything fails from here on. */
+interface StartedJob {
+  readonly ctx: StageContext;
+  readonly clients: AwsClients;
+  readonly plan: LaunchPlan;
+  readonly path: string;
+  readonly taskArn: string;
+  readonly sleep: Sleep;
+  readonly now: () => number;
+  readonly started: number;
+  /** Whether the state file names the task (cleanup can then stop it if this prepare cannot). */
+  recorded: boolean;
+  mux?: PendingMultiplexer;
+}
+
+/** Waits until the task answers SSH, pins its host key and hands its connection to the multiplexer, if any. */
+async function awaitJob(job: StartedJob, recorded: JobState, transport: Transport): Promise<JobState> {
+  const { ctx, path, now } = job;
+  const { config, log } = ctx;
+  let state = recorded;
+  if (config.ssh.multiplex && ctx.driverEntry !== undefined) {
+    // Started now so its start-up overlaps the task's; it connects once the task is ready.
+    job.mux = launchMultiplexer(ctx.driverEntry, {
+      statePath: path,
+      socketPath: muxSocketPath(path),
+      connectTimeoutMs: config.ssh.connectTimeout * 1000,
+      keepaliveIntervalMs: config.ssh.keepaliveInterval * 1000,
+      keepaliveCountMax: config.ssh.keepaliveCountMax,
+      idleTimeoutMs: MUX_IDLE_TIMEOUT_MS,
+    });
+  }
+  const ready = await awaitReady({
+    ecs: job.clients.ecs,
+    ec2: job.clients.ec2,
+    transport,
+    config,
+    cluster: job.plan.cluster,
+    taskArn: job.taskArn,
+    containerName: job.plan.containerName,
+    target: { port: state.port, username: state.username, privateKey: state.privateKey },
+    log,
+    signal: ctx.signal,
+    sleep: job.sleep,
+    now,
+    onAddress: (address) => {
+      state = { ...state, address };
+      writeState(path, state);
+    },
+  });
+  ready.connection.close();
+  state = { ...state, hostKey: ready.connection.hostKey };
+  writeState(path, state);
+  if (job.mux !== undefined) state = await handOver(job.mux, state, job);
+  const after = ready.runningAt === undefined ? 'before ECS reported RUNNING' : `${elapsedSeconds(ready.runningAt, now())} s after RUNNING`;
+  log.progress(`Job container ready after ${elapsedSeconds(job.started, now())} s (SSH answered ${after})`);
+  return state;
+}
+
+/** Tells the multiplexer to connect and records it; without it, each stage opens its own connection. */
+async function handOver(mux: PendingMultiplexer, state: JobState, job: StartedJob): Promise<JobState> {
+  const { log } = job.ctx;
+  try {
+    // Not waiting for its handshake: the first stage's own start-up overlaps it, and its command waits for it.
+    const withMux = { ...state, mux: await mux.connect(MUX_START_TIMEOUT_MS) };
+    writeState(job.path, withMux);
+    log.debug('the run stages go through the job\'s SSH multiplexer', { pid: withMux.mux.pid, socket: withMux.mux.socket });
+    return withMux;
+  } catch (error) {
+    log.warn(`each stage opens its own SSH connection: ${messageOf(error)}`);
+    return state;
+  }
+}
+
+/**
+ * Every failure after RunTask ends here: stops the multiplexer and the task (under a fresh deadline: the job's own
+ * may be cancelled), so a prepare that fails never leaves a task behind, even when it could not record it.
+ */
+async function stopAfterFailedPrepare(job: StartedJob, error: unknown): Promise<void> {
+  const { ctx, taskArn } = job;
+  job.mux?.abort();
+  ctx.log.progress(`Prepare failed: ${messageOf(error)}. Stopping task ${taskArn}`);
+  try {
+    await stopTask(
+      job.clients.ecs,
+      { cluster: job.plan.cluster, taskArn, reason: `gitlab-fargate: prepare failed for job ${ctx.env.jobId}: ${messageOf(error)}` },
+      { deadlineMs: ctx.config.timeouts.stopTask * 1000, sleep: job.sleep },
+    );
+  } catch (stopError) {
+    const next = job.recorded
+      ? 'the state file names it, so cleanup (which the runner always runs) tries again'
+      : 'no state file names it: gc stops it once it is older than --min-age (or past its deadline tag)';
+    ctx.log.warn(`could not stop task ${taskArn} after the failed prepare (${next}): ${messageOf(stopError)}`);
   }
 }
 
 /**
  * A state file that already names a task means an earlier prepare attempt of this job was not cleaned up (the
- * runner's cleanup failed or never ran). Its task would otherwise be forgotten when the file is overwritten.
+ * runner's cleanup failed or never ran). Its task would otherwise be forgotten when the file is overwritten. Only a
+ * task of this very job (same job id, runner, cluster and region) is stopped: the file is a claim, not a command.
  */
 async function stopLeftover(ctx: StageContext, path: string, clients: AwsClients, sleep: Sleep): Promise<void> {
   let previous: JobState | undefined;
   try {
     previous = readState(path);
-  } catch {
+  } catch (error) {
+    ctx.log.warn(`ignoring the job state file left at ${path}: ${messageOf(error)}`);
     return; // A damaged file names nothing usable; gc catches its task, if any.
   }
   if (previous?.taskArn === undefined) return;
+  const mismatch = leftoverMismatch(ctx, previous);
+  if (mismatch !== undefined) {
+    ctx.log.warn(`not stopping task ${previous.taskArn}, named by the state file left at ${path}: ${mismatch}; gc deals with it`);
+    return;
+  }
   ctx.log.progress(`Stopping task ${previous.taskArn}, left over from an earlier attempt of this job`);
   try {
     await stopTask(
@@ -167,4 +221,13 @@ async function stopLeftover(ctx: StageContext, path: string, clients: AwsClients
   } catch (error) {
     ctx.log.warn(`could not stop the leftover task ${previous.taskArn}: ${messageOf(error)}`);
   }
+}
+
+/** Why a leftover state is not this job's, or `undefined` when it is. */
+function leftoverMismatch(ctx: StageContext, previous: JobState): string | undefined {
+  const expected = { jobId: ctx.env.jobId, runnerShortToken: ctx.env.runnerShortToken, cluster: ctx.config.fargate.cluster, region: ctx.config.fargate.region };
+  for (const key of ['jobId', 'runnerShortToken', 'cluster', 'region'] as const) {
+    if (previous[key] !== expected[key]) return `its ${key} is ${JSON.stringify(previous[key])}, this job's is ${JSON.stringify(expected[key])}`;
+  }
+  return undefined;
 }
