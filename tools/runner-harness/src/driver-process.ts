@@ -6,13 +6,16 @@ export interface DriverCallOptions {
   readonly args: readonly string[];
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
-  /** Deadline for the call, in ms; then the kill sequence starts. */
-  readonly timeoutMs: number;
+  /**
+   * Deadline for the call, in ms (a `*_exec_timeout`); then the kill sequence starts.
+   * @default - none: only `signal` stops the call (run stages)
+   */
+  readonly timeoutMs?: number;
   /** Wait after SIGTERM before SIGKILL, in ms (`graceful_kill_timeout`). */
   readonly gracefulKillMs: number;
   /** Wait after SIGKILL before giving up on the process, in ms (`force_kill_timeout`). */
   readonly forceKillMs: number;
-  /** Cancels the call like a timeout does (job timeout or cancel). */
+  /** Stops the call like a timeout does: the job's deadline, the prepare timeout or a cancel. */
   readonly signal?: AbortSignal;
   readonly onStdout?: (chunk: Buffer) => void;
   readonly onStderr?: (chunk: Buffer) => void;
@@ -87,7 +90,7 @@ export function callDriver(options: DriverCallOptions): Promise<DriverCallResult
     // 'close' waits for the output pipes, so nothing the driver wrote is lost.
     child.once('close', (exitCode, signal) => finish({ exitCode, signal, abandoned: false }));
 
-    timers.push(setTimeout(() => terminate('timeout'), options.timeoutMs));
+    if (options.timeoutMs !== undefined) timers.push(setTimeout(() => terminate('timeout'), options.timeoutMs));
     if (options.signal?.aborted) terminate('cancel');
     else options.signal?.addEventListener('abort', onAbort, { once: true });
   });

@@ -23,6 +23,29 @@ export interface JobSpec {
    * @default 3600
    */
   readonly timeoutSeconds: number;
+  /**
+   * `cache:` (paths and when it is saved). Without it gitlab-runner skips `restore_cache` and `archive_cache*`.
+   * @default - no cache
+   */
+  readonly cache?: SavedFiles;
+  /**
+   * `artifacts:` (paths and when they are uploaded). Without it gitlab-runner skips `upload_artifacts_*`.
+   * @default - no artifacts
+   */
+  readonly artifacts?: SavedFiles;
+  /**
+   * Earlier jobs whose artifacts this job downloads (`dependencies:`). Without any, gitlab-runner skips
+   * `download_artifacts`.
+   * @default []
+   */
+  readonly dependencies?: readonly string[];
+}
+
+/** Files a job keeps (its cache or its artifacts) and after which script result. */
+export interface SavedFiles {
+  readonly paths: readonly string[];
+  /** `when:` as in `.gitlab-ci.yml`. */
+  readonly when: 'on_success' | 'on_failure' | 'always';
 }
 
 /** A job file that cannot be run, with every problem found and where. */
@@ -33,7 +56,8 @@ export class JobSpecError extends Error {
   }
 }
 
-const knownKeys = ['script', 'after_script', 'variables', 'timeout', 'name', 'stage', 'tags', 'image'];
+const knownKeys = ['script', 'after_script', 'variables', 'timeout', 'cache', 'artifacts', 'dependencies', 'name', 'stage', 'tags', 'image'];
+const whenValues = ['on_success', 'on_failure', 'always'] as const;
 
 /** Reads a job from YAML text; `file` names it in error messages. */
 export function parseJobSpec(text: string, file: string, defaultName = 'job'): JobSpec {
@@ -79,6 +103,21 @@ export function parseJobSpec(text: string, file: string, defaultName = 'job'): J
   const variables: Record<string, string> = {};
   let timeoutSeconds = 3600;
   let name = defaultName;
+  const saved: { cache?: SavedFiles; artifacts?: SavedFiles } = {};
+  let dependencies: string[] = [];
+  const savedFiles = (key: 'cache' | 'artifacts', node: unknown): void => {
+    if (!isMap(node)) {
+      problems.push(`${at(node as Node)}: "${key}" must be a mapping with "paths" (found ${describe(node)})`);
+      return;
+    }
+    const paths = strings(`${key}.paths`, node.get('paths', true)) ?? [];
+    const when = node.get('when') ?? 'on_success';
+    if (!whenValues.includes(when as SavedFiles['when'])) {
+      problems.push(`${at(node.get('when', true) as Node)}: ${key}.when must be one of ${whenValues.join(', ')} (found ${JSON.stringify(when)})`);
+      return;
+    }
+    if (paths.length > 0) saved[key] = { paths, when: when as SavedFiles['when'] };
+  };
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     const value = pair.value;
@@ -118,12 +157,19 @@ export function parseJobSpec(text: string, file: string, defaultName = 'job'): J
         }
         break;
       }
+      case 'cache':
+      case 'artifacts':
+        savedFiles(key, value);
+        break;
+      case 'dependencies':
+        dependencies = strings(key, value) ?? [];
+        break;
       case 'name':
         name = isScalar(value) ? String(value.value) : name;
         break;
       default:
         if (!knownKeys.includes(key)) {
-          problems.push(`${at(pair.key as Node)}: unknown key "${key}" (the harness reads ${knownKeys.slice(0, 5).join(', ')})`);
+          problems.push(`${at(pair.key as Node)}: unknown key "${key}" (the harness reads ${knownKeys.slice(0, 8).join(', ')})`);
         }
     }
   }
@@ -131,7 +177,7 @@ export function parseJobSpec(text: string, file: string, defaultName = 'job'): J
     problems.push(`${file}: the job has no "script" (add script: ["echo hello"])`);
   }
   if (problems.length > 0) throw new JobSpecError(problems);
-  return { name, script: script!, afterScript, variables, timeoutSeconds };
+  return { name, script: script!, afterScript, variables, timeoutSeconds, ...saved, ...(dependencies.length > 0 ? { dependencies } : {}) };
 }
 
 /** Reads a job from a YAML file; the job's name defaults to the file's base name. */

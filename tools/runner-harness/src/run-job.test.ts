@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobSpec } from './job.js';
 import { stripAnsi } from './job-log.js';
-import { runJob, type RunJobOptions } from './run-job.js';
+import { afterScriptTimeoutSeconds, runJob, type RunJobOptions } from './run-job.js';
 import { parseRunnerConfig } from '@gitlab-fargate/config';
 import type { RunnerSettings } from './runner-settings.js';
 import { localRunnerConfigToml } from './fixtures/local-runner-config.js';
@@ -21,51 +21,137 @@ const runner: RunnerSettings = parseRunnerConfig(localRunnerConfigToml('    grac
 async function run(job: Partial<JobSpec>, options: Partial<RunJobOptions> = {}, env: Record<string, string> = {}) {
   let log = '';
   let runnerLog = '';
+  const { log: watcher, ...rest } = options;
   const result = await runJob({
     runner,
     job: { name: 'test', script: ['echo "It works!"'], afterScript: [], variables: {}, timeoutSeconds: 60, ...job },
     identity: { jobId: 1234, concurrentId: 3 },
-    log: { write: (text) => { log += text; } },
+    log: { write: (text) => { log += text; watcher?.write(text); } },
     runnerLog: { write: (text) => { runnerLog += text; } },
     prepareRetryIntervalMs: 10,
     env: { PATH: process.env.PATH, LOCAL_DRIVER_ROOT: root, ...env },
-    ...options,
+    ...rest,
   });
   const calls = readFileSync(join(root, 'calls.log'), 'utf8').trim().split('\n');
   return { result, log: stripAnsi(log), runnerLog, calls };
 }
 
 describe('runJob', () => {
-  it('runs config, prepare, every stage in order and cleanup for a passing job', async () => {
-    const { result, log, calls, runnerLog } = await run({ script: ['echo "It works!"', 'echo "$RUNNER_WIDE $CI_JOB_ID"'], afterScript: ['echo "status $CI_JOB_STATUS"'] });
-    expect(result).toMatchObject({ outcome: 'success', jobId: 1234, prepareAttempts: 1 });
-    expect(calls).toEqual([
+  it('calls run 4 times for a plain job, 5 with after_script, as gitlab-runner skips stages with nothing to do', async () => {
+    const plain = await run({ script: ['echo "It works!"', 'echo "$RUNNER_WIDE $CI_JOB_ID"'] });
+    expect(plain.result).toMatchObject({ outcome: 'success', jobId: 1234, prepareAttempts: 1 });
+    expect(plain.calls).toEqual([
       'config job=1234',
       'prepare job=1234 short=abcdefgh concurrent=3 job_env=from-config response_id="id":1234',
-      'run prepare_script', 'run get_sources', 'run restore_cache', 'run download_artifacts', 'run build_script',
-      'run after_script', 'run archive_cache', 'run upload_artifacts_on_success', 'run cleanup_file_variables',
+      'run prepare_script', 'run get_sources', 'run build_script', 'run cleanup_file_variables',
       'cleanup job=1234',
     ]);
-    expect(log).toContain('Using Custom executor with driver local-driver 1.0.0...');
-    expect(log).toContain('$ echo "It works!"\nIt works!\n');
-    expect(log).toContain('yes 1234\n');
-    expect(log).toContain('status success\n');
-    expect(log).toMatch(/Job succeeded\n$/);
-    expect(runnerLog).toBe('cleanup_std=out cleaned up\n');
-    expect(result.timings.map((t) => t.phase)).toEqual([
-      'config', 'prepare', 'prepare_script', 'get_sources', 'restore_cache', 'download_artifacts', 'build_script',
-      'after_script', 'archive_cache', 'upload_artifacts_on_success', 'cleanup_file_variables', 'cleanup',
+    expect(plain.log).toContain('Using Custom executor with driver local-driver 1.0.0...');
+    expect(plain.log).toContain('$ echo "It works!"\nIt works!\n');
+    expect(plain.log).toContain('yes 1234\n');
+    expect(plain.log).toMatch(/Job succeeded\n$/);
+    expect(plain.runnerLog).toBe('cleanup_std=out cleaned up\n');
+    expect(plain.result.timings.map((t) => t.phase)).toEqual([
+      'config', 'prepare', 'prepare_script', 'get_sources', 'build_script', 'cleanup_file_variables', 'cleanup',
     ]);
+    rmSync(join(root, 'calls.log'));
+    const withAfterScript = await run({ afterScript: ['echo "status $CI_JOB_STATUS"'] });
+    expect(withAfterScript.calls.filter((c) => c.startsWith('run'))).toEqual([
+      'run prepare_script', 'run get_sources', 'run build_script', 'run after_script', 'run cleanup_file_variables',
+    ]);
+    expect(withAfterScript.log).toContain('status success\n');
   });
 
-  it('reports a failing script with its own exit code and still runs after_script and the failure stages', async () => {
+  it('calls the cache, artifact and download stages a job configures, each for the result it applies to', async () => {
+    const job = {
+      cache: { paths: ['vendor/'], when: 'on_success' as const },
+      artifacts: { paths: ['report.xml'], when: 'always' as const },
+      dependencies: ['build'],
+    };
+    const passed = await run(job);
+    expect(passed.calls.filter((c) => c.startsWith('run'))).toEqual([
+      'run prepare_script', 'run get_sources', 'run restore_cache', 'run download_artifacts', 'run build_script',
+      'run archive_cache', 'run upload_artifacts_on_success', 'run cleanup_file_variables',
+    ]);
+    rmSync(join(root, 'calls.log'));
+    const failed = await run({ ...job, script: ['exit 3'] });
+    // The cache is saved on success only; artifacts `when: always` are uploaded for the failed job too.
+    expect(failed.calls.filter((c) => c.startsWith('run')).slice(4)).toEqual([
+      'run build_script', 'run upload_artifacts_on_failure', 'run cleanup_file_variables',
+    ]);
+    expect(failed.log).toContain('Uploading artifacts for failed job');
+  });
+
+  it('reports a failing script with its own exit code and still runs after_script and cleanup_file_variables', async () => {
     const { result, log, calls } = await run({ script: ['echo before', 'exit 3', 'echo never'], afterScript: ['echo "status $CI_JOB_STATUS"'] });
     expect(result).toMatchObject({ outcome: 'script_failure', exitCode: 3, reason: 'exit code 3' });
-    expect(calls.slice(6)).toEqual(['run build_script', 'run after_script', 'run archive_cache_on_failure',
-      'run upload_artifacts_on_failure', 'run cleanup_file_variables', 'cleanup job=1234']);
+    expect(calls.slice(4)).toEqual(['run build_script', 'run after_script', 'run cleanup_file_variables',
+      'cleanup job=1234', 'cleanup sees build_exit_code=3']);
     expect(log).not.toContain('never');
     expect(log).toContain('status failed\n');
     expect(log).toMatch(/ERROR: Job failed: exit code 3\n$/);
+  });
+
+  it('reads the exit-code file as Go\'s Atoi does: "3 " is no number and makes a system failure', async () => {
+    const spaced = await run({ script: ['exit 3'] }, {}, { LOCAL_DRIVER_EXIT_CODE_TEXT: '3 ' });
+    expect(spaced.result).toMatchObject({
+      outcome: 'system_failure',
+      reason: 'run_exec (build_script): unknown Custom executor executable exit code 2; executable execution terminated with: exit status 1',
+    });
+    expect(spaced.result.exitCode).toBeUndefined();
+    for (const [text, exitCode] of [['4\r\nignored', 4], ['+5', 5], ['-6\n', -6]] as const) {
+      const read = await run({ script: ['exit 3'] }, {}, { LOCAL_DRIVER_EXIT_CODE_TEXT: text });
+      expect(read.result).toMatchObject({ outcome: 'script_failure', exitCode });
+    }
+    for (const text of ['', ' 3', '0x3', '3.0', '99999999999999999999']) {
+      const refused = await run({ script: ['exit 3'] }, {}, { LOCAL_DRIVER_EXIT_CODE_TEXT: text });
+      expect(refused.result.outcome, JSON.stringify(text)).toBe('system_failure');
+    }
+  });
+
+  it('keeps the exit-code file between stages: a later stage\'s failure without a file reads the earlier code', async () => {
+    // build_script writes 7; after_script fails with the system-failure code and writes nothing; the file stays.
+    const { calls, result } = await run({ script: ['exit 7'], afterScript: ['true'] }, {}, { LOCAL_DRIVER_SYSTEM_FAILURE_STAGE: 'after_script' });
+    expect(result).toMatchObject({ outcome: 'script_failure', exitCode: 7 });
+    expect(calls.slice(-2)).toEqual(['cleanup job=1234', 'cleanup sees build_exit_code=7']);
+  });
+
+  it('treats a driver killed by a signal as an unknown failure and still runs after_script and cleanup_file_variables', async () => {
+    const { result, log, calls } = await run({ afterScript: ['echo "status $CI_JOB_STATUS"'] }, {}, { LOCAL_DRIVER_KILLED_STAGE: 'build_script' });
+    expect(result).toMatchObject({
+      outcome: 'system_failure',
+      reason: 'run_exec (build_script): unknown Custom executor executable exit code -1; executable execution terminated with: signal: SIGKILL',
+    });
+    expect(calls.slice(4, 7)).toEqual(['run build_script', 'run after_script', 'run cleanup_file_variables']);
+    expect(log).toContain('status failed\n');
+  });
+
+  it('runs after_script and cleanup_file_variables after a system failure of the script, warning when they fail too', async () => {
+    const { result, log, calls } = await run({ afterScript: ['echo "status $CI_JOB_STATUS"'] }, {}, { LOCAL_DRIVER_SYSTEM_FAILURE_STAGE: 'build_script' });
+    expect(result).toMatchObject({ outcome: 'system_failure', reason: 'run_exec (build_script): exit status 2' });
+    expect(calls.slice(4, 7)).toEqual(['run build_script', 'run after_script', 'run cleanup_file_variables']);
+    expect(log).toContain('status failed\n');
+  });
+
+  it('after a cancel during the script, runs after_script with CI_JOB_STATUS=canceled and cleanup_file_variables', async () => {
+    const controller = new AbortController();
+    const { result, log, calls } = await run(
+      { script: ['echo reached-the-marker', 'sleep 30', 'echo never'], afterScript: ['echo "status $CI_JOB_STATUS"'] },
+      { signal: controller.signal, log: onMarker('reached-the-marker', () => controller.abort()) },
+    );
+    expect(result).toMatchObject({ outcome: 'canceled', reason: 'canceled' });
+    expect(calls.slice(4)).toEqual(['run build_script', 'run after_script', 'run cleanup_file_variables', 'cleanup job=1234']);
+    expect(log).toContain('status canceled\n');
+    expect(log).not.toContain('never');
+    expect(log).toMatch(/ERROR: Job failed: canceled\n$/);
+  });
+
+  it('bounds after_script by its own timeout (RUNNER_AFTER_SCRIPT_TIMEOUT, else 5 minutes) without failing the job', async () => {
+    expect(afterScriptTimeoutSeconds).toBe(300);
+    const { result, log, calls } = await run({ afterScript: ['sleep 30'], variables: { RUNNER_AFTER_SCRIPT_TIMEOUT: '1s' } });
+    expect(result).toMatchObject({ outcome: 'success' });
+    expect(calls.slice(5)).toEqual(['run after_script', 'run cleanup_file_variables', 'cleanup job=1234']);
+    expect(log).toContain('WARNING: after_script failed, but job will continue unaffected: run_exec (after_script): ');
   });
 
   it('retries a failed prepare three times, cleaning up after each attempt', async () => {
@@ -85,20 +171,43 @@ describe('runJob', () => {
     expect(log).toMatch(/ERROR: Job failed \(system failure\): prepare_exec: exit status 2\n$/);
   });
 
-  it('stops a job that outlives its timeout and still cleans up', async () => {
-    const { result, log, calls } = await run({ script: ['sleep 30'], afterScript: ['echo after'], timeoutSeconds: 1 });
-    expect(result).toMatchObject({ outcome: 'timed_out', reason: 'execution took longer than 0m1s seconds' });
-    expect(calls.at(-1)).toBe('cleanup job=1234');
-    expect(calls).not.toContain('run after_script');
-    expect(log).toMatch(/ERROR: Job failed: execution took longer than 0m1s seconds\n$/);
+  it('stops a slow provisioning at the prepare timeout: SIGTERM, one attempt, no stage, cleanup', async () => {
+    const { result, log, calls } = await run({}, { prepareTimeoutSeconds: 1 }, { LOCAL_DRIVER_SLOW_PREPARE: '1' });
+    expect(result).toMatchObject({ outcome: 'timed_out', prepareAttempts: 1, reason: 'prepare timeout: exceeded timeout of 0m1s' });
+    expect(calls.filter((c) => !c.startsWith('config'))).toEqual([calls[1], 'cleanup job=1234']);
+    expect(log).toContain('prepare: terminated while provisioning');
   });
 
-  it('cancels a running job on request and still cleans up', async () => {
+  it('stops a slow provisioning at the job timeout: one attempt, no stage, cleanup', async () => {
+    const { result, calls } = await run({ timeoutSeconds: 1 }, {}, { LOCAL_DRIVER_SLOW_PREPARE: '1' });
+    expect(result).toMatchObject({ outcome: 'timed_out', prepareAttempts: 1, reason: 'execution took longer than 0m1s seconds' });
+    expect(calls.filter((c) => c.startsWith('run'))).toEqual([]);
+    expect(calls.filter((c) => c.startsWith('cleanup'))).toEqual(['cleanup job=1234']);
+  });
+
+  it('cancels a slow provisioning: one attempt, no stage, cleanup', async () => {
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 500);
-    const { result, calls } = await run({ script: ['sleep 30'] }, { signal: controller.signal });
-    expect(result).toMatchObject({ outcome: 'canceled' });
+    const { result, calls } = await run({}, { signal: controller.signal, log: onMarker('Provisioning (slowly)', () => controller.abort()) },
+      { LOCAL_DRIVER_SLOW_PREPARE: '1' });
+    expect(result).toMatchObject({ outcome: 'canceled', prepareAttempts: 1 });
+    expect(calls.filter((c) => c.startsWith('run'))).toEqual([]);
     expect(calls.at(-1)).toBe('cleanup job=1234');
+  });
+
+  it('runs the stages when prepare exits 0 after its prepare_exec_timeout SIGTERM, as gitlab-runner does', async () => {
+    // gitlab-runner judges a stopped driver by its exit code alone: a driver must exit with the system-failure
+    // code when it is stopped, or the runner goes on as if it were prepared.
+    const slowRunner = parseRunnerConfig(localRunnerConfigToml('    prepare_exec_timeout = 1\n')).config.runners[0]!;
+    const { result, calls } = await run({}, { runner: slowRunner }, { LOCAL_DRIVER_SLOW_PREPARE: '1', LOCAL_DRIVER_PREPARE_TERM_EXIT: '0' });
+    expect(result).toMatchObject({ outcome: 'success', prepareAttempts: 1 });
+    expect(calls.filter((c) => c.startsWith('run'))).toHaveLength(4);
+  });
+
+  it('stops a job that outlives its timeout and runs no stage after it, but cleanup', async () => {
+    const { result, log, calls } = await run({ script: ['sleep 30'], afterScript: ['echo after'], timeoutSeconds: 1 });
+    expect(result).toMatchObject({ outcome: 'timed_out', reason: 'execution took longer than 0m1s seconds' });
+    expect(calls.slice(4)).toEqual(['run build_script', 'cleanup job=1234']);
+    expect(log).toMatch(/ERROR: Job failed: execution took longer than 0m1s seconds\n$/);
   });
 
   it('treats config output that is not JSON as a failed preparation', async () => {
@@ -108,3 +217,18 @@ describe('runJob', () => {
     expect(log).toContain('ERROR: Preparation failed: error while parsing JSON output');
   });
 });
+
+/** A job-log sink that calls `then` once, when the log first shows `marker`: a cancel at a known point. */
+function onMarker(marker: string, then: () => void): { write(text: string): void } {
+  let seen = '';
+  let fired = false;
+  return {
+    write(text: string) {
+      seen += text;
+      if (!fired && seen.includes(marker)) {
+        fired = true;
+        then();
+      }
+    },
+  };
+}

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stageScript } from './bash-script.js';
 import { callDriver, type DriverCallResult } from './driver-process.js';
 import type { JobSpec } from './job.js';
+import { readDriverExit } from './exit-status.js';
 import {
-  buildFailureExitCode,
   driverEnvironment,
   jobIdentity,
   jobResponse,
@@ -19,7 +18,20 @@ import {
 } from './job-environment.js';
 import { JobLog, type JobLogSink } from './job-log.js';
 import type { RunnerSettings } from './runner-settings.js';
-import { afterScriptStage, leadingStages, trailingStages, type StagePlan } from './stages.js';
+import { parseGoDurationSeconds } from './go-duration.js';
+import { RunContext, type ContextCause } from './run-context.js';
+import {
+  afterScriptStage,
+  archiveCacheStage,
+  buildScriptStage,
+  cleanupFileVariablesStage,
+  downloadArtifactsStage,
+  getSourcesStage,
+  prepareScriptStage,
+  restoreCacheStage,
+  uploadArtifactsStage,
+  type StagePlan,
+} from './stages.js';
 
 /** How a job ended, in gitlab-runner's terms. */
 export type JobOutcome = 'success' | 'script_failure' | 'system_failure' | 'timed_out' | 'canceled';
@@ -79,13 +91,26 @@ export interface RunJobOptions {
    * @default process.env
    */
   readonly env?: NodeJS.ProcessEnv;
-  /** Cancels the job, as a user pressing "Cancel" in GitLab does. */
+  /**
+   * The runner's `prepare_timeout`: bounds config, prepare (every attempt) and the prepare_script stage together,
+   * counted from the job's start. config.toml's value is not read (the config package does not parse it yet).
+   * @default the job's timeout
+   */
+  readonly prepareTimeoutSeconds?: number;
+  /**
+   * Cancels the job, as a user pressing "Cancel" in GitLab does: before the script it ends the job; during the
+   * script it stops the script, and after_script (`CI_JOB_STATUS=canceled`), the failure stages and
+   * cleanup_file_variables still run; later it changes nothing.
+   */
   readonly signal?: AbortSignal;
 }
 
-type StepResult =
-  | { readonly kind: 'ok' }
-  | { readonly kind: Exclude<JobOutcome, 'success'>; readonly exitCode?: number; readonly reason: string };
+/** A driver call or stage that did not succeed, and what it makes of the job. */
+interface Failure {
+  readonly kind: Exclude<JobOutcome, 'success'>;
+  readonly exitCode?: number;
+  readonly reason: string;
+}
 
 interface Executor {
   readonly files: JobFiles;
@@ -94,9 +119,15 @@ interface Executor {
   readonly env: NodeJS.ProcessEnv;
 }
 
+/** `AfterScriptTimeout` in gitlab-runner's common/consts.go: after_script's own bound. */
+export const afterScriptTimeoutSeconds = 5 * 60;
+
 /**
- * Runs one job the way gitlab-runner's custom executor does: config, prepare (retried, with cleanup after
- * each failed attempt), every stage through `run_exec`, and cleanup, all under the job's timeout.
+ * Runs one job the way gitlab-runner's custom executor does (common/build.go, executors/custom/custom.go):
+ * config and prepare (retried, with cleanup after each failed attempt) under the prepare timeout, every stage
+ * the job needs through `run_exec`, and cleanup, all under the job's timeout. A cancel during the script stops
+ * the script only: after_script, the failure stages and cleanup_file_variables still run, as they do in
+ * gitlab-runner.
  */
 export async function runJob(options: RunJobOptions): Promise<JobResult> {
   return new JobRun(options).run();
@@ -109,50 +140,82 @@ class JobRun {
   private readonly custom: RunnerSettings['custom'];
   private readonly timings: PhaseTiming[] = [];
   private readonly started = performance.now();
-  private readonly deadline: number;
+  /** The job's context: its timeout, and a cancel before the script starts. */
+  private readonly jobCtx: RunContext;
+  /** `prepare_timeout`: bounds config, prepare and prepare_script (common/build.go `GetPrepareTimeout`). */
+  private readonly prepareCtx: RunContext;
+  private readonly prepareTimeout: ContextCause;
+  /** What a cancel ends: the job until the script starts, then the script's own context (`trace.SetCancelFunc`). */
+  private cancelTarget: RunContext;
 
   constructor(private readonly options: RunJobOptions) {
     this.log = new JobLog(options.log ?? process.stdout);
     this.runnerLog = options.runnerLog ?? process.stderr;
     this.identity = jobIdentity(options.identity);
     this.custom = options.runner.custom;
-    this.deadline = this.started + options.job.timeoutSeconds * 1000;
+    const jobSeconds = options.job.timeoutSeconds;
+    this.jobCtx = new RunContext(undefined, jobSeconds * 1000, { kind: 'timed_out', reason: timeoutReason(jobSeconds) });
+    const prepareSeconds = Math.min(options.prepareTimeoutSeconds ?? jobSeconds, jobSeconds);
+    this.prepareTimeout = { kind: 'timed_out', reason: `prepare timeout: exceeded timeout of ${formatDuration(prepareSeconds)}` };
+    this.prepareCtx = this.jobCtx.child(prepareSeconds * 1000, this.prepareTimeout);
+    this.cancelTarget = this.jobCtx;
   }
 
   async run(): Promise<JobResult> {
-    const { job } = this.options;
-    this.log.info(`Running job ${this.identity.jobId} "${job.name}" with gitlab-fargate runner-harness (plays gitlab-runner's custom-executor side)`);
+    const onCancel = () => this.cancelTarget.end({ kind: 'canceled' });
+    if (this.options.signal?.aborted) onCancel();
+    this.options.signal?.addEventListener('abort', onCancel, { once: true });
+    try {
+      this.log.info(`Running job ${this.identity.jobId} "${this.options.job.name}" with gitlab-fargate runner-harness (plays gitlab-runner's custom-executor side)`);
+      const { executor, failure: prepareFailure, attempts } = await this.prepareExecutor();
+      let failure = prepareFailure;
+      if (executor) {
+        failure = await this.runStages(executor);
+        // b.run: once the job's context ended, its cause is the job's result, whatever the stages said.
+        if (this.jobCtx.cause) failure = fromCause(this.jobCtx.cause);
+        await this.cleanup(executor);
+      }
+      return this.finish(failure, attempts);
+    } finally {
+      this.options.signal?.removeEventListener('abort', onCancel);
+      this.prepareCtx.release();
+      this.jobCtx.release();
+    }
+  }
+
+  /** `retryCreateExecutor`: up to 3 attempts; a script failure or an ended prepare context is not retried. */
+  private async prepareExecutor(): Promise<{ executor?: Executor; failure?: Failure; attempts: number }> {
     const attempts = this.options.prepareAttempts ?? 3;
+    let failure: Failure | undefined;
     let attempt = 0;
-    let executor: Executor | undefined;
-    let failure: StepResult | undefined;
     while (attempt < attempts) {
       attempt += 1;
       const prepared = await this.prepare();
-      if ('files' in prepared) {
-        executor = prepared;
-        failure = undefined;
+      if ('files' in prepared) return { executor: prepared, attempts: attempt };
+      failure = prepared.failure;
+      if (prepared.partial) await this.cleanup(prepared.partial);
+      if (failure.kind === 'script_failure') break;
+      if (this.prepareCtx.cause) {
+        failure = fromCause(this.prepareCtx.cause);
         break;
       }
-      failure = prepared.failure;
-      this.log.error(`Preparation failed: ${failure.kind === 'ok' ? '' : failure.reason}`);
-      if (prepared.partial) await this.cleanup(prepared.partial);
-      const retryable = failure.kind === 'system_failure' && !this.options.signal?.aborted;
-      if (!retryable || attempt >= attempts) break;
+      this.log.error(`Preparation failed: ${failure.reason}`);
+      if (attempt >= attempts) break;
       const pause = this.options.prepareRetryIntervalMs ?? 3000;
       this.log.info(`Will be retried in ${pause / 1000}s ...`);
-      await sleep(pause);
+      await sleep(pause, undefined, { signal: this.prepareCtx.signal }).catch(() => undefined);
+      if (this.prepareCtx.cause) {
+        failure = fromCause(this.prepareCtx.cause);
+        break;
+      }
     }
-
-    if (executor) {
-      failure = await this.runStages(executor);
-      await this.cleanup(executor);
-    }
-    return this.finish(failure, attempt);
+    // Build.Run: a failed preparation after the prepare timeout is reported as that timeout.
+    if (this.prepareCtx.cause === this.prepareTimeout) failure = fromCause(this.prepareTimeout);
+    return { failure: failure!, attempts: attempt };
   }
 
   /** One prepare attempt: a fresh temporary folder, the config stage, then prepare_exec. */
-  private async prepare(): Promise<Executor | { failure: StepResult; partial?: Executor }> {
+  private async prepare(): Promise<Executor | { failure: Failure; partial?: Executor }> {
     const tmpDir = await mkdtemp(join(tmpdir(), 'custom-executor'));
     const files: JobFiles = {
       tmpDir,
@@ -170,11 +233,11 @@ class JobRun {
     this.log.section('Preparing the "custom" executor');
     if (this.custom.configExec) {
       const stdout: Buffer[] = [];
-      const result = await this.call('config', this.custom.configExec, this.custom.configArgs, this.custom.configExecTimeout,
-        { files, env: driverEnvironment(baseEnv, files, preliminary) }, (chunk) => stdout.push(chunk), (chunk) => this.log.raw(chunk));
-      const failure = this.classify(result, 'config_exec', files, this.custom.configExecTimeout);
       const partial = { files, location, variables: preliminary, env: driverEnvironment(baseEnv, files, preliminary) };
-      if (failure.kind !== 'ok') return { failure, partial };
+      const result = await this.call('config', this.custom.configExec, this.custom.configArgs, partial,
+        { timeoutSeconds: this.custom.configExecTimeout, ctx: this.prepareCtx }, (chunk) => stdout.push(chunk), (chunk) => this.log.raw(chunk));
+      const verdict = readDriverExit(result, 'config_exec', files.buildExitCodeFile);
+      if (verdict.kind !== 'ok') return { failure: verdict, partial };
       const parsed = parseConfigOutput(Buffer.concat(stdout).toString('utf8'));
       if ('error' in parsed) return { failure: { kind: 'system_failure', reason: parsed.error }, partial };
       const answer = parsed.output;
@@ -193,41 +256,72 @@ class JobRun {
     const variables = jobVariables(job, runner, this.identity, location);
     const executor: Executor = { files, location, variables, env: driverEnvironment(baseEnv, files, variables, jobEnv) };
     if (this.custom.prepareExec) {
-      const result = await this.call('prepare', this.custom.prepareExec, this.custom.prepareArgs, this.custom.prepareExecTimeout,
-        executor, (chunk) => this.log.raw(chunk), (chunk) => this.log.raw(chunk));
-      const failure = this.classify(result, 'prepare_exec', files, this.custom.prepareExecTimeout);
-      if (failure.kind !== 'ok') return { failure, partial: executor };
+      const result = await this.call('prepare', this.custom.prepareExec, this.custom.prepareArgs, executor,
+        { timeoutSeconds: this.custom.prepareExecTimeout, ctx: this.prepareCtx }, (chunk) => this.log.raw(chunk), (chunk) => this.log.raw(chunk));
+      const verdict = readDriverExit(result, 'prepare_exec', files.buildExitCodeFile);
+      if (verdict.kind !== 'ok') return { failure: verdict, partial: executor };
     }
     return executor;
   }
 
-  /** The stages, in gitlab-runner's order; after_script and the trailing stages run after a script failure too. */
-  private async runStages(executor: Executor): Promise<StepResult | undefined> {
-    let failure: StepResult | undefined;
-    for (const stage of leadingStages(this.options.job)) {
-      const result = await this.runStage(executor, stage);
-      if (result.kind !== 'ok') {
-        failure = result;
-        break;
-      }
+  /**
+   * `executeScript`: prepare_script (under the prepare timeout; its failure ends the job), get_sources and the
+   * optional download stages, the user's script and after_script unless those failed, then the cache and
+   * artifact stages for the result and, always, cleanup_file_variables.
+   */
+  private async runStages(executor: Executor): Promise<Failure | undefined> {
+    const { job } = this.options;
+    const prepared = await this.runStage(executor, prepareScriptStage(), this.prepareCtx);
+    if (prepared) {
+      if (this.prepareCtx.cause === this.prepareTimeout) return fromCause(this.prepareTimeout);
+      return { ...prepared, reason: `prepare environment: ${prepared.reason}` };
     }
-    if (failure && failure.kind !== 'script_failure') return failure;
-
-    const afterScript = afterScriptStage(this.options.job);
-    if (afterScript) {
-      const status = failure ? 'failed' : 'success';
-      const result = await this.runStage(executor, afterScript, { CI_JOB_STATUS: status });
-      if (result.kind === 'timed_out' || result.kind === 'canceled') return failure ?? result;
-      if (result.kind !== 'ok') this.log.warning(`after_script failed, but the job result does not change: ${result.reason}`);
+    let failure = await this.runStage(executor, getSourcesStage(), this.jobCtx);
+    for (const stage of [restoreCacheStage(job), downloadArtifactsStage(job)]) {
+      if (!failure && stage) failure = await this.runStage(executor, stage, this.jobCtx);
     }
-    for (const stage of trailingStages(!failure)) {
-      const result = await this.runStage(executor, stage);
-      if (result.kind !== 'ok') return failure ?? result;
+    if (!failure) failure = await this.runUserScripts(executor);
+    const succeeded = failure === undefined;
+    for (const stage of [archiveCacheStage(job, succeeded), uploadArtifactsStage(job, succeeded)]) {
+      const result = stage && (await this.runStage(executor, stage, this.jobCtx));
+      failure ??= result;
     }
+    const cleaned = await this.runStage(executor, cleanupFileVariablesStage(), this.jobCtx);
+    if (cleaned) this.log.warning(`Error while executing file based variables removal script: ${cleaned.reason}`);
     return failure;
   }
 
-  private async runStage(executor: Executor, stage: StagePlan, extra: Record<string, string> = {}): Promise<StepResult> {
+  /** `executeUserScripts`: the script under a context a cancel ends, then after_script under its own 5 minutes. */
+  private async runUserScripts(executor: Executor): Promise<Failure | undefined> {
+    const scriptCtx = this.jobCtx.child();
+    this.cancelTarget = scriptCtx;
+    let failure = await this.runStage(executor, buildScriptStage(this.options.job), scriptCtx);
+    if (!this.jobCtx.cause && scriptCtx.cause?.kind === 'canceled') failure = { kind: 'canceled', reason: 'canceled' };
+    scriptCtx.release();
+    const afterScript = afterScriptStage(this.options.job);
+    if (!afterScript) return failure;
+    const afterSeconds = this.afterScriptTimeoutSeconds();
+    const afterCtx = this.jobCtx.child(afterSeconds * 1000, { kind: 'timed_out', reason: `after_script timeout: exceeded timeout of ${formatDuration(afterSeconds)}` });
+    const afterFailure = await this.runStage(executor, afterScript, afterCtx, { CI_JOB_STATUS: jobStatus(failure) });
+    afterCtx.release();
+    const jobTimedOut = this.jobCtx.cause?.kind === 'timed_out';
+    if (afterFailure && !jobTimedOut) this.log.warning(`after_script failed, but job will continue unaffected: ${afterFailure.reason}`);
+    return failure;
+  }
+
+  /** `RUNNER_AFTER_SCRIPT_TIMEOUT` (a Go duration) when the job sets it, else 5 minutes. */
+  private afterScriptTimeoutSeconds(): number {
+    const raw = this.options.job.variables.RUNNER_AFTER_SCRIPT_TIMEOUT;
+    const seconds = raw === undefined ? undefined : parseGoDurationSeconds(raw);
+    if (raw !== undefined && raw.trim() !== '' && seconds === undefined) {
+      this.log.warning(`Ignoring malformed RUNNER_AFTER_SCRIPT_TIMEOUT timeout: ${raw}`);
+    }
+    return seconds && seconds > 0 ? seconds : afterScriptTimeoutSeconds;
+  }
+
+  /** `executeStage`: a stage whose context has ended is not started; its result is the context's cause. */
+  private async runStage(executor: Executor, stage: StagePlan, ctx: RunContext, extra: Record<string, string> = {}): Promise<Failure | undefined> {
+    if (ctx.cause) return fromCause(ctx.cause);
     this.log.section(stage.title);
     const scriptDir = await mkdtemp(join(executor.files.tmpDir, 'script'));
     const scriptPath = join(scriptDir, 'script');
@@ -237,77 +331,57 @@ class JobRun {
       body: stage.body,
       ...(stage.inProjectDir ? { workingDirectory: variables.CI_PROJECT_DIR! } : {}),
     });
+    // The exit-code file is never removed between stages: gitlab-runner leaves it to the driver.
     await writeFile(scriptPath, script, { mode: 0o700 });
-    await rm(executor.files.buildExitCodeFile, { force: true });
-    const remainingSeconds = Math.max(0, (this.deadline - performance.now()) / 1000);
-    const result = await this.call(stage.name, this.custom.runExec, [...this.custom.runArgs, scriptPath, stage.name], remainingSeconds,
-      executor, (chunk) => this.log.raw(chunk), (chunk) => this.log.raw(chunk));
-    return this.classify(result, `run_exec (${stage.name})`, executor.files, remainingSeconds, true);
+    const result = await this.call(stage.name, this.custom.runExec, [...this.custom.runArgs, scriptPath, stage.name], executor,
+      { ctx }, (chunk) => this.log.raw(chunk), (chunk) => this.log.raw(chunk));
+    const verdict = readDriverExit(result, `run_exec (${stage.name})`, executor.files.buildExitCodeFile);
+    return verdict.kind === 'ok' ? undefined : verdict;
   }
 
   /** Always runs, with its own fresh timeout and no cancellation: gitlab-runner's background context. */
   private async cleanup(executor: Executor): Promise<void> {
     if (this.custom.cleanupExec) {
       const write = (stream: string) => (chunk: Buffer) => this.runnerLog.write(prefixLines(chunk.toString('utf8'), `cleanup_std=${stream} `));
-      const result = await this.call('cleanup', this.custom.cleanupExec, this.custom.cleanupArgs, this.custom.cleanupExecTimeout,
-        executor, write('out'), write('err'), false);
-      const failure = this.classify(result, 'cleanup_exec', executor.files, this.custom.cleanupExecTimeout);
-      if (failure.kind !== 'ok') this.log.warning(`Cleanup script failed: ${failure.reason}`);
+      const result = await this.call('cleanup', this.custom.cleanupExec, this.custom.cleanupArgs, executor,
+        { timeoutSeconds: this.custom.cleanupExecTimeout }, write('out'), write('err'));
+      const verdict = readDriverExit(result, 'cleanup_exec', executor.files.buildExitCodeFile);
+      if (verdict.kind !== 'ok') this.log.warning(`Cleanup script failed: ${verdict.reason}`);
     }
     await rm(executor.files.tmpDir, { recursive: true, force: true });
   }
 
+  /** One driver process, bounded by its `*_exec_timeout` (if any) and by `ctx` (if any). */
   private async call(
     phase: string,
     executable: string,
     args: readonly string[],
-    timeoutSeconds: number,
     executor: Pick<Executor, 'files' | 'env'>,
+    bounds: { readonly timeoutSeconds?: number; readonly ctx?: RunContext },
     onStdout: (chunk: Buffer) => void,
     onStderr: (chunk: Buffer) => void,
-    cancellable = true,
   ): Promise<DriverCallResult> {
-    const signal = cancellable ? this.options.signal : undefined;
     const result = await callDriver({
       executable,
       args,
       cwd: executor.files.tmpDir,
       env: executor.env,
-      timeoutMs: timeoutSeconds * 1000,
+      ...(bounds.timeoutSeconds !== undefined ? { timeoutMs: bounds.timeoutSeconds * 1000 } : {}),
+      ...(bounds.ctx ? { signal: bounds.ctx.signal } : {}),
       gracefulKillMs: this.custom.gracefulKillTimeout * 1000,
       forceKillMs: this.custom.forceKillTimeout * 1000,
       onStdout,
       onStderr,
-      ...(signal ? { signal } : {}),
     }).catch((error: Error): DriverCallResult => {
+      // "failed to start command": the runner reports it as a system failure.
       this.log.error(error.message);
-      return { exitCode: null, signal: null, abandoned: false, durationMs: 0 };
+      return { exitCode: systemFailureExitCode, signal: null, abandoned: false, durationMs: 0 };
     });
     this.timings.push({ phase, seconds: result.durationMs / 1000, exitCode: result.exitCode });
     return result;
   }
 
-  /** gitlab-runner's reading of a driver's exit (executors/custom/command: waitForCommand, parseBuildFailure). */
-  private classify(result: DriverCallResult, what: string, files: JobFiles, timeoutSeconds: number, isRunStage = false): StepResult {
-    if (result.stoppedBy === 'cancel') return { kind: 'canceled', reason: 'canceled' };
-    if (result.stoppedBy === 'timeout') {
-      if (isRunStage || performance.now() >= this.deadline) {
-        return { kind: 'timed_out', reason: `execution took longer than ${formatDuration(this.options.job.timeoutSeconds)} seconds` };
-      }
-      return { kind: 'system_failure', reason: `${what} timed out after ${timeoutSeconds} s` };
-    }
-    if (result.abandoned) return { kind: 'system_failure', reason: `${what} did not exit after SIGKILL and was abandoned` };
-    if (result.exitCode === 0) return { kind: 'ok' };
-    if (result.exitCode === buildFailureExitCode) {
-      const exitCode = readBuildExitCode(files.buildExitCodeFile);
-      return { kind: 'script_failure', exitCode, reason: `exit code ${exitCode}` };
-    }
-    if (result.exitCode === systemFailureExitCode) return { kind: 'system_failure', reason: `${what}: exit status ${systemFailureExitCode}` };
-    if (result.exitCode === null) return { kind: 'system_failure', reason: `${what}: killed by ${result.signal ?? 'a signal'}` };
-    return { kind: 'system_failure', reason: `${what}: unknown Custom executor executable exit code ${result.exitCode}` };
-  }
-
-  private finish(failure: StepResult | undefined, prepareAttempts: number): JobResult {
+  private finish(failure: Failure | undefined, prepareAttempts: number): JobResult {
     const seconds = (performance.now() - this.started) / 1000;
     this.log.info('');
     this.log.section('Timings');
@@ -316,7 +390,7 @@ class JobRun {
     }
     this.log.info(`  ${'total'.padEnd(30)} ${seconds.toFixed(2).padStart(8)} s`);
     const base = { jobId: this.identity.jobId, prepareAttempts, timings: this.timings, seconds };
-    if (!failure || failure.kind === 'ok') {
+    if (!failure) {
       this.log.success('Job succeeded');
       return { ...base, outcome: 'success' };
     }
@@ -324,6 +398,23 @@ class JobRun {
     else this.log.error(`Job failed: ${failure.reason}`);
     return { ...base, outcome: failure.kind, reason: failure.reason, ...(failure.exitCode !== undefined ? { exitCode: failure.exitCode } : {}) };
   }
+}
+
+/** `runtimeStateAndError`: what an ended context makes of the job. */
+function fromCause(cause: ContextCause): Failure {
+  return cause.kind === 'canceled' ? { kind: 'canceled', reason: 'canceled' } : { kind: 'timed_out', reason: cause.reason };
+}
+
+/** `CI_JOB_STATUS` for after_script, as `runtimeStateAndError` names the states. */
+function jobStatus(failure: Failure | undefined): string {
+  if (!failure) return 'success';
+  if (failure.kind === 'canceled') return 'canceled';
+  if (failure.kind === 'timed_out') return 'timedout';
+  return 'failed';
+}
+
+function timeoutReason(seconds: number): string {
+  return `execution took longer than ${formatDuration(seconds)} seconds`;
 }
 
 interface ConfigOutput {
@@ -346,17 +437,6 @@ function parseConfigOutput(stdout: string): { output: ConfigOutput } | { error: 
     return { output: output as ConfigOutput };
   } catch (error) {
     return { error: `error while parsing JSON output: ${(error as Error).message}` };
-  }
-}
-
-function readBuildExitCode(file: string): number {
-  // The driver writes it just before exiting; gitlab-runner reads the first line as an integer.
-  try {
-    const firstLine = readFileSync(file, 'utf8').split('\n')[0]!.trim();
-    const code = Number.parseInt(firstLine, 10);
-    return Number.isInteger(code) ? code : buildFailureExitCode;
-  } catch {
-    return buildFailureExitCode;
   }
 }
 
