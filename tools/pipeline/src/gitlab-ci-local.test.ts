@@ -72,7 +72,7 @@ describe('gitlab-ci-local', () => {
     expect(result.stdout).not.toMatch(/!reference|^\s+extends:/m);
     const expanded = parsePipeline(result.stdout, 'preview');
     expect(expanded.jobs.get('deploy staging')?.before_script).toContain(
-      'test -d node_modules || npm ci --no-audit --no-fund',
+      'test -d node_modules || npm ci --ignore-scripts --no-audit --no-fund',
     );
   });
 
@@ -124,7 +124,7 @@ describe('gitlab-ci-local', () => {
     expect(result.exitCode, log).toBe(0);
     expect(log).toMatch(/examples\/dev\/fargate\.toml: valid driver configuration/);
     expect(log).toMatch(/examples\/dev\/config\.toml: valid runner configuration/);
-    expect(log).toMatch(/images: 4 generated files are up to date/);
+    expect(log).toMatch(/images: \d+ generated files are up to date/);
     expect(log).toMatch(/PASS\s+validate/);
   });
 });

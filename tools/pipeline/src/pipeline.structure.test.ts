@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitLabCiLocalProject } from './gitlab-ci-local.js';
 import { commandsOf, environmentOf, type Job, neededJobs, type Pipeline, parsePipeline } from './pipeline.js';
@@ -90,9 +91,6 @@ describe('.gitlab-ci.yml structure', () => {
     expect(example).toContain('`${name}DeployRoleArn`');
     for (const environment of ENVIRONMENTS) {
       const deploy = job(`deploy ${environment}`);
-      expect(deploy.id_tokens?.AWS_ID_TOKEN?.aud, 'audience = the provider client ID GitLabDeployRoles sets').toBe(
-        '$CI_SERVER_URL',
-      );
       const commands = commandsOf(deploy);
       const tokenFile = commands.findIndex((c) => c.includes('export AWS_WEB_IDENTITY_TOKEN_FILE'));
       const writeToken = commands.findIndex((c) => c.includes('"$AWS_ID_TOKEN" > "$AWS_WEB_IDENTITY_TOKEN_FILE"'));
@@ -107,6 +105,27 @@ describe('.gitlab-ci.yml structure', () => {
     }
   });
 
+  it("gives each deploy job one ID token, with its own environment's audience and no other's", async () => {
+    // The audience GitLabOidcDeployRole trusts by default, from the construct itself (its one home).
+    const role = pathToFileURL(join(root, 'packages/cdk/src/deploy/gitlab-oidc-deploy-role.ts')).href;
+    const { GitLabOidcDeployRole } = (await import(role)) as {
+      GitLabOidcDeployRole: { defaultAudience(gitlabHost: string, environment: string): string };
+    };
+    const audiences = ENVIRONMENTS.map((environment) => {
+      const tokens = job(`deploy ${environment}`).id_tokens ?? {};
+      expect(Object.keys(tokens), `deploy ${environment}: id_tokens`).toEqual(['AWS_ID_TOKEN']);
+      const aud = tokens.AWS_ID_TOKEN?.aud;
+      expect(typeof aud, `deploy ${environment}: one audience, not a list`).toBe('string');
+      // GitLab expands $CI_SERVER_URL (https://<host>) when it signs the token.
+      const signed = String(aud).replace('$CI_SERVER_URL', 'https://gitlab.example.com');
+      expect(signed, `deploy ${environment}`).toBe(GitLabOidcDeployRole.defaultAudience('gitlab.example.com', environment));
+      return String(aud);
+    });
+    expect(audiences).toEqual(['$CI_SERVER_URL/deploy/dev', '$CI_SERVER_URL/deploy/staging', '$CI_SERVER_URL/deploy/production']);
+    // The shared .deploy template declares none: a token there would reach every environment's job.
+    expect((raw.templates.get('.deploy') as { id_tokens?: unknown }).id_tokens).toBeUndefined();
+  });
+
   it('gives ID tokens and AWS commands to deploy jobs only', () => {
     const deployNames = deployJobs().map(([name]) => name);
     expect(deployNames.sort()).toEqual(ENVIRONMENTS.map((e) => `deploy ${e}`).sort());
@@ -114,6 +133,35 @@ describe('.gitlab-ci.yml structure', () => {
       if (deployNames.includes(name)) continue;
       expect(j.id_tokens, name).toBeUndefined();
       for (const command of commandsOf(j)) expect(command, name).not.toMatch(/\bcdk deploy\b|\baws\s|AWS_ROLE_ARN/);
+    }
+  });
+
+  it('installs dependencies with npm ci --ignore-scripts in every job that installs', () => {
+    const installs = jobs().flatMap(([name, j]) =>
+      commandsOf(j)
+        .filter((command) => /\bnpm\s+(ci|install|i|clean-install|install-clean)\b/.test(command))
+        .map((command) => ({ name, command })),
+    );
+    expect(installs.map(({ name }) => name).sort()).toEqual(
+      ['validate', 'test', ...ENVIRONMENTS.flatMap((e) => [`build ${e}`, `deploy ${e}`])].sort(),
+    );
+    for (const { name, command } of installs) expect(command, name).toMatch(/\bnpm ci --ignore-scripts\b/);
+  });
+
+  it('names, where it installs, every dependency that has an install script and why no job needs it', () => {
+    const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { hasInstallScript?: boolean }>;
+    };
+    const withScripts = Object.entries(lock.packages)
+      .filter(([, entry]) => entry.hasInstallScript === true)
+      .map(([path]) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
+    expect(withScripts.length, 'package-lock.json marks install scripts with hasInstallScript').toBeGreaterThan(0);
+    const text = readFileSync(pipelineFile, 'utf8');
+    const reasons = text.slice(text.lastIndexOf('\n\n', text.indexOf('\n.node:')), text.indexOf('\n.node:'));
+    for (const name of withScripts) {
+      expect(reasons, `${name} runs an install script: say above .node in .gitlab-ci.yml why CI does without it`).toContain(
+        name,
+      );
     }
   });
 
