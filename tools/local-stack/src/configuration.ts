@@ -1,4 +1,4 @@
-import { parseDriverConfig, parseRunnerConfig } from '@gitlab-fargate/config';
+import { DEFAULT_BUILDS_DIR, DEFAULT_CACHE_DIR, parseDriverConfig, parseRunnerConfig } from '@gitlab-fargate/config';
 
 /** What the driver TOML of a local stack says. */
 export interface LocalDriverSettings {
@@ -17,8 +17,8 @@ const subnets = ['subnet-0a1b2c3d4e5f60718', 'subnet-0f1e2d3c4b5a60718'];
 const securityGroup = 'sg-0123456789abcdef0';
 
 /**
- * The driver TOML for a local stack, validated with the config package so a mistake here fails loudly at
- * start rather than in the middle of a job.
+ * The driver TOML for a local stack, validated strictly (unknown keys too) with the config package so a mistake
+ * here fails loudly at start rather than in the middle of a job.
  */
 export function localDriverToml(settings: LocalDriverSettings): string {
   const text = `# Driver configuration of a local gitlab-fargate stack (ECS emulator on 127.0.0.1).
@@ -49,7 +49,8 @@ ${settings.fargateExtra ?? ''}
   TaskPollInterval = 0.5
   SSHPollInterval = 0.1
 ${settings.extraTables ?? ''}`;
-  parseDriverConfig(text, { file: 'local-stack driver TOML' });
+  // Strict: an unknown key is only a warning for users' files, but a typo in what this tool writes is a bug.
+  parseDriverConfig(text, { file: 'local-stack driver TOML', strict: true });
   return text;
 }
 
@@ -75,8 +76,9 @@ check_interval = 3
   # A placeholder runner authentication token: nothing here talks to GitLab.
   token = "glrt-t1_localstackplaceholder"
   executor = "custom"
-  builds_dir = "/opt/gitlab-runner/builds"
-  cache_dir = "/opt/gitlab-runner/cache"
+  # The only place the job's folders are set (the driver's config stage prints none); the job image creates them.
+  builds_dir = ${JSON.stringify(DEFAULT_BUILDS_DIR)}
+  cache_dir = ${JSON.stringify(DEFAULT_CACHE_DIR)}
   [runners.custom]
 ${stage('config')}
 ${stage('prepare')}
@@ -85,6 +87,6 @@ ${stage('cleanup')}
     graceful_kill_timeout = 30
     force_kill_timeout = 10
 `;
-  parseRunnerConfig(text, { file: 'local-stack runner config.toml' });
+  parseRunnerConfig(text, { file: 'local-stack runner config.toml', strict: true });
   return text;
 }
