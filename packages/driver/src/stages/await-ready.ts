@@ -50,6 +50,31 @@ export function reachabilityHint(address: string, port: number, securityGroups: 
 }
 
 /**
+ * Connects to the task's sshd until it accepts the job key. Giving up at the deadline (a cancel, an unusable key or a
+ * changed host key end it earlier), the error says what usually blocks SSH.
+ */
+function probeSsh(input: AwaitReadyInput, host: string, deadlineMs: number, signal: AbortSignal): Promise<Connection> {
+  const { config, log, now } = input;
+  log.progress(`Task address ${host}; waiting for SSH on port ${input.target.port}`);
+  const gaveUpAt = now() + deadlineMs;
+  const probe = waitUntilReachable(input.transport, { ...input.target, host }, {
+    deadlineMs,
+    attemptTimeoutMs: config.ssh.connectTimeout * 1000,
+    minDelayMs: config.timeouts.sshPollInterval * 1000,
+    maxDelayMs: config.timeouts.sshPollInterval * 1000,
+    signal,
+    sleep: input.sleep,
+    now,
+    onRetry: (attempt, error) => log.debug('SSH not ready yet', { attempt, error: error.message }),
+  }).catch((error: unknown) => {
+    if (signal.aborted || now() < gaveUpAt || !(error instanceof SystemFailure)) throw error;
+    throw new SystemFailure(`${error.message}. ${reachabilityHint(host, input.target.port, config.fargate.securityGroups)}`, { cause: error });
+  });
+  probe.catch(() => {}); // Observed by the caller; never an unhandled rejection when the poller fails first.
+  return probe;
+}
+
+/**
  * Waits until the task's sshd accepts the job key. The SSH probe starts as soon as the task's private address
  * appears (the ENI is attached while the task is still PENDING), in parallel with the DescribeTasks poller, so
  * readiness is not held back by the poll interval; the poller still ends the wait the moment the task stops. With
@@ -70,24 +95,7 @@ export async function awaitReady(input: AwaitReadyInput): Promise<Ready> {
   const startProbe = (found: string, deadlineMs: number): Promise<Connection> => {
     address = found;
     input.onAddress(found);
-    log.progress(`Task address ${found}; waiting for SSH on port ${input.target.port}`);
-    const gaveUpAt = now() + deadlineMs;
-    const p = waitUntilReachable(input.transport, { ...input.target, host: found }, {
-      deadlineMs,
-      attemptTimeoutMs: config.ssh.connectTimeout * 1000,
-      minDelayMs: config.timeouts.sshPollInterval * 1000,
-      maxDelayMs: config.timeouts.sshPollInterval * 1000,
-      signal,
-      sleep: input.sleep,
-      now,
-      onRetry: (attempt, error) => log.debug('SSH not ready yet', { attempt, error: error.message }),
-    }).catch((error: unknown) => {
-      // At its deadline (a cancel, a bad key or a changed host key end it earlier): say what usually blocks SSH.
-      if (signal.aborted || now() < gaveUpAt || !(error instanceof SystemFailure)) throw error;
-      throw new SystemFailure(`${error.message}. ${reachabilityHint(found, input.target.port, config.fargate.securityGroups)}`, { cause: error });
-    });
-    p.catch(() => {}); // Observed below; never an unhandled rejection when the poller fails first.
-    return p;
+    return probeSsh(input, found, deadlineMs, signal);
   };
 
   const watching = waitForRunning(input.ecs, input.cluster, input.taskArn, {
