@@ -1,17 +1,56 @@
-// Sums every workspace package's vitest JSON report into CI's closing line "N passed, N failed, N skipped".
+// Sums every workspace package's vitest JSON report into CI's closing line "N passed, N failed, N skipped", and
+// fails the run on any skipped (or todo) test that .ci/allowed-skips.txt does not list with a reason.
 // A package with a test target but no report counts as one failure: its runner crashed before reporting.
+// Run from the repository root (.ci/run does); the tests in count-tests.test.mjs run it on made-up workspaces.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
-const workspaceDirs = ['packages', 'tools'].flatMap((parent) =>
-  existsSync(parent) ? readdirSync(parent).map((name) => join(parent, name)) : [],
-);
+const ALLOWED_SKIPS = join('.ci', 'allowed-skips.txt');
+/** `FILE :: FULL TEST NAME # REASON`: the file relative to the repository root, the name as vitest reports it. */
+const ENTRY = /^(\S+) :: (.+?) # (.*\S.*)$/;
+
+/** Reads the allow-list; a malformed line is a problem, reported with where it is and how to write it. */
+function readAllowedSkips(problems) {
+  const allowed = new Map();
+  if (!existsSync(ALLOWED_SKIPS)) return allowed;
+  readFileSync(ALLOWED_SKIPS, 'utf8')
+    .split('\n')
+    .forEach((raw, index) => {
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) return;
+      const match = ENTRY.exec(line);
+      if (match === null) {
+        problems.push(`${ALLOWED_SKIPS}:${index + 1}: expected "FILE :: FULL TEST NAME # REASON", found "${line}"`);
+        return;
+      }
+      allowed.set(`${match[1]} :: ${match[2]}`, { line: index + 1, used: false });
+    });
+  return allowed;
+}
+
+/** Each skipped or todo test of one vitest JSON report, as `FILE :: FULL TEST NAME`. */
+function skippedTests(results) {
+  return (results.testResults ?? []).flatMap((file) =>
+    (file.assertionResults ?? [])
+      .filter((test) => test.status !== 'passed' && test.status !== 'failed')
+      .map((test) => `${relative(process.cwd(), file.name)} :: ${test.fullName}`),
+  );
+}
+
+function packagesWithTests() {
+  const dirs = ['packages', 'tools'].flatMap((parent) => (existsSync(parent) ? readdirSync(parent).map((name) => join(parent, name)) : []));
+  return dirs.filter((dir) => {
+    const manifest = join(dir, 'package.json');
+    return existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).scripts?.test !== undefined;
+  });
+}
+
+const problems = [];
+const allowed = readAllowedSkips(problems);
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const dir of workspaceDirs) {
-  const manifest = join(dir, 'package.json');
-  if (!existsSync(manifest) || !JSON.parse(readFileSync(manifest, 'utf8')).scripts?.test) continue;
+for (const dir of packagesWithTests()) {
   const report = join(dir, 'test-results', 'vitest.json');
   if (!existsSync(report)) {
     console.error(`count-tests: ${dir} has a test script but wrote no ${report}`);
@@ -21,10 +60,28 @@ for (const dir of workspaceDirs) {
   const results = JSON.parse(readFileSync(report, 'utf8'));
   passed += results.numPassedTests;
   failed += results.numFailedTests;
-  skipped += results.numPendingTests + (results.numTodoTests ?? 0);
   // A suite that failed to load has no tests to count: make it visible as a failure.
   if (!results.success && results.numFailedTests === 0) failed += 1;
+  for (const test of skippedTests(results)) {
+    const entry = allowed.get(test);
+    if (entry === undefined) {
+      problems.push(`skipped, and not in ${ALLOWED_SKIPS}: ${test}`);
+      failed += 1; // counted as what it is for CI: a failure
+    } else {
+      entry.used = true;
+      skipped += 1;
+    }
+  }
   console.error(`count-tests: ${dir}: ${results.numPassedTests} passed, ${results.numFailedTests} failed`);
 }
+for (const [test, entry] of allowed) {
+  if (!entry.used) problems.push(`${ALLOWED_SKIPS}:${entry.line}: allows a skip that did not happen (remove the line): ${test}`);
+}
+for (const problem of problems) console.error(`count-tests: ${problem}`);
+if (problems.length > 0) {
+  console.error(`count-tests: a skip hides a test that CI cannot vouch for: make it run, or list it in ${ALLOWED_SKIPS} with the reason`);
+}
+// A wrong allow-list line is one failure too, so the closing line never reads green when the run is not.
+failed += problems.filter((problem) => problem.startsWith(ALLOWED_SKIPS)).length;
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exitCode = failed > 0 ? 1 : 0;
