@@ -169,7 +169,7 @@ function describeJson(value: unknown): string {
   return value === null ? 'null' : typeof value;
 }
 
-/** Short tokens as gitlab-runner derives them: the token without its prefix, first 9 characters. */
+/** A short token: gitlab-runner's are the first 8 or 9 characters after the token's prefix; up to 64 (as startedBy takes). */
 const SHORT_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 /** Prefixes of whole runner and registration tokens: secrets, never to be used (or echoed) as an identity. */
 const FULL_TOKEN_PREFIXES = ['glrt-', 'glrtr-', 'GR1348941'];
@@ -192,7 +192,7 @@ function readRunnerIdentity(trusted: string | undefined, fromJob: string | undef
     }
     const warnings =
       fromJob !== undefined && fromJob !== '' && fromJob !== value
-        ? [`the job's CI_RUNNER_SHORT_TOKEN ${JSON.stringify(fromJob)} differs from ${RUNNER_IDENTITY_VARIABLE} ${JSON.stringify(value)}; using ${RUNNER_IDENTITY_VARIABLE}`]
+        ? [`the job's CI_RUNNER_SHORT_TOKEN ${JSON.stringify(fromJob.slice(0, 64))} differs from ${RUNNER_IDENTITY_VARIABLE} ${JSON.stringify(value)}; using ${RUNNER_IDENTITY_VARIABLE}`]
         : [];
     return { token: value, warnings };
   }
