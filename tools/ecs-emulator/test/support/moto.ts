@@ -3,9 +3,12 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { delimiter, join } from 'node:path';
 
+/** The pyenv shim of moto_server on the project's machine images. */
+export const MOTO_SHIM = '/root/.pyenv/shims/moto_server';
+
 /** Where moto_server may be: PATH first, then the pyenv shim of the project's machine images. */
 export function findMotoServer(): string | undefined {
-  const candidates = [...(process.env['PATH'] ?? '').split(delimiter).map((dir) => join(dir, 'moto_server')), '/root/.pyenv/shims/moto_server'];
+  const candidates = [...(process.env['PATH'] ?? '').split(delimiter).map((dir) => join(dir, 'moto_server')), MOTO_SHIM];
   return candidates.find((path) => existsSync(path));
 }
 
