@@ -40,6 +40,8 @@ export async function readConfigFile(path: string): Promise<string> {
       chunks.push(chunk.subarray(0, bytesRead));
       total += bytesRead;
       if (total > MAX_CONFIG_FILE_BYTES) throw tooLarge(path);
+      // A short read of a regular file is its end: no extra read to see 0 bytes.
+      if (bytesRead < chunk.length) break;
     }
     return Buffer.concat(chunks, total).toString('utf8');
   } finally {
