@@ -1,22 +1,26 @@
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DescribeTasksCommand, ListTasksCommand, type Task } from '@aws-sdk/client-ecs';
+import type { Task } from '@aws-sdk/client-ecs';
 import { type AwsClients, createAwsClients } from '../aws/clients.js';
 import { stopTask } from '../aws/launch.js';
+import { describeTasksWithTags, listTaskArns, tagOf } from '../aws/task-listing.js';
 import { SystemFailure, messageOf } from '../errors.js';
-import { startedByFor } from '../job/plan.js';
-import { type JobState, listStates, removeState, statePath } from '../job/state.js';
+import { parseDeadlineTag } from '../job/deadline.js';
+import { RUNNER_IDENTITY_VARIABLE } from '../job/environment.js';
+import { TAG_KEYS, startedByFor } from '../job/plan.js';
+import { type StateEntry, listStates, removeState } from '../job/state.js';
+import { trustStateDirectory } from '../job/state-directory.js';
+import { sweepStateDirectory } from '../job/state-sweep.js';
 import { stopMultiplexer } from '../ssh/mux-process.js';
 import type { StageContext } from './context.js';
 
 /** Options of {@link gcStage}. */
 export interface GcOptions {
-  /** List, do not stop. */
+  /** List, do not stop or remove anything. */
   readonly dryRun: boolean;
   /**
    * Leave tasks younger than this alone. With a state directory, 600 s covers a task between RunTask and its state
-   * file. Without one (a reaper running beside the manager), age is all gc can go by, so it must be given and be
-   * longer than the longest job.
+   * file. Without one (a reaper running beside the manager), it applies only to tasks without a deadline tag, so it
+   * must be given and be longer than the longest job.
    * @default 600 with a state directory; required without one
    */
   readonly minAgeSeconds?: number;
@@ -24,84 +28,209 @@ export interface GcOptions {
   readonly now?: () => number;
 }
 
-/** What gc found and did. */
+/** What gc found and did (in a dry run: would do). */
 export interface GcReport {
+  /** Tasks stopped. */
   readonly stopped: string[];
+  /** Tasks left alone. */
   readonly kept: string[];
+  /** Tasks gc could not stop; the stale states naming them are kept, so a later gc retries. */
+  readonly failed: string[];
+  /** Stale state files removed (their jobs cannot still be running). */
+  readonly removedStates: string[];
+  /** Other leftovers removed from the state directory: old temporary state files, multiplexer sockets. */
+  readonly removedFiles: string[];
+}
+
+/** How a task is judged, see {@link judgeTask}. */
+interface TaskRules {
+  readonly owned: ReadonlySet<string>;
+  readonly seesJobs: boolean;
+  readonly minAgeSeconds: number;
+  readonly now: number;
+}
+
+interface Verdict {
+  readonly stop: boolean;
+  /** For the log, e.g. `no live job, 3600 s old`. */
+  readonly why: string;
+  /** The StopTask reason people see in the console. */
+  readonly reason?: string;
 }
 
 /**
- * `gc`: stops tasks this runner started (ECS `startedBy`) that no live job owns (no state file in
- * `[TaskMetadata] Directory` names them) and that are older than the minimum age. The runner is identified by
- * `CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN`, as in a job. Where the state directory is not visible (a reaper task beside
- * the manager), only tasks older than an explicit `--min-age` are stopped.
+ * `gc`: cleans up after jobs whose cleanup never ran. With the state directory visible: a stale state (its job's
+ * deadline passed) has its task stopped and the file removed (also when the task is already gone; kept when the
+ * stop fails); a task of this runner (ECS `startedBy`) that no live state names is stopped once older than the
+ * minimum age; temporary state files older than 10 minutes and sockets of removed states are deleted. Without it
+ * (a reaper task beside the manager): a task tagged with its job's deadline is stopped once that has passed, any
+ * other task once older than `--min-age`. The runner is identified by `CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN`.
+ *
+ * @throws SystemFailure after finishing what it could, when some task could not be stopped
  */
 export async function gcStage(ctx: StageContext, options: GcOptions): Promise<GcReport> {
   if (ctx.env.runnerShortToken === 'unknown') {
-    throw new SystemFailure('gc needs CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN (the runner short token) to find the tasks this runner started');
+    throw new SystemFailure(`gc needs the runner short token (${RUNNER_IDENTITY_VARIABLE}, else CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN) to find the tasks this runner started`);
   }
   const directory = ctx.config.taskMetadata.directory === undefined ? undefined : resolve(ctx.cwd, ctx.config.taskMetadata.directory);
-  const seesJobs = directory !== undefined && existsSync(directory);
+  const seesJobs = directory !== undefined && trustStateDirectory(directory);
   if (!seesJobs && options.minAgeSeconds === undefined) {
     throw new SystemFailure(
-      `gc cannot see live jobs (${directory === undefined ? 'no [TaskMetadata] Directory' : `${directory} does not exist here`}), ` +
-        'so only age can tell an orphan: pass --min-age longer than the longest job',
+      `gc cannot see live jobs (${directory === undefined ? 'no [TaskMetadata] Directory' : `${directory} does not exist here`}): ` +
+        'it stops a task tagged with its job\'s deadline once that has passed, and any other task by age alone, so pass --min-age longer than the longest job',
     );
   }
   const minAgeSeconds = options.minAgeSeconds ?? 600;
-  if (!seesJobs) ctx.log.progress(`gc: no job state here; stopping only tasks older than ${minAgeSeconds} s`);
+  if (!seesJobs) ctx.log.progress(`gc: no job state here; stopping tasks past their deadline tag, or without one older than ${minAgeSeconds} s`);
   const now = options.now ?? Date.now;
-  const clients = options.clients ?? createAwsClients(ctx.config.fargate.region);
-  const cluster = ctx.config.fargate.cluster;
-  // A state whose job cannot still be running (its runner died before cleanup) owns nothing: its task is stopped
-  // like any orphan, and the state file, which holds the job's private key, removed.
-  const states = seesJobs ? listStates(directory) : [];
-  const isStale = (state: JobState): boolean => state.expiresAt !== undefined && Date.parse(state.expiresAt) <= now();
-  const owned = new Set(states.flatMap((s) => (s.taskArn === undefined || isStale(s) ? [] : [s.taskArn])));
-  const staleByTask = new Map(states.flatMap((s) => (s.taskArn !== undefined && isStale(s) ? [[s.taskArn, s] as const] : [])));
+  const report: GcReport = { stopped: [], kept: [], failed: [], removedStates: [], removedFiles: [] };
+  const clientsFor = regionalClients(options.clients, ctx.config.fargate.region);
 
-  const arns: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await clients.ecs.send(new ListTasksCommand({ cluster, startedBy: startedByFor(ctx.env.runnerShortToken), nextToken }));
-    arns.push(...(page.taskArns ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken !== undefined);
-
-  const tasks: Task[] = [];
-  for (let i = 0; i < arns.length; i += 100) {
-    const out = await clients.ecs.send(new DescribeTasksCommand({ cluster, tasks: arns.slice(i, i + 100) }));
-    tasks.push(...(out.tasks ?? []));
+  const entries = seesJobs ? listStates(directory, (path, error) => ctx.log.warn(`gc: skipping ${path}: it ${error.problem}`)) : [];
+  const isStale = (entry: StateEntry): boolean => entry.state.expiresAt !== undefined && Date.parse(entry.state.expiresAt) <= now();
+  const handled = await reapStaleStates(ctx, entries.filter(isStale), clientsFor, options.dryRun, report);
+  const owned = new Set(entries.filter((e) => !isStale(e)).flatMap((e) => (e.state.taskArn === undefined ? [] : [e.state.taskArn])));
+  await reapTasks(ctx, clientsFor(undefined), { owned, seesJobs, minAgeSeconds, now: now() }, handled, options.dryRun, report);
+  if (seesJobs) {
+    report.removedFiles.push(...sweepStateDirectory(directory, { now: now(), dryRun: options.dryRun }));
+    for (const path of report.removedFiles) ctx.log.progress(`${options.dryRun ? 'would remove' : 'removed'} ${path}, left by a job that is gone`);
   }
-
-  const report: GcReport = { stopped: [], kept: [] };
-  for (const task of tasks) {
-    const arn = task.taskArn ?? '';
-    const ageSeconds = task.createdAt === undefined ? Infinity : (now() - task.createdAt.getTime()) / 1000;
-    if (owned.has(arn) || ageSeconds < minAgeSeconds || task.desiredStatus === 'STOPPED') {
-      report.kept.push(arn);
-      continue;
-    }
-    if (options.dryRun) {
-      ctx.log.progress(`would stop ${arn} (no live job, ${Math.round(ageSeconds)} s old)`);
-      report.stopped.push(arn);
-      continue;
-    }
-    try {
-      await stopTask(clients.ecs, { cluster, taskArn: arn, reason: 'gitlab-fargate gc: no live job owns this task' }, { deadlineMs: ctx.config.timeouts.stopTask * 1000 });
-      ctx.log.progress(`stopped ${arn} (no live job, ${Math.round(ageSeconds)} s old)`);
-      report.stopped.push(arn);
-      const stale = staleByTask.get(arn);
-      if (stale !== undefined && directory !== undefined) {
-        if (stale.mux !== undefined) stopMultiplexer(stale.mux);
-        removeState(statePath(directory, stale.runnerShortToken, stale.jobId));
-        ctx.log.progress(`removed the stale state of job ${stale.jobId} (expired ${stale.expiresAt})`);
-      }
-    } catch (error) {
-      ctx.log.error(`could not stop ${arn}: ${messageOf(error)}`);
-      throw error;
-    }
+  ctx.log.progress(
+    `gc: ${report.stopped.length} ${options.dryRun ? 'to stop' : 'stopped'}, ${report.kept.length} kept, ` +
+      `${report.removedStates.length} stale states and ${report.removedFiles.length} other files ${options.dryRun ? 'to remove' : 'removed'}` +
+      (report.failed.length > 0 ? `, ${report.failed.length} could not be stopped` : ''),
+  );
+  if (report.failed.length > 0) {
+    throw new SystemFailure(`gc could not stop ${report.failed.join(', ')}; the states naming them are kept, so the next gc tries again`);
   }
-  ctx.log.progress(`gc: ${report.stopped.length} ${options.dryRun ? 'to stop' : 'stopped'}, ${report.kept.length} kept`);
   return report;
+}
+
+/** AWS clients per region (a state records its own), made once each; `undefined` is the configured region. */
+function regionalClients(injected: AwsClients | undefined, configured: string | undefined): (region: string | undefined) => AwsClients {
+  const made = new Map<string | undefined, AwsClients>();
+  return (region) => {
+    const key = region ?? configured;
+    if (injected !== undefined) return injected;
+    let clients = made.get(key);
+    if (clients === undefined) made.set(key, (clients = createAwsClients(key)));
+    return clients;
+  };
+}
+
+/**
+ * Stale states were left by runners that died before cleanup: each one's task is stopped (in the cluster and region
+ * the state names) and the file, which holds the job's private key, removed, whether the task was stopped now or
+ * was already gone. When the stop fails, the state stays so the next gc retries.
+ *
+ * @returns the task ARNs dealt with here
+ */
+async function reapStaleStates(
+  ctx: StageContext,
+  stale: readonly StateEntry[],
+  clientsFor: (region: string | undefined) => AwsClients,
+  dryRun: boolean,
+  report: GcReport,
+): Promise<Set<string>> {
+  const handled = new Set<string>();
+  for (const entry of stale) {
+    const { path, state } = entry;
+    const what = `the stale state of job ${state.jobId} (expired ${state.expiresAt})`;
+    if (state.taskArn !== undefined) {
+      handled.add(state.taskArn);
+      if (!(await stopStaleTask(ctx, entry, clientsFor(state.region), dryRun, report))) {
+        ctx.log.error(`keeping ${what} (${path}) for the next gc`);
+        continue;
+      }
+    }
+    if (!dryRun) {
+      if (state.mux !== undefined) stopMultiplexer(state.mux);
+      removeState(path);
+    }
+    ctx.log.progress(`${dryRun ? 'would remove' : 'removed'} ${what}`);
+    report.removedStates.push(path);
+  }
+  return handled;
+}
+
+/** Stops a stale state's task; true when it is stopped (or would be) or already gone. */
+async function stopStaleTask(ctx: StageContext, { state }: StateEntry, clients: AwsClients, dryRun: boolean, report: GcReport): Promise<boolean> {
+  const taskArn = state.taskArn ?? '';
+  if (dryRun) {
+    ctx.log.progress(`would stop ${taskArn} (job ${state.jobId} cannot still be running)`);
+    report.stopped.push(taskArn);
+    return true;
+  }
+  try {
+    const outcome = await stopTask(
+      clients.ecs,
+      { cluster: state.cluster, taskArn, reason: `gitlab-fargate gc: job ${state.jobId} cannot still be running` },
+      { deadlineMs: ctx.config.timeouts.stopTask * 1000 },
+    );
+    ctx.log.progress(outcome === 'stopped' ? `stopped ${taskArn} (job ${state.jobId} cannot still be running)` : `${taskArn} was already gone`);
+    if (outcome === 'stopped') report.stopped.push(taskArn);
+    return true;
+  } catch (error) {
+    ctx.log.error(`could not stop ${taskArn}: ${messageOf(error)}`);
+    report.failed.push(taskArn);
+    return false;
+  }
+}
+
+/** Stops the runner's tasks that {@link judgeTask} finds orphaned, except those already dealt with. */
+async function reapTasks(
+  ctx: StageContext,
+  clients: AwsClients,
+  rules: TaskRules,
+  handled: ReadonlySet<string>,
+  dryRun: boolean,
+  report: GcReport,
+): Promise<void> {
+  const cluster = ctx.config.fargate.cluster;
+  const arns = (await listTaskArns(clients.ecs, cluster, startedByFor(ctx.env.runnerShortToken))).filter((arn) => !handled.has(arn));
+  for (const task of await describeTasksWithTags(clients.ecs, cluster, arns)) {
+    const arn = task.taskArn ?? '';
+    const verdict = judgeTask(task, rules);
+    if (!verdict.stop) {
+      ctx.log.debug(`gc keeps ${arn}: ${verdict.why}`);
+      report.kept.push(arn);
+    } else if (dryRun) {
+      ctx.log.progress(`would stop ${arn} (${verdict.why})`);
+      report.stopped.push(arn);
+    } else {
+      try {
+        await stopTask(clients.ecs, { cluster, taskArn: arn, reason: verdict.reason ?? verdict.why }, { deadlineMs: ctx.config.timeouts.stopTask * 1000 });
+        ctx.log.progress(`stopped ${arn} (${verdict.why})`);
+        report.stopped.push(arn);
+      } catch (error) {
+        ctx.log.error(`could not stop ${arn}: ${messageOf(error)}`);
+        report.failed.push(arn);
+      }
+    }
+  }
+}
+
+/**
+ * Whether a listed task is an orphan. Owned by a live state: kept. Without a state directory, a valid deadline tag
+ * decides (stopped once past, whatever the minimum age); otherwise (state directory visible, or no usable tag) the
+ * task is stopped once older than the minimum age.
+ */
+function judgeTask(task: Task, rules: TaskRules): Verdict {
+  if (task.desiredStatus === 'STOPPED') return { stop: false, why: 'already stopping' };
+  if (rules.owned.has(task.taskArn ?? '')) return { stop: false, why: 'a live job owns it' };
+  const ageSeconds = task.createdAt === undefined ? Infinity : (rules.now - task.createdAt.getTime()) / 1000;
+  if (!rules.seesJobs) {
+    const tag = tagOf(task, TAG_KEYS.deadline);
+    const deadline = parseDeadlineTag(tag);
+    if (deadline !== undefined) {
+      return deadline <= rules.now
+        ? { stop: true, why: `its job's deadline ${tag} has passed`, reason: `gitlab-fargate gc: past its job's deadline ${tag}` }
+        : { stop: false, why: `its job may run until ${tag}` };
+    }
+  }
+  if (ageSeconds < rules.minAgeSeconds) return { stop: false, why: `younger than ${rules.minAgeSeconds} s` };
+  const age = `${Math.round(ageSeconds)} s old`;
+  return rules.seesJobs
+    ? { stop: true, why: `no live job, ${age}`, reason: 'gitlab-fargate gc: no live job owns this task' }
+    : { stop: true, why: `no deadline tag, ${age}`, reason: `gitlab-fargate gc: older than ${rules.minAgeSeconds} s, no deadline tag` };
 }
