@@ -1,36 +1,93 @@
-import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
-import { ansiCQuote, stageScript, userCommands } from './bash-script.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { frameScript, shellEscape, stageScript, userCommands, type ScriptShape } from './bash-script.js';
 
+const dir = mkdtempSync(join(tmpdir(), 'harness-script-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const shapes: ScriptShape[] = ['19.1', '19.0'];
+
+/** Runs a script as drivers do: a file given to bash, with something waiting on stdin that it must not read. */
 function runBash(script: string): { status: number | null; stdout: string } {
-  const result = spawnSync('bash', ['-s'], { input: script, encoding: 'utf8' });
+  const path = join(dir, `script-${Math.random().toString(16).slice(2)}`);
+  writeFileSync(path, script, { mode: 0o700 });
+  const result = spawnSync('bash', [path], { input: 'stdin-must-stay-unread\n', encoding: 'utf8' });
   return { status: result.status, stdout: result.stdout };
 }
 
-describe('ansiCQuote', () => {
+describe('shellEscape', () => {
+  it("escapes as gitlab-runner's helpers.ShellEscape does (its own test table)", () => {
+    // From https://gitlab.com/gitlab-org/gitlab-runner/-/blob/main/helpers/shell_escape_test.go (TestShellEscape).
+    const table: [string, string][] = [
+      ['unquoted', 'unquoted'],
+      ['standard string', "$'standard string'"],
+      ['+\t\n\r&', "$'+\\t\\n\\r&'"],
+      ['', "''"],
+      ['hello, 世界', "$'hello, \\xe4\\xb8\\x96\\xe7\\x95\\x8c'"],
+      ['blackslash \\n', "$'blackslash \\\\n'"],
+      ['f', 'f'],
+      ['\f', "$'\\f'"],
+      ["export variable='test' && echo $variable", "$'export variable=\\'test\\' && echo $variable'"],
+      ['$HOME', "$'$HOME'"],
+      ["'$HOME'", "$'\\'$HOME\\''"],
+    ];
+    for (const [input, output] of table) expect(shellEscape(input), JSON.stringify(input)).toBe(output);
+  });
+
   it('round-trips awkward text through bash', () => {
-    const text = `quotes ' " \\ $HOME \`date\` tab\tnewline\n bell\u0007 ünïcödé`;
-    const { stdout } = runBash(`printf '%s' ${ansiCQuote(text)}`);
-    expect(stdout).toBe(text);
+    const text = `quotes ' " \\ $HOME \`date\` tab\tnewline\n bell\u0007 del\u007f ünïcödé 世界`;
+    expect(runBash(`printf '%s' ${shellEscape(text)}`).stdout).toBe(text);
+  });
+});
+
+describe('frameScript', () => {
+  it.each(shapes)("frames a body exactly as gitlab-runner %s's BashWriter.Finish does", (shape) => {
+    const fixture = readFileSync(new URL(`./fixtures/stage-scripts/gitlab-runner-${shape}.sh`, import.meta.url), 'utf8');
+    expect(frameScript('echo hi\n', shape)).toBe(fixture);
+  });
+
+  it.each([['19.1', 1], ['19.0', 143]] as const)('%s: SIGTERM to the process group ends the script with exit %i', async (shape, code) => {
+    // 19.1 re-installs the TERM trap in the subshell so the stage exits 1 (gitlab-runner issue 39005); 19.0's
+    // bare `exit` keeps the status of the killed pipeline.
+    const path = join(dir, `term-${shape}`);
+    writeFileSync(path, frameScript('echo started\nsleep 30\necho never\n', shape), { mode: 0o700 });
+    const child = spawn('bash', [path], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.includes('started\n')) process.kill(-child.pid!, 'SIGTERM');
+    });
+    const status = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(status).toBe(code);
+    expect(stdout).toBe('started\n');
   });
 });
 
 describe('stageScript', () => {
-  it('exports variables, enters the folder and runs commands with errexit', () => {
-    const dir = `/tmp/harness-test-${process.pid}`;
+  it.each(shapes)('%s: exports variables, enters the folder, echoes and runs commands with errexit, stdin closed', (shape) => {
     const script = stageScript({
+      shape,
       variables: { GREETING: "it's here" },
       workingDirectory: dir,
-      body: userCommands(['echo "$GREETING in $(pwd)"', 'false', 'echo never']),
+      body: userCommands(['echo "$GREETING in $(pwd)"', 'cat', 'false', 'echo never']),
     });
     const result = runBash(script);
     expect(result.status).toBe(1);
-    expect(result.stdout).toBe(`\u001b[32;1m$ echo "$GREETING in $(pwd)"\u001b[0;m\nit's here in ${dir}\n\u001b[32;1m$ false\u001b[0;m\n`);
+    expect(result.stdout).toBe(`\u001b[32;1m$ echo "$GREETING in $(pwd)"\u001b[0;m\nit's here in ${dir}\n` +
+      '\u001b[32;1m$ cat\u001b[0;m\n\u001b[32;1m$ false\u001b[0;m\n');
   });
 
-  it('keeps the script exit code and fails pipelines', () => {
-    expect(runBash(stageScript({ variables: {}, body: ['exit 3'] })).status).toBe(3);
-    expect(runBash(stageScript({ variables: {}, body: ['false | true', 'echo unreachable'] })).stdout).toBe('');
-    expect(runBash(stageScript({ variables: {}, body: ['echo ok'] })).status).toBe(0);
+  it.each(shapes)('%s: keeps the script exit code and fails pipelines', (shape) => {
+    expect(runBash(stageScript({ shape, variables: {}, body: ['exit 3'] })).status).toBe(3);
+    expect(runBash(stageScript({ shape, variables: {}, body: ['false | true', 'echo unreachable'] })).stdout).toBe('');
+    expect(runBash(stageScript({ shape, variables: {}, body: ['echo ok'] })).status).toBe(0);
+  });
+
+  it('shows a multi-line command by its first line, as gitlab-runner collapses it', () => {
+    expect(userCommands(['  echo one\necho two  '])).toEqual([
+      `echo ${shellEscape('\u001b[32;1m$ echo one # collapsed multi-line command\u001b[0;m')}`, 'echo one\necho two',
+    ]);
   });
 });

@@ -1,23 +1,55 @@
 /**
- * Bash scripts shaped like the ones gitlab-runner's BashWriter generates for each stage: a TERM trap,
- * errexit and pipefail, and the body run through `eval` of an ANSI-C quoted string with stdin closed.
- * Drivers meet exactly this shape in production, so the harness gives them nothing friendlier.
+ * Bash stage scripts framed exactly as gitlab-runner's `BashWriter.Finish` frames them, in both forms drivers
+ * meet in production. Drivers get nothing friendlier from the harness than from the runner.
+ *
+ * - `19.1` (gitlab-runner 19.1 and later, the default): `trap 'exit 1' TERM`, a `case` pipefail probe, and the
+ *   body run as `(trap 'exit 1' TERM; eval $'…') < /dev/null`
+ *   (https://gitlab.com/gitlab-org/gitlab-runner/-/blob/v19.1.0/shells/bash.go).
+ * - `19.0` (19.0 and earlier, and 19.1+ with `FF_USE_LEGACY_BASH_EVAL`): `trap exit 1 TERM` (which traps HUP
+ *   and TERM with a bare `exit`), a `grep` pipefail probe, and `: | eval $'…'`
+ *   (https://gitlab.com/gitlab-org/gitlab-runner/-/blob/v19.0.0/shells/bash.go).
+ *
+ * The body is the runner's too in shape: `export` of every job variable, `cd` into the project folder, and each
+ * command echoed in green before it runs. It is not the runner's body in full (no git, cache or artifact
+ * commands, no feature-flag variables): the harness has no GitLab server behind it.
  */
 
-/** Quotes text for bash as `$'...'`, the way gitlab-runner escapes script bodies. */
-export function ansiCQuote(text: string): string {
-  let quoted = '';
-  for (const char of text) {
-    const code = char.codePointAt(0)!;
-    if (char === '\\') quoted += '\\\\';
-    else if (char === "'") quoted += "\\'";
-    else if (char === '\n') quoted += '\\n';
-    else if (char === '\t') quoted += '\\t';
-    else if (char === '\r') quoted += '\\r';
-    else if (code < 0x20 || code === 0x7f) quoted += `\\x${code.toString(16).padStart(2, '0')}`;
-    else quoted += char;
+/** Which gitlab-runner's stage scripts to write. */
+export type ScriptShape = '19.1' | '19.0';
+
+/** The default shape: the one current gitlab-runner releases write. */
+export const defaultScriptShape: ScriptShape = '19.1';
+
+// How gitlab-runner's helpers.ShellEscape treats each byte (helpers/shell_escape.go): letters, digits and
+// `,-./@_` stay as they are; shell syntax stays but makes the word quoted; a few control characters and the
+// quote and backslash get C escapes; every other byte (other controls, DEL, all non-ASCII) becomes \xHH.
+const literalBytes = /^[A-Za-z0-9,\-./@_]$/;
+const quotedBytes = new Set(' !"#$%&()*+:;<=>?[]^`{|}~');
+const cEscapes: Record<number, string> = {
+  0x07: '\\a', 0x08: '\\b', 0x09: '\\t', 0x0a: '\\n', 0x0b: '\\v', 0x0c: '\\f', 0x0d: '\\r', 0x27: "\\'", 0x5c: '\\\\',
+};
+
+/**
+ * Quotes text for bash as gitlab-runner does: unchanged when nothing needs quoting, `''` when empty, otherwise
+ * an ANSI-C `$'…'` string with non-ASCII bytes hex-escaped.
+ */
+export function shellEscape(text: string): string {
+  if (text === '') return "''";
+  let out = '';
+  let needsQuotes = false;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    const char = String.fromCharCode(byte);
+    if (byte < 0x80 && literalBytes.test(char)) {
+      out += char;
+    } else if (quotedBytes.has(char)) {
+      out += char;
+      needsQuotes = true;
+    } else {
+      out += cEscapes[byte] ?? `\\x${byte.toString(16).padStart(2, '0')}`;
+      needsQuotes = true;
+    }
   }
-  return `$'${quoted}'`;
+  return needsQuotes ? `$'${out}'` : out;
 }
 
 const green = '\u001b[32;1m';
@@ -29,34 +61,47 @@ export interface StageScriptOptions {
   readonly variables: Readonly<Record<string, string>>;
   /** Lines of the body, already bash. */
   readonly body: readonly string[];
-  /** Folder to enter before the body; created when missing. */
+  /** Folder to `cd` into before the body (it must exist: get_sources creates the project folder). */
   readonly workingDirectory?: string;
+  /**
+   * Which gitlab-runner's framing to use.
+   * @default '19.1'
+   */
+  readonly shape?: ScriptShape;
 }
 
-/** Renders a complete stage script. */
+/** Renders a complete stage script, as the file gitlab-runner hands to `run_exec`. */
 export function stageScript(options: StageScriptOptions): string {
-  const body: string[] = [];
-  for (const [name, value] of Object.entries(options.variables)) {
-    body.push(`export ${name}=${ansiCQuote(value)}`);
-  }
-  if (options.workingDirectory) {
-    body.push(`mkdir -p ${ansiCQuote(options.workingDirectory)}`, `cd ${ansiCQuote(options.workingDirectory)}`);
-  }
-  body.push(...options.body);
-  return [
-    '#!/usr/bin/env bash',
-    '',
-    "trap 'exit 1' TERM",
-    '',
-    'case "$(set -o)" in *"pipefail"*) set -o pipefail;; esac; set -o errexit',
-    'set +o noclobber',
-    `: | (eval ${ansiCQuote(`${body.join('\n')}\n`)})`,
-    'exit 0',
-    '',
-  ].join('\n');
+  const lines: string[] = [];
+  for (const [name, value] of Object.entries(options.variables)) lines.push(`export ${shellEscape(name)}=${shellEscape(value)}`);
+  if (options.workingDirectory !== undefined) lines.push(`cd ${shellEscape(options.workingDirectory)}`);
+  lines.push(...options.body);
+  return frameScript(lines.map((line) => `${line}\n`).join(''), options.shape ?? defaultScriptShape);
 }
 
-/** Body lines that echo each command in green, as the job log shows it, then run it. */
+/** `BashWriter.Finish` for a bash shell without tracing: the frame around the escaped body. */
+export function frameScript(body: string, shape: ScriptShape): string {
+  const escaped = shellEscape(body);
+  if (shape === '19.0') {
+    return '#!/usr/bin/env bash\n\ntrap exit 1 TERM\n\n' +
+      'if set -o | grep pipefail > /dev/null; then set -o pipefail; fi; set -o errexit\n' +
+      `set +o noclobber\n: | eval ${escaped}\nexit 0\n`;
+  }
+  return "#!/usr/bin/env bash\n\ntrap 'exit 1' TERM\n\n" +
+    'case "$(set -o)" in *"pipefail"*) set -o pipefail;; esac; set -o errexit\n' +
+    `set +o noclobber\n(trap 'exit 1' TERM; eval ${escaped}) < /dev/null\nexit 0\n`;
+}
+
+/**
+ * Body lines for the user's commands as `writeCommands` writes them: each echoed in green (`$ command`; a
+ * multi-line command shows its first line), then run.
+ */
 export function userCommands(commands: readonly string[]): string[] {
-  return commands.flatMap((command) => [`echo ${ansiCQuote(`${green}$ ${command}${reset}`)}`, command]);
+  return commands.flatMap((raw) => {
+    const command = raw.trim();
+    if (command === '') return ['echo', ''];
+    const [firstLine, ...more] = command.split('\n');
+    const shown = more.length === 0 ? `$ ${command}` : `$ ${firstLine} # collapsed multi-line command`;
+    return [`echo ${shellEscape(`${green}${shown}${reset}`)}`, command];
+  });
 }

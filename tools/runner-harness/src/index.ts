@@ -1,3 +1,4 @@
+export { defaultScriptShape, type ScriptShape } from './bash-script.js';
 export { parseDurationSeconds } from './duration.js';
 export { JobSpecError, loadJobSpec, parseJobSpec, type JobSpec, type SavedFiles } from './job.js';
 export { jobIdentity, type JobIdentity } from './job-environment.js';

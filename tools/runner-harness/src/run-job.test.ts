@@ -154,6 +154,16 @@ describe('runJob', () => {
     expect(log).toContain('WARNING: after_script failed, but job will continue unaffected: run_exec (after_script): ');
   });
 
+  it.each([['19.1', "(trap 'exit 1' TERM; eval $'"], ['19.0', ": | eval $'"]] as const)(
+    'hands run_exec stage scripts in gitlab-runner %s shape', async (shape, evalLine) => {
+      const { result } = await run({}, { scriptShape: shape });
+      expect(result.outcome).toBe('success');
+      const script = readFileSync(join(root, 'scripts', 'build_script'), 'utf8');
+      expect(script.split('\n').filter((line) => line.includes('eval'))).toEqual([expect.stringContaining(evalLine)]);
+      expect(script).toContain('\\nexport CI_JOB_ID=1234\\n');
+      expect(script).toContain(`\\ncd ${root}/builds/demo/fargate-project\\n`);
+    });
+
   it('retries a failed prepare three times, cleaning up after each attempt', async () => {
     const { result, log, calls } = await run({}, {}, { LOCAL_DRIVER_FAIL_PREPARE: '2' });
     expect(result).toMatchObject({ outcome: 'success', prepareAttempts: 3 });

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stageScript } from './bash-script.js';
+import { stageScript, type ScriptShape } from './bash-script.js';
 import { callDriver, type DriverCallResult } from './driver-process.js';
 import type { JobSpec } from './job.js';
 import { readDriverExit } from './exit-status.js';
@@ -97,6 +97,12 @@ export interface RunJobOptions {
    * @default the job's timeout
    */
   readonly prepareTimeoutSeconds?: number;
+  /**
+   * Which gitlab-runner's stage scripts to write: `19.1` (`(trap 'exit 1' TERM; eval $'…') < /dev/null`) or `19.0`
+   * (`: | eval $'…'`, also 19.1+ with `FF_USE_LEGACY_BASH_EVAL`).
+   * @default '19.1'
+   */
+  readonly scriptShape?: ScriptShape;
   /**
    * Cancels the job, as a user pressing "Cancel" in GitLab does: before the script it ends the job; during the
    * script it stops the script, and after_script (`CI_JOB_STATUS=canceled`), the failure stages and
@@ -328,6 +334,7 @@ class JobRun {
     const variables = { ...executor.variables, ...extra };
     const script = stageScript({
       variables,
+      ...(this.options.scriptShape ? { shape: this.options.scriptShape } : {}),
       body: stage.body,
       ...(stage.inProjectDir ? { workingDirectory: variables.CI_PROJECT_DIR! } : {}),
     });
