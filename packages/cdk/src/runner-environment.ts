@@ -9,7 +9,7 @@ import { OrphanReaper, OrphanReaperOptions } from './manager/orphan-reaper';
 import { RunnerManager, RunnerManagerOptions } from './manager/runner-manager';
 import { RunnerToken } from './manager/runner-token';
 import { allPublic, environmentProblems, selectSubnets } from './validation/environment-checks';
-import { runnerShortTokenProblem, taskTagProblem } from './validation/values';
+import { reservedTagProblem, runnerShortTokenProblem, taskTagProblem } from './validation/values';
 
 /** Properties of {@link RunnerEnvironment}. */
 export interface RunnerEnvironmentProps {
@@ -115,7 +115,8 @@ export interface RunnerEnvironmentProps {
 
   /**
    * Extra tags for every resource of this environment and for every job task (`TASK_TAGS`). Keys and values must
-   * not contain `,` or `=`.
+   * not contain `,` or `=`, and keys must not start with `gitlab-fargate:` (the constructs' and the driver's own,
+   * such as the `gitlab-fargate:deadline` tag the orphan reaper goes by).
    * @default - only `gitlab-fargate:environment` and `gitlab-fargate:runner`
    */
   readonly tags?: { [key: string]: string };
@@ -182,6 +183,10 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
     }
     for (const [key, value] of Object.entries(tags)) {
       const problem = taskTagProblem(key, value);
+      if (problem) problems.push(problem);
+    }
+    for (const key of Object.keys(props.tags ?? {})) {
+      const problem = reservedTagProblem(key);
       if (problem) problems.push(problem);
     }
     const jobSubnets = selectSubnets(props.vpc, 'jobSubnets', props.jobSubnets, assignPublicIpToJobs, problems);

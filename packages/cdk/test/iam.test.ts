@@ -118,6 +118,7 @@ describe('IAM of a runner environment', () => {
     ]);
   });
 
+  // gc reads each task's gitlab-fargate:deadline tag with DescribeTasks include TAGS: ecs:DescribeTasks is enough.
   test('the orphan reaper may only list, describe and stop the cluster’s tasks', () => {
     const reaperPolicy = logicalId(template, 'AWS::IAM::Policy', 'DevOrphanReaperTaskRoleDefaultPolicy');
     const actions = statements

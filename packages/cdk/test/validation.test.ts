@@ -185,6 +185,18 @@ describe('synth-time validation', () => {
     expect(errors).toHaveLength(11);
   });
 
+  test("tags may not use the gitlab-fargate: prefix, which holds the driver's deadline tag the reaper trusts", () => {
+    const errors = errorsFor((props) => ({
+      ...props,
+      tags: { team: 'platform', 'gitlab-fargate:deadline': '2099-01-01T00:00:00Z', 'GitLab-Fargate:Job-Id': '1' },
+    }));
+    expect(errors).toEqual([
+      'tags key "gitlab-fargate:deadline" is reserved: keys starting with gitlab-fargate: are set by the constructs ' +
+        'and the driver (gitlab-fargate:deadline tells the orphan reaper when a job task may be stopped). Use another prefix.',
+      expect.stringMatching(/^tags key "GitLab-Fargate:Job-Id" is reserved/),
+    ]);
+  });
+
   test('a missing Dockerfile fails at once with the directory and the fix', () => {
     expect(() => TaskImage.fromAsset('/nonexistent/ci-coordinator')).toThrow(
       /no Dockerfile at \/nonexistent\/ci-coordinator\/Dockerfile.*images\/ci-coordinator/,

@@ -50,6 +50,8 @@ export function managerJobStatements(scope: Construct, options: ManagerPermissio
       resources: ['*'],
       conditions: onThisCluster,
     }),
+    // RunTask with tags (TASK_TAGS, and the driver's job id, runner and gitlab-fargate:deadline, which the orphan
+    // reaper goes by) is authorized for ecs:TagResource too; without it RunTask fails. Only at launch, never later.
     new iam.PolicyStatement({
       sid: 'TagJobTasksAtLaunch',
       actions: ['ecs:TagResource'],
@@ -76,7 +78,11 @@ export function managerJobStatements(scope: Construct, options: ManagerPermissio
   return statements;
 }
 
-/** What the orphan reaper (`gitlab-fargate-driver gc`) needs: find and stop this cluster's tasks. */
+/**
+ * What the orphan reaper (`gitlab-fargate-driver gc`) needs: find and stop this cluster's tasks. gc reads each task's
+ * `gitlab-fargate:deadline` tag through DescribeTasks with `include: ['TAGS']`, which `ecs:DescribeTasks` covers (the
+ * Service Authorization Reference lists no dependent action for it): no `ecs:ListTagsForResource`.
+ */
 export function reaperStatements(scope: Construct, cluster: ecs.ICluster): iam.PolicyStatement[] {
   const stack = Stack.of(scope);
   return [

@@ -19,9 +19,11 @@ export interface OrphanReaperOptions {
   readonly runnerShortToken: string;
 
   /**
-   * The longest a job may run (the highest job timeout of the projects using this runner). The reaper runs in its
-   * own task, so it cannot see the manager's per-job state files: it only stops tasks older than this, plus ten
-   * minutes for cleanup, which no live job can own.
+   * The longest a job may run (the highest job timeout of the projects using this runner), for job tasks that carry
+   * no deadline tag. The driver tags each task at RunTask with `gitlab-fargate:deadline` (prepare's start + the
+   * job's own timeout + 1 h grace, ISO 8601 UTC), and the reaper stops a tagged task only once that has passed,
+   * however long the job's timeout. Only untagged tasks (started by a driver older than the deadline tag, or by a
+   * job whose timeout the driver could not read) are stopped by age: once older than this plus ten minutes.
    * @default Duration.hours(3)
    */
   readonly maxJobDuration?: Duration;
@@ -53,9 +55,11 @@ const CLEANUP_GRACE = Duration.minutes(10);
  * driver settings.
  *
  * It renders only the driver's configuration, so it needs no runner token; and it runs with its own role, which may
- * only list, describe and stop the environment's tasks. As it cannot see the manager's per-job state files, it
- * passes `--min-age` = {@link OrphanReaperOptions.maxJobDuration} + 10 minutes: only tasks older than any job can be
- * are stopped.
+ * only list, describe and stop the environment's tasks. It cannot see the manager's per-job state files, so it goes
+ * by each task's `gitlab-fargate:deadline` tag, which the driver sets at RunTask from the job's own timeout (gc reads
+ * it with DescribeTasks `include: ['TAGS']`, which needs no permission beyond `ecs:DescribeTasks`): a tagged task is
+ * stopped once its deadline has passed. Tasks without the tag (older drivers) are stopped once older than `--min-age`
+ * = {@link OrphanReaperOptions.maxJobDuration} + 10 minutes.
  */
 export class OrphanReaper extends Construct {
   public readonly rule: events.Rule;

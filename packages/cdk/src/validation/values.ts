@@ -35,6 +35,22 @@ export function taskTagProblem(key: string, value: string): string | undefined {
   return undefined;
 }
 
+/** The tag-key prefix the constructs and the driver keep for themselves (on job tasks: job id, runner, deadline). */
+export const RESERVED_TAG_PREFIX = 'gitlab-fargate:';
+
+/**
+ * Why a user-given tag would clash with the product's own, or undefined. The driver tags every job task with
+ * `gitlab-fargate:deadline`, which the orphan reaper trusts: a user tag of that name would reach every task whose job
+ * has no known timeout and make the reaper stop it too early, or never.
+ */
+export function reservedTagProblem(key: string): string | undefined {
+  if (!key.toLowerCase().startsWith(RESERVED_TAG_PREFIX)) return undefined;
+  return (
+    `tags key "${key}" is reserved: keys starting with ${RESERVED_TAG_PREFIX} are set by the constructs and the ` +
+    'driver (gitlab-fargate:deadline tells the orphan reaper when a job task may be stopped). Use another prefix.'
+  );
+}
+
 /** Why the short token is not one, or undefined. */
 export function runnerShortTokenProblem(value: string): string | undefined {
   if (!/^[A-Za-z0-9_-]{1,20}$/.test(value)) {
