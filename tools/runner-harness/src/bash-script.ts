@@ -5,8 +5,9 @@
  * - `19.1` (gitlab-runner 19.1 and later, the default): `trap 'exit 1' TERM`, a `case` pipefail probe, and the
  *   body run as `(trap 'exit 1' TERM; eval $'…') < /dev/null`
  *   (https://gitlab.com/gitlab-org/gitlab-runner/-/blob/v19.1.0/shells/bash.go).
- * - `19.0` (19.0 and earlier, and 19.1+ with `FF_USE_LEGACY_BASH_EVAL`): `trap exit 1 TERM` (which traps HUP
- *   and TERM with a bare `exit`), a `grep` pipefail probe, and `: | eval $'…'`
+ * - `19.0` (19.0 and earlier): `trap exit 1 TERM` (which traps HUP and TERM with a bare `exit`), a `grep`
+ *   pipefail probe, and `: | eval $'…'`. (19.1+ with `FF_USE_LEGACY_BASH_EVAL` keeps 19.1's trap and probe
+ *   around `: | eval`: not written here.)
  *   (https://gitlab.com/gitlab-org/gitlab-runner/-/blob/v19.0.0/shells/bash.go).
  *
  * The body is the runner's too in shape: `export` of every job variable, `cd` into the project folder, and each

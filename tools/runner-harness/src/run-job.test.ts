@@ -41,8 +41,9 @@ describe('runJob', () => {
     const plain = await run({ script: ['echo "It works!"', 'echo "$RUNNER_WIDE $CI_JOB_ID"'] });
     expect(plain.result).toMatchObject({ outcome: 'success', jobId: 1234, prepareAttempts: 1 });
     expect(plain.calls).toEqual([
-      'config job=1234',
-      'prepare job=1234 short=abcdefgh concurrent=3 job_env=from-config response_id="id":1234',
+      // The builds folder is unknown until config answers: gitlab-runner passes both variables empty.
+      'config job=1234 builds_dir= project_dir=',
+      'prepare job=1234 short=abcdefghi concurrent=3 job_env=from-config response_id="id":1234',
       'run prepare_script', 'run get_sources', 'run build_script', 'run cleanup_file_variables',
       'cleanup job=1234',
     ]);

@@ -8,9 +8,11 @@ import type { JobSpec } from './job.js';
 import { readDriverExit } from './exit-status.js';
 import {
   driverEnvironment,
+  gitlabJobVariables,
   jobIdentity,
   jobResponse,
   jobVariables,
+  projectDir,
   systemFailureExitCode,
   type BuildLocation,
   type JobFiles,
@@ -99,7 +101,7 @@ export interface RunJobOptions {
   readonly prepareTimeoutSeconds?: number;
   /**
    * Which gitlab-runner's stage scripts to write: `19.1` (`(trap 'exit 1' TERM; eval $'…') < /dev/null`) or `19.0`
-   * (`: | eval $'…'`, also 19.1+ with `FF_USE_LEGACY_BASH_EVAL`).
+   * (`trap exit 1 TERM` … `: | eval $'…'`).
    * @default '19.1'
    */
   readonly scriptShape?: ScriptShape;
@@ -231,8 +233,10 @@ class JobRun {
     const { runner, job } = this.options;
     const baseEnv = this.options.env ?? process.env;
     const defaultLocation: BuildLocation = { buildsDir: runner.buildsDir, cacheDir: runner.cacheDir, buildsDirIsShared: false };
-    const preliminary = jobVariables(job, runner, this.identity, defaultLocation);
-    await writeFile(files.jobResponseFile, JSON.stringify(jobResponse(job, this.identity, preliminary)), { mode: 0o600 });
+    // During config the builds folder is not known yet: CI_BUILDS_DIR and CI_PROJECT_DIR are empty.
+    const preliminary = jobVariables(job, runner, this.identity, { buildsDir: '', cacheDir: '', buildsDirIsShared: false });
+    const sentByGitLab = gitlabJobVariables(job, runner, this.identity);
+    await writeFile(files.jobResponseFile, JSON.stringify(jobResponse(job, this.identity, sentByGitLab)), { mode: 0o600 });
 
     let location = defaultLocation;
     let jobEnv: Record<string, string> = {};
@@ -336,7 +340,7 @@ class JobRun {
       variables,
       ...(this.options.scriptShape ? { shape: this.options.scriptShape } : {}),
       body: stage.body,
-      ...(stage.inProjectDir ? { workingDirectory: variables.CI_PROJECT_DIR! } : {}),
+      ...(stage.inProjectDir ? { workingDirectory: projectDir(executor.location, this.options.runner.token, this.identity) } : {}),
     });
     // The exit-code file is never removed between stages: gitlab-runner leaves it to the driver.
     await writeFile(scriptPath, script, { mode: 0o700 });
