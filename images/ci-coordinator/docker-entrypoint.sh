@@ -18,6 +18,8 @@ host_key_types=(ed25519)
 session_env_file=/run/gitlab-fargate/session.env
 session_own_variables=' HOME USER LOGNAME SHELL MAIL PWD OLDPWD SHLVL TERM _ '
 public_key_line='^(ssh-|ecdsa-|sk-)[A-Za-z0-9@.-]+ [A-Za-z0-9+/=]+( .*)?$'
+# sshd accepts this key type only (PubkeyAcceptedAlgorithms): a key of another type could never log in.
+job_key_type=ssh-ed25519
 
 log() { printf 'ci-coordinator: %s\n' "$*" >&2; }
 
@@ -52,6 +54,10 @@ install_public_key() {
     if [[ -n $line && ! $line =~ $public_key_line ]]; then
       die "SSH_PUBLIC_KEY holds a line that is not an OpenSSH public key: '${line:0:32}...'" \
         "pass one key per line in OpenSSH format, e.g. 'ssh-ed25519 AAAAC3Nza... comment'"
+    fi
+    if [[ -n $line && ${line%% *} != "$job_key_type" ]]; then
+      die "SSH_PUBLIC_KEY holds a ${line%% *} key, and sshd here accepts only $job_key_type keys" \
+        "generate an ed25519 key (ssh-keygen -t ed25519), as the driver does for every job"
     fi
   done <<<"$SSH_PUBLIC_KEY"
 

@@ -1,5 +1,5 @@
 import ssh2 from 'ssh2';
-import type { ConnectConfig } from 'ssh2';
+import type { ConnectConfig, NegotiatedAlgorithms } from 'ssh2';
 
 export interface ExecResult {
   readonly code: number | null;
@@ -12,6 +12,20 @@ export function connect(config: ConnectConfig): Promise<ssh2.Client> {
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client();
     client.once('ready', () => resolve(client));
+    client.once('error', reject);
+    client.connect({ readyTimeout: 20_000, ...config });
+  });
+}
+
+/** Opens an SSH connection and reports the algorithms the handshake settled on. */
+export function connectNegotiating(config: ConnectConfig): Promise<{ client: ssh2.Client; negotiated: NegotiatedAlgorithms }> {
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    let negotiated: NegotiatedAlgorithms | undefined;
+    client.once('handshake', (algorithms: NegotiatedAlgorithms) => (negotiated = algorithms));
+    client.once('ready', () =>
+      negotiated ? resolve({ client, negotiated }) : reject(new Error('ready without a handshake event')),
+    );
     client.once('error', reject);
     client.connect({ readyTimeout: 20_000, ...config });
   });

@@ -1,14 +1,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage, docker, dockerRun, LOCAL_BASE_IMAGE, removeOurContainers, TEST_LABELS } from '../../../test/docker.js';
-import { connect, exec } from '../../../test/ssh.js';
+import { connect, connectNegotiating, exec } from '../../../test/ssh.js';
 import { generateImages, writeGeneratedFiles } from '../../generate.js';
 import type { CiCoordinatorSpec } from '../../spec/ci-coordinator.js';
 import { EXIT_MISCONFIGURED } from './entrypoint.js';
+import { JOB_KEY_TYPE, SSH_CIPHERS, SSH_KEX_ALGORITHMS, SSH_MACS } from './ssh-algorithms.js';
+import { SSHD_LOGIN_GRACE_SECONDS, SSHD_MAX_AUTH_TRIES } from './sshd-config.js';
 
 /** What ECS puts into a Fargate container's environment, plus a value that shell quoting must survive. */
 const TASK_ENVIRONMENT = {
@@ -159,6 +162,143 @@ describe('ci-coordinator image (root SSH user, the default spec)', () => {
     await expect(
       connect({ host: '127.0.0.1', port: container.getMappedPort(22), username: 'root', privateKey: other.private }),
     ).rejects.toThrow(/authentication methods failed/);
+  });
+
+  it('negotiates pinned modern algorithms with the driver’s client (ssh2 with its default lists, as the driver uses it)', async () => {
+    const { client: driverLike, negotiated } = await connectNegotiating({
+      host: '127.0.0.1',
+      port: container.getMappedPort(22),
+      username: 'root',
+      privateKey: keys.private,
+    });
+    driverLike.end();
+    console.log(`ci-coordinator: ssh2 negotiated ${JSON.stringify(negotiated)}`);
+    expect(SSH_KEX_ALGORITHMS).toContain(negotiated.kex);
+    expect(negotiated.serverHostKey).toBe('ssh-ed25519');
+    for (const direction of [negotiated.cs, negotiated.sc]) {
+      expect(SSH_CIPHERS).toContain(direction.cipher);
+      // An AEAD cipher carries its own integrity: no MAC is negotiated then.
+      expect(direction.cipher).toMatch(/poly1305|gcm/);
+    }
+  });
+
+  it('shows the pinned configuration in sshd -T', async () => {
+    const result = await exec(client, '/usr/sbin/sshd -T');
+    expect(result.code, result.stderr).toBe(0);
+    const effective = new Map(
+      result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)] as const),
+    );
+    expect(effective.get('kexalgorithms')).toBe(SSH_KEX_ALGORITHMS.join(','));
+    expect(effective.get('ciphers')).toBe(SSH_CIPHERS.join(','));
+    expect(effective.get('macs')).toBe(SSH_MACS.join(','));
+    expect(effective.get('hostkeyalgorithms')).toBe('ssh-ed25519');
+    expect(effective.get('pubkeyacceptedalgorithms')).toBe(JOB_KEY_TYPE);
+    expect(effective.get('maxauthtries')).toBe(String(SSHD_MAX_AUTH_TRIES));
+    expect(effective.get('logingracetime')).toBe(String(SSHD_LOGIN_GRACE_SECONDS));
+  });
+
+  const olderOnly: [string, ssh2.Algorithms][] = [
+    ['key exchanges (NIST ECDH, finite-field DH)', { kex: ['ecdh-sha2-nistp256', 'diffie-hellman-group14-sha256', 'diffie-hellman-group14-sha1'] }],
+    ['ciphers (CBC, 3DES, AES-192)', { cipher: ['aes192-ctr', 'aes256-cbc', 'aes128-cbc', '3des-cbc'] }],
+    ['MACs (SHA-1, MAC-then-encrypt)', { cipher: ['aes128-ctr'], hmac: ['hmac-sha2-256', 'hmac-sha2-512', 'hmac-sha1'] }],
+  ];
+  it.each(olderOnly)('refuses a client that offers only older %s', async (_what, algorithms) => {
+    const error = await connect({
+      host: '127.0.0.1',
+      port: container.getMappedPort(22),
+      username: 'root',
+      privateKey: keys.private,
+      algorithms,
+    }).then(
+      (unexpected) => {
+        unexpected.end();
+        return new Error('connected');
+      },
+      (rejected: Error) => rejected,
+    );
+    expect(error.message).toMatch(/no matching/i);
+  });
+
+  it('accepts an AES-CTR client only with an encrypt-then-MAC SHA-2 MAC', async () => {
+    const { client: ctr, negotiated } = await connectNegotiating({
+      host: '127.0.0.1',
+      port: container.getMappedPort(22),
+      username: 'root',
+      privateKey: keys.private,
+      algorithms: { cipher: ['aes128-ctr'], hmac: ['hmac-sha1', 'hmac-sha2-256-etm@openssh.com'] },
+    });
+    ctr.end();
+    expect(negotiated.cs).toMatchObject({ cipher: 'aes128-ctr', mac: 'hmac-sha2-256-etm@openssh.com' });
+  });
+
+  it('refuses an RSA key even when it is authorized (PubkeyAcceptedAlgorithms ssh-ed25519)', async () => {
+    const rsa = ssh2.utils.generateKeyPairSync('rsa', { bits: 2048 });
+    const added = await exec(client, 'cp ~/.ssh/authorized_keys ~/.ssh/ed25519-only && cat >> ~/.ssh/authorized_keys', `${rsa.public}\n`);
+    expect(added.code, added.stderr).toBe(0);
+    try {
+      await expect(
+        connect({ host: '127.0.0.1', port: container.getMappedPort(22), username: 'root', privateKey: rsa.private }),
+      ).rejects.toThrow(/authentication methods failed/);
+    } finally {
+      expect((await exec(client, 'mv ~/.ssh/ed25519-only ~/.ssh/authorized_keys')).code).toBe(0);
+    }
+  });
+
+  it('disconnects a client at its third failed attempt (MaxAuthTries 3)', async () => {
+    const strangers = Array.from({ length: 5 }, () => ssh2.utils.generateKeyPairSync('ed25519').private);
+    let attempts = 0;
+    const error = await connect({
+      host: '127.0.0.1',
+      port: container.getMappedPort(22),
+      username: 'root',
+      authHandler: (_methodsLeft, _partial, next) => {
+        const key = strangers[attempts];
+        attempts += 1;
+        if (key) {
+          next({ type: 'publickey', username: 'root', key });
+        } else {
+          // ssh2 documents `false` as "no more methods"; its type definitions leave it out.
+          (next as unknown as (stop: false) => void)(false);
+        }
+      },
+    }).then(
+      (unexpected) => {
+        unexpected.end();
+        return new Error('connected');
+      },
+      (rejected: Error) => rejected,
+    );
+    expect(error.message).not.toBe('connected');
+    expect(attempts).toBe(SSHD_MAX_AUTH_TRIES);
+  });
+
+  it(
+    'closes a connection that does not authenticate within LoginGraceTime',
+    async () => {
+      const started = performance.now();
+      const socket = createConnection({ host: '127.0.0.1', port: container.getMappedPort(22) });
+      let banner = '';
+      socket.on('data', (chunk: Buffer) => (banner += chunk.toString()));
+      // Never answer: sshd must drop the connection itself (the default LoginGraceTime, 120 s, outlasts this test).
+      await new Promise<void>((resolve, reject) => {
+        socket.once('close', () => resolve());
+        socket.once('error', reject);
+      });
+      console.log(`ci-coordinator: silent client closed by sshd after ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      // sshd 9.2 does not log this timeout; that it closed at all within the test's timeout is the evidence.
+      expect(banner).toMatch(/^SSH-2\.0-OpenSSH/);
+    },
+    (SSHD_LOGIN_GRACE_SECONDS + 30) * 1000,
+  );
+
+  it('refuses at start a job key of a type sshd does not accept', () => {
+    const rsa = ssh2.utils.generateKeyPairSync('rsa', { bits: 2048 });
+    const result = dockerRun(image, ['-e', `SSH_PUBLIC_KEY=${keys.public}\n${rsa.public}`]);
+    expect(result.code).toBe(EXIT_MISCONFIGURED);
+    expect(result.stderr).toContain('SSH_PUBLIC_KEY holds a ssh-rsa key, and sshd here accepts only ssh-ed25519 keys');
   });
 
   it('stops within two seconds of SIGTERM, through tini to sshd', async () => {

@@ -1,5 +1,6 @@
 import type { ResolvedCiCoordinatorSpec } from '../../spec/ci-coordinator.js';
 import { generatedNotice, shellQuote } from '../shell.js';
+import { JOB_KEY_TYPE } from './ssh-algorithms.js';
 import { SESSION_FLAG } from './sshd-config.js';
 
 /** Where the entrypoint saves the container's environment for SSH sessions. */
@@ -34,6 +35,8 @@ host_key_types=(${spec.hostKeyTypes.join(' ')})
 session_env_file=${SESSION_ENVIRONMENT_FILE}
 session_own_variables=' ${SESSION_OWN_VARIABLES.join(' ')} '
 public_key_line='^(ssh-|ecdsa-|sk-)[A-Za-z0-9@.-]+ [A-Za-z0-9+/=]+( .*)?$'
+# sshd accepts this key type only (PubkeyAcceptedAlgorithms): a key of another type could never log in.
+job_key_type=${JOB_KEY_TYPE}
 
 log() { printf 'ci-coordinator: %s\\n' "$*" >&2; }
 
@@ -68,6 +71,10 @@ install_public_key() {
     if [[ -n $line && ! $line =~ $public_key_line ]]; then
       die "SSH_PUBLIC_KEY holds a line that is not an OpenSSH public key: '\${line:0:32}...'" \\
         "pass one key per line in OpenSSH format, e.g. 'ssh-ed25519 AAAAC3Nza... comment'"
+    fi
+    if [[ -n $line && \${line%% *} != "$job_key_type" ]]; then
+      die "SSH_PUBLIC_KEY holds a \${line%% *} key, and sshd here accepts only $job_key_type keys" \\
+        "generate an ed25519 key (ssh-keygen -t ed25519), as the driver does for every job"
     fi
   done <<<"$SSH_PUBLIC_KEY"
 
