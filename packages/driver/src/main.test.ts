@@ -44,3 +44,32 @@ describe('main: runner identity warnings', () => {
     expect(prepare.log).not.toMatch(/RUNNER_SHORT_TOKEN/);
   });
 });
+
+describe('main: custom config with keys this driver does not know', () => {
+  it('still answers one JSON line on stdout and names the unknown key on stderr', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'driver-main-'));
+    const config = join(cwd, 'driver.toml');
+    // An upstream-only or misspelled key must not stop every job (upstream ignores unknown keys).
+    writeFileSync(config, '[Fargate]\nCluster = "ci"\nSubnets = ["subnet-0123456789abcdef0"]\nTaskDefinition = "ci-job"\nSecurityGroupz = ["sg-1"]\n');
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const code = await main({
+      argv: ['--config', config, 'custom', 'config'],
+      env: { CUSTOM_ENV_CI_JOB_ID: '7' },
+      cwd,
+      stdout,
+      stderr,
+      stdoutFd: 1,
+      stderrFd: 2,
+      signal: new AbortController().signal,
+    });
+    stdout.end();
+    stderr.end();
+    const out = String(stdout.read() ?? '');
+    const err = String(stderr.read() ?? '');
+    expect(code).toBe(0);
+    expect(out.trimEnd().split('\n')).toHaveLength(1);
+    expect(JSON.parse(out)).toMatchObject({ builds_dir_is_shared: false });
+    expect(err).toMatch(/warning: Fargate\.SecurityGroupz: .*did you mean "SecurityGroup/);
+  });
+});

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import type { DriverConfig } from '@gitlab-fargate/config';
+import type { ConfigIssue, DriverConfig, Parsed } from '@gitlab-fargate/config';
 import { type Command, type GlobalFlags, type ParsedArgs, parseArgs } from './args.js';
 import { BuildFailure, SystemFailure, UsageError, messageOf } from './errors.js';
 import { helpText } from './help.js';
@@ -73,7 +73,7 @@ export async function main(io: MainIo): Promise<number> {
   let env: JobEnvironment | undefined;
   try {
     env = readJobEnvironment(io.env);
-    const config = await loadConfig(resolve(io.cwd, flags.config));
+    const { config, warnings } = await loadConfig(resolve(io.cwd, flags.config));
     log = stageLogger(io, flags, config, command);
     log.addSecret(env.jobToken);
     // Where a task gets its identity (prepare) or is found by it (gc); not again in every run stage's job log.
@@ -90,7 +90,7 @@ export async function main(io: MainIo): Promise<number> {
       cwd: io.cwd,
       ...(io.driverEntry !== undefined ? { driverEntry: io.driverEntry } : {}),
     };
-    await dispatch(command, ctx);
+    await dispatch(command, ctx, warnings);
     return 0;
   } catch (caught) {
     // Whatever a cancel interrupted (an SDK call answers with its own AbortError), the stage failed because of
@@ -113,7 +113,7 @@ export async function main(io: MainIo): Promise<number> {
   }
 }
 
-async function dispatch(command: Command, ctx: StageContext): Promise<void> {
+async function dispatch(command: Command, ctx: StageContext, warnings: readonly ConfigIssue[]): Promise<void> {
   // Stages load their modules on demand: `config` must not pay for ssh2, `run` must not pay for the AWS SDK.
   if (command.kind === 'gc') {
     const { gcStage } = await import('./stages/gc.js');
@@ -124,7 +124,7 @@ async function dispatch(command: Command, ctx: StageContext): Promise<void> {
   switch (command.stage) {
     case 'config': {
       const { configStage } = await import('./stages/config.js');
-      configStage(ctx);
+      configStage(ctx, warnings);
       return;
     }
     case 'prepare': {
@@ -163,10 +163,10 @@ function reportBuildFailure(
   return codes.build;
 }
 
-async function loadConfig(path: string): Promise<DriverConfig> {
+async function loadConfig(path: string): Promise<Parsed<DriverConfig>> {
   const { ConfigError, formatIssues, loadDriverConfig } = await import('@gitlab-fargate/config');
   try {
-    return (await loadDriverConfig(path)).config;
+    return await loadDriverConfig(path);
   } catch (error) {
     if (error instanceof ConfigError) {
       throw new SystemFailure(`invalid driver configuration:\n${formatIssues(error.issues)}`);

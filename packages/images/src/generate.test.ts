@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../test/cli.js';
 import { dockerfileRunScript } from '../test/dockerfile-runs.js';
-import { IMAGES_DIR } from '../test/paths.js';
+import { IMAGES_DIR, PACKAGE_DIR } from '../test/paths.js';
 import { findStaleFiles, generateImages, writeGeneratedFiles, type GeneratedFile } from './generate.js';
 
 const hasShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
@@ -27,7 +27,7 @@ function file(files: readonly GeneratedFile[], path: string): string {
 describe('generateImages', () => {
   const files = generateImages();
 
-  it('writes the four files of the two images, entrypoints executable', () => {
+  it('writes the files of the two images, entrypoints executable', () => {
     expect(files.map((f) => [f.path, f.executable])).toEqual([
       ['ci-coordinator/Dockerfile', false],
       ['ci-coordinator/docker-entrypoint.sh', true],
@@ -73,6 +73,44 @@ describe('generateImages', () => {
     expect(ci).toContain("'HostKey /etc/ssh/ssh_host_rsa_key'");
     expect(ci).toContain('useradd --create-home --shell /bin/bash ci;');
     expect(ci).toContain('install -d -m 0755 -o ci -g "$(id -gn ci)" /opt/gitlab-runner/builds /opt/gitlab-runner/cache;');
+  });
+
+  it('pins sshd to modern algorithms that the driver’s ssh2 client negotiates, with few and short login attempts', () => {
+    const lines = (dockerfile: string): string[] => [...dockerfile.matchAll(/^ {6}'([^']*)' \\$/gm)].map((match) => match[1] ?? '');
+    const root = lines(file(files, 'ci-coordinator/Dockerfile'));
+    expect(root).toEqual(
+      expect.arrayContaining([
+        'KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org',
+        'Ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com,aes256-ctr,aes128-ctr',
+        'MACs hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com',
+        'HostKeyAlgorithms ssh-ed25519',
+        'PubkeyAcceptedAlgorithms ssh-ed25519',
+        'MaxAuthTries 3',
+        'LoginGraceTime 20',
+      ]),
+    );
+    // Nothing weak is offered: no SHA-1, CBC, NIST ECDH, non-ETM MAC or SHA-1 RSA signature.
+    expect(root.join('\n')).not.toMatch(/sha1|cbc|ecdh-|diffie-hellman|hmac-sha2-(256|512)(,|$)|umac|ssh-rsa/m);
+    const all = lines(file(generateImages({ ciCoordinator: { hostKeyTypes: ['ed25519', 'ecdsa', 'rsa'] } }), 'ci-coordinator/Dockerfile'));
+    expect(all).toContain('HostKeyAlgorithms ssh-ed25519,ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256');
+  });
+
+  it('refuses at start a job key that sshd would never accept', () => {
+    const entrypoint = file(files, 'ci-coordinator/docker-entrypoint.sh');
+    expect(entrypoint).toContain('job_key_type=ssh-ed25519\n');
+    expect(entrypoint).toContain('sshd here accepts only $job_key_type keys');
+  });
+
+  it('never tells anyone to print the rendered configuration, which holds the runner token', async () => {
+    const printsConfig = /\b(cat|less|more|head|tail|type)\b[^\n]*(\$\{?(RUNNER|DRIVER)_CONFIG_PATH|config\.toml|fargate\.toml)/;
+    for (const variant of [files, generateImages({ runnerManager: { runAs: 'root', configDir: '/etc/runner' } })]) {
+      for (const generated of variant) {
+        expect(generated.content, generated.path).not.toMatch(printsConfig);
+      }
+    }
+    expect(await readFile(join(PACKAGE_DIR, 'README.md'), 'utf8')).not.toMatch(printsConfig);
+    const entrypoint = file(files, 'runner-manager/entrypoint');
+    expect(entrypoint).toContain('#      gitlab-fargate-config validate --print /etc/gitlab-runner/config.toml /etc/gitlab-runner/fargate.toml\n');
   });
 
   it('bakes nothing environment-specific or secret into the runner manager', () => {
@@ -183,7 +221,7 @@ describe('findStaleFiles', () => {
   });
 
   it('reports missing, edited and non-executable files', async () => {
-    expect(await findStaleFiles(dir, files)).toHaveLength(4);
+    expect(await findStaleFiles(dir, files)).toHaveLength(files.length);
     await writeGeneratedFiles(dir, files);
     expect(await findStaleFiles(dir, files)).toEqual([]);
     await writeFile(join(dir, 'ci-coordinator/Dockerfile'), 'FROM scratch\n');
@@ -200,7 +238,7 @@ describe('gitlab-fargate-images CLI', () => {
     const result = runCli(['generate', '--check', '--out', IMAGES_DIR]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('4 generated files are up to date');
+    expect(result.stdout).toContain(`${generateImages().length} generated files are up to date`);
   });
 
   it('generate writes a spec file’s images, and --check then finds them stale against the defaults', async () => {
