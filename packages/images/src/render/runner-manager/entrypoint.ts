@@ -1,9 +1,18 @@
 import type { ResolvedRunnerManagerSpec } from '../../spec/runner-manager.js';
 import { generatedNotice, shellQuote } from '../shell.js';
-import { runnerManagerLayout } from './layout.js';
+import { runnerManagerLayout, type RunnerManagerLayout } from './layout.js';
 
 /** Exit status when the container is started wrongly (sysexits.h EX_CONFIG). */
 export const EXIT_MISCONFIGURED = 78;
+
+/**
+ * The command that shows the rendered configuration, as the entrypoint's comments and the README give it: the config
+ * CLI prints both files normalized, the runner token hidden. Printing the files themselves would put the token into
+ * the container's logs (CloudWatch).
+ */
+export function safeConfigInspection(layout: RunnerManagerLayout): string {
+  return `gitlab-fargate-config validate --print ${layout.runnerConfigPath} ${layout.driverConfigPath}`;
+}
 
 /** Where a private CA given at start is installed for the system store (and Node.js). */
 const PRIVATE_CA_FILE = '/usr/local/share/ca-certificates/gitlab-fargate-private-ca.crt';
@@ -24,8 +33,10 @@ ${generatedNotice('runner-manager entrypoint: render the configuration, then run
 # 5. config.toml: \`gitlab-fargate-config render runner\` reads GITLAB_URL, RUNNER_TOKEN, RUNNER_NAME, ... and
 #    writes RUNNER_CONFIG_PATH. Both files end up mode 0600, owned by ${spec.runAs}.
 # 6. The tokens leave the environment and the command runs as ${spec.runAs}: by default
-#    \`gitlab-runner run\`; a command given to the container replaces it (e.g. \`cat $RUNNER_CONFIG_PATH\`), and
-#    arguments starting with "-" are passed to \`gitlab-runner run\`.
+#    \`gitlab-runner run\`; a command given to the container replaces it, and arguments starting with "-" are
+#    passed to \`gitlab-runner run\`. To see what was rendered, give this command, which hides the token:
+#      ${safeConfigInspection(layout)}
+#    Never print the files themselves: they hold the runner token, and a command's output goes to the logs.
 set -euo pipefail
 
 # Lower-case names: they must not clash with, or be exported as, the container's own variables.

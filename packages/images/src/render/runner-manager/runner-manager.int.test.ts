@@ -10,7 +10,8 @@ import { buildImage, docker, dockerRun, removeOurContainers } from '../../../tes
 import { testNodeBaseImage } from '../../../test/node-base-image.js';
 import { CONFIG_PACKAGE_DIR } from '../../../test/paths.js';
 import { assembleRunnerManagerContext } from '../../context/runner-manager-context.js';
-import { EXIT_MISCONFIGURED } from './entrypoint.js';
+import { resolveRunnerManagerSpec } from '../../spec/runner-manager.js';
+import { EXIT_MISCONFIGURED, runnerManagerEntrypoint } from './entrypoint.js';
 
 const configCli = configCliStatus();
 if (!configCli.ready) {
@@ -98,6 +99,19 @@ describe.skipIf(!configCli.ready)('runner-manager image', () => {
     expect(modes).toBe('600 gitlab-runner /etc/gitlab-runner/fargate.toml\n600 gitlab-runner /etc/gitlab-runner/config.toml\ngitlab-runner\n');
     expect(commandEnv).not.toContain(RUNNER_TOKEN);
     expect(commandEnv).not.toMatch(/^RUNNER_TOKEN=/m);
+  });
+
+  it('shows what it rendered without the token through the command its entrypoint advises', () => {
+    const advised = /^#\s+(gitlab-fargate-config validate --print .*)$/m.exec(runnerManagerEntrypoint(resolveRunnerManagerSpec()))?.[1];
+    expect(advised).toBe('gitlab-fargate-config validate --print /etc/gitlab-runner/config.toml /etc/gitlab-runner/fargate.toml');
+    const result = dockerRun(image, envArgs({ ...MANAGER_ENVIRONMENT, RUNNER_TOKEN }), (advised ?? '').split(' '));
+    expect(result.stderr).not.toContain(RUNNER_TOKEN);
+    expect(result.code, result.stderr).toBe(0);
+    // Both files, normalized: the runner's URL and the driver's cluster, but no token.
+    expect(result.stdout).toContain('"https://gitlab.example.com/"');
+    expect(result.stdout).toContain('"gitlab-ci-dev"');
+    expect(result.stdout).not.toContain(RUNNER_TOKEN);
+    expect(result.stdout).not.toMatch(/glrt-/);
   });
 
   it('reads the token from RUNNER_TOKEN_FILE (a mounted secret)', async () => {
