@@ -16,6 +16,8 @@ describe('custom config', () => {
       driver: { name: 'gitlab-fargate-driver', version: expect.any(String) },
       hostname: expect.stringMatching(/^abc123xyz-[0-9a-f]{16}$/),
       builds_dir_is_shared: false,
+      // gitlab-runner writes the scripts for this shell (ConfigExecOutput.Shell), whatever config.toml says.
+      shell: 'bash',
     });
     expect(Object.keys(answer)).not.toContain('builds_dir');
     expect(Object.keys(answer)).not.toContain('cache_dir');

@@ -16,8 +16,9 @@ export interface ConfigOutput {
 
 /**
  * `custom config`: one JSON object on stdout and nothing else there; no AWS calls. `hostname` is the job's
- * state-file stem, so "Running on … via <hostname>" in the job log names the file to look at. No `shell`: the
- * runner's default (bash) is what the task runs.
+ * state-file stem, so "Running on … via <hostname>" in the job log names the file to look at. `shell` is `bash`:
+ * the task runs every script with bash (sh where the image has no bash), so the runner must write bash whatever
+ * config.toml's `shell` says.
  *
  * `warnings` (unknown keys, say) go to stderr, which gitlab-runner shows in the job log; stdout stays the JSON.
  * Only this stage prints them, once per job, not every stage.
@@ -29,6 +30,7 @@ export function configStage(ctx: StageContext, warnings: readonly ConfigIssue[] 
     hostname: stateStem(ctx.env.runnerShortToken, ctx.env.jobId),
     // Every job has its own task, so concurrent jobs never share a builds directory.
     builds_dir_is_shared: false,
+    shell: 'bash',
   };
   ctx.stdout.write(`${JSON.stringify(output)}\n`);
   return output;
