@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, type Socket, createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -156,12 +156,19 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
     expect(cancelled.stderr).toMatch(/cancelled by SIGTERM/);
 
     const marker = `mux-orphan-${process.pid}`;
+    const alive = (): string => remote(`pgrep -fc '^${marker}' || true`).trim();
+    let killed: Promise<void> | undefined;
     await runCli(['--config', config, 'custom', 'run', script('kill.sh', `echo started\nexec -a ${marker} sleep 300\n`), 'build_script'], {
       env,
       cwd: dir,
-      onStdout: signalOnOutput('started', 'SIGKILL', 200),
+      onStdout: (output, child) => {
+        if (killed !== undefined || !output.includes('started')) return;
+        // Killed once the script's process is there to be left behind, so "none left" below proves something.
+        killed = expect.poll(alive, { timeout: 10_000 }).toBe('1').finally(() => child.kill('SIGKILL'));
+      },
     });
-    await expect.poll(() => remote(`pgrep -fc '^${marker}' || true`).trim(), { timeout: 10_000 }).toBe('0');
+    await killed;
+    await expect.poll(alive, { timeout: 10_000 }).toBe('0');
     // The multiplexer itself lives on for the next stage.
     const next = await runCli(['--config', config, 'custom', 'run', script('next.sh', 'echo next\n'), 'build_script'], { env, cwd: dir });
     expect(next).toMatchObject({ code: 0, stdout: 'next\n' });
@@ -281,18 +288,21 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
     const silent = await silentPort();
     try {
       writeState(muxStatePath, { ...state, port: silent.port });
-      const mux = await start({ connectTimeoutMs: 5_000 });
+      // Its handshake cannot finish while this test runs: the stage's command is still waiting when cancelled.
+      const mux = await start({ connectTimeoutMs: 120_000 });
       writeState(path, { ...state, mux });
       const marker = `/tmp/never-${process.pid}`;
-      const started = Date.now();
-      const run = await runCli(['--config', config, 'custom', 'run', script('never.sh', `touch ${marker}\n`), 'build_script'], {
+      const run = await runCli(['--config', config, '--debug', 'custom', 'run', script('never.sh', `touch ${marker}\n`), 'build_script'], {
         env,
         cwd: dir,
-        onSpawn: (child) => setTimeout(() => child.kill('SIGTERM'), 1_000),
+        // Cancelled as it hands the script to the multiplexer (its signal handlers are set by then).
+        onSpawn: signalOnStderr('executing the script in the job container', 'SIGTERM'),
       });
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(/cancelled by SIGTERM/);
-      expect(Date.now() - started).toBeLessThan(4_500);
+      // Answered by the multiplexer at once: not given up on after the grace period and tried on its own connection.
+      expect(run.stderr).not.toMatch(/connecting on our own/);
+      expect(isAlive(mux.pid)).toBe(true);
       expect(remote(`test -e ${marker} && echo ran || echo not-run`).trim()).toBe('not-run');
     } finally {
       silent.close();
@@ -314,6 +324,18 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
     expect(run.stderr).toContain(`${MUX_COMMAND} is started by 'custom prepare', not by hand`);
   });
 });
+
+/** An `onSpawn` for runCli that sends `signal` to the CLI once its stderr contains `text`. */
+function signalOnStderr(text: string, signal: NodeJS.Signals): (child: ChildProcess) => void {
+  return (child) => {
+    let seen = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const before = seen;
+      seen += chunk.toString();
+      if (!before.includes(text) && seen.includes(text)) child.kill(signal);
+    });
+  };
+}
 
 /** A loopback port that accepts connections and never says a word (an SSH handshake there times out). */
 async function silentPort(): Promise<{ readonly port: number; close(): void }> {
