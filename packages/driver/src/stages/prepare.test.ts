@@ -9,6 +9,7 @@ import { testContext } from '../../test/context.js';
 import type { AwsClients } from '../aws/clients.js';
 import { OverrideRefused } from '../errors.js';
 import { readState, writeState } from '../job/state.js';
+import { createLogger, memorySink } from '../log.js';
 import { jobStatePath } from './context.js';
 import { prepareStage } from './prepare.js';
 
@@ -27,9 +28,24 @@ describe('prepare (AWS failure paths)', () => {
     expect(readState(jobStatePath(ctx))).toBeUndefined();
   });
 
-  it('records the task before waiting, and stops it with a reason when it dies during start-up', async () => {
+  it('records the task before saying it was created and before waiting, and stops it with a reason when it dies during start-up', async () => {
     ecsMock.on(RunTaskCommand).resolves({ tasks: [{ taskArn: ARN, lastStatus: 'PROVISIONING' }] });
-    const { ctx, progress } = testContext();
+    const job = testContext();
+    const { progress } = job;
+    // What the state file says when the job log announces the task: a runner killed right then still has cleanup stop it.
+    const recordedWhenAnnounced: (string | undefined)[] = [];
+    const ctx = {
+      ...job.ctx,
+      log: createLogger({
+        sink: memorySink(),
+        progress: {
+          write: (line: string) => {
+            if (/^Task .* created/.test(line)) recordedWhenAnnounced.push(readState(jobStatePath(job.ctx))?.taskArn);
+            progress.write(line);
+          },
+        },
+      }),
+    };
     // What the state file says while prepare waits for the task: cleanup (after a SIGKILL, say) reads exactly this.
     const recordedWhileWaiting: (string | undefined)[] = [];
     ecsMock.on(DescribeTasksCommand).callsFake(() => {
@@ -38,6 +54,7 @@ describe('prepare (AWS failure paths)', () => {
     });
     ecsMock.on(StopTaskCommand).resolves({});
     await expect(prepareStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(/stopCode TaskFailedToStart; reason: CannotPullContainerError: not found/);
+    expect(recordedWhenAnnounced).toEqual([ARN]);
     expect(recordedWhileWaiting[0]).toBe(ARN);
     const state = readState(jobStatePath(ctx));
     expect(state?.taskArn).toBe(ARN);
@@ -60,7 +77,7 @@ describe('prepare (AWS failure paths)', () => {
     await expect(prepareStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(/cannot write the job state file/);
     expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { cluster: 'ci', task: ARN, reason: expect.stringMatching(/^gitlab-fargate: prepare failed for job 42: cannot write the job state file/) });
     expect(ecsMock).toHaveReceivedCommandTimes(DescribeTasksCommand, 0);
-    expect(progress.lines.join('')).toMatch(/Task .* created .*\nPrepare failed: cannot write the job state file .*\. Stopping task /);
+    expect(progress.lines.join('')).toMatch(new RegExp(`^Starting a Fargate task .*\\nPrepare failed: cannot write the job state file .*\\. Stopping task ${ARN}\\n$`));
     expect(logs.lines.join('')).not.toMatch(/could not stop/);
   });
 

@@ -67,11 +67,12 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
     progress: (line) => log.progress(line),
   });
   const taskArn = launched.task.taskArn;
-  log.progress(`Task ${taskArn} created (${placementText(launched.placement)})`);
   const job: StartedJob = { ctx, clients, plan, path, taskArn, sleep, now, started, recorded: false };
   try {
     writeState(path, { ...initial, taskArn });
     job.recorded = true;
+    // Only now: whoever sees this line (a person, a test that kills prepare then) may count on cleanup stopping it.
+    log.progress(`Task ${taskArn} created (${placementText(launched.placement)})`);
     return await awaitJob(job, { ...initial, taskArn }, options.transport ?? sshTransport);
   } catch (error) {
     await stopAfterFailedPrepare(job, error);
