@@ -101,6 +101,20 @@ describe('generateImages', () => {
     expect(entrypoint).toContain('sshd here accepts only $job_key_type keys');
   });
 
+  it('uses a digest-pinned base image verbatim, in FROM and in the header', () => {
+    const digest = `sha256:${'0123456789abcdef'.repeat(4)}`;
+    const pinned = generateImages({
+      ciCoordinator: { baseImage: `debian:bookworm-slim@${digest}` },
+      runnerManager: { baseImage: `registry.example.com:5000/node@${digest}` },
+    });
+    const ci = file(pinned, 'ci-coordinator/Dockerfile');
+    expect(ci).toMatch(new RegExp(`^ARG BASE_IMAGE=debian:bookworm-slim@${digest}\nFROM \\$\\{BASE_IMAGE\\}$`, 'm'));
+    expect(ci).toContain(`default debian:bookworm-slim@${digest}`);
+    expect(file(pinned, 'runner-manager/Dockerfile')).toMatch(
+      new RegExp(`^ARG BASE_IMAGE=registry\\.example\\.com:5000/node@${digest}\nFROM \\$\\{BASE_IMAGE\\}$`, 'm'),
+    );
+  });
+
   it('never tells anyone to print the rendered configuration, which holds the runner token', async () => {
     const printsConfig = /\b(cat|less|more|head|tail|type)\b[^\n]*(\$\{?(RUNNER|DRIVER)_CONFIG_PATH|config\.toml|fargate\.toml)/;
     for (const variant of [files, generateImages({ runnerManager: { runAs: 'root', configDir: '/etc/runner' } })]) {

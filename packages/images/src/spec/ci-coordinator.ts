@@ -1,5 +1,6 @@
 import type { DEFAULT_BUILDS_DIR, DEFAULT_CACHE_DIR } from '@gitlab-fargate/config';
 import { FieldReader } from './fields.js';
+import { IMAGE_REFERENCE_TYPE_FIX, imageReferenceProblem } from './image-reference.js';
 import { IssueCollector } from './issues.js';
 import { patterns } from './patterns.js';
 
@@ -18,7 +19,9 @@ export const HOST_KEY_TYPES: readonly HostKeyType[] = ['ed25519', 'ecdsa', 'rsa'
  */
 export interface CiCoordinatorSpec {
   /**
-   * Default of the `BASE_IMAGE` build argument: a Debian or Ubuntu image (the Dockerfile uses apt).
+   * Default of the `BASE_IMAGE` build argument: a Debian 12 / Ubuntu 22.04 or newer image (the Dockerfile uses
+   * apt; sshd's pinned algorithms need OpenSSH 8.5). Pin it by digest, `NAME:TAG@sha256:<64 hex digits>`, so that
+   * a moved tag cannot change what is built; the reference is used verbatim in `FROM`.
    * @default "debian:bookworm-slim"
    */
   readonly baseImage?: string;
@@ -108,7 +111,7 @@ export function readCiCoordinatorSpec(input: unknown, path: string, issues: Issu
   fields.rejectUnknownKeys(KNOWN_KEYS);
   const d = CI_COORDINATOR_DEFAULTS;
   return {
-    baseImage: fields.string('baseImage', d.baseImage, patterns.imageReference),
+    baseImage: fields.checkedString('baseImage', d.baseImage, imageReferenceProblem, IMAGE_REFERENCE_TYPE_FIX),
     sshUser: fields.string('sshUser', d.sshUser, patterns.userName),
     sshPort: fields.integer('sshPort', d.sshPort, { min: 1, max: 65535 }),
     buildsDir: fields.string('buildsDir', d.buildsDir, patterns.absolutePath),

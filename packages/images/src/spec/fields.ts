@@ -1,3 +1,4 @@
+import type { ValueProblem } from './image-reference.js';
 import type { IssueCollector } from './issues.js';
 
 /**
@@ -55,6 +56,24 @@ export class FieldReader {
     }
     if (!rule.pattern.test(value)) {
       this.issues.add(this.at(key), `${JSON.stringify(value)} is not valid`, rule.fix);
+      return fallback;
+    }
+    return value;
+  }
+
+  /** A string that `check` explains when it is wrong (for shapes a single pattern would report too vaguely). */
+  checkedString(key: string, fallback: string, check: (value: string) => ValueProblem | undefined, typeFix: string): string {
+    const value = this.input[key];
+    if (value === undefined) {
+      return fallback;
+    }
+    if (typeof value !== 'string') {
+      this.issues.add(this.at(key), `expected a string, got ${describe(value)}`, typeFix);
+      return fallback;
+    }
+    const problem = check(value);
+    if (problem) {
+      this.issues.add(this.at(key), problem.message, problem.fix);
       return fallback;
     }
     return value;

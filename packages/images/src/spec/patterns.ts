@@ -1,10 +1,5 @@
 /** Value shapes shared by both image specs, each with the advice given when a value does not fit. */
 export const patterns = {
-  /** `name[:tag][@digest]`, optionally with a registry host: what `FROM` accepts, without variables. */
-  imageReference: {
-    pattern: /^[a-z0-9][a-z0-9._\-/:]*(@sha256:[a-f0-9]{64})?$/,
-    fix: 'give an image reference such as "debian:bookworm-slim" or "registry.example.com/base:1.2"',
-  },
   /** A POSIX user name that `useradd` accepts. */
   userName: {
     pattern: /^[a-z_][a-z0-9_-]{0,31}$/,

@@ -1,4 +1,5 @@
 import { FieldReader } from './fields.js';
+import { IMAGE_REFERENCE_TYPE_FIX, imageReferenceProblem } from './image-reference.js';
 import { IssueCollector } from './issues.js';
 import { patterns } from './patterns.js';
 
@@ -12,7 +13,9 @@ import { patterns } from './patterns.js';
  */
 export interface RunnerManagerSpec {
   /**
-   * Default of the `BASE_IMAGE` build argument: a Debian-based image with `node` on the PATH.
+   * Default of the `BASE_IMAGE` build argument: a Debian-based image with `node` on the PATH. Pin it by digest,
+   * `NAME:TAG@sha256:<64 hex digits>`, so that a moved tag cannot change what is built; the reference is used
+   * verbatim in `FROM`.
    * @default "node:22-bookworm-slim"
    */
   readonly baseImage?: string;
@@ -81,7 +84,7 @@ export function readRunnerManagerSpec(input: unknown, path: string, issues: Issu
   fields.rejectUnknownKeys(KNOWN_KEYS);
   const d = RUNNER_MANAGER_DEFAULTS;
   const resolved: ResolvedRunnerManagerSpec = {
-    baseImage: fields.string('baseImage', d.baseImage, patterns.imageReference),
+    baseImage: fields.checkedString('baseImage', d.baseImage, imageReferenceProblem, IMAGE_REFERENCE_TYPE_FIX),
     gitlabRunner: fields.boolean('gitlabRunner', d.gitlabRunner),
     gitlabRunnerVersion: fields.string('gitlabRunnerVersion', d.gitlabRunnerVersion, patterns.runnerVersion),
     runAs: fields.string('runAs', d.runAs, patterns.userName),

@@ -107,6 +107,43 @@ describe('spec validation', () => {
     expect(issues[1]?.fix).toBe('give a version such as "18.6.2", or "" for the newest');
   });
 
+  it('accepts base images pinned by digest, with or without a tag or registry port', () => {
+    const digest = `sha256:${'9f86d081884c7d65'.repeat(4)}`;
+    for (const baseImage of [
+      `debian@${digest}`,
+      `debian:bookworm-slim@${digest}`,
+      `registry.example.com:5000/base/ubuntu:24.04@${digest}`,
+      `localhost:5000/node@${digest}`,
+      'public.ecr.aws/docker/library/node:22-bookworm-slim',
+    ]) {
+      expect(resolveImagesSpec({ ciCoordinator: { baseImage }, runnerManager: { baseImage } })).toMatchObject({
+        ciCoordinator: { baseImage },
+        runnerManager: { baseImage },
+      });
+    }
+  });
+
+  it('refuses a malformed digest pin, saying what is wrong and how to get the digest', () => {
+    const hex = '9f86d081884c7d65'.repeat(4);
+    const problems = (baseImage: string): string[] =>
+      issuesOf(() => resolveCiCoordinatorSpec({ baseImage })).map((issue) => `${issue.path}: ${issue.message}`);
+    expect(problems('debian@sha256:abc')).toEqual([
+      'ciCoordinator.baseImage: "debian@sha256:abc": the sha256 digest has 3 hex digits instead of 64',
+    ]);
+    expect(problems(`debian:12@sha256:${hex}0`)[0]).toContain('has 65 hex digits instead of 64');
+    expect(problems(`debian@sha256:${hex.toUpperCase()}`)[0]).toContain('holds characters other than the lower-case hex digits');
+    expect(problems(`debian@sha256:${hex.slice(1)}g`)[0]).toContain('holds characters other than the lower-case hex digits');
+    expect(problems(`debian@sha512:${hex}${hex}`)[0]).toContain(`"sha512:${hex}${hex}" is not a sha256 digest`);
+    expect(problems(`debian@${hex}`)[0]).toContain('is not a sha256 digest');
+    expect(problems(`debian@sha256:${hex}@sha256:${hex}`)[0]).toContain('has more than one "@"');
+    expect(problems(`debian:@sha256:${hex}`)[0]).toContain('has an invalid tag ""');
+    expect(problems(`Debian:12@sha256:${hex}`)[0]).toContain('does not start with a valid image name');
+    const [issue] = issuesOf(() => resolveRunnerManagerSpec({ baseImage: 'node:22@sha256:' }));
+    expect(issue).toMatchObject({ path: 'runnerManager.baseImage' });
+    expect(issue?.fix).toContain('pin as NAME[:TAG]@sha256:<64 lower-case hex digits>');
+    expect(issue?.fix).toContain('docker buildx imagetools inspect NAME:TAG');
+  });
+
   it('keeps runner-manager paths inside the build context and absolute where required', () => {
     const issues = issuesOf(() =>
       resolveRunnerManagerSpec({
