@@ -13,8 +13,8 @@ const USAGE = `Usage: gitlab-fargate-images <command> [options]
 Generates the ci-coordinator (job) and runner-manager images' Dockerfiles and entrypoints from typed specs.
 
 Commands:
-  generate   write (or --check) ci-coordinator/{Dockerfile,docker-entrypoint.sh} and
-             runner-manager/{Dockerfile,entrypoint}
+  generate   write (or --check) ci-coordinator/{Dockerfile,docker-entrypoint.sh,aws-cli-public-key.asc}
+             and runner-manager/{Dockerfile,entrypoint}
   context    fill a runner-manager build context: Dockerfile, entrypoint and dist/ (config CLI, driver)
 
 Options:

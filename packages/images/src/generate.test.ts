@@ -7,6 +7,8 @@ import { runCli } from '../test/cli.js';
 import { dockerfileRunScript } from '../test/dockerfile-runs.js';
 import { IMAGES_DIR, PACKAGE_DIR } from '../test/paths.js';
 import { findStaleFiles, generateImages, writeGeneratedFiles, type GeneratedFile } from './generate.js';
+import { AWS_CLI_PUBLIC_KEY } from './render/aws-cli/aws-cli-key.js';
+import { PGP_VERIFY_FUNCTION } from './render/pgp-verify.js';
 
 const hasShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
 /** Outside CI a missing shellcheck skips its tests; in CI (CI=true) they run and fail, saying what to install. */
@@ -31,6 +33,7 @@ describe('generateImages', () => {
     expect(files.map((f) => [f.path, f.executable])).toEqual([
       ['ci-coordinator/Dockerfile', false],
       ['ci-coordinator/docker-entrypoint.sh', true],
+      ['ci-coordinator/aws-cli-public-key.asc', false],
       ['runner-manager/Dockerfile', false],
       ['runner-manager/entrypoint', true],
     ]);
@@ -113,6 +116,25 @@ describe('generateImages', () => {
     expect(file(pinned, 'runner-manager/Dockerfile')).toMatch(
       new RegExp(`^ARG BASE_IMAGE=registry\\.example\\.com:5000/node@${digest}\nFROM \\$\\{BASE_IMAGE\\}$`, 'm'),
     );
+  });
+
+  it('installs the AWS CLI only after checking its PGP signature against AWS’s key from the build context', () => {
+    const dockerfile = file(files, 'ci-coordinator/Dockerfile');
+    expect(dockerfile).toContain(`COPY aws-cli-public-key.asc /usr/share/keyrings/aws-cli-public-key.asc\n`);
+    // The Dockerfile runs the very function the signature tests exercise (src/render/pgp-verify.test.ts).
+    expect(dockerfile).toContain(PGP_VERIFY_FUNCTION.map((line) => `    ${line} \\`).join('\n'));
+    const install = dockerfile.slice(dockerfile.indexOf('if [ "$INSTALL_AWS_CLI" = true ]'));
+    const steps = [
+      'curl -fsSL --retry 3 "$url" -o "$work/awscliv2.zip"',
+      'curl -fsSL --retry 3 "$url.sig" -o "$work/awscliv2.zip.sig"',
+      'verify_pgp_signature /usr/share/keyrings/aws-cli-public-key.asc FB5DB77FD5C118B80511ADA8A6310ACC4672475C "$work/awscliv2.zip" "$work/awscliv2.zip.sig"',
+      '|| { echo "the AWS CLI installer from $url failed its signature check (above): not installing it" >&2; exit 1; }',
+      'unzip -q "$work/awscliv2.zip"',
+      '"$work/aws/install"',
+    ].map((step) => install.indexOf(step));
+    expect(steps.every((position) => position >= 0)).toBe(true);
+    expect([...steps].sort((a, b) => a - b)).toEqual(steps);
+    expect(file(files, 'ci-coordinator/aws-cli-public-key.asc')).toBe(AWS_CLI_PUBLIC_KEY);
   });
 
   it('never tells anyone to print the rendered configuration, which holds the runner token', async () => {

@@ -1,5 +1,6 @@
 import { mkdir, readFile, stat, writeFile, chmod } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { AWS_CLI_KEY_FILE, AWS_CLI_PUBLIC_KEY } from './render/aws-cli/aws-cli-key.js';
 import { ciCoordinatorDockerfile } from './render/ci-coordinator/dockerfile.js';
 import { ciCoordinatorEntrypoint } from './render/ci-coordinator/entrypoint.js';
 import { runnerManagerDockerfile } from './render/runner-manager/dockerfile.js';
@@ -16,7 +17,7 @@ export interface GeneratedFile {
 }
 
 /**
- * Everything `generate` writes: `ci-coordinator/{Dockerfile,docker-entrypoint.sh}` and
+ * Everything `generate` writes: `ci-coordinator/{Dockerfile,docker-entrypoint.sh,aws-cli-public-key.asc}` and
  * `runner-manager/{Dockerfile,entrypoint}`.
  * @throws SpecValidationError when the spec is invalid.
  */
@@ -29,6 +30,7 @@ export function generateImages(spec: ImagesSpec | unknown = {}): GeneratedFile[]
       content: ciCoordinatorEntrypoint(resolved.ciCoordinator),
       executable: true,
     },
+    { path: `ci-coordinator/${AWS_CLI_KEY_FILE}`, content: AWS_CLI_PUBLIC_KEY, executable: false },
     { path: 'runner-manager/Dockerfile', content: runnerManagerDockerfile(resolved.runnerManager), executable: false },
     { path: 'runner-manager/entrypoint', content: runnerManagerEntrypoint(resolved.runnerManager), executable: true },
   ];

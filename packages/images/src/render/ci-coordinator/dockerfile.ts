@@ -1,4 +1,6 @@
 import type { ResolvedCiCoordinatorSpec } from '../../spec/ci-coordinator.js';
+import { awsCliInstall } from '../aws-cli/aws-cli-install.js';
+import { AWS_CLI_KEY_FILE, AWS_CLI_KEY_FINGERPRINT } from '../aws-cli/aws-cli-key.js';
 import { gitlabRunnerInstall } from '../gitlab-runner-install.js';
 import { generatedNotice, runInstruction, shellQuote } from '../shell.js';
 import { ENTRYPOINT_PATH, sshdConfigLines } from './sshd-config.js';
@@ -21,6 +23,7 @@ export function ciCoordinatorDockerfile(spec: ResolvedCiCoordinatorSpec): string
     `#   GITLAB_RUNNER_VERSION  e.g. 18.6.2; empty for the newest            default "${spec.gitlabRunnerVersion}"`,
     `#   INSTALL_NODEJS         Node.js and npm from the distribution        default ${bool(spec.nodejs)}`,
     `#   INSTALL_AWS_CLI        AWS CLI v2 (needs awscli.amazonaws.com)      default ${bool(spec.awsCli)}`,
+    '#                          (its signature is checked against the key in the build context)',
     '# Offline build, only the distribution mirror reachable:',
     '#   docker build --build-arg BASE_IMAGE=local/debian:bookworm --build-arg INSTALL_GITLAB_RUNNER=false .',
     '# Nothing here downloads per architecture by name: apt and the AWS installer follow the build platform,',
@@ -49,18 +52,9 @@ export function ciCoordinatorDockerfile(spec: ResolvedCiCoordinatorSpec): string
     '',
     gitlabRunnerInstall(),
     '',
-    runInstruction([
-      'if [ "$INSTALL_AWS_CLI" = true ]; then',
-      '  apt-get update;',
-      '  apt-get install -y --no-install-recommends curl unzip;',
-      '  work=$(mktemp -d);',
-      '  curl -fsSL --retry 3 "https://awscli.amazonaws.com/awscli-exe-linux-$(uname -m).zip" -o "$work/awscliv2.zip";',
-      '  unzip -q "$work/awscliv2.zip" -d "$work";',
-      '  "$work/aws/install";',
-      '  rm -rf "$work" /var/lib/apt/lists/*;',
-      '  aws --version;',
-      'fi',
-    ]),
+    '# The AWS CLI installer is unzipped only after its PGP signature checks out against AWS\'s key (fingerprint',
+    `# ${AWS_CLI_KEY_FINGERPRINT}), which ${AWS_CLI_KEY_FILE} beside this file holds.`,
+    awsCliInstall(),
     '',
     '# The SSH user, the job folders, and sshd: host keys are made at each start (never shared between images),',
     '# the configuration is checked now.',
