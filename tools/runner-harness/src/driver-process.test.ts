@@ -45,9 +45,12 @@ describe('callDriver', () => {
 
   it('stops on cancel like on timeout', async () => {
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 200);
-    const result = await bash("trap 'exit 143' TERM; sleep 30 & wait", { signal: controller.signal });
-    expect(result).toMatchObject({ stoppedBy: 'cancel', exitCode: 143 });
+    // Cancelled once the driver said its TERM trap is set, as a runner cancels a job that is under way.
+    const result = await bash("trap 'echo got TERM; exit 143' TERM; echo ready; sleep 30 & wait", {
+      signal: controller.signal,
+      onStdout: (chunk) => chunk.toString().includes('ready') && controller.abort(),
+    });
+    expect(result).toMatchObject({ stoppedBy: 'cancel', exitCode: 143, signal: null });
   });
 
   it('explains an executable that cannot start', async () => {
