@@ -221,6 +221,12 @@ describe('runJob', () => {
     expect(log).toMatch(/ERROR: Job failed: execution took longer than 0m1s seconds\n$/);
   });
 
+  it('fails preparation when config names a shell the harness cannot write, as the runner fails an unknown shell', async () => {
+    const { result, calls } = await run({}, { prepareAttempts: 1 }, { LOCAL_DRIVER_CONFIG_OUTPUT: '{"shell":"pwsh"}' });
+    expect(result).toMatchObject({ outcome: 'system_failure', reason: 'config_exec names shell "pwsh": the harness writes bash scripts only' });
+    expect(calls.filter((c) => c.startsWith('prepare') || c.startsWith('run'))).toEqual([]);
+  });
+
   it('treats config output that is not JSON as a failed preparation', async () => {
     const { result, log } = await run({}, { prepareAttempts: 1 }, { LOCAL_DRIVER_CONFIG_OUTPUT: 'not json' });
     expect(result.outcome).toBe('system_failure');

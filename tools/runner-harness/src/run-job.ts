@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stageScript, type ScriptShape } from './bash-script.js';
 import { callDriver, type DriverCallResult } from './driver-process.js';
 import type { JobSpec } from './job.js';
+import { parseConfigOutput } from './config-output.js';
 import { readDriverExit } from './exit-status.js';
 import {
   driverEnvironment,
@@ -251,6 +252,10 @@ class JobRun {
       const parsed = parseConfigOutput(Buffer.concat(stdout).toString('utf8'));
       if ('error' in parsed) return { failure: { kind: 'system_failure', reason: parsed.error }, partial };
       const answer = parsed.output;
+      // The harness writes bash only (gitlab-runner's default on Linux); another shell's scripts it cannot write.
+      if (answer.shell !== undefined && answer.shell !== 'bash') {
+        return { failure: { kind: 'system_failure', reason: `config_exec names shell "${answer.shell}": the harness writes bash scripts only` }, partial };
+      }
       location = {
         buildsDir: answer.builds_dir ?? location.buildsDir,
         cacheDir: answer.cache_dir ?? location.cacheDir,
@@ -426,29 +431,6 @@ function jobStatus(failure: Failure | undefined): string {
 
 function timeoutReason(seconds: number): string {
   return `execution took longer than ${formatDuration(seconds)} seconds`;
-}
-
-interface ConfigOutput {
-  builds_dir?: string;
-  cache_dir?: string;
-  builds_dir_is_shared?: boolean;
-  hostname?: string;
-  driver?: { name?: string; version?: string };
-  job_env?: Record<string, string>;
-  shell?: string;
-}
-
-function parseConfigOutput(stdout: string): { output: ConfigOutput } | { error: string } {
-  if (stdout.trim() === '') return { output: {} };
-  try {
-    const output: unknown = JSON.parse(stdout);
-    if (typeof output !== 'object' || output === null || Array.isArray(output)) {
-      return { error: 'error while parsing JSON output: config_exec must print one JSON object' };
-    }
-    return { output: output as ConfigOutput };
-  } catch (error) {
-    return { error: `error while parsing JSON output: ${(error as Error).message}` };
-  }
 }
 
 function formatDuration(seconds: number): string {
