@@ -13,9 +13,22 @@ import { LABELS } from './lifecycle/container-spec.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
-/** Runs the built CLI and collects its stdout lines. */
-function startCli(args: string[]): { child: ChildProcessWithoutNullStreams; lines: string[]; line(pattern: RegExp, timeoutMs?: number): Promise<string> } {
+/** The CLI process, its stdout lines and stderr so far, and its exit code once its output has been read. */
+interface StartedCli {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly lines: string[];
+  stderr(): string;
+  /** Resolves on 'close' (the process exited and its stdout and stderr ended), not on 'exit'. */
+  readonly closed: Promise<number | null>;
+  line(pattern: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+/** Runs the built CLI and collects its stdout lines and stderr. */
+function startCli(args: string[]): StartedCli {
   const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env } });
+  const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const lines: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   createInterface({ input: child.stdout }).on('line', (text) => {
@@ -30,6 +43,8 @@ function startCli(args: string[]): { child: ChildProcessWithoutNullStreams; line
   return {
     child,
     lines,
+    stderr: () => stderr,
+    closed,
     line: (pattern, timeoutMs = 20_000) =>
       new Promise((resolve, reject) => {
         const seen = lines.find((text) => pattern.test(text));
@@ -38,10 +53,6 @@ function startCli(args: string[]): { child: ChildProcessWithoutNullStreams; line
         waiters.push({ pattern, resolve: (text) => (clearTimeout(timer), resolve(text)) });
       }),
   };
-}
-
-function exitOf(child: ChildProcessWithoutNullStreams): Promise<number | null> {
-  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
 }
 
 describe('gitlab-fargate-ecs-emulator CLI', () => {
@@ -57,13 +68,11 @@ describe('gitlab-fargate-ecs-emulator CLI', () => {
 
   it('prints help and refuses bad flags with exit code 2, before any side effect', async () => {
     const help = startCli(['start', '--help']);
-    expect(await exitOf(help.child)).toBe(0);
+    expect(await help.closed).toBe(0);
     expect(help.lines.join('\n')).toMatch(/--late-sshd MS\[SEL\]/);
     const bad = startCli(['start', '--port', 'x']);
-    let stderr = '';
-    bad.child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    expect(await exitOf(bad.child)).toBe(2);
-    expect(stderr).toContain("--port: expected a whole number, got 'x'");
+    expect(await bad.closed).toBe(2);
+    expect(bad.stderr()).toContain("--port: expected a whole number, got 'x'");
   });
 
   it('serves any SDK pointed at it through AWS_ENDPOINT_URL_ECS/EC2, prints state changes, and cleans up on SIGTERM', async () => {
@@ -98,7 +107,7 @@ describe('gitlab-fargate-ecs-emulator CLI', () => {
     const docker = new DockerClient();
     expect(await docker.listContainers([`${LABELS.taskArn}=${left.taskArn}`])).toHaveLength(1);
     cli.child.kill('SIGTERM');
-    expect(await exitOf(cli.child)).toBe(0);
+    expect(await cli.closed).toBe(0);
     expect(await docker.listContainers([`${LABELS.taskArn}=${left.taskArn}`])).toEqual([]);
   });
 });

@@ -137,7 +137,8 @@ describe('fault injection', () => {
     const running = await waitForTask(ecs, CLUSTER, task.taskArn!, isRunning);
     const runningAt = Date.now();
     const ip = running.attachments![0]!.details!.find((d) => d.name === 'privateIPv4Address')!.value!;
-    await expect(sshExec(ip, keys.privateKey, 'true', 500)).rejects.toThrow();
+    // Refused, not a handshake that timed out (which would also reject).
+    await expect(sshExec(ip, keys.privateKey, 'true', 500)).rejects.toThrow(/connect ECONNREFUSED/);
     const ssh = await sshExecWhenReady(ip, keys.privateKey, 'echo late');
     expect(ssh.stdout.trim()).toBe('late');
     expect(ssh.readyAt - runningAt).toBeGreaterThanOrEqual(1000);
