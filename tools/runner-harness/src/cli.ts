@@ -10,13 +10,13 @@ const usage = `Usage: gitlab-fargate-runner-harness run --config FILE --job FILE
 
 Plays gitlab-runner's side of the custom-executor protocol as GitLab documents it: reads a runner
 config.toml and a job, then calls the [runners.custom] executables for config, prepare (3 attempts),
-every stage of the job, and cleanup, printing the job log as gitlab-runner would. It is not gitlab-runner:
+the stages gitlab-runner 19 would call for the job, and cleanup, printing the job log as gitlab-runner would. It is not gitlab-runner:
 there is no GitLab server, so sources, caches and artifacts are not fetched or uploaded.
 
 Options:
   --config FILE              gitlab-runner config.toml with a custom-executor [[runners]] entry (required)
   --job FILE                 the job as YAML, written like a job in .gitlab-ci.yml: script, after_script,
-                             variables, timeout (required)
+                             variables, timeout, cache, artifacts, dependencies (required)
   --runner NAME              which [[runners]] entry to use (default: the first)
   --var KEY=VALUE            an extra job variable; repeatable; wins over the job file's
   --job-id N                 CI_JOB_ID (default: random)
