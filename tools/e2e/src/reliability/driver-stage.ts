@@ -20,12 +20,20 @@ export class ProtocolJob {
     private readonly stack: LocalStack,
   ) {}
 
-  /** Creates the job's folder and payload for a runner of the stack. */
-  static async create(stack: LocalStack, runner: RunnerSettings): Promise<ProtocolJob> {
+  /**
+   * Creates the job's folder and payload for a runner of the stack; `timeoutSeconds` goes into the payload's
+   * `runner_info.timeout`, as gitlab-runner writes it (without it the driver knows no job timeout).
+   */
+  static async create(stack: LocalStack, runner: RunnerSettings, options: { timeoutSeconds?: number } = {}): Promise<ProtocolJob> {
     const identity = jobIdentity();
     const tmpDir = await mkdtemp(join(tmpdir(), 'reliability-job-'));
     const jobResponseFile = join(tmpDir, 'response.json');
-    await writeFile(jobResponseFile, JSON.stringify({ id: identity.jobId, token: identity.jobToken }), { mode: 0o600 });
+    const payload = {
+      id: identity.jobId,
+      token: identity.jobToken,
+      ...(options.timeoutSeconds !== undefined ? { runner_info: { timeout: options.timeoutSeconds } } : {}),
+    };
+    await writeFile(jobResponseFile, JSON.stringify(payload), { mode: 0o600 });
     const token = shortToken(runner.token);
     const env: NodeJS.ProcessEnv = {
       ...stack.env,
@@ -61,6 +69,11 @@ export class ProtocolJob {
     return new StageProcess(this.stack, ['gc', '--min-age', String(minAgeSeconds)], this.tmpDir, this.env);
   }
 
+  /** `gc` with another driver TOML, e.g. one without `[TaskMetadata]`, as the orphan reaper beside the manager runs. */
+  gcWithConfig(configPath: string, minAgeSeconds: number): StageProcess {
+    return new StageProcess(this.stack, ['gc', '--min-age', String(minAgeSeconds)], this.tmpDir, this.env, configPath);
+  }
+
   /** Removes the job's folder (gitlab-runner does this after cleanup). */
   async remove(): Promise<void> {
     await rm(this.tmpDir, { recursive: true, force: true });
@@ -84,8 +97,8 @@ export class StageProcess {
   /** Resolves when the process has exited and its output pipes are closed. */
   readonly exited: Promise<StageExit>;
 
-  constructor(stack: LocalStack, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv) {
-    this.child = spawn(stack.driver.executable, [...stack.driver.leadingArgs, '--config', stack.driverConfigPath, ...args], {
+  constructor(stack: LocalStack, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, configPath = stack.driverConfigPath) {
+    this.child = spawn(stack.driver.executable, [...stack.driver.leadingArgs, '--config', configPath, ...args], {
       cwd,
       env,
       detached: true,
