@@ -6,6 +6,13 @@ import { workspaceRoot } from './projenrc/workspace';
 
 const root = workspaceRoot();
 
+/**
+ * The generated images (packages/images writes them): local-stack builds the ci-coordinator job image from
+ * images/ci-coordinator, so its tests and those of every tool that runs jobs on it must rerun when they change
+ * rather than replay a cached result (.ci/nx-inputs.test.mjs checks this).
+ */
+const GENERATED_IMAGES = '{workspaceRoot}/images/**/*';
+
 esmPackage(root, {
   outdir: 'packages/config',
   name: '@gitlab-fargate/config',
@@ -90,6 +97,7 @@ esmPackage(root, {
     `@aws-sdk/client-ecs@${versions.awsSdk}`,
   ],
   testsNeedDocker: true,
+  testInputs: [GENERATED_IMAGES],
 });
 
 esmPackage(root, {
@@ -107,6 +115,7 @@ esmPackage(root, {
   ],
   devDeps: [`ssh2@${versions.ssh2}`, `@types/ssh2@${versions.typesSsh2}`],
   testsNeedDocker: true,
+  testInputs: [GENERATED_IMAGES],
 });
 
 esmPackage(root, {
@@ -117,6 +126,7 @@ esmPackage(root, {
   deps: ['@gitlab-fargate/local-stack@0.0.0', '@gitlab-fargate/runner-harness@0.0.0'],
   bin: { 'gitlab-fargate-demo': 'dist/cli.js' },
   testsNeedDocker: true,
+  testInputs: [GENERATED_IMAGES],
 });
 
 esmPackage(root, {
@@ -135,6 +145,7 @@ esmPackage(root, {
   devDeps: [`@types/ssh2@${versions.typesSsh2}`],
   bin: { 'gitlab-fargate-bench': 'dist/cli.js' },
   testsNeedDocker: true,
+  testInputs: [GENERATED_IMAGES],
 });
 
 esmPackage(root, {
@@ -157,7 +168,7 @@ esmPackage(root, {
   testInputs: [
     '{workspaceRoot}/.gitlab-ci.yml',
     '{workspaceRoot}/examples/**/*',
-    '{workspaceRoot}/images/**/*',
+    GENERATED_IMAGES,
     '{workspaceRoot}/packages/cdk/examples/**/*',
     '{workspaceRoot}/packages/config/src/**/*',
     '{workspaceRoot}/packages/images/src/**/*',
