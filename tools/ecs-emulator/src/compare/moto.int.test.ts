@@ -196,7 +196,7 @@ describe.skipIf(skipMoto)('moto_server does what it was observed to do (the READ
 
   beforeAll(async () => {
     if (motoBinary === undefined) {
-      throw new Error(`moto_server is not installed (not on PATH nor at ${MOTO_SHIM}): pip install 'moto[server]==5.2.1' (.ci/run does)`);
+      throw new Error(`moto_server is not installed (not on PATH nor at ${MOTO_SHIM}): pip install 'moto[server]==5.2.1' (CI requires it)`);
     }
     const image = ensureSshdImage();
     moto = await startMoto(motoBinary);
