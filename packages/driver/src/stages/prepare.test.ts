@@ -2,7 +2,7 @@ import { DescribeTasksCommand, ECSClient, RunTaskCommand, StopTaskCommand } from
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { testContext } from '../../test/context.js';
@@ -21,6 +21,17 @@ const noSleep = async () => {};
 beforeEach(() => ecsMock.reset());
 
 describe('prepare (AWS failure paths)', () => {
+  it('refuses a state directory that others may write, before any AWS call', async () => {
+    const { ctx, stateDir } = testContext();
+    mkdirSync(stateDir, { mode: 0o700 });
+    chmodSync(stateDir, 0o777);
+    await expect(prepareStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(
+      new RegExp(`refusing the job state directory ${stateDir} \\(owner uid \\d+, mode 0777\\): it is writable by group or others\\..*chmod 700 ${stateDir}`),
+    );
+    expect(ecsMock.calls()).toHaveLength(0);
+    expect(readdirSync(stateDir)).toEqual([]);
+  });
+
   it('refuses a job override before any AWS call or state file', async () => {
     const { ctx } = testContext({ env: { CUSTOM_ENV_FARGATE_TASK_DEFINITION: 'prod-admin' } });
     await expect(prepareStage(ctx, { clients, sleep: noSleep })).rejects.toBeInstanceOf(OverrideRefused);

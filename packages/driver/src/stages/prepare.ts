@@ -4,7 +4,7 @@ import { messageOf } from '../errors.js';
 import { jobDeadline } from '../job/deadline.js';
 import { readOverrides } from '../job/overrides.js';
 import { planLaunch } from '../job/plan.js';
-import { type JobState, readState, writeState } from '../job/state.js';
+import { type JobState, UnusableState, readState, writeState } from '../job/state.js';
 import { elapsedSeconds } from '../log.js';
 import { type Sleep, sleep as defaultSleep } from '../sleep.js';
 import { sshTransport } from '../ssh/connect.js';
@@ -203,8 +203,11 @@ async function stopLeftover(ctx: StageContext, path: string, clients: AwsClients
   try {
     previous = readState(path);
   } catch (error) {
+    // An untrusted directory fails the stage here, before any task exists; a file that cannot be used names nothing
+    // usable (gc catches its task, if any) and is overwritten.
+    if (!(error instanceof UnusableState)) throw error;
     ctx.log.warn(`ignoring the job state file left at ${path}: ${messageOf(error)}`);
-    return; // A damaged file names nothing usable; gc catches its task, if any.
+    return;
   }
   if (previous?.taskArn === undefined) return;
   const mismatch = leftoverMismatch(ctx, previous);
