@@ -31,6 +31,11 @@ describe('a job through the driver', () => {
       job: job({
         script: ['echo "build on $(hostname)"', 'test -n "$CI_JOB_ID"', 'exit 3'],
         afterScript: ['echo "after_script sees $CI_JOB_STATUS"'],
+        // gitlab-runner calls the cache and artifact stages only for a job that has them: these make it call
+        // every stage a failed job can get.
+        cache: { paths: ['vendor/'], when: 'always' },
+        artifacts: { paths: ['report.txt'], when: 'always' },
+        dependencies: ['build'],
       }),
     });
 
