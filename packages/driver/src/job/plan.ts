@@ -46,6 +46,8 @@ export function planLaunch(
   if (overrides.spot === false) placement = { kind: 'launchType' };
 
   const tags: Record<string, string> = { ...f.tags };
+  // The reaper stops a task by this tag alone: only the driver, from the job's own timeout, may set it.
+  delete tags[TAG_KEYS.deadline];
   tags[TAG_KEYS.jobId] = env.jobId;
   tags[TAG_KEYS.runner] = tagValue(env.runnerShortToken);
   if (env.projectPath !== '') tags[TAG_KEYS.project] = tagValue(env.projectPath);

@@ -115,11 +115,12 @@ describe('prepare (AWS failure paths)', () => {
     expect(readState(jobStatePath(ctx))?.expiresAt).toBe('2026-12-03T05:00:00.000Z');
   });
 
-  it('puts no deadline tag on a task whose job timeout is unknown', async () => {
+  it('puts no deadline tag on a task whose job timeout is unknown, not even one from the configured tags', async () => {
     ecsMock.on(RunTaskCommand).resolves({ tasks: [], failures: [{ reason: 'AGENT' }] });
-    const { ctx } = testContext();
+    const { ctx } = testContext({ extra: '[Fargate.Tags]\nteam = "ci"\n"gitlab-fargate:deadline" = "2099-01-01T00:00:00Z"' });
     await expect(prepareStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(/AGENT/);
     const tags = ecsMock.commandCalls(RunTaskCommand)[0]!.args[0].input.tags ?? [];
+    expect(tags).toContainEqual({ key: 'team', value: 'ci' });
     expect(tags.map((t) => t.key)).not.toContain('gitlab-fargate:deadline');
     expect(readState(jobStatePath(ctx))?.expiresAt).toBeUndefined();
   });
