@@ -123,7 +123,7 @@ describe('gc with the state directory visible', () => {
     writeState(job.path, { ...LIVE, expiresAt: minutesAgo(1).toISOString() });
     ecsMock.on(StopTaskCommand, { task: arn('live') }).rejects(new AccessDeniedException({ message: 'not authorized to perform: ecs:StopTask', $metadata: {} }));
     await expect(gcStage(job.ctx, { dryRun: false, minAgeSeconds: 600, clients, now: () => NOW })).rejects.toThrow(
-      `gc could not stop ${arn('live')}; the states naming them are kept, so the next gc tries again`,
+      `gc could not stop ${arn('live')}; the next gc tries again (a stale state naming one is kept for it)`,
     );
     expect(existsSync(job.path)).toBe(true);
     expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { task: arn('orphan') });

@@ -64,7 +64,7 @@ interface Verdict {
  * stop fails); a task of this runner (ECS `startedBy`) that no live state names is stopped once older than the
  * minimum age; temporary state files older than 10 minutes and sockets of removed states are deleted. Without it
  * (a reaper task beside the manager): a task tagged with its job's deadline is stopped once that has passed, any
- * other task once older than `--min-age`. The runner is identified by `CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN`.
+ * other task once older than `--min-age`. The runner is identified by its short token (`JobEnvironment.runnerShortToken`).
  *
  * @throws SystemFailure after finishing what it could, when some task could not be stopped
  */
@@ -101,7 +101,7 @@ export async function gcStage(ctx: StageContext, options: GcOptions): Promise<Gc
       (report.failed.length > 0 ? `, ${report.failed.length} could not be stopped` : ''),
   );
   if (report.failed.length > 0) {
-    throw new SystemFailure(`gc could not stop ${report.failed.join(', ')}; the states naming them are kept, so the next gc tries again`);
+    throw new SystemFailure(`gc could not stop ${report.failed.join(', ')}; the next gc tries again (a stale state naming one is kept for it)`);
   }
   return report;
 }
