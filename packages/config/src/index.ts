@@ -12,6 +12,7 @@ export {
   type LogFormat,
   type LogLevel,
   type OverridePolicy,
+  type PricingSettings,
   type SshSettings,
   type TaskMetadataSettings,
   type TimeoutSettings,

@@ -72,8 +72,24 @@ const driverConfig: fc.Arbitrary<DriverConfig> = fc.record(
       },
       { requiredKeys: ['taskDefinitions', 'platformVersions', 'allowSpot'] },
     ),
+    pricing: fc.record(
+      {
+        vcpuHour: fc.constantFrom(0, 0.04048, 0.0121),
+        gbHour: fc.constantFrom(0.004445, 0.00133),
+        armVcpuHour: fc.constant(0.03238),
+        armGbHour: fc.constant(0.00356),
+        spotVcpuHour: fc.constant(0.012144),
+        spotGbHour: fc.constant(0.0013335),
+        armSpotVcpuHour: fc.constant(0.009714),
+        armSpotGbHour: fc.constant(0.001068),
+        ephemeralGbHour: fc.constant(0.000111),
+        discountPercent: fc.constantFrom(0, 12.5, 100),
+        source: fc.constantFrom('EDP 2026', 'négocié "q3"'),
+      },
+      { requiredKeys: ['discountPercent'] },
+    ),
   },
-  { requiredKeys: ['logLevel', 'logFormat', 'fargate', 'taskMetadata', 'ssh', 'timeouts', 'overrides'] },
+  { requiredKeys: ['logLevel', 'logFormat', 'fargate', 'taskMetadata', 'ssh', 'timeouts', 'overrides', 'pricing'] },
 );
 
 const path = anyText;

@@ -123,6 +123,35 @@ export interface OverridePolicy {
   readonly allowSpot: boolean;
 }
 
+/**
+ * `[Pricing]`: prices (US dollars per unit-hour, for the driver's region) that replace the built-in table's in the
+ * driver's cost estimates: negotiated prices, or a region the table lacks. A price left out keeps the table's.
+ */
+export interface PricingSettings {
+  /** On-demand x86 vCPU-hour. @default the built-in table's */
+  readonly vcpuHour?: number;
+  /** On-demand x86 GB-hour of memory. @default the built-in table's */
+  readonly gbHour?: number;
+  /** On-demand ARM vCPU-hour. @default the built-in table's */
+  readonly armVcpuHour?: number;
+  /** On-demand ARM GB-hour. @default the built-in table's */
+  readonly armGbHour?: number;
+  /** Fargate Spot x86 vCPU-hour. @default the built-in table's */
+  readonly spotVcpuHour?: number;
+  /** Fargate Spot x86 GB-hour. @default the built-in table's */
+  readonly spotGbHour?: number;
+  /** Fargate Spot ARM vCPU-hour. @default the built-in table's */
+  readonly armSpotVcpuHour?: number;
+  /** Fargate Spot ARM GB-hour. @default the built-in table's */
+  readonly armSpotGbHour?: number;
+  /** Ephemeral storage beyond the 20 GiB included, per GB-hour. @default the built-in table's */
+  readonly ephemeralGbHour?: number;
+  /** Percent taken off every price (an enterprise discount). @default 0 */
+  readonly discountPercent: number;
+  /** Where these prices come from, shown with every estimate. @default - none */
+  readonly source?: string;
+}
+
 /** The driver's configuration, normalized: canonical names, defaults applied, singular/plural keys merged. */
 export interface DriverConfig {
   /** @default "info" */
@@ -136,6 +165,7 @@ export interface DriverConfig {
   readonly ssh: SshSettings;
   readonly timeouts: TimeoutSettings;
   readonly overrides: OverridePolicy;
+  readonly pricing: PricingSettings;
 }
 
 /** The per-job CI variables the override policy governs (the driver sees them as `CUSTOM_ENV_<name>`). */

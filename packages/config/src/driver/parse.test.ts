@@ -86,6 +86,7 @@ describe('parseDriverConfig: upstream files', () => {
       ssh: { username: 'root', port: 22, connectTimeout: 10, keepaliveInterval: 15, keepaliveCountMax: 4, multiplex: true },
       timeouts: { taskStart: 600, sshReady: 120, stopTask: 60, taskPollInterval: 2, sshPollInterval: 1 },
       overrides: { taskDefinitions: [], platformVersions: [], allowSpot: false },
+      pricing: { discountPercent: 0 },
     });
   });
 

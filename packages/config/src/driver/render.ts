@@ -70,5 +70,21 @@ export function renderDriverConfig(config: DriverConfig): string {
     .set('MaxEphemeralStorage', overrides.maxEphemeralStorage)
     .set('AllowSpot', overrides.allowSpot);
 
+  const { pricing } = config;
+  out
+    .table(['Pricing'])
+    .comment('US dollars per unit-hour for cost estimates; a price left out is taken from the driver\'s built-in table.')
+    .set('VcpuHour', pricing.vcpuHour)
+    .set('GbHour', pricing.gbHour)
+    .set('ArmVcpuHour', pricing.armVcpuHour)
+    .set('ArmGbHour', pricing.armGbHour)
+    .set('SpotVcpuHour', pricing.spotVcpuHour)
+    .set('SpotGbHour', pricing.spotGbHour)
+    .set('ArmSpotVcpuHour', pricing.armSpotVcpuHour)
+    .set('ArmSpotGbHour', pricing.armSpotGbHour)
+    .set('EphemeralGbHour', pricing.ephemeralGbHour)
+    .set('Discount', pricing.discountPercent)
+    .set('Source', pricing.source);
+
   return out.toString();
 }

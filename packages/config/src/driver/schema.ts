@@ -7,11 +7,13 @@ import {
   type FargateSettings,
   type LogFormat,
   type OverridePolicy,
+  type PricingSettings,
   type SshSettings,
   type TaskMetadataSettings,
   type TimeoutSettings,
 } from './model.js';
 import { fargate } from './sections/fargate.js';
+import { pricing } from './sections/pricing.js';
 import { ephemeralStorage, fargateMemory, logLevel } from './sections/values.js';
 
 const taskMetadata = refine(
@@ -69,6 +71,7 @@ interface DriverRaw {
   ssh: SshSettings;
   timeouts: TimeoutSettings;
   overrides: OverridePolicy;
+  pricing: PricingSettings;
 }
 
 /** The whole driver TOML: upstream's keys plus ours, every key case-insensitive. */
@@ -82,6 +85,7 @@ export const driverSchema: Schema<DriverConfig> = refine(
     ssh: { key: 'SSH', schema: ssh, defaultsFromEmptyTable: true },
     timeouts: { key: 'Timeouts', schema: timeouts, defaultsFromEmptyTable: true },
     overrides: { key: 'Overrides', schema: overrides, defaultsFromEmptyTable: true },
+    pricing: { key: 'Pricing', schema: pricing, defaultsFromEmptyTable: true },
   }),
   ({ logFile, ...rest }): DriverConfig => ({
     logLevel: rest.logLevel,
@@ -92,5 +96,6 @@ export const driverSchema: Schema<DriverConfig> = refine(
     ssh: rest.ssh,
     timeouts: rest.timeouts,
     overrides: rest.overrides,
+    pricing: rest.pricing,
   }),
 );
