@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { StopTaskCommand } from '@aws-sdk/client-ecs';
 import type { LocalStack } from '@gitlab-fargate/local-stack';
 import { runJob, type JobResult, type RunnerSettings } from '@gitlab-fargate/runner-harness';
@@ -77,6 +79,32 @@ describe('after the script, as gitlab-runner goes on', () => {
     expect(result).toMatchObject({ outcome: 'timed_out', prepareAttempts: 1 });
     expect(result.timings.map((t) => [t.phase, t.exitCode]), log.text).toEqual([['config', 0], ['prepare', 2], ['cleanup', 0]]);
     expect(log.text).not.toContain('never-printed');
+    expect(await waitForNothingLeft(stack)).toEqual(nothingLeft);
+  });
+
+  it('runs a job with only PATH, the protocol variables and the emulator endpoints in the driver\'s environment', async () => {
+    // No AWS_REGION and no credentials in the manager's environment: the driver TOML's Region counts, and the
+    // credentials come from a task-role style container endpoint, as on an ECS-hosted runner manager.
+    const credentials = JSON.stringify({
+      AccessKeyId: stack.env.AWS_ACCESS_KEY_ID, SecretAccessKey: stack.env.AWS_SECRET_ACCESS_KEY,
+      Token: 'task-role-session', Expiration: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(credentials));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const env = {
+        PATH: process.env.PATH,
+        AWS_ENDPOINT_URL_ECS: stack.env.AWS_ENDPOINT_URL_ECS,
+        AWS_ENDPOINT_URL_EC2: stack.env.AWS_ENDPOINT_URL_EC2,
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${(server.address() as AddressInfo).port}/role`,
+      };
+      const log = new CapturedLog();
+      const result = await runJob({ runner, env, log, runnerLog: discard, prepareAttempts: 1, job: job({ script: ['echo "hello from $(hostname)"'] }) });
+      expect(result.outcome, log.text).toBe('success');
+      expect(log.text).toMatch(/^hello from \S+$/m);
+    } finally {
+      server.close();
+    }
     expect(await waitForNothingLeft(stack)).toEqual(nothingLeft);
   });
 });
