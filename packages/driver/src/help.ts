@@ -80,11 +80,16 @@ ${GLOBAL}`,
   gc: `Usage: gitlab-fargate-driver [options] gc [--dry-run] [--min-age SECONDS]
 
 Stops tasks that this runner started (ECS startedBy gitlab-fargate/<short token>, the token taken from
-CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN) and that no live job owns (no state file in [TaskMetadata] Directory names
-them), if older than --min-age.
-  --dry-run            list what would be stopped, stop nothing
-  --min-age SECONDS    leave younger tasks alone (default 600 when the state directory is visible; required,
-                       and longer than the longest job, when it is not, e.g. in a reaper task beside the manager)
+GITLAB_FARGATE_RUNNER_SHORT_TOKEN in gitlab-runner's environment, else CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN) and that
+no live job owns.
+  With [TaskMetadata] Directory visible: a task no live state file names is stopped once older than --min-age;
+  a stale state (its job's deadline passed) has its task stopped and is removed, with its key; temporary files
+  older than 10 minutes and multiplexer sockets without a state are removed.
+  Without it (a reaper task beside the manager): a task tagged gitlab-fargate:deadline is stopped only once
+  that deadline (job start + job timeout + 1 h) has passed; an untagged task once older than --min-age.
+  --dry-run            list what would be stopped and removed, touch nothing
+  --min-age SECONDS    leave younger tasks alone (default 600 when the state directory is visible; required
+                       without it, where it only applies to tasks with no deadline tag)
 
 Exit code 0 when done, 1 on error.
 
