@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SystemFailure } from '../errors.js';
+import type { JobRecord } from '../metrics/job-record.js';
 import { currentUid, ensureStateDirectory, trustStateDirectory } from './state-directory.js';
 
 /**
@@ -41,6 +42,11 @@ export interface JobState {
    * removes it).
    */
   readonly expiresAt?: string;
+  /**
+   * What prepare observed about the task (ECS's timestamps, size, placement) and how the stages ended, for the job's
+   * timeline, cost and metrics (`metrics/job-record.ts`). Read through `readJobRecord`, which drops what is malformed.
+   */
+  readonly metrics?: JobRecord;
 }
 
 /** Where a job's SSH multiplexer (ssh/mux-process.ts) runs. */
