@@ -21,6 +21,11 @@ export interface JobMetricsInput {
   readonly region?: string;
 }
 
+/** Prepare failed on the platform's side: a cancelled start or a refused override is not the platform failing. */
+function isStartFailure(outcome: JobOutcome): boolean {
+  return outcome.stage === 'prepare' && outcome.reason !== 'cancelled' && outcome.reason !== 'override_refused';
+}
+
 /** CloudWatch's dimension values must be non-empty ASCII. */
 function dimensionValue(value: string): string {
   const ascii = value.replace(/[^\x20-\x7e]/g, '_').trim().slice(0, 1024);
@@ -46,7 +51,7 @@ const PHASE_METRICS: readonly (readonly [keyof JobPhases, string])[] = [
 export function jobMetricsDocument(input: JobMetricsInput): Record<string, unknown> {
   const values: Record<string, number> = {
     [METRIC.jobs]: 1,
-    [METRIC.startFailure]: input.outcome.stage === 'prepare' ? 1 : 0,
+    [METRIC.startFailure]: isStartFailure(input.outcome) ? 1 : 0,
     [METRIC.jobFailure]: input.outcome.kind === 'success' ? 0 : 1,
   };
   for (const [phase, name] of PHASE_METRICS) {

@@ -26,6 +26,8 @@ export interface AwaitReadyInput {
   readonly now: () => number;
   /** Called once the address is known (prepare records it in the state file). */
   readonly onAddress: (address: string) => void;
+  /** Every task description DescribeTasks returns (prepare keeps ECS's timestamps for the job's timeline). */
+  readonly onTask?: (task: Task) => void;
 }
 
 /** A task whose sshd accepted the job key. */
@@ -108,6 +110,7 @@ export async function awaitReady(input: AwaitReadyInput): Promise<Ready> {
     onTransition: (status, seconds) => log.progress(`Task is ${status} after ${seconds.toFixed(1)} s`),
     onPollError: (error) => log.debug('DescribeTasks failed; polling again', { error: messageOf(error) }),
     onTask: (task: Task) => {
+      input.onTask?.(task);
       if (probe !== undefined || config.fargate.usePublicIp) return;
       const early = privateAddress(task);
       // Until RUNNING, the probe may wait as long as the task may take to start, plus the usual SSH allowance.

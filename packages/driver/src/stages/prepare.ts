@@ -6,6 +6,8 @@ import { readOverrides } from '../job/overrides.js';
 import { planLaunch } from '../job/plan.js';
 import { type JobState, UnusableState, readState, writeState } from '../job/state.js';
 import { elapsedSeconds } from '../log.js';
+import { TaskObserver } from '../metrics/observe.js';
+import { recordStageOutcome } from '../metrics/record-outcome.js';
 import { type Sleep, sleep as defaultSleep } from '../sleep.js';
 import { sshTransport } from '../ssh/connect.js';
 import { type JobKeyPair, generateJobKeyPair } from '../ssh/keys.js';
@@ -58,6 +60,8 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
   writeState(path, initial);
 
   log.progress(`Starting a Fargate task from ${plan.taskDefinition} in cluster ${plan.cluster} (${placementText(plan.placement)})`);
+  const observer = new TaskObserver(now);
+  observer.runTaskSent();
   const launched = await launchTask(clients.ecs, plan, {
     signal: ctx.signal,
     sleep,
@@ -65,19 +69,30 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
     deadlineMs: config.timeouts.taskStart * 1000,
     now,
     progress: (line) => log.progress(line),
+  }).catch((error: unknown) => {
+    noteProblem(ctx, recordStageOutcome(path, 'prepare', error, observer.snapshot()));
+    throw error;
   });
+  observer.runTaskReturned(launched.task);
   const taskArn = launched.task.taskArn;
-  const job: StartedJob = { ctx, clients, plan, path, taskArn, sleep, now, started, recorded: false };
+  const job: StartedJob = { ctx, clients, plan, path, taskArn, sleep, now, started, observer, recorded: false };
   try {
-    writeState(path, { ...initial, taskArn });
+    const recorded: JobState = { ...initial, taskArn, metrics: observer.snapshot() };
+    writeState(path, recorded);
     job.recorded = true;
     // Only now: whoever sees this line (a person, a test that kills prepare then) may count on cleanup stopping it.
     log.progress(`Task ${taskArn} created (${placementText(launched.placement)})`);
-    return await awaitJob(job, { ...initial, taskArn }, options.transport ?? sshTransport);
+    return await awaitJob(job, recorded, options.transport ?? sshTransport);
   } catch (error) {
+    if (job.recorded) noteProblem(ctx, recordStageOutcome(path, 'prepare', error, observer.snapshot()));
     await stopAfterFailedPrepare(job, error);
     throw error;
   }
+}
+
+/** A metrics record that could not be written is worth a warning, never a failed job. */
+function noteProblem(ctx: StageContext, problem: string | undefined): void {
+  if (problem !== undefined) ctx.log.warn(problem);
 }
 
 /** The job's state before RunTask: key pair, SSH settings, and when the job can no longer be running. */
@@ -108,6 +123,8 @@ interface StartedJob {
   readonly sleep: Sleep;
   readonly now: () => number;
   readonly started: number;
+  /** What ECS says about the task, for the job's timeline and cost. */
+  readonly observer: TaskObserver;
   /** Whether the state file names the task (cleanup can then stop it if this prepare cannot). */
   recorded: boolean;
   mux?: PendingMultiplexer;
@@ -142,13 +159,15 @@ async function awaitJob(job: StartedJob, recorded: JobState, transport: Transpor
     signal: ctx.signal,
     sleep: job.sleep,
     now,
+    onTask: (task) => job.observer.see(task),
     onAddress: (address) => {
       state = { ...state, address };
       writeState(path, state);
     },
   });
   ready.connection.close();
-  state = { ...state, hostKey: ready.connection.hostKey };
+  job.observer.ready();
+  state = { ...state, hostKey: ready.connection.hostKey, metrics: job.observer.snapshot() };
   writeState(path, state);
   if (job.mux !== undefined) state = await handOver(job.mux, state, job);
   const after = ready.runningAt === undefined ? 'before ECS reported RUNNING' : `${elapsedSeconds(ready.runningAt, now())} s after RUNNING`;
