@@ -5,7 +5,7 @@
 export { main, type MainIo } from './main.js';
 export { parseArgs, type Command, type GlobalFlags, type ParsedArgs } from './args.js';
 export { BuildFailure, Cancelled, OverrideRefused, SystemFailure, UsageError } from './errors.js';
-export { readJobEnvironment, type JobEnvironment } from './job/environment.js';
+export { RUNNER_IDENTITY_VARIABLE, readJobEnvironment, type JobEnvironment } from './job/environment.js';
 export { readOverrides, type JobOverrides } from './job/overrides.js';
 export { parseState, readState, removeState, stateStem, statePath, writeState, type JobState } from './job/state.js';
 export { createLogger, type LogFormat, type LogLevel, type Logger, type LoggerOptions } from './log.js';

@@ -1,6 +1,7 @@
 import type { ResolvedRunnerManagerSpec } from '../../spec/runner-manager.js';
 import { generatedNotice, shellQuote } from '../shell.js';
 import { runnerManagerLayout, type RunnerManagerLayout } from './layout.js';
+import { EXPORT_RUNNER_IDENTITY_FUNCTION, RUNNER_IDENTITY_VARIABLE, SHORTEN_RUNNER_TOKEN_FUNCTION } from './runner-identity.js';
 
 /** Exit status when the container is started wrongly (sysexits.h EX_CONFIG). */
 export const EXIT_MISCONFIGURED = 78;
@@ -32,7 +33,10 @@ ${generatedNotice('runner-manager entrypoint: render the configuration, then run
 # 4. Legacy registration: with REGISTRATION_TOKEN, \`gitlab-runner register\` obtains a runner token (deprecated).
 # 5. config.toml: \`gitlab-fargate-config render runner\` reads GITLAB_URL, RUNNER_TOKEN, RUNNER_NAME, ... and
 #    writes RUNNER_CONFIG_PATH. Both files end up mode 0600, owned by ${spec.runAs}.
-# 6. The tokens leave the environment and the command runs as ${spec.runAs}: by default
+# 6. Runner identity: ${RUNNER_IDENTITY_VARIABLE}, the runner's short token the driver goes by (its tasks'
+#    startedBy, which gc and the orphan reaper use), stays in gitlab-runner's environment, where no job can change it.
+#    Given to the container, it is kept; else it is derived from RUNNER_TOKEN as gitlab-runner shortens tokens.
+# 7. The tokens leave the environment and the command runs as ${spec.runAs}: by default
 #    \`gitlab-runner run\`; a command given to the container replaces it, and arguments starting with "-" are
 #    passed to \`gitlab-runner run\`. To see what was rendered, give this command, which hides the token:
 #      ${safeConfigInspection(layout)}
@@ -68,6 +72,10 @@ read_secret_file() {
   export "\${name?}"
   unset "$file_name"
 }
+
+${SHORTEN_RUNNER_TOKEN_FUNCTION}
+
+${EXPORT_RUNNER_IDENTITY_FUNCTION}
 
 install_private_ca() {
   local source
@@ -133,6 +141,7 @@ gitlab-fargate-config render runner --out "$RUNNER_CONFIG_PATH"
 # Not recursive: a CA mounted read-only under $config_dir/certs must stay as it is. gitlab-runner writes beside
 # config.toml (.runner_system_id, token refreshes), so the folder is handed over too.
 chown "$run_as:$(id -gn "$run_as")" "$config_dir" "$DRIVER_CONFIG_PATH" "$RUNNER_CONFIG_PATH"
+export_runner_identity
 unset RUNNER_TOKEN REGISTRATION_TOKEN
 log "rendered $DRIVER_CONFIG_PATH and $RUNNER_CONFIG_PATH"
 

@@ -12,14 +12,19 @@ import { CONFIG_PACKAGE_DIR } from '../../../test/paths.js';
 import { assembleRunnerManagerContext } from '../../context/runner-manager-context.js';
 import { resolveRunnerManagerSpec } from '../../spec/runner-manager.js';
 import { EXIT_MISCONFIGURED, runnerManagerEntrypoint } from './entrypoint.js';
+import { RUNNER_IDENTITY_VARIABLE } from './runner-identity.js';
 
 const configCli = configCliStatus();
 if (!configCli.ready) {
   console.warn(`runner-manager image tests skipped: ${configCli.reason}`);
 }
 
+/** The random part of the runner token, after its `glrt-t1_` prefixes. */
+const TOKEN_BODY = randomBytes(15).toString('base64url');
 /** A made-up runner authentication token, random per run so that finding it anywhere means it leaked. */
-const RUNNER_TOKEN = `glrt-t1_${randomBytes(15).toString('base64url')}`;
+const RUNNER_TOKEN = `glrt-t1_${TOKEN_BODY}`;
+/** The short token GitLab shows for such a token: its first 9 characters after the prefixes. */
+const SHORT_TOKEN = TOKEN_BODY.slice(0, 9);
 
 /** What a task definition gives the manager container (the token as an ECS secret, the rest as environment). */
 const MANAGER_ENVIRONMENT = {
@@ -99,6 +104,19 @@ describe.skipIf(!configCli.ready)('runner-manager image', () => {
     expect(modes).toBe('600 gitlab-runner /etc/gitlab-runner/fargate.toml\n600 gitlab-runner /etc/gitlab-runner/config.toml\ngitlab-runner\n');
     expect(commandEnv).not.toContain(RUNNER_TOKEN);
     expect(commandEnv).not.toMatch(/^RUNNER_TOKEN=/m);
+    // The driver's trusted runner identity reaches the command (gitlab-runner, which hands it to the driver).
+    expect(commandEnv).toMatch(new RegExp(`^${RUNNER_IDENTITY_VARIABLE}=${SHORT_TOKEN}$`, 'm'));
+    expect(result.stderr).toContain(`runner-manager: runner identity (${RUNNER_IDENTITY_VARIABLE}) derived from RUNNER_TOKEN: ${SHORT_TOKEN}`);
+  });
+
+  it('keeps a runner identity given to the container over the one derived from the token', () => {
+    const result = dockerRun(
+      image,
+      envArgs({ ...MANAGER_ENVIRONMENT, RUNNER_TOKEN, [RUNNER_IDENTITY_VARIABLE]: 'given1234' }),
+      ['sh', '-c', `echo "$${RUNNER_IDENTITY_VARIABLE}"; id -un`],
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('given1234\ngitlab-runner\n');
   });
 
   it('shows what it rendered without the token through the command its entrypoint advises', () => {
