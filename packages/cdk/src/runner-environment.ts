@@ -117,7 +117,8 @@ export interface RunnerEnvironmentProps {
    * Extra tags for every resource of this environment and for every job task (`TASK_TAGS`). Keys and values must
    * not contain `,` or `=`, and keys must not start with `gitlab-fargate:` (the constructs' and the driver's own,
    * such as the `gitlab-fargate:deadline` tag the orphan reaper goes by).
-   * @default - only `gitlab-fargate:environment` and `gitlab-fargate:runner`
+   * @default - only `gitlab-fargate:environment` and `gitlab-fargate:runner` (the runner's name; on job tasks the
+   * driver sets `gitlab-fargate:runner` to the runner's short token instead)
    */
   readonly tags?: { [key: string]: string };
 }
@@ -162,6 +163,9 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
       'gitlab-fargate:environment': props.environmentName,
       'gitlab-fargate:runner': runnerName,
     };
+    // On job tasks the driver sets gitlab-fargate:runner itself (to the runner's short token), and the driver's TOML
+    // refuses that key in TASK_TAGS: the runner's name tags only this environment's own resources.
+    const taskTags = Object.fromEntries(Object.entries(tags).filter(([key]) => key !== 'gitlab-fargate:runner'));
 
     const runnerTags = props.runnerTags ?? [props.environmentName];
     const problems: string[] = [
@@ -253,9 +257,11 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
       assignPublicIpToJobs,
       connectViaPublicIp,
       capacity,
-      taskTags: tags,
+      taskTags,
       subnets: managerSubnets,
       assignPublicIp: managerPublicIp,
+      // The reaper's gc finds this manager's tasks by it: both get the same value.
+      ...(props.orphanReaper ? { runnerShortToken: props.orphanReaper.runnerShortToken } : {}),
     });
     // The service names the FARGATE provider, which must be associated with the cluster first.
     this.manager.service.node.addDependency(this.capacityProviders);

@@ -90,8 +90,10 @@ describe('the manager settings render with gitlab-fargate-config (packages/confi
         '{ CapacityProvider = "FARGATE_SPOT", Weight = 4, Base = 0 }]',
     );
     expect(stdout).toMatch(
-      /\[Fargate\.Tags\]\n\s+team = "platform"\n\s+"gitlab-fargate:environment" = "dev"\n\s+"gitlab-fargate:runner" = "gitlab-fargate-dev"/,
+      /\[Fargate\.Tags\]\n\s+team = "platform"\n\s+"gitlab-fargate:environment" = "dev"\n/,
     );
+    // The driver sets gitlab-fargate:runner itself, and the config refuses it as a configured tag.
+    expect(stdout).not.toContain('gitlab-fargate:runner');
     expect(stdout).toContain('Directory = "/opt/gitlab-runner/metadata"');
     expect(stdout).toMatch(/\[SSH\][^[]*Port = 2222/);
   });

@@ -226,6 +226,26 @@ describe('gitlab-fargate-config render driver', () => {
     expect(tags.code).toBe(2);
     expect(tags.stderr).toContain('tags: expected KEY=VALUE items separated by commas, found "team"');
   });
+
+  it("refuses a tag the driver sets itself, naming the flag and variable, and writes nothing", async () => {
+    const out = join(dir, 'reserved-tag.toml');
+    const cases: Array<[string[], Record<string, string>, string]> = [
+      [['--tags', 'team=ci,gitlab-fargate:deadline=2099-01-01T00:00:00Z'], DRIVER_ENV, 'gitlab-fargate:deadline'],
+      [[], { ...DRIVER_ENV, TASK_TAGS: 'gitlab-fargate:job-id=1' }, 'gitlab-fargate:job-id'],
+    ];
+    for (const [args, env, key] of cases) {
+      const result = await run(['render', 'driver', '--out', out, ...args], env);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`error: --tags (TASK_TAGS): Fargate.Tags.${key}: expected a tag key other than the driver's own`);
+      expect(result.stderr).toContain('rename or remove this tag');
+      expect(existsSync(out)).toBe(false);
+    }
+    // The CDK constructs' own environment tag stays allowed.
+    const allowed = await run(['render', 'driver', '--tags', 'gitlab-fargate:environment=dev'], DRIVER_ENV);
+    expect(allowed.stderr).toBe('');
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toContain('"gitlab-fargate:environment" = "dev"');
+  });
 });
 
 describe('gitlab-fargate-config render runner', () => {

@@ -20,6 +20,7 @@ export {
 export { loadDriverConfig, parseDriverConfig } from './driver/parse.js';
 export { renderDriverConfig } from './driver/render.js';
 export { matchesAllowList } from './driver/allow-list.js';
+export { DRIVER_TASK_TAG_KEYS } from './driver/reserved-tags.js';
 
 export type { CacheSettings, CustomExecutorSettings, RunnerConfig, RunnerEntry, S3CacheSettings, SessionServerSettings } from './runner/model.js';
 export { loadRunnerConfig, parseRunnerConfig } from './runner/parse.js';

@@ -9,6 +9,7 @@ import {
 } from '../../aws/shapes.js';
 import { integer, refine, string, type Schema } from '../../schema/schema.js';
 import { LOG_LEVELS, type DriverConfig } from '../model.js';
+import { DRIVER_TASK_TAG_KEYS, isDriverTaskTagKey } from '../reserved-tags.js';
 
 /** Readers for the AWS values of the driver TOML, shared by its sections. */
 
@@ -45,5 +46,16 @@ export const fargateMemory = integer({ min: FARGATE_MEMORY_VALUES[0] as number, 
 export const ephemeralStorage = integer({ min: EPHEMERAL_STORAGE_GIB.min, max: EPHEMERAL_STORAGE_GIB.max, expected: `GiB from ${EPHEMERAL_STORAGE_GIB.min} to ${EPHEMERAL_STORAGE_GIB.max}` });
 
 
-export const tagKey = string({ maxLength: ECS_LIMITS.maxTagKeyLength, pattern: /^(?![aA][wW][sS]:)[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, expected: 'a tag key of letters, digits, spaces and _.:/=+-@, not starting with "aws:"' });
+const tagKeyShape = string({ maxLength: ECS_LIMITS.maxTagKeyLength, pattern: /^(?![aA][wW][sS]:)[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, expected: 'a tag key of letters, digits, spaces and _.:/=+-@, not starting with "aws:"' });
+/** A `[Fargate] Tags` key: ECS's shape, and none of the keys the driver sets itself. */
+export const tagKey: Schema<string> = refine(tagKeyShape, (key, at, checker) =>
+  isDriverTaskTagKey(key)
+    ? void checker.error(
+        at,
+        `a tag key other than the driver's own (${DRIVER_TASK_TAG_KEYS.join(', ')})`,
+        JSON.stringify(key),
+        'the driver sets that tag on every task itself, and gc and the orphan reaper trust it: rename or remove this tag',
+      )
+    : key,
+);
 export const tagValue = string({ minLength: 0, maxLength: ECS_LIMITS.maxTagValueLength, pattern: TAG_PATTERN, expected: 'a tag value of letters, digits, spaces and _.:/=+-@' });
