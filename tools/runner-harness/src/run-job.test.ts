@@ -183,15 +183,16 @@ describe('runJob', () => {
   });
 
   it('stops a slow provisioning at the prepare timeout: SIGTERM, one attempt, no stage, cleanup', async () => {
-    const { result, log, calls } = await run({}, { prepareTimeoutSeconds: 1 }, { LOCAL_DRIVER_SLOW_PREPARE: '1' });
-    expect(result).toMatchObject({ outcome: 'timed_out', prepareAttempts: 1, reason: 'prepare timeout: exceeded timeout of 0m1s' });
+    // 2 s: time enough for config on a loaded machine, so the deadline falls in prepare.
+    const { result, log, calls } = await run({}, { prepareTimeoutSeconds: 2 }, { LOCAL_DRIVER_SLOW_PREPARE: '1' });
+    expect(result).toMatchObject({ outcome: 'timed_out', prepareAttempts: 1, reason: 'prepare timeout: exceeded timeout of 0m2s' });
     expect(calls.filter((c) => !c.startsWith('config'))).toEqual([calls[1], 'cleanup job=1234']);
     expect(log).toContain('prepare: terminated while provisioning');
   });
 
   it('stops a slow provisioning at the job timeout: one attempt, no stage, cleanup', async () => {
-    const { result, calls } = await run({ timeoutSeconds: 1 }, {}, { LOCAL_DRIVER_SLOW_PREPARE: '1' });
-    expect(result).toMatchObject({ outcome: 'timed_out', prepareAttempts: 1, reason: 'execution took longer than 0m1s seconds' });
+    const { result, calls } = await run({ timeoutSeconds: 2 }, {}, { LOCAL_DRIVER_SLOW_PREPARE: '1' });
+    expect(result).toMatchObject({ outcome: 'timed_out', prepareAttempts: 1, reason: 'execution took longer than 0m2s seconds' });
     expect(calls.filter((c) => c.startsWith('run'))).toEqual([]);
     expect(calls.filter((c) => c.startsWith('cleanup'))).toEqual(['cleanup job=1234']);
   });
@@ -215,10 +216,11 @@ describe('runJob', () => {
   });
 
   it('stops a job that outlives its timeout and runs no stage after it, but cleanup', async () => {
-    const { result, log, calls } = await run({ script: ['sleep 30'], afterScript: ['echo after'], timeoutSeconds: 1 });
-    expect(result).toMatchObject({ outcome: 'timed_out', reason: 'execution took longer than 0m1s seconds' });
+    // 3 s: time enough for the stages before the script on a loaded machine, so the deadline falls in the script.
+    const { result, log, calls } = await run({ script: ['sleep 30'], afterScript: ['echo after'], timeoutSeconds: 3 });
+    expect(result).toMatchObject({ outcome: 'timed_out', reason: 'execution took longer than 0m3s seconds' });
     expect(calls.slice(4)).toEqual(['run build_script', 'cleanup job=1234']);
-    expect(log).toMatch(/ERROR: Job failed: execution took longer than 0m1s seconds\n$/);
+    expect(log).toMatch(/ERROR: Job failed: execution took longer than 0m3s seconds\n$/);
   });
 
   it('fails preparation when config names a shell the harness cannot write, as the runner fails an unknown shell', async () => {
