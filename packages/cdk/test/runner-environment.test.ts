@@ -125,6 +125,7 @@ describe('RunnerEnvironment with defaults', () => {
         'METADATA_DIR',
         'CAPACITY_PROVIDER_STRATEGY',
         'TASK_TAGS',
+        'GITLAB_FARGATE_RUNNER_SHORT_TOKEN',
       ].sort(),
     );
     const value = (name: string) =>
@@ -149,7 +150,10 @@ describe('RunnerEnvironment with defaults', () => {
     expect(value('USE_PUBLIC_IP')).toBe('false');
     expect(value('METADATA_DIR')).toBe('/opt/gitlab-runner/metadata');
     expect(value('CAPACITY_PROVIDER_STRATEGY')).toBe('FARGATE:1:0');
-    expect(value('TASK_TAGS')).toBe('gitlab-fargate:environment=dev,gitlab-fargate:runner=gitlab-fargate-dev');
+    // Not gitlab-fargate:runner: the driver sets it on each task (to the short token) and refuses it in TASK_TAGS.
+    expect(value('TASK_TAGS')).toBe('gitlab-fargate:environment=dev');
+    // The driver's trusted runner identity: the orphan reaper's short token, so that both go by the same startedBy.
+    expect(value('GITLAB_FARGATE_RUNNER_SHORT_TOKEN')).toBe('t3_devXy9');
     expect(container.Secrets).toEqual([
       {
         Name: 'RUNNER_TOKEN',
@@ -187,10 +191,13 @@ describe('RunnerEnvironment with defaults', () => {
     ]);
     expect(reaper.Secrets).toBeUndefined();
     const runnerOnly = ['GITLAB_URL', 'RUNNER_NAME', 'RUNNER_TAGS', 'CONCURRENT'];
-    expect(reaper.Environment).toEqual([
-      ...manager.Environment.filter((variable: { Name: string }) => !runnerOnly.includes(variable.Name)),
-      { Name: 'CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN', Value: 't3_devXy9' },
-    ]);
+    // The manager's driver settings and its runner identity, so gc finds the tasks the manager's driver started.
+    expect(reaper.Environment).toEqual(
+      manager.Environment.filter((variable: { Name: string }) => !runnerOnly.includes(variable.Name)),
+    );
+    expect(reaper.Environment).toContainEqual({ Name: 'GITLAB_FARGATE_RUNNER_SHORT_TOKEN', Value: 't3_devXy9' });
+    // Not the job's variable, which job variables can override.
+    expect(JSON.stringify(reaper.Environment)).not.toContain('CUSTOM_ENV_');
   });
 
   test('every resource that takes tags is tagged with the environment', () => {
@@ -260,13 +267,17 @@ describe('RunnerEnvironment with options', () => {
             { Name: 'CAPACITY_PROVIDER_STRATEGY', Value: 'FARGATE:1:1,FARGATE_SPOT:4:0' },
             {
               Name: 'TASK_TAGS',
-              Value: 'team=platform,gitlab-fargate:environment=staging,gitlab-fargate:runner=gitlab-fargate-staging',
+              Value: 'team=platform,gitlab-fargate:environment=staging',
             },
           ]),
         }),
       ],
     });
     template.resourceCountIs('AWS::Events::Rule', 0);
+    // Without a reaper the manager gets no runner identity: its image derives one from the runner token.
+    const manager = template.toJSON().Resources[logicalId(template, 'AWS::ECS::TaskDefinition', 'StagingManagerDefinition')];
+    const names = manager.Properties.ContainerDefinitions[0].Environment.map((variable: { Name: string }) => variable.Name);
+    expect(names).not.toContain('GITLAB_FARGATE_RUNNER_SHORT_TOKEN');
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
   });
 });

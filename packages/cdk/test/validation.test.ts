@@ -140,6 +140,18 @@ describe('synth-time validation', () => {
     ]);
   });
 
+  test("the runner identity in extraEnvironment is an error that points to orphanReaper's runnerShortToken", () => {
+    const errors = errorsFor((props) => ({
+      ...props,
+      manager: { ...props.manager, extraEnvironment: { GITLAB_FARGATE_RUNNER_SHORT_TOKEN: 'other1234' } },
+    }));
+    expect(errors).toEqual([
+      'manager extraEnvironment GITLAB_FARGATE_RUNNER_SHORT_TOKEN: the runner\'s short token is set with orphanReaper: ' +
+        '{ runnerShortToken }, which gives the manager and the orphan reaper the same identity; without it the image ' +
+        'derives it from the token.',
+    ]);
+  });
+
   test('a token in a plain SSM String parameter (whose value is in the template) cannot be passed at all', () => {
     // RunnerToken takes a parameter *name*: a StringParameter created in the app is not even accepted by the type.
     // What remains is naming a SecureString, which ECS decrypts at task start.

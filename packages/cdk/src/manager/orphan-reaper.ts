@@ -100,8 +100,9 @@ export class OrphanReaper extends Construct {
       command: [this.command],
       environment: {
         ...props.manager.driverSettings,
-        // How a job sees its runner; gc matches it against the tasks' startedBy.
-        CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN: props.runnerShortToken,
+        // The driver's trusted runner identity, as the manager's driver has it (RunnerEnvironment gives both the same
+        // value); gc matches it against the tasks' startedBy.
+        [RunnerManager.RUNNER_IDENTITY_VARIABLE]: props.runnerShortToken,
       },
       logging: ecs.LogDrivers.awsLogs({ logGroup: props.manager.logGroup, streamPrefix: 'orphan-reaper' }),
     });

@@ -90,6 +90,12 @@ export interface RunnerManagerProps extends RunnerManagerOptions {
   readonly subnets: ec2.SubnetSelection;
   /** Give the manager task a public IP (only in public subnets without a NAT gateway). */
   readonly assignPublicIp: boolean;
+  /**
+   * The runner's short token, given to the manager container as {@link RunnerManager.RUNNER_IDENTITY_VARIABLE}, so
+   * that the driver's identity is the one the orphan reaper goes by.
+   * @default - the image's entrypoint derives it from the runner token, as gitlab-runner does
+   */
+  readonly runnerShortToken?: string;
 }
 
 /**
@@ -99,6 +105,12 @@ export interface RunnerManagerProps extends RunnerManagerOptions {
 export class RunnerManager extends Construct implements ec2.IConnectable {
   /** The ECS secret that carries the runner authentication token into the manager container. */
   public static readonly TOKEN_VARIABLE = 'RUNNER_TOKEN';
+  /**
+   * The variable the driver takes the runner's identity from (its tasks' `startedBy`, which `gc` and the orphan
+   * reaper go by), in gitlab-runner's own environment, where no job can change it: the driver's
+   * `RUNNER_IDENTITY_VARIABLE` (a test checks that the names agree).
+   */
+  public static readonly RUNNER_IDENTITY_VARIABLE = 'GITLAB_FARGATE_RUNNER_SHORT_TOKEN';
 
   public readonly service: ecs.FargateService;
   public readonly taskDefinition: ecs.FargateTaskDefinition;
@@ -153,7 +165,11 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
       containerName: 'runner-manager',
       image: this.image,
       essential: true,
-      environment: { ...props.extraEnvironment, ...this.settings },
+      environment: {
+        ...props.extraEnvironment,
+        ...this.settings,
+        ...(props.runnerShortToken === undefined ? {} : { [RunnerManager.RUNNER_IDENTITY_VARIABLE]: props.runnerShortToken }),
+      },
       secrets: { [RunnerManager.TOKEN_VARIABLE]: props.runnerToken.bind(this) },
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'manager' }),
       // Fargate's maximum, for gitlab-runner's shutdown and the driver's cleanup stages that stop job tasks. ECS sends
@@ -238,7 +254,12 @@ function managerProblems(
   }
   problems.push(...props.runnerToken.problems());
   for (const [name, value] of Object.entries(props.extraEnvironment ?? {})) {
-    if (name === RunnerManager.TOKEN_VARIABLE || /TOKEN|PASSWORD|SECRET/i.test(name) || looksLikeGitLabToken(value)) {
+    if (name === RunnerManager.RUNNER_IDENTITY_VARIABLE) {
+      problems.push(
+        `manager extraEnvironment ${name}: the runner's short token is set with orphanReaper: { runnerShortToken }, ` +
+          'which gives the manager and the orphan reaper the same identity; without it the image derives it from the token.',
+      );
+    } else if (name === RunnerManager.TOKEN_VARIABLE || /TOKEN|PASSWORD|SECRET/i.test(name) || looksLikeGitLabToken(value)) {
       problems.push(
         `manager extraEnvironment ${name}: credentials must not be plain environment variables (they are written ` +
           'into the task definition). Pass the runner token with runnerToken: RunnerToken.fromSecretsManager(...) ' +
