@@ -7,6 +7,7 @@ import { SCRIPT_COMMAND } from '../ssh/exec.js';
 import { MuxUnavailable, multiplexedTransport } from '../ssh/mux-client.js';
 import type { Connection, ExecResult, Transport, TransportTarget } from '../ssh/transport.js';
 import { type StageContext, jobStatePath } from './context.js';
+import { afterRunStage } from './run-summary.js';
 
 /** How many times `run` tries to connect before calling it a system failure (the task is already known good). */
 const CONNECT_ATTEMPTS = 3;
@@ -25,12 +26,26 @@ export interface RunStageOptions {
  * `custom run SCRIPT STAGE`: streams the runner's script to bash in the job container over SSH with the pinned
  * host key, passing stdout/stderr through. Runs ~10 times a job, so it never loads the AWS SDK, and goes through
  * the job's multiplexer when there is one (no handshake, no ssh2 to load); when that does not answer, nothing ran
- * and the stage connects on its own.
+ * and the stage connects on its own. Each stage records how it ended in the state file for the job's metrics, and
+ * the last one (`cleanup_file_variables`) ends the job log with the task's timeline and cost (`run-summary.ts`).
  *
  * @throws BuildFailure when the script exits non-zero (or is killed by a signal it did not get from us)
  * @throws SystemFailure for anything else, including cancellation
  */
 export async function runStage(ctx: StageContext, scriptPath: string, stageName: string, options: RunStageOptions = {}): Promise<void> {
+  let failure: unknown;
+  try {
+    await runScript(ctx, scriptPath, stageName, options);
+  } catch (error) {
+    failure = error;
+    throw error;
+  } finally {
+    afterRunStage(ctx, stageName, failure);
+  }
+}
+
+/** The stage itself: the script over the multiplexer or SSH, its result as the driver's exit. */
+async function runScript(ctx: StageContext, scriptPath: string, stageName: string, options: RunStageOptions): Promise<void> {
   const log = ctx.log.child({ stage: stageName });
   try {
     if (!statSync(scriptPath).isFile()) throw new Error('not a regular file');
