@@ -15,6 +15,14 @@ describe('logger', () => {
     expect(sink.lines).toEqual(['2026-11-28T09:00:00.000Z INFO  Starting task command=prepare_exec taskArn=arn:aws:ecs:x attempts=2 note="has spaces"\n']);
   });
 
+  it('writes a document as one JSON line whatever the format and level, masked', () => {
+    const sink = memorySink();
+    const log = createLogger({ level: 'error', format: 'text', sink, now: at });
+    log.addSecret('glcbt-secret-token');
+    log.document({ msg: 'job metrics', Jobs: 1, note: 'glcbt-secret-token' });
+    expect(sink.lines).toEqual(['{"msg":"job metrics","Jobs":1,"note":"[MASKED]"}\n']);
+  });
+
   it('writes one JSON object per record', () => {
     const sink = memorySink();
     createLogger({ format: 'json', sink, now: at }).child({ stage: 'build_script' }).warn('slow', { seconds: 3 });

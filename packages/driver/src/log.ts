@@ -110,6 +110,11 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
   /** One line for the job log (e.g. `Task …/abc is RUNNING after 12.3 s`); also a debug record. */
   progress(message: string, fields?: LogFields): void;
+  /**
+   * A machine-readable document (the job's metrics, in CloudWatch's embedded metric format) as one JSON line on the
+   * structured log, whatever the level and format: CloudWatch and `report` read it as it is.
+   */
+  document(value: Readonly<Record<string, unknown>>): void;
   /** A logger that adds `fields` to every record. */
   child(fields: LogFields): Logger;
   /** Never print this value (job tokens, private keys); ignored when shorter than 6 characters. */
@@ -170,6 +175,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         // Progress already reached the person; the structured copy is for the log file at debug level.
         if (shared.sink !== shared.progress) record('debug', m, f);
       },
+      document: (value) => shared.sink.write(`${mask(JSON.stringify(value))}\n`),
       child: (fields) => make({ ...base, ...fields }),
       addSecret: (value) => {
         if (value !== undefined && value.length >= 6) shared.secrets.add(value);

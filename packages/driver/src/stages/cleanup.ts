@@ -4,6 +4,7 @@ import { SystemFailure } from '../errors.js';
 import { type JobState, UnusableState, readState, removeState } from '../job/state.js';
 import type { Sleep } from '../sleep.js';
 import { stopMultiplexer } from '../ssh/mux-process.js';
+import { emitJobMetrics } from './cleanup-metrics.js';
 import { type StageContext, jobStatePath } from './context.js';
 
 /** Injectable parts of {@link cleanupStage}. */
@@ -40,6 +41,8 @@ export async function cleanupStage(ctx: StageContext, options: CleanupOptions = 
     );
     ctx.log.progress(outcome === 'stopped' ? `Stopped task ${state.taskArn}` : `Task ${state.taskArn} was already gone`);
   } finally {
+    // Once per job, whatever happened: how long the start took, how it ended, what it cost (metrics/emf.ts).
+    emitJobMetrics(ctx, state);
     removeState(path);
   }
 }
