@@ -146,6 +146,6 @@ export function esmPackage(parent: javascript.NodeProject, options: EsmPackageOp
     receiveArgs: true,
   });
   project.gitignore.exclude('test-results/');
-  project.npmignore?.exclude('test-results/', 'vitest.config.mts', 'tsconfig.dev.json');
+  project.npmignore?.exclude('test-results/', 'vitest.config.mts', 'tsconfig.dev.json', 'stryker.config.mjs', 'reports/', '.stryker-tmp/');
   return project;
 }

@@ -17,6 +17,8 @@ export const versions = {
   typesSsh2: '1.15.6',
   smolToml: '1.9.1',
   fastCheck: '4.11.0',
+  // StrykerJS 9 runs on Node 20; 10 needs 22.
+  stryker: '9.5.1',
   yaml: '2.9.1',
   testcontainers: '11.14.0',
   awsSdkClientMock: '4.1.0',

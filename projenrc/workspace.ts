@@ -43,6 +43,9 @@ export function workspaceRoot(): javascript.NodeProject {
       `@types/node@${versions.typesNode}`,
       // nx release needs @nx/js's version actions; it must match nx exactly.
       `@nx/js@${versions.nx}`,
+      // Mutation testing (`npm run mutation`, docs/testing.md).
+      `@stryker-mutator/core@${versions.stryker}`,
+      `@stryker-mutator/vitest-runner@${versions.stryker}`,
     ],
     gitignore: [
       '.nx/',
@@ -53,6 +56,9 @@ export function workspaceRoot(): javascript.NodeProject {
       'tsconfig.tsbuildinfo',
       // gitlab-ci-local's state when someone runs the pipeline locally.
       '.gitlab-ci-local/',
+      // StrykerJS's sandboxes and reports (`npm run mutation`).
+      '.stryker-tmp/',
+      '**/reports/mutation/',
     ],
   });
   new typescript.ProjenrcTs(root, { runner: typescript.TypeScriptRunner.tsx(), projenCodeDir: 'projenrc' });
@@ -84,6 +90,12 @@ export function workspaceRoot(): javascript.NodeProject {
   const bench = root.addTask('bench', { description: 'Run the benchmarks and print their tables (see docs/benchmarks.md)' });
   bench.exec(`${nx} -t build --projects=@gitlab-fargate/bench`);
   bench.exec('node tools/bench/dist/cli.js', { receiveArgs: true });
+  // Mutation testing of the modules where a silent mistake costs most; each package's stryker.config.mjs names them.
+  const mutation = root.addTask('mutation', {
+    description: 'Mutation testing (StrykerJS) of the allow-lists, limits, overrides, exit codes, state, host keys and cleanup',
+  });
+  mutation.exec(`${nx} -t build --projects=@gitlab-fargate/config,@gitlab-fargate/driver`);
+  for (const folder of ['packages/config', 'packages/driver']) mutation.exec('stryker run', { cwd: folder });
   for (const [name, value] of Object.entries(workspaceEnv)) {
     root.tasks.addEnvironment(name, value);
   }
