@@ -12,6 +12,16 @@ export interface LocalDriverSettings {
   readonly extraTables?: string;
 }
 
+/** The prefixes of the placeholder token: a runner authentication token (`glrt-`) of partition 1 (`t1_`). */
+const LOCAL_RUNNER_TOKEN_PREFIX = 'glrt-t1_';
+/** A placeholder runner authentication token for config.toml: nothing here talks to GitLab. */
+export const LOCAL_RUNNER_TOKEN = `${LOCAL_RUNNER_TOKEN_PREFIX}localstackplaceholder`;
+/**
+ * The short token gitlab-runner derives from {@link LOCAL_RUNNER_TOKEN} (helpers/shorten_token.go: without the
+ * prefixes, 9 characters): the job's `CI_RUNNER_SHORT_TOKEN`, and the driver's runner identity here.
+ */
+export const LOCAL_RUNNER_SHORT_TOKEN = LOCAL_RUNNER_TOKEN.slice(LOCAL_RUNNER_TOKEN_PREFIX.length, LOCAL_RUNNER_TOKEN_PREFIX.length + 9);
+
 // Any well-formed ids do: the emulator checks their shape, as AWS's validation does, not their existence.
 const subnets = ['subnet-0a1b2c3d4e5f60718', 'subnet-0f1e2d3c4b5a60718'];
 const securityGroup = 'sg-0123456789abcdef0';
@@ -74,7 +84,7 @@ check_interval = 3
   name = "${name}"
   url = "https://gitlab.example.com/"
   # A placeholder runner authentication token: nothing here talks to GitLab.
-  token = "glrt-t1_localstackplaceholder"
+  token = "${LOCAL_RUNNER_TOKEN}"
   executor = "custom"
   # The only place the job's folders are set (the driver's config stage prints none); the job image creates them.
   builds_dir = ${JSON.stringify(DEFAULT_BUILDS_DIR)}

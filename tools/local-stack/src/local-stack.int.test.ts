@@ -1,7 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { DescribeClustersCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { loadDriverConfig, loadRunnerConfig } from '@gitlab-fargate/config';
+import { RUNNER_IDENTITY_VARIABLE } from '@gitlab-fargate/driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from './local-stack.js';
 
@@ -56,6 +57,25 @@ describe('startLocalStack', () => {
     expect(result.stderr).not.toMatch(/error/i);
     expect(result.status).toBe(0);
     expect(stack.env.AWS_ENDPOINT_URL_ECS).toBe(stack.endpoint);
+  });
+
+  it("gives the driver the runner's identity, so it does not fall back to the job's variable", async () => {
+    expect(stack.runnerShortToken).toBe('localstac');
+    expect(stack.env[RUNNER_IDENTITY_VARIABLE]).toBe(stack.runnerShortToken);
+    // gc logs the identity warnings; a job's CI_RUNNER_SHORT_TOKEN is what gitlab-runner derives from config.toml.
+    // Not spawnSync: the emulator answers from this process.
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(stack.driver.executable, [...stack.driver.leadingArgs, '--config', stack.driverConfigPath, 'gc'], {
+        env: { ...stack.env, CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN: stack.runnerShortToken },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    expect(result.stderr).not.toContain(RUNNER_IDENTITY_VARIABLE);
+    expect(result.stderr).not.toMatch(/warn/i);
+    expect(result.code, result.stderr).toBe(0);
   });
 
   it('rewrites the driver configuration with extra settings, still validated', async () => {

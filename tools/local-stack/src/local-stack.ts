@@ -8,9 +8,10 @@ import {
   RegisterTaskDefinitionCommand,
 } from '@aws-sdk/client-ecs';
 import { ensureDockerEngine } from '@gitlab-fargate/docker-bootstrap';
+import { RUNNER_IDENTITY_VARIABLE } from '@gitlab-fargate/driver';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '@gitlab-fargate/ecs-emulator';
 import { buildCiCoordinatorImage, type BuildImageOptions } from './ci-coordinator-image.js';
-import { localDriverToml, localRunnerToml, type DriverInvocation, type LocalDriverSettings } from './configuration.js';
+import { LOCAL_RUNNER_SHORT_TOKEN, localDriverToml, localRunnerToml, type DriverInvocation, type LocalDriverSettings } from './configuration.js';
 
 /** The driver's CLI as compiled in this repository (`@gitlab-fargate/driver`'s bin). */
 export const driverCli = fileURLToPath(new URL('./cli.js', import.meta.resolve('@gitlab-fargate/driver')));
@@ -60,8 +61,16 @@ export interface LocalStack {
   readonly metadataDirectory: string;
   /** How gitlab-runner calls the driver here: Node with the compiled CLI. */
   readonly driver: DriverInvocation;
-  /** Environment for the runner and driver processes: this process's, plus the emulator's endpoint and credentials. */
+  /**
+   * Environment for the runner and driver processes: this process's, plus the emulator's endpoint and credentials,
+   * and the runner's identity ({@link runnerShortToken}) as the runner-manager image gives it to gitlab-runner.
+   */
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * The runner's short token, as gitlab-runner derives it from config.toml's token: the driver's trusted runner
+   * identity (the driver's `RUNNER_IDENTITY_VARIABLE` in {@link env}), and the job's `CI_RUNNER_SHORT_TOKEN`.
+   */
+  readonly runnerShortToken: string;
   /** An ECS client for the emulator, for checks and setup. */
   readonly ecs: ECSClient;
   /** Rewrites the driver TOML with other extras (for example a Spot strategy). */
@@ -132,6 +141,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       AWS_REGION: region,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // As in the runner-manager image: the identity the driver trusts, so it need not fall back (with a warning) to
+      // the job's CI_RUNNER_SHORT_TOKEN.
+      [RUNNER_IDENTITY_VARIABLE]: LOCAL_RUNNER_SHORT_TOKEN,
     };
     // A profile from the user's environment must not send the driver to real AWS.
     delete env.AWS_PROFILE;
@@ -140,7 +152,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let stopped = false;
     return {
       emulator, endpoint: emulator.endpoint, region, cluster, taskDefinition, image, workDir,
-      driverConfigPath, runnerConfigPath, metadataDirectory, driver, env, ecs,
+      driverConfigPath, runnerConfigPath, metadataDirectory, driver, env, ecs, runnerShortToken: LOCAL_RUNNER_SHORT_TOKEN,
       rewriteDriverConfig: writeDriverConfig,
       async stop() {
         if (stopped) return;

@@ -32,7 +32,9 @@ export class DriverJob {
       SYSTEM_FAILURE_EXIT_CODE: '2',
       BUILD_EXIT_CODE_FILE: join(this.dir, 'build-exit-code'),
       CUSTOM_ENV_CI_JOB_ID: this.jobId,
-      CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN: 'benchtok',
+      // What gitlab-runner gives the job: the short token of the stack's runner, which the driver also has as its
+      // trusted identity (bench.env), so no stage warns that the two differ.
+      CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN: bench.stack.runnerShortToken,
       CUSTOM_ENV_CI_PROJECT_DIR: '/opt/gitlab-runner/builds/bench/project',
     };
   }
