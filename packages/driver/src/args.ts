@@ -28,10 +28,11 @@ export type Command =
   | { readonly kind: 'stage'; readonly stage: 'config' | 'prepare' | 'cleanup' }
   | { readonly kind: 'stage'; readonly stage: 'run'; readonly script: string; readonly runStage: string }
   | { readonly kind: 'validate'; readonly path?: string }
-  | { readonly kind: 'gc'; readonly dryRun: boolean; readonly minAgeSeconds?: number };
+  | { readonly kind: 'gc'; readonly dryRun: boolean; readonly minAgeSeconds?: number }
+  | { readonly kind: 'report'; readonly since?: Date; readonly until?: Date; readonly json: boolean; readonly file?: string };
 
 /** Which `--help` text to show. */
-export type HelpTopic = 'main' | 'custom' | StageName | 'validate' | 'gc';
+export type HelpTopic = 'main' | 'custom' | StageName | 'validate' | 'gc' | 'report';
 
 /** A parsed command line. */
 export interface ParsedArgs {
@@ -66,6 +67,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let version = false;
   let dryRun = false;
   let minAgeSeconds: number | undefined;
+  const report: { since?: Date; until?: Date; json: boolean } = { json: false };
 
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i] as string;
@@ -137,12 +139,19 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         minAgeSeconds = Number(raw);
         break;
       }
+      case '--since':
+      case '--until':
+        report[name === '--since' ? 'since' : 'until'] = isoTime(name, value());
+        break;
+      case '--json':
+        report.json = true;
+        break;
       default:
         throw new UsageError(`unknown option ${name}`);
     }
   }
 
-  const command = toCommand(words, { help, version, dryRun, minAgeSeconds });
+  const command = toCommand(words, { help, version, dryRun, minAgeSeconds, report });
   return { flags, command };
 }
 
@@ -151,15 +160,26 @@ function nonEmpty(name: string, value: string): string {
   return value;
 }
 
+/** `--since`/`--until`: an ISO 8601 date or time; a time without a zone is UTC, so reports agree across machines. */
+function isoTime(name: string, raw: string): Date {
+  const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+  const zoned = /T.*(Z|[+-]\d{2}:\d{2})$/.test(raw) || !raw.includes('T') ? raw : `${raw}Z`;
+  const time = iso.test(raw) ? new Date(zoned) : undefined;
+  if (time === undefined || Number.isNaN(time.getTime())) {
+    throw new UsageError(`${name}: expected an ISO 8601 date or time such as 2026-12-01 or 2026-12-01T08:00:00Z, found ${JSON.stringify(raw)}`);
+  }
+  return time;
+}
+
 function toCommand(
   words: readonly string[],
-  opts: { help: boolean; version: boolean; dryRun: boolean; minAgeSeconds?: number },
+  opts: { help: boolean; version: boolean; dryRun: boolean; minAgeSeconds?: number; report: { since?: Date; until?: Date; json: boolean } },
 ): Command {
   const [verb, ...rest] = words;
   if (verb === undefined) {
     if (opts.version) return { kind: 'version' };
     if (opts.help) return { kind: 'help', topic: 'main' };
-    throw new UsageError('missing command: expected custom, validate or gc');
+    throw new UsageError('missing command: expected custom, validate, gc or report');
   }
   switch (verb) {
     case 'custom':
@@ -194,16 +214,25 @@ function toCommand(
       if (opts.help) return { kind: 'help', topic: 'gc' };
       if (rest.length > 0) throw new UsageError(`gc: unexpected argument ${JSON.stringify(rest[0])}`);
       return opts.minAgeSeconds === undefined ? { kind: 'gc', dryRun: opts.dryRun } : { kind: 'gc', dryRun: opts.dryRun, minAgeSeconds: opts.minAgeSeconds };
+    case 'report': {
+      if (opts.help) return { kind: 'help', topic: 'report' };
+      if (rest.length > 1) throw new UsageError(`report: unexpected argument ${JSON.stringify(rest[1])} (one FILE, or - for standard input)`);
+      const { since, until } = opts.report;
+      if (since !== undefined && until !== undefined && since >= until) {
+        throw new UsageError(`report: --since ${since.toISOString()} is not before --until ${until.toISOString()}`);
+      }
+      return { kind: 'report', ...opts.report, ...(rest[0] !== undefined ? { file: rest[0] } : {}) };
+    }
     case 'help':
       return { kind: 'help', topic: helpTopic(rest[0]) };
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(verb)}: expected custom, validate or gc`);
+      throw new UsageError(`unknown command ${JSON.stringify(verb)}: expected custom, validate, gc or report`);
   }
 }
 
 function helpTopic(word: string | undefined): HelpTopic {
   if (word === undefined) return 'main';
   if (word === 'custom' || word === 'c') return 'custom';
-  if (word === 'validate' || word === 'gc') return word;
+  if (word === 'validate' || word === 'gc' || word === 'report') return word;
   return STAGE_ALIASES[word] ?? 'main';
 }

@@ -15,6 +15,17 @@ const EXIT = `Exit codes (custom-executor stages): 0 success; $BUILD_FAILURE_EXI
 failed, with the script's code in $BUILD_EXIT_CODE_FILE; $SYSTEM_FAILURE_EXIT_CODE (default 2) for anything else
 (AWS, SSH, configuration, cancellation).`;
 
+const REPORT = `Usage: gitlab-fargate-driver report [--since ISO] [--until ISO] [--json] [FILE|-]
+
+Reads the driver's log (FILE, or standard input when FILE is - or absent) and prints, by project and environment,
+the jobs, failures, estimated cost and start latency (p50/p95) of the jobs in the period. It reads the one "job
+metrics" JSON line cleanup writes per job (on the driver's log, whatever LogFormat); other lines are skipped.
+  --since ISO    jobs at or after this time (2026-12-01, 2026-12-01T08:00:00Z; no zone means UTC)
+  --until ISO    jobs before this time
+  --json         one JSON object instead of the table
+Costs are the driver's estimates from its price table or [Pricing] (see the README). Needs no config and no AWS.
+Exit code 0, or 1 when the input cannot be read or holds no job metrics.`;
+
 const TEXTS: Record<HelpTopic, string> = {
   main: `gitlab-fargate-driver: a GitLab Runner custom-executor driver that runs each CI job in its own ECS Fargate task.
 
@@ -22,6 +33,7 @@ Usage:
   gitlab-fargate-driver [options] custom config|prepare|run SCRIPT STAGE|cleanup   (aliases: c co p r cl)
   gitlab-fargate-driver [options] validate [PATH]
   gitlab-fargate-driver [options] gc [--dry-run] [--min-age SECONDS]
+  gitlab-fargate-driver report [--since ISO] [--until ISO] [--json] [FILE|-]
   gitlab-fargate-driver --version | --help
 
 ${GLOBAL}
@@ -94,6 +106,7 @@ no live job owns.
 Exit code 0 when done, 1 on error.
 
 ${GLOBAL}`,
+  report: REPORT,
 };
 
 /** The help text of one command. */

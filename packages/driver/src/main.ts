@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { ConfigIssue, DriverConfig, Parsed } from '@gitlab-fargate/config';
 import { type Command, type GlobalFlags, type ParsedArgs, parseArgs } from './args.js';
 import { BuildFailure, SystemFailure, UsageError, messageOf } from './errors.js';
@@ -28,6 +28,11 @@ export interface MainIo {
    * @default - none: stages run without helper processes
    */
   readonly driverEntry?: string;
+  /**
+   * What `report` reads when given no FILE (or `-`).
+   * @default process.stdin
+   */
+  readonly stdin?: Readable;
 }
 
 /**
@@ -64,6 +69,11 @@ export async function main(io: MainIo): Promise<number> {
       return 0;
     case 'validate':
       return validate(io, resolve(io.cwd, command.path ?? flags.config), say);
+    case 'report': {
+      // Reads a log: no driver TOML, no job, no AWS.
+      const { reportCommand } = await import('./report/command.js');
+      return reportCommand(command, { stdin: io.stdin ?? process.stdin, stdout: io.stdout, stderr: io.stderr, cwd: io.cwd });
+    }
     default:
       break;
   }
