@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { frameScript, shellEscape, stageScript, userCommands, type ScriptShape } from './bash-script.js';
+import { exportLines, frameScript, shellEscape, stageScript, userCommands, type ScriptShape } from './bash-script.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'harness-script-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -83,6 +83,33 @@ describe('stageScript', () => {
     expect(runBash(stageScript({ shape, variables: {}, body: ['exit 3'] })).status).toBe(3);
     expect(runBash(stageScript({ shape, variables: {}, body: ['false | true', 'echo unreachable'] })).stdout).toBe('');
     expect(runBash(stageScript({ shape, variables: {}, body: ['echo ok'] })).status).toBe(0);
+  });
+
+  it('writes file variables with printf before the body, and sets up GITLAB_ENV', () => {
+    const tmp = join(dir, 'project.tmp');
+    const content = 'Host *\n  User git ünïcödé\n';
+    const script = stageScript({
+      variables: { SSH_CONFIG: content, PLAIN: 'x' }, fileVariables: ['SSH_CONFIG'], temporaryPath: tmp,
+      body: ['echo "$SSH_CONFIG"', 'cat "$SSH_CONFIG"', 'echo "FROM_EARLIER=1" >> "$GITLAB_ENV"'],
+    });
+    expect(exportLines({ variables: { SSH_CONFIG: content }, fileVariables: ['SSH_CONFIG'], temporaryPath: tmp }).slice(0, 3)).toEqual([
+      `mkdir -p "${tmp}"`,
+      String.raw`printf '%s' $'Host *\n  User git \xc3\xbcn\xc3\xafc\xc3\xb6d\xc3\xa9\n' > ` + `"${tmp}/SSH_CONFIG"`,
+      `export SSH_CONFIG="${tmp}/SSH_CONFIG"`,
+    ]);
+    expect(runBash(script)).toEqual({ status: 0, stdout: `${tmp}/SSH_CONFIG\n${content}` });
+    expect(readFileSync(join(tmp, 'SSH_CONFIG'), 'utf8')).toBe(content);
+    // A later stage sees what an earlier one appended to GITLAB_ENV.
+    expect(runBash(stageScript({ variables: {}, temporaryPath: tmp, body: ['echo "$FROM_EARLIER"'] })).stdout).toBe('1\n');
+  });
+
+  it('exports file variables as paths only in cleanup, and nothing in prepare_script', () => {
+    const tmp = join(dir, 'other.tmp');
+    const pathsOnly = stageScript({ variables: { KEY: 'secret' }, fileVariables: ['KEY'], temporaryPath: tmp, exports: 'paths-only', body: ['echo "$KEY"'] });
+    expect(runBash(pathsOnly).stdout).toBe(`${tmp}/KEY\n`);
+    expect(pathsOnly).not.toContain('secret');
+    const none = stageScript({ variables: { KEY: 'secret' }, temporaryPath: tmp, exports: 'none', body: ['echo "${KEY-unset} ${GITLAB_ENV-unset}"'] });
+    expect(runBash(none).stdout).toBe('unset unset\n');
   });
 
   it('shows a multi-line command by its first line, as gitlab-runner collapses it', () => {

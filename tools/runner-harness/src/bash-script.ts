@@ -56,10 +56,31 @@ export function shellEscape(text: string): string {
 const green = '\u001b[32;1m';
 const reset = '\u001b[0;m';
 
+/** How a stage exports the job's variables (shells/abstract.go `exportVariables`). */
+export type ExportMode = 'all' | 'paths-only' | 'none';
+
 /** What one stage script does. */
 export interface StageScriptOptions {
-  /** Variables exported before the body, as gitlab-runner exports every job variable in every stage. */
+  /** The job's variables, exported before the body (as `exports` says). */
   readonly variables: Readonly<Record<string, string>>;
+  /**
+   * `all`: every variable, file variables written to files first (`writeExports`: get_sources to after_script
+   * and the cache and artifact stages); `paths-only`: file variables as their paths only (`writeEnvExports`:
+   * cleanup_file_variables); `none` (prepare_script).
+   * @default 'all'
+   */
+  readonly exports?: ExportMode;
+  /**
+   * Which of `variables` are file variables: their value is written to `<temporaryPath>/<NAME>` with `printf` and
+   * the variable holds the path.
+   * @default []
+   */
+  readonly fileVariables?: readonly string[];
+  /**
+   * gitlab-runner's temporary folder for the job, `<project dir>.tmp`: where file variables and `GITLAB_ENV` live.
+   * @default - none: no file variables are written and no GITLAB_ENV is set up
+   */
+  readonly temporaryPath?: string;
   /** Lines of the body, already bash. */
   readonly body: readonly string[];
   /** Folder to `cd` into before the body (it must exist: get_sources creates the project folder). */
@@ -73,11 +94,50 @@ export interface StageScriptOptions {
 
 /** Renders a complete stage script, as the file gitlab-runner hands to `run_exec`. */
 export function stageScript(options: StageScriptOptions): string {
-  const lines: string[] = [];
-  for (const [name, value] of Object.entries(options.variables)) lines.push(`export ${shellEscape(name)}=${shellEscape(value)}`);
+  const lines = exportLines(options);
   if (options.workingDirectory !== undefined) lines.push(`cd ${shellEscape(options.workingDirectory)}`);
   lines.push(...options.body);
   return frameScript(lines.map((line) => `${line}\n`).join(''), options.shape ?? defaultScriptShape);
+}
+
+/**
+ * The variable exports at the head of a stage body, as `BashWriter.Variable` and `SourceEnv` write them: `export
+ * NAME=<ShellEscape(value)>`; a file variable as `mkdir -p`, `printf '%s' … > file` and `export NAME="file"`; then
+ * `GITLAB_ENV` and the loop that exports what earlier stages appended to it.
+ */
+export function exportLines(options: Pick<StageScriptOptions, 'variables' | 'exports' | 'fileVariables' | 'temporaryPath'>): string[] {
+  const mode = options.exports ?? 'all';
+  if (mode === 'none') return [];
+  const tmp = options.temporaryPath;
+  const lines: string[] = [];
+  for (const [name, value] of Object.entries(options.variables)) {
+    if (tmp === undefined || !options.fileVariables?.includes(name)) {
+      lines.push(`export ${shellEscape(name)}=${shellEscape(value)}`);
+    } else if (mode === 'all') {
+      lines.push(`mkdir -p ${goQuote(tmp)}`, `printf '%s' ${shellEscape(value)} > ${goQuote(`${tmp}/${name}`)}`, `export ${shellEscape(name)}=${goQuote(`${tmp}/${name}`)}`);
+    } else {
+      lines.push(`export ${shellEscape(name)}=${shellEscape(`${tmp}/${name}`)}`);
+    }
+  }
+  if (tmp !== undefined) {
+    const envFile = `${tmp}/${gitlabEnvFileName}`;
+    lines.push(`export GITLAB_ENV=${shellEscape(envFile)}`, `mkdir -p ${goQuote(tmp)}`, `touch ${goQuote(envFile)}`,
+      `while read -r line; do export "$line"; done < ${goQuote(envFile)}`);
+  }
+  return lines;
+}
+
+/** The file under the temporary folder that `GITLAB_ENV` names. */
+export const gitlabEnvFileName = 'gitlab_runner_env';
+
+/** `rm -f` of a file as `BashWriter.RmFile` writes it (`CommandArgExpand`: every word double-quoted). */
+export function rmFile(path: string): string {
+  return `rm "-f" "${path}"`;
+}
+
+/** Go's `%q` for the plain paths it quotes here (JSON's quoting agrees with Go's on printable text). */
+function goQuote(text: string): string {
+  return JSON.stringify(text);
 }
 
 /** `BashWriter.Finish` for a bash shell without tracing: the frame around the escaped body. */

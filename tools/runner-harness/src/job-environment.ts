@@ -66,6 +66,7 @@ export function gitlabJobVariables(job: JobSpec, runner: RunnerSettings, identit
     CI_PROJECT_NAME: projectName,
     CI_PROJECT_URL: `${server}/${identity.projectPath}`,
     CI_RUNNER_DESCRIPTION: runner.name,
+    ...job.fileVariables,
     ...job.variables,
   };
 }

@@ -38,7 +38,7 @@ describe('parseJobSpec', () => {
       'job.yml:2:5: script[0] must be a command string (found a list)',
       'job.yml:4:3: variable name "1BAD" is not a valid name (letters, digits, _)',
       'job.yml:5:10: "timeout" must be a duration such as 600, "10m" or "1h 30m" (found string "soon")',
-      'job.yml:6:1: unknown key "scirpt" (the harness reads script, after_script, variables, timeout, cache, artifacts, dependencies, name)',
+      'job.yml:6:1: unknown key "scirpt" (the harness reads script, after_script, variables, timeout, cache, artifacts, dependencies, file_variables, name)',
     ]);
   });
 
@@ -49,6 +49,7 @@ describe('parseJobSpec', () => {
       artifacts: { paths: ['dist/'], when: 'always' },
       dependencies: ['build'],
     });
+    expect(parseJobSpec('script: [make]\nfile_variables: {DEPLOY_KEY: "k\\n"}', 'j.yml').fileVariables).toEqual({ DEPLOY_KEY: 'k\n' });
     expect(problemsOf('script: [make]\ncache: [x]\nartifacts: {paths: [a], when: later}')).toEqual([
       'job.yml:2:8: "cache" must be a mapping with "paths" (found a list)',
       'job.yml:3:31: artifacts.when must be one of on_success, on_failure, always (found "later")',

@@ -19,6 +19,12 @@ export interface JobSpec {
    */
   readonly variables: Readonly<Record<string, string>>;
   /**
+   * File-type variables (set in GitLab's project settings, not in `.gitlab-ci.yml`; `file_variables:` in the
+   * harness's job file): each stage writes the value to a file with `printf` and the variable holds its path.
+   * @default {}
+   */
+  readonly fileVariables?: Readonly<Record<string, string>>;
+  /**
    * How long the whole job may take, in seconds.
    * @default 3600
    */
@@ -56,7 +62,7 @@ export class JobSpecError extends Error {
   }
 }
 
-const knownKeys = ['script', 'after_script', 'variables', 'timeout', 'cache', 'artifacts', 'dependencies', 'name', 'stage', 'tags', 'image'];
+const knownKeys = ['script', 'after_script', 'variables', 'timeout', 'cache', 'artifacts', 'dependencies', 'file_variables', 'name', 'stage', 'tags', 'image'];
 const whenValues = ['on_success', 'on_failure', 'always'] as const;
 
 /** Reads a job from YAML text; `file` names it in error messages. */
@@ -101,6 +107,7 @@ export function parseJobSpec(text: string, file: string, defaultName = 'job'): J
   let script: string[] | undefined;
   let afterScript: string[] = [];
   const variables: Record<string, string> = {};
+  const fileVariables: Record<string, string> = {};
   let timeoutSeconds = 3600;
   let name = defaultName;
   const saved: { cache?: SavedFiles; artifacts?: SavedFiles } = {};
@@ -132,21 +139,24 @@ export function parseJobSpec(text: string, file: string, defaultName = 'job'): J
         afterScript = strings(key, value) ?? [];
         break;
       case 'variables':
+      case 'file_variables': {
         if (!isMap(value)) {
-          problems.push(`${at(value as Node)}: "variables" must be a mapping of NAME: value (found ${describe(value)})`);
+          problems.push(`${at(value as Node)}: "${key}" must be a mapping of NAME: value (found ${describe(value)})`);
           break;
         }
+        const target = key === 'variables' ? variables : fileVariables;
         for (const variable of value.items) {
           const variableName = isScalar(variable.key) ? String(variable.key.value) : '';
           if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variableName)) {
             problems.push(`${at(variable.key as Node)}: variable name ${JSON.stringify(variableName)} is not a valid name (letters, digits, _)`);
           } else if (isScalar(variable.value) && ['string', 'number', 'boolean'].includes(typeof variable.value.value)) {
-            variables[variableName] = String(variable.value.value);
+            target[variableName] = String(variable.value.value);
           } else {
-            problems.push(`${at(variable.value as Node)}: variables.${variableName} must be a string (found ${describe(variable.value)})`);
+            problems.push(`${at(variable.value as Node)}: ${key}.${variableName} must be a string (found ${describe(variable.value)})`);
           }
         }
         break;
+      }
       case 'timeout': {
         const raw = isScalar(value) ? value.value : undefined;
         const seconds = typeof raw === 'string' || typeof raw === 'number' ? parseDurationSeconds(raw) : undefined;
@@ -169,7 +179,7 @@ export function parseJobSpec(text: string, file: string, defaultName = 'job'): J
         break;
       default:
         if (!knownKeys.includes(key)) {
-          problems.push(`${at(pair.key as Node)}: unknown key "${key}" (the harness reads ${knownKeys.slice(0, 8).join(', ')})`);
+          problems.push(`${at(pair.key as Node)}: unknown key "${key}" (the harness reads ${knownKeys.slice(0, 9).join(', ')})`);
         }
     }
   }
@@ -177,7 +187,8 @@ export function parseJobSpec(text: string, file: string, defaultName = 'job'): J
     problems.push(`${file}: the job has no "script" (add script: ["echo hello"])`);
   }
   if (problems.length > 0) throw new JobSpecError(problems);
-  return { name, script: script!, afterScript, variables, timeoutSeconds, ...saved, ...(dependencies.length > 0 ? { dependencies } : {}) };
+  return { name, script: script!, afterScript, variables, timeoutSeconds, ...saved, ...(dependencies.length > 0 ? { dependencies } : {}),
+    ...(Object.keys(fileVariables).length > 0 ? { fileVariables } : {}) };
 }
 
 /** Reads a job from a YAML file; the job's name defaults to the file's base name. */

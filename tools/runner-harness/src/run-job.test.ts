@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -164,6 +164,19 @@ describe('runJob', () => {
       expect(script).toContain('\\nexport CI_JOB_ID=1234\\n');
       expect(script).toContain(`\\ncd ${root}/builds/demo/fargate-project\\n`);
     });
+
+  it('writes file variables in each stage and removes them in cleanup_file_variables', async () => {
+    const { result, log } = await run({ script: ['cat "$DEPLOY_KEY"'], fileVariables: { DEPLOY_KEY: 'line one\nline two\n' } });
+    expect(result.outcome).toBe('success');
+    expect(log).toContain('line one\nline two\n');
+    const scripts = (stage: string) => readFileSync(join(root, 'scripts', stage), 'utf8');
+    // The line as it sits inside the stage script's own $'…' (quoted a second time).
+    expect(scripts('build_script')).toContain(String.raw`printf \'%s\' $\'line one\\nline two\\n\' > `);
+    expect(scripts('prepare_script')).not.toContain('export ');
+    expect(scripts('cleanup_file_variables')).not.toContain('line one');
+    expect(existsSync(join(root, 'builds/demo/fargate-project.tmp/DEPLOY_KEY'))).toBe(false);
+    expect(existsSync(join(root, 'builds/demo/fargate-project.tmp'))).toBe(true);
+  });
 
   it('retries a failed prepare three times, cleaning up after each attempt', async () => {
     const { result, log, calls } = await run({}, {}, { LOCAL_DRIVER_FAIL_PREPARE: '2' });

@@ -286,7 +286,8 @@ class JobRun {
    */
   private async runStages(executor: Executor): Promise<Failure | undefined> {
     const { job } = this.options;
-    const prepared = await this.runStage(executor, prepareScriptStage(), this.prepareCtx);
+    const temporaryPath = `${projectDir(executor.location, this.options.runner.token, this.identity)}.tmp`;
+    const prepared = await this.runStage(executor, prepareScriptStage(temporaryPath), this.prepareCtx);
     if (prepared) {
       if (this.prepareCtx.cause === this.prepareTimeout) return fromCause(this.prepareTimeout);
       return { ...prepared, reason: `prepare environment: ${prepared.reason}` };
@@ -301,7 +302,8 @@ class JobRun {
       const result = stage && (await this.runStage(executor, stage, this.jobCtx));
       failure ??= result;
     }
-    const cleaned = await this.runStage(executor, cleanupFileVariablesStage(), this.jobCtx);
+    const fileVariables = Object.keys(job.fileVariables ?? {});
+    const cleaned = await this.runStage(executor, cleanupFileVariablesStage(temporaryPath, fileVariables), this.jobCtx);
     if (cleaned) this.log.warning(`Error while executing file based variables removal script: ${cleaned.reason}`);
     return failure;
   }
@@ -340,12 +342,15 @@ class JobRun {
     this.log.section(stage.title);
     const scriptDir = await mkdtemp(join(executor.files.tmpDir, 'script'));
     const scriptPath = join(scriptDir, 'script');
-    const variables = { ...executor.variables, ...extra };
+    const dir = projectDir(executor.location, this.options.runner.token, this.identity);
     const script = stageScript({
-      variables,
+      variables: { ...executor.variables, ...extra },
+      exports: stage.exports ?? 'all',
+      fileVariables: Object.keys(this.options.job.fileVariables ?? {}),
+      temporaryPath: `${dir}.tmp`,
       ...(this.options.scriptShape ? { shape: this.options.scriptShape } : {}),
       body: stage.body,
-      ...(stage.inProjectDir ? { workingDirectory: projectDir(executor.location, this.options.runner.token, this.identity) } : {}),
+      ...(stage.inProjectDir ? { workingDirectory: dir } : {}),
     });
     // The exit-code file is never removed between stages: gitlab-runner leaves it to the driver.
     await writeFile(scriptPath, script, { mode: 0o700 });

@@ -1,4 +1,4 @@
-import { userCommands } from './bash-script.js';
+import { gitlabEnvFileName, rmFile, userCommands, type ExportMode } from './bash-script.js';
 import type { JobSpec, SavedFiles } from './job.js';
 
 /** One call of `run_exec`: the stage name the driver sees and what its script does. */
@@ -9,6 +9,11 @@ export interface StagePlan {
   readonly body: readonly string[];
   /** Run the body inside `CI_PROJECT_DIR`. */
   readonly inProjectDir: boolean;
+  /**
+   * How the stage exports the job's variables.
+   * @default 'all'
+   */
+  readonly exports?: ExportMode;
 }
 
 /*
@@ -23,13 +28,21 @@ export interface StagePlan {
  * prepare the folders and say what a real runner would do.
  */
 
-/** `prepare_script`: always called, first, under the prepare timeout. */
-export function prepareScriptStage(): StagePlan {
+/**
+ * `prepare_script`: always called, first, under the prepare timeout. It exports nothing and removes what an
+ * earlier job may have left in the temporary folder.
+ */
+export function prepareScriptStage(temporaryPath: string): StagePlan {
   return {
     name: 'prepare_script',
     title: 'Preparing environment',
-    body: ['echo "Running on $(hostname) via gitlab-fargate runner-harness..."'],
+    body: [
+      'echo "Running on $(hostname) via gitlab-fargate runner-harness..."',
+      rmFile(`${temporaryPath}/${gitlabEnvFileName}`),
+      rmFile(`${temporaryPath}/masking.db`),
+    ],
     inProjectDir: false,
+    exports: 'none',
   };
 }
 
@@ -96,13 +109,17 @@ export function uploadArtifactsStage(job: JobSpec, succeeded: boolean): StagePla
   };
 }
 
-/** `cleanup_file_variables`: always called last, whatever happened before (not after a job timeout). */
-export function cleanupFileVariablesStage(): StagePlan {
+/**
+ * `cleanup_file_variables`: always called last, whatever happened before (not after a job timeout). It exports
+ * file variables as paths only and removes their files and `GITLAB_ENV`'s.
+ */
+export function cleanupFileVariablesStage(temporaryPath: string, fileVariables: readonly string[]): StagePlan {
   return {
     name: 'cleanup_file_variables',
     title: 'Cleaning up project directory and file based variables',
-    body: ['rm -rf "${CI_PROJECT_DIR}.tmp"'],
+    body: [gitlabEnvFileName, 'masking.db', ...fileVariables].map((name) => rmFile(`${temporaryPath}/${name}`)),
     inProjectDir: false,
+    exports: 'paths-only',
   };
 }
 
