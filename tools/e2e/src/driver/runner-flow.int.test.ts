@@ -107,4 +107,16 @@ describe('after the script, as gitlab-runner goes on', () => {
     }
     expect(await waitForNothingLeft(stack)).toEqual(nothingLeft);
   });
+
+  it('runs gitlab-runner 19.0\'s script form (: | eval) too: output, exit code, after_script', async () => {
+    const log = new CapturedLog();
+    const result = await runJob({
+      runner, env: stack.env, log, runnerLog: discard, prepareAttempts: 1, scriptShape: '19.0',
+      job: job({ script: ['echo "legacy form on $(hostname)"', 'exit 5'], afterScript: ['echo "after_script $CI_JOB_STATUS"'] }),
+    });
+    expect(result, log.text).toMatchObject({ outcome: 'script_failure', exitCode: 5 });
+    expect(log.text).toMatch(/^legacy form on \S+$/m);
+    expect(log.text).toMatch(/^after_script failed$/m);
+    expect(await waitForNothingLeft(stack)).toEqual(nothingLeft);
+  });
 });
