@@ -77,6 +77,19 @@ describe('gitlab-fargate-runner-harness', () => {
     }
   });
 
+  it('takes the prepare timeout and the script shape, and refuses bad ones before calling the driver', () => {
+    const ok = harness(['run', '--config', configPath, '--job', 'JOB', '--prepare-timeout', '5m', '--script-shape', '19.0'], 'script: ["true"]\n');
+    expect(ok.status).toBe(0);
+    expect(readFileSync(join(ok.driverRoot, 'scripts', 'build_script'), 'utf8')).toContain(': | eval ');
+    const badTimeout = harness(['run', '--config', configPath, '--job', 'JOB', '--prepare-timeout', 'soon'], 'script: ["true"]\n');
+    expect(badTimeout.status).toBe(3);
+    expect(badTimeout.stderr).toContain('--prepare-timeout must be a duration such as 90 or 5m (got "soon")');
+    const badShape = harness(['run', '--config', configPath, '--job', 'JOB', '--script-shape', '18'], 'script: ["true"]\n');
+    expect(badShape.status).toBe(3);
+    expect(badShape.stderr).toContain('--script-shape must be 19.1 or 19.0 (got "18")');
+    expect(existsSync(join(badShape.driverRoot, 'calls.log'))).toBe(false);
+  });
+
   it('prints help', () => {
     const run = harness(['--help']);
     expect(run.status).toBe(0);

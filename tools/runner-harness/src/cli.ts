@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { parseDurationSeconds } from './duration.js';
 import { JobSpecError, loadJobSpec, type JobSpec } from './job.js';
 import { runJob, type JobOutcome } from './run-job.js';
 import { loadRunnerSettings, RunnerSelectionError } from './runner-config.js';
@@ -24,6 +25,9 @@ Options:
   --project PATH             CI_PROJECT_PATH, namespace/project (default: demo/fargate-project)
   --concurrent-id N          CI_CONCURRENT_ID (default: 0)
   --prepare-retry-interval S seconds between prepare attempts (default: 3, as gitlab-runner)
+  --prepare-timeout D        the runner's prepare_timeout: bounds config, prepare and prepare_script together,
+                             e.g. 90, 5m (default: the job's timeout)
+  --script-shape 19.1|19.0   which gitlab-runner's stage scripts to write (default: 19.1)
   --result-json FILE         also write the result (outcome, exit code, timings) as JSON
   -h, --help                 show this help
   --version                  print the version
@@ -51,6 +55,8 @@ async function main(argv: string[]): Promise<number> {
       project: { type: 'string' },
       'concurrent-id': { type: 'string' },
       'prepare-retry-interval': { type: 'string' },
+      'prepare-timeout': { type: 'string' },
+      'script-shape': { type: 'string' },
       'result-json': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
@@ -87,6 +93,15 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError(`--prepare-retry-interval must be a number of seconds (got "${values['prepare-retry-interval']}")`);
   }
 
+  const prepareTimeout = values['prepare-timeout'];
+  const prepareTimeoutSeconds = prepareTimeout === undefined ? undefined : parseDurationSeconds(prepareTimeout);
+  if (prepareTimeout !== undefined && prepareTimeoutSeconds === undefined) {
+    throw new UsageError(`--prepare-timeout must be a duration such as 90 or 5m (got "${prepareTimeout}")`);
+  }
+  const shape = values['script-shape'];
+  if (shape !== undefined && shape !== '19.1' && shape !== '19.0') {
+    throw new UsageError(`--script-shape must be 19.1 or 19.0 (got "${shape}")`);
+  }
   const [runner, job] = await loadInputs(values.config, values.runner, values.job);
   const identity = {
     ...(values['job-id'] ? { jobId: integer('job-id', values['job-id'])! } : {}),
@@ -107,6 +122,8 @@ async function main(argv: string[]): Promise<number> {
     job: { ...job, variables: { ...job.variables, ...extraVariables } },
     identity,
     prepareRetryIntervalMs: retrySeconds * 1000,
+    ...(prepareTimeoutSeconds !== undefined ? { prepareTimeoutSeconds } : {}),
+    ...(shape !== undefined ? { scriptShape: shape } : {}),
     signal: controller.signal,
   });
   if (values['result-json']) {
