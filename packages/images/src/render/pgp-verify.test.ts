@@ -11,11 +11,40 @@ if (!hasGpg) {
   console.warn('gpg is not installed: the signature check tests are skipped (apt-get install gpg)');
 }
 
-/** Runs the Dockerfile's function, as the RUN does (bash, set -eu), and returns its exit code and stderr. */
-function verify(key: string, fingerprint: string, file: string, signature: string): { code: number | null; stderr: string } {
+/**
+ * Runs the Dockerfile's function, as the RUN does (bash, set -eu), and returns its exit code and stderr. Its
+ * throwaway GnuPG home goes under `tmp` (mktemp follows TMPDIR), so that a gpg-agent it leaves is found there.
+ */
+function verify(tmp: string, key: string, fingerprint: string, file: string, signature: string): { code: number | null; stderr: string } {
   const script = ['set -eu', ...PGP_VERIFY_FUNCTION, `${PGP_VERIFY_COMMAND} "$@"`].join('\n');
-  const result = spawnSync('bash', ['-c', script, 'bash', key, fingerprint, file, signature], { encoding: 'utf8' });
+  const result = spawnSync('bash', ['-c', script, 'bash', key, fingerprint, file, signature], {
+    encoding: 'utf8',
+    env: { ...process.env, TMPDIR: tmp },
+  });
   return { code: result.status, stderr: result.stderr };
+}
+
+/** The live processes whose command line names `dir` (gpg-agent runs with `--homedir HOME`); zombies have none. */
+function processesUnder(dir: string): string[] {
+  const result = spawnSync('pgrep', ['-a', '-f', dir], { encoding: 'utf8' });
+  return result.stdout.split('\n').filter((line) => line !== '' && !line.includes('pgrep'));
+}
+
+/**
+ * Stops the GnuPG daemons of `homes`, then waits until no process names `dir` any more: gpgconf asks an agent to
+ * stop and returns before it has exited. Returns what is still running after 10 s (nothing, when all went well).
+ */
+function stopGnupgDaemons(dir: string, homes: readonly string[]): string[] {
+  for (const home of homes) {
+    spawnSync('gpgconf', ['--homedir', home, '--kill', 'all']);
+  }
+  const deadline = Date.now() + 10_000;
+  let left = processesUnder(dir);
+  while (left.length > 0 && Date.now() < deadline) {
+    spawnSync('sleep', ['0.05']);
+    left = processesUnder(dir);
+  }
+  return left;
 }
 
 /** A throwaway signing key in its own GnuPG home (the test's stand-in for AWS's key). */
@@ -45,10 +74,6 @@ class ThrowawayKey {
     return signature;
   }
 
-  /** Stops the gpg-agent that signing started for this home. */
-  stopAgent(): void {
-    spawnSync('gpgconf', ['--homedir', this.home, '--kill', 'gpg-agent']);
-  }
 }
 
 function gpg(home: string, args: string[]): string {
@@ -78,14 +103,16 @@ describe.skipIf(!hasGpg)('the Dockerfile’s PGP signature check (verify_pgp_sig
     signature = publisher.sign(file);
   });
   afterAll(async () => {
-    for (const key of [publisher, stranger, expired]) {
-      key?.stopAgent();
-    }
+    if (!dir) return;
+    // Key generation and signing start a gpg-agent per home, and so does the function's import in its own home
+    // (under dir too, through TMPDIR): none may outlive the tests.
+    const left = stopGnupgDaemons(dir, [publisher, stranger, expired].flatMap((key) => (key ? [key.home] : [])));
     await rm(dir, { recursive: true, force: true });
+    expect(left, 'GnuPG daemons still running after the tests').toEqual([]);
   });
 
   it('accepts a good signature by the pinned key', () => {
-    const result = verify(publisher.publicKeyFile, publisher.fingerprint, file, signature);
+    const result = verify(dir, publisher.publicKeyFile, publisher.fingerprint, file, signature);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('Good signature from "publisher <publisher@example.invalid>"');
   });
@@ -93,28 +120,28 @@ describe.skipIf(!hasGpg)('the Dockerfile’s PGP signature check (verify_pgp_sig
   it('refuses a tampered file', async () => {
     const tampered = join(dir, 'tampered.zip');
     await writeFile(tampered, 'the installer, with a backdoor\n');
-    const result = verify(publisher.publicKeyFile, publisher.fingerprint, tampered, signature);
+    const result = verify(dir, publisher.publicKeyFile, publisher.fingerprint, tampered, signature);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('BAD signature');
     expect(result.stderr).toContain(`${signature} is not a good signature of ${tampered} by the key ${publisher.fingerprint}`);
   });
 
   it('refuses a file signed by another key than the one in the key file', () => {
-    const result = verify(publisher.publicKeyFile, publisher.fingerprint, file, stranger.sign(file));
+    const result = verify(dir, publisher.publicKeyFile, publisher.fingerprint, file, stranger.sign(file));
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('is not a good signature');
   });
 
   it('refuses a key file that holds another key than the pinned fingerprint, even with a good signature by it', () => {
-    const result = verify(stranger.publicKeyFile, publisher.fingerprint, file, stranger.sign(file));
+    const result = verify(dir, stranger.publicKeyFile, publisher.fingerprint, file, stranger.sign(file));
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(`${stranger.publicKeyFile} does not hold the key with fingerprint ${publisher.fingerprint}\n`);
   });
 
   it('refuses a missing key file or signature', () => {
-    const missingKey = verify(join(dir, 'missing.asc'), publisher.fingerprint, file, signature);
+    const missingKey = verify(dir, join(dir, 'missing.asc'), publisher.fingerprint, file, signature);
     expect(missingKey).toEqual({ code: 1, stderr: `the key file ${join(dir, 'missing.asc')} is missing or empty\n` });
-    const missingSignature = verify(publisher.publicKeyFile, publisher.fingerprint, file, join(dir, 'missing.sig'));
+    const missingSignature = verify(dir, publisher.publicKeyFile, publisher.fingerprint, file, join(dir, 'missing.sig'));
     expect(missingSignature.code).toBe(1);
     expect(missingSignature.stderr).toContain('is not a good signature');
   });
@@ -122,7 +149,7 @@ describe.skipIf(!hasGpg)('the Dockerfile’s PGP signature check (verify_pgp_sig
   it('refuses a signature by a key that has expired, saying to update the key', async () => {
     const old = join(dir, 'old.zip');
     await writeFile(old, 'an old installer\n');
-    const result = verify(expired.publicKeyFile, expired.fingerprint, old, expired.sign(old));
+    const result = verify(dir, expired.publicKeyFile, expired.fingerprint, old, expired.sign(old));
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`is signed by ${expired.fingerprint}, but that key has expired: update ${expired.publicKeyFile}`);
   });
@@ -130,7 +157,7 @@ describe.skipIf(!hasGpg)('the Dockerfile’s PGP signature check (verify_pgp_sig
   it('with AWS’s embedded key, refuses what AWS did not sign', async () => {
     const awsKey = join(dir, 'aws-cli-public-key.asc');
     await writeFile(awsKey, AWS_CLI_PUBLIC_KEY);
-    const result = verify(awsKey, AWS_CLI_KEY_FINGERPRINT, file, signature);
+    const result = verify(dir, awsKey, AWS_CLI_KEY_FINGERPRINT, file, signature);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('is not a good signature');
   });
@@ -150,7 +177,9 @@ describe.skipIf(!hasGpg)('the embedded AWS CLI key', () => {
       expect(AWS_CLI_KEY_FINGERPRINT).toBe('FB5DB77FD5C118B80511ADA8A6310ACC4672475C');
       expect(listing).toMatch(/^uid:-::::\d+::[0-9A-F]+::AWS CLI Team <aws-cli@amazon\.com>:/m);
     } finally {
+      const left = stopGnupgDaemons(dir, [join(dir, 'gnupg')]);
       await rm(dir, { recursive: true, force: true });
+      expect(left, 'GnuPG daemons still running after the test').toEqual([]);
     }
   });
 });
