@@ -11,6 +11,7 @@ let packed: PackedPackage;
 const GENERATED = [
   'ci-coordinator/Dockerfile',
   'ci-coordinator/docker-entrypoint.sh',
+  'ci-coordinator/aws-cli-public-key.asc',
   'runner-manager/Dockerfile',
   'runner-manager/entrypoint',
 ];
