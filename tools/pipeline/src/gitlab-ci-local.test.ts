@@ -1,3 +1,4 @@
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GitLabCiLocalProject } from './gitlab-ci-local.js';
@@ -126,5 +127,25 @@ describe('gitlab-ci-local', () => {
     expect(log).toMatch(/examples\/dev\/config\.toml: valid runner configuration/);
     expect(log).toMatch(/images: \d+ generated files are up to date/);
     expect(log).toMatch(/PASS\s+validate/);
+  });
+
+  it('fails the validate job on an unknown key in an example (validate --strict)', async () => {
+    // The workspace without its examples, and the examples with one misspelt key.
+    const created = GitLabCiLocalProject.create({
+      pipelineFile,
+      link: { from: root, entries: ['packages', 'images', 'node_modules', 'package.json'] },
+    });
+    projects.push(created);
+    const examples = join(created.dir, 'examples', 'dev');
+    mkdirSync(examples, { recursive: true });
+    copyFileSync(join(root, 'examples/dev/config.toml'), join(examples, 'config.toml'));
+    const driver = readFileSync(join(root, 'examples/dev/fargate.toml'), 'utf8');
+    expect(driver).toMatch(/^\[Fargate\]$/m);
+    writeFileSync(join(examples, 'fargate.toml'), driver.replace(/^\[Fargate\]$/m, '[Fargate]\n  Clustre = "typo"'));
+    const result = await created.run(['validate', '--no-json-schema-validation']);
+    const log = result.stdout + result.stderr;
+    expect(result.exitCode, log).not.toBe(0);
+    expect(log).toMatch(/examples\/dev\/fargate\.toml:\d+:\d+: error: Fargate\.Clustre: expected a known key, found unknown key "Clustre"/);
+    expect(log).toMatch(/FAIL\s+validate/);
   });
 });
