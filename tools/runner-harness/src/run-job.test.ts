@@ -81,6 +81,8 @@ describe('runJob', () => {
       'run build_script', 'run upload_artifacts_on_failure', 'run cleanup_file_variables',
     ]);
     expect(failed.log).toContain('Uploading artifacts for failed job');
+    // Without an after_script too, the stages after the script see the job's status.
+    expect(readFileSync(join(root, 'job-status.log'), 'utf8')).toMatch(/\nbuild_script running\nupload_artifacts_on_failure failed\ncleanup_file_variables failed\n$/);
   });
 
   it('reports a failing script with its own exit code and still runs after_script and cleanup_file_variables', async () => {
@@ -145,6 +147,9 @@ describe('runJob', () => {
     expect(log).toContain('status canceled\n');
     expect(log).not.toContain('never');
     expect(log).toMatch(/ERROR: Job failed: canceled\n$/);
+    // The driver sees the status too, from after_script on, as gitlab-runner overwrites the job's variable.
+    expect(readFileSync(join(root, 'job-status.log'), 'utf8')).toBe(
+      'prepare_script running\nget_sources running\nbuild_script running\nafter_script canceled\ncleanup_file_variables canceled\n');
   });
 
   it('bounds after_script by its own timeout (RUNNER_AFTER_SCRIPT_TIMEOUT, else 5 minutes) without failing the job', async () => {

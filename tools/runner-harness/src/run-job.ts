@@ -315,11 +315,16 @@ class JobRun {
     let failure = await this.runStage(executor, buildScriptStage(this.options.job), scriptCtx);
     if (!this.jobCtx.cause && scriptCtx.cause?.kind === 'canceled') failure = { kind: 'canceled', reason: 'canceled' };
     scriptCtx.release();
+    // executeAfterScript overwrites CI_JOB_STATUS in the job's variables, with or without an after_script: the
+    // after_script stage and every later one see it, in their scripts and as the driver's CUSTOM_ENV_CI_JOB_STATUS.
+    const status = jobStatus(failure);
+    executor.variables.CI_JOB_STATUS = status;
+    executor.env.CUSTOM_ENV_CI_JOB_STATUS = status;
     const afterScript = afterScriptStage(this.options.job);
     if (!afterScript) return failure;
     const afterSeconds = this.afterScriptTimeoutSeconds();
     const afterCtx = this.jobCtx.child(afterSeconds * 1000, { kind: 'timed_out', reason: `after_script timeout: exceeded timeout of ${formatDuration(afterSeconds)}` });
-    const afterFailure = await this.runStage(executor, afterScript, afterCtx, { CI_JOB_STATUS: jobStatus(failure) });
+    const afterFailure = await this.runStage(executor, afterScript, afterCtx);
     afterCtx.release();
     const jobTimedOut = this.jobCtx.cause?.kind === 'timed_out';
     if (afterFailure && !jobTimedOut) this.log.warning(`after_script failed, but job will continue unaffected: ${afterFailure.reason}`);
@@ -337,14 +342,14 @@ class JobRun {
   }
 
   /** `executeStage`: a stage whose context has ended is not started; its result is the context's cause. */
-  private async runStage(executor: Executor, stage: StagePlan, ctx: RunContext, extra: Record<string, string> = {}): Promise<Failure | undefined> {
+  private async runStage(executor: Executor, stage: StagePlan, ctx: RunContext): Promise<Failure | undefined> {
     if (ctx.cause) return fromCause(ctx.cause);
     this.log.section(stage.title);
     const scriptDir = await mkdtemp(join(executor.files.tmpDir, 'script'));
     const scriptPath = join(scriptDir, 'script');
     const dir = projectDir(executor.location, this.options.runner.token, this.identity);
     const script = stageScript({
-      variables: { ...executor.variables, ...extra },
+      variables: executor.variables,
       exports: stage.exports ?? 'all',
       fileVariables: Object.keys(this.options.job.fileVariables ?? {}),
       temporaryPath: `${dir}.tmp`,
