@@ -7,3 +7,4 @@ export * from './manager/runner-token';
 export * from './manager/orphan-reaper';
 export * from './network/runner-vpc-endpoints';
 export * from './deploy/gitlab-oidc-deploy-role';
+export * from './monitoring/runner-monitoring';

@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, test } from 'vitest';
-import { GitLabOidcDeployRole, JobCapacity, RunnerEnvironment, RunnerToken, RunnerVpcEndpoints } from '../src';
+import { GitLabOidcDeployRole, JobCapacity, RunnerEnvironment, RunnerMonitoring, RunnerToken, RunnerVpcEndpoints } from '../src';
 import { newStack, validProps } from './helpers';
 
 /**
@@ -60,6 +60,13 @@ describe('cdk-nag AwsSolutions', () => {
       environment: 'production',
       sourceVpcIds: [vpc.vpcId],
     });
+    expect(awsSolutionsFindings(app)).toEqual([]);
+  });
+
+  test('an environment with its monitoring (dashboard, alarms, topic, metric filters) has no unacknowledged finding', () => {
+    const { app, stack, vpc } = newStack();
+    const environment = new RunnerEnvironment(stack, 'Dev', validProps(stack, vpc));
+    new RunnerMonitoring(stack, 'Monitoring', { environment, alarmEmails: ['platform@example.com'] });
     expect(awsSolutionsFindings(app)).toEqual([]);
   });
 

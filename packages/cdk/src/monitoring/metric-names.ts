@@ -1,0 +1,33 @@
+/**
+ * The driver's metric and log names, as the dashboard and alarms use them. The driver defines them in
+ * `packages/driver/src/metrics/names.ts`; a jsii package cannot import it, so `test/monitoring.test.ts` checks that
+ * both say the same.
+ */
+
+/** CloudWatch namespace of the metrics the driver writes (embedded metric format, one document per job). */
+export const DRIVER_METRICS_NAMESPACE = 'GitLabFargate';
+
+/** The driver's per-job metric names. */
+export const DRIVER_METRIC = {
+  jobs: 'Jobs',
+  startFailure: 'StartFailure',
+  jobFailure: 'JobFailure',
+  startLatency: 'StartLatency',
+  imagePullTime: 'ImagePullTime',
+  readinessLag: 'ReadinessLag',
+  cost: 'Cost',
+} as const;
+
+/** The driver's dimension names. */
+export const DRIVER_DIMENSION = {
+  environment: 'Environment',
+  runner: 'Runner',
+  outcome: 'Outcome',
+  reason: 'Reason',
+} as const;
+
+/** How `gitlab-fargate-driver gc` begins the line of each task it stopped. */
+export const GC_STOPPED_PREFIX = 'stopped arn:';
+
+/** Words of the AWS throttling errors the driver logs. */
+export const THROTTLING_TERMS = ['ThrottlingException', 'Rate exceeded'];

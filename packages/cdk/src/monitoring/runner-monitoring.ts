@@ -1,0 +1,189 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { RunnerEnvironment } from '../runner-environment';
+import { acknowledgeNag } from '../validation/nag';
+import { DRIVER_DIMENSION, DRIVER_METRIC, DRIVER_METRICS_NAMESPACE, GC_STOPPED_PREFIX, THROTTLING_TERMS } from './metric-names';
+
+/** Options of {@link RunnerMonitoring}; the defaults suit a small team (a few hundred jobs a day). */
+export interface RunnerMonitoringOptions {
+  /**
+   * Where alarms are sent. Subscribe to it (email, chat) to hear about them.
+   * @default - a new topic that requires TLS
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * Email addresses subscribed to the alarm topic (each confirms by email).
+   * @default - none
+   */
+  readonly alarmEmails?: string[];
+
+  /**
+   * Alarm when more than this percentage of an hour's job starts failed (capacity, image pull, task stopped, SSH
+   * never ready; cancelled starts do not count).
+   * @default 10
+   */
+  readonly startFailurePercent?: number;
+
+  /**
+   * Alarm when an hour's 95th-percentile start latency (prepare's start to SSH ready) exceeds this.
+   * @default Duration.minutes(2)
+   */
+  readonly startLatencyP95?: Duration;
+
+  /**
+   * Alarm when the orphan reaper stopped at least this many leaked tasks in an hour (each one is a job whose
+   * cleanup never ran, and a task that ran, and cost, until the reaper came).
+   * @default 1
+   */
+  readonly reaperStops?: number;
+
+  /**
+   * The dashboard's name.
+   * @default `gitlab-fargate-${environmentName}`
+   */
+  readonly dashboardName?: string;
+}
+
+/** Properties of {@link RunnerMonitoring}. */
+export interface RunnerMonitoringProps extends RunnerMonitoringOptions {
+  /** The environment to watch. */
+  readonly environment: RunnerEnvironment;
+}
+
+const HOUR = Duration.hours(1);
+
+/**
+ * A CloudWatch dashboard and alarms for one runner environment, with an SNS topic for the alarms.
+ *
+ * Job metrics come from the driver: its cleanup stage writes one CloudWatch embedded metric format document per job
+ * (namespace `GitLabFargate`, dimension `Environment`), which CloudWatch Logs turns into metrics without any API
+ * call. The document must reach the log group as a log event of its own: point the driver's `LogFile` at output the
+ * manager ships as it is (gitlab-runner wraps cleanup's stderr in its own log lines). Leaked tasks the reaper stopped
+ * and API throttling are counted from the manager's log group by metric filters (namespace
+ * `GitLabFargate/<environment>`).
+ */
+export class RunnerMonitoring extends Construct {
+  public readonly dashboard: cloudwatch.Dashboard;
+  public readonly alarmTopic: sns.ITopic;
+  public readonly startFailureAlarm: cloudwatch.Alarm;
+  public readonly startLatencyAlarm: cloudwatch.Alarm;
+  public readonly reaperStopsAlarm: cloudwatch.Alarm;
+  /** Leaked tasks the orphan reaper stopped (sum per hour). */
+  public readonly reaperStops: cloudwatch.IMetric;
+
+  constructor(scope: Construct, id: string, props: RunnerMonitoringProps) {
+    super(scope, id);
+    const environmentName = props.environment.environmentName;
+    const logGroup = props.environment.manager.logGroup;
+    const jobMetric = (metricName: string, statistic: string, period: Duration = HOUR): cloudwatch.Metric =>
+      new cloudwatch.Metric({
+        namespace: DRIVER_METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { [DRIVER_DIMENSION.environment]: environmentName },
+        statistic,
+        period,
+      });
+    const reaperStops = logMetric(this, 'Reaper Stops Filter', logGroup, environmentName, 'ReaperStops', logs.FilterPattern.literal(`"${GC_STOPPED_PREFIX}"`));
+    const throttles = logMetric(
+      this,
+      'API Throttling Filter',
+      logGroup,
+      environmentName,
+      'ApiThrottles',
+      logs.FilterPattern.anyTerm(...THROTTLING_TERMS),
+    );
+
+    this.alarmTopic = props.alarmTopic ?? this.newTopic();
+    for (const email of props.alarmEmails ?? []) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(email));
+    const notify = new actions.SnsAction(this.alarmTopic);
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, threshold: number, description: string): cloudwatch.Alarm => {
+      const created = new cloudwatch.Alarm(this, alarmId, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        // An hour without jobs is not a problem.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: `gitlab-fargate ${environmentName}: ${description}`,
+      });
+      created.addAlarmAction(notify);
+      return created;
+    };
+    const failurePercent = props.startFailurePercent ?? 10;
+    const latency = props.startLatencyP95 ?? Duration.minutes(2);
+    const stops = props.reaperStops ?? 1;
+    this.startFailureAlarm = alarm(
+      'Start Failures',
+      new cloudwatch.MathExpression({ expression: '100 * failed', usingMetrics: { failed: jobMetric(DRIVER_METRIC.startFailure, 'Average') }, label: 'start failures (%)', period: HOUR }),
+      failurePercent,
+      `more than ${failurePercent}% of job starts failed in an hour`,
+    );
+    this.startLatencyAlarm = alarm('Start Latency', jobMetric(DRIVER_METRIC.startLatency, 'p95'), latency.toSeconds(), `p95 start latency over ${latency.toSeconds()} s in an hour`);
+    this.reaperStops = reaperStops;
+    this.reaperStopsAlarm = alarm('Reaper Stops', reaperStops, stops - 1, `the orphan reaper stopped ${stops} or more leaked tasks in an hour`);
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName ?? `gitlab-fargate-${environmentName}`,
+      defaultInterval: Duration.days(7),
+    });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Jobs per hour', left: [jobMetric(DRIVER_METRIC.jobs, 'Sum').with({ label: 'jobs' }), jobMetric(DRIVER_METRIC.jobFailure, 'Sum').with({ label: 'failed' })] }),
+      new cloudwatch.GraphWidget({
+        title: 'Start latency (s)',
+        left: [jobMetric(DRIVER_METRIC.startLatency, 'p50').with({ label: 'p50' }), jobMetric(DRIVER_METRIC.startLatency, 'p95').with({ label: 'p95' })],
+        leftAnnotations: [this.startLatencyAlarm.toAnnotation()],
+      }),
+      new cloudwatch.GraphWidget({ title: 'Failures by reason', left: [failuresByReason(environmentName)] }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Estimated cost per day (USD)', left: [jobMetric(DRIVER_METRIC.cost, 'Sum', Duration.days(1)).with({ label: 'cost' })] }),
+      new cloudwatch.GraphWidget({ title: 'Leaked tasks stopped by the reaper', left: [reaperStops] }),
+      new cloudwatch.GraphWidget({ title: 'AWS API throttling reaching the driver', left: [throttles] }),
+    );
+  }
+
+  private newTopic(): sns.Topic {
+    const topic = new sns.Topic(this, 'Alarms', { displayName: 'gitlab-fargate alarms', enforceSSL: true });
+    acknowledgeNag(
+      topic,
+      'AwsSolutions-SNS2',
+      'Alarm notifications carry alarm names and thresholds, nothing secret. CloudWatch cannot publish to a topic ' +
+        'encrypted with the AWS managed SNS key; pass alarmTopic to use a topic with your own KMS key.',
+    );
+    return topic;
+  }
+}
+
+/** Jobs by outcome and reason, from the driver's Environment+Outcome+Reason dimension set (one line per pair). */
+function failuresByReason(environmentName: string): cloudwatch.MathExpression {
+  const search =
+    `SEARCH('{${DRIVER_METRICS_NAMESPACE},${DRIVER_DIMENSION.environment},${DRIVER_DIMENSION.outcome},${DRIVER_DIMENSION.reason}} ` +
+    `MetricName="${DRIVER_METRIC.jobs}" ${DRIVER_DIMENSION.environment}="${environmentName}" NOT ${DRIVER_DIMENSION.outcome}="success"', 'Sum', 3600)`;
+  return new cloudwatch.MathExpression({ expression: search, usingMetrics: {}, label: '', period: HOUR });
+}
+
+/** A count from the manager's log group (all its streams: manager and reaper). */
+function logMetric(
+  scope: Construct,
+  id: string,
+  logGroup: logs.ILogGroup,
+  environmentName: string,
+  metricName: string,
+  pattern: logs.IFilterPattern,
+): cloudwatch.Metric {
+  const filter = new logs.MetricFilter(scope, id, {
+    logGroup,
+    filterPattern: pattern,
+    metricNamespace: `${DRIVER_METRICS_NAMESPACE}/${environmentName}`,
+    metricName,
+    metricValue: '1',
+    defaultValue: 0,
+  });
+  return filter.metric({ statistic: 'Sum', period: HOUR });
+}
