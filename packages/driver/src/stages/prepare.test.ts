@@ -117,7 +117,10 @@ describe('prepare (AWS failure paths)', () => {
 
   it('puts no deadline tag on a task whose job timeout is unknown, not even one from the configured tags', async () => {
     ecsMock.on(RunTaskCommand).resolves({ tasks: [], failures: [{ reason: 'AGENT' }] });
-    const { ctx } = testContext({ extra: '[Fargate.Tags]\nteam = "ci"\n"gitlab-fargate:deadline" = "2099-01-01T00:00:00Z"' });
+    const parsed = testContext({ extra: '[Fargate.Tags]\nteam = "ci"' }).ctx;
+    // The config file refuses the driver's own tag keys; a config built in code can still hold one.
+    const configured = { ...parsed.config.fargate.tags, 'gitlab-fargate:deadline': '2099-01-01T00:00:00Z' };
+    const ctx = { ...parsed, config: { ...parsed.config, fargate: { ...parsed.config.fargate, tags: configured } } };
     await expect(prepareStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(/AGENT/);
     const tags = ecsMock.commandCalls(RunTaskCommand)[0]!.args[0].input.tags ?? [];
     expect(tags).toContainEqual({ key: 'team', value: 'ci' });
