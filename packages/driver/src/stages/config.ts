@@ -11,7 +11,8 @@ export interface ConfigOutput {
   readonly driver: { readonly name: string; readonly version: string };
   readonly hostname: string;
   readonly builds_dir_is_shared: boolean;
-  readonly shell?: string;
+  /** The shell the task runs every stage script with. */
+  readonly shell: 'bash';
 }
 
 /**
