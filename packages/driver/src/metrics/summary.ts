@@ -13,9 +13,6 @@ export interface SummaryInput {
   readonly metrics?: unknown;
 }
 
-/** The stage whose output ends with the summary: gitlab-runner always runs it, last (after after_script). */
-export const SUMMARY_STAGE = 'cleanup_file_variables';
-
 const MILESTONES: readonly (readonly [keyof JobRecord, string, keyof JobPhases | undefined, string])[] = [
   ['runTaskSentAt', 'RunTask sent', undefined, ''],
   ['runTaskReturnedAt', 'task accepted by ECS', 'launchTime', 'launch'],

@@ -37,12 +37,12 @@ const STATE: JobState = {
 const NOW = Date.parse('2026-12-03T04:02:00.000Z');
 
 describe('after a run stage', () => {
-  it('the last stage ends the job log with the timeline and the cost so far; earlier stages print nothing', () => {
+  it('the last stage ends the job log with the timeline and the cost so far; earlier stages print nothing', async () => {
     const { ctx, output } = testContext();
     writeState(jobStatePath(ctx), STATE);
-    afterRunStage(ctx, 'build_script', undefined, () => NOW);
+    await afterRunStage(ctx, 'build_script', undefined, () => NOW);
     expect(output().stdout).toBe('');
-    afterRunStage(ctx, 'cleanup_file_variables', undefined, () => NOW);
+    await afterRunStage(ctx, 'cleanup_file_variables', undefined, () => NOW);
     const lines = output().stdout.split('\n');
     expect(lines[0]).toBe('Fargate task timeline (seconds after prepare started):');
     expect(lines).toContain('      7.3  SSH ready: the job starts     readiness lag 0.4 s');
@@ -50,18 +50,18 @@ describe('after a run stage', () => {
     expect(lines.find((l) => l.startsWith('Fargate cost so far:'))).toMatch(/^Fargate cost so far: 118 s × 1 vCPU, 2 GB: 118 vCPU-s, 236 GB-s; on-demand x86 in us-east-1; ≈ \$0\.0016\d /);
   });
 
-  it('records the script\'s result and the first failure for cleanup\'s metrics', () => {
+  it('records the script\'s result and the first failure for cleanup\'s metrics', async () => {
     const { ctx } = testContext();
     const path = jobStatePath(ctx);
     writeState(path, STATE);
-    afterRunStage(ctx, 'build_script', new BuildFailure(3));
-    afterRunStage(ctx, 'after_script', new BuildFailure(9));
+    await afterRunStage(ctx, 'build_script', new BuildFailure(3));
+    await afterRunStage(ctx, 'after_script', new BuildFailure(9));
     expect(readState(path)?.metrics?.outcome).toEqual({ kind: 'script_failure', stage: 'build_script', exitCode: 3 });
   });
 
-  it('never fails the stage: no state, nothing printed', () => {
+  it('never fails the stage: no state, nothing printed', async () => {
     const { ctx, output } = testContext();
-    afterRunStage(ctx, 'cleanup_file_variables', undefined);
+    await afterRunStage(ctx, 'cleanup_file_variables', undefined);
     expect(output().stdout).toBe('');
   });
 });

@@ -40,7 +40,7 @@ export async function runStage(ctx: StageContext, scriptPath: string, stageName:
     failure = error;
     throw error;
   } finally {
-    afterRunStage(ctx, stageName, failure);
+    await afterRunStage(ctx, stageName, failure);
   }
 }
 
