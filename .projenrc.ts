@@ -13,6 +13,14 @@ const root = workspaceRoot();
  */
 const GENERATED_IMAGES = '{workspaceRoot}/images/**/*';
 
+/** The private tools that install a command (`bin`). */
+const toolsWithCommands = [
+  '@gitlab-fargate/ecs-emulator',
+  '@gitlab-fargate/runner-harness',
+  '@gitlab-fargate/demo',
+  '@gitlab-fargate/bench',
+];
+
 esmPackage(root, {
   outdir: 'packages/config',
   name: '@gitlab-fargate/config',
@@ -180,8 +188,9 @@ esmPackage(root, {
   name: '@gitlab-fargate/packaging',
   description: 'Proves every published package installs from its npm pack tarball into an empty folder and works there',
   private: true,
-  // Workspace dependencies only so that Nx builds the four packages before these tests pack them.
-  devDeps: publishedPackages.map((name) => `${name}@0.0.0`),
+  // Workspace dependencies only so that Nx builds them before these tests run: the four packages they pack, and
+  // the tools whose commands src/workspace-bins.test.ts runs from the repository root.
+  devDeps: [...publishedPackages, ...toolsWithCommands].map((name) => `${name}@0.0.0`),
 });
 
 cdkConstructLibrary(root, {
