@@ -3,7 +3,27 @@ import { testContext } from '../../test/context.js';
 import { BuildFailure } from '../errors.js';
 import { type JobState, readState, writeState } from '../job/state.js';
 import { jobStatePath } from './context.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Connection, Transport } from '../ssh/transport.js';
 import { afterRunStage } from './run-summary.js';
+import { runStage } from './run.js';
+
+/** A task whose script exits with `exitCode`, printing a line. */
+function task(exitCode: number): Transport {
+  return {
+    connect: async () =>
+      ({
+        hostKey: 'AAAA',
+        exec: async (_command, streams) => {
+          streams.stdout.write('script output\n');
+          return { cancelled: false, lost: false, exitCode };
+        },
+        onClose: () => {},
+        close: () => {},
+      }) as Connection,
+  };
+}
 
 const ARN = 'arn:aws:ecs:us-east-1:123456789012:task/ci/0f1e2d3c4b5a69788796a5b4c3d2e1f0';
 const STATE: JobState = {
@@ -63,5 +83,17 @@ describe('after a run stage', () => {
     const { ctx, output } = testContext();
     await afterRunStage(ctx, 'cleanup_file_variables', undefined);
     expect(output().stdout).toBe('');
+  });
+
+  it('is what runStage does after each stage: the summary follows the last stage\'s output, a script failure is recorded', async () => {
+    const { ctx, cwd, output } = testContext();
+    const path = jobStatePath(ctx);
+    writeState(path, STATE);
+    const script = join(cwd, 'script.sh');
+    writeFileSync(script, 'true\n');
+    await expect(runStage(ctx, script, 'build_script', { transport: task(3) })).rejects.toBeInstanceOf(BuildFailure);
+    expect(readState(path)?.metrics?.outcome).toEqual({ kind: 'script_failure', stage: 'build_script', exitCode: 3 });
+    await runStage(ctx, script, 'cleanup_file_variables', { transport: task(0) });
+    expect(output().stdout).toMatch(/^script output\nscript output\nFargate task timeline \(seconds after prepare started\):\n[\s\S]*\nFargate cost so far: /);
   });
 });
