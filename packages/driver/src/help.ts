@@ -70,7 +70,8 @@ ${EXIT}`,
   run: `Usage: gitlab-fargate-driver [options] custom run SCRIPT STAGE
 
 Streams SCRIPT over SSH to bash in the job's task (stdin, so any size works), passing its stdout and stderr
-through. SIGTERM/SIGINT are forwarded to the remote script. STAGE is only used in logs.
+through. SIGTERM/SIGINT are forwarded to the remote script. STAGE is only used in logs, except that the last
+stage, cleanup_file_variables, ends its output with the task's timeline and the job's estimated cost.
 
 ${GLOBAL}
 
@@ -78,7 +79,8 @@ ${EXIT}`,
   cleanup: `Usage: gitlab-fargate-driver [options] custom cleanup
 
 Stops the job's task (with a reason, retried on throttling; a task already gone counts as stopped) and deletes the
-job's state file and key. Safe to run twice, after a failed prepare, or with no state at all.
+job's state file and key, after writing the job's metrics (one CloudWatch embedded metric format JSON line) to the
+driver's log. Safe to run twice, after a failed prepare, or with no state at all.
 
 ${GLOBAL}
 
