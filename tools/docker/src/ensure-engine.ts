@@ -4,6 +4,9 @@ import { fileURLToPath } from 'node:url';
 /** The bash script this module runs; it lives beside `src/` and `dist/` so shell users can call it directly. */
 export const ensureEngineScript = fileURLToPath(new URL('../ensure-engine', import.meta.url));
 
+/** The linux/arm64 base image `ensure-engine --arm64` builds; its own tag, because dockerd 20.10 keeps one image per tag. */
+export const arm64BaseImage = 'local/debian:bookworm-arm64';
+
 /** Options for {@link ensureDockerEngine}. */
 export interface EnsureDockerEngineOptions {
   /**
@@ -16,6 +19,11 @@ export interface EnsureDockerEngineOptions {
    * @default false
    */
   readonly verbose?: boolean;
+  /**
+   * Also make linux/arm64 containers run under qemu and build {@link arm64BaseImage} (the script's `--arm64`).
+   * @default false
+   */
+  readonly arm64?: boolean;
   /**
    * Extra environment for the script (for example `DEBIAN_MIRROR` or `DOCKER_HOST`).
    * @default - this process's environment
@@ -45,8 +53,9 @@ export class DockerEngineError extends Error {
  */
 export async function ensureDockerEngine(options: EnsureDockerEngineOptions = {}): Promise<string> {
   const baseImage = options.baseImage ?? 'local/debian:bookworm';
-  const env = { ...process.env, ...options.env, BASE_IMAGE: baseImage, ENSURE_ENGINE_QUIET: options.verbose ? '0' : '1' };
-  const child = spawn('bash', [ensureEngineScript], { env, stdio: ['ignore', 'inherit', 'pipe'] });
+  const env = { ...process.env, ...options.env, BASE_IMAGE: baseImage, ARM64_BASE_IMAGE: arm64BaseImage, ENSURE_ENGINE_QUIET: options.verbose ? '0' : '1' };
+  const args = options.arm64 ? [ensureEngineScript, '--arm64'] : [ensureEngineScript];
+  const child = spawn('bash', args, { env, stdio: ['ignore', 'inherit', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk: string) => {

@@ -1,2 +1,2 @@
-export { DockerEngineError, ensureDockerEngine, ensureEngineScript } from './ensure-engine.js';
+export { arm64BaseImage, DockerEngineError, ensureDockerEngine, ensureEngineScript } from './ensure-engine.js';
 export type { EnsureDockerEngineOptions } from './ensure-engine.js';
