@@ -128,11 +128,17 @@ export class RunnerMonitoring extends Construct {
     this.reaperStops = reaperStops;
     this.reaperStopsAlarm = alarm('Reaper Stops', reaperStops, stops - 1, `the orphan reaper stopped ${stops} or more leaked tasks in an hour`);
 
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: props.dashboardName ?? `gitlab-fargate-${environmentName}`,
-      defaultInterval: Duration.days(7),
-    });
-    this.dashboard.addWidgets(
+    this.dashboard = this.newDashboard(props.dashboardName ?? `gitlab-fargate-${environmentName}`, environmentName, jobMetric, throttles);
+  }
+
+  private newDashboard(
+    dashboardName: string,
+    environmentName: string,
+    jobMetric: (metricName: string, statistic: string, period?: Duration) => cloudwatch.Metric,
+    throttles: cloudwatch.IMetric,
+  ): cloudwatch.Dashboard {
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName, defaultInterval: Duration.days(7) });
+    dashboard.addWidgets(
       new cloudwatch.GraphWidget({ title: 'Jobs per hour', left: [jobMetric(DRIVER_METRIC.jobs, 'Sum').with({ label: 'jobs' }), jobMetric(DRIVER_METRIC.jobFailure, 'Sum').with({ label: 'failed' })] }),
       new cloudwatch.GraphWidget({
         title: 'Start latency (s)',
@@ -141,11 +147,12 @@ export class RunnerMonitoring extends Construct {
       }),
       new cloudwatch.GraphWidget({ title: 'Failures by reason', left: [failuresByReason(environmentName)] }),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       new cloudwatch.GraphWidget({ title: 'Estimated cost per day (USD)', left: [jobMetric(DRIVER_METRIC.cost, 'Sum', Duration.days(1)).with({ label: 'cost' })] }),
-      new cloudwatch.GraphWidget({ title: 'Leaked tasks stopped by the reaper', left: [reaperStops] }),
+      new cloudwatch.GraphWidget({ title: 'Leaked tasks stopped by the reaper', left: [this.reaperStops] }),
       new cloudwatch.GraphWidget({ title: 'AWS API throttling reaching the driver', left: [throttles] }),
     );
+    return dashboard;
   }
 
   private newTopic(): sns.Topic {
