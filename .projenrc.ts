@@ -188,9 +188,11 @@ esmPackage(root, {
   name: '@gitlab-fargate/packaging',
   description: 'Proves every published package installs from its npm pack tarball into an empty folder and works there',
   private: true,
-  // Workspace dependencies only so that Nx builds them before these tests run: the four packages they pack, and
-  // the tools whose commands src/workspace-bins.test.ts runs from the repository root.
-  devDeps: [...publishedPackages, ...toolsWithCommands].map((name) => `${name}@0.0.0`),
+  // Workspace dependencies only so that Nx builds the four packages before these tests pack them.
+  devDeps: publishedPackages.map((name) => `${name}@0.0.0`),
+  // src/workspace-bins.test.ts runs their commands from the repository root. Not dependencies: the tests never
+  // import them or run their jobs, so they must not inherit their Nx inputs (the job image).
+  buildFirst: toolsWithCommands,
 });
 
 cdkConstructLibrary(root, {
