@@ -1,4 +1,5 @@
 import { TextFile, javascript, typescript } from 'projen';
+import { extendTsconfigBase } from './tsconfig-base';
 import { versions } from './versions';
 
 /** What differs between the workspace's ESM TypeScript packages. */
@@ -26,6 +27,8 @@ export interface EsmPackageOptions {
   readonly testInputs?: string[];
   /** Commands the test task runs before vitest, in the package folder (e.g. a script that installs a system tool). */
   readonly testSetup?: string[];
+  /** Workspace packages Nx builds before this one's tasks without it depending on them (Nx `implicitDependencies`). */
+  readonly buildFirst?: string[];
   /** A single-file build of the package made by a script of its own (e.g. esbuild), as the `bundle` task. */
   readonly bundle?: EsmBundleOptions;
 }
@@ -98,6 +101,7 @@ export function esmPackage(parent: javascript.NodeProject, options: EsmPackageOp
       compilerOptions: { rootDir: '.' },
     },
   });
+  extendTsconfigBase(project);
   // npm workspaces: only the root installs; a per-package `npm install` would look for siblings on the registry.
   (project.package as unknown as { installDependencies: () => void }).installDependencies = () => {};
   project.package.addField('type', 'module');
@@ -138,6 +142,7 @@ export function esmPackage(parent: javascript.NodeProject, options: EsmPackageOp
   }
   project.package.addField('nx', {
     includedScripts: ['test', 'typecheck', ...(options.bundle ? ['bundle'] : [])],
+    ...(options.buildFirst ? { implicitDependencies: options.buildFirst } : {}),
     targets: nxTargets,
   });
   project.packageTask.reset();

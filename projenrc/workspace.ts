@@ -1,5 +1,6 @@
 import { JsonFile, javascript, typescript } from 'projen';
 import { nxRelease } from './release';
+import { tsconfigBase } from './tsconfig-base';
 import { versions } from './versions';
 
 /** Variables every Nx task sees; tests and CI rely on them (shared DESIGN.md "Environment for tests and CI"). */
@@ -62,6 +63,7 @@ export function workspaceRoot(): javascript.NodeProject {
     ],
   });
   new typescript.ProjenrcTs(root, { runner: typescript.TypeScriptRunner.tsx(), projenCodeDir: 'projenrc' });
+  tsconfigBase(root);
 
   root.package.addField('private', true);
   root.package.addField('workspaces', ['packages/*', 'tools/*']);
@@ -104,7 +106,8 @@ export function workspaceRoot(): javascript.NodeProject {
     obj: {
       $schema: './node_modules/nx/schemas/nx-schema.json',
       namedInputs: {
-        default: ['{projectRoot}/**/*', '!{projectRoot}/test-results/**'],
+        // Every ESM package's tsconfig.json extends the root's tsconfig.base.json.
+        default: ['{projectRoot}/**/*', '!{projectRoot}/test-results/**', '{workspaceRoot}/tsconfig.base.json'],
         production: ['default', '!{projectRoot}/**/*.test.ts', '!{projectRoot}/test/**', '!{projectRoot}/vitest.config.*'],
       },
       targetDefaults: {
