@@ -27,6 +27,7 @@ export { loadRunnerConfig, parseRunnerConfig } from './runner/parse.js';
 export { renderRunnerConfig, type RenderRunnerOptions } from './runner/render.js';
 export { classifyRunnerToken, type RunnerTokenKind } from './runner/token.js';
 export { DEFAULT_BUILDS_DIR, DEFAULT_CACHE_DIR } from './runner/defaults.js';
+export { formatGoDuration, parseGoDurationSeconds } from './runner/go-duration.js';
 
 export {
   EPHEMERAL_STORAGE_GIB,

@@ -88,6 +88,13 @@ export interface RunnerEntry {
   readonly buildsDir: string;
   /** Cache directory inside the job environment (required for the custom executor). */
   readonly cacheDir: string;
+  /**
+   * `prepare_timeout` (gitlab-runner 19.0+), in seconds, from a Go duration string such as `"5m"`: bounds config,
+   * prepare and prepare_script together, counted from the job's start. 0 or less (warned about) and anything above
+   * the job's timeout mean the job's timeout, as in gitlab-runner's `GetPrepareTimeout`.
+   * @default the job's timeout (absent)
+   */
+  readonly prepareTimeout?: number;
   /** Script shell: `bash`, `sh`, `pwsh`, `powershell` or `cmd`; absent = the OS default (bash on Linux). */
   readonly shell?: string;
   /** Jobs this runner runs at once; 0 = no limit beyond `concurrent`. @default 0 */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatIssue } from '../errors.js';
 import { allIssuesOf, fixture, issuesOf, unknownKeysAsWarnings } from '../test-support.js';
 import { parseRunnerConfig } from './parse.js';
+import { renderRunnerConfig } from './render.js';
 
 const RUNNER = '[[runners]]\nurl = "https://gitlab.com/"\ntoken = "glrt-abc"\nexecutor = "custom"\nbuilds_dir = "/b"\ncache_dir = "/c"\n[runners.custom]\nrun_exec = "/d"\n';
 
@@ -42,6 +43,30 @@ describe('parseRunnerConfig', () => {
     const { config } = parseRunnerConfig(`check_interval = 0\n${RUNNER}prepare_exec_timeout = -1\n`);
     expect(config.checkInterval).toBe(3);
     expect(config.runners[0]?.custom.prepareExecTimeout).toBe(3600);
+  });
+
+  it('reads prepare_timeout as gitlab-runner does: a Go duration, in seconds; absent when not set', () => {
+    expect(parseRunnerConfig(`${RUNNER.replace('cache_dir', 'prepare_timeout = "1m30s"\ncache_dir')}`).config.runners[0]?.prepareTimeout).toBe(90);
+    expect(parseRunnerConfig(RUNNER).config.runners[0]?.prepareTimeout).toBeUndefined();
+  });
+
+  it('writes prepare_timeout back as a Go duration that reads the same', () => {
+    const { config } = parseRunnerConfig(RUNNER.replace('cache_dir', 'name = "r"\nprepare_timeout = "2m30s"\ncache_dir'));
+    const rendered = renderRunnerConfig(config);
+    expect(rendered).toContain('prepare_timeout = "150s"');
+    expect(parseRunnerConfig(rendered).config.runners[0]?.prepareTimeout).toBe(150);
+  });
+
+  it('warns about a prepare_timeout gitlab-runner ignores, and refuses one it cannot read', () => {
+    const zero = parseRunnerConfig(RUNNER.replace('cache_dir', 'prepare_timeout = "0s"\ncache_dir'), { file: 'c.toml' });
+    expect(zero.config.runners[0]?.prepareTimeout).toBe(0);
+    expect(zero.warnings.map(formatIssue)).toEqual(['c.toml:6:1: warning: runners[0].prepare_timeout: expected a duration greater than 0, found "0s"; gitlab-runner ignores it and uses the job timeout']);
+    expect(issuesOf(() => parseRunnerConfig(RUNNER.replace('cache_dir', 'prepare_timeout = 300\ncache_dir'), { file: 'c.toml' }))).toEqual([
+      'c.toml:6:1: error: runners[0].prepare_timeout: expected a Go duration string like "5m" or "1h30m", found 300 (an integer); write it with a unit, e.g. "300s" (gitlab-runner would read a bare number as nanoseconds)',
+    ]);
+    expect(issuesOf(() => parseRunnerConfig(RUNNER.replace('cache_dir', 'prepare_timeout = "5 minutes"\ncache_dir'), { file: 'c.toml' }))).toEqual([
+      'c.toml:6:1: error: runners[0].prepare_timeout: expected a Go duration string like "5m" or "1h30m", found "5 minutes"; units are h, m, s, ms, us and ns',
+    ]);
   });
 
   it('accepts the empty cache tables `gitlab-runner register` writes, and an S3 cache', () => {

@@ -1,5 +1,6 @@
 import { TomlDateTime, TomlWriter } from '../render/toml-writer.js';
 import type { CacheSettings, RunnerConfig, RunnerEntry } from './model.js';
+import { formatGoDuration } from './go-duration.js';
 
 /** Options of {@link renderRunnerConfig}. */
 export interface RenderRunnerOptions {
@@ -54,6 +55,7 @@ function renderRunner(out: TomlWriter, runner: RunnerEntry, hide: (value: string
     .set('executor', runner.executor)
     .set('builds_dir', runner.buildsDir)
     .set('cache_dir', runner.cacheDir)
+    .set('prepare_timeout', runner.prepareTimeout === undefined ? undefined : formatGoDuration(runner.prepareTimeout))
     .set('shell', runner.shell)
     .set('limit', runner.limit)
     .set('request_concurrency', runner.requestConcurrency)

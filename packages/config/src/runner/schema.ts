@@ -4,6 +4,7 @@ import { boolean, integer, list, map, refine, section, string, type Schema } fro
 import { REGION_PATTERN } from '../aws/shapes.js';
 import type { CacheSettings, CustomExecutorSettings, RunnerConfig, RunnerEntry, S3CacheSettings, SessionServerSettings } from './model.js';
 import { environmentEntry } from './environment-entry.js';
+import { positiveGoDuration } from './go-duration.js';
 import { classifyRunnerToken, describeToken } from './token.js';
 
 const path = string({ expected: 'a non-empty path' });
@@ -135,6 +136,7 @@ const runner = section<Omit<RunnerEntry, 'tokenKind'>>(
     executor: { key: 'executor', schema: string({ oneOf: ['custom'], expected: '"custom" (this model covers custom-executor runners)' }) as Schema<'custom'>, required: true },
     buildsDir: { key: 'builds_dir', schema: path, required: true },
     cacheDir: { key: 'cache_dir', schema: path, required: true },
+    prepareTimeout: { key: 'prepare_timeout', schema: positiveGoDuration('the job timeout') },
     shell: { key: 'shell', schema: string({ oneOf: ['bash', 'sh', 'pwsh', 'powershell', 'cmd'] }) },
     limit: { key: 'limit', schema: integer({ min: 0, max: 100_000 }), default: 0 },
     requestConcurrency: { key: 'request_concurrency', schema: integer({ min: 1, max: 100_000 }), default: 1 },
