@@ -82,6 +82,6 @@ export const PRICE_TABLE: Readonly<Record<string, RegionPrices>> = {
     { vcpuHour: 0.03238, gbHour: 0.00356 },
     0.000111,
     `${FARGATE_PRICING_URL} (eu-west-1 x86 list prices as published by tomgregory.com; ARM and storage as us-east-1)`,
-    'undated (2020 or later)',
+    'an unknown date, 2020 or later',
   ),
 };
