@@ -58,6 +58,12 @@ export interface ContainerSummary {
  * A minimal Docker Engine API client over the unix socket (node:http only, no dependency).
  * It never pulls images: the emulator's machines reach no registry, so a missing image is a task failure.
  */
+/** The part of `GET /images/{name}/json` that says which platform an image is for. */
+interface ImagePlatform {
+  readonly Os: string;
+  readonly Architecture: string;
+}
+
 export class DockerClient {
   constructor(private readonly socketPath: string = DEFAULT_DOCKER_SOCKET) {}
 
@@ -66,20 +72,21 @@ export class DockerClient {
     await this.request('GET', '/_ping');
   }
 
-  /** Whether an image with this reference exists locally. */
-  async imageExists(image: string): Promise<boolean> {
+  /** The local image's `os/architecture` (e.g. `linux/arm64`), or undefined when no such image exists. */
+  async imagePlatform(image: string): Promise<string | undefined> {
     try {
-      await this.request('GET', `/images/${image.split('/').map(encodeURIComponent).join('/')}/json`);
-      return true;
+      const found = (await this.request('GET', `/images/${image.split('/').map(encodeURIComponent).join('/')}/json`)) as ImagePlatform;
+      return `${found.Os}/${found.Architecture}`;
     } catch (error) {
-      if (error instanceof DockerApiError && error.statusCode === 404) return false;
+      if (error instanceof DockerApiError && error.statusCode === 404) return undefined;
       throw error;
     }
   }
 
-  /** Creates a container and returns its id. */
-  async createContainer(spec: ContainerCreateSpec, name?: string): Promise<string> {
-    const query = name ? `?name=${encodeURIComponent(name)}` : '';
+  /** Creates a container (as `platform`, e.g. `linux/arm64`, when given) and returns its id. */
+  async createContainer(spec: ContainerCreateSpec, name?: string, platform?: string): Promise<string> {
+    const params = new URLSearchParams({ ...(name ? { name } : {}), ...(platform ? { platform } : {}) }).toString();
+    const query = params ? `?${params}` : '';
     const body = (await this.request('POST', `/containers/create${query}`, spec)) as { Id: string };
     return body.Id;
   }

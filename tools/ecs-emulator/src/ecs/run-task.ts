@@ -5,6 +5,7 @@ import type { TaskFaultPlan } from '../lifecycle/task-runtime.js';
 import { checkStrategyAssociated, placeByStrategy, readStrategy } from './capacity.js';
 import { activeCluster } from './clusters.js';
 import type { ServiceContext } from './context.js';
+import { taskCpuArchitecture } from './cpu-architecture.js';
 import { normaliseFargateSize } from './fargate-sizes.js';
 import { containerArn, newAttachmentId, newTaskId, taskArn } from './identifiers.js';
 import type { Cluster, ContainerOverride, Tag, Task, TaskDefinition, TaskOverride } from './model.js';
@@ -161,7 +162,7 @@ function buildTask(ctx: ServiceContext, init: {
     version: 1,
     createdAt: epochSeconds(ctx.now()),
     attachments: [{ id: newAttachmentId(), type: 'ElasticNetworkInterface', status: 'PRECREATED', details: [{ name: 'subnetId', value: init.subnetId }] }],
-    attributes: [{ name: 'ecs.cpu-architecture', value: (init.definition.runtimePlatform?.cpuArchitecture ?? 'X86_64').toLowerCase() === 'arm64' ? 'arm64' : 'x86_64' }],
+    attributes: [{ name: 'ecs.cpu-architecture', value: taskCpuArchitecture(init.definition).toLowerCase() }],
     containers: init.definition.containerDefinitions.map((definition) => ({
       containerArn: containerArn(ctx.scope, init.cluster.clusterName, id),
       taskArn: arn,

@@ -3,6 +3,7 @@ import { optInt, optKeyValueList, optObject, optObjectList, optString, optString
 import { paginate } from '../wire/pagination.js';
 import { epochSeconds } from '../wire/json-protocol.js';
 import type { ServiceContext } from './context.js';
+import { checkCpuArchitecture } from './cpu-architecture.js';
 import { normaliseFargateSize } from './fargate-sizes.js';
 import { parseTaskDefinitionReference, taskDefinitionArn } from './identifiers.js';
 import type { ContainerDefinition, PortMapping, TaskDefinition } from './model.js';
@@ -98,6 +99,7 @@ export function registerTaskDefinition(ctx: ServiceContext, input: Input): unkno
   if (ephemeralStorage && (size === undefined || size < 21 || size > 200)) {
     throw clientException('The ephemeral storage size must be between 21 and 200 GiB.');
   }
+  checkCpuArchitecture(optObject(input, 'runtimePlatform'));
   const tags = readTags(optObjectList(input, 'tags'));
   const revisions = ctx.store.families.get(family) ?? [];
   const revision = revisions.length + 1;

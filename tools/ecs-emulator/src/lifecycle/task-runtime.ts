@@ -1,5 +1,6 @@
 import type { DockerClient } from '../docker/docker-client.js';
 import type { ContainerDefinition, StopCode, Task, TaskDefinition } from '../ecs/model.js';
+import { platformMismatchReason, taskDockerPlatform } from '../ecs/cpu-architecture.js';
 import { newEniId, newMacAddress } from '../ecs/identifiers.js';
 import type { StartFailureError } from '../faults/faults.js';
 import { containerSpec, taskPorts } from './container-spec.js';
@@ -189,10 +190,15 @@ export class TaskRuntime {
     }
     const waited = this.pause(pendingMs);
     try {
+      const platform = taskDockerPlatform(this.taskDefinition);
       for (const definition of this.taskDefinition.containerDefinitions) {
-        if (!(await this.env.docker.imageExists(definition.image))) {
+        const imagePlatform = await this.env.docker.imagePlatform(definition.image);
+        if (imagePlatform !== platform) {
           await waited;
-          this.failToStart(`CannotPullContainerError: ${DEFAULT_FAILURE_TEXT.CannotPullContainerError(definition.image)}`, definition.name);
+          const reason = imagePlatform
+            ? platformMismatchReason(platform)
+            : `CannotPullContainerError: ${DEFAULT_FAILURE_TEXT.CannotPullContainerError(definition.image)}`;
+          this.failToStart(reason, definition.name);
           return;
         }
       }
@@ -220,7 +226,7 @@ export class TaskRuntime {
         applyResourceLimits: this.env.applyResourceLimits,
         ...(networkOwnerId ? { networkOwnerId } : {}),
       });
-      const id = await this.env.docker.createContainer(spec);
+      const id = await this.env.docker.createContainer(spec, undefined, taskDockerPlatform(this.taskDefinition));
       if (this.aborted) {
         // The emulator shut down while Docker was creating it: its cleanup has already listed containers.
         await this.env.docker.removeContainer(id);
