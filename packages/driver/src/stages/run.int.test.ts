@@ -157,6 +157,7 @@ describe('custom run (the compiled CLI against a real sshd)', () => {
       driver: { name: 'gitlab-fargate-driver', version: expect.any(String) },
       hostname: expect.stringMatching(/^abc123xyz-[0-9a-f]{16}$/),
       builds_dir_is_shared: false,
+      shell: 'bash',
     });
   });
 });
