@@ -27,9 +27,13 @@ export function dockerRun(image: string, runArgs: readonly string[], command: re
   return docker(['run', '--rm', ...labels, ...runArgs, image, ...command]);
 }
 
-/** Builds `contextDir` with testcontainers (the legacy builder on this engine) and tags the image. */
-export async function buildImage(contextDir: string, tag: string, buildArgs: Record<string, string>): Promise<string> {
-  await GenericContainer.fromDockerfile(contextDir).withBuildArgs(buildArgs).build(tag, { deleteOnExit: false });
+/**
+ * Builds `contextDir` with testcontainers (the legacy builder on this engine) and tags the image; `platform`
+ * (e.g. `linux/arm64`, run under qemu) builds for another architecture.
+ */
+export async function buildImage(contextDir: string, tag: string, buildArgs: Record<string, string>, platform?: string): Promise<string> {
+  const builder = GenericContainer.fromDockerfile(contextDir).withBuildArgs(buildArgs);
+  await (platform ? builder.withPlatform(platform) : builder).build(tag, { deleteOnExit: false });
   return tag;
 }
 
