@@ -15,13 +15,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const configPath = join(dir, 'config.toml');
 writeFileSync(configPath, localRunnerConfigToml());
 
-function harness(args: string[], jobYaml?: string) {
+function harness(args: string[], jobYaml?: string, env: Record<string, string> = {}) {
   const driverRoot = mkdtempSync(join(dir, 'driver-'));
   const jobPath = join(dir, `job-${Math.random().toString(16).slice(2)}.yml`);
   if (jobYaml !== undefined) writeFileSync(jobPath, jobYaml);
   const result = spawnSync(process.execPath, [cli, ...args.map((a) => a.replace('JOB', jobPath))], {
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, LOCAL_DRIVER_ROOT: driverRoot },
+    env: { PATH: process.env.PATH, LOCAL_DRIVER_ROOT: driverRoot, ...env },
   });
   return { status: result.status, stdout: stripAnsi(result.stdout), stderr: result.stderr, driverRoot };
 }
@@ -88,6 +88,20 @@ describe('gitlab-fargate-runner-harness', () => {
     expect(badShape.status).toBe(3);
     expect(badShape.stderr).toContain('--script-shape must be 19.1 or 19.0 (got "18")');
     expect(existsSync(join(badShape.driverRoot, 'calls.log'))).toBe(false);
+  });
+
+  it("bounds prepare by config.toml's prepare_timeout, and refuses a prepare_timeout Go cannot read", () => {
+    const withTimeout = join(dir, 'config-prepare-timeout.toml');
+    writeFileSync(withTimeout, localRunnerConfigToml().replace('executor = "custom"', 'executor = "custom"\n  prepare_timeout = "2s"'));
+    const run = harness(['run', '--config', withTimeout, '--job', 'JOB'], 'script: ["true"]\n', { LOCAL_DRIVER_SLOW_PREPARE: '1' });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/ERROR: Job failed: prepare timeout: exceeded timeout of 0m2s\n$/);
+    const bad = join(dir, 'config-bad-prepare-timeout.toml');
+    writeFileSync(bad, localRunnerConfigToml().replace('executor = "custom"', 'executor = "custom"\n  prepare_timeout = 300'));
+    const refused = harness(['run', '--config', bad, '--job', 'JOB'], 'script: ["true"]\n');
+    expect(refused.status).toBe(3);
+    expect(refused.stderr).toContain('runners[0].prepare_timeout: expected a Go duration string like "5m" or "1h30m", found 300 (an integer)');
+    expect(existsSync(join(refused.driverRoot, 'calls.log'))).toBe(false);
   });
 
   it('prints help', () => {

@@ -26,7 +26,7 @@ Options:
   --concurrent-id N          CI_CONCURRENT_ID (default: 0)
   --prepare-retry-interval S seconds between prepare attempts (default: 3, as gitlab-runner)
   --prepare-timeout D        the runner's prepare_timeout: bounds config, prepare and prepare_script together,
-                             e.g. 90, 5m (default: the job's timeout)
+                             e.g. 90, 5m (default: config.toml's prepare_timeout, else the job's timeout)
   --script-shape 19.1|19.0   which gitlab-runner's stage scripts to write (default: 19.1)
   --result-json FILE         also write the result (outcome, exit code, timings) as JSON
   -h, --help                 show this help

@@ -208,6 +208,26 @@ describe('runJob', () => {
     expect(log).toContain('prepare: terminated while provisioning');
   });
 
+  it("takes the prepare timeout from config.toml's prepare_timeout when the option is not given", async () => {
+    const fromConfig: RunnerSettings = { ...runner, prepareTimeout: 2 };
+    expect(parseRunnerConfig(localRunnerConfigToml().replace('executor = "custom"', 'executor = "custom"\n  prepare_timeout = "2s"')).config.runners[0]?.prepareTimeout).toBe(2);
+    const { result, calls } = await run({}, { runner: fromConfig }, { LOCAL_DRIVER_SLOW_PREPARE: '1' });
+    expect(result).toMatchObject({ outcome: 'timed_out', prepareAttempts: 1, reason: 'prepare timeout: exceeded timeout of 0m2s' });
+    expect(calls.filter((c) => c.startsWith('run'))).toEqual([]);
+    expect(calls.at(-1)).toBe('cleanup job=1234');
+  });
+
+  it('lets the prepareTimeoutSeconds option win over config.toml, and reads 0 or more than the job timeout as the job timeout', async () => {
+    const optionWins = await run({}, { runner: { ...runner, prepareTimeout: 600 }, prepareTimeoutSeconds: 2 }, { LOCAL_DRIVER_SLOW_PREPARE: '1' });
+    expect(optionWins.result).toMatchObject({ outcome: 'timed_out', reason: 'prepare timeout: exceeded timeout of 0m2s' });
+    rmSync(join(root, 'calls.log'));
+    const zero = await run({ timeoutSeconds: 2 }, { runner: { ...runner, prepareTimeout: 0 } }, { LOCAL_DRIVER_SLOW_PREPARE: '1' });
+    // Bounded by the job's 2 s, not by 0 s: prepare was called and timed out, no stage ran.
+    expect(zero.result).toMatchObject({ outcome: 'timed_out', prepareAttempts: 1 });
+    expect(zero.calls.filter((c) => c.startsWith('prepare'))).toHaveLength(1);
+    expect(zero.calls.filter((c) => c.startsWith('run'))).toEqual([]);
+  });
+
   it('stops a slow provisioning at the job timeout: one attempt, no stage, cleanup', async () => {
     const { result, calls } = await run({ timeoutSeconds: 2 }, {}, { LOCAL_DRIVER_SLOW_PREPARE: '1' });
     expect(result).toMatchObject({ outcome: 'timed_out', prepareAttempts: 1, reason: 'execution took longer than 0m2s seconds' });

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseGoDurationSeconds } from '@gitlab-fargate/config';
 import { stageScript, type ScriptShape } from './bash-script.js';
 import { callDriver, type DriverCallResult } from './driver-process.js';
 import type { JobSpec } from './job.js';
@@ -21,7 +22,6 @@ import {
 } from './job-environment.js';
 import { JobLog, type JobLogSink } from './job-log.js';
 import type { RunnerSettings } from './runner-settings.js';
-import { parseGoDurationSeconds } from './go-duration.js';
 import { RunContext, type ContextCause } from './run-context.js';
 import {
   afterScriptStage,
@@ -96,8 +96,9 @@ export interface RunJobOptions {
   readonly env?: NodeJS.ProcessEnv;
   /**
    * The runner's `prepare_timeout`: bounds config, prepare (every attempt) and the prepare_script stage together,
-   * counted from the job's start. config.toml's value is not read (the config package does not parse it yet).
-   * @default the job's timeout
+   * counted from the job's start. Wins over config.toml's `prepare_timeout` ({@link RunnerSettings.prepareTimeout}).
+   * As in gitlab-runner, 0 or less, or more than the job's timeout, means the job's timeout.
+   * @default config.toml's `prepare_timeout`, else the job's timeout
    */
   readonly prepareTimeoutSeconds?: number;
   /**
@@ -126,6 +127,11 @@ interface Executor {
   readonly location: BuildLocation;
   readonly variables: Record<string, string>;
   readonly env: NodeJS.ProcessEnv;
+}
+
+/** `GetPrepareTimeout` (common/build.go): the prepare timeout asked for when positive and within the job's, else the job's. */
+function prepareTimeoutSeconds(asked: number | undefined, jobSeconds: number): number {
+  return asked !== undefined && asked > 0 && asked <= jobSeconds ? asked : jobSeconds;
 }
 
 /** `AfterScriptTimeout` in gitlab-runner's common/consts.go: after_script's own bound. */
@@ -164,7 +170,7 @@ class JobRun {
     this.custom = options.runner.custom;
     const jobSeconds = options.job.timeoutSeconds;
     this.jobCtx = new RunContext(undefined, jobSeconds * 1000, { kind: 'timed_out', reason: timeoutReason(jobSeconds) });
-    const prepareSeconds = Math.min(options.prepareTimeoutSeconds ?? jobSeconds, jobSeconds);
+    const prepareSeconds = prepareTimeoutSeconds(options.prepareTimeoutSeconds ?? options.runner.prepareTimeout, jobSeconds);
     this.prepareTimeout = { kind: 'timed_out', reason: `prepare timeout: exceeded timeout of ${formatDuration(prepareSeconds)}` };
     this.prepareCtx = this.jobCtx.child(prepareSeconds * 1000, this.prepareTimeout);
     this.cancelTarget = this.jobCtx;

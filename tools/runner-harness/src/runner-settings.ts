@@ -1,7 +1,7 @@
 import type { RunnerEntry } from '@gitlab-fargate/config';
 
 /** What the harness needs from one `[[runners]]` entry of gitlab-runner's config.toml. */
-export type RunnerSettings = Pick<RunnerEntry, 'name' | 'url' | 'token' | 'buildsDir' | 'cacheDir' | 'environment' | 'custom'>;
+export type RunnerSettings = Pick<RunnerEntry, 'name' | 'url' | 'token' | 'buildsDir' | 'cacheDir' | 'prepareTimeout' | 'environment' | 'custom'>;
 
 /**
  * `CI_RUNNER_SHORT_TOKEN` as gitlab-runner derives it (helpers/shorten_token.go,
