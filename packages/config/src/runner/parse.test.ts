@@ -57,6 +57,11 @@ describe('parseRunnerConfig', () => {
     expect(parseRunnerConfig(rendered).config.runners[0]?.prepareTimeout).toBe(150);
   });
 
+  it('renders a runner without a name into a file it reads back', () => {
+    const rendered = renderRunnerConfig(parseRunnerConfig(RUNNER).config);
+    expect(parseRunnerConfig(rendered).config.runners[0]?.name).toBe('');
+  });
+
   it('warns about a prepare_timeout gitlab-runner ignores, and refuses one it cannot read', () => {
     const zero = parseRunnerConfig(RUNNER.replace('cache_dir', 'prepare_timeout = "0s"\ncache_dir'), { file: 'c.toml' });
     expect(zero.config.runners[0]?.prepareTimeout).toBe(0);

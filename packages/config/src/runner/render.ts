@@ -45,7 +45,7 @@ function renderCache(out: TomlWriter, cache: CacheSettings, hide: (value: string
 function renderRunner(out: TomlWriter, runner: RunnerEntry, hide: (value: string | undefined) => string | undefined): void {
   out
     .table(['runners'], { array: true })
-    .set('name', runner.name)
+    .set('name', runner.name === '' ? undefined : runner.name)
     .set('url', runner.url)
     .set('clone_url', runner.cloneUrl)
     .set('id', runner.id)
