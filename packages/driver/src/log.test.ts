@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, renameSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createLogger, fileSink, memorySink, parseLogFormat, parseLogLevel } from './log.js';
+import { LOG_FILE_ROTATE_BYTES, createLogger, fileSink, memorySink, parseLogFormat, parseLogLevel, rotateLogFile } from './log.js';
 
 const at = () => Date.UTC(2026, 10, 28, 9, 0, 0);
 
@@ -83,5 +83,77 @@ describe('logger', () => {
     expect(() => fileSink(join(dir, 'to-new.log'))).toThrow(/symbolic link/);
     expect(readFileSync(existing, 'utf8')).toBe('ssh-ed25519 AAAA admin\n');
     expect(existsSync(join(dir, 'created-elsewhere'))).toBe(false);
+  });
+
+  describe('rotation', () => {
+    /** A LogFile of `size` bytes (sparse: no disk is written) that starts with `head`, in a fresh directory. */
+    const logOfSize = (size: number, head = 'old\n'): string => {
+      const path = join(mkdtempSync(join(tmpdir(), 'driver-log-')), 'driver.log');
+      writeFileSync(path, head, { mode: 0o600 });
+      truncateSync(path, size);
+      return path;
+    };
+    const appendOnce = (path: string, line: string): void => {
+      const sink = fileSink(path);
+      sink.write(line);
+      sink.close?.();
+    };
+
+    it('renames a LogFile over the limit to <file>.1, replacing an older one, and starts a new file with mode 0600', () => {
+      const path = logOfSize(LOG_FILE_ROTATE_BYTES + 1);
+      writeFileSync(`${path}.1`, 'older generation\n');
+      appendOnce(path, 'new\n');
+      // Sizes first: a failing assertion must not print the 64 MiB file.
+      expect(statSync(path).size).toBe(4);
+      expect(readFileSync(path, 'utf8')).toBe('new\n');
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      expect(statSync(`${path}.1`).size).toBe(LOG_FILE_ROTATE_BYTES + 1);
+      expect(readFileSync(`${path}.1`).subarray(0, 4).toString()).toBe('old\n');
+    });
+
+    it('appends to a LogFile at the limit', () => {
+      const path = logOfSize(LOG_FILE_ROTATE_BYTES);
+      appendOnce(path, 'new\n');
+      expect(statSync(path).size).toBe(LOG_FILE_ROTATE_BYTES + 4);
+      expect(existsSync(`${path}.1`)).toBe(false);
+    });
+
+    it('leaves the name alone when a concurrent stage rotated first, so the rotated file is not replaced', () => {
+      const path = logOfSize(LOG_FILE_ROTATE_BYTES + 1);
+      // Another stage opened the big file too, then this one rotated it and wrote to the new file.
+      const otherStage = openSync(path, 'a');
+      try {
+        appendOnce(path, 'first\n');
+        expect(rotateLogFile(path, otherStage)).toBe(false);
+        // The other stage's sink then appends to the new file, under the name a follower reads.
+        appendOnce(path, 'second\n');
+        expect(statSync(path).size).toBe(13);
+        expect(readFileSync(path, 'utf8')).toBe('first\nsecond\n');
+        expect(statSync(`${path}.1`).size).toBe(LOG_FILE_ROTATE_BYTES + 1);
+      } finally {
+        closeSync(otherStage);
+      }
+    });
+
+    it('does not fail when a concurrent stage renamed the file before creating the new one', () => {
+      const path = logOfSize(LOG_FILE_ROTATE_BYTES + 1);
+      const otherStage = openSync(path, 'a');
+      try {
+        renameSync(path, `${path}.1`);
+        expect(rotateLogFile(path, otherStage)).toBe(false);
+        expect(statSync(`${path}.1`).size).toBe(LOG_FILE_ROTATE_BYTES + 1);
+      } finally {
+        closeSync(otherStage);
+      }
+    });
+
+    it('keeps refusing a symbolic link, and rotates only what it opened', () => {
+      const path = logOfSize(LOG_FILE_ROTATE_BYTES + 1);
+      const link = `${path}.link`;
+      symlinkSync(path, link);
+      expect(() => fileSink(link)).toThrow(/symbolic link/);
+      expect(existsSync(`${link}.1`)).toBe(false);
+      expect(statSync(path).size).toBe(LOG_FILE_ROTATE_BYTES + 1);
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, renameSync, writeSync } from 'node:fs';
 
 /** Severity of a structured log record, lowest first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -56,11 +56,31 @@ export function fdSink(fd: number): LogSink {
 }
 
 /**
+ * A `LogFile` over this size when a stage opens it is first renamed to `<file>.1` (replacing an older one). A runner
+ * manager runs for months and every stage of every job appends to the same file, which nothing else trims; 64 MiB
+ * holds days of records and one generation more, and a check at open costs one `fstat`. Followers that go by name
+ * (`tail -F`, as the manager image relays the file) pick up the new file.
+ */
+export const LOG_FILE_ROTATE_BYTES = 64 * 1024 * 1024;
+
+/**
  * Appends to a file, created with mode 0600 (logs can name hosts and tasks). Never follows a symbolic link (whoever
  * could plant one would have the driver append to, or create, a file of their choosing) and writes only to a
- * regular file.
+ * regular file. Over {@link LOG_FILE_ROTATE_BYTES} at open, it is rotated first (see {@link rotateLogFile}).
  */
 export function fileSink(path: string): LogSink {
+  let fd = openLogFile(path);
+  if (fstatSync(fd).size > LOG_FILE_ROTATE_BYTES) {
+    rotateLogFile(path, fd);
+    // Rotated by us or by a concurrent stage: either way the name now holds a newer file, which is the one to append to.
+    closeSync(fd);
+    fd = openLogFile(path);
+  }
+  return { write: (line) => writeSync(fd, line), close: () => closeSync(fd) };
+}
+
+/** Opens `path` for appending with {@link fileSink}'s checks; returns the descriptor. */
+function openLogFile(path: string): number {
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO must not hang the stage (it is then refused as not a regular file).
@@ -73,7 +93,28 @@ export function fileSink(path: string): LogSink {
     closeSync(fd);
     throw new Error(`${path} is not a regular file`);
   }
-  return { write: (line) => writeSync(fd, line), close: () => closeSync(fd) };
+  return fd;
+}
+
+/**
+ * Renames `path` to `<path>.1` when `path` still names the file open on `fd`; `false` when it does not (or no
+ * longer exists) because a concurrent stage rotated it first. Stages run as separate processes, so several can find
+ * the file too big at once: the first renames it, the others see another file (or none) under the name and leave it
+ * alone, so none renames the fresh file over the rotated one. A stage that renames between another's check and its
+ * rename can still rotate twice (the fresh file, a few lines, then replaces `<path>.1`): at worst one generation is
+ * lost, never a line of the current file nor the stage's own output.
+ */
+export function rotateLogFile(path: string, fd: number): boolean {
+  const open = fstatSync(fd);
+  try {
+    const named = lstatSync(path);
+    if (named.ino !== open.ino || named.dev !== open.dev) return false;
+    renameSync(path, `${path}.1`);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
 }
 
 /** Collects lines in memory: for tests and for callers that decide later where output goes. */
