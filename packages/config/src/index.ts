@@ -2,10 +2,12 @@ export { ConfigError, ConfigFileError, MAX_CONFIG_FILE_BYTES, formatIssue, forma
 export type { ParseOptions, Parsed } from './toml/document.js';
 
 export {
+  CPU_ARCHITECTURES,
   LOG_FORMATS,
   LOG_LEVELS,
   OVERRIDE_VARIABLES,
   type CapacityProviderStrategyItem,
+  type CpuArchitecture,
   type DriverConfig,
   type FargateCapacityProvider,
   type FargateSettings,

@@ -36,6 +36,7 @@ export const DRIVER_INPUTS: RenderKind = {
     { flag: 'subnets', env: 'SUBNETS', help: 'subnet ids, comma-separated (1-16)', required: true, covers: ['Fargate.Subnets'] },
     { flag: 'security-groups', env: 'SECURITY_GROUP_IDS', help: "security group ids, comma-separated (0-5; none = the VPC's default)", covers: ['Fargate.SecurityGroups'] },
     { flag: 'task-definition', env: 'TASK_DEFINITION', help: 'task definition family, family:revision or ARN', required: true, covers: ['Fargate.TaskDefinition'] },
+    { flag: 'arm64-task-definition', env: 'ARM64_TASK_DEFINITION', help: 'the ARM64 task definition jobs get with FARGATE_CPU_ARCHITECTURE=ARM64', covers: ['Fargate.Arm64TaskDefinition'] },
     { flag: 'enable-public-ip', env: 'ENABLE_PUBLIC_IP', help: 'assign a public IP to tasks: true|false', default: () => 'false', covers: ['Fargate.EnablePublicIP'] },
     { flag: 'use-public-ip', env: 'USE_PUBLIC_IP', help: 'connect to the public IP: true|false (default: --enable-public-ip)', covers: ['Fargate.UsePublicIP'] },
     { flag: 'platform-version', env: 'PLATFORM_VERSION', help: 'Fargate platform version (default: LATEST)', covers: ['Fargate.PlatformVersion'] },
@@ -62,6 +63,7 @@ export const DRIVER_INPUTS: RenderKind = {
     { flag: 'max-memory', env: 'MAX_MEMORY', help: 'highest memory MiB a job may ask for (FARGATE_MEMORY)', covers: ['Overrides.MaxMemory'] },
     { flag: 'max-ephemeral-storage', env: 'MAX_EPHEMERAL_STORAGE', help: 'highest ephemeral storage GiB a job may ask for', covers: ['Overrides.MaxEphemeralStorage'] },
     { flag: 'allow-spot', env: 'ALLOW_SPOT', help: 'let jobs choose Spot or on-demand (FARGATE_SPOT): true|false', default: () => 'false', covers: ['Overrides.AllowSpot'] },
+    { flag: 'allow-cpu-architectures', env: 'ALLOWED_CPU_ARCHITECTURES', help: 'architectures jobs may pick (FARGATE_CPU_ARCHITECTURE): X86_64,ARM64', covers: ['Overrides.CpuArchitectures'] },
   ],
   build(values) {
     const fargate: Table = {};
@@ -77,6 +79,7 @@ export const DRIVER_INPUTS: RenderKind = {
     put(values, 'subnets', fargate, 'Subnets', asList);
     put(values, 'security-groups', fargate, 'SecurityGroups', asList);
     put(values, 'task-definition', fargate, 'TaskDefinition');
+    put(values, 'arm64-task-definition', fargate, 'Arm64TaskDefinition');
     put(values, 'enable-public-ip', fargate, 'EnablePublicIP', asBoolean);
     put(values, 'use-public-ip', fargate, 'UsePublicIP', asBoolean);
     put(values, 'platform-version', fargate, 'PlatformVersion');
@@ -101,6 +104,7 @@ export const DRIVER_INPUTS: RenderKind = {
     put(values, 'max-memory', overrides, 'MaxMemory', asNumber);
     put(values, 'max-ephemeral-storage', overrides, 'MaxEphemeralStorage', asNumber);
     put(values, 'allow-spot', overrides, 'AllowSpot', asBoolean);
+    put(values, 'allow-cpu-architectures', overrides, 'CpuArchitectures', asList);
     return { document };
   },
 };

@@ -6,6 +6,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ['text', 'text-simple', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
+/** CPU architectures of Fargate Linux tasks, as the task definition's `runtimePlatform.cpuArchitecture` names them. */
+export const CPU_ARCHITECTURES = ['X86_64', 'ARM64'] as const;
+export type CpuArchitecture = (typeof CPU_ARCHITECTURES)[number];
+
 /** A Fargate capacity provider. */
 export type FargateCapacityProvider = 'FARGATE' | 'FARGATE_SPOT';
 
@@ -30,6 +34,12 @@ export interface FargateSettings {
   readonly securityGroups: readonly string[];
   /** Task definition: `family`, `family:revision` or ARN. */
   readonly taskDefinition: string;
+  /**
+   * The environment's ARM64 (Graviton) task definition, which a job gets with `FARGATE_CPU_ARCHITECTURE=ARM64`
+   * when `[Overrides] CpuArchitectures` allows it; `TaskDefinition` is then the X86_64 one.
+   * @default - none: the environment offers one architecture
+   */
+  readonly arm64TaskDefinition?: string;
   /** Assign a public IP to the task (`assignPublicIp`). @default false */
   readonly enablePublicIp: boolean;
   /** Connect over SSH to the public IP rather than the private one. @default enablePublicIp (upstream's coupling) */
@@ -121,6 +131,11 @@ export interface OverridePolicy {
   readonly maxEphemeralStorage?: number;
   /** Whether `FARGATE_SPOT=true|false` may switch between Spot and on-demand. @default false */
   readonly allowSpot: boolean;
+  /**
+   * Architectures `FARGATE_CPU_ARCHITECTURE` may name: `ARM64` selects `[Fargate] Arm64TaskDefinition`, `X86_64`
+   * the `TaskDefinition`. @default [] (refused)
+   */
+  readonly cpuArchitectures?: readonly CpuArchitecture[];
 }
 
 /**
@@ -176,4 +191,5 @@ export const OVERRIDE_VARIABLES = {
   memory: 'FARGATE_MEMORY',
   ephemeralStorage: 'FARGATE_EPHEMERAL_STORAGE',
   spot: 'FARGATE_SPOT',
+  cpuArchitecture: 'FARGATE_CPU_ARCHITECTURE',
 } as const;

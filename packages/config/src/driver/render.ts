@@ -20,6 +20,7 @@ export function renderDriverConfig(config: DriverConfig): string {
     .set('Subnets', fargate.subnets)
     .set('SecurityGroups', fargate.securityGroups)
     .set('TaskDefinition', fargate.taskDefinition)
+    .set('Arm64TaskDefinition', fargate.arm64TaskDefinition)
     .set('EnablePublicIP', fargate.enablePublicIp)
     .set('UsePublicIP', fargate.usePublicIp)
     .set('PlatformVersion', fargate.platformVersion)
@@ -68,7 +69,8 @@ export function renderDriverConfig(config: DriverConfig): string {
     .set('MaxCpu', overrides.maxCpu)
     .set('MaxMemory', overrides.maxMemory)
     .set('MaxEphemeralStorage', overrides.maxEphemeralStorage)
-    .set('AllowSpot', overrides.allowSpot);
+    .set('AllowSpot', overrides.allowSpot)
+    .set('CpuArchitectures', overrides.cpuArchitectures);
 
   const { pricing } = config;
   out

@@ -1,8 +1,11 @@
+import { child, type At, type Checker } from '../schema/checker.js';
 import { boolean, decimal, integer, list, refine, section, string, type Schema } from '../schema/schema.js';
 import { PLATFORM_VERSION_PATTERN } from '../aws/shapes.js';
 import { FARGATE_CPU_VALUES } from '../aws/fargate-sizing.js';
 import {
+  CPU_ARCHITECTURES,
   LOG_FORMATS,
+  type CpuArchitecture,
   type DriverConfig,
   type FargateSettings,
   type LogFormat,
@@ -60,7 +63,21 @@ const overrides = section<OverridePolicy>({
   maxMemory: { key: 'MaxMemory', schema: fargateMemory },
   maxEphemeralStorage: { key: 'MaxEphemeralStorage', schema: ephemeralStorage },
   allowSpot: { key: 'AllowSpot', schema: boolean(), default: false },
+  cpuArchitectures: { key: 'CpuArchitectures', schema: list(string({ oneOf: CPU_ARCHITECTURES }) as Schema<CpuArchitecture>, { unique: true }) },
 }, { expected: 'an [Overrides] table' });
+
+/** A job may be offered ARM64 only when the environment has an ARM64 task definition to give it. */
+function checkArm64TaskDefinition(raw: Partial<DriverRaw>, failed: ReadonlySet<keyof DriverRaw>, at: At, checker: Checker): boolean {
+  if (failed.has('fargate') || failed.has('overrides') || raw.fargate?.arm64TaskDefinition !== undefined) return true;
+  if (!raw.overrides?.cpuArchitectures?.includes('ARM64')) return true;
+  checker.error(
+    child(child(at, 'Overrides', 'Overrides'), 'CpuArchitectures', 'CpuArchitectures'),
+    'ARM64 only with [Fargate] Arm64TaskDefinition set',
+    'ARM64 allowed without it',
+    'set [Fargate] Arm64TaskDefinition to the environment\'s ARM64 task definition, or remove "ARM64"',
+  );
+  return false;
+}
 
 interface DriverRaw {
   logLevel: DriverConfig['logLevel'];
@@ -86,7 +103,7 @@ export const driverSchema: Schema<DriverConfig> = refine(
     timeouts: { key: 'Timeouts', schema: timeouts, defaultsFromEmptyTable: true },
     overrides: { key: 'Overrides', schema: overrides, defaultsFromEmptyTable: true },
     pricing: { key: 'Pricing', schema: pricing, defaultsFromEmptyTable: true },
-  }),
+  }, { check: checkArm64TaskDefinition }),
   ({ logFile, ...rest }): DriverConfig => ({
     logLevel: rest.logLevel,
     logFormat: rest.logFormat,

@@ -15,6 +15,7 @@ interface FargateRaw {
   securityGroup: string;
   securityGroups?: string[];
   taskDefinition: string;
+  arm64TaskDefinition: string;
   enablePublicIp: boolean;
   usePublicIp?: boolean;
   platformVersion: string;
@@ -78,6 +79,7 @@ export const fargate: Schema<FargateSettings> = refine(
       securityGroup: { key: 'SecurityGroup', schema: orEmpty(securityGroupId), default: '' },
       securityGroups: { key: 'SecurityGroups', schema: list(securityGroupId, { max: ECS_LIMITS.maxSecurityGroups, unique: true }) },
       taskDefinition: { key: 'TaskDefinition', schema: string({ pattern: TASK_DEFINITION_PATTERN, expected: 'a task definition family, family:revision or ARN' }), required: true },
+      arm64TaskDefinition: { key: 'Arm64TaskDefinition', schema: orEmpty(string({ pattern: TASK_DEFINITION_PATTERN, expected: 'the ARM64 task definition: family, family:revision or ARN' })), default: '' },
       enablePublicIp: { key: 'EnablePublicIP', schema: boolean(), default: false },
       usePublicIp: { key: 'UsePublicIP', schema: boolean() },
       platformVersion: { key: 'PlatformVersion', schema: orEmpty(string({ pattern: PLATFORM_VERSION_PATTERN, expected: '"LATEST" or a version like "1.4.0"' })), default: '' },
@@ -109,6 +111,7 @@ export const fargate: Schema<FargateSettings> = refine(
       subnets: merged(raw.subnet, raw.subnets),
       securityGroups: merged(raw.securityGroup, raw.securityGroups),
       taskDefinition: raw.taskDefinition,
+      ...(raw.arm64TaskDefinition === '' ? {} : { arm64TaskDefinition: raw.arm64TaskDefinition }),
       enablePublicIp: raw.enablePublicIp,
       usePublicIp: raw.usePublicIp ?? raw.enablePublicIp,
       ...(raw.platformVersion === '' ? {} : { platformVersion: raw.platformVersion }),
