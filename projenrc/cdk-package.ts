@@ -1,5 +1,5 @@
 import { JsonFile, awscdk, javascript } from 'projen';
-import { versions } from './versions';
+import { nodeEngines, versions } from './versions';
 
 export interface CdkConstructLibraryOptions {
   readonly outdir: string;
@@ -51,6 +51,8 @@ export function cdkConstructLibrary(
     ],
   });
   (project.package as unknown as { installDependencies: () => void }).installDependencies = () => {};
+  // The Node.js lines CI tests, not an open-ended floor (projenrc/versions.ts).
+  project.package.addEngine('node', nodeEngines);
   // projen adds these unversioned while constructing; pin them afterwards or it drops them on resolution.
   project.addDevDeps(`jsii-pacmak@${versions.jsiiPacmak}`, `jsii-diff@${versions.jsiiDiff}`);
 

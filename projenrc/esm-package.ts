@@ -1,6 +1,6 @@
 import { TextFile, javascript, typescript } from 'projen';
 import { extendTsconfigBase } from './tsconfig-base';
-import { versions } from './versions';
+import { nodeEngines, versions } from './versions';
 
 /** What differs between the workspace's ESM TypeScript packages. */
 export interface EsmPackageOptions {
@@ -102,6 +102,8 @@ export function esmPackage(parent: javascript.NodeProject, options: EsmPackageOp
     },
   });
   extendTsconfigBase(project);
+  // The Node.js lines CI tests, not an open-ended floor (projenrc/versions.ts).
+  project.package.addEngine('node', nodeEngines);
   // npm workspaces: only the root installs; a per-package `npm install` would look for siblings on the registry.
   (project.package as unknown as { installDependencies: () => void }).installDependencies = () => {};
   project.package.addField('type', 'module');

@@ -4,6 +4,11 @@
  */
 export const versions = {
   node: '20.19.0',
+  /**
+   * The later Node.js lines CI also runs the unit and packaging tests on (.ci/run), from the npm registry's
+   * node-linux-<arch> packages. `engines` names these lines (see {@link nodeEngines}).
+   */
+  testedNodes: ['22.23.5', '24.22.3'],
   nx: '23.3.1',
   typescript: '5.9.3',
   vitest: '4.1.12',
@@ -33,4 +38,16 @@ export const versions = {
   cdkNag: '3.0.2',
   // 4.74.0 and 4.75.x crash on Node 20 (they call Set.prototype.union).
   gitlabCiLocal: '4.73.0',
+  // Lint (`npm run lint`): ESLint 10 and knip 6 need Node 20.19.
+  eslint: '10.16.0',
+  eslintJs: '10.0.1',
+  typescriptEslint: '8.74.0',
+  eslintPluginImportX: '4.18.1',
+  knip: '6.44.2',
 } as const;
+
+/**
+ * `engines.node` of every package: the floor on Node 20 and each later line CI tests, from the version tested, e.g.
+ * `^20.19.0 || ^22.23.5 || ^24.22.3`. AWS SDK v3 drops Node 20 in January 2027.
+ */
+export const nodeEngines = [versions.node, ...versions.testedNodes].map((version) => `^${version}`).join(' || ');

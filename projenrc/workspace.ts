@@ -1,7 +1,7 @@
 import { JsonFile, javascript, typescript } from 'projen';
 import { nxRelease } from './release';
 import { tsconfigBase } from './tsconfig-base';
-import { versions } from './versions';
+import { nodeEngines, versions } from './versions';
 
 /** Variables every Nx task sees; tests and CI rely on them (shared DESIGN.md "Environment for tests and CI"). */
 export const workspaceEnv: Record<string, string> = {
@@ -47,6 +47,12 @@ export function workspaceRoot(): javascript.NodeProject {
       // Mutation testing (`npm run mutation`, docs/testing.md).
       `@stryker-mutator/core@${versions.stryker}`,
       `@stryker-mutator/vitest-runner@${versions.stryker}`,
+      // `npm run lint` (projenrc/lint.ts).
+      `eslint@${versions.eslint}`,
+      `@eslint/js@${versions.eslintJs}`,
+      `typescript-eslint@${versions.typescriptEslint}`,
+      `eslint-plugin-import-x@${versions.eslintPluginImportX}`,
+      `knip@${versions.knip}`,
     ],
     gitignore: [
       '.nx/',
@@ -66,6 +72,8 @@ export function workspaceRoot(): javascript.NodeProject {
   tsconfigBase(root);
 
   root.package.addField('private', true);
+  // The Node.js lines CI tests, not an open-ended floor (projenrc/versions.ts).
+  root.package.addEngine('node', nodeEngines);
   root.package.addField('workspaces', ['packages/*', 'tools/*']);
   // npm 11 blocks dependency install scripts; all of these work without theirs. `false` silences the warning.
   root.package.addField('allowScripts', {

@@ -60,8 +60,9 @@ export function installedPackageProblems(installedDir: string): string[] {
   const repository = typeof manifest.repository === 'string' ? { url: manifest.repository } : manifest.repository;
   if (!repository?.url) problems.push(`${where} has no repository URL.`);
   if (!repository?.directory) problems.push(`${where} has no repository.directory (the monorepo folder).`);
-  if (!/^>=? ?20\.19/.test(manifest.engines?.node ?? '')) {
-    problems.push(`${where} has engines.node "${manifest.engines?.node}", expected ">= 20.19.0".`);
+  // The floor is Node 20.19 (`^20.19.0 || ^22… || ^24…`, the lines CI tests: projenrc/versions.ts).
+  if (!/^(>=? ?|\^)20\.19/.test(manifest.engines?.node ?? '')) {
+    problems.push(`${where} has engines.node "${manifest.engines?.node}", expected a range from 20.19.0 such as "^20.19.0 || ^22.23.5".`);
   }
   const pointed: [string, string | undefined][] = [
     ['main', manifest.main],

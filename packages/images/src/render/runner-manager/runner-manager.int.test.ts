@@ -7,7 +7,7 @@ import { parseDriverConfig, parseRunnerConfig } from '@gitlab-fargate/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configCliStatus } from '../../../test/config-cli.js';
 import { buildImage, docker, dockerRun, removeOurContainers } from '../../../test/docker.js';
-import { testNodeBaseImage } from '../../../test/node-base-image.js';
+import { productionNodeVersion, testNodeBaseImage } from '../../../test/node-base-image.js';
 import { CONFIG_PACKAGE_DIR } from '../../../test/paths.js';
 import { assembleRunnerManagerContext } from '../../context/runner-manager-context.js';
 import { resolveRunnerManagerSpec } from '../../spec/runner-manager.js';
@@ -75,6 +75,12 @@ describe.skipIf(!configCli.ready)('runner-manager image', () => {
     if (contextDir) {
       await rm(contextDir, { recursive: true, force: true });
     }
+  });
+
+  it('runs its CLIs on the Node.js line of its production base (node:22-bookworm-slim)', () => {
+    const result = dockerRun(image, ['--entrypoint', 'node'], ['--version']);
+    expect(result.stdout.trim()).toBe(`v${productionNodeVersion()}`);
+    expect(productionNodeVersion()).toMatch(/^22\./);
   });
 
   it('renders a driver TOML and a config.toml that the config package validates', () => {
