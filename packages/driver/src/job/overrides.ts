@@ -2,12 +2,14 @@ import {
   EPHEMERAL_STORAGE_GIB,
   FARGATE_CPU_VALUES,
   OVERRIDE_VARIABLES,
+  type CpuArchitecture,
   type OverridePolicy,
   fargateMemoryFor,
   isValidFargateSize,
   matchesAllowList,
 } from '@gitlab-fargate/config';
 import { OverrideRefused } from '../errors.js';
+import { readCpuArchitecture } from './cpu-architecture.js';
 
 /** What a job asked for through its CI variables, every item already checked against the policy. */
 export interface JobOverrides {
@@ -21,6 +23,8 @@ export interface JobOverrides {
   readonly ephemeralStorageGiB?: number;
   /** `true`: Fargate Spot; `false`: on-demand. */
   readonly spot?: boolean;
+  /** The architecture the job asked for; ARM64 selects `[Fargate] Arm64TaskDefinition`. */
+  readonly cpuArchitecture?: CpuArchitecture;
 }
 
 const V = OVERRIDE_VARIABLES;
@@ -97,6 +101,9 @@ export function readOverrides(variables: ReadonlyMap<string, string>, policy: Ov
     }
     result.spot = wanted;
   }
+
+  const cpuArchitecture = readCpuArchitecture(get(V.cpuArchitecture), policy, result.taskDefinition !== undefined);
+  if (cpuArchitecture !== undefined) result.cpuArchitecture = cpuArchitecture;
   return result;
 }
 

@@ -1,6 +1,7 @@
 import type { DriverConfig } from '@gitlab-fargate/config';
 import type { LaunchPlan, Placement } from '../aws/launch.js';
 import type { CommandLineOverrides } from '../stages/context.js';
+import { taskDefinitionForArchitecture } from './cpu-architecture.js';
 import { deadlineTagValue } from './deadline.js';
 import type { JobEnvironment } from './environment.js';
 import type { JobOverrides } from './overrides.js';
@@ -56,7 +57,7 @@ export function planLaunch(
   const platformVersion = overrides.platformVersion ?? cli.platformVersion ?? f.platformVersion;
   return {
     cluster: f.cluster,
-    taskDefinition: overrides.taskDefinition ?? cli.taskDefinition ?? f.taskDefinition,
+    taskDefinition: overrides.taskDefinition ?? taskDefinitionForArchitecture(f, overrides.cpuArchitecture) ?? cli.taskDefinition ?? f.taskDefinition,
     ...(platformVersion !== undefined ? { platformVersion } : {}),
     subnets: f.subnets,
     securityGroups: f.securityGroups,
