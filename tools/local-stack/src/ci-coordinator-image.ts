@@ -16,6 +16,12 @@ export interface BuildImageOptions {
    * @default 'local/debian:bookworm'
    */
   readonly baseImage?: string;
+  /**
+   * Platform to build for, e.g. `linux/arm64` (runs under qemu: `tools/docker/ensure-engine --arm64`) with
+   * `baseImage` `local/debian:bookworm-arm64`.
+   * @default - the engine's own platform
+   */
+  readonly platform?: string;
   /** Receives the build's output lines (for progress); silent when absent. */
   readonly onOutput?: (line: string) => void;
 }
@@ -33,6 +39,7 @@ export async function buildCiCoordinatorImage(options: BuildImageOptions = {}): 
     'build', '--quiet=false', '--tag', tag,
     '--build-arg', `BASE_IMAGE=${options.baseImage ?? 'local/debian:bookworm'}`,
     '--build-arg', 'INSTALL_GITLAB_RUNNER=false',
+    ...(options.platform ? ['--platform', options.platform] : []),
     '--label', 'org.gitlab-fargate.image=ci-coordinator',
     ciCoordinatorContext,
   ];
