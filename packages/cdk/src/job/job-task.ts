@@ -53,6 +53,15 @@ export interface JobTaskOptions {
   readonly architecture?: ecs.CpuArchitecture;
 
   /**
+   * Also register an ARM64 (Graviton, about 20% cheaper per vCPU-hour) task definition beside the X86_64 one: same
+   * size, image, roles, logs and security group. The driver allow-lists it, and a job chooses it with the CI variable
+   * `FARGATE_CPU_ARCHITECTURE: ARM64`. The image needs an arm64 variant: {@link TaskImage.fromAsset} builds one;
+   * a registry image must be a multi-platform one. Needs `architecture` X86_64.
+   * @default false
+   */
+  readonly offerArm64?: boolean;
+
+  /**
    * Port sshd listens on inside the job container.
    * @default 22
    */
@@ -89,6 +98,8 @@ export class JobTask extends Construct implements iam.IGrantable, ec2.IConnectab
   public static readonly DEFAULT_CONTAINER_NAME = 'ci-coordinator';
 
   public readonly taskDefinition: ecs.FargateTaskDefinition;
+  /** The ARM64 task definition, when {@link JobTaskOptions.offerArm64} is set. */
+  public readonly arm64TaskDefinition?: ecs.FargateTaskDefinition;
   /** The role job scripts act as. It starts with no permissions: grant what this environment's jobs need. */
   public readonly taskRole: iam.Role;
   /** The role ECS uses to pull the image and write logs. */
@@ -134,24 +145,11 @@ export class JobTask extends Construct implements iam.IGrantable, ec2.IConnectab
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
 
-    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Definition', {
-      cpu: this.cpu,
-      memoryLimitMiB: this.memoryMiB,
-      ephemeralStorageGiB,
-      runtimePlatform: {
-        cpuArchitecture: this.architecture,
-        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
-      },
-      taskRole: this.taskRole,
-      executionRole: this.executionRole,
-    });
-    this.container = this.taskDefinition.addContainer('Coordinator', {
-      containerName: this.containerName,
-      image: props.image.bind(this.architecture),
-      essential: true,
-      portMappings: [{ containerPort: this.sshPort, protocol: ecs.Protocol.TCP }],
-      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'job' }),
-    });
+    this.taskDefinition = this.defineTask('Definition', this.architecture, props.image, ephemeralStorageGiB);
+    this.container = this.taskDefinition.findContainer(this.containerName) as ecs.ContainerDefinition;
+    if (props.offerArm64 === true) {
+      this.arm64TaskDefinition = this.defineTask('Arm64 Definition', ecs.CpuArchitecture.ARM64, props.image, ephemeralStorageGiB);
+    }
 
     this.securityGroup = new ec2.SecurityGroup(this, 'Security Group', {
       vpc: props.vpc,
@@ -159,6 +157,36 @@ export class JobTask extends Construct implements iam.IGrantable, ec2.IConnectab
       allowAllOutbound: true,
     });
     this.connections = this.securityGroup.connections;
+  }
+
+  /** Every job task definition of this environment: the main one, then the ARM64 one when offered. */
+  public get taskDefinitions(): ecs.FargateTaskDefinition[] {
+    return this.arm64TaskDefinition ? [this.taskDefinition, this.arm64TaskDefinition] : [this.taskDefinition];
+  }
+
+  /** One job task definition for `architecture`, sharing this job's roles and logs. */
+  private defineTask(
+    id: string,
+    architecture: ecs.CpuArchitecture,
+    image: TaskImage,
+    ephemeralStorageGiB: number | undefined,
+  ): ecs.FargateTaskDefinition {
+    const definition = new ecs.FargateTaskDefinition(this, id, {
+      cpu: this.cpu,
+      memoryLimitMiB: this.memoryMiB,
+      ephemeralStorageGiB,
+      runtimePlatform: { cpuArchitecture: architecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      taskRole: this.taskRole,
+      executionRole: this.executionRole,
+    });
+    definition.addContainer('Coordinator', {
+      containerName: this.containerName,
+      image: image.bind(architecture),
+      essential: true,
+      portMappings: [{ containerPort: this.sshPort, protocol: ecs.Protocol.TCP }],
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'job' }),
+    });
+    return definition;
   }
 }
 
@@ -177,6 +205,9 @@ function jobTaskProblems(
   if (props.ephemeralStorageGiB !== undefined && !Token.isUnresolved(props.ephemeralStorageGiB)) {
     const storage = ephemeralStorageProblem(props.ephemeralStorageGiB);
     if (storage) problems.push(storage);
+  }
+  if (props.offerArm64 === true && props.architecture !== undefined && props.architecture !== ecs.CpuArchitecture.X86_64) {
+    problems.push('job offerArm64 adds an ARM64 task definition beside an X86_64 one: leave architecture at X86_64.');
   }
   const port = portProblem('job sshPort', sshPort);
   if (port) problems.push(port);

@@ -27,14 +27,10 @@ export function managerJobStatements(scope: Construct, options: ManagerPermissio
     new iam.PolicyStatement({
       sid: 'RunJobTasks',
       actions: ['ecs:RunTask'],
-      // Any revision of this environment's job family; never another environment's definition.
-      resources: [
-        stack.formatArn({
-          service: 'ecs',
-          resource: 'task-definition',
-          resourceName: `${job.taskDefinition.family}:*`,
-        }),
-      ],
+      // Any revision of this environment's job families (X86_64, and ARM64 when offered); never another environment's.
+      resources: job.taskDefinitions.map((definition) =>
+        stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${definition.family}:*` }),
+      ),
       conditions: onThisCluster,
     }),
     new iam.PolicyStatement({

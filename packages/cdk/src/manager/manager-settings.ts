@@ -20,6 +20,12 @@ export interface ManagerSettingsInput {
   readonly taskTags: { [key: string]: string };
 }
 
+/** With an ARM64 job task definition: the driver's `[Fargate] Arm64TaskDefinition` and its allow-listing. */
+function arm64Settings(job: JobTask): { [name: string]: string } {
+  if (!job.arm64TaskDefinition) return {};
+  return { ARM64_TASK_DEFINITION: job.arm64TaskDefinition.family, ALLOWED_CPU_ARCHITECTURES: 'X86_64,ARM64' };
+}
+
 /** The settings only gitlab-runner's `config.toml` needs; the rest feed the driver's TOML. */
 export const RUNNER_ONLY_SETTINGS = ['GITLAB_URL', 'RUNNER_NAME', 'RUNNER_TAGS', 'CONCURRENT'];
 
@@ -40,6 +46,7 @@ export function managerSettings(scope: Construct, input: ManagerSettingsInput): 
     SECURITY_GROUP_IDS: input.job.securityGroup.securityGroupId,
     // The family, not a revision: RunTask takes the latest ACTIVE revision, so job image updates apply at once.
     TASK_DEFINITION: input.job.taskDefinition.family,
+    ...arm64Settings(input.job),
     TASK_CONTAINER_NAME: input.job.containerName,
     SSH_PORT: String(input.job.sshPort),
     ENABLE_PUBLIC_IP: String(input.assignPublicIpToJobs),

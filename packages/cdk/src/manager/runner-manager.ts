@@ -213,12 +213,14 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
 /** The manager's cdk-nag findings that are by design, each with its reason. */
 function acknowledgeManagerFindings(manager: RunnerManager, props: RunnerManagerProps): void {
   const account = `${NAG_ARN_PREFIX}ecs:<AWS::Region>:<AWS::AccountId>`;
-  acknowledgeNag(
-    manager.taskRole,
-    `AwsSolutions-IAM5[Resource::${account}:task-definition/${props.job.taskDefinition.family}:*]`,
-    'RunTask on every revision of this environment\'s job task definition family only (the driver runs the latest ' +
-      'ACTIVE revision), and only in this environment\'s cluster (ecs:cluster condition).',
-  );
+  for (const definition of props.job.taskDefinitions) {
+    acknowledgeNag(
+      manager.taskRole,
+      `AwsSolutions-IAM5[Resource::${account}:task-definition/${definition.family}:*]`,
+      'RunTask on every revision of this environment\'s job task definition family only (the driver runs the latest ' +
+        'ACTIVE revision), and only in this environment\'s cluster (ecs:cluster condition).',
+    );
+  }
   acknowledgeNag(
     manager.taskRole,
     `AwsSolutions-IAM5[Resource::${account}:task/${nagRef(props.cluster)}/*]`,
