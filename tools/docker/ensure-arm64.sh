@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # ensure-arm64.sh: sourced by ensure-engine when ARM64 is asked for (--arm64 or ENSURE_ENGINE_ARM64=1), with the
 # lock held and the engine up. Makes linux/arm64 containers run on this amd64 machine under qemu and builds the
 # ARM64 base image. Uses ensure-engine's log, fail, arm64_install and ARM64_BASE_IMAGE.
@@ -10,6 +11,7 @@
 # run ARM64 binaries without qemu inside them.
 BINFMT_DIR=/proc/sys/fs/binfmt_misc
 
+# shellcheck disable=SC2154 # arm64_install is ensure-engine's list of missing packages
 if ((${#arm64_install[@]})); then
   [[ $(id -u) == 0 ]] || fail "running ARM64 containers needs ${arm64_install[*]}, and installing them needs root (uid is $(id -u))" \
     "run as root, or apt-get install qemu-user-static binfmt-support debootstrap yourself"
