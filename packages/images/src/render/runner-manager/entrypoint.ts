@@ -15,6 +15,16 @@ export function safeConfigInspection(layout: RunnerManagerLayout): string {
   return `gitlab-fargate-config validate --print ${layout.runnerConfigPath} ${layout.driverConfigPath}`;
 }
 
+/**
+ * The driver's log when the container is given no LOG_FILE: a file the entrypoint relays, line by line, to the
+ * container's stdout. CloudWatch extracts the driver's per-job metrics (embedded metric format) only from a log event
+ * that is the JSON line alone; on stderr, gitlab-runner wraps each of the driver's lines in its own log line. The
+ * folder is the run-as user's alone (0700): the driver runs as that user and the log names hosts and tasks.
+ */
+export const RELAYED_DRIVER_LOG_DIR = '/var/log/gitlab-fargate';
+/** The file in {@link RELAYED_DRIVER_LOG_DIR}; the driver rotates it to `driver.log.1` past its size limit. */
+export const RELAYED_DRIVER_LOG_FILE = `${RELAYED_DRIVER_LOG_DIR}/driver.log`;
+
 /** Where a private CA given at start is installed for the system store (and Node.js). */
 const PRIVATE_CA_FILE = '/usr/local/share/ca-certificates/gitlab-fargate-private-ca.crt';
 
@@ -28,6 +38,13 @@ ${generatedNotice('runner-manager entrypoint: render the configuration, then run
 #    instead be read from the file named by RUNNER_TOKEN_FILE / REGISTRATION_TOKEN_FILE.
 # 2. Driver TOML: \`gitlab-fargate-config render driver\` reads CLUSTER, REGION, SUBNETS, SECURITY_GROUP_IDS,
 #    TASK_DEFINITION, ... (see the config package's README) and writes DRIVER_CONFIG_PATH.
+#    Driver log: without LOG_FILE, the driver logs to ${RELAYED_DRIVER_LOG_FILE}
+#    (folder 0700, file 0600, owned by ${spec.runAs}), and a \`tail -F\` running as ${spec.runAs} copies each new line
+#    to this container's stdout, so that each becomes a log event of its own: CloudWatch extracts the per-job
+#    metrics (embedded metric format) only from an event that is the JSON line alone, and gitlab-runner wraps the
+#    driver's stderr in its own log lines. The follower goes by name (the driver rotates the file to driver.log.1)
+#    and ends with the container. LOG_FILE="" keeps the driver on stderr (then no metrics reach CloudWatch); any
+#    other LOG_FILE is used as it is, not relayed, and must be writable by ${spec.runAs}.
 # 3. Private CA: CA_CERTIFICATES_PEM (PEM text), else the file CA_CERTIFICATES_PATH
 #    (default ${layout.defaultCaPath} when present), goes into the system store.
 # 4. Legacy registration: with REGISTRATION_TOKEN, \`gitlab-runner register\` obtains a runner token (deprecated).
@@ -52,6 +69,8 @@ private_ca_file=${PRIVATE_CA_FILE}
 : "\${DRIVER_CONFIG_PATH:=${layout.driverConfigPath}}"
 : "\${DRIVER_PATH:=${layout.driverCommand}}"
 export RUNNER_CONFIG_PATH DRIVER_CONFIG_PATH DRIVER_PATH
+relayed_driver_log=${RELAYED_DRIVER_LOG_FILE}
+relay_driver_log=false
 
 log() { printf 'runner-manager: %s\\n' "$*" >&2; }
 
@@ -101,6 +120,35 @@ install_private_ca() {
   log "installed the private CA from $source"
 }
 
+# Only when LOG_FILE is not set at all: LOG_FILE="" is the way to keep the driver on stderr.
+use_relayed_driver_log() {
+  [[ -z \${LOG_FILE+set} ]] || return 0
+  LOG_FILE=$relayed_driver_log
+  export LOG_FILE
+  relay_driver_log=true
+}
+
+# Runs a command as $run_as.
+as_run_as() {
+  if [[ $run_as == root ]]; then
+    "$@"
+  else
+    setpriv --reuid="$run_as" --regid="$(id -gn "$run_as")" --init-groups "$@"
+  fi
+}
+
+# The follower is a child of this process, so it outlives the exec below; on stop, tini forwards SIGQUIT to
+# gitlab-runner only and exits with it, which ends the follower with the container.
+start_driver_log_relay() {
+  [[ $relay_driver_log == true ]] || return 0
+  local log_dir=\${relayed_driver_log%/*}
+  install -d -m 0700 -o "$run_as" -g "$(id -gn "$run_as")" "$log_dir"
+  # As $run_as: the folder is theirs, so root neither creates the file in it nor reads what the name points to.
+  (umask 077 && as_run_as touch -- "$relayed_driver_log")
+  as_run_as tail -F -n 0 -- "$relayed_driver_log" </dev/null &
+  log "relaying the driver's log $relayed_driver_log to this container's stdout"
+}
+
 register_with_legacy_token() {
   log "warning: REGISTRATION_TOKEN uses GitLab's deprecated registration flow (off by default since GitLab 17.0, to be removed in 20.0), and every container start registers another runner"
   log "warning: instead create the runner in GitLab (CI/CD settings > Runners > New runner) and pass its glrt- token as RUNNER_TOKEN"
@@ -132,6 +180,7 @@ fi
 
 read_secret_file RUNNER_TOKEN
 read_secret_file REGISTRATION_TOKEN
+use_relayed_driver_log
 gitlab-fargate-config render driver --out "$DRIVER_CONFIG_PATH"
 install_private_ca
 if [[ -n \${REGISTRATION_TOKEN:-} ]]; then
@@ -144,6 +193,7 @@ chown "$run_as:$(id -gn "$run_as")" "$config_dir" "$DRIVER_CONFIG_PATH" "$RUNNER
 export_runner_identity
 unset RUNNER_TOKEN REGISTRATION_TOKEN
 log "rendered $DRIVER_CONFIG_PATH and $RUNNER_CONFIG_PATH"
+start_driver_log_relay
 
 export HOME=$run_as_home USER=$run_as LOGNAME=$run_as
 if [[ $run_as == root ]]; then

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { parseDriverConfig, parseRunnerConfig } from '@gitlab-fargate/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configCliStatus } from '../../../test/config-cli.js';
-import { buildImage, docker, dockerRun, removeOurContainers } from '../../../test/docker.js';
+import { buildImage, docker, dockerRun, removeOurContainers, TEST_LABELS } from '../../../test/docker.js';
 import { productionNodeVersion, testNodeBaseImage } from '../../../test/node-base-image.js';
 import { CONFIG_PACKAGE_DIR } from '../../../test/paths.js';
 import { assembleRunnerManagerContext } from '../../context/runner-manager-context.js';
 import { resolveRunnerManagerSpec } from '../../spec/runner-manager.js';
-import { EXIT_MISCONFIGURED, runnerManagerEntrypoint } from './entrypoint.js';
+import { EXIT_MISCONFIGURED, RELAYED_DRIVER_LOG_DIR, RELAYED_DRIVER_LOG_FILE, runnerManagerEntrypoint } from './entrypoint.js';
 import { RUNNER_IDENTITY_VARIABLE } from './runner-identity.js';
 
 const configCli = configCliStatus();
@@ -242,5 +242,84 @@ describe.skipIf(!configCli.ready)('runner-manager image', () => {
       'DRIVER_PATH',
       'METADATA_DIR',
     ]);
+  });
+
+  describe('driver log relay', () => {
+    /** Polls `probe` until it returns something; fails saying `what` did not happen within a minute. */
+    const waitFor = async (what: string, probe: () => string | undefined): Promise<string> => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const value = probe();
+        if (value !== undefined) return value;
+        if (Date.now() > deadline) throw new Error(`${what} did not happen within 60 s`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    };
+    /** The user the log follower runs as, found by its command line in the container; empty while it is not running. */
+    const FOLLOWER_USER = [
+      'sh',
+      '-c',
+      'for p in /proc/[0-9]*; do [ "$(tr "\\0" " " <"$p/cmdline" 2>/dev/null)" = "tail -F -n 0 -- $1 " ] && stat -c %U "$p"; done; true',
+      'sh',
+      RELAYED_DRIVER_LOG_FILE,
+    ];
+
+    it('copies each line appended to the driver log to the container’s stdout, as a line of its own', async () => {
+      const labels = Object.entries(TEST_LABELS).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
+      const started = docker(['run', '-d', ...labels, ...envArgs({ ...MANAGER_ENVIRONMENT, RUNNER_TOKEN }), image, 'sleep', 'infinity']);
+      expect(started.code, started.stderr).toBe(0);
+      const container = started.stdout.trim();
+      try {
+        const followerUser = await waitFor('the log follower starting', () => docker(['exec', container, ...FOLLOWER_USER]).stdout.trim() || undefined);
+        expect(followerUser).toBe('gitlab-runner');
+
+        const driverToml = docker(['exec', container, 'cat', '/etc/gitlab-runner/fargate.toml']);
+        expect(parseDriverConfig(driverToml.stdout).config.logFile).toBe(RELAYED_DRIVER_LOG_FILE);
+        const modes = docker(['exec', container, 'stat', '-c', '%a %U %F %n', RELAYED_DRIVER_LOG_DIR, RELAYED_DRIVER_LOG_FILE]);
+        expect(modes.stdout).toBe(`700 gitlab-runner directory ${RELAYED_DRIVER_LOG_DIR}\n600 gitlab-runner regular empty file ${RELAYED_DRIVER_LOG_FILE}\n`);
+
+        // An embedded-metric-format line as the driver's cleanup writes it, appended by the user the driver runs as.
+        const emf = JSON.stringify({ _aws: { Timestamp: 1, CloudWatchMetrics: [] }, msg: 'job metrics', marker: randomBytes(8).toString('hex') });
+        const appended = docker(['exec', '-u', 'gitlab-runner', container, 'sh', '-c', 'printf "%s\\n" "$1" >>"$2"', 'sh', emf, RELAYED_DRIVER_LOG_FILE]);
+        expect(appended.code, appended.stderr).toBe(0);
+        const stdout = await waitFor('the line reaching the container’s stdout', () => {
+          const logs = docker(['logs', container]).stdout;
+          return logs.includes(emf) ? logs : undefined;
+        });
+        expect(stdout.split('\n')).toContain(emf);
+
+        // The driver rotates the file by renaming it to driver.log.1 and creating a new one: the follower goes by name.
+        const afterRotation = `after rotation ${randomBytes(8).toString('hex')}`;
+        const rotated = docker(['exec', '-u', 'gitlab-runner', container, 'sh', '-c', 'mv "$2" "$2.1" && printf "%s\\n" "$1" >>"$2"', 'sh', afterRotation, RELAYED_DRIVER_LOG_FILE]);
+        expect(rotated.code, rotated.stderr).toBe(0);
+        const followed = await waitFor('the new file’s line reaching the container’s stdout', () => {
+          const logs = docker(['logs', container]).stdout;
+          return logs.includes(afterRotation) ? logs : undefined;
+        });
+        expect(followed.split('\n')).toContain(afterRotation);
+
+        // SIGQUIT (the image's stop signal) goes to the command alone; the follower does not keep the container up.
+        expect(docker(['stop', '--time', '60', container]).code).toBe(0);
+        expect(docker(['inspect', '--format', '{{.State.ExitCode}}', container]).stdout.trim()).toBe(String(128 + 3));
+      } finally {
+        docker(['rm', '-f', container]);
+      }
+    });
+
+    it('keeps the driver on stderr with LOG_FILE="", and uses any other LOG_FILE as it is, without relaying it', () => {
+      for (const logFile of ['', '/tmp/driver.log']) {
+        const result = dockerRun(image, envArgs({ ...MANAGER_ENVIRONMENT, RUNNER_TOKEN, LOG_FILE: logFile }), [
+          'sh',
+          '-c',
+          `cat "$DRIVER_CONFIG_PATH"; echo "${SEPARATOR}"; ls -A /var/log`,
+        ]);
+        expect(result.code, result.stderr).toBe(0);
+        const [driverToml = '', varLog = ''] = result.stdout.split(`${SEPARATOR}\n`);
+        // "" reads back as not set: the driver's default, stderr.
+        expect(parseDriverConfig(driverToml).config.logFile, logFile).toBe(logFile || undefined);
+        expect(varLog.split('\n'), logFile).not.toContain('gitlab-fargate');
+        expect(result.stderr, logFile).not.toContain('relaying');
+      }
+    });
   });
 });
