@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,8 @@ import { generateImages, writeGeneratedFiles } from '../generate.js';
 // Both generated images built for linux/arm64 under qemu, unchanged: their Dockerfiles name no architecture.
 // Slow (minutes the first time), so only with GITLAB_FARGATE_ARM64_TESTS=1, which .ci/run sets.
 const BUILD_TIMEOUT_MS = 1_800_000;
-const DRIVER_BUNDLE = join(REPO_ROOT, 'packages/driver/dist/gitlab-fargate-driver.mjs');
+const DRIVER_DIR = join(REPO_ROOT, 'packages/driver');
+const DRIVER_BUNDLE = join(DRIVER_DIR, 'dist/gitlab-fargate-driver.mjs');
 
 const imagePlatform = (image: string) => docker(['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', image]).stdout.trim();
 
@@ -71,6 +73,8 @@ describe.runIf(ARM64_TESTS && configCli.ready)('runner-manager built for linux/a
 
   beforeAll(async () => {
     ensureArm64Engine();
+    // The single-file bundle the image ships, made from the driver's current sources (esbuild, a few seconds).
+    execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: DRIVER_DIR, stdio: ['ignore', 'ignore', 'inherit'] });
     const base = await testArm64NodeBaseImage();
     contextDir = await mkdtemp(join(tmpdir(), 'runner-manager-arm64-'));
     const context = await assembleRunnerManagerContext({ outDir: contextDir, configPackageDir: CONFIG_PACKAGE_DIR, driverBundle: DRIVER_BUNDLE });
