@@ -13,7 +13,8 @@ export default {
     'src/job/state.ts',
     'src/stages/cleanup.ts',
     // The catch that maps a failure to the runner's exit codes, and the build-failure report.
-    'src/main.ts:95-165',
+    'src/main.ts:95-114',
+    'src/main.ts:148-164',
     // The host-key check: the pinned key against the presented one, and the error it turns into.
     'src/ssh/connect.ts:40-80',
   ],
