@@ -189,7 +189,7 @@ esmPackage(root, {
   description: 'Proves every published package installs from its npm pack tarball into an empty folder and works there',
   private: true,
   // Workspace dependencies only so that Nx builds the four packages before these tests pack them.
-  devDeps: publishedPackages.map((name) => `${name}@0.0.0`),
+  devDeps: [...publishedPackages.map((name) => `${name}@0.0.0`), `eslint@${versions.eslint}`],
   // src/workspace-bins.test.ts runs their commands from the repository root. Not dependencies: the tests never
   // import them or run their jobs, so they must not inherit their Nx inputs (the job image).
   buildFirst: toolsWithCommands,

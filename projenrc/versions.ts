@@ -40,7 +40,6 @@ export const versions = {
   gitlabCiLocal: '4.73.0',
   // Lint (`npm run lint`): ESLint 10 and knip 6 need Node 20.19.
   eslint: '10.16.0',
-  eslintJs: '10.0.1',
   typescriptEslint: '8.74.0',
   eslintPluginImportX: '4.18.1',
   knip: '6.44.2',

@@ -1,4 +1,5 @@
 import { JsonFile, javascript, typescript } from 'projen';
+import { lint } from './lint';
 import { nxRelease } from './release';
 import { tsconfigBase } from './tsconfig-base';
 import { nodeEngines, versions } from './versions';
@@ -49,7 +50,6 @@ export function workspaceRoot(): javascript.NodeProject {
       `@stryker-mutator/vitest-runner@${versions.stryker}`,
       // `npm run lint` (projenrc/lint.ts).
       `eslint@${versions.eslint}`,
-      `@eslint/js@${versions.eslintJs}`,
       `typescript-eslint@${versions.typescriptEslint}`,
       `eslint-plugin-import-x@${versions.eslintPluginImportX}`,
       `knip@${versions.knip}`,
@@ -70,6 +70,7 @@ export function workspaceRoot(): javascript.NodeProject {
   });
   new typescript.ProjenrcTs(root, { runner: typescript.TypeScriptRunner.tsx(), projenCodeDir: 'projenrc' });
   tsconfigBase(root);
+  lint(root);
 
   root.package.addField('private', true);
   // The Node.js lines CI tests, not an open-ended floor (projenrc/versions.ts).

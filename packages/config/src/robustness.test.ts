@@ -7,7 +7,10 @@ import { parseRunnerConfig } from './runner/parse.js';
 import { fixture } from './test-support.js';
 
 /** Parsing may succeed or fail, but a failure is always a ConfigError, and every issue (warnings too) is located. */
-function onlyFailsWithLocatedConfigError(parse: (text: string, options: { file: string }) => { warnings: readonly ConfigIssue[] }, text: string): void {
+function onlyFailsWithLocatedConfigError(
+  parse: (text: string, options: { file: string }) => { warnings: readonly ConfigIssue[] },
+  text: string,
+): void {
   let issues: readonly ConfigIssue[];
   try {
     issues = parse(text, { file: 'prop.toml' }).warnings;

@@ -29,7 +29,9 @@ export function driverToml(options: { stateDir: string; sshPort?: number; fargat
 }
 
 /** A stage context over a temp dir, with output captured in memory. */
-export function testContext(options: { toml?: string; env?: Record<string, string>; signal?: AbortSignal; sshPort?: number; fargate?: string; extra?: string } = {}) {
+export function testContext(
+  options: { toml?: string; env?: Record<string, string>; signal?: AbortSignal; sshPort?: number; fargate?: string; extra?: string } = {},
+) {
   const cwd = mkdtempSync(join(tmpdir(), 'driver-stage-'));
   const stateDir = join(cwd, 'state');
   const toml = options.toml ?? driverToml({ stateDir, sshPort: options.sshPort, fargate: options.fargate, extra: options.extra });

@@ -21,7 +21,10 @@ export interface Sshd {
  * With `sshdDelaySeconds`, sshd starts that long after the container (the port is published but refuses SSH); with
  * `forceCommand`, every session goes through a ForceCommand wrapper, as in the ci-coordinator image.
  */
-export async function startSshd(publicKey: string, options: { sshdDelaySeconds?: number; hostPort?: number; forceCommand?: boolean } = {}): Promise<Sshd> {
+export async function startSshd(
+  publicKey: string,
+  options: { sshdDelaySeconds?: number; hostPort?: number; forceCommand?: boolean } = {},
+): Promise<Sshd> {
   built ??= GenericContainer.fromDockerfile(CONTEXT).build(IMAGE, { deleteOnExit: false });
   await built;
   const delay = options.sshdDelaySeconds ?? 0;

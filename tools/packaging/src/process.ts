@@ -40,6 +40,10 @@ export function runProcess(
         resolve({ exitCode: error ? (error.code as number) : 0, stdout, stderr });
       },
     );
+    // A command that exits without reading its input (`--help`) closes the pipe first: that EPIPE is not a failure.
+    child.stdin?.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reject(error);
+    });
     child.stdin?.end(options.input ?? '');
   });
 }

@@ -209,7 +209,11 @@ export function section<T>(fields: Fields<T>, options: SectionOptions<T> = {}): 
   const expected = options.expected ?? 'a table';
   return {
     expected,
-    tableKeys: entries.map(([, field]) => ({ key: field.key, schema: field.schema as Schema<unknown>, arrayOfTables: field.schema.arrayOfTables === true })),
+    tableKeys: entries.map(([, field]) => ({
+      key: field.key,
+      schema: field.schema as Schema<unknown>,
+      arrayOfTables: field.schema.arrayOfTables === true,
+    })),
     read(value, at, checker) {
       if (!isTable(value)) return void checker.error(at, expected, describe(value));
       const rawKeyOf = new Map<string, string>();

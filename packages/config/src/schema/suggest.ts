@@ -22,7 +22,8 @@ export function nearestKey(unknown: string, known: readonly string[]): string | 
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of known) {
     const simple = simplify(candidate);
-    const distance = simple.startsWith(target) || target.startsWith(simple) ? Math.abs(simple.length - target.length) * 0.5 : editDistance(target, simple);
+    const distance =
+      simple.startsWith(target) || target.startsWith(simple) ? Math.abs(simple.length - target.length) * 0.5 : editDistance(target, simple);
     if (distance < bestDistance) {
       bestDistance = distance;
       best = candidate;

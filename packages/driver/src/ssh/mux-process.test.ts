@@ -45,7 +45,8 @@ describe('the SSH multiplexer process (compiled CLI)', () => {
       hostKey: 'AAAAC3NzaC1lZDI1NTE5AAAAIPinnedHostKeyForTheTestOnly0000000000000', createdAt: new Date().toISOString(),
     });
     mux = await launchMultiplexer(CLI, {
-      statePath: path, socketPath: muxSocketPath(path), connectTimeoutMs: 60_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 4, idleTimeoutMs: 60_000,
+      statePath: path, socketPath: muxSocketPath(path), connectTimeoutMs: 60_000,
+      keepaliveIntervalMs: 15_000, keepaliveCountMax: 4, idleTimeoutMs: 60_000,
     }).connect(15_000);
 
     // The pid reported itself from inside the running driver: /proc shows the environment it was started with.

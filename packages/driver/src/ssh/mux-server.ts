@@ -126,7 +126,9 @@ function serveClient(connecting: Promise<Connection>, socket: Socket): Promise<v
       const stdout = toClient(FrameType.Stdout);
       const stderr = toClient(FrameType.Stderr);
       connection
-        .exec(request.command, { stdin, stdout, stderr, cancel: cancel.signal, forwardSignal: request.forwardSignal, graceMs: request.graceMs })
+        .exec(request.command, {
+          stdin, stdout, stderr, cancel: cancel.signal, forwardSignal: request.forwardSignal, graceMs: request.graceMs,
+        })
         .then(async (result: ExecResult) => {
           // The last output frames go out before the result, never after the socket's end.
           await Promise.all([finished(stdout.end()), finished(stderr.end())]).catch(() => {});

@@ -8,6 +8,9 @@ describe('ci-coordinator defaults', () => {
     expect(CI_COORDINATOR_DEFAULTS.cacheDir).toBe(DEFAULT_CACHE_DIR);
     // The constants are what a config.toml written with them holds.
     const toml = `[[runners]]\nurl = "https://gitlab.com/"\ntoken = "glrt-x"\nexecutor = "custom"\nbuilds_dir = "${DEFAULT_BUILDS_DIR}"\ncache_dir = "${DEFAULT_CACHE_DIR}"\n[runners.custom]\nrun_exec = "/d"\n`;
-    expect(parseRunnerConfig(toml).config.runners[0]).toMatchObject({ buildsDir: CI_COORDINATOR_DEFAULTS.buildsDir, cacheDir: CI_COORDINATOR_DEFAULTS.cacheDir });
+    expect(parseRunnerConfig(toml).config.runners[0]).toMatchObject({
+      buildsDir: CI_COORDINATOR_DEFAULTS.buildsDir,
+      cacheDir: CI_COORDINATOR_DEFAULTS.cacheDir,
+    });
   });
 });

@@ -74,7 +74,13 @@ export async function concurrencySuite(ctx: SuiteContext): Promise<SuiteResult> 
   const perOperation: Table = {
     title: 'ECS API requests by operation (counted at a proxy in front of the emulator)',
     columns: ['operation', 'calls', 'per job', 'retries', 'throttled'],
-    rows: operations.map((op) => [op, counts.calls[op] ?? 0, fmt((counts.calls[op] ?? 0) / n, 1), counts.retries[op] ?? 0, counts.throttled[op] ?? 0]),
+    rows: operations.map((op) => [
+      op,
+      counts.calls[op] ?? 0,
+      fmt((counts.calls[op] ?? 0) / n, 1),
+      counts.retries[op] ?? 0,
+      counts.throttled[op] ?? 0,
+    ]),
   };
   const targets: TargetCheck[] = [
     {

@@ -80,7 +80,13 @@ export async function logThroughputSuite(ctx: SuiteContext): Promise<SuiteResult
       ],
     }],
     targets,
-    figures: { driverMBps: driverStreaming, sshMBps: sshStreaming, ratio: streamingRatio, driverEndToEndMBps: driverE2e, sshEndToEndMBps: sshE2e },
+    figures: {
+      driverMBps: driverStreaming,
+      sshMBps: sshStreaming,
+      ratio: streamingRatio,
+      driverEndToEndMBps: driverE2e,
+      sshEndToEndMBps: sshE2e,
+    },
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -96,7 +96,13 @@ function expectations(point: KillPoint, signal: KillSignal) {
   return {
     exit: (exit: StageExit) =>
       signal === 'SIGTERM' ? exit.code === 2 : exit.signal === 'SIGKILL',
-    afterCleanup: (residue: Residue) => (orphan ? residue.tasks.length === 1 && residue.stateFiles.length === 0 && residue.privateKeys.length === 0 && residue.processes.length === 0 : isEmpty(residue)),
+    afterCleanup: (residue: Residue) =>
+      orphan
+        ? residue.tasks.length === 1 &&
+          residue.stateFiles.length === 0 &&
+          residue.privateKeys.length === 0 &&
+          residue.processes.length === 0
+        : isEmpty(residue),
     gcStopped: orphan ? 1 : 0,
   };
 }

@@ -53,7 +53,11 @@ export function checkStrategyAssociated(strategy: CapacityProviderStrategyItem[]
  * Picks the provider for each of `count` tasks as ECS spreads them: the provider with a base gets its first
  * `base` tasks, the rest go by weight (deterministic round-robin on weight shares).
  */
-export function placeByStrategy(strategy: CapacityProviderStrategyItem[], count: number, alreadyPlaced: Map<string, number> = new Map()): string[] {
+export function placeByStrategy(
+  strategy: CapacityProviderStrategyItem[],
+  count: number,
+  alreadyPlaced: Map<string, number> = new Map(),
+): string[] {
   const placed = new Map(alreadyPlaced);
   const result: string[] = [];
   for (let i = 0; i < count; i++) {

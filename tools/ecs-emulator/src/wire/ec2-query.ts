@@ -31,11 +31,6 @@ export function xmlEscape(text: string): string {
   return text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
 }
 
-/** Parses an `application/x-www-form-urlencoded` EC2 query body. */
-export function parseQuery(body: string): URLSearchParams {
-  return new URLSearchParams(body);
-}
-
 /** Values of a flattened list parameter: `Prefix.1`, `Prefix.2`, … */
 export function listParam(params: URLSearchParams, prefix: string): string[] {
   const values: string[] = [];
@@ -86,7 +81,12 @@ export function ec2ErrorResponse(error: Ec2Error, requestId: string): WireRespon
  * Serves DescribeNetworkInterfaces by id (`NetworkInterfaceId.N`) and the filters a driver may use;
  * every other EC2 action is `InvalidAction`, as EC2 answers for unknown actions.
  */
-export function handleEc2(params: URLSearchParams, enis: readonly NetworkInterfaceView[], ownerId: string, requestId: string): WireResponse {
+export function handleEc2(
+  params: URLSearchParams,
+  enis: readonly NetworkInterfaceView[],
+  ownerId: string,
+  requestId: string,
+): WireResponse {
   const action = params.get('Action');
   if (action !== 'DescribeNetworkInterfaces') {
     throw new Ec2Error('InvalidAction', `The action ${action ?? '(none)'} is not valid for this web service.`);

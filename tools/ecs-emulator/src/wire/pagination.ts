@@ -1,7 +1,12 @@
 import { invalidParameter } from './aws-error.js';
 
 /** One page of `items` as List* operations return them, with an opaque `nextToken` when more remain. */
-export function paginate<T>(items: T[], maxResults: number | undefined, nextToken: string | undefined, defaultPageSize = 100): { page: T[]; nextToken?: string } {
+export function paginate<T>(
+  items: T[],
+  maxResults: number | undefined,
+  nextToken: string | undefined,
+  defaultPageSize = 100,
+): { page: T[]; nextToken?: string } {
   const size = maxResults ?? defaultPageSize;
   if (!Number.isInteger(size) || size < 1 || size > 100) throw invalidParameter('maxResults must be between 1 and 100.');
   let start = 0;

@@ -14,7 +14,10 @@ const T = 'structure';
  * cluster does not exist; this table lets the emulator answer in that order.
  */
 export const INPUT_MEMBERS: Readonly<Record<string, Readonly<Record<string, MemberType>>>> = {
-  CreateCluster: { clusterName: S, tags: L, settings: L, configuration: T, capacityProviders: L, defaultCapacityProviderStrategy: L, serviceConnectDefaults: T },
+  CreateCluster: {
+    clusterName: S, tags: L, settings: L, configuration: T, capacityProviders: L,
+    defaultCapacityProviderStrategy: L, serviceConnectDefaults: T,
+  },
   DescribeClusters: { clusters: L, include: L },
   DeleteCluster: { cluster: S },
   PutClusterCapacityProviders: { cluster: S, capacityProviders: L, defaultCapacityProviderStrategy: L },
@@ -33,7 +36,9 @@ export const INPUT_MEMBERS: Readonly<Record<string, Readonly<Record<string, Memb
   },
   DescribeTasks: { cluster: S, tasks: L, include: L },
   StopTask: { cluster: S, task: S, reason: S },
-  ListTasks: { cluster: S, containerInstance: S, family: S, nextToken: S, maxResults: I, startedBy: S, serviceName: S, desiredStatus: S, launchType: S },
+  ListTasks: {
+    cluster: S, containerInstance: S, family: S, nextToken: S, maxResults: I, startedBy: S, serviceName: S, desiredStatus: S, launchType: S,
+  },
   TagResource: { resourceArn: S, tags: L },
   UntagResource: { resourceArn: S, tagKeys: L },
   ListTagsForResource: { resourceArn: S },

@@ -37,7 +37,12 @@ export function sshExec(host: string, privateKey: string, command: string, ready
 }
 
 /** Retries `sshExec` until it succeeds or `timeoutMs` passes; returns the result and when it first worked. */
-export async function sshExecWhenReady(host: string, privateKey: string, command: string, timeoutMs = 15_000): Promise<{ stdout: string; code: number; readyAt: number; attempts: number }> {
+export async function sshExecWhenReady(
+  host: string,
+  privateKey: string,
+  command: string,
+  timeoutMs = 15_000,
+): Promise<{ stdout: string; code: number; readyAt: number; attempts: number }> {
   const deadline = Date.now() + timeoutMs;
   let attempts = 0;
   for (;;) {

@@ -1,7 +1,13 @@
 import { DescribeTasksCommand, type ECSClient, type Task } from '@aws-sdk/client-ecs';
 
 /** Polls DescribeTasks until `accept` holds for the task (tight, since the emulator's phases are short). */
-export async function waitForTask(ecs: ECSClient, cluster: string, taskArn: string, accept: (task: Task) => boolean, timeoutMs = 30_000): Promise<Task> {
+export async function waitForTask(
+  ecs: ECSClient,
+  cluster: string,
+  taskArn: string,
+  accept: (task: Task) => boolean,
+  timeoutMs = 30_000,
+): Promise<Task> {
   const deadline = Date.now() + timeoutMs;
   let last: Task | undefined;
   while (Date.now() < deadline) {

@@ -36,4 +36,7 @@ function checkStrategy(items: CapacityProviderStrategyItem[], at: At, checker: C
 }
 
 /** `[Fargate] CapacityProviderStrategy`: an array of inline tables, checked against ECS's rules. */
-export const capacityProviderStrategy: Schema<CapacityProviderStrategyItem[]> = refine(list(strategyItem, { max: ECS_LIMITS.maxCapacityProviders }), checkStrategy);
+export const capacityProviderStrategy: Schema<CapacityProviderStrategyItem[]> = refine(
+  list(strategyItem, { max: ECS_LIMITS.maxCapacityProviders }),
+  checkStrategy,
+);
