@@ -132,6 +132,8 @@ const KNIP = {
   ],
   // System tools the tests call.
   ignoreBinaries: ['mkfifo', 'shellcheck', 'gpg', 'gpgconf', 'openssl', 'ip', 'flock'],
+  // Pending: unused since the arm64 image test changed (other work in progress); delete it or use it, then this entry.
+  ignore: ['packages/images/test/arm64.ts'],
   ignoreIssues: {
     // Pending: changed by other work while knip arrived (see MAX_LEN_PENDING); remove once it lands.
     'packages/driver/src/job/state-sweep.ts': ['exports'],
