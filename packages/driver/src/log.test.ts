@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, renameSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -85,6 +85,19 @@ describe('logger', () => {
     expect(existsSync(join(dir, 'created-elsewhere'))).toBe(false);
   });
 
+  it("refuses a LogFile someone else owns or others can read, so nobody reads the log or forges records in it", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driver-log-'));
+    const open = join(dir, 'open.log');
+    writeFileSync(open, '');
+    chmodSync(open, 0o666);
+    expect(() => fileSink(open)).toThrow(/open\.log has mode 666, readable or writable by others: chmod 600 it/);
+    const foreign = join(dir, 'foreign.log');
+    writeFileSync(foreign, '', { mode: 0o600 });
+    chownSync(foreign, 65534, 65534);
+    expect(() => fileSink(foreign)).toThrow(/foreign\.log belongs to uid 65534, not to this user/);
+    expect(statSync(foreign).size).toBe(0);
+  });
+
   describe('rotation', () => {
     /** A LogFile of `size` bytes (sparse: no disk is written) that starts with `head`, in a fresh directory. */
     const logOfSize = (size: number, head = 'old\n'): string => {
@@ -145,6 +158,17 @@ describe('logger', () => {
       } finally {
         closeSync(otherStage);
       }
+    });
+
+    it('keeps appending, with one line saying why, when the rotation fails: logging never fails a stage', () => {
+      const path = logOfSize(LOG_FILE_ROTATE_BYTES + 1);
+      // A directory where <file>.1 should go makes the rename fail (EISDIR), whoever runs the test.
+      mkdirSync(`${path}.1`);
+      writeFileSync(join(`${path}.1`, 'keep'), '');
+      appendOnce(path, 'new\n');
+      expect(statSync(path).size).toBeGreaterThan(LOG_FILE_ROTATE_BYTES + 4);
+      const tail = readFileSync(path).subarray(LOG_FILE_ROTATE_BYTES + 1).toString();
+      expect(tail).toMatch(/^gitlab-fargate-driver: cannot rotate .*driver\.log to .*driver\.log\.1 \(.*\); still appending.*\nnew\n$/);
     });
 
     it('keeps refusing a symbolic link, and rotates only what it opened', () => {

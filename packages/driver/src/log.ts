@@ -71,10 +71,20 @@ export const LOG_FILE_ROTATE_BYTES = 64 * 1024 * 1024;
 export function fileSink(path: string): LogSink {
   let fd = openLogFile(path);
   if (fstatSync(fd).size > LOG_FILE_ROTATE_BYTES) {
-    rotateLogFile(path, fd);
-    // Rotated by us or by a concurrent stage: either way the name now holds a newer file, which is the one to append to.
-    closeSync(fd);
-    fd = openLogFile(path);
+    let rotation: boolean | Error;
+    try {
+      rotation = rotateLogFile(path, fd);
+    } catch (error) {
+      rotation = error as Error;
+    }
+    if (rotation instanceof Error) {
+      // Logging must never fail a stage (a failed cleanup would leak its task): keep appending, and say why once.
+      writeSync(fd, `gitlab-fargate-driver: cannot rotate ${path} to ${path}.1 (${rotation.message}); still appending: let the runner's user rename files in its folder\n`);
+    } else {
+      // Rotated by us or by a concurrent stage: either way the name now holds a newer file, which is the one to append to.
+      closeSync(fd);
+      fd = openLogFile(path);
+    }
   }
   return { write: (line) => writeSync(fd, line), close: () => closeSync(fd) };
 }
@@ -89,9 +99,17 @@ function openLogFile(path: string): number {
     if ((error as NodeJS.ErrnoException).code !== 'ELOOP') throw error;
     throw new Error(`${path} is a symbolic link, which the driver never follows: name the file itself`, { cause: error });
   }
-  if (!fstatSync(fd).isFile()) {
+  const stat = fstatSync(fd);
+  const problem = !stat.isFile()
+    ? 'is not a regular file'
+    : stat.uid !== process.geteuid?.()
+      ? `belongs to uid ${stat.uid}, not to this user (uid ${process.geteuid?.()}): whoever owns it can read the log and forge records in it; remove it or chown it`
+      : (stat.mode & 0o077) !== 0
+        ? `has mode ${(stat.mode & 0o777).toString(8)}, readable or writable by others: chmod 600 it`
+        : undefined;
+  if (problem !== undefined) {
     closeSync(fd);
-    throw new Error(`${path} is not a regular file`);
+    throw new Error(`${path} ${problem}`);
   }
   return fd;
 }
