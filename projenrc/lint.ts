@@ -8,6 +8,7 @@ const MAX_LEN_PENDING = [
   'packages/config/src/cli/render-inputs.ts',
   'packages/config/src/render.test.ts',
   'packages/config/src/runner/render.ts',
+  'packages/driver/src/args.ts',
   'packages/driver/src/cost/prices.ts',
   'packages/driver/src/job/cpu-architecture.ts',
   'packages/driver/src/job/plan.ts',
