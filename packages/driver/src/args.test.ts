@@ -67,8 +67,9 @@ describe('parseArgs', () => {
     expect(parseArgs(['help', 'cl']).command).toEqual({ kind: 'help', topic: 'cleanup' });
     expect(parseArgs(['validate', 'x.toml']).command).toEqual({ kind: 'validate', path: 'x.toml' });
     expect(parseArgs(['validate']).command).toEqual({ kind: 'validate' });
-    expect(parseArgs(['gc']).command).toEqual({ kind: 'gc', dryRun: false });
-    expect(parseArgs(['gc', '--dry-run', '--min-age', '30']).command).toEqual({ kind: 'gc', dryRun: true, minAgeSeconds: 30 });
+    expect(parseArgs(['gc']).command).toEqual({ kind: 'gc', dryRun: false, withoutState: false });
+    expect(parseArgs(['gc', '--dry-run', '--min-age', '30']).command).toEqual({ kind: 'gc', dryRun: true, withoutState: false, minAgeSeconds: 30 });
+    expect(parseArgs(['gc', '--without-state', '--min-age=90000']).command).toEqual({ kind: 'gc', dryRun: false, withoutState: true, minAgeSeconds: 90000 });
   });
 
   it('refuses what it does not understand, naming the word', () => {
@@ -84,6 +85,7 @@ describe('parseArgs', () => {
       [['--frobnicate', 'c', 'co'], /unknown option --frobnicate/],
       [['--task-def', '', 'c', 'p'], /--task-def must not be empty/],
       [['gc', '--min-age', '1h'], /--min-age: expected whole seconds, found "1h"/],
+      [['gc', '--without-state'], /gc --without-state needs --min-age SECONDS/],
       [['launch'], /unknown command "launch"/],
     ];
     for (const [argv, message] of cases) {

@@ -28,7 +28,13 @@ export type Command =
   | { readonly kind: 'stage'; readonly stage: 'config' | 'prepare' | 'cleanup' }
   | { readonly kind: 'stage'; readonly stage: 'run'; readonly script: string; readonly runStage: string }
   | { readonly kind: 'validate'; readonly path?: string }
-  | { readonly kind: 'gc'; readonly dryRun: boolean; readonly minAgeSeconds?: number }
+  | {
+      readonly kind: 'gc';
+      readonly dryRun: boolean;
+      readonly minAgeSeconds?: number;
+      /** `--without-state`: ignore `[TaskMetadata] Directory`, judge tasks by deadline tag and age (the reaper). */
+      readonly withoutState: boolean;
+    }
   | { readonly kind: 'report'; readonly since?: Date; readonly until?: Date; readonly json: boolean; readonly file?: string };
 
 /** Which `--help` text to show. */
@@ -66,6 +72,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let help = false;
   let version = false;
   let dryRun = false;
+  let withoutState = false;
   let minAgeSeconds: number | undefined;
   const report: { since?: Date; until?: Date; json: boolean } = { json: false };
 
@@ -133,6 +140,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       case '--dry-run':
         dryRun = true;
         break;
+      case '--without-state':
+        withoutState = true;
+        break;
       case '--min-age': {
         const raw = value();
         if (!/^\d+$/.test(raw)) throw new UsageError(`--min-age: expected whole seconds, found ${JSON.stringify(raw)}`);
@@ -151,7 +161,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
   }
 
-  const command = toCommand(words, { help, version, dryRun, minAgeSeconds, report });
+  const command = toCommand(words, { help, version, dryRun, withoutState, minAgeSeconds, report });
   return { flags, command };
 }
 
@@ -173,7 +183,7 @@ function isoTime(name: string, raw: string): Date {
 
 function toCommand(
   words: readonly string[],
-  opts: { help: boolean; version: boolean; dryRun: boolean; minAgeSeconds?: number; report: { since?: Date; until?: Date; json: boolean } },
+  opts: { help: boolean; version: boolean; dryRun: boolean; withoutState: boolean; minAgeSeconds?: number; report: { since?: Date; until?: Date; json: boolean } },
 ): Command {
   const [verb, ...rest] = words;
   if (verb === undefined) {
@@ -211,9 +221,7 @@ function toCommand(
       return rest[0] === undefined ? { kind: 'validate' } : { kind: 'validate', path: rest[0] };
     }
     case 'gc':
-      if (opts.help) return { kind: 'help', topic: 'gc' };
-      if (rest.length > 0) throw new UsageError(`gc: unexpected argument ${JSON.stringify(rest[0])}`);
-      return opts.minAgeSeconds === undefined ? { kind: 'gc', dryRun: opts.dryRun } : { kind: 'gc', dryRun: opts.dryRun, minAgeSeconds: opts.minAgeSeconds };
+      return gcCommand(rest, opts);
     case 'report': {
       if (opts.help) return { kind: 'help', topic: 'report' };
       if (rest.length > 1) throw new UsageError(`report: unexpected argument ${JSON.stringify(rest[1])} (one FILE, or - for standard input)`);
@@ -228,6 +236,19 @@ function toCommand(
     default:
       throw new UsageError(`unknown command ${JSON.stringify(verb)}: expected custom, validate, gc or report`);
   }
+}
+
+function gcCommand(rest: readonly string[], opts: { help: boolean; dryRun: boolean; withoutState: boolean; minAgeSeconds?: number }): Command {
+  if (opts.help) return { kind: 'help', topic: 'gc' };
+  if (rest.length > 0) throw new UsageError(`gc: unexpected argument ${JSON.stringify(rest[0])}`);
+  const { dryRun, withoutState, minAgeSeconds } = opts;
+  if (withoutState && minAgeSeconds === undefined) {
+    throw new UsageError(
+      'gc --without-state needs --min-age SECONDS: without the job states, a task that has no deadline tag is stopped by ' +
+        'its age alone, so pass an age longer than the longest job (e.g. --min-age 90000)',
+    );
+  }
+  return { kind: 'gc', dryRun, withoutState, ...(minAgeSeconds !== undefined ? { minAgeSeconds } : {}) };
 }
 
 function helpTopic(word: string | undefined): HelpTopic {

@@ -32,7 +32,7 @@ const TEXTS: Record<HelpTopic, string> = {
 Usage:
   gitlab-fargate-driver [options] custom config|prepare|run SCRIPT STAGE|cleanup   (aliases: c co p r cl)
   gitlab-fargate-driver [options] validate [PATH]
-  gitlab-fargate-driver [options] gc [--dry-run] [--min-age SECONDS]
+  gitlab-fargate-driver [options] gc [--dry-run] [--without-state] [--min-age SECONDS]
   gitlab-fargate-driver report [--since ISO] [--until ISO] [--json] [FILE|-]
   gitlab-fargate-driver --version | --help
 
@@ -91,7 +91,7 @@ Checks a driver TOML (PATH, else --config) without calling AWS and prints every 
 column. Exit code 0 when valid, 1 when not.
 
 ${GLOBAL}`,
-  gc: `Usage: gitlab-fargate-driver [options] gc [--dry-run] [--min-age SECONDS]
+  gc: `Usage: gitlab-fargate-driver [options] gc [--dry-run] [--without-state] [--min-age SECONDS]
 
 Stops tasks that this runner started (ECS startedBy gitlab-fargate/<short token>, the token taken from
 GITLAB_FARGATE_RUNNER_SHORT_TOKEN in gitlab-runner's environment, else CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN) and that
@@ -99,9 +99,12 @@ no live job owns.
   With [TaskMetadata] Directory visible: a task no live state file names is stopped once older than --min-age;
   a stale state (its job's deadline passed) has its task stopped and is removed, with its key; temporary files
   older than 10 minutes and multiplexer sockets without a state are removed.
-  Without it (a reaper task beside the manager): a task tagged gitlab-fargate:deadline is stopped only once
-  that deadline (job start + job timeout + 1 h) has passed; an untagged task once older than --min-age.
+  With --without-state, or without it (a reaper in a task of its own): a task tagged gitlab-fargate:deadline
+  is stopped only once that deadline (job start + job timeout + 1 h) has passed; an untagged task once older
+  than --min-age.
   --dry-run            list what would be stopped and removed, touch nothing
+  --without-state      ignore [TaskMetadata] Directory (the reaper: the folder in its own task is not the
+                       manager's) and go by deadline tags and --min-age, which it requires
   --min-age SECONDS    leave younger tasks alone (default 600 when the state directory is visible; required
                        without it, where it only applies to tasks with no deadline tag)
 

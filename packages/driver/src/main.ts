@@ -127,7 +127,7 @@ async function dispatch(command: Command, ctx: StageContext, warnings: readonly 
   // Stages load their modules on demand: `config` must not pay for ssh2, `run` must not pay for the AWS SDK.
   if (command.kind === 'gc') {
     const { gcStage } = await import('./stages/gc.js');
-    await gcStage(ctx, { dryRun: command.dryRun, ...(command.minAgeSeconds !== undefined ? { minAgeSeconds: command.minAgeSeconds } : {}) });
+    await gcStage(ctx, { dryRun: command.dryRun, withoutState: command.withoutState, ...(command.minAgeSeconds !== undefined ? { minAgeSeconds: command.minAgeSeconds } : {}) });
     return;
   }
   if (command.kind !== 'stage') throw new Error(`unexpected command ${command.kind}`);

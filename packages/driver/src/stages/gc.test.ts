@@ -1,5 +1,5 @@
-import { chmodSync, existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import {
   AccessDeniedException,
   DescribeTasksCommand,
@@ -231,6 +231,21 @@ describe('gc without the state directory (a reaper beside the manager)', () => {
     expect(ecsMock.calls()).toHaveLength(0);
     const report = await gcStage(reaper.ctx, { dryRun: false, minAgeSeconds: 90 * 60, clients, now: () => NOW });
     expect(report.stopped).toEqual([arn('overdue'), arn('untagged-old'), arn('untagged-young'), arn('garbled-tag')]);
+  });
+
+  it('with --without-state ignores the configured state directory, even one it would refuse, and goes by tags and age', async () => {
+    // The reaper's own task: [TaskMetadata] Directory is configured, but the folder there is not the manager's.
+    const reaper = testContext();
+    mkdirSync(reaper.stateDir, { mode: 0o700 });
+    writeState(jobStatePath(reaper.ctx), { ...LIVE, taskArn: arn('overdue') });
+    chmodSync(reaper.stateDir, 0o777);
+    setup();
+    await expect(gcStage(reaper.ctx, { dryRun: false, withoutState: true, clients })).rejects.toThrow(/gc cannot see live jobs \(--without-state\).*pass --min-age/);
+    const report = await gcStage(reaper.ctx, { dryRun: false, withoutState: true, minAgeSeconds: 3 * 3600, clients, now: () => NOW });
+    expect(report.stopped).toEqual([arn('overdue'), arn('untagged-old'), arn('garbled-tag')]);
+    expect(report.kept).toEqual([arn('long-job'), arn('untagged-young')]);
+    expect(report.removedStates).toEqual([]);
+    expect(readdirSync(reaper.stateDir)).toEqual([basename(jobStatePath(reaper.ctx))]);
   });
 
   it('treats a configured directory that does not exist here like none', async () => {

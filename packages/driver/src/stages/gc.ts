@@ -24,6 +24,12 @@ export interface GcOptions {
    * @default 600 with a state directory; required without one
    */
   readonly minAgeSeconds?: number;
+  /**
+   * Ignore `[TaskMetadata] Directory` and judge tasks as without a state directory (deadline tag, else age). For a
+   * reaper in a task of its own: the configured folder there is not the manager's, and may not even be readable.
+   * @default false
+   */
+  readonly withoutState?: boolean;
   readonly clients?: AwsClients;
   readonly now?: () => number;
 }
@@ -63,7 +69,7 @@ interface Verdict {
  * deadline passed) has its task stopped and the file removed (also when the task is already gone; kept when the
  * stop fails); a task of this runner (ECS `startedBy`) that no live state names is stopped once older than the
  * minimum age; temporary state files older than 10 minutes and sockets of removed states are deleted. Without it
- * (a reaper task beside the manager): a task tagged with its job's deadline is stopped once that has passed, any
+ * (`--without-state`, or none configured or present: a reaper in a task of its own): a task tagged with its job's deadline is stopped once that has passed, any
  * other task once older than `--min-age`. The runner is identified by its short token (`JobEnvironment.runnerShortToken`).
  *
  * @throws SystemFailure after finishing what it could, when some task could not be stopped
@@ -72,11 +78,12 @@ export async function gcStage(ctx: StageContext, options: GcOptions): Promise<Gc
   if (ctx.env.runnerShortToken === 'unknown') {
     throw new SystemFailure(`gc needs the runner short token (${RUNNER_IDENTITY_VARIABLE}, else CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN) to find the tasks this runner started`);
   }
-  const directory = ctx.config.taskMetadata.directory === undefined ? undefined : resolve(ctx.cwd, ctx.config.taskMetadata.directory);
+  const directory = stateDirectoryOf(ctx, options.withoutState === true);
   const seesJobs = directory !== undefined && trustStateDirectory(directory);
   if (!seesJobs && options.minAgeSeconds === undefined) {
+    const why = options.withoutState === true ? '--without-state' : directory === undefined ? 'no [TaskMetadata] Directory' : `${directory} does not exist here`;
     throw new SystemFailure(
-      `gc cannot see live jobs (${directory === undefined ? 'no [TaskMetadata] Directory' : `${directory} does not exist here`}): ` +
+      `gc cannot see live jobs (${why}): ` +
         'it stops a task tagged with its job\'s deadline once that has passed, and any other task by age alone, so pass --min-age longer than the longest job',
     );
   }
@@ -104,6 +111,12 @@ export async function gcStage(ctx: StageContext, options: GcOptions): Promise<Gc
     throw new SystemFailure(`gc could not stop ${report.failed.join(', ')}; the next gc tries again (a stale state naming one is kept for it)`);
   }
   return report;
+}
+
+/** The state directory gc reads: none with `--without-state`, else `[TaskMetadata] Directory` (relative to the cwd). */
+function stateDirectoryOf(ctx: StageContext, withoutState: boolean): string | undefined {
+  const configured = ctx.config.taskMetadata.directory;
+  return withoutState || configured === undefined ? undefined : resolve(ctx.cwd, configured);
 }
 
 /** AWS clients per region (a state records its own), made once each; `undefined` is the configured region. */

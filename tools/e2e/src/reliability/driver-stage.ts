@@ -69,9 +69,9 @@ export class ProtocolJob {
     return new StageProcess(this.stack, ['gc', '--min-age', String(minAgeSeconds)], this.tmpDir, this.env);
   }
 
-  /** `gc` with another driver TOML, e.g. one without `[TaskMetadata]`, as the orphan reaper beside the manager runs. */
-  gcWithConfig(configPath: string, minAgeSeconds: number): StageProcess {
-    return new StageProcess(this.stack, ['gc', '--min-age', String(minAgeSeconds)], this.tmpDir, this.env, configPath);
+  /** `gc --without-state` with another driver TOML, as the orphan reaper runs it in an ECS task of its own. */
+  reaperGc(configPath: string, minAgeSeconds: number): StageProcess {
+    return new StageProcess(this.stack, ['gc', '--without-state', '--min-age', String(minAgeSeconds)], this.tmpDir, this.env, configPath);
   }
 
   /** Removes the job's folder (gitlab-runner does this after cleanup). */

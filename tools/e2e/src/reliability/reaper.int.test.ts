@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DescribeTasksCommand } from '@aws-sdk/client-ecs';
 import type { LocalStack } from '@gitlab-fargate/local-stack';
@@ -8,8 +8,8 @@ import { useLocalStack } from '../shared-stack.js';
 import { ProtocolJob } from './driver-stage.js';
 import { noResidue, settleResidue } from './residue.js';
 
-// The orphan reaper runs `gc` beside the runner manager, where the job state files are not visible. It used to stop
-// every task older than --min-age, whatever its job's timeout; each task now carries its job's deadline as a tag.
+// The orphan reaper runs `gc --without-state` in an ECS task of its own, where the configured `[TaskMetadata]
+// Directory` is not the manager's: it must not read it (nor refuse it), and go by each task's deadline tag.
 let stack: LocalStack;
 let runner: RunnerSettings;
 
@@ -18,13 +18,25 @@ useLocalStack((started, settings) => {
   runner = settings;
 });
 
-/** The stack's driver TOML without `[TaskMetadata]`: what a reaper that cannot see the state files reads. */
+/**
+ * The stack's driver TOML with `[TaskMetadata] Directory` pointing at a folder like the one in the reaper's own
+ * container: it holds states naming both jobs' tasks (reading them would keep the untagged task), and gc would refuse
+ * it (another user's when this runs as root, as the reaper's gitlab-runner folder is; else writable by all).
+ */
 async function reaperConfig(): Promise<string> {
+  const folder = join(stack.workDir, 'reaper-metadata');
+  await cp(stack.metadataDirectory, folder, { recursive: true, filter: (source) => !source.endsWith('.sock') });
+  expect((await readdir(folder)).filter((name) => name.endsWith('.json')).length).toBeGreaterThanOrEqual(2);
+  if (process.getuid?.() === 0) {
+    await chown(folder, 65534, 65534);
+  } else {
+    await chmod(folder, 0o777);
+  }
   const text = await readFile(stack.driverConfigPath, 'utf8');
-  const withoutStates = text.replace(/^\[TaskMetadata\]\n\s*Directory = .*\n/m, '');
-  expect(withoutStates).not.toContain('[TaskMetadata]');
+  const pointed = text.replace(/^(\s*Directory = ).*$/m, `$1${JSON.stringify(folder)}`);
+  expect(pointed).toContain(`Directory = ${JSON.stringify(folder)}`);
   const path = join(stack.workDir, 'reaper.toml');
-  await writeFile(path, withoutStates, { mode: 0o600 });
+  await writeFile(path, pointed, { mode: 0o600 });
   return path;
 }
 
@@ -34,7 +46,7 @@ async function prepared(job: ProtocolJob): Promise<string> {
   return /Task (arn:\S+) created/.exec(prepare.output)![1]!;
 }
 
-describe('the orphan reaper (gc without the state directory)', () => {
+describe('the orphan reaper (gc --without-state)', () => {
   it("leaves a running job's task alone until its deadline tag, whatever --min-age says, and stops untagged ones by age", async () => {
     const longJob = await ProtocolJob.create(stack, runner, { timeoutSeconds: 600 });
     const noTimeout = await ProtocolJob.create(stack, runner);
@@ -43,7 +55,7 @@ describe('the orphan reaper (gc without the state directory)', () => {
       const longTask = await prepared(longJob);
       const untaggedTask = await prepared(noTimeout);
 
-      const reaper = await longJob.gcWithConfig(await reaperConfig(), 0).exited;
+      const reaper = await longJob.reaperGc(await reaperConfig(), 0).exited;
       expect(reaper.code, reaper.output).toBe(0);
       expect(reaper.output).toContain(`stopped ${untaggedTask} (no deadline tag,`);
       expect(reaper.output).toMatch(/gc: 1 stopped, 1 kept/);
