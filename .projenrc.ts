@@ -73,6 +73,8 @@ esmPackage(root, {
   name: '@gitlab-fargate/ecs-emulator',
   description: 'Local Amazon ECS emulator: the ECS JSON API on 127.0.0.1, tasks as Docker containers, AWS faults and limits',
   private: true,
+  // The Fargate task-size table has one home, the config package.
+  deps: ['@gitlab-fargate/config@0.0.0'],
   devDeps: [
     `@aws-sdk/client-ecs@${versions.awsSdk}`,
     `@aws-sdk/client-ec2@${versions.awsSdk}`,

@@ -48,6 +48,8 @@ export function cdkConstructLibrary(
       `cdk-nag@${versions.cdkNag}`,
       `aws-cdk@${versions.awsCdkCli}`,
       `@types/node@${versions.typesNode}`,
+      // test/fargate-sizes.test.ts checks src/validation/fargate-sizes.ts against the config package's table.
+      '@gitlab-fargate/config@0.0.0',
     ],
   });
   (project.package as unknown as { installDependencies: () => void }).installDependencies = () => {};

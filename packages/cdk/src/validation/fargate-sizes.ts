@@ -1,8 +1,10 @@
 /**
  * Fargate task sizes for Linux tasks: CPU units → the memory sizes (MiB) Fargate accepts with them.
  * Source: the ECS developer guide's task CPU and memory table (8 and 16 vCPU need platform version 1.4.0).
+ * A copy of the config package's FARGATE_TASK_SIZES (jsii packages cannot depend on an ESM package):
+ * test/fargate-sizes.test.ts checks they agree.
  */
-const FARGATE_MEMORY_BY_CPU: ReadonlyMap<number, readonly number[]> = new Map([
+export const FARGATE_MEMORY_BY_CPU: ReadonlyMap<number, readonly number[]> = new Map([
   [256, [512, 1024, 2048]],
   [512, [1024, 2048, 3072, 4096]],
   [1024, range(2048, 8192, 1024)],

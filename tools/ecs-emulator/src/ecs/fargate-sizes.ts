@@ -1,18 +1,8 @@
+import { isValidFargateSize } from '@gitlab-fargate/config';
 import { clientException } from '../wire/aws-error.js';
 
-const range = (from: number, to: number, step: number): number[] =>
-  Array.from({ length: (to - from) / step + 1 }, (_, i) => from + i * step);
-
-/** Valid Fargate task memory (MiB) per task cpu (units), Linux (ecs-api.md §5.1). */
-export const FARGATE_MEMORY_BY_CPU: Readonly<Record<number, readonly number[]>> = {
-  256: [512, 1024, 2048],
-  512: [1024, 2048, 3072, 4096],
-  1024: range(2048, 8192, 1024),
-  2048: range(4096, 16384, 1024),
-  4096: range(8192, 30720, 1024),
-  8192: range(16384, 61440, 4096),
-  16384: range(32768, 122880, 8192),
-};
+// The table of valid task sizes (ecs-api.md §5.1) is the config package's: one home for it.
+export { isValidFargateSize };
 
 /** Reads task cpu as ECS accepts it: units (`"1024"`) or vCPU (`"1 vCPU"`, `"0.25 vcpu"`). */
 export function parseCpu(value: string): number | undefined {
@@ -26,10 +16,6 @@ export function parseMemory(value: string): number | undefined {
   const gb = /^\s*(\d+(?:\.\d+)?)\s*gb\s*$/i.exec(value);
   if (gb) return Math.round(Number(gb[1]) * 1024);
   return /^\s*\d+\s*$/.test(value) ? Number(value) : undefined;
-}
-
-export function isValidFargateSize(cpu: number, memory: number): boolean {
-  return FARGATE_MEMORY_BY_CPU[cpu]?.includes(memory) ?? false;
 }
 
 /**
