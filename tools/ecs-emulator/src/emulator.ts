@@ -83,12 +83,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   if (options.removeOrphans ?? true) await removeOrphanContainers(docker);
   const addresses = new LoopbackPool(options.loopbackBlock ?? (await freeLoopbackBlock(docker)));
   const instanceId = randomUUID();
-  const instanceLabels = {
-    [LABELS.managed]: 'true',
-    [LABELS.host]: os.hostname(),
-    [LABELS.instance]: instanceId,
-    [LABELS.pid]: String(process.pid),
-  };
+  const instanceLabels = labelsOfInstance(instanceId);
   let phases: PhaseDurations = { ...DEFAULT_PHASES, ...options.phases };
   const retentionMs = options.stoppedRetentionMs ?? 3_600_000;
   const store = new EcsStore();
@@ -101,18 +96,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const key = `${task.lastStatus}/${task.desiredStatus}/${task.stopCode ?? ''}`;
     if (lastSeen.get(task.taskArn) === key) return;
     lastSeen.set(task.taskArn, key);
-    const change: TaskStateChange = {
-      at: new Date(),
-      taskArn: task.taskArn,
-      lastStatus: task.lastStatus,
-      desiredStatus: task.desiredStatus,
-      ...(task.stopCode ? { stopCode: task.stopCode } : {}),
-      ...(task.stoppedReason ? { stoppedReason: task.stoppedReason } : {}),
-      ...(runtime?.eni ? { privateIp: runtime.eni.privateIp } : {}),
-      ...(runtime?.eni?.publicIp ? { publicIp: runtime.eni.publicIp } : {}),
-      ...(task.capacityProviderName ? { capacityProviderName: task.capacityProviderName } : {}),
-    };
-    options.onTaskStateChange?.(change);
+    options.onTaskStateChange?.(taskStateChange(task, runtime));
   };
 
   const environment = (): RuntimeEnvironment => ({
@@ -190,22 +174,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       phases,
       faults: faults.options,
       throttling: throttler.describe(),
-      clusters: [...store.clusters.values()].filter((c) => c.status === 'ACTIVE').map((c) => c.clusterName),
-      tasks: store.liveTasks(Date.now()).map(({ task, runtime }) => ({
-        taskArn: task.taskArn,
-        lastStatus: task.lastStatus,
-        desiredStatus: task.desiredStatus,
-        ...(task.stopCode ? { stopCode: task.stopCode } : {}),
-        ...(runtime.eni ? { privateIp: runtime.eni.privateIp } : {}),
-        ...(runtime.eni?.publicIp ? { publicIp: runtime.eni.publicIp } : {}),
-        dockerIds: Object.fromEntries(runtime.dockerIds),
-      })),
+      ...storeSnapshot(store),
     }),
     stop: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await closeServer(server);
       await removeAllContainers();
     },
   };
@@ -222,12 +194,66 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     });
   });
   server.keepAliveTimeout = 65_000;
+  endpoint = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
+  return emulator;
+}
+
+/** The Docker labels on every container of one emulator instance (what orphan removal and reset look for). */
+function labelsOfInstance(instanceId: string): Record<string, string> {
+  return {
+    [LABELS.managed]: 'true',
+    [LABELS.host]: os.hostname(),
+    [LABELS.instance]: instanceId,
+    [LABELS.pid]: String(process.pid),
+  };
+}
+
+/** What `onTaskStateChange` receives for a task's current status. */
+function taskStateChange(task: Task, runtime: TaskRuntime | undefined): TaskStateChange {
+  return {
+    at: new Date(),
+    taskArn: task.taskArn,
+    lastStatus: task.lastStatus,
+    desiredStatus: task.desiredStatus,
+    ...(task.stopCode ? { stopCode: task.stopCode } : {}),
+    ...(task.stoppedReason ? { stoppedReason: task.stoppedReason } : {}),
+    ...(runtime?.eni ? { privateIp: runtime.eni.privateIp } : {}),
+    ...(runtime?.eni?.publicIp ? { publicIp: runtime.eni.publicIp } : {}),
+    ...(task.capacityProviderName ? { capacityProviderName: task.capacityProviderName } : {}),
+  };
+}
+
+/** The clusters and live tasks of {@link EmulatorState}. */
+function storeSnapshot(store: EcsStore): Pick<EmulatorState, 'clusters' | 'tasks'> {
+  return {
+    clusters: [...store.clusters.values()].filter((c) => c.status === 'ACTIVE').map((c) => c.clusterName),
+    tasks: store.liveTasks(Date.now()).map(({ task, runtime }) => ({
+      taskArn: task.taskArn,
+      lastStatus: task.lastStatus,
+      desiredStatus: task.desiredStatus,
+      ...(task.stopCode ? { stopCode: task.stopCode } : {}),
+      ...(runtime.eni ? { privateIp: runtime.eni.privateIp } : {}),
+      ...(runtime.eni?.publicIp ? { publicIp: runtime.eni.publicIp } : {}),
+      dockerIds: Object.fromEntries(runtime.dockerIds),
+    })),
+  };
+}
+
+/** Listens on `host:port` (0: any free port) and returns the endpoint URL, e.g. `http://127.0.0.1:4599`. */
+async function listen(server: http.Server, port: number, host: string): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(port, host, () => resolve());
   });
   const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  endpoint = `http://${host}:${address.port}`;
-  return emulator;
+  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${shown}:${address.port}`;
+}
+
+/** Stops accepting requests and drops open keep-alive connections. */
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }
