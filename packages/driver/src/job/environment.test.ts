@@ -8,7 +8,7 @@ describe('readJobEnvironment', () => {
   it('reads what gitlab-runner provides', () => {
     const dir = mkdtempSync(join(tmpdir(), 'driver-env-'));
     const response = join(dir, 'response.json');
-    writeFileSync(response, JSON.stringify({ id: 123, token: 'glcbt-secret-token' }));
+    writeFileSync(response, JSON.stringify({ id: 123, token: 'glcbt-secret-token', git_info: { repo_url: 'https://gitlab.example/group/project.git' } }));
     const env = readJobEnvironment({
       BUILD_FAILURE_EXIT_CODE: '1',
       SYSTEM_FAILURE_EXIT_CODE: '2',
@@ -61,6 +61,22 @@ describe('readJobEnvironment', () => {
     writeFileSync(response, JSON.stringify({ id: 123, token: 'glcbt-x', variables: [] }));
     expect(readJobEnvironment({ JOB_RESPONSE_FILE: response, CUSTOM_ENV_CI_JOB_ID: '999' }).jobId).toBe('123');
     expect(readJobEnvironment({ CUSTOM_ENV_CI_JOB_ID: '999' }).jobId).toBe('999'); // a runner that writes no payload
+  });
+
+  it("takes the project from the payload's clone URL, not from a CI_PROJECT_PATH the job may have set", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driver-env-'));
+    const response = join(dir, 'response.json');
+    const withRepoUrl = (repoUrl: unknown) => {
+      writeFileSync(response, JSON.stringify({ id: 5, token: 't', job_info: { project_id: 9, project_name: 'Project' }, git_info: { repo_url: repoUrl } }));
+      return readJobEnvironment({ JOB_RESPONSE_FILE: response, CUSTOM_ENV_CI_PROJECT_PATH: 'other-team/billing' }).projectPath;
+    };
+    expect(withRepoUrl('https://gitlab-ci-token:glcbt-secret@gitlab.example/my-group/sub/project.git')).toBe('my-group/sub/project');
+    expect(withRepoUrl('https://gitlab.example/gitlab/group/project.git')).toBe('gitlab/group/project'); // a relative URL root stays
+    expect(withRepoUrl('https://gitlab.example/group/proj%0Aect.git')).toBe('group/proj%0Aect');
+    // A payload without a usable clone URL gives no project rather than the job's word for it.
+    for (const missing of [undefined, 42, 'not a url', 'https://gitlab.example/']) expect(withRepoUrl(missing), String(missing)).toBe('');
+    // Without a payload (older runners, by hand) the variable is all there is.
+    expect(readJobEnvironment({ CUSTOM_ENV_CI_PROJECT_PATH: 'group/project' }).projectPath).toBe('group/project');
   });
 
   it('refuses a JOB_RESPONSE_FILE that is set but unreadable, not JSON or without a job id, instead of using CI_JOB_ID', () => {

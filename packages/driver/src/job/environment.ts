@@ -33,7 +33,11 @@ export interface JobEnvironment {
   readonly pipelineId: string;
   /** `CI_PROJECT_URL`, or empty. */
   readonly projectUrl: string;
-  /** `CI_PROJECT_PATH`, or empty. */
+  /**
+   * The project's path (`group/project`), which tags the task and groups cost: with a `JOB_RESPONSE_FILE`, the path
+   * of its `git_info.repo_url` (written by the runner from GitLab's answer, so a job cannot bill another project;
+   * empty when the payload has none); without one, `CI_PROJECT_PATH`; else empty.
+   */
   readonly projectPath: string;
   /** `CI_JOB_TOKEN`: only ever registered as a secret to mask, never logged or stored. */
   readonly jobToken?: string;
@@ -75,8 +79,8 @@ export function readJobEnvironment(env: NodeJS.ProcessEnv): JobEnvironment {
   }
   const response = readJobResponse(env.JOB_RESPONSE_FILE);
   const runner = readRunnerIdentity(env[RUNNER_IDENTITY_VARIABLE], variables.get('CI_RUNNER_SHORT_TOKEN'));
-  const jobId = response.id ?? (variables.get('CI_JOB_ID') || '0');
-  const jobTimeoutSeconds = response.timeout ?? positiveInteger(variables.get('CI_JOB_TIMEOUT'));
+  const jobId = response?.id ?? (variables.get('CI_JOB_ID') || '0');
+  const jobTimeoutSeconds = response?.timeout ?? positiveInteger(variables.get('CI_JOB_TIMEOUT'));
   if (!/^\d+$/.test(jobId)) {
     throw new SystemFailure(`CUSTOM_ENV_CI_JOB_ID must be a number, found ${JSON.stringify(jobId)}`);
   }
@@ -90,7 +94,7 @@ export function readJobEnvironment(env: NodeJS.ProcessEnv): JobEnvironment {
     jobId,
     pipelineId: variables.get('CI_PIPELINE_ID') ?? '',
     projectUrl: variables.get('CI_PROJECT_URL') ?? '',
-    projectPath: variables.get('CI_PROJECT_PATH') ?? '',
+    projectPath: response === undefined ? (variables.get('CI_PROJECT_PATH') ?? '') : (response.projectPath ?? ''),
     jobToken: variables.get('CI_JOB_TOKEN') || undefined,
     variables,
     ...(jobTimeoutSeconds !== undefined ? { jobTimeoutSeconds } : {}),
@@ -125,13 +129,21 @@ function parseExitCode(raw: string | undefined): number | undefined {
   return n >= 1 && n <= 255 ? n : undefined;
 }
 
+/** What the driver takes from the job payload the runner wrote. */
+interface JobResponse {
+  readonly id: string;
+  readonly timeout?: number;
+  /** From `git_info.repo_url`, see {@link projectPathOfRepoUrl}. */
+  readonly projectPath?: string;
+}
+
 /**
- * The job id and timeout from the job payload the runner wrote. Unset (older runners, or the driver run by
- * hand): nothing. Set, the file is the only trusted source of the job id, so anything short of a readable JSON
+ * The job id, timeout and project from the job payload the runner wrote. Unset (older runners, or the driver run by
+ * hand): undefined. Set, the file is the only trusted source of the job id, so anything short of a readable JSON
  * object with a whole-number `id` is refused rather than replaced by the job-controlled `CI_JOB_ID`.
  */
-function readJobResponse(path: string | undefined): { id?: string; timeout?: number } {
-  if (path === undefined || path === '') return {};
+function readJobResponse(path: string | undefined): JobResponse | undefined {
+  if (path === undefined || path === '') return undefined;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -148,18 +160,40 @@ function readJobResponse(path: string | undefined): { id?: string; timeout?: num
   } catch {
     throw new SystemFailure(`JOB_RESPONSE_FILE ${path} is not valid JSON`);
   }
-  const { id, runner_info: info } = (typeof response === 'object' && response !== null ? response : {}) as {
+  const { id, runner_info: info, git_info: git } = (typeof response === 'object' && response !== null ? response : {}) as {
     id?: unknown;
     runner_info?: { timeout?: unknown };
+    git_info?: { repo_url?: unknown };
   };
   if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) {
     throw new SystemFailure(`JOB_RESPONSE_FILE ${path} has no job id (expected a whole number in "id", found ${describeJson(id)})`);
   }
   const timeout = info?.timeout;
+  const projectPath = projectPathOfRepoUrl(git?.repo_url);
   return {
     id: String(id),
     ...(typeof timeout === 'number' && Number.isSafeInteger(timeout) && timeout > 0 ? { timeout } : {}),
+    ...(projectPath !== undefined ? { projectPath } : {}),
   };
+}
+
+/**
+ * The project's path in the payload's `git_info.repo_url` (`https://gitlab-ci-token:TOKEN@host/group/project.git` →
+ * `group/project`): the URL's path without its leading `/` and `.git`, never its credentials. gitlab-runner's
+ * `JobInfo` has only `project_id` and `project_name` (the display name, not unique), so the clone URL is the one
+ * trusted source of the path (https://github.com/gitlabhq/gitlab-runner/blob/main/common/network.go). Behind a
+ * relative URL root (`https://host/gitlab/...`) the root is part of the path.
+ */
+function projectPathOfRepoUrl(repoUrl: unknown): string | undefined {
+  if (typeof repoUrl !== 'string') return undefined;
+  let pathname: string;
+  try {
+    pathname = new URL(repoUrl).pathname;
+  } catch {
+    return undefined;
+  }
+  const path = pathname.replace(/^\/+/, '').replace(/\.git$/, '').replace(/\/+$/, '');
+  return path === '' ? undefined : path;
 }
 
 /** A short description of a JSON value from the payload: its type, and the value itself only when it is a number. */

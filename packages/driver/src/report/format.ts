@@ -22,10 +22,22 @@ export function reportJson(groups: readonly GroupSummary[], period: ReportPeriod
 
 const HEADERS = ['PROJECT', 'ENVIRONMENT', 'JOBS', 'FAILED', 'COST (USD)', 'START p50', 'START p95'] as const;
 
+/**
+ * Control and format characters (newlines, ESC, bidirectional overrides, line separators), each shown as `?`.
+ * Project and environment names come from log records a job may have shaped; written raw, they could add rows or
+ * send terminal escape sequences.
+ */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+/** A table cell as it may be printed: {@link UNPRINTABLE} characters replaced. */
+function printableCell(text: string): string {
+  return text.replace(UNPRINTABLE, '?');
+}
+
 function row(g: GroupSummary): string[] {
   const cost = `${g.costUsd.toFixed(4)}${g.unpricedJobs > 0 ? ` (+${g.unpricedJobs} unpriced)` : ''}`;
   const latency = (value: number | undefined) => (value === undefined ? '-' : `${value.toFixed(1)} s`);
-  return [g.project, g.environment, String(g.jobs), String(g.failed), cost, latency(g.startLatency?.p50), latency(g.startLatency?.p95)];
+  return [printableCell(g.project), printableCell(g.environment), String(g.jobs), String(g.failed), cost, latency(g.startLatency?.p50), latency(g.startLatency?.p95)];
 }
 
 /** The report as a table for a person, with what it covers and what it skipped. */
