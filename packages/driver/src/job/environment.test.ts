@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MAX_JOB_TIMEOUT_SECONDS } from './deadline.js';
 import { exitCodesOf, readJobEnvironment } from './environment.js';
 
 describe('readJobEnvironment', () => {
@@ -128,9 +129,24 @@ describe('readJobEnvironment', () => {
     const response = join(dir, 'response.json');
     writeFileSync(response, JSON.stringify({ id: 5, runner_info: { timeout: 3600 } }));
     expect(readJobEnvironment({ JOB_RESPONSE_FILE: response, CUSTOM_ENV_CI_JOB_TIMEOUT: '60' }).jobTimeoutSeconds).toBe(3600);
+    // A payload without a timeout: the job's CI_JOB_TIMEOUT must not set the deadline the reaper goes by.
+    writeFileSync(response, JSON.stringify({ id: 5, runner_info: {} }));
+    expect(readJobEnvironment({ JOB_RESPONSE_FILE: response, CUSTOM_ENV_CI_JOB_TIMEOUT: '250000000000' }).jobTimeoutSeconds).toBeUndefined();
     expect(readJobEnvironment({ CUSTOM_ENV_CI_JOB_TIMEOUT: '600' }).jobTimeoutSeconds).toBe(600);
     expect(readJobEnvironment({ CUSTOM_ENV_CI_JOB_TIMEOUT: '1h' }).jobTimeoutSeconds).toBeUndefined();
     expect(readJobEnvironment({}).jobTimeoutSeconds).toBeUndefined();
+  });
+
+  it("cuts a job timeout longer than GitLab's maximum (one month) to it, with a warning", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driver-env-'));
+    const response = join(dir, 'response.json');
+    writeFileSync(response, JSON.stringify({ id: 5, runner_info: { timeout: 9_000_000_000_000_000 } }));
+    const fromPayload = readJobEnvironment({ JOB_RESPONSE_FILE: response });
+    expect(fromPayload.jobTimeoutSeconds).toBe(MAX_JOB_TIMEOUT_SECONDS);
+    expect(fromPayload.warnings).toEqual([expect.stringMatching(/timeout of 9000000000000000 s is longer than GitLab allows \(one month, 2629746 s\).*"Maximum job timeout"/)]);
+    const fromVariable = readJobEnvironment({ CUSTOM_ENV_CI_JOB_TIMEOUT: '250000000000' });
+    expect(fromVariable.jobTimeoutSeconds).toBe(MAX_JOB_TIMEOUT_SECONDS);
+    expect(readJobEnvironment({ CUSTOM_ENV_CI_JOB_TIMEOUT: String(MAX_JOB_TIMEOUT_SECONDS) })).toMatchObject({ jobTimeoutSeconds: MAX_JOB_TIMEOUT_SECONDS, warnings: [] });
   });
 
   it('still finds usable exit codes when the environment is broken', () => {

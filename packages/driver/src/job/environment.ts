@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { SystemFailure, messageOf } from '../errors.js';
+import { MAX_JOB_TIMEOUT_SECONDS } from './deadline.js';
 
 /**
  * What gitlab-runner's custom executor hands every driver process through its environment
@@ -44,8 +45,10 @@ export interface JobEnvironment {
   /** Every job variable, without the `CUSTOM_ENV_` prefix. */
   readonly variables: ReadonlyMap<string, string>;
   /**
-   * The job's timeout in seconds, from the runner's `JOB_RESPONSE_FILE` (`runner_info.timeout`), else
-   * `CI_JOB_TIMEOUT`; undefined when neither gives a positive whole number.
+   * The job's timeout in seconds: with a `JOB_RESPONSE_FILE`, its `runner_info.timeout` only (GitLab's, bounded by
+   * the runner's maximum job timeout); without one, `CI_JOB_TIMEOUT` (which job variables can set). At most
+   * {@link MAX_JOB_TIMEOUT_SECONDS} (a longer one is cut to it, with a warning); undefined when the source gives no
+   * positive whole number.
    */
   readonly jobTimeoutSeconds?: number;
   /** Problems worth an administrator's attention that do not stop the stage; the CLI logs them. */
@@ -80,7 +83,8 @@ export function readJobEnvironment(env: NodeJS.ProcessEnv): JobEnvironment {
   const response = readJobResponse(env.JOB_RESPONSE_FILE);
   const runner = readRunnerIdentity(env[RUNNER_IDENTITY_VARIABLE], variables.get('CI_RUNNER_SHORT_TOKEN'));
   const jobId = response?.id ?? (variables.get('CI_JOB_ID') || '0');
-  const jobTimeoutSeconds = response?.timeout ?? positiveInteger(variables.get('CI_JOB_TIMEOUT'));
+  // With a payload, CI_JOB_TIMEOUT is the job's own word: it must not stretch the deadline the reaper goes by.
+  const timeout = boundedTimeout(response === undefined ? positiveInteger(variables.get('CI_JOB_TIMEOUT')) : response.timeout);
   if (!/^\d+$/.test(jobId)) {
     throw new SystemFailure(`CUSTOM_ENV_CI_JOB_ID must be a number, found ${JSON.stringify(jobId)}`);
   }
@@ -97,8 +101,8 @@ export function readJobEnvironment(env: NodeJS.ProcessEnv): JobEnvironment {
     projectPath: response === undefined ? (variables.get('CI_PROJECT_PATH') ?? '') : (response.projectPath ?? ''),
     jobToken: variables.get('CI_JOB_TOKEN') || undefined,
     variables,
-    ...(jobTimeoutSeconds !== undefined ? { jobTimeoutSeconds } : {}),
-    warnings: runner.warnings,
+    ...(timeout.seconds !== undefined ? { jobTimeoutSeconds: timeout.seconds } : {}),
+    warnings: [...runner.warnings, ...timeout.warnings],
   };
 }
 
@@ -237,6 +241,19 @@ function readRunnerIdentity(trusted: string | undefined, fromJob: string | undef
       `${RUNNER_IDENTITY_VARIABLE} is not set in gitlab-runner's environment, so the runner identity (the tasks' ` +
         'startedBy, which gc and the orphan reaper go by, and the state file names) comes from CI_RUNNER_SHORT_TOKEN, ' +
         `which a job's variables can override; set ${RUNNER_IDENTITY_VARIABLE} to the runner's short token`,
+    ],
+  };
+}
+
+/** A job timeout cut to {@link MAX_JOB_TIMEOUT_SECONDS}, saying so. */
+function boundedTimeout(seconds: number | undefined): { seconds?: number; warnings: string[] } {
+  if (seconds === undefined || seconds <= MAX_JOB_TIMEOUT_SECONDS) return { ...(seconds !== undefined ? { seconds } : {}), warnings: [] };
+  return {
+    seconds: MAX_JOB_TIMEOUT_SECONDS,
+    warnings: [
+      `the job's timeout of ${seconds} s is longer than GitLab allows (one month, ${MAX_JOB_TIMEOUT_SECONDS} s); its deadline, ` +
+        `which decides how long the orphan reaper spares its task, uses ${MAX_JOB_TIMEOUT_SECONDS} s. Set the runner's ` +
+        '"Maximum job timeout" in GitLab to bound it',
     ],
   };
 }
