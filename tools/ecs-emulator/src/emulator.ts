@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import type { EmulatorOptions, TaskStateChange } from './config/options.js';
+import type { EmulatorOptions } from './config/options.js';
 import { DockerClient } from './docker/docker-client.js';
 import { freeLoopbackBlock, removeOrphanContainers } from './docker/housekeeping.js';
 import type { ServiceContext } from './ecs/context.js';
 import { taskIdOf } from './ecs/identifiers.js';
-import type { Task } from './ecs/model.js';
 import { taskNetworkInterfaces } from './ecs/network-interfaces.js';
 import { runOperation } from './ecs/operations.js';
 import { EcsStore } from './ecs/store.js';
@@ -18,6 +17,7 @@ import { LABELS } from './lifecycle/container-spec.js';
 import { LoopbackPool } from './lifecycle/loopback-pool.js';
 import { DEFAULT_PHASES, type PhaseDurations } from './lifecycle/phases.js';
 import { TaskRuntime, type RuntimeEnvironment } from './lifecycle/task-runtime.js';
+import { TaskTracker } from './lifecycle/task-tracker.js';
 import type { ControlTarget } from './server/control.js';
 import { routeRequest } from './server/router.js';
 import { handleEc2 } from './wire/ec2-query.js';
@@ -89,56 +89,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const store = new EcsStore();
   const faults = new FaultState(options.faults ?? {});
   const throttler = new Throttler(options.throttling ?? {});
-  const runtimes = new Set<TaskRuntime>();
-  const lastSeen = new Map<string, string>();
-
-  const report = (task: Task, runtime?: TaskRuntime) => {
-    const key = `${task.lastStatus}/${task.desiredStatus}/${task.stopCode ?? ''}`;
-    if (lastSeen.get(task.taskArn) === key) return;
-    lastSeen.set(task.taskArn, key);
-    options.onTaskStateChange?.(taskStateChange(task, runtime));
-  };
+  const tracker = new TaskTracker(store, retentionMs, options.onTaskStateChange);
 
   const environment = (): RuntimeEnvironment => ({
     docker,
     addresses,
     region,
     instanceLabels,
-    applyResourceLimits: options.applyResourceLimits ?? true,
-    defaultStopTimeoutSeconds: options.defaultStopTimeoutSeconds ?? 30,
-    // AWS's RUNNING means the containers started, not that anything listens: faithful by default.
-    portReadinessTimeoutMs: options.portReadinessTimeoutMs ?? 0,
+    ...runtimeSettings(options),
     phases: () => phases,
-    onChange: (task) => report(task, store.tasks.get(taskIdOf(task.taskArn))?.runtime),
-    onStopped: (task) => {
-      const record = store.tasks.get(taskIdOf(task.taskArn));
-      if (record) {
-        record.expiresAt = Date.now() + retentionMs;
-        runtimes.delete(record.runtime);
-      }
-      lastSeen.delete(task.taskArn);
-    },
+    onChange: (task) => tracker.changed(task),
+    onStopped: (task) => tracker.stopped(task),
   });
-
-  const ctx: ServiceContext = {
-    scope: { region, accountId },
-    store,
-    faults,
-    now: Date.now,
-    launch: (task, definition, network, plan) => {
-      const runtime = new TaskRuntime(task, definition, network, environment(), plan);
-      runtimes.add(runtime);
-      report(task);
-      return runtime;
-    },
-  };
-
-  const removeAllContainers = async () => {
-    for (const runtime of runtimes) runtime.abort();
-    runtimes.clear();
-    const containers = await docker.listContainers([`${LABELS.instance}=${instanceId}`]);
-    await Promise.all(containers.map((container) => docker.removeContainer(container.Id)));
-  };
+  const ctx = serviceContext({ region, accountId }, store, faults, (task, definition, network, plan) => {
+    const runtime = new TaskRuntime(task, definition, network, environment(), plan);
+    tracker.launched(task, runtime);
+    return runtime;
+  });
+  const removeAllContainers = () => removeInstanceContainers(docker, tracker, instanceId);
 
   let endpoint = '';
   const emulator: RunningEmulator & ControlTarget = {
@@ -161,7 +129,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     reset: async () => {
       await removeAllContainers();
       store.clear();
-      lastSeen.clear();
+      tracker.forgetReported();
       faults.configure(options.faults ?? {});
       throttler.configure(options.throttling ?? {});
       phases = { ...DEFAULT_PHASES, ...options.phases };
@@ -182,20 +150,56 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     },
   };
 
+  const server = apiServer(emulator, ctx, throttler);
+  endpoint = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
+  return emulator;
+}
+
+/** The task runtime settings that come straight from the options. */
+function runtimeSettings(
+  options: EmulatorOptions,
+): Pick<RuntimeEnvironment, 'applyResourceLimits' | 'defaultStopTimeoutSeconds' | 'portReadinessTimeoutMs'> {
+  return {
+    applyResourceLimits: options.applyResourceLimits ?? true,
+    defaultStopTimeoutSeconds: options.defaultStopTimeoutSeconds ?? 30,
+    // AWS's RUNNING means the containers started, not that anything listens: faithful by default.
+    portReadinessTimeoutMs: options.portReadinessTimeoutMs ?? 0,
+  };
+}
+
+/** What the ECS operations work on: the account and region, the store, the faults and how tasks are launched. */
+function serviceContext(
+  scope: ServiceContext['scope'],
+  store: EcsStore,
+  faults: FaultState,
+  launch: ServiceContext['launch'],
+): ServiceContext {
+  return { scope, store, faults, now: Date.now, launch };
+}
+
+/** Aborts every task runtime and removes every container of this emulator instance. */
+async function removeInstanceContainers(docker: DockerClient, tracker: TaskTracker, instanceId: string): Promise<void> {
+  tracker.abortAll();
+  const containers = await docker.listContainers([`${LABELS.instance}=${instanceId}`]);
+  await Promise.all(containers.map((container) => docker.removeContainer(container.Id)));
+}
+
+/** The HTTP server of the ECS JSON API, the EC2 query API and the `/_emulator` control routes. */
+function apiServer(control: ControlTarget, ctx: ServiceContext, throttler: Throttler): http.Server {
+  const { accountId } = ctx.scope;
   const server = http.createServer((req, res) => {
     void routeRequest(req, res, {
-      control: emulator,
+      control,
       ecs: (operation, input) => {
         throttler.check(operation, operation === 'RunTask');
-        injectApiFault(faults, operation, accountId);
+        injectApiFault(ctx.faults, operation, accountId);
         return runOperation(ctx, operation, input);
       },
-      ec2: (params, requestId) => handleEc2(params, taskNetworkInterfaces(store, ctx.scope, Date.now()), accountId, requestId),
+      ec2: (params, requestId) => handleEc2(params, taskNetworkInterfaces(ctx.store, ctx.scope, Date.now()), accountId, requestId),
     });
   });
   server.keepAliveTimeout = 65_000;
-  endpoint = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
-  return emulator;
+  return server;
 }
 
 /** The Docker labels on every container of one emulator instance (what orphan removal and reset look for). */
@@ -205,21 +209,6 @@ function labelsOfInstance(instanceId: string): Record<string, string> {
     [LABELS.host]: os.hostname(),
     [LABELS.instance]: instanceId,
     [LABELS.pid]: String(process.pid),
-  };
-}
-
-/** What `onTaskStateChange` receives for a task's current status. */
-function taskStateChange(task: Task, runtime: TaskRuntime | undefined): TaskStateChange {
-  return {
-    at: new Date(),
-    taskArn: task.taskArn,
-    lastStatus: task.lastStatus,
-    desiredStatus: task.desiredStatus,
-    ...(task.stopCode ? { stopCode: task.stopCode } : {}),
-    ...(task.stoppedReason ? { stoppedReason: task.stoppedReason } : {}),
-    ...(runtime?.eni ? { privateIp: runtime.eni.privateIp } : {}),
-    ...(runtime?.eni?.publicIp ? { publicIp: runtime.eni.publicIp } : {}),
-    ...(task.capacityProviderName ? { capacityProviderName: task.capacityProviderName } : {}),
   };
 }
 
