@@ -108,6 +108,20 @@ describe('job state directory and files are trusted only when nobody else could 
     expect(() => writeState(path, STATE)).toThrow(expected);
   });
 
+  it('refuses a symbolic link to a directory, even to a trustworthy one, naming the link, its target and the fix', () => {
+    const base = mkdtempSync(join(tmpdir(), 'driver-state-'));
+    const real = join(base, 'real');
+    const link = join(base, 'link');
+    mkdirSync(real, { mode: 0o700 });
+    writeState(statePath(real, 'abc123xyz', '42'), STATE);
+    symlinkSync(real, link);
+    const expected = new RegExp(`^refusing the job state directory ${link}: it is a symbolic link \\(to ${real}\\)\\..*Fix: point \\[TaskMetadata\\] Directory at the folder itself`);
+    expect(() => listStates(link)).toThrow(expected);
+    expect(() => readState(statePath(link, 'abc123xyz', '42'))).toThrow(expected);
+    expect(() => writeState(statePath(link, 'abc123xyz', '43'), STATE)).toThrow(expected);
+    expect(readdirSync(real)).toEqual([stateStem('abc123xyz', '42') + '.json']);
+  });
+
   it('refuses a pre-existing group-writable directory before writing anything into it', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'driver-state-')), 'shared');
     mkdirSync(dir, { mode: 0o700 });
