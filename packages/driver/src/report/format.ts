@@ -37,7 +37,8 @@ function printableCell(text: string): string {
 function row(g: GroupSummary): string[] {
   const cost = `${g.costUsd.toFixed(4)}${g.unpricedJobs > 0 ? ` (+${g.unpricedJobs} unpriced)` : ''}`;
   const latency = (value: number | undefined) => (value === undefined ? '-' : `${value.toFixed(1)} s`);
-  return [printableCell(g.project), printableCell(g.environment), String(g.jobs), String(g.failed), cost, latency(g.startLatency?.p50), latency(g.startLatency?.p95)];
+  const names = [printableCell(g.project), printableCell(g.environment)];
+  return [...names, String(g.jobs), String(g.failed), cost, latency(g.startLatency?.p50), latency(g.startLatency?.p95)];
 }
 
 /** The report as a table for a person, with what it covers and what it skipped. */
