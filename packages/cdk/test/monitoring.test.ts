@@ -10,6 +10,7 @@ import {
   DRIVER_METRIC,
   DRIVER_METRICS_NAMESPACE,
   GC_STOPPED_PREFIX,
+  REAPER_FAILED_MARKER,
   THROTTLING_TERMS,
 } from '../src/monitoring/metric-names';
 import { newStack, validProps } from './helpers';
@@ -35,8 +36,8 @@ describe('RunnerMonitoring with defaults', () => {
     });
   });
 
-  test('alarms on p95 start latency (2 min), start-failure rate (10%) and reaper stops (any), each notifying the topic', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+  test('alarms on p95 start latency (2 min), start-failure rate (10%), reaper stops and failures (any), each notifying the topic', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'GitLabFargate',
       MetricName: 'StartLatency',
@@ -66,9 +67,18 @@ describe('RunnerMonitoring with defaults', () => {
       Threshold: 0,
       AlarmActions: [{ Ref: topicId }],
     });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'GitLabFargate/staging',
+      MetricName: 'ReaperFailures',
+      Statistic: 'Sum',
+      Period: 3600,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: topicId }],
+    });
   });
 
-  test('metric filters on the manager log group count the reaper\'s stops and API throttling', () => {
+  test('metric filters on the manager log group count the reaper\'s stops and failed runs, and API throttling', () => {
     const filters = Object.values(template.findResources('AWS::Logs::MetricFilter')).map((r) => r.Properties);
     expect(filters).toEqual([
       expect.objectContaining({
@@ -78,6 +88,11 @@ describe('RunnerMonitoring with defaults', () => {
       expect.objectContaining({
         FilterPattern: '?"ThrottlingException" ?"Rate exceeded"',
         MetricTransformations: [{ MetricNamespace: 'GitLabFargate/staging', MetricName: 'ApiThrottles', MetricValue: '1', DefaultValue: 0 }],
+      }),
+      expect.objectContaining({
+        // The line the reaper's own command prints when rendering or gc exits non-zero (test/renderer-contract runs it).
+        FilterPattern: `"${REAPER_FAILED_MARKER}"`,
+        MetricTransformations: [{ MetricNamespace: 'GitLabFargate/staging', MetricName: 'ReaperFailures', MetricValue: '1', DefaultValue: 0 }],
       }),
     ]);
     const managerLogs = Object.keys(template.findResources('AWS::Logs::LogGroup')).find((id) => id.includes('Manager'));
@@ -123,13 +138,24 @@ describe('RunnerMonitoring options', () => {
     const { stack, vpc } = newStack();
     const environment = new RunnerEnvironment(stack, 'Dev', validProps(stack, vpc));
     const topic = new sns.Topic(stack, 'Ours', { enforceSSL: true });
-    new RunnerMonitoring(stack, 'Monitoring', { environment, alarmTopic: topic, startLatencyP95: Duration.seconds(45), startFailurePercent: 25, reaperStops: 3, dashboardName: 'ci' });
+    new RunnerMonitoring(stack, 'Monitoring', { environment, alarmTopic: topic, startLatencyP95: Duration.seconds(45), startFailurePercent: 25, reaperStops: 3, reaperFailures: 2, dashboardName: 'ci' });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::SNS::Topic', 1);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'StartLatency', Threshold: 45 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 25, Metrics: Match.anyValue() });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ReaperStops', Threshold: 2 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ReaperFailures', Threshold: 1 });
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'ci' });
+  });
+
+  test('without an orphan reaper there is no reaper-failure filter or alarm', () => {
+    const { stack, vpc } = newStack();
+    const environment = new RunnerEnvironment(stack, 'Dev', { ...validProps(stack, vpc), orphanReaper: undefined });
+    const monitoring = new RunnerMonitoring(stack, 'Monitoring', { environment });
+    const template = Template.fromStack(stack);
+    expect(monitoring.reaperFailuresAlarm).toBeUndefined();
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.resourcePropertiesCountIs('AWS::Logs::MetricFilter', { FilterPattern: `"${REAPER_FAILED_MARKER}"` }, 0);
   });
 });
 

@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { JobCapacity, RunnerEnvironment } from '../src';
+import { REAPER_FAILED_MARKER } from '../src/monitoring/metric-names';
 import { logicalId, newStack, validProps } from './helpers';
 
 /**
@@ -120,5 +122,35 @@ describe('the manager settings render with gitlab-fargate-config (packages/confi
     expect(stdout).toMatch(/TaskDefinition = "TestDevJobDefinition[0-9A-F]+"/);
     // Without the token the runner's config cannot be rendered, which is why the reaper renders the driver's only.
     expect(render('runner', environment).status).not.toBe(0);
+  });
+
+  test("the orphan reaper's command reports a failed gc with the line the monitoring counts, and keeps its status", () => {
+    const id = logicalId(template, 'AWS::ECS::TaskDefinition', 'DevOrphanReaperDefinition');
+    const [reaper] = template.toJSON().Resources[id].Properties.ContainerDefinitions;
+    // The image's two commands: the real config CLI, and a driver that is not there (sh: exit 127).
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'reaper-bin-'));
+    const shim = `#!/bin/sh\nexec "${process.execPath}" "${CONFIG_CLI}" "$@"\n`;
+    fs.writeFileSync(path.join(bin, 'gitlab-fargate-config'), shim, { mode: 0o755 });
+    const settings = containerEnvironment(template, 'DevOrphanReaperDefinition');
+    const result = spawnSync('/bin/sh', ['-c', reaper.Command[0]], {
+      env: { ...settings, PATH: `${bin}:/usr/bin:/bin`, DRIVER_CONFIG_PATH: path.join(bin, 'driver.toml') },
+      encoding: 'utf8',
+    });
+    fs.rmSync(bin, { recursive: true, force: true });
+    expect(result.status).toBe(127);
+    expect(result.stderr).toContain(`${REAPER_FAILED_MARKER} (exit 127)\n`);
+  });
+});
+
+describe("the orphan reaper's gc flags are the driver's", () => {
+  test('every flag the reaper passes to gc is one the driver parses, --without-state among them', () => {
+    // jsii packages cannot depend on the driver: its argument parser is the one home of the flags.
+    const parser = fs.readFileSync(path.resolve(__dirname, '../../driver/src/args.ts'), 'utf8');
+    const { stack, vpc } = newStack();
+    const environment = new RunnerEnvironment(stack, 'Dev', validProps(stack, vpc));
+    const gcArguments = /gitlab-fargate-driver [^|&]* gc ([^|&]*)/.exec(environment.orphanReaper?.command ?? '')?.[1] ?? '';
+    const flags = gcArguments.match(/--[a-z-]+/g) ?? [];
+    expect(flags).toEqual(['--without-state', '--min-age']);
+    for (const flag of flags) expect(parser).toContain(`case '${flag}':`);
   });
 });

@@ -183,18 +183,22 @@ describe('RunnerEnvironment with defaults', () => {
     const [reaper] = resources[reaperDefinition].Properties.ContainerDefinitions;
     const [manager] = resources[managerDefinition].Properties.ContainerDefinitions;
     expect(reaper.Image).toEqual(manager.Image);
-    // Only the driver's TOML is rendered (no token needed), then gc spares anything younger than 3 h + 10 min.
-    expect(reaper.EntryPoint).toEqual(['/usr/bin/tini', '--', '/bin/sh', '-c']);
+    // Only the driver's TOML is rendered (no token needed), then gc, without the manager's state directory (not
+    // its own in this task), spares anything younger than 3 h + 10 min; a failure is reported for the alarm.
+    expect(reaper.EntryPoint).toEqual(['/usr/bin/tini', '-g', '--', '/bin/sh', '-c']);
     expect(reaper.Command).toEqual([
       'gitlab-fargate-config render driver --out "$DRIVER_CONFIG_PATH" && ' +
-        'exec gitlab-fargate-driver --config "$DRIVER_CONFIG_PATH" gc --min-age 11400',
+        'gitlab-fargate-driver --config "$DRIVER_CONFIG_PATH" gc --without-state --min-age 11400 || ' +
+        '{ status=$?; echo "gitlab-fargate orphan reaper failed (exit $status)" >&2; exit $status; }',
     ]);
     expect(reaper.Secrets).toBeUndefined();
-    const runnerOnly = ['GITLAB_URL', 'RUNNER_NAME', 'RUNNER_TAGS', 'CONCURRENT'];
-    // The manager's driver settings and its runner identity, so gc finds the tasks the manager's driver started.
+    const notTheReapers = ['GITLAB_URL', 'RUNNER_NAME', 'RUNNER_TAGS', 'CONCURRENT', 'METADATA_DIR'];
+    // The manager's driver settings and its runner identity, so gc finds the tasks the manager's driver started;
+    // not its state directory, which in the reaper's task is an empty folder gc (as root) must not trust.
     expect(reaper.Environment).toEqual(
-      manager.Environment.filter((variable: { Name: string }) => !runnerOnly.includes(variable.Name)),
+      manager.Environment.filter((variable: { Name: string }) => !notTheReapers.includes(variable.Name)),
     );
+    expect(reaper.Environment.map((variable: { Name: string }) => variable.Name)).not.toContain('METADATA_DIR');
     expect(reaper.Environment).toContainEqual({ Name: 'GITLAB_FARGATE_RUNNER_SHORT_TOKEN', Value: 't3_devXy9' });
     // Not the job's variable, which job variables can override.
     expect(JSON.stringify(reaper.Environment)).not.toContain('CUSTOM_ENV_');

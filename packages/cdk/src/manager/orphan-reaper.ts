@@ -5,6 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { REAPER_FAILED_MARKER } from '../monitoring/metric-names';
 import { acknowledgeNag, ECR_AUTH_REASON, NAG_ARN_PREFIX, nagRef } from '../validation/nag';
 import { reaperStatements } from './manager-permissions';
 import { RunnerManager } from './runner-manager';
@@ -50,16 +51,36 @@ export interface OrphanReaperProps extends OrphanReaperOptions {
 const CLEANUP_GRACE = Duration.minutes(10);
 
 /**
+ * The manager's settings the reaper must not get: its state directory. In the reaper's own task that folder is the
+ * image's empty one, owned by gitlab-runner, so gc (run as root) would refuse it, or judge tasks by an empty folder.
+ */
+const MANAGER_ONLY_SETTINGS = ['METADATA_DIR'];
+
+/**
+ * The shell command of the reaper container: render the driver's TOML (the image's entrypoint would also render
+ * gitlab-runner's config.toml, which needs the runner token; DRIVER_CONFIG_PATH is set by the runner-manager image),
+ * then `gc --without-state` (ignore `[TaskMetadata] Directory`, go by deadline tag and age). On any failure it prints
+ * {@link REAPER_FAILED_MARKER} for the monitoring's metric filter and exits with the failing command's status.
+ */
+function reaperCommand(minAgeSeconds: number): string {
+  const render = 'gitlab-fargate-config render driver --out "$DRIVER_CONFIG_PATH"';
+  const gc = `gitlab-fargate-driver --config "$DRIVER_CONFIG_PATH" gc --without-state --min-age ${minAgeSeconds}`;
+  return `${render} && ${gc} || { status=$?; echo "${REAPER_FAILED_MARKER} (exit $status)" >&2; exit $status; }`;
+}
+
+/**
  * Stops job tasks nobody will clean up (a manager replaced mid-job, a cleanup stage that never ran): an
  * EventBridge-scheduled Fargate task running `gitlab-fargate-driver gc` from the manager image, with the manager's
  * driver settings.
  *
  * It renders only the driver's configuration, so it needs no runner token; and it runs with its own role, which may
- * only list, describe and stop the environment's tasks. It cannot see the manager's per-job state files, so it goes
- * by each task's `gitlab-fargate:deadline` tag, which the driver sets at RunTask from the job's own timeout (gc reads
- * it with DescribeTasks `include: ['TAGS']`, which needs no permission beyond `ecs:DescribeTasks`): a tagged task is
- * stopped once its deadline has passed. Tasks without the tag (older drivers) are stopped once older than `--min-age`
- * = {@link OrphanReaperOptions.maxJobDuration} + 10 minutes.
+ * only list, describe and stop the environment's tasks. It cannot see the manager's per-job state files, so it runs
+ * `gc --without-state` (and gets no `METADATA_DIR`) and goes by each task's `gitlab-fargate:deadline` tag, which the
+ * driver sets at RunTask from the job's own timeout (gc reads it with DescribeTasks `include: ['TAGS']`, which needs
+ * no permission beyond `ecs:DescribeTasks`): a tagged task is stopped once its deadline has passed. Tasks without
+ * the tag (older drivers) are stopped once older than `--min-age` = {@link OrphanReaperOptions.maxJobDuration} + 10
+ * minutes. When rendering or gc fails, the container prints a line starting `gitlab-fargate orphan reaper failed`
+ * and exits non-zero; `RunnerMonitoring` alarms on it.
  */
 export class OrphanReaper extends Construct {
   public readonly rule: events.Rule;
@@ -88,18 +109,17 @@ export class OrphanReaper extends Construct {
       },
       taskRole: this.taskRole,
     });
-    // The image's entrypoint would also render gitlab-runner's config.toml, which needs the runner token; gc only
-    // needs the driver's TOML. DRIVER_CONFIG_PATH is set by the runner-manager image.
-    this.command =
-      'gitlab-fargate-config render driver --out "$DRIVER_CONFIG_PATH" && ' +
-      `exec gitlab-fargate-driver --config "$DRIVER_CONFIG_PATH" gc --min-age ${minAge}`;
+    this.command = reaperCommand(minAge);
     this.taskDefinition.addContainer('Reaper', {
       containerName: 'orphan-reaper',
       image: props.manager.image,
-      entryPoint: ['/usr/bin/tini', '--', '/bin/sh', '-c'],
+      // -g: the shell stays to report a failure, so tini signals its whole process group (gc too), not the shell only.
+      entryPoint: ['/usr/bin/tini', '-g', '--', '/bin/sh', '-c'],
       command: [this.command],
       environment: {
-        ...props.manager.driverSettings,
+        ...Object.fromEntries(
+          Object.entries(props.manager.driverSettings).filter(([name]) => !MANAGER_ONLY_SETTINGS.includes(name)),
+        ),
         // The driver's trusted runner identity, as the manager's driver has it (RunnerEnvironment gives both the same
         // value); gc matches it against the tasks' startedBy.
         [RunnerManager.RUNNER_IDENTITY_VARIABLE]: props.runnerShortToken,

@@ -29,5 +29,12 @@ export const DRIVER_DIMENSION = {
 /** How `gitlab-fargate-driver gc` begins the line of each task it stopped. */
 export const GC_STOPPED_PREFIX = 'stopped arn:';
 
+/**
+ * The line the orphan reaper's shell prints when rendering the driver's TOML or `gc` exits non-zero (the reaper
+ * writes it, not the driver, so it also covers a render failure and a driver that never started); the monitoring's
+ * metric filter counts it. Unlike gc's own error lines it cannot come from the manager's streams in the same log group.
+ */
+export const REAPER_FAILED_MARKER = 'gitlab-fargate orphan reaper failed';
+
 /** Words of the AWS throttling errors the driver logs. */
 export const THROTTLING_TERMS = ['ThrottlingException', 'Rate exceeded'];

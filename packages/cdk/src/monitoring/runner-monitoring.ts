@@ -7,7 +7,14 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { RunnerEnvironment } from '../runner-environment';
 import { acknowledgeNag } from '../validation/nag';
-import { DRIVER_DIMENSION, DRIVER_METRIC, DRIVER_METRICS_NAMESPACE, GC_STOPPED_PREFIX, THROTTLING_TERMS } from './metric-names';
+import {
+  DRIVER_DIMENSION,
+  DRIVER_METRIC,
+  DRIVER_METRICS_NAMESPACE,
+  GC_STOPPED_PREFIX,
+  REAPER_FAILED_MARKER,
+  THROTTLING_TERMS,
+} from './metric-names';
 
 /** Options of {@link RunnerMonitoring}; the defaults suit a small team (a few hundred jobs a day). */
 export interface RunnerMonitoringOptions {
@@ -44,6 +51,13 @@ export interface RunnerMonitoringOptions {
   readonly reaperStops?: number;
 
   /**
+   * With an orphan reaper: alarm when it failed (rendering the driver's TOML or `gc` exited non-zero) at least this
+   * many times in an hour. A reaper that keeps failing stops nothing, and leaked tasks run, and cost, until noticed.
+   * @default 1
+   */
+  readonly reaperFailures?: number;
+
+  /**
    * The dashboard's name.
    * @default `gitlab-fargate-${environmentName}`
    */
@@ -64,8 +78,8 @@ const HOUR = Duration.hours(1);
  * Job metrics come from the driver: its cleanup stage writes one CloudWatch embedded metric format document per job
  * (namespace `GitLabFargate`, dimension `Environment`), which CloudWatch Logs turns into metrics without any API
  * call. The document must reach the log group as a log event of its own: point the driver's `LogFile` at output the
- * manager ships as it is (gitlab-runner wraps cleanup's stderr in its own log lines). Leaked tasks the reaper stopped
- * and API throttling are counted from the manager's log group by metric filters (namespace
+ * manager ships as it is (gitlab-runner wraps cleanup's stderr in its own log lines). Leaked tasks the reaper stopped,
+ * the reaper's failed runs and API throttling are counted from the manager's log group by metric filters (namespace
  * `GitLabFargate/<environment>`).
  */
 export class RunnerMonitoring extends Construct {
@@ -74,6 +88,8 @@ export class RunnerMonitoring extends Construct {
   public readonly startFailureAlarm: cloudwatch.Alarm;
   public readonly startLatencyAlarm: cloudwatch.Alarm;
   public readonly reaperStopsAlarm: cloudwatch.Alarm;
+  /** The orphan reaper's failed runs, when the environment has a reaper. */
+  public readonly reaperFailuresAlarm?: cloudwatch.Alarm;
   /** Leaked tasks the orphan reaper stopped (sum per hour). */
   public readonly reaperStops: cloudwatch.IMetric;
 
@@ -127,6 +143,17 @@ export class RunnerMonitoring extends Construct {
     this.startLatencyAlarm = alarm('Start Latency', jobMetric(DRIVER_METRIC.startLatency, 'p95'), latency.toSeconds(), `p95 start latency over ${latency.toSeconds()} s in an hour`);
     this.reaperStops = reaperStops;
     this.reaperStopsAlarm = alarm('Reaper Stops', reaperStops, stops - 1, `the orphan reaper stopped ${stops} or more leaked tasks in an hour`);
+    if (props.environment.orphanReaper) {
+      const failures = props.reaperFailures ?? 1;
+      const failedPattern = logs.FilterPattern.literal(`"${REAPER_FAILED_MARKER}"`);
+      const failedRuns = logMetric(this, 'Reaper Failures Filter', logGroup, environmentName, 'ReaperFailures', failedPattern);
+      this.reaperFailuresAlarm = alarm(
+        'Reaper Failures',
+        failedRuns,
+        failures - 1,
+        `the orphan reaper failed ${failures} or more times in an hour (see the orphan-reaper log streams)`,
+      );
+    }
 
     this.dashboard = this.newDashboard(props.dashboardName ?? `gitlab-fargate-${environmentName}`, environmentName, jobMetric, throttles);
   }
