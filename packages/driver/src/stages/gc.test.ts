@@ -191,7 +191,7 @@ describe('gc with the state directory visible', () => {
   });
 });
 
-describe('gc without the state directory (a reaper beside the manager)', () => {
+describe('gc without the state directory (--without-state, or none here: the reaper)', () => {
   const noDirToml = '[Fargate]\nCluster = "ci"\nSubnets = ["subnet-0123456789abcdef0"]\nTaskDefinition = "x"\n';
   const deadline = (value: string) => [{ key: 'gitlab-fargate:deadline', value }];
 

@@ -19,7 +19,7 @@ export interface GcOptions {
   readonly dryRun: boolean;
   /**
    * Leave tasks younger than this alone. With a state directory, 600 s covers a task between RunTask and its state
-   * file. Without one (a reaper running beside the manager), it applies only to tasks without a deadline tag, so it
+   * file. Without one (`--without-state`, the reaper), it applies only to tasks without a deadline tag, so it
    * must be given and be longer than the longest job.
    * @default 600 with a state directory; required without one
    */
