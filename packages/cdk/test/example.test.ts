@@ -12,7 +12,7 @@ const OPTIONS: ThreeEnvironmentsOptions = {
   gitlabUrl: 'https://gitlab.example.com',
   projectPath: 'acme/web-app',
   accounts: {},
-  runnerShortTokens: { dev: 't3_dev1', staging: 't3_stg1', production: 't3_prd1' },
+  runnerShortTokens: { dev: 'dEv1AbC2x', staging: 'sTg1AbC2x', production: 'pRd1AbC2x' },
 };
 
 describe('examples/three-environments', () => {

@@ -38,7 +38,8 @@ export function validProps(stack: Stack, vpc: ec2.IVpc, environmentName = 'dev')
     ),
     job: { image: TaskImage.fromAsset(JOB_IMAGE_DIR) },
     manager: { image: TaskImage.fromAsset(MANAGER_IMAGE_DIR) },
-    orphanReaper: { runnerShortToken: `t3_${environmentName}Xy9` },
+    // A short token as gitlab-runner makes one: 9 characters, without the token's glrt- and t3_ prefixes.
+    orphanReaper: { runnerShortToken: `${environmentName.slice(0, 3)}Xy9Ab1` },
   };
 }
 

@@ -153,7 +153,7 @@ describe('RunnerEnvironment with defaults', () => {
     // Not gitlab-fargate:runner: the driver sets it on each task (to the short token) and refuses it in TASK_TAGS.
     expect(value('TASK_TAGS')).toBe('gitlab-fargate:environment=dev');
     // The driver's trusted runner identity: the orphan reaper's short token, so that both go by the same startedBy.
-    expect(value('GITLAB_FARGATE_RUNNER_SHORT_TOKEN')).toBe('t3_devXy9');
+    expect(value('GITLAB_FARGATE_RUNNER_SHORT_TOKEN')).toBe('devXy9Ab1');
     expect(container.Secrets).toEqual([
       {
         Name: 'RUNNER_TOKEN',
@@ -199,7 +199,7 @@ describe('RunnerEnvironment with defaults', () => {
       manager.Environment.filter((variable: { Name: string }) => !notTheReapers.includes(variable.Name)),
     );
     expect(reaper.Environment.map((variable: { Name: string }) => variable.Name)).not.toContain('METADATA_DIR');
-    expect(reaper.Environment).toContainEqual({ Name: 'GITLAB_FARGATE_RUNNER_SHORT_TOKEN', Value: 't3_devXy9' });
+    expect(reaper.Environment).toContainEqual({ Name: 'GITLAB_FARGATE_RUNNER_SHORT_TOKEN', Value: 'devXy9Ab1' });
     // Not the job's variable, which job variables can override.
     expect(JSON.stringify(reaper.Environment)).not.toContain('CUSTOM_ENV_');
   });

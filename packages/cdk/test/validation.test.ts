@@ -118,15 +118,39 @@ describe('synth-time validation', () => {
     expect(parameterErrors).toEqual([expect.stringMatching(/the parameter name looks like a runner token value/)]);
   });
 
+  const WHERE_SHORT_TOKEN_IS =
+    'Set it to the 9 characters GitLab shows after the runner\'s name on its page in Settings > CI/CD > Runners and in ' +
+    'each job log\'s "Running with gitlab-runner ... on NAME SHORT" line (the token without its glrt- and t3_ prefixes, ' +
+    'cut to 9 characters).';
+  const shortTokenErrors = (runnerShortToken: string): string[] =>
+    errorsFor((props) => ({ ...props, orphanReaper: { runnerShortToken } }));
+
   test('the full runner token where the reaper wants the short token is an error that does not echo it', () => {
-    const errors = errorsFor((props) => ({
-      ...props,
-      orphanReaper: { runnerShortToken: 'glrt-t3_abcdefghijklmnopqrstuvwxyz' },
-    }));
-    expect(errors).toEqual([
-      'orphanReaper.runnerShortToken "glrt-t3_..." is not a runner short token (at most 20 letters, digits, _ or -, ' +
-        'as shown on the runner page). Never pass the full runner token.',
+    expect(shortTokenErrors('glrt-t3_abcdefghijklmnopqrstuvwxyz')).toEqual([
+      'orphanReaper.runnerShortToken looks like a GitLab token (it starts with glrt-), which would be written in plain ' +
+        `text into the task definitions and logs: never pass a token there. ${WHERE_SHORT_TOKEN_IS}`,
     ]);
+  });
+
+  test('a legacy runner token (20 characters, no prefix) is refused as longer than a short token, without echoing it', () => {
+    // It used to pass (up to 20 characters were allowed) and landed in plain text in the task definitions.
+    expect(shortTokenErrors('xY3kLm9PqR2sT7uVwZ1a')).toEqual([
+      "orphanReaper.runnerShortToken (20 characters) is not a runner short token: gitlab-runner's is 1 to 9 letters, " +
+        `digits, _ or -. ${WHERE_SHORT_TOKEN_IS}`,
+    ]);
+    expect(shortTokenErrors('AbCd1234xy')).toHaveLength(1);
+  });
+
+  test('prefixes gitlab-runner strips from a token, which no short token starts with, are refused', () => {
+    for (const [value, prefix] of [['t3_devXy9', 't3_'], ['glrt-abcd', 'glrt-'], ['GR1348941', 'GR1348941'], ['glcbt-abc', 'glcbt-']]) {
+      expect(shortTokenErrors(value as string)).toEqual([expect.stringContaining(`looks like a GitLab token (it starts with ${prefix})`)]);
+    }
+  });
+
+  test('a short token of 9 characters or fewer, as gitlab-runner makes them, is accepted', () => {
+    expect(shortTokenErrors('AbCd1234x')).toEqual([]);
+    expect(shortTokenErrors('a-b_c')).toEqual([]);
+    expect(shortTokenErrors('bad token')).toEqual([expect.stringMatching(/^orphanReaper.runnerShortToken "bad token" is not a runner short token/)]);
   });
 
   test('a token as a plain environment variable is an error', () => {

@@ -14,8 +14,11 @@ import { RunnerManager } from './runner-manager';
 export interface OrphanReaperOptions {
   /**
    * The runner's short token, as GitLab shows it: on the runner's page in Settings > CI/CD > Runners, and in every
-   * job log's "Running with gitlab-runner ... on <name> <short token>" line. It is not a secret (GitLab prints it in
-   * job logs). The driver tags each job task with it (ECS `startedBy`), which is how `gc` finds this runner's tasks.
+   * job log's "Running with gitlab-runner ... on <name> <short token>" line: 1 to 9 letters, digits, `_` or `-` (the
+   * token without its `glrt-` and `t3_` prefixes, cut to 9). It is not a secret (GitLab prints it in job logs), but it
+   * is written in plain text into task definitions and logs, so a longer value, or one that starts like a token, is a
+   * synth-time error. The driver tags each job task with it (ECS `startedBy`), which is how `gc` finds this runner's
+   * tasks.
    */
   readonly runnerShortToken: string;
 

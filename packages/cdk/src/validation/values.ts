@@ -1,4 +1,5 @@
 import { Token } from 'aws-cdk-lib';
+import { looksLikeGitLabToken } from './secret-values';
 
 /** Why `port` is not a TCP port, or undefined. */
 export function portProblem(what: string, port: number): string | undefined {
@@ -51,13 +52,44 @@ export function reservedTagProblem(key: string): string | undefined {
   );
 }
 
-/** Why the short token is not one, or undefined. */
+/**
+ * The length of gitlab-runner's short token: `ShortenToken` (helpers/shorten_token.go, mirrored by the runner-manager
+ * image's `shorten_runner_token`) strips the token's prefixes and keeps 9 characters.
+ */
+const SHORT_TOKEN_LENGTH = 9;
+
+/**
+ * Token prefixes: the ones `ShortenToken` strips, so no short token starts with one (runner tokens `glrt-`, with or
+ * without a `t1_`..`t3_` partition, `glrtr-`; CI job tokens `glcbt-`; legacy `GR` + 7 hex digits, as in the
+ * registration tokens' `GR1348941`), and access tokens (`glpat-`), which never belong here. Older gitlab-runner
+ * releases kept 17 characters of a `GR` token; the runner-manager image's gitlab-runner keeps 9.
+ */
+const TOKEN_PREFIX = /^(glrt-|glrtr-|glcbt-|glpat-|t[123]_|GR[0-9A-Fa-f]{7})/;
+
+const WHERE_SHORT_TOKEN_IS =
+  'Set it to the 9 characters GitLab shows after the runner\'s name on its page in Settings > CI/CD > Runners and in ' +
+  'each job log\'s "Running with gitlab-runner ... on NAME SHORT" line (the token without its glrt- and t3_ prefixes, ' +
+  'cut to 9 characters).';
+
+/**
+ * Why the short token is not one, or undefined. It lands in plain text in task definitions and logs, so anything
+ * longer than gitlab-runner's short token, or shaped like a token, is refused, and never echoed.
+ */
 export function runnerShortTokenProblem(value: string): string | undefined {
-  if (!/^[A-Za-z0-9_-]{1,20}$/.test(value)) {
-    // Cut long values short: a full runner token must not be echoed into synth output.
+  const prefix = TOKEN_PREFIX.exec(value)?.[1];
+  if (prefix !== undefined || looksLikeGitLabToken(value)) {
     return (
-      `orphanReaper.runnerShortToken "${value.length > 20 ? `${value.slice(0, 8)}...` : value}" is not a runner ` +
-      'short token (at most 20 letters, digits, _ or -, as shown on the runner page). Never pass the full runner token.'
+      `orphanReaper.runnerShortToken looks like a GitLab token${prefix !== undefined ? ` (it starts with ${prefix})` : ''}, ` +
+      'which would be written in plain text into the task definitions and logs: never pass a token there. ' +
+      WHERE_SHORT_TOKEN_IS
+    );
+  }
+  if (!new RegExp(`^[A-Za-z0-9_-]{1,${SHORT_TOKEN_LENGTH}}$`).test(value)) {
+    // Only a value no longer than a short token is echoed: a longer one may be a secret.
+    const shown = value.length <= SHORT_TOKEN_LENGTH ? `"${value}"` : `(${value.length} characters)`;
+    return (
+      `orphanReaper.runnerShortToken ${shown} is not a runner short token: gitlab-runner's is 1 to ` +
+      `${SHORT_TOKEN_LENGTH} letters, digits, _ or -. ${WHERE_SHORT_TOKEN_IS}`
     );
   }
   return undefined;
