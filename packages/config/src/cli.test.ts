@@ -112,6 +112,21 @@ describe('gitlab-fargate-config validate', () => {
     expect(runner.stdout).toContain('token = "[REDACTED]"');
     expect(runner.stdout + runner.stderr).not.toContain('DoNotPrintMe');
   });
+
+  it('--print shows each [[runners]] environment entry as KEY=[REDACTED], and the printed file is still valid', async () => {
+    // The runner-manager image advises --print as the safe way to look at the files, and its output goes to CloudWatch.
+    const runnerFile = join(dir, 'runner-environment.toml');
+    const original = await readFile(join(FIXTURES, 'runner-custom-executor.toml'), 'utf8');
+    const environment = '  environment = ["DEPLOY_KEY=DoNotPrintMe-1", "HTTPS_PROXY=http://user:DoNotPrintMe-2@proxy:3128", "EMPTY="]\n';
+    await writeFile(runnerFile, original.replace('  [runners.custom]\n', `${environment}  [runners.custom]\n`));
+    const runner = await run(['validate', '--print', runnerFile]);
+    expect(runner.code).toBe(0);
+    expect(runner.stdout).toContain('environment = ["DEPLOY_KEY=[REDACTED]", "HTTPS_PROXY=[REDACTED]", "EMPTY=[REDACTED]"]');
+    expect(runner.stdout + runner.stderr).not.toContain('DoNotPrintMe');
+    const printed = join(dir, 'printed.toml');
+    await writeFile(printed, runner.stdout);
+    expect((await run(['validate', '--kind', 'runner', printed])).code).toBe(0);
+  });
 });
 
 describe('gitlab-fargate-config validate: unknown keys, unreadable files, secrets', () => {
