@@ -127,6 +127,21 @@ describe('gitlab-fargate-config validate', () => {
     await writeFile(printed, runner.stdout);
     expect((await run(['validate', '--kind', 'runner', printed])).code).toBe(0);
   });
+
+  it('--print hides the GCS and Azure cache keys (PrivateKey, AccountKey), not the names beside them', async () => {
+    const runnerFile = join(dir, 'runner-cache.toml');
+    const original = await readFile(join(FIXTURES, 'runner-custom-executor.toml'), 'utf8');
+    const cache =
+      '  [runners.cache]\n    Type = "azure"\n  [runners.cache.azure]\n    AccountName = "ciaccount"\n    AccountKey = "DoNotPrintMe-1"\n' +
+      '  [runners.cache.gcs]\n    AccessID = "ci@example.iam.gserviceaccount.com"\n    PrivateKey = "DoNotPrintMe-2"\n';
+    await writeFile(runnerFile, `${original}\n${cache}`);
+    const runner = await run(['validate', '--print', runnerFile]);
+    expect(runner.code, runner.stderr).toBe(0);
+    expect(runner.stdout).toContain('AccountName = "ciaccount"');
+    expect(runner.stdout).toContain('AccountKey = "[REDACTED]"');
+    expect(runner.stdout).toContain('PrivateKey = "[REDACTED]"');
+    expect(runner.stdout + runner.stderr).not.toContain('DoNotPrintMe');
+  });
 });
 
 describe('gitlab-fargate-config validate: unknown keys, unreadable files, secrets', () => {

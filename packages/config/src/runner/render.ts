@@ -12,6 +12,9 @@ export interface RenderRunnerOptions {
 
 const REDACTED = '[REDACTED]';
 
+/** Keys of the opaque `[runners.cache.gcs]` / `[runners.cache.azure]` tables that hold credentials (`PrivateKey`, `AccountKey`). */
+const SECRET_CACHE_KEY = /key|secret|token|password/i;
+
 /** What {@link renderRunnerConfig} prints for a secret: a value, or each `KEY=value` environment entry's value. */
 interface Hide {
   (value: string | undefined): string | undefined;
@@ -52,7 +55,7 @@ function renderCache(out: TomlWriter, cache: CacheSettings, hide: Hide): void {
     const settings = cache[provider];
     if (settings === undefined) continue;
     out.table(['runners', 'cache', provider], { depth: 2 });
-    for (const [key, value] of Object.entries(settings)) out.set(key, value);
+    for (const [key, value] of Object.entries(settings)) out.set(key, typeof value === 'string' && SECRET_CACHE_KEY.test(key) ? hide(value) : value);
   }
 }
 
