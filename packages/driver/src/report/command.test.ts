@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../main.js';
 
 /** A driver log recorded from the driver's own metrics records (see test/fixtures/report/README). */
-const LOG = fileURLToPath(new URL('../../test/fixtures/report/driver.log', import.meta.url));
+const LOG = fileURLToPath(new URL('../../test/fixtures/report/driver-log.jsonl', import.meta.url));
 
 async function report(argv: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new PassThrough();
