@@ -47,8 +47,8 @@ export async function main(io: MainIo): Promise<number> {
   };
 
   if (io.argv[0] === MUX_COMMAND) {
-    const { runMultiplexerProcess } = await import('./ssh/mux-process.js');
-    return runMultiplexerProcess(io.argv[1]);
+    const [{ runMultiplexerProcess }, { readState }] = await Promise.all([import('./ssh/mux-process.js'), import('./job/state.js')]);
+    return runMultiplexerProcess(io.argv[1], readState);
   }
 
   let parsed: ParsedArgs;
@@ -127,7 +127,8 @@ async function dispatch(command: Command, ctx: StageContext, warnings: readonly 
   // Stages load their modules on demand: `config` must not pay for ssh2, `run` must not pay for the AWS SDK.
   if (command.kind === 'gc') {
     const { gcStage } = await import('./stages/gc.js');
-    await gcStage(ctx, { dryRun: command.dryRun, withoutState: command.withoutState, ...(command.minAgeSeconds !== undefined ? { minAgeSeconds: command.minAgeSeconds } : {}) });
+    const minAge = command.minAgeSeconds !== undefined ? { minAgeSeconds: command.minAgeSeconds } : {};
+    await gcStage(ctx, { dryRun: command.dryRun, withoutState: command.withoutState, ...minAge });
     return;
   }
   if (command.kind !== 'stage') throw new Error(`unexpected command ${command.kind}`);

@@ -1,6 +1,6 @@
 import type { DriverConfig } from '@gitlab-fargate/config';
 import type { LaunchPlan, Placement } from '../aws/launch.js';
-import type { CommandLineOverrides } from '../stages/context.js';
+import type { CommandLineOverrides } from './command-line.js';
 import { taskDefinitionForArchitecture } from './cpu-architecture.js';
 import { deadlineTagValue } from './deadline.js';
 import type { JobEnvironment } from './environment.js';
@@ -57,7 +57,10 @@ export function planLaunch(
   const platformVersion = overrides.platformVersion ?? cli.platformVersion ?? f.platformVersion;
   return {
     cluster: f.cluster,
-    taskDefinition: overrides.taskDefinition ?? taskDefinitionForArchitecture(f, overrides.cpuArchitecture) ?? cli.taskDefinition ?? f.taskDefinition,
+    taskDefinition: overrides.taskDefinition
+      ?? taskDefinitionForArchitecture(f, overrides.cpuArchitecture)
+      ?? cli.taskDefinition
+      ?? f.taskDefinition,
     ...(platformVersion !== undefined ? { platformVersion } : {}),
     subnets: f.subnets,
     securityGroups: f.securityGroups,

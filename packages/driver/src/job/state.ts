@@ -3,6 +3,7 @@ import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, rea
 import { dirname, join } from 'node:path';
 import { SystemFailure } from '../errors.js';
 import type { JobRecord } from '../metrics/job-record.js';
+import type { MuxRecord } from '../ssh/mux-record.js';
 import { currentUid, ensureStateDirectory, trustStateDirectory } from './state-directory.js';
 
 /**
@@ -47,13 +48,6 @@ export interface JobState {
    * timeline, cost and metrics (`metrics/job-record.ts`). Read through `readJobRecord`, which drops what is malformed.
    */
   readonly metrics?: JobRecord;
-}
-
-/** Where a job's SSH multiplexer (ssh/mux-process.ts) runs. */
-export interface MuxRecord {
-  readonly pid: number;
-  /** Its Unix socket. */
-  readonly socket: string;
 }
 
 /** A state file that cannot be used (damaged, a link, not a regular file, someone else's): cleanup removes it. */

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CLI, ensureBuilt } from '../../test/cli-process.js';
-import { type MuxRecord, statePath, writeState } from '../job/state.js';
+import { statePath, writeState } from '../job/state.js';
 import { generateJobKeyPair } from './keys.js';
 import { launchMultiplexer, muxSocketPath, stopMultiplexer } from './mux-process.js';
+import type { MuxRecord } from './mux-record.js';
 
 /** What a job's stage has in its environment and must not hand to a process that outlives it. */
 const SECRETS = {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SystemFailure, messageOf } from '../errors.js';
-import { type MuxRecord, readState } from '../job/state.js';
 import { MUX_COMMAND } from './mux-protocol.js';
+import type { MuxRecord, ReadMuxTaskState } from './mux-record.js';
 import type { MuxServer } from './mux-server.js';
 import type { Connection } from './transport.js';
 
@@ -153,9 +153,10 @@ export function stopMultiplexer(record: MuxRecord): void {
  * exits when the task's connection ends, when idle, when its job's state file disappears (cleanup ran), on SIGTERM,
  * or when it cannot connect (commands waiting then hear "unavailable" and connect on their own).
  *
+ * @param readState reads the job's state file at `spec.statePath` (the caller owns its format)
  * @returns the process exit code
  */
-export async function runMultiplexerProcess(specJson: string | undefined): Promise<number> {
+export async function runMultiplexerProcess(specJson: string | undefined, readState: ReadMuxTaskState): Promise<number> {
   let spec: MuxSpec;
   try {
     spec = JSON.parse(specJson ?? '') as MuxSpec;

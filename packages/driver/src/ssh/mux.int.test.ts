@@ -8,12 +8,13 @@ import { finished } from 'node:stream/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, ensureBuilt, runCli, signalOnOutput } from '../../test/cli-process.js';
 import { type Sshd, startSshd } from '../../test/sshd-fixture.js';
-import { type JobState, type MuxRecord, statePath, writeState } from '../job/state.js';
+import { type JobState, statePath, writeState } from '../job/state.js';
 import { sshTransport } from './connect.js';
 import { generateJobKeyPair } from './keys.js';
 import { MUX_COMMAND } from './mux-protocol.js';
 import { multiplexedTransport } from './mux-client.js';
 import { type MuxSpec, launchMultiplexer, muxSocketPath, removeMuxSocket, stopMultiplexer } from './mux-process.js';
+import type { MuxRecord } from './mux-record.js';
 
 const TOKEN = 'muxtoken';
 const JOB_ID = '777';
@@ -348,7 +349,9 @@ async function silentPort(): Promise<{ readonly port: number; close(): void }> {
  * A loopback port whose connections reach `targetPort` only after `release()`: what a client sends meanwhile waits.
  * `connected` resolves when the first connection arrived.
  */
-async function heldProxy(targetPort: number): Promise<{ readonly port: number; readonly connected: Promise<void>; release(): void; close(): void }> {
+async function heldProxy(
+  targetPort: number,
+): Promise<{ readonly port: number; readonly connected: Promise<void>; release(): void; close(): void }> {
   const sockets: Socket[] = [];
   let released = false;
   let arrived: () => void = () => {};

@@ -1,17 +1,10 @@
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { DriverConfig } from '@gitlab-fargate/config';
+import type { CommandLineOverrides } from '../job/command-line.js';
 import type { JobEnvironment } from '../job/environment.js';
 import { statePath } from '../job/state.js';
 import type { Logger } from '../log.js';
-
-/** Settings given on the command line; they win over the config file (the runner's administrator wrote both). */
-export interface CommandLineOverrides {
-  /** `--task-def` */
-  readonly taskDefinition?: string;
-  /** `--platform-version` */
-  readonly platformVersion?: string;
-}
 
 /** Everything a stage needs from the outside world, injectable for tests. */
 export interface StageContext {
