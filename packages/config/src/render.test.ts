@@ -60,7 +60,13 @@ const driverConfig: fc.Arbitrary<DriverConfig> = fc.record(
       keepaliveCountMax: fc.integer({ min: 1, max: 100 }),
       multiplex: fc.boolean(),
     }),
-    timeouts: fc.record({ taskStart: seconds, sshReady: seconds, stopTask: fc.integer({ min: 1, max: 600 }), taskPollInterval: fc.constantFrom(0.1, 2, 60), sshPollInterval: fc.constantFrom(0.25, 1) }),
+    timeouts: fc.record({
+      taskStart: seconds,
+      sshReady: seconds,
+      stopTask: fc.integer({ min: 1, max: 600 }),
+      taskPollInterval: fc.constantFrom(0.1, 2, 60),
+      sshPollInterval: fc.constantFrom(0.25, 1),
+    }),
     overrides: fc.record(
       {
         taskDefinitions: fc.uniqueArray(fc.oneof(name, name.map((family) => `${family}:*`), fc.constant('*')), { maxLength: 4 }),

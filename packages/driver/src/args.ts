@@ -183,7 +183,10 @@ function isoTime(name: string, raw: string): Date {
 
 function toCommand(
   words: readonly string[],
-  opts: { help: boolean; version: boolean; dryRun: boolean; withoutState: boolean; minAgeSeconds?: number; report: { since?: Date; until?: Date; json: boolean } },
+  opts: {
+    help: boolean; version: boolean; dryRun: boolean; withoutState: boolean; minAgeSeconds?: number;
+    report: { since?: Date; until?: Date; json: boolean };
+  },
 ): Command {
   const [verb, ...rest] = words;
   if (verb === undefined) {
@@ -238,7 +241,9 @@ function toCommand(
   }
 }
 
-function gcCommand(rest: readonly string[], opts: { help: boolean; dryRun: boolean; withoutState: boolean; minAgeSeconds?: number }): Command {
+function gcCommand(
+  rest: readonly string[], opts: { help: boolean; dryRun: boolean; withoutState: boolean; minAgeSeconds?: number },
+): Command {
   if (opts.help) return { kind: 'help', topic: 'gc' };
   if (rest.length > 0) throw new UsageError(`gc: unexpected argument ${JSON.stringify(rest[0])}`);
   const { dryRun, withoutState, minAgeSeconds } = opts;

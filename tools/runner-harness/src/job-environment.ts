@@ -88,7 +88,10 @@ export function jobVariables(
   const dir = projectDir(location, runner.token, identity);
   const fromJob = gitlabJobVariables(job, runner, identity);
   const ordered: [string, string][] = [
-    ...featureFlagDefaults.map(([name, enabled]): [string, string] => [name, String(fromJob[name] !== undefined ? parseGoBool(fromJob[name]) ?? enabled : enabled)]),
+    ...featureFlagDefaults.map(([name, enabled]): [string, string] => {
+      const value = fromJob[name] !== undefined ? parseGoBool(fromJob[name]) ?? enabled : enabled;
+      return [name, String(value)];
+    }),
     ['CI_RUNNER_SHORT_TOKEN', shortToken(runner.token)],
     ...runner.environment.map((pair): [string, string] => {
       const at = pair.indexOf('=');

@@ -251,8 +251,9 @@ class JobRun {
     if (this.custom.configExec) {
       const stdout: Buffer[] = [];
       const partial = { files, location, variables: preliminary, env: driverEnvironment(baseEnv, files, preliminary) };
+      const limits = { timeoutSeconds: this.custom.configExecTimeout, ctx: this.prepareCtx };
       const result = await this.call('config', this.custom.configExec, this.custom.configArgs, partial,
-        { timeoutSeconds: this.custom.configExecTimeout, ctx: this.prepareCtx }, (chunk) => stdout.push(chunk), (chunk) => this.log.raw(chunk));
+        limits, (chunk) => stdout.push(chunk), (chunk) => this.log.raw(chunk));
       const verdict = readDriverExit(result, 'config_exec', files.buildExitCodeFile);
       if (verdict.kind !== 'ok') return { failure: verdict, partial };
       const parsed = parseConfigOutput(Buffer.concat(stdout).toString('utf8'));
@@ -277,8 +278,9 @@ class JobRun {
     const variables = jobVariables(job, runner, this.identity, location);
     const executor: Executor = { files, location, variables, env: driverEnvironment(baseEnv, files, variables, jobEnv) };
     if (this.custom.prepareExec) {
+      const limits = { timeoutSeconds: this.custom.prepareExecTimeout, ctx: this.prepareCtx };
       const result = await this.call('prepare', this.custom.prepareExec, this.custom.prepareArgs, executor,
-        { timeoutSeconds: this.custom.prepareExecTimeout, ctx: this.prepareCtx }, (chunk) => this.log.raw(chunk), (chunk) => this.log.raw(chunk));
+        limits, (chunk) => this.log.raw(chunk), (chunk) => this.log.raw(chunk));
       const verdict = readDriverExit(result, 'prepare_exec', files.buildExitCodeFile);
       if (verdict.kind !== 'ok') return { failure: verdict, partial: executor };
     }
@@ -428,7 +430,8 @@ class JobRun {
     }
     if (failure.kind === 'system_failure') this.log.error(`Job failed (system failure): ${failure.reason}`);
     else this.log.error(`Job failed: ${failure.reason}`);
-    return { ...base, outcome: failure.kind, reason: failure.reason, ...(failure.exitCode !== undefined ? { exitCode: failure.exitCode } : {}) };
+    const exitCode = failure.exitCode !== undefined ? { exitCode: failure.exitCode } : {};
+    return { ...base, outcome: failure.kind, reason: failure.reason, ...exitCode };
   }
 }
 

@@ -24,7 +24,9 @@ export interface RenderKind {
 
 type Table = Record<string, unknown>;
 
-function put(values: ReadonlyMap<string, string>, flag: string, table: Table, key: string, convert: (text: string) => unknown = (text) => text): void {
+function put(
+  values: ReadonlyMap<string, string>, flag: string, table: Table, key: string, convert: (text: string) => unknown = (text) => text,
+): void {
   const value = values.get(flag);
   if (value !== undefined) table[key] = convert(value);
 }

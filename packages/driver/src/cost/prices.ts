@@ -52,7 +52,8 @@ function region(x86: ComputeRates, arm: ComputeRates, ephemeralGbHour: number, s
     vcpuHour: round(rates.vcpuHour * SPOT_SHARE_OF_ON_DEMAND),
     gbHour: round(rates.gbHour * SPOT_SHARE_OF_ON_DEMAND),
   });
-  return { rates: { FARGATE: { X86_64: x86, ARM64: arm }, FARGATE_SPOT: { X86_64: spot(x86), ARM64: spot(arm) } }, ephemeralGbHour, source, asOf };
+  const rates = { FARGATE: { X86_64: x86, ARM64: arm }, FARGATE_SPOT: { X86_64: spot(x86), ARM64: spot(arm) } };
+  return { rates, ephemeralGbHour, source, asOf };
 }
 
 function round(value: number): number {

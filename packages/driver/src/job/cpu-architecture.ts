@@ -9,7 +9,9 @@ const VARIABLE = OVERRIDE_VARIABLES.cpuArchitecture;
  *
  * @throws OverrideRefused naming the variable and the rule
  */
-export function readCpuArchitecture(raw: string | undefined, policy: OverridePolicy, taskDefinitionChosen: boolean): CpuArchitecture | undefined {
+export function readCpuArchitecture(
+  raw: string | undefined, policy: OverridePolicy, taskDefinitionChosen: boolean,
+): CpuArchitecture | undefined {
   if (raw === undefined) return undefined;
   const wanted = CPU_ARCHITECTURES.find((architecture) => architecture === raw.toUpperCase());
   if (wanted === undefined) {

@@ -48,7 +48,8 @@ describe('the job metrics document (CloudWatch embedded metric format)', () => {
       project: 'group/project',
     });
     expect(success.Cost).toBeCloseTo((95 * (0.04048 + 2 * 0.004445)) / 3600, 6);
-    const [byRunner, byOutcome] = (success._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] }).CloudWatchMetrics;
+    const aws = success._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
+    const [byRunner, byOutcome] = aws.CloudWatchMetrics;
     expect(byRunner).toMatchObject({ Namespace: METRICS_NAMESPACE, Dimensions: [['Environment', 'Runner'], ['Environment']] });
     expect(byOutcome).toMatchObject({ Dimensions: [['Environment', 'Outcome', 'Reason']] });
   });
@@ -70,7 +71,8 @@ describe('the job metrics document (CloudWatch embedded metric format)', () => {
   });
 
   it('the validator refuses what the specification forbids (so a pass means something)', () => {
-    const broken = structuredClone(success) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string; Unit?: string }[] }[] } };
+    type Directive = { Dimensions: string[][]; Metrics: { Name: string; Unit?: string }[] };
+    const broken = structuredClone(success) as Record<string, unknown> & { _aws: { CloudWatchMetrics: Directive[] } };
     broken._aws.CloudWatchMetrics[0]!.Dimensions.push(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j']);
     broken._aws.CloudWatchMetrics[0]!.Metrics[0]!.Unit = 'Dollars';
     broken.StartLatency = '7.3';

@@ -69,7 +69,11 @@ export function jobMetricsDocument(input: JobMetricsInput): Record<string, unkno
     _aws: {
       Timestamp: Math.round(input.timestamp),
       CloudWatchMetrics: [
-        { Namespace: METRICS_NAMESPACE, Dimensions: [[DIMENSION.environment, DIMENSION.runner], [DIMENSION.environment]], Metrics: definitions },
+        {
+          Namespace: METRICS_NAMESPACE,
+          Dimensions: [[DIMENSION.environment, DIMENSION.runner], [DIMENSION.environment]],
+          Metrics: definitions,
+        },
         { Namespace: METRICS_NAMESPACE, Dimensions: [[DIMENSION.environment, DIMENSION.outcome, DIMENSION.reason]], Metrics: [{ Name: METRIC.jobs, Unit: 'Count' }] },
       ],
     },
@@ -89,7 +93,12 @@ export function jobMetricsDocument(input: JobMetricsInput): Record<string, unkno
     ...(input.outcome.exitCode !== undefined ? { exitCode: input.outcome.exitCode } : {}),
     ...(input.region !== undefined ? { region: input.region } : {}),
     ...(input.cost !== undefined
-      ? { capacity: input.cost.capacity, architecture: input.cost.architecture, billedSeconds: input.cost.billedSeconds, ...(input.cost.source !== undefined ? { priceSource: input.cost.source } : {}) }
+      ? {
+        capacity: input.cost.capacity,
+        architecture: input.cost.architecture,
+        billedSeconds: input.cost.billedSeconds,
+        ...(input.cost.source !== undefined ? { priceSource: input.cost.source } : {}),
+      }
       : {}),
   };
 }

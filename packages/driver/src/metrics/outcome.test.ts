@@ -11,7 +11,10 @@ describe('the job outcome the run stages record', () => {
       ['upload_artifacts_on_failure', new SystemFailure('the SSH connection to 10.0.0.1:22 ended before the script finished')],
       ['cleanup_file_variables', undefined],
     ];
-    const outcome = steps.reduce((previous, [stage, error]) => mergeOutcome(previous, stageOutcome(stage, error)), undefined as ReturnType<typeof mergeOutcome>);
+    const outcome = steps.reduce(
+      (previous, [stage, error]) => mergeOutcome(previous, stageOutcome(stage, error)),
+      undefined as ReturnType<typeof mergeOutcome>,
+    );
     expect(outcome).toEqual({ kind: 'script_failure', stage: 'build_script', exitCode: 3 });
     expect(finalOutcome(outcome, true)).toEqual({ kind: 'script_failure', stage: 'build_script', exitCode: 3, reason: 'script' });
   });

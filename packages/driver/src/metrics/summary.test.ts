@@ -8,7 +8,9 @@ const at = (seconds: number) => new Date(T0 + seconds * 1000);
 const NO_OVERRIDE = { discountPercent: 0 };
 
 /** What prepare records for a task that ECS describes with fixed timestamps (as DescribeTasks returns them: Dates). */
-function observed(change: { capacityProviderName?: string; architecture?: string; ephemeral?: number; cpu?: string; memory?: string } = {}) {
+function observed(
+  change: { capacityProviderName?: string; architecture?: string; ephemeral?: number; cpu?: string; memory?: string } = {},
+) {
   let clock = T0;
   const observer = new TaskObserver(() => clock);
   clock = T0 + 300;

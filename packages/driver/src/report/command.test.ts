@@ -53,7 +53,11 @@ describe('gitlab-fargate-driver report', () => {
     const { readFileSync } = await import('node:fs');
     const { code, stdout } = await report(['--json', '-'], readFileSync(LOG, 'utf8'));
     expect(code).toBe(0);
-    const parsed = JSON.parse(stdout) as { since: null; until: null; groups: { project: string; environment: string; jobs: number; costUsd: number; startLatency?: { p50: number; p95: number; samples: number } }[] };
+    type Group = {
+      project: string; environment: string; jobs: number; costUsd: number;
+      startLatency?: { p50: number; p95: number; samples: number };
+    };
+    const parsed = JSON.parse(stdout) as { since: null; until: null; groups: Group[] };
     expect(parsed.since).toBeNull();
     const staging = parsed.groups.find((g) => g.project === 'web/shop' && g.environment === 'staging');
     // 300 + 60 (the minimum for 45 s) + 600 + 60 s at 1 vCPU, 2 GB: (0.04048 + 2 × 0.004445) $/h.

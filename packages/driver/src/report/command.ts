@@ -61,7 +61,9 @@ export async function reportCommand(options: ReportOptions, io: ReportIo): Promi
     return 1;
   }
   const period: ReportPeriod = { ...(options.since ? { since: options.since } : {}), ...(options.until ? { until: options.until } : {}) };
-  const inPeriod = read.jobs.filter((job) => (options.since === undefined || job.time >= options.since.getTime()) && (options.until === undefined || job.time < options.until.getTime()));
+  const afterSince = (time: number): boolean => options.since === undefined || time >= options.since.getTime();
+  const beforeUntil = (time: number): boolean => options.until === undefined || time < options.until.getTime();
+  const inPeriod = read.jobs.filter((job) => afterSince(job.time) && beforeUntil(job.time));
   const groups = summarize(inPeriod);
   io.stdout.write(options.json ? reportJson(groups, period, read.otherLines) : reportTable(groups, period, read.otherLines));
   return 0;

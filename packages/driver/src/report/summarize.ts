@@ -48,7 +48,9 @@ export function summarize(jobs: readonly JobLine[]): GroupSummary[] {
         costUsd: group.reduce((sum, j) => sum + (j.cost ?? 0), 0),
         unpricedJobs: group.filter((j) => j.cost === undefined && j.vcpuSeconds !== undefined).length,
         vcpuSeconds: group.reduce((sum, j) => sum + (j.vcpuSeconds ?? 0), 0),
-        ...(latencies.length > 0 ? { startLatency: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), samples: latencies.length } } : {}),
+        ...(latencies.length > 0
+          ? { startLatency: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), samples: latencies.length } }
+          : {}),
       };
     })
     .sort((a, b) => a.project.localeCompare(b.project) || a.environment.localeCompare(b.environment));

@@ -160,7 +160,8 @@ describe('gc with the state directory visible', () => {
     const report = await gcStage(job.ctx, { dryRun: false, minAgeSeconds: 600, clients, now: () => NOW });
     expect(report.removedFiles.sort()).toEqual([crashedTmp, orphanSocket].sort());
     expect(report.removedStates).toEqual([staleWithMux]);
-    expect(readdirSync(job.stateDir).map((n) => join(job.stateDir, n)).sort()).toEqual([freshTmp, job.path, liveSocket, ...unrelated].sort());
+    const left = readdirSync(job.stateDir).map((n) => join(job.stateDir, n));
+    expect(left.sort()).toEqual([freshTmp, job.path, liveSocket, ...unrelated].sort());
   });
 
   it('stops and removes nothing in a dry run, saying what it would do', async () => {

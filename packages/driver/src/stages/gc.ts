@@ -69,8 +69,9 @@ interface Verdict {
  * deadline passed) has its task stopped and the file removed (also when the task is already gone; kept when the
  * stop fails); a task of this runner (ECS `startedBy`) that no live state names is stopped once older than the
  * minimum age; temporary state files older than 10 minutes and sockets of removed states are deleted. Without it
- * (`--without-state`, or none configured or present: a reaper in a task of its own): a task tagged with its job's deadline is stopped once that has passed, any
- * other task once older than `--min-age`. The runner is identified by its short token (`JobEnvironment.runnerShortToken`).
+ * (`--without-state`, or none configured or present: a reaper in a task of its own): a task tagged with its job's
+ * deadline is stopped once that has passed, any other task once older than `--min-age`. The runner is identified by
+ * its short token (`JobEnvironment.runnerShortToken`).
  *
  * @throws SystemFailure after finishing what it could, when some task could not be stopped
  */
@@ -167,7 +168,9 @@ async function reapStaleStates(
 }
 
 /** Stops a stale state's task; true when it is stopped (or would be) or already gone. */
-async function stopStaleTask(ctx: StageContext, { state }: StateEntry, clients: AwsClients, dryRun: boolean, report: GcReport): Promise<boolean> {
+async function stopStaleTask(
+  ctx: StageContext, { state }: StateEntry, clients: AwsClients, dryRun: boolean, report: GcReport,
+): Promise<boolean> {
   const taskArn = state.taskArn ?? '';
   if (dryRun) {
     ctx.log.progress(`would stop ${taskArn} (job ${state.jobId} cannot still be running)`);
@@ -212,7 +215,8 @@ async function reapTasks(
       report.stopped.push(arn);
     } else {
       try {
-        await stopTask(clients.ecs, { cluster, taskArn: arn, reason: verdict.reason ?? verdict.why }, { deadlineMs: ctx.config.timeouts.stopTask * 1000 });
+        const deadlineMs = ctx.config.timeouts.stopTask * 1000;
+        await stopTask(clients.ecs, { cluster, taskArn: arn, reason: verdict.reason ?? verdict.why }, { deadlineMs });
         ctx.log.progress(`stopped ${arn} (${verdict.why})`);
         report.stopped.push(arn);
       } catch (error) {

@@ -248,7 +248,8 @@ async function stopLeftover(ctx: StageContext, path: string, clients: AwsClients
 
 /** Why a leftover state is not this job's, or `undefined` when it is. */
 function leftoverMismatch(ctx: StageContext, previous: JobState): string | undefined {
-  const expected = { jobId: ctx.env.jobId, runnerShortToken: ctx.env.runnerShortToken, cluster: ctx.config.fargate.cluster, region: ctx.config.fargate.region };
+  const { cluster, region } = ctx.config.fargate;
+  const expected = { jobId: ctx.env.jobId, runnerShortToken: ctx.env.runnerShortToken, cluster, region };
   for (const key of ['jobId', 'runnerShortToken', 'cluster', 'region'] as const) {
     if (previous[key] !== expected[key]) return `its ${key} is ${JSON.stringify(previous[key])}, this job's is ${JSON.stringify(expected[key])}`;
   }

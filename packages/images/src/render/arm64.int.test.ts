@@ -77,7 +77,9 @@ describe.runIf(ARM64_TESTS && configCli.ready)('runner-manager built for linux/a
     execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: DRIVER_DIR, stdio: ['ignore', 'ignore', 'inherit'] });
     const base = await testArm64NodeBaseImage();
     contextDir = await mkdtemp(join(tmpdir(), 'runner-manager-arm64-'));
-    const context = await assembleRunnerManagerContext({ outDir: contextDir, configPackageDir: CONFIG_PACKAGE_DIR, driverBundle: DRIVER_BUNDLE });
+    const context = await assembleRunnerManagerContext({
+      outDir: contextDir, configPackageDir: CONFIG_PACKAGE_DIR, driverBundle: DRIVER_BUNDLE,
+    });
     const buildArgs = { BASE_IMAGE: base, INSTALL_GITLAB_RUNNER: 'false', ...context.buildArgs };
     image = await buildImage(contextDir, 'gitlab-fargate-test/runner-manager:arm64', buildArgs, ARM64_PLATFORM);
   }, BUILD_TIMEOUT_MS);

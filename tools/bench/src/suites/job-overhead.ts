@@ -121,7 +121,8 @@ export async function jobOverheadSuite(ctx: SuiteContext): Promise<SuiteResult> 
   const patternRow = (label: string, measured: readonly JobMeasurement[]): string[] => {
     const mm = (pick: (j: JobMeasurement) => number) => median(measured.map(pick));
     const stages = measured[0]?.runStages ?? 0;
-    return [label, String(stages), String(3 + stages), fmt(mm((j) => j.runSeconds), 3), fmt(mm((j) => j.driverSeconds), 3), fmt(mm(overhead), 3)];
+    const seconds = [mm((j) => j.runSeconds), mm((j) => j.driverSeconds), mm(overhead)].map((value) => fmt(value, 3));
+    return [label, String(stages), String(3 + stages), ...seconds];
   };
   const patternTable: Table = {
     title: `Job overhead by call pattern (${jobs.length} job(s) of each, alternating; medians, seconds)`,

@@ -59,7 +59,8 @@ async function runOne(target: Target, input: Partial<RunTaskCommandInput> = {}):
   return task;
 }
 
-const describeOne = async (target: Target, arn: string) => (await target.ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: [arn] }))).tasks![0]!;
+const describeOne = async (target: Target, arn: string) =>
+  (await target.ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: [arn] }))).tasks![0]!;
 
 /** The same calls against either target, each reduced to the fact being compared. */
 const PROBES: Record<ProbeName, (t: Target) => Promise<unknown>> = {

@@ -141,7 +141,8 @@ function buildTask(ctx: ServiceContext, init: {
 }): Task {
   const id = newTaskId();
   const arn = taskArn(ctx.scope, init.cluster.clusterName, id);
-  const storage = init.overrides.ephemeralStorage ?? (init.definition.ephemeralStorage as { sizeInGiB: number } | undefined) ?? { sizeInGiB: 20 };
+  const defined = init.definition.ephemeralStorage as { sizeInGiB: number } | undefined;
+  const storage = init.overrides.ephemeralStorage ?? defined ?? { sizeInGiB: 20 };
   const containerCpu = (name: string, fallback: number | undefined) =>
     String(init.overrides.containerOverrides.find((o) => o.name === name)?.cpu ?? fallback ?? 0);
   return {
@@ -191,11 +192,13 @@ function faultPlan(ctx: ServiceContext, provider: string): TaskFaultPlan {
   const plan: { -readonly [K in keyof TaskFaultPlan]: TaskFaultPlan[K] } = {};
   if (faults.slowProvisioning && ctx.faults.hits('slowProvisioning', faults.slowProvisioning)) plan.extraProvisioningMs = faults.slowProvisioning.extraMs;
   if (faults.startFailure && ctx.faults.hits('startFailure', faults.startFailure)) {
-    plan.startFailure = { error: faults.startFailure.error, ...(faults.startFailure.message ? { message: faults.startFailure.message } : {}) };
+    const { error, message } = faults.startFailure;
+    plan.startFailure = { error, ...(message ? { message } : {}) };
   }
   if (faults.lateSshd && ctx.faults.hits('lateSshd', faults.lateSshd)) plan.lateStartMs = faults.lateSshd.delayMs;
   if (provider === 'FARGATE_SPOT' && faults.spotInterruption && ctx.faults.hits('spotInterruption', faults.spotInterruption)) {
-    plan.spotInterruption = { afterRunningMs: faults.spotInterruption.afterRunningMs ?? 1000, noticeMs: faults.spotInterruption.noticeMs ?? 2000 };
+    const { afterRunningMs, noticeMs } = faults.spotInterruption;
+    plan.spotInterruption = { afterRunningMs: afterRunningMs ?? 1000, noticeMs: noticeMs ?? 2000 };
   }
   return plan;
 }
