@@ -5,11 +5,6 @@ import { STATE_STEM_PATTERN, STATE_TEMP_FILE_PATTERN } from './state.js';
 /** No live writer keeps a temporary state file longer than this (it writes, flushes and renames it at once). */
 export const TEMP_FILE_MAX_AGE_MS = 10 * 60 * 1000;
 
-/** The socket a job's SSH multiplexer listens on beside its state file (`<stem>.sock`, see `ssh/mux-process.ts`). */
-export function socketBesideState(statePath: string): string {
-  return `${statePath.replace(/\.json$/, '')}.sock`;
-}
-
 /** Options of {@link sweepStateDirectory}. */
 export interface SweepOptions {
   readonly now: number;

@@ -52,5 +52,11 @@ export const ENVIRONMENT_TAG = 'gitlab-fargate:environment';
 /** How `gc` begins the line for each task it stopped (the reaper's stops are counted from these lines). */
 export const GC_STOPPED_PREFIX = 'stopped arn:';
 
-/** Words in AWS throttling errors the driver logs (the cdk counts them from the manager's log group). */
+/**
+ * Words in AWS throttling errors the driver logs (the cdk counts them from the manager's log group). No driver code
+ * reads it: it is the driver's side of that contract, which packages/cdk/test/monitoring.test.ts reads from this file
+ * and compares with the cdk's copy.
+ *
+ * @public
+ */
 export const THROTTLING_TERMS = ['ThrottlingException', 'Rate exceeded'] as const;
