@@ -1,43 +1,5 @@
 import { JsonFile, TextFile, type javascript } from 'projen';
 
-/**
- * Files other helpers were changing while the lint rules arrived: a max-len fix there would have collided with their
- * work. Each is a narrowly-scoped exclusion to remove (fix the lines, delete the entry) once that work has landed.
- */
-const MAX_LEN_PENDING = [
-  'packages/config/src/cli/render-inputs.ts',
-  'packages/config/src/render.test.ts',
-  'packages/config/src/runner/render.ts',
-  'packages/driver/src/args.ts',
-  'packages/driver/src/cost/prices.ts',
-  'packages/driver/src/job/cpu-architecture.ts',
-  'packages/driver/src/job/plan.ts',
-  'packages/driver/src/main.ts',
-  'packages/driver/src/metrics/emf.test.ts',
-  'packages/driver/src/metrics/emf.ts',
-  'packages/driver/src/metrics/outcome.test.ts',
-  'packages/driver/src/metrics/summary.test.ts',
-  'packages/driver/src/report/command.test.ts',
-  'packages/driver/src/report/command.ts',
-  'packages/driver/src/report/summarize.ts',
-  'packages/driver/src/ssh/mux.int.test.ts',
-  'packages/driver/src/stages/gc.test.ts',
-  'packages/driver/src/stages/gc.ts',
-  'packages/driver/src/stages/prepare.ts',
-  'packages/images/src/render/arm64.int.test.ts',
-  'tools/bench/src/suites/job-overhead.ts',
-  'tools/ecs-emulator/src/compare/moto.int.test.ts',
-  'tools/ecs-emulator/src/ecs/run-task.ts',
-  'tools/runner-harness/src/job-environment.ts',
-  'tools/runner-harness/src/run-job.ts',
-];
-
-/**
- * Source files that still cross a driver folder boundary, until issue 16's multiplexer folder
- * (`ssh/mux/`, its state record out of `job/`) and the overrides type moving out of `stages/` land.
- */
-const BOUNDARY_PENDING = ['packages/driver/src/ssh/mux-process.ts', 'packages/driver/src/job/plan.ts'];
-
 /** The private tools, which packages never import (README "Layout": tools depend on packages, never the reverse). */
 const TOOL_PACKAGES = [
   'bench', 'demo', 'docker-bootstrap', 'e2e', 'ecs-emulator', 'local-stack', 'packaging', 'pipeline', 'runner-harness',
@@ -95,7 +57,7 @@ function eslintConfig(): string[] {
     '  },',
     '  {',
     "    files: ['packages/driver/src/**/*.ts'],",
-    `    ignores: ${json(['**/*.test.ts', ...BOUNDARY_PENDING])},`,
+    `    ignores: ${json(['**/*.test.ts'])},`,
     '    rules: {',
     "      'import-x/no-restricted-paths': ['error', { basePath, zones: [",
     "        { target: './packages/driver/src/ssh', from: './packages/driver/src/job', message: 'ssh/ is below job/: pass what it needs in' },",
@@ -104,12 +66,7 @@ function eslintConfig(): string[] {
     '      ] }],',
     '    },',
     '  },',
-    '  {',
-    '    // Pending: see MAX_LEN_PENDING in projenrc/lint.ts.',
-    `    files: ${json(MAX_LEN_PENDING)},`,
-    "    rules: { 'max-len': 'off' },",
-    '  },',
-    '];',
+      '];',
   ];
 }
 
@@ -133,13 +90,6 @@ const KNIP = {
   ],
   // System tools the tests call.
   ignoreBinaries: ['mkfifo', 'shellcheck', 'gpg', 'gpgconf', 'openssl', 'ip', 'flock'],
-  // Pending: unused since the arm64 image test changed (other work in progress); delete it or use it, then this entry.
-  ignore: ['packages/images/test/arm64.ts'],
-  ignoreIssues: {
-    // Pending: changed by other work while knip arrived (see MAX_LEN_PENDING); remove once it lands.
-    'packages/driver/src/job/state-sweep.ts': ['exports'],
-    'packages/driver/src/metrics/names.ts': ['exports'],
-  },
 };
 
 /** `npm run lint`: ESLint (flat config, eslint.config.mjs) and knip (knip.json), both generated here. */
