@@ -143,7 +143,7 @@ describe('.gitlab-ci.yml structure', () => {
         .map((command) => ({ name, command })),
     );
     expect(installs.map(({ name }) => name).sort()).toEqual(
-      ['validate', 'test', ...ENVIRONMENTS.flatMap((e) => [`build ${e}`, `deploy ${e}`])].sort(),
+      ['validate', 'test', 'mutation', ...ENVIRONMENTS.flatMap((e) => [`build ${e}`, `deploy ${e}`])].sort(),
     );
     for (const { name, command } of installs) expect(command, name).toMatch(/\bnpm ci --ignore-scripts\b/);
   });
@@ -172,6 +172,21 @@ describe('.gitlab-ci.yml structure', () => {
     expect(script).toMatch(/buildah build --tag "\$CI_REGISTRY_IMAGE\/\$image:\$CI_COMMIT_SHORT_SHA" "images\/\$image"/);
     expect(script).toMatch(/buildah push "\$CI_REGISTRY_IMAGE\/\$image:\$CI_COMMIT_SHORT_SHA"/);
     expect(neededJobs(images)).toEqual(['build dev']);
+  });
+
+  it('runs mutation testing on the default branch only and keeps the Stryker reports', async () => {
+    const mutation = job('mutation');
+    expect(commandsOf(mutation)).toContain('npm run mutation');
+    expect(mutation.rules).toEqual([{ if: DEFAULT_BRANCH_ONLY }]);
+    expect(neededJobs(mutation)).toEqual([]);
+    expect(mutation.artifacts?.when).toBe('always');
+    // Where the reports land: each mutated package's stryker.config.mjs, its one home.
+    for (const pkg of ['config', 'driver']) {
+      const config = pathToFileURL(join(root, `packages/${pkg}/stryker.config.mjs`)).href;
+      const { default: stryker } = (await import(config)) as { default: { jsonReporter: { fileName: string } } };
+      const report = stryker.jsonReporter.fileName;
+      expect(mutation.artifacts?.paths, pkg).toContain(`packages/${pkg}/${report.slice(0, report.lastIndexOf('/') + 1)}`);
+    }
   });
 
   it('deploys production only by hand from the default branch, and the pipeline waits for it', () => {
