@@ -134,7 +134,11 @@ describe('prepare (AWS failure paths)', () => {
     ecsMock.on(StopTaskCommand).resolves({});
     const { ctx } = testContext({ env: { CUSTOM_ENV_CI_JOB_TIMEOUT: '600' } });
     const start = Date.UTC(2026, 10, 28, 9, 0, 0);
-    await expect(prepareStage(ctx, { clients, sleep: noSleep, now: () => start })).rejects.toThrow();
+    // The task's own stop, not a timeout or any other failure of prepare.
+    await expect(prepareStage(ctx, { clients, sleep: noSleep, now: () => start })).rejects.toMatchObject({
+      name: 'TaskStopped',
+      message: `task ${ARN} stopped; stopCode TaskFailedToStart`,
+    });
     const state = readState(jobStatePath(ctx));
     expect(state?.createdAt).toBe('2026-11-28T09:00:00.000Z');
     expect(state?.expiresAt).toBe('2026-11-28T10:10:00.000Z');
