@@ -1,4 +1,16 @@
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,7 +44,7 @@ describe('job state file', () => {
     expect(stateStem('', '42')).toMatch(/^unknown-/);
   });
 
-  it('is written atomically with mode 0600, creating the directory, and read back', () => {
+  it('is written with mode 0600, creating the directory, and read back', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'driver-state-')), 'nested', 'metadata');
     const path = statePath(dir, 'abc123xyz', '42');
     writeState(path, STATE);
@@ -41,6 +53,24 @@ describe('job state file', () => {
     expect(readState(path)).toEqual(STATE);
     writeState(path, { ...STATE, address: '10.0.0.4' });
     expect(readState(path)?.address).toBe('10.0.0.4');
+    // No temporary files left behind.
+    expect(readdirSync(dir)).toEqual([path.slice(dir.length + 1)]);
+  });
+
+  it('is replaced atomically: a complete new file renamed over the old one, never rewritten in place', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driver-state-'));
+    const path = statePath(dir, 'abc123xyz', '42');
+    writeState(path, STATE);
+    const before = readFileSync(path, 'utf8');
+    // A second name for the file a reader has open: what that reader sees while the state is rewritten.
+    const openedByReader = join(dir, 'reader-view');
+    linkSync(path, openedByReader);
+    writeState(path, { ...STATE, address: '10.0.0.4', privateKey: 'k'.repeat(1 << 20) });
+    // An in-place write would truncate and refill the reader's file; a rename leaves it whole and untouched.
+    expect(readFileSync(openedByReader, 'utf8')).toBe(before);
+    expect(statSync(path).ino).not.toBe(statSync(openedByReader).ino);
+    expect(readState(path)?.privateKey).toHaveLength(1 << 20);
+    rmSync(openedByReader);
     // No temporary files left behind.
     expect(readdirSync(dir)).toEqual([path.slice(dir.length + 1)]);
   });
