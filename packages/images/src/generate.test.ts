@@ -158,7 +158,8 @@ describe('generateImages', () => {
     expect(dockerfile).not.toMatch(/register|TOKEN|SUBNET|SECURITY_GROUP|RUNNER_TAGS/);
   });
 
-  it('stops the runner manager with SIGQUIT, so a redeploy lets running jobs finish', () => {
+  // That gitlab-runner then lets running jobs finish is gitlab-runner's behaviour on SIGQUIT, not tested here.
+  it("sets the runner manager's stop signal to SIGQUIT, gitlab-runner's graceful shutdown", () => {
     expect(file(files, 'runner-manager/Dockerfile')).toMatch(/^STOPSIGNAL SIGQUIT$/m);
   });
 
