@@ -1,17 +1,31 @@
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const SRC = fileURLToPath(new URL('..', import.meta.url));
 
-/** Every module a source file loads statically (value imports only: `import type` is erased), transitively. */
+/**
+ * The module specifiers of a file's static loads: `import … from`, bare `import '…'` (loaded for its side effects)
+ * and re-exports `export … from` / `export * from`. `import type` and `export type` are erased, so not loads.
+ */
+const STATIC_LOAD = new RegExp(
+  [
+    String.raw`^import\s+(?!type\s)[^;]*?from\s+'([^']+)'`,
+    String.raw`^import\s+'([^']+)'`,
+    String.raw`^export\s+(?!type\s)(?:\*(?:\s+as\s+\w+)?|\{[^}]*\})\s*from\s+'([^']+)'`,
+  ].join('|'),
+  'gms',
+);
+
+/** Every module a source file loads statically, transitively. */
 function staticImports(file: string, seen = new Set<string>()): Set<string> {
   if (seen.has(file)) return seen;
   seen.add(file);
   const text = readFileSync(file, 'utf8');
-  for (const match of text.matchAll(/^import\s+(?!type\s)[^;]*?from\s+'([^']+)'/gms)) {
-    const spec = match[1]!;
+  for (const match of text.matchAll(STATIC_LOAD)) {
+    const spec = (match[1] ?? match[2] ?? match[3])!;
     if (spec.startsWith('.')) {
       staticImports(resolve(dirname(file), spec.replace(/\.js$/, '.ts')), seen);
     } else {
@@ -20,6 +34,28 @@ function staticImports(file: string, seen = new Set<string>()): Set<string> {
   }
   return seen;
 }
+
+describe('the static import finder', () => {
+  it('follows imports, bare imports and re-exports, and skips what TypeScript erases', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driver-imports-'));
+    const write = (name: string, lines: string[]) => writeFileSync(join(dir, name), `${lines.join('\n')}\n`);
+    write('entry.ts', [
+      "import { a } from './a.js';",
+      "import './polyfill.js';",
+      "import type { Erased } from 'import-type-only';",
+      "export { b } from './b.js';",
+      "export * from 'star-reexport';",
+      "export * as ns from 'namespace-reexport';",
+      "export type { T } from 'export-type-only';",
+      'export const value = a;',
+    ]);
+    write('a.ts', ["import {", '  x,', "  type Y,", "} from 'multi-line';", 'export const a = x;']);
+    write('polyfill.ts', ["import 'bare-side-effect';"]);
+    write('b.ts', ["export { default as b } from 'default-reexport';"]);
+    const packages = [...staticImports(join(dir, 'entry.ts'))].filter((m) => !m.startsWith(dir)).sort();
+    expect(packages).toEqual(['bare-side-effect', 'default-reexport', 'multi-line', 'namespace-reexport', 'star-reexport']);
+  });
+});
 
 describe('module boundaries', () => {
   it('run, the stage that starts ~10 times a job, loads nothing from aws/, no AWS SDK, and ssh2 only without a multiplexer', () => {
