@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { DOCKER_LABELS } from '@gitlab-fargate/local-stack';
 import { describe, expect, it } from 'vitest';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -31,7 +32,7 @@ function runCli(args: readonly string[], onStdout?: (soFar: string, child: Retur
 function containersOf(output: string): string[] {
   const instance = /\(instance ([0-9a-f-]{36})\)/.exec(output)?.[1];
   expect(instance, 'the demo names its emulator instance').toBeDefined();
-  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=gitlab-fargate.ecs-emulator.instance=${instance}`], { encoding: 'utf8' });
+  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${DOCKER_LABELS.instance}=${instance}`], { encoding: 'utf8' });
   return ids.split('\n').filter((id) => id !== '');
 }
 
