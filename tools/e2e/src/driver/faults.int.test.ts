@@ -22,7 +22,9 @@ describe('cancellation (SIGTERM to the driver, as gitlab-runner sends on cancel)
     stack.emulator.setFaults({ slowProvisioning: { extraMs: 8_000, count: 1 } });
     const log = new CapturedLog();
     const controller = new AbortController();
-    void log.waitFor(/Task arn:\S+ created/).then(() => setTimeout(() => controller.abort(), 300));
+    // The driver prints this line once the task is recorded, then waits for it (8 s more PROVISIONING): the cancel
+    // lands in that wait. No timer: the log and the prepare time below show it did not wait for RUNNING.
+    void log.waitFor(/Task arn:\S+ created/).then(() => controller.abort());
     const result = await runJob({
       runner, env: stack.env, log, runnerLog: discard, prepareAttempts: 1, signal: controller.signal,
       job: job({ script: ['echo never'] }),
@@ -32,6 +34,7 @@ describe('cancellation (SIGTERM to the driver, as gitlab-runner sends on cancel)
     expect(result.timings.find((t) => t.phase === 'prepare')).toMatchObject({ exitCode: 2 });
     expect(result.timings.find((t) => t.phase === 'prepare')!.seconds).toBeLessThan(8);
     expect(log.text).not.toContain('echo never');
+    expect(log.text, 'canceled while waiting, before the task ran').not.toMatch(/Task is RUNNING/);
     expect(await waitForNothingLeft(stack)).toEqual(nothingLeft);
   });
 
