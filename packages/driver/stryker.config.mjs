@@ -12,9 +12,10 @@ export default {
     'src/job/task-size.ts',
     'src/job/state.ts',
     'src/stages/cleanup.ts',
-    // The catch that maps a failure to the runner's exit codes, and the build-failure report.
-    'src/main.ts:95-114',
-    'src/main.ts:148-164',
+    // The catch that maps a failure to the runner's exit codes, and the build-failure report. Line ranges: check
+    // them against src/main.ts when it changes (a mutate range that drifts mutates the wrong code silently).
+    'src/main.ts:105-121',
+    'src/main.ts:159-175',
     // The host-key check: the pinned key against the presented one, and the error it turns into.
     'src/ssh/connect.ts:40-80',
   ],
