@@ -28,7 +28,8 @@ const spotOnly = (fallback: boolean) =>
   `  CapacityProviderStrategy = [{ CapacityProvider = "FARGATE_SPOT", Weight = 1 }]\n  OnDemandFallback = ${fallback}\n`;
 
 /** Something a case does while its job runs (and undoes after). */
-type During = (log: CapturedLog) => { done: () => Promise<string | undefined> };
+/** Runs beside a job: `ready` settles before the job starts, `done` after it ended (its note goes in the matrix). */
+type During = (log: CapturedLog) => { ready?: Promise<void>; done: () => Promise<string | undefined> };
 
 interface FaultCase {
   readonly scenario: string;
@@ -58,14 +59,24 @@ const interruptSpotMidScript: During = (log) => {
   return { done: async () => { await interrupted; return undefined; } };
 };
 
-/** Another tenant drains the account's ECS read bucket (AWS's figures) for the whole job. */
+/**
+ * Another tenant drains the account's ECS read bucket (AWS's figures) for the whole job. The job starts only once the
+ * bucket is dry: a job of gitlab-runner's 4-5 stages can end in about 2 s, before 80 calls/s had emptied it.
+ */
 const throttlingLoad: During = () => {
-  const stop = startApiLoad(stack, 80);
+  const load = startApiLoad(stack, 80);
+  const ready = Promise.race([
+    load.dry,
+    new Promise<never>((_, reject) => {
+      setTimeout(() => reject(new Error('the background load met no throttling within 20 s: is the emulator throttling on?')), 20_000).unref();
+    }),
+  ]);
   return {
+    ready,
     done: async () => {
-      const load: LoadReport = await stop();
-      expect(load.throttled, 'the background load met throttling').toBeGreaterThan(0);
-      return `${load.throttled} of ${load.calls} background calls throttled`;
+      const report: LoadReport = await load.stop();
+      expect(report.throttled, 'the background load met throttling').toBeGreaterThan(0);
+      return `${report.throttled} of ${report.calls} background calls throttled`;
     },
   };
 };
@@ -133,6 +144,7 @@ describe('the reliability matrix: faults', () => {
     stack.emulator.setFaults(testCase.faults ?? {});
     const log = new CapturedLog();
     const during = testCase.during?.(log);
+    await during?.ready;
     const result: JobResult = await runJob({
       runner, env: stack.env, log, runnerLog: discard, prepareRetryIntervalMs: 200,
       prepareAttempts: testCase.prepareAttempts ?? 3,
