@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { emfViolations } from '../../test/emf-spec.js';
 import { testContext } from '../../test/context.js';
+import { readyJobState } from '../../test/job-state.js';
 import type { AwsClients } from '../aws/clients.js';
 import { type JobState, writeState } from '../job/state.js';
 import { cleanupStage } from './cleanup.js';
@@ -11,20 +12,8 @@ import { jobStatePath } from './context.js';
 
 const ecsMock = mockClient(ECSClient);
 const clients: AwsClients = { ecs: new ECSClient({ region: 'us-east-1' }), ec2: async () => new EC2Client({ region: 'us-east-1' }) };
-const ARN = 'arn:aws:ecs:us-east-1:123456789012:task/ci/0f1e2d3c4b5a69788796a5b4c3d2e1f0';
 const STATE: JobState = {
-  version: 1,
-  jobId: '42',
-  runnerShortToken: 'abc123xyz',
-  cluster: 'ci',
-  taskArn: ARN,
-  address: '10.0.0.1',
-  hostKey: 'AAAA',
-  port: 22,
-  username: 'root',
-  privateKey: 'k',
-  publicKey: 'p',
-  createdAt: '2026-12-03T04:00:00.000Z',
+  ...readyJobState,
   metrics: {
     runTaskReturnedAt: '2026-12-03T04:00:00.700Z',
     pullStartedAt: '2026-12-03T04:00:02.700Z',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { testContext } from '../../test/context.js';
+import { readyJobState } from '../../test/job-state.js';
 import { BuildFailure } from '../errors.js';
 import { type JobState, readState, writeState } from '../job/state.js';
 import { jobStatePath } from './context.js';
@@ -25,20 +26,8 @@ function task(exitCode: number): Transport {
   };
 }
 
-const ARN = 'arn:aws:ecs:us-east-1:123456789012:task/ci/0f1e2d3c4b5a69788796a5b4c3d2e1f0';
 const STATE: JobState = {
-  version: 1,
-  jobId: '42',
-  runnerShortToken: 'abc123xyz',
-  cluster: 'ci',
-  taskArn: ARN,
-  address: '10.0.0.1',
-  hostKey: 'AAAA',
-  port: 22,
-  username: 'root',
-  privateKey: 'k',
-  publicKey: 'p',
-  createdAt: '2026-12-03T04:00:00.000Z',
+  ...readyJobState,
   metrics: {
     runTaskSentAt: '2026-12-03T04:00:00.300Z',
     runTaskReturnedAt: '2026-12-03T04:00:00.700Z',
