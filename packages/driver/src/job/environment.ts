@@ -51,6 +51,13 @@ export interface JobEnvironment {
    * positive whole number.
    */
   readonly jobTimeoutSeconds?: number;
+  /**
+   * The ECS task ID of the runner manager this driver runs in, from {@link MANAGER_ID_VARIABLE} in gitlab-runner's
+   * own environment (which no job can change); undefined when unset (a manager outside ECS, or an older image). It
+   * tags each job task ({@link MANAGER_TAG_KEY}), so the manager controller finds the job tasks of one manager among
+   * those of several managers sharing one runner token.
+   */
+  readonly managerId?: string;
   /** Problems worth an administrator's attention that do not stop the stage; the CLI logs them. */
   readonly warnings: readonly string[];
 }
@@ -70,6 +77,15 @@ const CUSTOM_ENV = 'CUSTOM_ENV_';
 export const RUNNER_IDENTITY_VARIABLE = 'GITLAB_FARGATE_RUNNER_SHORT_TOKEN';
 
 /**
+ * The runner manager's own ECS task ID (the last part of its task ARN), which the runner-manager image's entrypoint
+ * exports from the ECS task metadata endpoint into gitlab-runner's environment, like {@link RUNNER_IDENTITY_VARIABLE}.
+ */
+export const MANAGER_ID_VARIABLE = 'GITLAB_FARGATE_MANAGER_ID';
+
+/** An ECS task ID: 32 hex digits today, a UUID for older tasks; the bound is ECS's tag value limit's share. */
+const MANAGER_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+/**
  * Reads the runner-provided environment. Exit-code variables fall back to the runner's constants (1 and 2) when
  * unset, so the driver can run by hand; a value that is set but not a number is refused.
  */
@@ -82,6 +98,7 @@ export function readJobEnvironment(env: NodeJS.ProcessEnv): JobEnvironment {
   }
   const response = readJobResponse(env.JOB_RESPONSE_FILE);
   const runner = readRunnerIdentity(env[RUNNER_IDENTITY_VARIABLE], variables.get('CI_RUNNER_SHORT_TOKEN'));
+  const managerId = readManagerId(env[MANAGER_ID_VARIABLE]);
   const jobId = response?.id ?? (variables.get('CI_JOB_ID') || '0');
   // With a payload, CI_JOB_TIMEOUT is the job's own word: it must not stretch the deadline the reaper goes by.
   const timeout = boundedTimeout(response === undefined ? positiveInteger(variables.get('CI_JOB_TIMEOUT')) : response.timeout);
@@ -102,6 +119,7 @@ export function readJobEnvironment(env: NodeJS.ProcessEnv): JobEnvironment {
     jobToken: variables.get('CI_JOB_TOKEN') || undefined,
     variables,
     ...(timeout.seconds !== undefined ? { jobTimeoutSeconds: timeout.seconds } : {}),
+    ...(managerId !== undefined ? { managerId } : {}),
     warnings: [...runner.warnings, ...timeout.warnings],
   };
 }
@@ -243,6 +261,19 @@ function readRunnerIdentity(trusted: string | undefined, fromJob: string | undef
         `which a job's variables can override; set ${RUNNER_IDENTITY_VARIABLE} to the runner's short token`,
     ],
   };
+}
+
+/** {@link MANAGER_ID_VARIABLE}, checked: unset or empty is undefined, anything but a task ID is refused. */
+function readManagerId(raw: string | undefined): string | undefined {
+  const value = raw?.trim() ?? '';
+  if (value === '') return undefined;
+  if (!MANAGER_ID.test(value)) {
+    throw new SystemFailure(
+      `${MANAGER_ID_VARIABLE} must be the runner manager's ECS task ID (letters, digits and -, the last part of its task ARN), ` +
+        `found ${JSON.stringify(value.slice(0, 80))}; the runner-manager image sets it from the ECS task metadata endpoint`,
+    );
+  }
+  return value;
 }
 
 /** A job timeout cut to {@link MAX_JOB_TIMEOUT_SECONDS}, saying so. */

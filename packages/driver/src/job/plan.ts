@@ -16,6 +16,14 @@ export const TAG_KEYS = {
   deadline: 'gitlab-fargate:deadline',
 } as const;
 
+/**
+ * The tag naming the runner manager (its ECS task ID, `JobEnvironment.managerId`) that started a job task: several
+ * managers share one runner token, and so one `startedBy`, so the manager controller finds one manager's job tasks by
+ * it (to wait for them before stopping an old manager, and to stop those of a manager that died). Only the driver
+ * sets it: a configured tag of this name is dropped.
+ */
+export const MANAGER_TAG_KEY = 'gitlab-fargate:manager';
+
 /** The `startedBy` of every task a runner starts; `gc` lists tasks by it. */
 export function startedByFor(runnerShortToken: string): string {
   const token = runnerShortToken.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 64) || 'unknown';
@@ -49,10 +57,12 @@ export function planLaunch(
   const tags: Record<string, string> = { ...f.tags };
   // The reaper stops a task by this tag alone: only the driver, from the job's own timeout, may set it.
   delete tags[TAG_KEYS.deadline];
+  delete tags[MANAGER_TAG_KEY];
   tags[TAG_KEYS.jobId] = env.jobId;
   tags[TAG_KEYS.runner] = tagValue(env.runnerShortToken);
   if (env.projectPath !== '') tags[TAG_KEYS.project] = tagValue(env.projectPath);
   if (deadline !== undefined) tags[TAG_KEYS.deadline] = tagValue(deadlineTagValue(deadline));
+  if (env.managerId !== undefined) tags[MANAGER_TAG_KEY] = env.managerId;
 
   const platformVersion = overrides.platformVersion ?? cli.platformVersion ?? f.platformVersion;
   return {
