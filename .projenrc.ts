@@ -197,6 +197,16 @@ esmPackage(root, {
   buildFirst: toolsWithCommands,
 });
 
+esmPackage(root, {
+  outdir: 'tools/docs-check',
+  name: '@gitlab-fargate/docs-check',
+  description: 'Checks the Markdown: every relative link and anchor resolves, every command line shown names verbs and options the CLI accepts',
+  private: true,
+  // The tests ask every command for its help, so each must be built first; they never import them.
+  buildFirst: [...publishedPackages.filter((name) => name !== '@gitlab-fargate/cdk'), ...toolsWithCommands],
+  testInputs: ['{workspaceRoot}/**/*.md'],
+});
+
 cdkConstructLibrary(root, {
   outdir: 'packages/cdk',
   name: '@gitlab-fargate/cdk',

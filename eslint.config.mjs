@@ -32,7 +32,7 @@ export default [
   {
     files: ['packages/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ["@gitlab-fargate/bench","@gitlab-fargate/demo","@gitlab-fargate/docker-bootstrap","@gitlab-fargate/e2e","@gitlab-fargate/ecs-emulator","@gitlab-fargate/local-stack","@gitlab-fargate/packaging","@gitlab-fargate/pipeline","@gitlab-fargate/runner-harness"], message: 'packages never depend on tools/' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ["@gitlab-fargate/bench","@gitlab-fargate/demo","@gitlab-fargate/docker-bootstrap","@gitlab-fargate/docs-check","@gitlab-fargate/e2e","@gitlab-fargate/ecs-emulator","@gitlab-fargate/local-stack","@gitlab-fargate/packaging","@gitlab-fargate/pipeline","@gitlab-fargate/runner-harness"], message: 'packages never depend on tools/' }] }],
       'import-x/no-restricted-paths': ['error', { basePath, zones: [{ target: './packages', from: './tools', message: 'packages never import tools/' }] }],
     },
   },

@@ -2,7 +2,8 @@ import { JsonFile, TextFile, type javascript } from 'projen';
 
 /** The private tools, which packages never import (README "Layout": tools depend on packages, never the reverse). */
 const TOOL_PACKAGES = [
-  'bench', 'demo', 'docker-bootstrap', 'e2e', 'ecs-emulator', 'local-stack', 'packaging', 'pipeline', 'runner-harness',
+  'bench', 'demo', 'docker-bootstrap', 'docs-check', 'e2e', 'ecs-emulator', 'local-stack', 'packaging', 'pipeline',
+  'runner-harness',
 ].map((name) => `@gitlab-fargate/${name}`);
 
 /** Files that may import devDependencies: tests, their helpers, configuration and scripts. */
