@@ -12,6 +12,6 @@ export { createLogger, type LogFormat, type LogLevel, type Logger, type LoggerOp
 export type { Connection, ExecResult, ExecStreams, Transport, TransportTarget } from './ssh/transport.js';
 export { sshTransport, waitUntilReachable, HostKeyMismatch, SshConnectError } from './ssh/connect.js';
 export { SCRIPT_COMMAND } from './ssh/exec.js';
-export { MUX_COMMAND } from './ssh/mux-protocol.js';
+export { MUX_COMMAND } from './ssh/mux/protocol.js';
 export { generateJobKeyPair, type JobKeyPair } from './ssh/keys.js';
 export { DRIVER_NAME, driverVersion } from './version.js';

@@ -8,7 +8,7 @@ import { helpText } from './help.js';
 import { type JobEnvironment, exitCodesOf, readJobEnvironment } from './job/environment.js';
 import { type LogSink, type Logger, createLogger, fdSink, fileSink, parseLogFormat, parseLogLevel } from './log.js';
 import type { StageContext } from './stages/context.js';
-import { MUX_COMMAND } from './ssh/mux-protocol.js';
+import { MUX_COMMAND } from './ssh/mux/protocol.js';
 import { DRIVER_NAME, driverVersion } from './version.js';
 
 /** The outside world of one driver invocation; the real one is built in cli.ts, tests build their own. */
@@ -47,7 +47,7 @@ export async function main(io: MainIo): Promise<number> {
   };
 
   if (io.argv[0] === MUX_COMMAND) {
-    const [{ runMultiplexerProcess }, { readState }] = await Promise.all([import('./ssh/mux-process.js'), import('./job/state.js')]);
+    const [{ runMultiplexerProcess }, { readState }] = await Promise.all([import('./ssh/mux/launcher.js'), import('./job/state.js')]);
     return runMultiplexerProcess(io.argv[1], readState);
   }
 

@@ -3,7 +3,7 @@ import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, rea
 import { dirname, join } from 'node:path';
 import { SystemFailure } from '../errors.js';
 import type { JobRecord } from '../metrics/job-record.js';
-import type { MuxRecord } from '../ssh/mux-record.js';
+import type { MuxRecord } from '../ssh/mux/record.js';
 import { currentUid, ensureStateDirectory, trustStateDirectory } from './state-directory.js';
 
 /**

@@ -3,7 +3,7 @@ import { stopTask } from '../aws/launch.js';
 import { SystemFailure } from '../errors.js';
 import { type JobState, UnusableState, readState, removeState } from '../job/state.js';
 import type { Sleep } from '../sleep.js';
-import { stopMultiplexer } from '../ssh/mux-process.js';
+import { stopMultiplexer } from '../ssh/mux/launcher.js';
 import { emitJobMetrics } from './cleanup-metrics.js';
 import { type StageContext, jobStatePath } from './context.js';
 

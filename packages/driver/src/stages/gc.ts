@@ -10,7 +10,7 @@ import { TAG_KEYS, startedByFor } from '../job/plan.js';
 import { type StateEntry, listStates, removeState } from '../job/state.js';
 import { trustStateDirectory } from '../job/state-directory.js';
 import { sweepStateDirectory } from '../job/state-sweep.js';
-import { stopMultiplexer } from '../ssh/mux-process.js';
+import { stopMultiplexer } from '../ssh/mux/launcher.js';
 import type { StageContext } from './context.js';
 
 /** Options of {@link gcStage}. */

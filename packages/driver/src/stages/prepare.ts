@@ -11,7 +11,7 @@ import { recordStageOutcome } from '../metrics/record-outcome.js';
 import { type Sleep, sleep as defaultSleep } from '../sleep.js';
 import { sshTransport } from '../ssh/connect.js';
 import { type JobKeyPair, generateJobKeyPair } from '../ssh/keys.js';
-import { MUX_IDLE_TIMEOUT_MS, type PendingMultiplexer, launchMultiplexer, muxSocketPath } from '../ssh/mux-process.js';
+import { MUX_IDLE_TIMEOUT_MS, type PendingMultiplexer, launchMultiplexer, muxSocketPath } from '../ssh/mux/launcher.js';
 import type { Transport } from '../ssh/transport.js';
 import { awaitReady } from './await-ready.js';
 import { type StageContext, jobStatePath } from './context.js';

@@ -4,7 +4,7 @@ import { BuildFailure, SystemFailure } from '../errors.js';
 import { readState } from '../job/state.js';
 import { sleep } from '../sleep.js';
 import { SCRIPT_COMMAND } from '../ssh/exec.js';
-import { MuxUnavailable, multiplexedTransport } from '../ssh/mux-client.js';
+import { MuxUnavailable, multiplexedTransport } from '../ssh/mux/client.js';
 import type { Connection, ExecResult, Transport, TransportTarget } from '../ssh/transport.js';
 import { type StageContext, jobStatePath } from './context.js';
 import { afterRunStage } from './run-summary.js';

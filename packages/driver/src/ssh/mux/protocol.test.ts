@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FrameType, encodeFrame, frameReader } from './mux-protocol.js';
+import { FrameType, encodeFrame, frameReader } from './protocol.js';
 
 describe('multiplexer framing', () => {
   it('gives back every frame, in order, however the bytes are split on the way', () => {

@@ -3,11 +3,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { SystemFailure, messageOf } from '../errors.js';
-import { MUX_COMMAND } from './mux-protocol.js';
-import type { MuxRecord, ReadMuxTaskState } from './mux-record.js';
-import type { MuxServer } from './mux-server.js';
-import type { Connection } from './transport.js';
+import { SystemFailure, messageOf } from '../../errors.js';
+import { MUX_COMMAND } from './protocol.js';
+import type { MuxRecord, ReadMuxTaskState } from './record.js';
+import type { MuxServer } from './server.js';
+import type { Connection } from '../transport.js';
 
 /** What the multiplexer process is told on its command line. */
 export interface MuxSpec {
@@ -171,7 +171,7 @@ export async function runMultiplexerProcess(specJson: string | undefined, readSt
       // prepare gave up on us; the checks below still end this process.
     }
   };
-  const [{ sshTransport }, { serveMultiplexed }] = await Promise.all([import('./connect.js'), import('./mux-server.js')]);
+  const [{ sshTransport }, { serveMultiplexed }] = await Promise.all([import('../connect.js'), import('./server.js')]);
 
   process.umask(0o077); // The socket: only this user may run commands in the job container.
   let go: (connection: Promise<Connection>) => void = () => {};

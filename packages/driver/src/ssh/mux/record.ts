@@ -1,4 +1,4 @@
-/** Where a job's SSH multiplexer (`mux-process.ts`) runs; the job's state file keeps it for the later stages. */
+/** Where a job's SSH multiplexer process runs; the job's state file keeps it for the later stages. */
 export interface MuxRecord {
   readonly pid: number;
   /** Its Unix socket. */

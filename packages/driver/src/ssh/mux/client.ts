@@ -1,9 +1,9 @@
 import { type Socket, createConnection } from 'node:net';
 import type { Writable } from 'node:stream';
-import { SystemFailure } from '../errors.js';
-import { stdinStream } from './exec.js';
-import { FrameType, type MuxRequest, encodeFrame, readFrames } from './mux-protocol.js';
-import type { Connection, ExecResult, ExecStreams, Transport, TransportTarget } from './transport.js';
+import { SystemFailure } from '../../errors.js';
+import { stdinStream } from '../exec.js';
+import { FrameType, type MuxRequest, encodeFrame, readFrames } from './protocol.js';
+import type { Connection, ExecResult, ExecStreams, Transport, TransportTarget } from '../transport.js';
 
 /**
  * The job's multiplexer cannot run the command (never started, exited, its socket is gone, or it could not connect
@@ -20,7 +20,7 @@ export class MuxUnavailable extends SystemFailure {
 const CANCEL_ANSWER_MARGIN_MS = 5_000;
 
 /**
- * Reaches the job container through the job's multiplexer (mux-server.ts) instead of a new SSH connection. The
+ * Reaches the job container through the job's multiplexer (server.ts) instead of a new SSH connection. The
  * multiplexer pins the host key and authenticates; `connect` only opens its Unix socket, so the target's SSH
  * details are not used. Both `connect` and `exec` reject with {@link MuxUnavailable} when nothing ran.
  */

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 
 /**
- * The framing between `run` stages and the job's SSH multiplexer (see mux-server.ts) over a Unix socket. Each frame
+ * The framing between `run` stages and the job's SSH multiplexer (see server.ts) over a Unix socket. Each frame
  * is one type byte, a 4-byte big-endian payload length, and the payload. Kept free of ssh2 so a `run` stage that
  * talks to the multiplexer never loads it.
  */

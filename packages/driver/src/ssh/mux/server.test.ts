@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { multiplexedTransport } from './mux-client.js';
-import { type MuxServer, serveMultiplexed } from './mux-server.js';
-import type { Connection, ExecStreams } from './transport.js';
+import { multiplexedTransport } from './client.js';
+import { type MuxServer, serveMultiplexed } from './server.js';
+import type { Connection, ExecStreams } from '../transport.js';
 
 const CHUNK = Buffer.alloc(64 * 1024, 0x61);
 const CHUNKS = 100;

@@ -1,9 +1,9 @@
 import { type Server, type Socket, createServer } from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { messageOf } from '../errors.js';
-import { FrameType, type MuxRequest, encodeFrame, readFrames } from './mux-protocol.js';
-import type { Connection, ExecResult } from './transport.js';
+import { messageOf } from '../../errors.js';
+import { FrameType, type MuxRequest, encodeFrame, readFrames } from './protocol.js';
+import type { Connection, ExecResult } from '../transport.js';
 
 /** Options of {@link serveMultiplexed}. */
 export interface MuxServerOptions {
@@ -25,7 +25,7 @@ export interface MuxServer {
 /**
  * Serves one SSH connection to the `run` stages of its job over a Unix socket, as OpenSSH's ControlMaster does: a
  * stage then costs one channel instead of a TCP connect, key exchange and authentication. Each client connection
- * carries one command (see mux-protocol.ts); a client that goes away cancels its command. The socket listens before
+ * carries one command (see protocol.ts); a client that goes away cancels its command. The socket listens before
  * the connection is up: commands wait for it, and are answered "unavailable" (nothing ran) if it never comes. Stops
  * when the SSH connection ends (the task stopped), after `idleTimeoutMs` without a command, or when told to.
  *

@@ -3,11 +3,11 @@ import { type AddressInfo, type Server, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CLI, ensureBuilt } from '../../test/cli-process.js';
-import { statePath, writeState } from '../job/state.js';
-import { generateJobKeyPair } from './keys.js';
-import { launchMultiplexer, muxSocketPath, stopMultiplexer } from './mux-process.js';
-import type { MuxRecord } from './mux-record.js';
+import { CLI, ensureBuilt } from '../../../test/cli-process.js';
+import { statePath, writeState } from '../../job/state.js';
+import { generateJobKeyPair } from '../keys.js';
+import { launchMultiplexer, muxSocketPath, stopMultiplexer } from './launcher.js';
+import type { MuxRecord } from './record.js';
 
 /** What a job's stage has in its environment and must not hand to a process that outlives it. */
 const SECRETS = {
