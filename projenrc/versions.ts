@@ -1,5 +1,5 @@
 /**
- * Every third-party version the workspace uses, pinned exactly (see shared DESIGN.md "Pinned toolchain").
+ * Every third-party version the workspace uses, pinned exactly (README "Commands": `npx projen` after a change).
  * Node 20.20 is the floor: vitest 5, testcontainers 12 and aws-sdk-client-mock-vitest 8 need Node 22.
  */
 export const versions = {

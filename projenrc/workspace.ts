@@ -4,7 +4,7 @@ import { nxRelease } from './release';
 import { tsconfigBase } from './tsconfig-base';
 import { nodeEngines, versions } from './versions';
 
-/** Variables every Nx task sees; tests and CI rely on them (shared DESIGN.md "Environment for tests and CI"). */
+/** Variables every Nx task sees; tests and CI rely on them (docs/testing.md). */
 export const workspaceEnv: Record<string, string> = {
   NX_DAEMON: 'false',
   NX_NO_CLOUD: 'true',

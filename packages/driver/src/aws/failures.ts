@@ -10,7 +10,7 @@ export interface FailureReading {
   readonly text: string;
 }
 
-/** Explains one RunTask failure (reference: ecs-api.md §4.3). */
+/** Explains one RunTask failure (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/api_failures_messages.html). */
 export function readFailure(failure: Failure): FailureReading {
   const reason = failure.reason ?? 'unknown reason';
   const raw = failure.detail ? `${reason} (${failure.detail})` : reason;

@@ -54,7 +54,7 @@ export interface WatchOptions {
 /**
  * Polls DescribeTasks until the task (and its SSH container) is RUNNING. Unlike the SDK waiter it tolerates
  * MISSING right after RunTask, keeps polling through throttling, and fails fast with ECS's stop reasons as soon
- * as the task is stopping (reference: ecs-api.md §3.4).
+ * as the task is stopping (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html).
  *
  * @throws TaskStopped when the task stops or is told to
  * @throws SystemFailure on timeout, or when the task stays MISSING past the grace period

@@ -4,7 +4,7 @@ import { MAX_JOB_TIMEOUT_SECONDS } from './deadline.js';
 
 /**
  * What gitlab-runner's custom executor hands every driver process through its environment
- * (reference: fargate-driver.md §C.2).
+ * (https://docs.gitlab.com/runner/executors/custom/#stages and gitlab-runner's executors/custom/custom.go).
  */
 export interface JobEnvironment {
   /** Exit code meaning "the job's script failed". @default 1 */
