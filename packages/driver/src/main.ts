@@ -47,7 +47,7 @@ export async function main(io: MainIo): Promise<number> {
   };
 
   if (io.argv[0] === MUX_COMMAND) {
-    const [{ runMultiplexerProcess }, { readState }] = await Promise.all([import('./ssh/mux/launcher.js'), import('./job/state.js')]);
+    const [{ runMultiplexerProcess }, { readState }] = await Promise.all([import('./ssh/mux/main.js'), import('./job/state.js')]);
     return runMultiplexerProcess(io.argv[1], readState);
   }
 

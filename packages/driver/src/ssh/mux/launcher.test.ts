@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CLI, ensureBuilt } from '../../../test/cli-process.js';
 import { statePath, writeState } from '../../job/state.js';
 import { generateJobKeyPair } from '../keys.js';
-import { launchMultiplexer, muxSocketPath, stopMultiplexer } from './launcher.js';
+import { launchMultiplexer, stopMultiplexer } from './launcher.js';
 import type { MuxRecord } from './record.js';
+import { muxSocketPath } from './socket.js';
 
 /** What a job's stage has in its environment and must not hand to a process that outlives it. */
 const SECRETS = {

@@ -11,10 +11,11 @@ import { type Sshd, startSshd } from '../../../test/sshd-fixture.js';
 import { type JobState, statePath, writeState } from '../../job/state.js';
 import { sshTransport } from '../connect.js';
 import { generateJobKeyPair } from '../keys.js';
-import { MUX_COMMAND } from './protocol.js';
 import { multiplexedTransport } from './client.js';
-import { type MuxSpec, launchMultiplexer, muxSocketPath, removeMuxSocket, stopMultiplexer } from './launcher.js';
+import { launchMultiplexer, stopMultiplexer } from './launcher.js';
+import { MUX_COMMAND, type MuxSpec } from './protocol.js';
 import type { MuxRecord } from './record.js';
+import { muxSocketPath, removeMuxSocket } from './socket.js';
 
 const TOKEN = 'muxtoken';
 const JOB_ID = '777';

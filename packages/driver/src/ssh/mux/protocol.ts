@@ -1,9 +1,10 @@
 import type { Socket } from 'node:net';
 
 /**
- * The framing between `run` stages and the job's SSH multiplexer (see server.ts) over a Unix socket. Each frame
- * is one type byte, a 4-byte big-endian payload length, and the payload. Kept free of ssh2 so a `run` stage that
- * talks to the multiplexer never loads it.
+ * How the parts of the job's SSH multiplexer talk: the command line that starts its process (launcher.ts starts
+ * main.ts), and the framing between `run` stages (client.ts) and the multiplexer (server.ts) over a Unix socket. Each
+ * frame is one type byte, a 4-byte big-endian payload length, and the payload. Kept free of ssh2 so a `run` stage
+ * that talks to the multiplexer never loads it.
  */
 
 /**
@@ -11,6 +12,17 @@ import type { Socket } from 'node:net';
  * Started by prepare only; not for people.
  */
 export const MUX_COMMAND = 'internal-ssh-mux';
+
+/** What the multiplexer process is told on its command line. */
+export interface MuxSpec {
+  readonly statePath: string;
+  readonly socketPath: string;
+  readonly connectTimeoutMs: number;
+  readonly keepaliveIntervalMs: number;
+  readonly keepaliveCountMax: number;
+  /** Exit after this long without a command. */
+  readonly idleTimeoutMs: number;
+}
 
 /** Frame types. Client → multiplexer: request, stdin, stdin end, cancel. Multiplexer → client: the rest. */
 export const FrameType = {
