@@ -33,6 +33,8 @@ export interface CostEstimate {
   readonly dollars?: number;
   /** Where the prices come from. */
   readonly source?: string;
+  /** Fargate Spot priced at a share of on-demand (no Spot price known): the dollars are a rougher estimate. */
+  readonly spotEstimated?: boolean;
   readonly missingKeys?: readonly string[];
 }
 
@@ -46,9 +48,9 @@ export function estimateCost(usage: TaskUsage, pricing: PricingSettings): CostEs
   const gbSeconds = (usage.memoryMiB / 1024) * billedSeconds;
   const extraStorageGbSeconds = Math.max(0, usage.ephemeralGiB - INCLUDED_EPHEMERAL_GIB) * billedSeconds;
   const base = { billedSeconds, vcpuSeconds, gbSeconds, extraStorageGbSeconds, capacity: usage.capacity, architecture: usage.architecture };
-  const prices = resolvePrices(usage.region, usage.capacity, usage.architecture, pricing);
+  const prices = resolvePrices(usage.region, usage.capacity, usage.architecture, pricing, extraStorageGbSeconds > 0);
   if (!pricesKnown(prices)) return { ...base, missingKeys: prices.missingKeys };
   const dollars =
     (vcpuSeconds * prices.compute.vcpuHour + gbSeconds * prices.compute.gbHour + extraStorageGbSeconds * prices.ephemeralGbHour) / 3600;
-  return { ...base, dollars, source: prices.source };
+  return { ...base, dollars, source: prices.source, ...(prices.spotEstimated ? { spotEstimated: true } : {}) };
 }

@@ -1,10 +1,13 @@
 /**
- * The built-in Fargate price table the driver's cost estimates use (Linux, US dollars). The one place these numbers
- * live: `[Pricing]` in the driver TOML overrides them (see `resolve-prices.ts`).
+ * The built-in Fargate price table the driver's cost estimates use (Linux, on-demand, US dollars). The one place these
+ * numbers live: `[Pricing]` in the driver TOML overrides them (see `resolve-prices.ts`), and a test checks that the
+ * tables in the driver's README and in docs/ agree with this file.
  *
  * AWS's price page (https://aws.amazon.com/fargate/pricing/) is the authority; the driver cannot read it at run time,
  * so the table is a copy, with where each number was read and when. Fargate bills per second with a one-minute
  * minimum, from the start of the image pull until the task stops; 20 GiB of ephemeral storage are included.
+ * A price no public source gave is left out rather than guessed: the job log then shows the usage and names the
+ * `[Pricing]` key to set.
  */
 
 /** CPU architecture of a task, as ECS names it. */
@@ -19,17 +22,28 @@ export interface ComputeRates {
   readonly gbHour: number;
 }
 
-/** One region's prices. */
-export interface RegionPrices {
-  readonly rates: { readonly [C in CapacityKind]: { readonly [A in Architecture]: ComputeRates } };
-  /** Per GB-hour of ephemeral storage beyond the included 20 GiB. */
-  readonly ephemeralGbHour: number;
-  /** Where the numbers were read, and when (an ISO date where the source gives one). */
-  readonly source: string;
+/** Where a price was read, and the date it was read or checked (ISO). */
+export interface PriceSource {
+  readonly name: string;
+  readonly url: string;
   readonly asOf: string;
 }
 
-/** AWS's page, which every estimate names. */
+/** One price (or pair of compute prices) and where it comes from. */
+export interface Sourced<T> {
+  readonly value: T;
+  readonly source: PriceSource;
+}
+
+/** One region's on-demand prices; a price without a public source is absent. */
+export interface RegionPrices {
+  readonly x86: Sourced<ComputeRates>;
+  readonly arm?: Sourced<ComputeRates>;
+  /** Per GB-hour of ephemeral storage beyond the included 20 GiB. */
+  readonly ephemeralGbHour?: Sourced<number>;
+}
+
+/** AWS's page, which every estimate's documentation names. */
 export const FARGATE_PRICING_URL = 'https://aws.amazon.com/fargate/pricing/';
 
 /** Ephemeral storage every task gets without charge. */
@@ -39,50 +53,68 @@ export const INCLUDED_EPHEMERAL_GIB = 20;
 export const MINIMUM_BILLED_SECONDS = 60;
 
 /**
- * Fargate Spot's price moves with supply and demand; AWS states it as "up to a 70% discount off the Fargate price".
- * The table therefore prices Spot at 30% of on-demand: the deepest published discount, close to what was observed
- * (eu-west-1, 2020: $0.01334053 per vCPU-hour, 67% off, https://tomgregory.com/aws/aws-fargate-spot-vs-fargate-price-comparison/).
- * Set the `Spot*` keys of `[Pricing]` to the live Spot price for exact figures.
+ * Fargate Spot's price moves with supply and demand, by region and over time; AWS states it only as "up to a 70%
+ * discount off the Fargate price" (https://aws.amazon.com/fargate/pricing/). No dated per-region Spot figure is in
+ * the table, so Spot is estimated at 30% of the on-demand price (the deepest published discount; observed prices sit
+ * near it, e.g. eu-west-1 at 67% off in 2020, https://tomgregory.com/aws/aws-fargate-spot-vs-fargate-price-comparison/).
+ * The job log says so; the `Spot*` keys of `[Pricing]` replace the estimate with the live price.
  */
 export const SPOT_SHARE_OF_ON_DEMAND = 0.3;
 
-/** On-demand rates of the regions whose prices were found, x86 and ARM. */
-function region(x86: ComputeRates, arm: ComputeRates, ephemeralGbHour: number, source: string, asOf: string): RegionPrices {
-  const spot = (rates: ComputeRates): ComputeRates => ({
-    vcpuHour: round(rates.vcpuHour * SPOT_SHARE_OF_ON_DEMAND),
-    gbHour: round(rates.gbHour * SPOT_SHARE_OF_ON_DEMAND),
-  });
-  const rates = { FARGATE: { X86_64: x86, ARM64: arm }, FARGATE_SPOT: { X86_64: spot(x86), ARM64: spot(arm) } };
-  return { rates, ephemeralGbHour, source, asOf };
-}
+/** Where the table's prices were read. */
+export const PRICE_SOURCES = {
+  /**
+   * x86 on-demand rates of 22 regions from fgcalc's data file; its README (commit 04ac5d8) says they were checked
+   * against AWS's AmazonECS Price List Bulk API on 2026-09-29 and all matched (the offer was published 2026-09-11).
+   */
+  priceList: {
+    name: "AWS's AmazonECS price list (offer of 2026-09-11) as checked by github.com/theuves/fgcalc",
+    url: 'https://github.com/theuves/fgcalc/blob/main/src/utils/data.js',
+    asOf: '2026-09-29',
+  },
+  /** us-east-1 ARM and storage rates: vantage.sh's Fargate pricing article, and cloudburn.io's (AWS Price List API, March 2026). */
+  usEast1Articles: {
+    name: 'vantage.sh and cloudburn.io (AWS Price List API)',
+    url: 'https://www.vantage.sh/blog/fargate-pricing',
+    asOf: '2026-03-01',
+  },
+} as const satisfies Record<string, PriceSource>;
 
-function round(value: number): number {
-  return Math.round(value * 1e9) / 1e9;
+function x86(vcpuHour: number, gbHour: number): Sourced<ComputeRates> {
+  return { value: { vcpuHour, gbHour }, source: PRICE_SOURCES.priceList };
 }
 
 /**
- * The table. Only regions whose prices could be read from a dated public copy of AWS's page are listed; any other
- * region gets resource usage without dollars until `[Pricing]` gives its prices.
- *
- * - us-east-1: x86 $0.04048/vCPU-h, $0.004445/GB-h; ARM $0.03238, $0.00356; storage $0.000111/GB-h
- *   (https://www.vantage.sh/blog/fargate-pricing, and https://cloudburn.io/blog/aws-fargate-pricing "as of March 2026",
- *   which reads AWS's Price List API; https://fortem.dev/fargate-spot/ "verified June 2026" for the on-demand rates).
- * - eu-west-1: the same x86 rates (https://tomgregory.com/aws/aws-fargate-spot-vs-fargate-price-comparison/, which
- *   priced eu-west-1); ARM and storage taken to follow us-east-1 as they do for x86 (an assumption: override it).
+ * The table: every region whose on-demand x86 price a dated public copy of AWS's price list gave (22 of the regions
+ * Fargate runs in). ARM and extra storage are known for us-east-1 only; elsewhere `[Pricing]` `ArmVcpuHour`,
+ * `ArmGbHour` and `EphemeralGbHour` supply them. A region not listed (e.g. ap-south-2, eu-central-2, il-central-1)
+ * needs `[Pricing]` for dollars.
  */
 export const PRICE_TABLE: Readonly<Record<string, RegionPrices>> = {
-  'us-east-1': region(
-    { vcpuHour: 0.04048, gbHour: 0.004445 },
-    { vcpuHour: 0.03238, gbHour: 0.00356 },
-    0.000111,
-    `${FARGATE_PRICING_URL} (us-east-1 list prices as published by vantage.sh and cloudburn.io, March 2026)`,
-    '2026-03-01',
-  ),
-  'eu-west-1': region(
-    { vcpuHour: 0.04048, gbHour: 0.004445 },
-    { vcpuHour: 0.03238, gbHour: 0.00356 },
-    0.000111,
-    `${FARGATE_PRICING_URL} (eu-west-1 x86 list prices as published by tomgregory.com; ARM and storage as us-east-1)`,
-    'an unknown date, 2020 or later',
-  ),
+  'af-south-1': { x86: x86(0.0546, 0.006) },
+  'ap-east-1': { x86: x86(0.0556, 0.0061) },
+  'ap-northeast-1': { x86: x86(0.05056, 0.00553) },
+  'ap-northeast-2': { x86: x86(0.04656, 0.00511) },
+  'ap-south-1': { x86: x86(0.04256, 0.004655) },
+  'ap-southeast-1': { x86: x86(0.05056, 0.00553) },
+  'ap-southeast-2': { x86: x86(0.04856, 0.00532) },
+  'ca-central-1': { x86: x86(0.04456, 0.004865) },
+  'eu-central-1': { x86: x86(0.04656, 0.00511) },
+  'eu-north-1': { x86: x86(0.0445, 0.0049) },
+  'eu-south-1': { x86: x86(0.0486, 0.0053) },
+  'eu-west-1': { x86: x86(0.04048, 0.004445) },
+  'eu-west-2': { x86: x86(0.04656, 0.00511) },
+  'eu-west-3': { x86: x86(0.0486, 0.0053) },
+  'me-south-1': { x86: x86(0.0526, 0.0058) },
+  'sa-east-1': { x86: x86(0.0696, 0.0076) },
+  'us-east-1': {
+    x86: x86(0.04048, 0.004445),
+    arm: { value: { vcpuHour: 0.03238, gbHour: 0.00356 }, source: PRICE_SOURCES.usEast1Articles },
+    ephemeralGbHour: { value: 0.000111, source: PRICE_SOURCES.usEast1Articles },
+  },
+  'us-east-2': { x86: x86(0.04048, 0.004445) },
+  'us-gov-east-1': { x86: x86(0.0486, 0.0053) },
+  'us-gov-west-1': { x86: x86(0.0486, 0.0053) },
+  'us-west-1': { x86: x86(0.04656, 0.00511) },
+  'us-west-2': { x86: x86(0.04048, 0.004445) },
 };

@@ -51,7 +51,8 @@ describe('jobSummary: the timeline and cost line at the end of the job log', () 
       '  start latency 7.3 s (prepare started → SSH ready)',
       // Billed from the pull's start (2.7 s) to now (45.2 s): 42.5 s, so the minimum.
       'Fargate cost so far: 60 s (the one-minute minimum) × 1 vCPU, 2 GB: 60 vCPU-s, 120 GB-s; on-demand x86 in us-east-1; ' +
-        '≈ $0.00082 (estimate; prices: https://aws.amazon.com/fargate/pricing/ (us-east-1 list prices as published by vantage.sh and cloudburn.io, March 2026), as of 2026-03-01)',
+        "≈ $0.00082 (estimate; prices: AWS's AmazonECS price list (offer of 2026-09-11) as checked by github.com/theuves/fgcalc, " +
+        'https://github.com/theuves/fgcalc/blob/main/src/utils/data.js, as of 2026-09-29)',
     ]);
   });
 
@@ -62,12 +63,26 @@ describe('jobSummary: the timeline and cost line at the end of the job log', () 
     expect(cost).toMatch(/^Fargate cost so far: 600 s × 2 vCPU, 4 GB: 1200 vCPU-s, 2400 GB-s, 18000 GB-s of storage beyond 20 GiB \(50 GiB\); Fargate Spot ARM in us-east-1; ≈ \$(\d\.\d+) /);
     const dollars = Number(/\$(\d\.\d+)/.exec(cost)?.[1]);
     expect(dollars).toBeCloseTo((1200 * 0.03238 * 0.3 + 2400 * 0.00356 * 0.3 + 18000 * 0.000111) / 3600, 4);
+    // No Spot price is known: the line says the Spot figure is an estimate, where the 30% comes from, and how to set it.
+    expect(cost).toContain(
+      '(estimate; Spot taken as 30% of on-demand (AWS: "up to a 70% discount", https://aws.amazon.com/fargate/pricing/); ' +
+        'the live Spot price varies by region and time, [Pricing] Spot keys set it; prices: ',
+    );
+  });
+
+  it('names the [Pricing] keys for ARM in a region whose table has only the x86 price', () => {
+    const job = { ...observed({ architecture: 'arm64' }), taskArn: ARN.replace('us-east-1', 'eu-west-1') };
+    expect(jobSummary(job, T0 + 70_000, NO_OVERRIDE).at(-1)).toBe(
+      'Fargate cost so far: 68 s × 1 vCPU, 2 GB: 68 vCPU-s, 136 GB-s; on-demand ARM in eu-west-1; ' +
+        "no on-demand ARM price for eu-west-1 in the driver's table: set ArmVcpuHour, ArmGbHour in [Pricing] (driver TOML) for dollars",
+    );
   });
 
   it('names the [Pricing] keys to set in a region without prices, and says so when prepare recorded no size', () => {
     const job = { ...observed(), taskArn: ARN.replace('us-east-1', 'mx-central-1') };
     expect(jobSummary(job, T0 + 70_000, NO_OVERRIDE).at(-1)).toBe(
-      'Fargate cost so far: 68 s × 1 vCPU, 2 GB: 68 vCPU-s, 136 GB-s; on-demand x86 in mx-central-1; no price for mx-central-1: set VcpuHour, GbHour, EphemeralGbHour in [Pricing]',
+      'Fargate cost so far: 68 s × 1 vCPU, 2 GB: 68 vCPU-s, 136 GB-s; on-demand x86 in mx-central-1; ' +
+        "no on-demand x86 price for mx-central-1 in the driver's table: set VcpuHour, GbHour in [Pricing] (driver TOML) for dollars",
     );
     expect(jobSummary({ createdAt: new Date(T0).toISOString(), metrics: 'garbage' }, T0 + 1000, NO_OVERRIDE)).toEqual([
       'Fargate task timeline (seconds after prepare started):',

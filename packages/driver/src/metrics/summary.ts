@@ -1,6 +1,6 @@
 import type { PricingSettings } from '@gitlab-fargate/config';
 import { type CostEstimate, estimateCost } from '../cost/estimate.js';
-import { INCLUDED_EPHEMERAL_GIB, MINIMUM_BILLED_SECONDS } from '../cost/prices.js';
+import { FARGATE_PRICING_URL, INCLUDED_EPHEMERAL_GIB, MINIMUM_BILLED_SECONDS, SPOT_SHARE_OF_ON_DEMAND } from '../cost/prices.js';
 import { type JobRecord, readJobRecord, timeOf } from './job-record.js';
 import { type JobPhases, jobPhases, regionOfArn, taskUsage } from './phases.js';
 
@@ -61,11 +61,19 @@ function costLine(cost: CostEstimate, cpuUnits: number, memoryMiB: number, ephem
   const kind = `${cost.capacity === 'FARGATE_SPOT' ? 'Fargate Spot' : 'on-demand'} ${cost.architecture === 'ARM64' ? 'ARM' : 'x86'}`;
   const where = region === undefined ? 'an unknown region' : region;
   const usage = `${cost.billedSeconds} s${minimum} × ${size}: ${trim(cost.vcpuSeconds)} vCPU-s, ${trim(cost.gbSeconds)} GB-s${storage}; ${kind} in ${where}`;
-  const dollars =
-    cost.dollars === undefined
-      ? `no price for ${where}: set ${(cost.missingKeys ?? []).join(', ')} in [Pricing]`
-      : `≈ $${cost.dollars.toFixed(cost.dollars < 0.01 ? 5 : 4)} (estimate; prices: ${cost.source})`;
-  return `Fargate cost so far: ${usage}; ${dollars}`;
+  return `Fargate cost so far: ${usage}; ${dollarsPart(cost, kind, where)}`;
+}
+
+/** The estimate in dollars with its sources, or, without a price, the `[Pricing]` keys that would give one. */
+function dollarsPart(cost: CostEstimate, kind: string, where: string): string {
+  if (cost.dollars === undefined) {
+    return `no ${kind} price for ${where} in the driver's table: set ${(cost.missingKeys ?? []).join(', ')} in [Pricing] (driver TOML) for dollars`;
+  }
+  const spot = cost.spotEstimated
+    ? `Spot taken as ${Math.round(SPOT_SHARE_OF_ON_DEMAND * 100)}% of on-demand (AWS: "up to a 70% discount", ${FARGATE_PRICING_URL}); ` +
+      'the live Spot price varies by region and time, [Pricing] Spot keys set it; '
+    : '';
+  return `≈ $${cost.dollars.toFixed(cost.dollars < 0.01 ? 5 : 4)} (estimate; ${spot}prices: ${cost.source})`;
 }
 
 function trim(value: number): string {

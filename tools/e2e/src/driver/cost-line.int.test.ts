@@ -28,7 +28,7 @@ describe('the job log shows what the job cost', () => {
     }
     expect(tail).toMatch(/^ {2}start latency \d+\.\d s \(prepare started → SSH ready\)$/m);
     // A job of a few seconds is billed the one-minute minimum; the emulator's region (eu-west-1) is in the price table.
-    expect(tail).toMatch(/^Fargate cost so far: 60 s \(the one-minute minimum\) × [\d.]+ vCPU, [\d.]+ GB: [\d.]+ vCPU-s, [\d.]+ GB-s; on-demand x86 in eu-west-1; ≈ \$0\.\d+ \(estimate; prices: https:\/\/aws\.amazon\.com\/fargate\/pricing\/ /m);
+    expect(tail).toMatch(/^Fargate cost so far: 60 s \(the one-minute minimum\) × [\d.]+ vCPU, [\d.]+ GB: [\d.]+ vCPU-s, [\d.]+ GB-s; on-demand x86 in eu-west-1; ≈ \$0\.\d+ \(estimate; prices: AWS's AmazonECS price list .*, as of \d{4}-\d{2}-\d{2}\)$/m);
 
     // Cleanup's structured log reaches the runner's log (gitlab-runner prefixes each line): one JSON document per job.
     const documents = runnerLog.text
