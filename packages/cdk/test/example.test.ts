@@ -45,6 +45,13 @@ describe('examples/three-environments', () => {
     for (const [index, name] of ['dev', 'staging', 'production'].entries()) {
       const template = Template.fromStack(runners[index]!);
       template.hasOutput('RunnerTag', { Value: name });
+      // docs/troubleshooting.md sends readers to these outputs: each must name one of the stack's log groups.
+      const logGroups = template.findResources('AWS::Logs::LogGroup');
+      for (const output of ['ManagerLogGroup', 'JobLogGroup']) {
+        const value = template.findOutputs(output)[output]?.Value as { Ref?: string } | undefined;
+        expect(Object.keys(logGroups), `${name} ${output}`).toContain(value?.Ref);
+      }
+      expect(template.findOutputs('ManagerLogGroup').ManagerLogGroup?.Value).not.toEqual(template.findOutputs('JobLogGroup').JobLogGroup?.Value);
       template.hasResourceProperties('AWS::ECS::TaskDefinition', {
         ContainerDefinitions: [
           Match.objectLike({

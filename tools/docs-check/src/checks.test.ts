@@ -71,7 +71,7 @@ describe('helpListsOption', () => {
   });
 });
 
-describe('askHelp', () => {
+describe('askHelp', { timeout: 60_000 }, () => {
   const root = fileURLToPath(new URL('../../..', import.meta.url));
 
   it('accepts a verb the CLI knows and shows its options', () => {

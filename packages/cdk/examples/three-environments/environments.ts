@@ -135,6 +135,19 @@ export class RunnerStack extends Stack {
       value: this.runner.job.taskRole.roleArn,
       description: "The role this environment's jobs act as: grant it what they need",
     });
+    // What docs/troubleshooting.md asks for first: where the manager's and the jobs' logs are, and the cluster.
+    new CfnOutput(this, 'ManagerLogGroup', {
+      value: this.runner.manager.logGroup.logGroupName,
+      description: "gitlab-runner's and the driver's log (one metrics line per job)",
+    });
+    new CfnOutput(this, 'JobLogGroup', {
+      value: this.runner.job.logGroup.logGroupName,
+      description: "The job containers' own output (sshd, the entrypoint); the job log itself is in GitLab",
+    });
+    new CfnOutput(this, 'ClusterName', {
+      value: this.runner.cluster.clusterName,
+      description: 'The cluster the job tasks run in (aws ecs list-tasks --cluster ...)',
+    });
   }
 }
 
