@@ -241,6 +241,28 @@ describe('gitlab-fargate-config render driver', () => {
     expect(await readdir(dir)).toEqual(before);
   });
 
+  it('renders [JobImages] from flags: patterns with {a,b} stay whole, credentials are REGISTRY=ARN', async () => {
+    const secret = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:reg=x-AbCdEf';
+    const result = await run(
+      ['render', 'driver', '--job-images', 'true', '--allowed-images', '{ruby,node}:*, registry.example.com/**', '--registry-credentials', `registry.example.com=${secret}`],
+      { ...DRIVER_ENV, JOB_AGENT_IMAGE: 'registry.example.com/gf/job-agent:1', UNUSED_FAMILY_TTL: '86400' },
+    );
+    expect(result.code).toBe(0);
+    expect(parseDriverConfig(result.stdout).config.jobImages).toEqual({
+      enabled: true,
+      allowedImages: ['{ruby,node}:*', 'registry.example.com/**'],
+      allowedServices: [],
+      agentImage: 'registry.example.com/gf/job-agent:1',
+      registryCredentials: [{ registry: 'registry.example.com', secretArn: secret }],
+      familyPrefix: 'ci-job-job',
+      unusedFamilyTtl: 86_400,
+      serviceWaitTimeout: 30,
+    });
+    const missing = await run(['render', 'driver', '--job-images', 'true'], DRIVER_ENV);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('render driver: error: --agent-image (JOB_AGENT_IMAGE): JobImages.AgentImage: expected the job-agent image when Enabled = true');
+  });
+
   it('refuses an --out path in a directory that does not exist, with exit 2', async () => {
     const result = await run(['render', 'driver', '--out', join(dir, 'missing', 'fargate.toml')], DRIVER_ENV);
     expect(result.code).toBe(2);

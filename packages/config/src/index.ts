@@ -11,10 +11,12 @@ export {
   type DriverConfig,
   type FargateCapacityProvider,
   type FargateSettings,
+  type JobImageSettings,
   type LogFormat,
   type LogLevel,
   type OverridePolicy,
   type PricingSettings,
+  type RegistryCredential,
   type SshSettings,
   type TaskMetadataSettings,
   type TimeoutSettings,
@@ -23,6 +25,16 @@ export { loadDriverConfig, parseDriverConfig } from './driver/parse.js';
 export { renderDriverConfig } from './driver/render.js';
 export { matchesAllowList } from './driver/allow-list.js';
 export { DRIVER_TASK_TAG_KEYS } from './driver/reserved-tags.js';
+export { imagePatternProblem, isImageAllowed, matchesImagePattern } from './driver/image-glob.js';
+export { familyOf } from './driver/sections/job-images.js';
+export {
+  JOB_AGENT_BUSYBOX,
+  JOB_AGENT_ENTRY,
+  JOB_AGENT_ENV,
+  JOB_AGENT_LOGIN,
+  JOB_AGENT_SSH_PORT,
+  JOB_AGENT_TOOLS_DIR,
+} from './contract/job-agent.js';
 
 export type { CacheSettings, CustomExecutorSettings, RunnerConfig, RunnerEntry, S3CacheSettings, SessionServerSettings } from './runner/model.js';
 export { loadRunnerConfig, parseRunnerConfig } from './runner/parse.js';

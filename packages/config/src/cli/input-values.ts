@@ -48,3 +48,31 @@ export function asTags(text: string): Record<string, string> {
   }
   return tags;
 }
+
+/** Comma-separated doublestar patterns; a comma inside `{a,b}` belongs to its pattern. */
+export function asPatternList(text: string): string[] {
+  const items: string[] = [];
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    if (c === '\\') i += 1;
+    else if (c === '{') depth += 1;
+    else if (c === '}') depth = Math.max(0, depth - 1);
+    else if (c === ',' && depth === 0) {
+      items.push(text.slice(from, i));
+      from = i + 1;
+    }
+  }
+  items.push(text.slice(from));
+  return items.map((item) => item.trim()).filter((item) => item !== '');
+}
+
+/** `registry.example.com=arn:aws:secretsmanager:…,…` → `[{ Registry, SecretArn }]`. */
+export function asRegistryCredentials(text: string): Record<string, string>[] {
+  return asPatternList(text).map((item) => {
+    const equals = item.indexOf('=');
+    if (equals <= 0) throw new UsageError(`registry credentials: expected REGISTRY=SECRET_ARN items separated by commas, found ${JSON.stringify(item)}`);
+    return { Registry: item.slice(0, equals).trim(), SecretArn: item.slice(equals + 1).trim() };
+  });
+}

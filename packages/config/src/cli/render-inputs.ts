@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { DEFAULT_BUILDS_DIR, DEFAULT_CACHE_DIR } from '../runner/defaults.js';
-import { asBoolean, asList, asNumber, asStrategy, asTags } from './input-values.js';
+import { asBoolean, asList, asNumber, asPatternList, asRegistryCredentials, asStrategy, asTags } from './input-values.js';
 
 /** One setting of `render`: a flag, the environment variable behind it, and the key paths it feeds. */
 export interface RenderInput {
@@ -66,13 +66,22 @@ export const DRIVER_INPUTS: RenderKind = {
     { flag: 'max-ephemeral-storage', env: 'MAX_EPHEMERAL_STORAGE', help: 'highest ephemeral storage GiB a job may ask for', covers: ['Overrides.MaxEphemeralStorage'] },
     { flag: 'allow-spot', env: 'ALLOW_SPOT', help: 'let jobs choose Spot or on-demand (FARGATE_SPOT): true|false', default: () => 'false', covers: ['Overrides.AllowSpot'] },
     { flag: 'allow-cpu-architectures', env: 'ALLOWED_CPU_ARCHITECTURES', help: 'architectures jobs may pick (FARGATE_CPU_ARCHITECTURE): X86_64,ARM64', covers: ['Overrides.CpuArchitectures'] },
+    { flag: 'job-images', env: 'JOB_IMAGES', help: "honour jobs' image: and services: true|false", default: () => 'false', covers: ['JobImages.Enabled'] },
+    { flag: 'allowed-images', env: 'ALLOWED_IMAGES', help: 'images jobs may name, comma-separated doublestar patterns (none = every image)', covers: ['JobImages.AllowedImages'] },
+    { flag: 'allowed-services', env: 'ALLOWED_SERVICES', help: 'service images jobs may name, likewise', covers: ['JobImages.AllowedServices'] },
+    { flag: 'agent-image', env: 'JOB_AGENT_IMAGE', help: 'the job-agent image (required with --job-images true)', covers: ['JobImages.AgentImage'] },
+    { flag: 'registry-credentials', env: 'REGISTRY_CREDENTIALS', help: 'REGISTRY=SECRET_ARN,… private registries and their Secrets Manager secrets', covers: ['JobImages.RegistryCredentials'] },
+    { flag: 'family-prefix', env: 'JOB_FAMILY_PREFIX', help: "derived task definitions' family prefix (default: the task definition's family + -job)", covers: ['JobImages.FamilyPrefix'] },
+    { flag: 'unused-family-ttl', env: 'UNUSED_FAMILY_TTL', help: 'seconds a derived task definition may go unused before gc retires it (default 604800)', covers: ['JobImages.UnusedFamilyTTL'] },
+    { flag: 'service-wait-timeout', env: 'SERVICE_WAIT_TIMEOUT', help: "seconds to wait for services' ports (default 30)", covers: ['JobImages.ServiceWaitTimeout'] },
   ],
   build(values) {
     const fargate: Table = {};
     const ssh: Table = {};
     const timeouts: Table = {};
     const overrides: Table = {};
-    const document: Table = { Fargate: fargate, SSH: ssh, Timeouts: timeouts, Overrides: overrides };
+    const jobImages: Table = {};
+    const document: Table = { Fargate: fargate, SSH: ssh, Timeouts: timeouts, Overrides: overrides, JobImages: jobImages };
     put(values, 'log-level', document, 'LogLevel');
     put(values, 'log-format', document, 'LogFormat');
     put(values, 'log-file', document, 'LogFile');
@@ -107,6 +116,14 @@ export const DRIVER_INPUTS: RenderKind = {
     put(values, 'max-ephemeral-storage', overrides, 'MaxEphemeralStorage', asNumber);
     put(values, 'allow-spot', overrides, 'AllowSpot', asBoolean);
     put(values, 'allow-cpu-architectures', overrides, 'CpuArchitectures', asList);
+    put(values, 'job-images', jobImages, 'Enabled', asBoolean);
+    put(values, 'allowed-images', jobImages, 'AllowedImages', asPatternList);
+    put(values, 'allowed-services', jobImages, 'AllowedServices', asPatternList);
+    put(values, 'agent-image', jobImages, 'AgentImage');
+    put(values, 'registry-credentials', jobImages, 'RegistryCredentials', asRegistryCredentials);
+    put(values, 'family-prefix', jobImages, 'FamilyPrefix');
+    put(values, 'unused-family-ttl', jobImages, 'UnusedFamilyTTL', asNumber);
+    put(values, 'service-wait-timeout', jobImages, 'ServiceWaitTimeout', asNumber);
     return { document };
   },
 };

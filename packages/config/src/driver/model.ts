@@ -167,6 +167,40 @@ export interface PricingSettings {
   readonly source?: string;
 }
 
+/** A private registry's credentials (`[[JobImages.RegistryCredentials]]`). */
+export interface RegistryCredential {
+  /** Registry host pattern (doublestar, as the allow-lists), matched against an image's registry: `docker.io` for Docker Hub names. */
+  readonly registry: string;
+  /** Secrets Manager secret (`arn:aws:secretsmanager:…`) the task's execution role reads: `repositoryCredentials.credentialsParameter`. */
+  readonly secretArn: string;
+}
+
+/**
+ * `[JobImages]`: run each job in the image its `image:` names, with its `services:` beside it in the same task (a task
+ * definition derived from `[Fargate] TaskDefinition` per image and services).
+ */
+export interface JobImageSettings {
+  /** Honour `image:` and `services:`; when false they are ignored and the job runs in the task definition's image. @default false */
+  readonly enabled: boolean;
+  /**
+   * Images a job may name, as doublestar patterns with gitlab-runner's `allowed_images` semantics (`ruby:*`,
+   * `registry.example.com/**`). @default [] (every image: gitlab-runner's rule for an empty list)
+   */
+  readonly allowedImages: readonly string[];
+  /** Service images a job may name, likewise (`allowed_services`). @default [] (every image) */
+  readonly allowedServices: readonly string[];
+  /** The job-agent image (`gf-init`: copies the SSH server and entry script into the task). Required when `enabled`. */
+  readonly agentImage?: string;
+  /** Credentials per registry pattern, the first match wins; no match = a public registry or ECR (the execution role). @default [] */
+  readonly registryCredentials: readonly RegistryCredential[];
+  /** Prefix of the derived task definitions' families (`<prefix>-<16 hex digits>`). @default "<TaskDefinition's family>-job" */
+  readonly familyPrefix: string;
+  /** Seconds a derived task definition may go unused before `gc` deregisters it, and then before it deletes it. @default 604800 (7 days) */
+  readonly unusedFamilyTtl: number;
+  /** Seconds to wait for the services' ports before the job's script starts (gitlab-runner's `wait_for_services_timeout`). @default 30 */
+  readonly serviceWaitTimeout: number;
+}
+
 /** The driver's configuration, normalized: canonical names, defaults applied, singular/plural keys merged. */
 export interface DriverConfig {
   /** @default "info" */
@@ -181,6 +215,7 @@ export interface DriverConfig {
   readonly timeouts: TimeoutSettings;
   readonly overrides: OverridePolicy;
   readonly pricing: PricingSettings;
+  readonly jobImages: JobImageSettings;
 }
 
 /** The per-job CI variables the override policy governs (the driver sees them as `CUSTOM_ENV_<name>`). */

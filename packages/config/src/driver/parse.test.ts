@@ -87,6 +87,15 @@ describe('parseDriverConfig: upstream files', () => {
       timeouts: { taskStart: 600, sshReady: 120, stopTask: 60, taskPollInterval: 2, sshPollInterval: 1 },
       overrides: { taskDefinitions: [], platformVersions: [], allowSpot: false },
       pricing: { discountPercent: 0 },
+      jobImages: {
+        enabled: false,
+        allowedImages: [],
+        allowedServices: [],
+        registryCredentials: [],
+        familyPrefix: 'ci-job',
+        unusedFamilyTtl: 604_800,
+        serviceWaitTimeout: 30,
+      },
     });
   });
 

@@ -88,5 +88,18 @@ export function renderDriverConfig(config: DriverConfig): string {
     .set('Discount', pricing.discountPercent)
     .set('Source', pricing.source);
 
+  const { jobImages } = config;
+  out
+    .table(['JobImages'])
+    .comment('image: and services: support; AllowedImages/AllowedServices empty = every image (gitlab-runner\'s rule).')
+    .set('Enabled', jobImages.enabled)
+    .set('AllowedImages', jobImages.allowedImages)
+    .set('AllowedServices', jobImages.allowedServices)
+    .set('AgentImage', jobImages.agentImage)
+    .set('RegistryCredentials', jobImages.registryCredentials.map((item) => ({ Registry: item.registry, SecretArn: item.secretArn })))
+    .set('FamilyPrefix', jobImages.familyPrefix)
+    .set('UnusedFamilyTTL', jobImages.unusedFamilyTtl)
+    .set('ServiceWaitTimeout', jobImages.serviceWaitTimeout);
+
   return out.toString();
 }

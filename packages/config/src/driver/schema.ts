@@ -8,6 +8,7 @@ import {
   type CpuArchitecture,
   type DriverConfig,
   type FargateSettings,
+  type JobImageSettings,
   type LogFormat,
   type OverridePolicy,
   type PricingSettings,
@@ -16,6 +17,7 @@ import {
   type TimeoutSettings,
 } from './model.js';
 import { fargate } from './sections/fargate.js';
+import { jobImages, withFamilyPrefix } from './sections/job-images.js';
 import { pricing } from './sections/pricing.js';
 import { ephemeralStorage, fargateMemory, logLevel } from './sections/values.js';
 
@@ -89,6 +91,7 @@ interface DriverRaw {
   timeouts: TimeoutSettings;
   overrides: OverridePolicy;
   pricing: PricingSettings;
+  jobImages: JobImageSettings;
 }
 
 /** The whole driver TOML: upstream's keys plus ours, every key case-insensitive. */
@@ -103,6 +106,7 @@ export const driverSchema: Schema<DriverConfig> = refine(
     timeouts: { key: 'Timeouts', schema: timeouts, defaultsFromEmptyTable: true },
     overrides: { key: 'Overrides', schema: overrides, defaultsFromEmptyTable: true },
     pricing: { key: 'Pricing', schema: pricing, defaultsFromEmptyTable: true },
+    jobImages: { key: 'JobImages', schema: jobImages, defaultsFromEmptyTable: true },
   }, { check: checkArm64TaskDefinition }),
   ({ logFile, ...rest }): DriverConfig => ({
     logLevel: rest.logLevel,
@@ -114,5 +118,6 @@ export const driverSchema: Schema<DriverConfig> = refine(
     timeouts: rest.timeouts,
     overrides: rest.overrides,
     pricing: rest.pricing,
+    jobImages: withFamilyPrefix(rest.jobImages, rest.fargate.taskDefinition),
   }),
 );
