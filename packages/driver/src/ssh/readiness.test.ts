@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SystemFailure } from '../errors.js';
-import { SshConnectError, waitUntilReachable } from './connect.js';
+import { SshConnectError } from './connect.js';
+import { waitUntilReachable } from './readiness.js';
 import type { Connection, Transport, TransportTarget } from './transport.js';
 
 const target: TransportTarget = { host: '127.0.0.9', port: 22, username: 'root', privateKey: 'key' };

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { PassThrough, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sshd, startSshd } from '../../test/sshd-fixture.js';
-import { HostKeyMismatch, SshConnectError, sshTransport, waitUntilReachable } from './connect.js';
+import { HostKeyMismatch, SshConnectError, sshTransport } from './connect.js';
 import { SCRIPT_COMMAND } from './exec.js';
 import { generateJobKeyPair } from './keys.js';
+import { waitUntilReachable } from './readiness.js';
 import type { ExecResult, TransportTarget } from './transport.js';
 
 /** Collects a stream's bytes, with the time each chunk arrived. */

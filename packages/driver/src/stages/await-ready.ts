@@ -6,7 +6,7 @@ import { waitForRunning } from '../aws/watch.js';
 import { SystemFailure, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Sleep } from '../sleep.js';
-import { waitUntilReachable } from '../ssh/connect.js';
+import { waitUntilReachable } from '../ssh/readiness.js';
 import type { Connection, Transport, TransportTarget } from '../ssh/transport.js';
 
 /** What {@link awaitReady} needs. */
