@@ -27,6 +27,7 @@ Suites (in this order): ${SUITE_IDS.join(', ')}
   log-throughput  MB/s through custom run vs OpenSSH (/usr/bin/ssh) on the same container
   memory          peak RSS of custom run streaming 50 MiB (fast and slow reader)
   concurrency     50 jobs at once: success, prepare p50/p95, ECS calls per job, throttling
+  run-summary     what the job log's timeline and cost line add to the stage that prints them (median of 21)
 
 Options:
   --smoke            tiny iteration counts (CI: every table produced, figures not worth quoting)

@@ -11,6 +11,7 @@ import { FULL_SETTINGS, SMOKE_SETTINGS, type BenchSettings, type SuiteContext } 
 import { jobOverheadSuite } from './suites/job-overhead.js';
 import { logThroughputSuite } from './suites/log-throughput.js';
 import { memorySuite } from './suites/memory.js';
+import { runSummarySuite } from './suites/run-summary.js';
 import { startupSuite } from './suites/startup.js';
 
 /** The repository checkout this package lives in (for the driver's commit). */
@@ -25,6 +26,7 @@ const SUITES: Record<SuiteId, (ctx: SuiteContext) => Promise<SuiteResult>> = {
   'log-throughput': logThroughputSuite,
   memory: memorySuite,
   concurrency: concurrencySuite,
+  'run-summary': runSummarySuite,
 };
 
 /** Options of {@link runBench}. */

@@ -47,6 +47,7 @@ describe('gitlab-fargate-bench --smoke', () => {
     expect(figures.memory!.fastReaderRssMiB).toBeGreaterThan(10);
     expect(figures.concurrency!.succeeded).toBe(figures.concurrency!.jobs);
     expect(figures.concurrency!.callsPerJob).toBeGreaterThanOrEqual(3);
+    expect(figures['run-summary']!.summaryMs).toBeGreaterThan(0);
     expect(report.targets.length).toBeGreaterThanOrEqual(8);
     const text = readFileSync(markdown, 'utf8');
     expect(text).toContain('## Targets');

@@ -17,6 +17,8 @@ export interface BenchSettings {
   readonly slowReaderMiBps: number;
   /** Jobs started at once in the concurrency suite. */
   readonly concurrencyJobs: number;
+  /** Fresh processes measuring the job log's timeline and cost line (the median is reported). */
+  readonly summaryRuns: number;
 }
 
 /** The figures the brief asks for. */
@@ -29,6 +31,7 @@ export const FULL_SETTINGS: BenchSettings = {
   memoryMiB: 50,
   slowReaderMiBps: 10,
   concurrencyJobs: 50,
+  summaryRuns: 21,
 };
 
 /** Tiny counts: proves every suite still runs and produces its tables (CI), not a measurement. */
@@ -41,6 +44,7 @@ export const SMOKE_SETTINGS: BenchSettings = {
   memoryMiB: 2,
   slowReaderMiBps: 4,
   concurrencyJobs: 3,
+  summaryRuns: 3,
 };
 
 /** What every suite gets. */
