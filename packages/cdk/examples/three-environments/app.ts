@@ -9,6 +9,7 @@
 // productionShortToken (switch on the orphan reapers), jobImage / managerImage (image build contexts).
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { requireManagerBuildContext } from './build-context';
 import { defineThreeEnvironments, ENVIRONMENT_NAMES, EnvironmentName } from './environments';
 
 const app = new App();
@@ -25,9 +26,11 @@ const perEnvironment = (suffix: string) =>
   ) as Partial<Record<EnvironmentName, string>>;
 
 const repositoryRoot = path.resolve(__dirname, '../../../..');
+const managerImageDirectory = context('managerImage') ?? path.join(repositoryRoot, 'images/runner-manager');
+requireManagerBuildContext(managerImageDirectory);
 defineThreeEnvironments(app, {
   jobImageDirectory: context('jobImage') ?? path.join(repositoryRoot, 'images/ci-coordinator'),
-  managerImageDirectory: context('managerImage') ?? path.join(repositoryRoot, 'images/runner-manager'),
+  managerImageDirectory,
   gitlabUrl: context('gitlabUrl') ?? 'https://gitlab.com',
   projectPath: context('projectPath') ?? 'acme/web-app',
   accounts: perEnvironment('Account'),
