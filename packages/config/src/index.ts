@@ -29,11 +29,13 @@ export { imagePatternProblem, isImageAllowed, matchesImagePattern } from './driv
 export { familyOf } from './driver/sections/job-images.js';
 export {
   JOB_AGENT_BUSYBOX,
+  JOB_AGENT_CONTAINER_USER,
+  JOB_AGENT_DEFAULT_SSH_PORT,
+  JOB_AGENT_DIR,
   JOB_AGENT_ENTRY,
+  JOB_AGENT_ENTRY_POINT,
   JOB_AGENT_ENV,
-  JOB_AGENT_LOGIN,
-  JOB_AGENT_SSH_PORT,
-  JOB_AGENT_TOOLS_DIR,
+  JOB_AGENT_LOGIN_NAME,
 } from './contract/job-agent.js';
 
 export type { CacheSettings, CustomExecutorSettings, RunnerConfig, RunnerEntry, S3CacheSettings, SessionServerSettings } from './runner/model.js';

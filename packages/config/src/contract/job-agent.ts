@@ -1,23 +1,28 @@
 /**
  * The contract between the driver and the job agent (the static tools the `gf-init` container copies into the
- * task's `gf-tools` volume, and the entry script that starts the SSH server in the job's own image). One home for
- * these names: the driver (task definitions, RunTask overrides, SSH) and the images package (the job-agent image
- * and its entry script) both import them from here.
+ * task's `gf-tools` volume, and the entry script that starts the SSH server in the job's own image). The driver's
+ * side of it lives here, in the package both the driver and the images package depend on: the driver builds task
+ * definitions and RunTask overrides from these names, and the job-agent image's renderers must use the same (import
+ * them from here, or keep a copy that a test compares with these).
  */
 
-/** Where the `gf-tools` volume is mounted, in `gf-init` (read-write) and in the build container (read-only). */
-export const JOB_AGENT_TOOLS_DIR = '/opt/gf';
+/** The folder the job-agent image declares as a `VOLUME`: `gf-init` mounts the `gf-tools` volume there, the build container read-only. */
+export const JOB_AGENT_DIR = '/opt/gf';
 /** The statically linked busybox in the tools volume: runs the entry script, and `true` for `gf-init`. */
-export const JOB_AGENT_BUSYBOX = `${JOB_AGENT_TOOLS_DIR}/busybox`;
-/** The entry script the build container starts with (`busybox sh gf-entry`): hosts, passwd, keys, then the SSH server. */
-export const JOB_AGENT_ENTRY = `${JOB_AGENT_TOOLS_DIR}/gf-entry`;
+export const JOB_AGENT_BUSYBOX = `${JOB_AGENT_DIR}/busybox`;
+/** The build container's entry script (a busybox `sh` script): hosts, passwd, key, then the SSH server. */
+export const JOB_AGENT_ENTRY = `${JOB_AGENT_DIR}/gf-entry`;
+/** The build container's `entryPoint`: busybox runs the entry, so the job image needs no shell to start. */
+export const JOB_AGENT_ENTRY_POINT: readonly string[] = [JOB_AGENT_BUSYBOX, 'sh', JOB_AGENT_ENTRY];
+/** The build container's `user`: the entry needs root for `/etc/hosts` and `/etc/passwd`; sessions run as the job user. */
+export const JOB_AGENT_CONTAINER_USER = '0';
 
 /** The port the agent's SSH server listens on in the build container (the helper's sshd keeps 22). */
-export const JOB_AGENT_SSH_PORT = 2222;
-/** The login name the driver uses for the agent's SSH server. */
-export const JOB_AGENT_LOGIN = 'gitlab-fargate';
+export const JOB_AGENT_DEFAULT_SSH_PORT = 2222;
+/** The login name the driver uses for the agent's SSH server, whatever the job user is. */
+export const JOB_AGENT_LOGIN_NAME = 'gitlab-fargate';
 
-/** Names of the environment variables the agent reads. */
+/** Names of the environment variables the agent's entry reads. */
 export const JOB_AGENT_ENV = {
   /** The job's OpenSSH public key (one line); the agent accepts only it. Per job: a RunTask override. */
   sshPublicKey: 'SSH_PUBLIC_KEY',
@@ -26,11 +31,8 @@ export const JOB_AGENT_ENV = {
    * aliases, which the agent appends to `/etc/hosts`. Per job: a RunTask override.
    */
   hosts: 'GITLAB_FARGATE_HOSTS',
-  /**
-   * The user the job's scripts run as (`image: docker: user:`, a name or `uid[:gid]`); empty = root. Per job: a
-   * RunTask override.
-   */
+  /** The user the job's sessions run as (`image: docker: user:`: a name, `uid` or `uid:gid`); empty = root. Per job: a RunTask override. */
   jobUser: 'GITLAB_FARGATE_JOB_USER',
-  /** The port the agent listens on ({@link JOB_AGENT_SSH_PORT}); fixed, so it is part of the task definition. */
+  /** The port the agent listens on ({@link JOB_AGENT_DEFAULT_SSH_PORT}); the same for every job: in the task definition. */
   sshPort: 'GITLAB_FARGATE_SSH_PORT',
 } as const;
