@@ -62,6 +62,16 @@ describe('shownCommands', () => {
   });
 });
 
+describe('shownCommands, several on a line', () => {
+  it('finds each command between shell operators, also inside a quoted string', () => {
+    const file = md('x.md', ['```sh', `"gitlab-fargate-config render driver --out \\"$P\\" && gitlab-fargate-driver --config \\"$P\\" gc --dry-run"`, '```'].join('\n'));
+    expect(shownCommands([file]).map((c) => [c.command, c.words.join(' '), c.options.join(' ')])).toEqual([
+      ['gitlab-fargate-config', 'render driver', '--out'],
+      ['gitlab-fargate-driver', 'gc', '--config --dry-run'],
+    ]);
+  });
+});
+
 describe('helpListsOption', () => {
   it('matches whole options only', () => {
     expect(helpListsOption('  --dry-run   list only', '--dry-run')).toBe(true);

@@ -14,31 +14,46 @@ export interface ShownCommand {
   readonly text: string;
 }
 
-// The command must be what the line (or a part of it after a shell operator) runs: after an optional prompt,
-// `sudo`, `exec`, `npx`, `env` and variable assignments; a path before it is allowed (`./bin/`, `/usr/local/bin/`).
+// The command must be what a part of the line (split at shell operators) runs: after an optional prompt, `sudo`,
+// `exec`, `npx`, `env` and variable assignments; a path before it is allowed (`./bin/`, `/usr/local/bin/`), and so
+// is an opening quote or bracket (a command inside a JSON or `sh -c` string, or `$(...)`).
 const COMMAND =
-  /(?:^|&&|\|\||[;|`]|\$\()\s*(?:(?:sudo|exec|env|npx(?:\s+--no-install)?|[A-Z_][A-Z0-9_]*=\S*)\s+)*(?:\S*\/)?(gitlab-fargate-[a-z-]+)(?=\s|$|\))(.*)$/;
+  /^\s*(?:(?:sudo|exec|env|npx(?:\s+--no-install)?|[A-Z_][A-Z0-9_]*=\S*)\s+)*(?:\$\(|[`"'(])?(?:\S*\/)?(gitlab-fargate-[a-z-]+)(?=\s|$|[)"'`])(.*)$/;
+
+/** Shell operators that end one command and may start another. */
+const OPERATOR = /\s(?:&&|\|\||\||;)\s|;\s|\s(?:>|2>|<)\s?/;
 
 /**
- * The `gitlab-fargate-*` invocations in the fenced blocks of `files`: the part of the line after the command, up to
- * a shell operator, split into words (`$VAR` and quoted values kept as one word).
+ * The `gitlab-fargate-*` invocations in the fenced blocks of `files`: each part of a line between shell operators
+ * that runs one, split into words (`$VAR` and quoted values kept as one word).
  */
 export function shownCommands(files: readonly MarkdownFile[]): ShownCommand[] {
   const shown: ShownCommand[] = [];
   for (const file of files) {
     for (const fenced of fencedLines(file)) {
       if (/^\s*(?:#|\/\/)/.test(fenced.text)) continue; // a comment naming a command is not an invocation
-      const text = fenced.text.replace(/^\s*[$>]\s+/, '');
-      const match = COMMAND.exec(text);
-      if (match === null || match[1]!.endsWith('-')) continue;
-      const rest = match[2]!.replace(/\s#\s.*$/, '').split(/\s(?:\||&&|\|\||;|>|2>|<)\s?|\)\s*$/)[0]!;
-      const tokens = words(rest);
-      // A synopsis writes optional options in brackets: `[--dry-run]` shows `--dry-run`.
-      const options = tokens.map((token) => token.replace(/^\[+|\]+$/g, '')).filter((token) => /^--?[A-Za-z]/.test(token)).map((token) => token.split('=')[0]!);
-      shown.push({ file: file.path, line: fenced.line, command: match[1]!, words: verbWords(tokens), options, text: fenced.text.trim() });
+      const line = fenced.text.replace(/^\s*[$>]\s+/, '').replace(/\s#\s.*$/, '');
+      for (const part of line.split(OPERATOR)) {
+        const match = COMMAND.exec(part);
+        if (match === null || match[1]!.endsWith('-')) continue;
+        const tokens = words(match[2]!.replace(/\)\s*$/, ''));
+        const [command, text] = [match[1]!, fenced.text.trim()];
+        shown.push({ file: file.path, line: fenced.line, command, words: verbWords(tokens), options: optionsOf(tokens), text });
+      }
     }
   }
   return shown;
+}
+
+/**
+ * Options without their values. A synopsis writes optional options in brackets (`[--dry-run]`), and a command inside
+ * a quoted string ends with the quote (`--dry-run"`): both show `--dry-run`.
+ */
+function optionsOf(tokens: readonly string[]): string[] {
+  return tokens
+    .map((token) => token.replace(/^\[+|[\]"',;)`]+$/g, ''))
+    .filter((token) => /^--?[A-Za-z]/.test(token))
+    .map((token) => token.split('=')[0]!);
 }
 
 function words(text: string): string[] {
