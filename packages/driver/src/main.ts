@@ -1,9 +1,9 @@
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { ConfigIssue, DriverConfig, Parsed } from '@gitlab-fargate/config';
 import { type Command, type GlobalFlags, type ParsedArgs, parseArgs } from './args.js';
-import { BuildFailure, SystemFailure, UsageError, messageOf } from './errors.js';
+import { SystemFailure, messageOf } from './errors.js';
+import { type RunnerExitCodes, failureExitCode } from './failure-exit-code.js';
 import { helpText } from './help.js';
 import { type JobEnvironment, exitCodesOf, readJobEnvironment } from './job/environment.js';
 import { type LogSink, type Logger, createLogger, fdSink, fileSink, parseLogFormat, parseLogLevel } from './log.js';
@@ -35,6 +35,12 @@ export interface MainIo {
   readonly stdin?: Readable;
 }
 
+/** The commands that act for a job (its stages) or for the runner (gc): they read its environment and config. */
+type JobCommand = Extract<Command, { kind: 'stage' | 'gc' }>;
+
+/** The commands that need no job and no driver configuration of the runner's (validate reads the one it is given). */
+type StandaloneCommand = Exclude<Command, JobCommand>;
+
 /**
  * Runs one driver command and returns the process exit code. The one place that catches and classifies errors:
  * a script failure becomes `$BUILD_FAILURE_EXIT_CODE` (with the script's code in `$BUILD_EXIT_CODE_FILE`),
@@ -45,21 +51,25 @@ export async function main(io: MainIo): Promise<number> {
   const say = (text: string): void => {
     io.stderr.write(`${DRIVER_NAME}: ${text}\n`);
   };
+  if (io.argv[0] === MUX_COMMAND) return runMultiplexer(io.argv[1]);
+  const parsed = parseCommandLine(io.argv, say);
+  if (parsed === undefined) return codes.system;
+  const { flags, command } = parsed;
+  if (command.kind === 'stage' || command.kind === 'gc') return runJobCommand(io, flags, command, codes, say);
+  return runStandalone(io, flags, command, say);
+}
 
-  if (io.argv[0] === MUX_COMMAND) {
-    const [{ runMultiplexerProcess }, { readState }] = await Promise.all([import('./ssh/mux/main.js'), import('./job/state.js')]);
-    return runMultiplexerProcess(io.argv[1], readState);
-  }
-
-  let parsed: ParsedArgs;
+/** The parsed command line, or undefined once its mistake is said (before anything else happens). */
+function parseCommandLine(argv: readonly string[], say: (text: string) => void): ParsedArgs | undefined {
   try {
-    parsed = parseArgs(io.argv);
+    return parseArgs(argv);
   } catch (error) {
     say(`${messageOf(error)} (see --help)`);
-    return codes.system;
+    return undefined;
   }
-  const { flags, command } = parsed;
+}
 
+async function runStandalone(io: MainIo, flags: GlobalFlags, command: StandaloneCommand, say: (text: string) => void): Promise<number> {
   switch (command.kind) {
     case 'help':
       io.stdout.write(helpText(command.topic));
@@ -74,56 +84,63 @@ export async function main(io: MainIo): Promise<number> {
       const { reportCommand } = await import('./report/command.js');
       return reportCommand(command, { stdin: io.stdin ?? process.stdin, stdout: io.stdout, stderr: io.stderr, cwd: io.cwd });
     }
-    default:
-      break;
   }
+}
 
-  const failureCode = command.kind === 'gc' ? 1 : codes.system;
+/** A stage or gc: reads the job's environment and the driver configuration, opens the log, runs, maps a failure. */
+async function runJobCommand(
+  io: MainIo,
+  flags: GlobalFlags,
+  command: JobCommand,
+  codes: RunnerExitCodes,
+  say: (text: string) => void,
+): Promise<number> {
   let log: Logger | undefined;
   let env: JobEnvironment | undefined;
   try {
     env = readJobEnvironment(io.env);
     const { config, warnings } = await loadConfig(resolve(io.cwd, flags.config));
     log = stageLogger(io, flags, config, command);
-    log.addSecret(env.jobToken);
-    // Where a task gets its identity (prepare) or is found by it (gc); not again in every run stage's job log.
-    if (command.kind === 'gc' || (command.kind === 'stage' && command.stage === 'prepare')) env.warnings.forEach((w) => log?.warn(w));
-    log.debug('starting', { version: driverVersion(), pid: process.pid });
-    const ctx: StageContext = {
-      config,
-      env,
-      cli: { taskDefinition: flags.taskDefinition, platformVersion: flags.platformVersion },
-      log,
-      stdout: io.stdout,
-      stderr: io.stderr,
-      signal: io.signal,
-      cwd: io.cwd,
-      ...(io.driverEntry !== undefined ? { driverEntry: io.driverEntry } : {}),
-    };
-    await dispatch(command, ctx, warnings);
+    announce(log, env, command);
+    await dispatch(command, stageContext(io, flags, config, env, log), warnings);
     return 0;
   } catch (caught) {
-    // Whatever a cancel interrupted (an SDK call answers with its own AbortError), the stage failed because of
-    // the cancel, and says so.
-    const error = io.signal.aborted && (caught as Error | undefined)?.name === 'AbortError' ? io.signal.reason : caught;
-    if (error instanceof BuildFailure && env !== undefined) {
-      log?.info(error.message);
-      return reportBuildFailure(error, env, codes, say);
-    }
-    const message = messageOf(error);
-    log?.error(message, { error: error instanceof Error ? error.name : typeof error });
-    // Whatever the log destination, the person reading the job log sees why the stage failed.
-    say(error instanceof SystemFailure || error instanceof UsageError ? message : `internal error: ${message}`);
-    if (!(error instanceof SystemFailure) && error instanceof Error && error.stack !== undefined) {
-      log?.debug(error.stack);
-    }
-    return failureCode;
+    const otherFailureCode = command.kind === 'gc' ? 1 : codes.system;
+    return failureExitCode(caught, { codes, otherFailureCode, signal: io.signal, env, log, say });
   } finally {
     log?.close();
   }
 }
 
-async function dispatch(command: Command, ctx: StageContext, warnings: readonly ConfigIssue[]): Promise<void> {
+/** The SSH multiplexer that prepare starts as a process of its own (the driver's script with a hidden command). */
+async function runMultiplexer(argument: string | undefined): Promise<number> {
+  const [{ runMultiplexerProcess }, { readState }] = await Promise.all([import('./ssh/mux/main.js'), import('./job/state.js')]);
+  return runMultiplexerProcess(argument, readState);
+}
+
+/** The first records of a command's log. */
+function announce(log: Logger, env: JobEnvironment, command: JobCommand): void {
+  log.addSecret(env.jobToken);
+  // Where a task gets its identity (prepare) or is found by it (gc); not again in every run stage's job log.
+  if (command.kind === 'gc' || command.stage === 'prepare') env.warnings.forEach((w) => log.warn(w));
+  log.debug('starting', { version: driverVersion(), pid: process.pid });
+}
+
+function stageContext(io: MainIo, flags: GlobalFlags, config: DriverConfig, env: JobEnvironment, log: Logger): StageContext {
+  return {
+    config,
+    env,
+    cli: { taskDefinition: flags.taskDefinition, platformVersion: flags.platformVersion },
+    log,
+    stdout: io.stdout,
+    stderr: io.stderr,
+    signal: io.signal,
+    cwd: io.cwd,
+    ...(io.driverEntry !== undefined ? { driverEntry: io.driverEntry } : {}),
+  };
+}
+
+async function dispatch(command: JobCommand, ctx: StageContext, warnings: readonly ConfigIssue[]): Promise<void> {
   // Stages load their modules on demand: `config` must not pay for ssh2, `run` must not pay for the AWS SDK.
   if (command.kind === 'gc') {
     const { gcStage } = await import('./stages/gc.js');
@@ -131,7 +148,6 @@ async function dispatch(command: Command, ctx: StageContext, warnings: readonly 
     await gcStage(ctx, { dryRun: command.dryRun, withoutState: command.withoutState, ...minAge });
     return;
   }
-  if (command.kind !== 'stage') throw new Error(`unexpected command ${command.kind}`);
   switch (command.stage) {
     case 'config': {
       const { configStage } = await import('./stages/config.js');
@@ -154,24 +170,6 @@ async function dispatch(command: Command, ctx: StageContext, warnings: readonly 
       return;
     }
   }
-}
-
-function reportBuildFailure(
-  error: BuildFailure,
-  env: JobEnvironment,
-  codes: { build: number; system: number },
-  say: (text: string) => void,
-): number {
-  if (env.buildExitCodeFile !== undefined) {
-    try {
-      // The runner parses the first line as the job's exit code (allow_failure: exit_codes relies on it).
-      writeFileSync(env.buildExitCodeFile, `${error.exitCode}\n`);
-    } catch (writeError) {
-      say(`cannot write BUILD_EXIT_CODE_FILE ${env.buildExitCodeFile}: ${messageOf(writeError)}`);
-      return codes.system;
-    }
-  }
-  return codes.build;
 }
 
 async function loadConfig(path: string): Promise<Parsed<DriverConfig>> {
