@@ -28,10 +28,13 @@ function runCli(args: readonly string[], onStdout?: (soFar: string, child: Retur
   });
 }
 
-/** Containers that the demo's emulator instance labelled, running or not. */
+/**
+ * Containers that the demo's emulator instance labelled, running or not. An empty answer proves nothing by itself
+ * (a wrong label or instance matches nothing either): the Ctrl-C test first finds the running job's container with it.
+ */
 function containersOf(output: string): string[] {
   const instance = /\(instance ([0-9a-f-]{36})\)/.exec(output)?.[1];
-  expect(instance, 'the demo names its emulator instance').toBeDefined();
+  if (instance === undefined) throw new Error(`the demo names no emulator instance in its output:\n${output}`);
   const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${DOCKER_LABELS.instance}=${instance}`], { encoding: 'utf8' });
   return ids.split('\n').filter((id) => id !== '');
 }
@@ -63,13 +66,22 @@ describe('gitlab-fargate-demo', () => {
 
   it('on Ctrl-C cancels the running job, removes everything and exits 130', async () => {
     let interrupted = false;
+    // What the "nothing left" check below finds while the job's script runs (its 60 s loop keeps the task up).
+    let live: string[] | Error = [];
     const { code, stdout, stderr } = await runCli(['--seconds', '60'], (soFar, child) => {
       if (!interrupted && soFar.includes('It works!')) {
         interrupted = true;
-        child.kill('SIGINT');
+        try {
+          live = containersOf(soFar);
+        } catch (error) {
+          live = error as Error;
+        } finally {
+          child.kill('SIGINT');
+        }
       }
     });
     expect(interrupted).toBe(true);
+    expect(live, 'the running job\'s task container, found by the same filter').toEqual(expect.arrayContaining([expect.stringMatching(/^[0-9a-f]{12}$/)]));
     expect(code, stdout + stderr).toBe(130);
     expect(stderr).toContain('SIGINT: cancelling the job and removing everything');
     expect(stdout).toMatch(/^test-dev +canceled /m);
