@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import type { EmulatorOptions } from './config/options.js';
 import { DockerClient } from './docker/docker-client.js';
-import { freeLoopbackBlock, removeOrphanContainers } from './docker/housekeeping.js';
+import { freeLoopbackBlock, removeInstanceResources, removeOrphanContainers } from './docker/housekeeping.js';
 import type { ServiceContext } from './ecs/context.js';
 import { taskIdOf } from './ecs/identifiers.js';
 import { taskNetworkInterfaces } from './ecs/network-interfaces.js';
@@ -13,7 +13,7 @@ import { EcsStore } from './ecs/store.js';
 import { injectApiFault } from './faults/api-faults.js';
 import { FaultState, type FaultOptions } from './faults/faults.js';
 import { Throttler, type ThrottlingOptions } from './faults/throttling.js';
-import { LABELS } from './lifecycle/container-spec.js';
+import { DEFAULT_HOLDER_IMAGE, LABELS } from './lifecycle/container-spec.js';
 import { LoopbackPool } from './lifecycle/loopback-pool.js';
 import { DEFAULT_PHASES, type PhaseDurations } from './lifecycle/phases.js';
 import { TaskRuntime, type RuntimeEnvironment } from './lifecycle/task-runtime.js';
@@ -64,6 +64,8 @@ export interface EmulatorState {
     privateIp?: string;
     publicIp?: string;
     dockerIds: Record<string, string>;
+    /** Docker id of the network holder (tasks with more than one container). */
+    holderId?: string;
   }[];
 }
 
@@ -105,7 +107,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const runtime = new TaskRuntime(task, definition, network, environment(), plan);
     tracker.launched(task, runtime);
     return runtime;
-  });
+  }, () => phases.registrationMs);
   const removeAllContainers = () => removeInstanceContainers(docker, tracker, instanceId);
 
   let endpoint = '';
@@ -158,9 +160,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 /** The task runtime settings that come straight from the options. */
 function runtimeSettings(
   options: EmulatorOptions,
-): Pick<RuntimeEnvironment, 'applyResourceLimits' | 'defaultStopTimeoutSeconds' | 'portReadinessTimeoutMs'> {
+): Pick<RuntimeEnvironment, 'applyResourceLimits' | 'defaultStopTimeoutSeconds' | 'portReadinessTimeoutMs' | 'holderImage'> {
   return {
     applyResourceLimits: options.applyResourceLimits ?? true,
+    holderImage: options.holderImage ?? DEFAULT_HOLDER_IMAGE,
     defaultStopTimeoutSeconds: options.defaultStopTimeoutSeconds ?? 30,
     // AWS's RUNNING means the containers started, not that anything listens: faithful by default.
     portReadinessTimeoutMs: options.portReadinessTimeoutMs ?? 0,
@@ -173,15 +176,22 @@ function serviceContext(
   store: EcsStore,
   faults: FaultState,
   launch: ServiceContext['launch'],
+  registrationMs: () => number,
 ): ServiceContext {
-  return { scope, store, faults, now: Date.now, launch };
+  return {
+    scope,
+    store,
+    faults,
+    now: Date.now,
+    launch,
+    registrationDelay: () => new Promise((resolve) => setTimeout(resolve, registrationMs())),
+  };
 }
 
-/** Aborts every task runtime and removes every container of this emulator instance. */
+/** Aborts every task runtime and removes every container, holder and task volume of this emulator instance. */
 async function removeInstanceContainers(docker: DockerClient, tracker: TaskTracker, instanceId: string): Promise<void> {
   tracker.abortAll();
-  const containers = await docker.listContainers([`${LABELS.instance}=${instanceId}`]);
-  await Promise.all(containers.map((container) => docker.removeContainer(container.Id)));
+  await removeInstanceResources(docker, instanceId);
 }
 
 /** The HTTP server of the ECS JSON API, the EC2 query API and the `/_emulator` control routes. */
@@ -224,6 +234,7 @@ function storeSnapshot(store: EcsStore): Pick<EmulatorState, 'clusters' | 'tasks
       ...(runtime.eni ? { privateIp: runtime.eni.privateIp } : {}),
       ...(runtime.eni?.publicIp ? { publicIp: runtime.eni.publicIp } : {}),
       dockerIds: Object.fromEntries(runtime.dockerIds),
+      ...(runtime.holderId ? { holderId: runtime.holderId } : {}),
     })),
   };
 }

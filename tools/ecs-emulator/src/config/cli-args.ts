@@ -18,10 +18,12 @@ Options (flags override the config file; defaults in brackets):
   --region R                    Region in ARNs                                    [us-east-1]
   --account-id ID               account id in ARNs (12 digits)                    [123456789012]
   --phase NAME=MS               duration of a timed state; NAME is provisioning, pending, activating,
-                                deactivating or deprovisioning (repeatable)       [100,100,50,50,50]
+                                deactivating, deprovisioning or registration (a new task-definition
+                                revision; overlapping ones into a family fail) (repeatable) [100,100,50,50,50,100]
   --stopped-retention-ms MS     how long STOPPED tasks stay describable           [3600000]
   --stop-timeout S              SIGTERM→SIGKILL seconds without a stopTimeout     [30]
   --loopback-block N            task addresses are 127.N.y.z                      [a free block in 64-254]
+  --holder-image IMAGE          network holder of multi-container tasks           [local/debian:bookworm]
   --no-throttling               turn AWS's API token buckets off                  [on]
   --no-resource-limits          do not apply task cpu/memory as Docker limits     [applied]
   --no-remove-orphans           keep containers of dead emulators                 [removed]
@@ -73,74 +75,96 @@ export interface StartCommand {
   readonly quiet: boolean;
 }
 
-/** Parses `start`'s flags over an optional config file; every problem is a ConfigError naming the flag. */
-export function parseStartArgs(args: string[]): StartCommand | 'help' {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      config: { type: 'string' },
-      region: { type: 'string' },
-      'account-id': { type: 'string' },
-      phase: { type: 'string', multiple: true },
-      'stopped-retention-ms': { type: 'string' },
-      'stop-timeout': { type: 'string' },
-      'loopback-block': { type: 'string' },
-      'no-throttling': { type: 'boolean' },
-      'no-resource-limits': { type: 'boolean' },
-      'no-remove-orphans': { type: 'boolean' },
-      quiet: { type: 'boolean' },
-      'capacity-unavailable': { type: 'string', multiple: true },
-      'vcpu-limit': { type: 'string' },
-      'start-failure': { type: 'string' },
-      'slow-provisioning': { type: 'string' },
-      'missing-describes': { type: 'string' },
-      'spot-interruption': { type: 'string' },
-      'spot-notice-ms': { type: 'string' },
-      'late-sshd': { type: 'string' },
-      'server-error': { type: 'string' },
-      'access-denied': { type: 'string' },
-    },
-  });
-  if (values.help) return 'help';
-  let file: Record<string, unknown> = {};
-  if (values.config) {
-    let text: string;
-    try {
-      text = readFileSync(values.config, 'utf8');
-    } catch (error) {
-      throw new ConfigError('--config', `cannot read ${values.config}: ${(error as Error).message}`);
-    }
-    try {
-      file = JSON.parse(text) as Record<string, unknown>;
-    } catch (error) {
-      throw new ConfigError(values.config, `not valid JSON: ${(error as Error).message}`);
-    }
-    validateConfigFile(file, values.config);
+const START_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  config: { type: 'string' },
+  region: { type: 'string' },
+  'account-id': { type: 'string' },
+  phase: { type: 'string', multiple: true },
+  'stopped-retention-ms': { type: 'string' },
+  'stop-timeout': { type: 'string' },
+  'loopback-block': { type: 'string' },
+  'holder-image': { type: 'string' },
+  'no-throttling': { type: 'boolean' },
+  'no-resource-limits': { type: 'boolean' },
+  'no-remove-orphans': { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  'capacity-unavailable': { type: 'string', multiple: true },
+  'vcpu-limit': { type: 'string' },
+  'start-failure': { type: 'string' },
+  'slow-provisioning': { type: 'string' },
+  'missing-describes': { type: 'string' },
+  'spot-interruption': { type: 'string' },
+  'spot-notice-ms': { type: 'string' },
+  'late-sshd': { type: 'string' },
+  'server-error': { type: 'string' },
+  'access-denied': { type: 'string' },
+} as const;
+
+type StartValues = ReturnType<typeof parseArgs<{ options: typeof START_OPTIONS; strict: true }>>['values'];
+type Settings = Record<string, unknown>;
+
+/** The `--config` file, checked; `{}` without one. */
+function readConfigFile(path: string | undefined): Settings {
+  if (path === undefined) return {};
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('--config', `cannot read ${path}: ${(error as Error).message}`);
   }
-  const config: Record<string, unknown> = { port: 4599, ...file };
-  const faults: Record<string, unknown> = { ...(file['faults'] as FaultOptions | undefined) };
-  const phases: Record<string, number> = { ...(file['phases'] as Partial<PhaseDurations> | undefined) };
+  let file: Settings;
+  try {
+    file = JSON.parse(text) as Settings;
+  } catch (error) {
+    throw new ConfigError(path, `not valid JSON: ${(error as Error).message}`);
+  }
+  validateConfigFile(file, path);
+  return file;
+}
+
+/** Flags that set one top-level setting each. */
+function applySettingFlags(values: StartValues, file: Settings, config: Settings): void {
   if (values.port !== undefined) config['port'] = integer(values.port, '--port');
   if (values.host !== undefined) config['host'] = values.host;
   if (values.region !== undefined) config['region'] = values.region;
   if (values['account-id'] !== undefined) config['accountId'] = values['account-id'];
-  for (const entry of values.phase ?? []) {
-    const match = /^(provisioning|pending|activating|deactivating|deprovisioning)=(\d+)$/.exec(entry);
-    if (!match) throw new ConfigError('--phase', `expected NAME=MS with NAME one of provisioning, pending, activating, deactivating, deprovisioning; got '${entry}'`);
-    phases[`${match[1]}Ms`] = Number(match[2]);
-  }
-  if (Object.keys(phases).length > 0) config['phases'] = phases;
+  if (values['holder-image'] !== undefined) config['holderImage'] = values['holder-image'];
   if (values['stopped-retention-ms'] !== undefined) config['stoppedRetentionMs'] = integer(values['stopped-retention-ms'], '--stopped-retention-ms');
   if (values['stop-timeout'] !== undefined) config['defaultStopTimeoutSeconds'] = integer(values['stop-timeout'], '--stop-timeout');
   if (values['loopback-block'] !== undefined) config['loopbackBlock'] = integer(values['loopback-block'], '--loopback-block');
   if (values['no-throttling']) config['throttling'] = { ...(file['throttling'] as object | undefined), enabled: false };
   if (values['no-resource-limits']) config['applyResourceLimits'] = false;
   if (values['no-remove-orphans']) config['removeOrphans'] = false;
+}
+
+const PHASE_FLAG = /^(provisioning|pending|activating|deactivating|deprovisioning|registration)=(\d+)$/;
+
+/** `--phase NAME=MS` over the file's `phases`. */
+function applyPhaseFlags(values: StartValues, file: Settings, config: Settings): void {
+  const phases: Record<string, number> = { ...(file['phases'] as Partial<PhaseDurations> | undefined) };
+  for (const entry of values.phase ?? []) {
+    const match = PHASE_FLAG.exec(entry);
+    if (!match) {
+      throw new ConfigError('--phase', `expected NAME=MS with NAME one of provisioning, pending, activating, deactivating, deprovisioning, registration; got '${entry}'`);
+    }
+    phases[`${match[1]}Ms`] = Number(match[2]);
+  }
+  if (Object.keys(phases).length > 0) config['phases'] = phases;
+}
+
+/** Fault flags whose value is `NUMBER[SEL]`, by flag: the fault key and the key the number goes to. */
+const NUMBER_SELECTOR_FAULTS = [
+  ['slow-provisioning', 'slowProvisioning', 'extraMs'],
+  ['spot-interruption', 'spotInterruption', 'afterRunningMs'],
+  ['late-sshd', 'lateSshd', 'delayMs'],
+] as const;
+
+/** Fault flags over the file's `faults`. */
+function applyFaultFlags(values: StartValues, file: Settings, config: Settings): void {
+  const faults: Settings = { ...(file['faults'] as FaultOptions | undefined) };
   for (const entry of values['capacity-unavailable'] ?? []) {
     const { value, selector } = parseSelector(entry, '--capacity-unavailable');
     if (value !== 'FARGATE' && value !== 'FARGATE_SPOT') throw new ConfigError('--capacity-unavailable', `expected FARGATE or FARGATE_SPOT, got '${value}'`);
@@ -151,21 +175,15 @@ export function parseStartArgs(args: string[]): StartCommand | 'help' {
     const { value, selector } = parseSelector(values['start-failure'], '--start-failure');
     faults['startFailure'] = { ...selector, error: value };
   }
-  if (values['slow-provisioning'] !== undefined) {
-    const { value, selector } = parseSelector(values['slow-provisioning'], '--slow-provisioning');
-    faults['slowProvisioning'] = { ...selector, extraMs: integer(value, '--slow-provisioning') };
-  }
   if (values['missing-describes'] !== undefined) faults['missingDescribes'] = integer(values['missing-describes'], '--missing-describes');
-  if (values['spot-interruption'] !== undefined) {
-    const { value, selector } = parseSelector(values['spot-interruption'], '--spot-interruption');
-    faults['spotInterruption'] = { ...selector, afterRunningMs: integer(value, '--spot-interruption') };
+  for (const [flag, key, field] of NUMBER_SELECTOR_FAULTS) {
+    const text = values[flag];
+    if (text === undefined) continue;
+    const { value, selector } = parseSelector(text, `--${flag}`);
+    faults[key] = { ...selector, [field]: integer(value, `--${flag}`) };
   }
   if (values['spot-notice-ms'] !== undefined) {
     faults['spotInterruption'] = { ...(faults['spotInterruption'] as object | undefined), noticeMs: integer(values['spot-notice-ms'], '--spot-notice-ms') };
-  }
-  if (values['late-sshd'] !== undefined) {
-    const { value, selector } = parseSelector(values['late-sshd'], '--late-sshd');
-    faults['lateSshd'] = { ...selector, delayMs: integer(value, '--late-sshd') };
   }
   for (const [flag, key] of [['server-error', 'serverError'], ['access-denied', 'accessDenied']] as const) {
     const text = values[flag];
@@ -174,5 +192,16 @@ export function parseStartArgs(args: string[]): StartCommand | 'help' {
     faults[key] = { ...selector, ...(value === 'all' ? {} : { operations: [value] }) };
   }
   if (Object.keys(faults).length > 0) config['faults'] = faults;
+}
+
+/** Parses `start`'s flags over an optional config file; every problem is a ConfigError naming the flag. */
+export function parseStartArgs(args: string[]): StartCommand | 'help' {
+  const { values } = parseArgs({ args, strict: true, allowPositionals: false, options: START_OPTIONS });
+  if (values.help) return 'help';
+  const file = readConfigFile(values.config);
+  const config: Settings = { port: 4599, ...file };
+  applySettingFlags(values, file, config);
+  applyPhaseFlags(values, file, config);
+  applyFaultFlags(values, file, config);
   return { config: validateConfigFile(config, 'options'), quiet: values.quiet ?? false };
 }

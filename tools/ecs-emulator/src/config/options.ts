@@ -47,6 +47,11 @@ export interface EmulatorOptions {
   readonly loopbackBlock?: number;
   /** Apply task/container cpu and memory as Docker limits. @default true */
   readonly applyResourceLimits?: boolean;
+  /**
+   * Image of the network holder each multi-container task gets (it runs `sleep infinity` and owns the task's
+   * network namespace and published ports). @default 'local/debian:bookworm'
+   */
+  readonly holderImage?: string;
   /** On start, remove containers left by emulators whose process is gone. @default true */
   readonly removeOrphans?: boolean;
   /** Called after every task state change. */

@@ -37,7 +37,7 @@ function selector(value: Obj, where: string): void {
   if (value['probability'] !== undefined) number(value['probability'], `${where}.probability`, 0, 1, false);
 }
 
-const PHASE_KEYS = ['provisioningMs', 'pendingMs', 'activatingMs', 'deactivatingMs', 'deprovisioningMs'] as const;
+const PHASE_KEYS = ['provisioningMs', 'pendingMs', 'activatingMs', 'deactivatingMs', 'deprovisioningMs', 'registrationMs'] as const;
 
 export function validatePhases(raw: unknown, where = 'phases'): Partial<PhaseDurations> {
   const value = object(raw, where);
@@ -47,7 +47,7 @@ export function validatePhases(raw: unknown, where = 'phases'): Partial<PhaseDur
 }
 
 const BUCKET_KEYS = [
-  'clusterModify', 'clusterRead', 'taskDefinitionModify', 'taskDefinitionRead', 'tagModify', 'tagRead',
+  'clusterModify', 'clusterRead', 'taskDefinitionModify', 'taskDefinitionRead', 'taskDefinitionDelete', 'tagModify', 'tagRead',
   'clusterResourceModify', 'clusterResourceRead', 'fargateRunTask',
 ] as const;
 
@@ -124,11 +124,11 @@ export function validateConfigFile(raw: unknown, where = 'config'): EmulatorConf
   const value = object(raw, where);
   onlyKeys(
     value,
-    ['port', 'host', 'region', 'accountId', 'phases', 'stoppedRetentionMs', 'defaultStopTimeoutSeconds', 'portReadinessTimeoutMs', 'throttling', 'faults', 'dockerSocket', 'loopbackBlock', 'applyResourceLimits', 'removeOrphans'],
+    ['port', 'host', 'region', 'accountId', 'phases', 'stoppedRetentionMs', 'defaultStopTimeoutSeconds', 'portReadinessTimeoutMs', 'throttling', 'faults', 'dockerSocket', 'loopbackBlock', 'applyResourceLimits', 'removeOrphans', 'holderImage'],
     where,
   );
   if (value['port'] !== undefined) number(value['port'], `${where}.port`, 0, 65535);
-  for (const key of ['host', 'region', 'dockerSocket'] as const) {
+  for (const key of ['host', 'region', 'dockerSocket', 'holderImage'] as const) {
     if (value[key] !== undefined && (typeof value[key] !== 'string' || value[key] === '')) throw new ConfigError(`${where}.${key}`, 'expected a non-empty string');
   }
   if (value['accountId'] !== undefined && (typeof value['accountId'] !== 'string' || !/^\d{12}$/.test(value['accountId']))) {

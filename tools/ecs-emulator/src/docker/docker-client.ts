@@ -30,7 +30,11 @@ export interface ContainerCreateSpec {
   readonly Labels: Record<string, string>;
   readonly ExposedPorts?: Record<string, Record<string, never>>;
   readonly StopTimeout?: number;
+  /** Docker's HEALTHCHECK: `Test` as ECS's `healthCheck.command`, durations in nanoseconds. */
+  readonly Healthcheck?: { readonly Test: string[]; readonly Interval: number; readonly Timeout: number; readonly Retries: number; readonly StartPeriod: number };
   readonly HostConfig: {
+    /** Named volumes (task volumes); an empty one is filled from the image's content at `Target` on first mount. */
+    readonly Mounts?: { readonly Type: 'volume'; readonly Source: string; readonly Target: string; readonly ReadOnly: boolean }[];
     readonly PortBindings?: Record<string, { HostIp: string; HostPort: string }[]>;
     readonly NetworkMode?: string;
     readonly NanoCpus?: number;
@@ -42,7 +46,14 @@ export interface ContainerCreateSpec {
 /** The fields of `GET /containers/{id}/json` this emulator reads. */
 export interface ContainerInspect {
   readonly Id: string;
-  readonly State: { readonly Running: boolean; readonly ExitCode: number; readonly OOMKilled: boolean; readonly Status: string };
+  readonly State: {
+    readonly Running: boolean;
+    readonly ExitCode: number;
+    readonly OOMKilled: boolean;
+    readonly Status: string;
+    /** Present when the container has a health check: `starting`, `healthy` or `unhealthy`. */
+    readonly Health?: { readonly Status: string };
+  };
 }
 
 /** One row of `GET /containers/json`. */
@@ -52,6 +63,12 @@ export interface ContainerSummary {
   readonly State: string;
   /** Published ports; `IP` is the host address a port is bound to. */
   readonly Ports?: readonly { readonly IP?: string; readonly PublicPort?: number; readonly PrivatePort: number }[];
+}
+
+/** One row of `GET /volumes`. */
+export interface VolumeSummary {
+  readonly Name: string;
+  readonly Labels: Record<string, string> | null;
 }
 
 /**
@@ -130,6 +147,23 @@ export class DockerClient {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
+  }
+
+  /** Creates a named volume with labels (a task volume). */
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    await this.request('POST', '/volumes/create', { Name: name, Labels: labels });
+  }
+
+  /** Removes a volume; a missing one is not an error. */
+  async removeVolume(name: string): Promise<void> {
+    await this.request('DELETE', `/volumes/${encodeURIComponent(name)}?force=true`, undefined, [404]);
+  }
+
+  /** Lists volumes carrying every given label (`key` or `key=value`). */
+  async listVolumes(labels: string[]): Promise<VolumeSummary[]> {
+    const filters = encodeURIComponent(JSON.stringify({ label: labels }));
+    const body = (await this.request('GET', `/volumes?filters=${filters}`)) as { Volumes: VolumeSummary[] | null };
+    return body.Volumes ?? [];
   }
 
   /** Lists containers (running or not) carrying every given label (`key` or `key=value`). */

@@ -26,14 +26,31 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Removes containers of emulators on this host whose process is gone. Returns how many were removed. */
+/** Whether a resource's labels name an emulator process that is gone. */
+function orphaned(labels: Record<string, string> | null): boolean {
+  const pid = Number(labels?.[LABELS.pid]);
+  return !Number.isInteger(pid) || !processAlive(pid);
+}
+
+/**
+ * Removes containers (task containers and network holders), then task volumes, of emulators on this host whose
+ * process is gone. Returns how many containers were removed.
+ */
 export async function removeOrphanContainers(docker: DockerClient): Promise<number> {
   const hostname = os.hostname();
-  const mine = await docker.listContainers([LABELS.managed, `${LABELS.host}=${hostname}`]);
-  const orphans = mine.filter((container) => {
-    const pid = Number(container.Labels[LABELS.pid]);
-    return !Number.isInteger(pid) || !processAlive(pid);
-  });
+  const mine = [LABELS.managed, `${LABELS.host}=${hostname}`];
+  const orphans = (await docker.listContainers(mine)).filter((container) => orphaned(container.Labels));
   await Promise.all(orphans.map((container) => docker.removeContainer(container.Id)));
+  const volumes = (await docker.listVolumes(mine)).filter((volume) => orphaned(volume.Labels));
+  await Promise.all(volumes.map((volume) => docker.removeVolume(volume.Name).catch(() => undefined)));
   return orphans.length;
+}
+
+/** Removes every container, holder and task volume of one emulator instance (stop and reset). */
+export async function removeInstanceResources(docker: DockerClient, instanceId: string): Promise<void> {
+  const label = [`${LABELS.instance}=${instanceId}`];
+  const containers = await docker.listContainers(label);
+  await Promise.all(containers.map((container) => docker.removeContainer(container.Id)));
+  const volumes = await docker.listVolumes(label);
+  await Promise.all(volumes.map((volume) => docker.removeVolume(volume.Name).catch(() => undefined)));
 }

@@ -12,4 +12,6 @@ export interface ServiceContext {
   /** Starts the lifecycle of a freshly created task. */
   launch(task: Task, taskDefinition: TaskDefinition, network: NetworkPlan, plan: TaskFaultPlan): TaskRuntime;
   now(): number;
+  /** Resolves when a new task-definition revision is created (`phases.registrationMs` from now). */
+  registrationDelay(): Promise<void>;
 }

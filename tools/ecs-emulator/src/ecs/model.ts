@@ -42,6 +42,37 @@ export interface PortMapping {
   name?: string;
 }
 
+/** `dependsOn[]` of a container definition. */
+export interface ContainerDependency {
+  containerName: string;
+  condition: 'START' | 'COMPLETE' | 'SUCCESS' | 'HEALTHY';
+}
+
+/** A container's `healthCheck`, with ECS's defaults filled in (seconds). */
+export interface HealthCheck {
+  command: string[];
+  interval: number;
+  timeout: number;
+  retries: number;
+  startPeriod?: number;
+}
+
+/** `mountPoints[]` of a container definition. */
+export interface MountPoint {
+  sourceVolume: string;
+  containerPath: string;
+  readOnly?: boolean;
+}
+
+/** `volumes[]` of a task definition (only task-scoped bind mounts run here: `name`, optional empty `host`). */
+export interface Volume {
+  name: string;
+  host?: { sourcePath?: string };
+  [member: string]: unknown;
+}
+
+export type HealthStatus = 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
+
 /** A container definition as registered; unknown members are kept and echoed as AWS does. */
 export interface ContainerDefinition {
   name: string;
@@ -57,6 +88,10 @@ export interface ContainerDefinition {
   stopTimeout?: number;
   workingDirectory?: string;
   user?: string;
+  dependsOn?: ContainerDependency[];
+  startTimeout?: number;
+  healthCheck?: HealthCheck;
+  mountPoints?: MountPoint[];
   [member: string]: unknown;
 }
 
@@ -75,7 +110,7 @@ export interface TaskDefinition {
   executionRoleArn?: string;
   ephemeralStorage?: { sizeInGiB: number };
   runtimePlatform?: { operatingSystemFamily?: string; cpuArchitecture?: string };
-  volumes: unknown[];
+  volumes: Volume[];
   placementConstraints: unknown[];
   requiresAttributes: { name: string }[];
   registeredAt: number;
@@ -100,7 +135,7 @@ export interface Container {
   reason?: string;
   networkBindings: unknown[];
   networkInterfaces: NetworkInterface[];
-  healthStatus: 'UNKNOWN';
+  healthStatus: HealthStatus;
   cpu: string;
   memory?: string;
   memoryReservation?: string;
@@ -181,7 +216,7 @@ export interface Task {
   attributes: { name: string; value: string }[];
   containers: Container[];
   overrides: TaskOverride;
-  healthStatus: 'UNKNOWN';
+  healthStatus: HealthStatus;
   enableExecuteCommand: boolean;
   ephemeralStorage: { sizeInGiB: number };
   fargateEphemeralStorage: { sizeInGiB: number };

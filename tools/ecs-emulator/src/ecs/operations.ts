@@ -4,7 +4,9 @@ import { createCluster, deleteCluster, describeClusters, putClusterCapacityProvi
 import type { ServiceContext } from './context.js';
 import { runTask } from './run-task.js';
 import { listTagsForResource, tagResource, untagResource } from './tags.js';
-import { deregisterTaskDefinition, describeTaskDefinition, listTaskDefinitions, registerTaskDefinition } from './task-definitions.js';
+import { listTaskDefinitionFamilies, listTaskDefinitions } from './task-definition-lists.js';
+import { deleteTaskDefinitions, deregisterTaskDefinition } from './task-definition-retirement.js';
+import { describeTaskDefinition, registerTaskDefinition } from './task-definitions.js';
 import { describeTasks, listTasks, stopTask } from './tasks.js';
 
 export type OperationHandler = (ctx: ServiceContext, input: Input) => unknown;
@@ -19,6 +21,8 @@ export const OPERATIONS: Readonly<Record<string, OperationHandler>> = {
   DescribeTaskDefinition: describeTaskDefinition,
   DeregisterTaskDefinition: deregisterTaskDefinition,
   ListTaskDefinitions: listTaskDefinitions,
+  DeleteTaskDefinitions: deleteTaskDefinitions,
+  ListTaskDefinitionFamilies: listTaskDefinitionFamilies,
   RunTask: runTask,
   DescribeTasks: describeTasks,
   StopTask: stopTask,
@@ -28,7 +32,7 @@ export const OPERATIONS: Readonly<Record<string, OperationHandler>> = {
   ListTagsForResource: listTagsForResource,
 };
 
-/** Runs an operation by name (the router has checked that it exists). */
+/** Runs an operation by name (the router has checked that it exists); some answer asynchronously. */
 export function runOperation(ctx: ServiceContext, operation: string, input: Input): unknown {
   const handler = OPERATIONS[operation];
   if (!handler) throw new AwsError('UnknownOperationException', `Operation ${operation} is not supported by this emulator.`);

@@ -7,7 +7,7 @@ import { activeCluster } from './clusters.js';
 import type { ServiceContext } from './context.js';
 import { taskCpuArchitecture } from './cpu-architecture.js';
 import { normaliseFargateSize } from './fargate-sizes.js';
-import { containerArn, newAttachmentId, newTaskId, taskArn } from './identifiers.js';
+import { containerArn, newAttachmentId, newTaskId, taskArn, taskIdOf } from './identifiers.js';
 import type { Cluster, ContainerOverride, Tag, Task, TaskDefinition, TaskOverride } from './model.js';
 import { IDEMPOTENCY_TTL_MS } from './store.js';
 import { resolveTaskDefinition } from './task-definitions.js';
@@ -210,37 +210,65 @@ function vcpusInUse(ctx: ServiceContext): number {
     .reduce((sum, { task }) => sum + Number(task.cpu) / 1024, 0);
 }
 
-export function runTask(ctx: ServiceContext, input: Input): unknown {
-  const cluster = activeCluster(ctx, optString(input, 'cluster'));
-  const reference = reqString(input, 'taskDefinition');
-  const count = optInt(input, 'count') ?? 1;
-  if (count < 1 || count > 10) throw invalidParameter('count must be between 1 and 10.');
+/** A RunTask request, checked: everything needed to create its tasks. */
+interface LaunchRequest {
+  readonly cluster: Cluster;
+  readonly definition: TaskDefinition;
+  readonly providers: string[];
+  readonly platformVersion: string;
+  readonly network: Network;
+  readonly overrides: TaskOverride;
+  readonly tags: Tag[];
+  readonly startedBy?: string;
+  readonly group: string;
+  readonly enableExecuteCommand: boolean;
+}
+
+/** The answer bound to a reused clientToken (same request), or ConflictException (another request); undefined if unbound. */
+function replayedResponse(ctx: ServiceContext, cluster: Cluster, input: Input): unknown {
   const clientToken = optString(input, 'clientToken');
-  if (clientToken !== undefined) {
-    checkClientToken(clientToken);
-    const key = `${cluster.clusterArn}|${clientToken}`;
-    const bound = ctx.store.idempotency.get(key);
-    if (bound && bound.expiresAt > ctx.now()) {
-      if (bound.fingerprint === fingerprint(input)) return bound.response;
-      throw new AwsError('ConflictException', 'The specified client token has already been used in another request with different parameters.', 400, {
-        resourceIds: bound.taskArns,
-      });
-    }
-  }
-  const definition = resolveTaskDefinition(ctx, reference);
+  if (clientToken === undefined) return undefined;
+  checkClientToken(clientToken);
+  const bound = ctx.store.idempotency.get(`${cluster.clusterArn}|${clientToken}`);
+  if (!bound || bound.expiresAt <= ctx.now()) return undefined;
+  if (bound.fingerprint === fingerprint(input)) return bound.response;
+  throw new AwsError('ConflictException', 'The specified client token has already been used in another request with different parameters.', 400, {
+    resourceIds: bound.taskArns,
+  });
+}
+
+/** The task definition to run: exists, ACTIVE (INACTIVE and DELETE_IN_PROGRESS revisions never run), Fargate-compatible. */
+function launchableDefinition(ctx: ServiceContext, input: Input, cluster: Cluster, count: number): { definition: TaskDefinition; providers: string[] } {
+  const definition = resolveTaskDefinition(ctx, reqString(input, 'taskDefinition'));
   if (definition.status !== 'ACTIVE') throw invalidParameter('TaskDefinition is inactive');
   const providers = providersFor(input, cluster, count);
   if (!definition.compatibilities.includes('FARGATE')) throw invalidParameter('Task definition does not support launch_type FARGATE.');
-  const requestedPlatform = optString(input, 'platformVersion') ?? 'LATEST';
-  const platformVersion = PLATFORM_VERSIONS[requestedPlatform];
-  if (!platformVersion) throw new AwsError('PlatformUnknownException', `The specified platform version '${requestedPlatform}' does not exist.`);
-  const network = readNetwork(input);
-  const overrides = readOverrides(input, definition);
+  return { definition, providers };
+}
+
+function readPlatformVersion(input: Input): string {
+  const requested = optString(input, 'platformVersion') ?? 'LATEST';
+  const platformVersion = PLATFORM_VERSIONS[requested];
+  if (!platformVersion) throw new AwsError('PlatformUnknownException', `The specified platform version '${requested}' does not exist.`);
+  return platformVersion;
+}
+
+/** The task's tags: the request's, after the task definition's when `propagateTags` is TASK_DEFINITION. */
+function readTaskTags(ctx: ServiceContext, input: Input, definition: TaskDefinition): Tag[] {
   const propagateTags = optString(input, 'propagateTags') ?? 'NONE';
   if (!['TASK_DEFINITION', 'SERVICE', 'NONE'].includes(propagateTags)) throw invalidParameter(`Invalid propagateTags '${propagateTags}'.`);
   if (propagateTags === 'SERVICE') throw invalidParameter('The SERVICE value for propagateTags is only valid for tasks started by a service.');
-  let tags = readTags(optObjectList(input, 'tags'));
-  if (propagateTags === 'TASK_DEFINITION') tags = mergeTags(ctx.store.taskDefinitionTags.get(definition.taskDefinitionArn) ?? [], tags);
+  const tags = readTags(optObjectList(input, 'tags'));
+  return propagateTags === 'TASK_DEFINITION' ? mergeTags(ctx.store.taskDefinitionTags.get(definition.taskDefinitionArn) ?? [], tags) : tags;
+}
+
+/** Every check of a RunTask request after the cluster, in AWS's order. */
+function readLaunch(ctx: ServiceContext, input: Input, cluster: Cluster, count: number): LaunchRequest {
+  const { definition, providers } = launchableDefinition(ctx, input, cluster, count);
+  const platformVersion = readPlatformVersion(input);
+  const network = readNetwork(input);
+  const overrides = readOverrides(input, definition);
+  const tags = readTaskTags(ctx, input, definition);
   const startedBy = optString(input, 'startedBy');
   if (startedBy !== undefined) checkStartedBy(startedBy);
   const group = optString(input, 'group') ?? `family:${definition.family}`;
@@ -249,12 +277,17 @@ export function runTask(ctx: ServiceContext, input: Input): unknown {
   if (enableExecuteCommand && !(overrides.taskRoleArn ?? definition.taskRoleArn)) {
     throw invalidParameter('Task role must be provided when enableExecuteCommand is true.');
   }
+  return { cluster, definition, providers, platformVersion, network, overrides, tags, ...(startedBy !== undefined ? { startedBy } : {}), group, enableExecuteCommand };
+}
 
+/** Places each task on its provider (or a capacity/vCPU failure), creates it and starts its lifecycle. */
+function launchTasks(ctx: ServiceContext, launch: LaunchRequest): { tasks: Task[]; failures: { arn: string; reason: string }[] } {
+  const { definition, network, overrides } = launch;
   const tasks: Task[] = [];
   const failures: { arn: string; reason: string }[] = [];
   const vcpuLimit = ctx.faults.options.vcpuLimit;
   let vcpus = vcpuLimit === undefined ? 0 : vcpusInUse(ctx);
-  for (const provider of providers) {
+  for (const provider of launch.providers) {
     const capacity = ctx.faults.options.capacityUnavailable?.[provider as 'FARGATE' | 'FARGATE_SPOT'];
     if (capacity && ctx.faults.hits(`capacity:${provider}`, capacity)) {
       failures.push({ arn: definition.taskDefinitionArn, reason: FAILURE_REASONS.capacity });
@@ -267,34 +300,37 @@ export function runTask(ctx: ServiceContext, input: Input): unknown {
     }
     vcpus += cpu;
     const subnetId = network.subnets[tasks.length % network.subnets.length]!;
-    const task = buildTask(ctx, {
-      cluster,
-      definition,
-      provider,
-      overrides,
-      platformVersion,
-      subnetId,
-      group,
-      ...(startedBy !== undefined ? { startedBy } : {}),
-      tags,
-      enableExecuteCommand,
-    });
+    const task = buildTask(ctx, { ...launch, provider, subnetId });
     const runtime = ctx.launch(task, definition, { subnetId, assignPublicIp: network.assignPublicIp }, faultPlan(ctx, provider));
-    ctx.store.tasks.set(task.taskArn.slice(task.taskArn.lastIndexOf('/') + 1), {
-      task,
-      runtime,
-      missingDescribesLeft: ctx.faults.options.missingDescribes ?? 0,
-    });
+    ctx.store.tasks.set(taskIdOf(task.taskArn), { task, runtime, missingDescribesLeft: ctx.faults.options.missingDescribes ?? 0 });
     tasks.push(task);
   }
+  return { tasks, failures };
+}
+
+/** Binds the request's clientToken (if any) to its answer for 24 hours. */
+function rememberClientToken(ctx: ServiceContext, cluster: Cluster, input: Input, response: unknown, tasks: readonly Task[]): void {
+  const clientToken = optString(input, 'clientToken');
+  if (clientToken === undefined) return;
+  ctx.store.idempotency.set(`${cluster.clusterArn}|${clientToken}`, {
+    fingerprint: fingerprint(input),
+    response,
+    taskArns: tasks.map((task) => task.taskArn),
+    expiresAt: ctx.now() + IDEMPOTENCY_TTL_MS,
+  });
+}
+
+/** RunTask: check the request, replay a bound clientToken, launch up to `count` tasks, bind the token. */
+export function runTask(ctx: ServiceContext, input: Input): unknown {
+  const cluster = activeCluster(ctx, optString(input, 'cluster'));
+  reqString(input, 'taskDefinition');
+  const count = optInt(input, 'count') ?? 1;
+  if (count < 1 || count > 10) throw invalidParameter('count must be between 1 and 10.');
+  const replay = replayedResponse(ctx, cluster, input);
+  if (replay !== undefined) return replay;
+  const launch = readLaunch(ctx, input, cluster, count);
+  const { tasks, failures } = launchTasks(ctx, launch);
   const response = { tasks: structuredClone(tasks), failures };
-  if (clientToken !== undefined) {
-    ctx.store.idempotency.set(`${cluster.clusterArn}|${clientToken}`, {
-      fingerprint: fingerprint(input),
-      response,
-      taskArns: tasks.map((task) => task.taskArn),
-      expiresAt: ctx.now() + IDEMPOTENCY_TTL_MS,
-    });
-  }
+  rememberClientToken(ctx, cluster, input, response, tasks);
   return response;
 }

@@ -30,6 +30,8 @@ export class EcsStore {
   readonly taskDefinitionTags = new Map<string, Tag[]>();
   readonly tasks = new Map<string, TaskRecord>();
   readonly idempotency = new Map<string, IdempotencyRecord>();
+  /** Families with a RegisterTaskDefinition in progress (a second one meanwhile is refused, as on AWS). */
+  readonly registering = new Set<string>();
 
   /** Tasks, oldest first, forgetting STOPPED ones whose retention ran out. */
   liveTasks(now: number): TaskRecord[] {
@@ -47,5 +49,6 @@ export class EcsStore {
     this.taskDefinitionTags.clear();
     this.tasks.clear();
     this.idempotency.clear();
+    this.registering.clear();
   }
 }

@@ -1,12 +1,12 @@
-import { clientException, invalidParameter } from '../wire/aws-error.js';
+import { clientException } from '../wire/aws-error.js';
 import { optInt, optKeyValueList, optObject, optObjectList, optString, optStringList, reqString, type Input } from '../wire/input.js';
-import { paginate } from '../wire/pagination.js';
 import { epochSeconds } from '../wire/json-protocol.js';
 import type { ServiceContext } from './context.js';
 import { checkCpuArchitecture } from './cpu-architecture.js';
 import { normaliseFargateSize } from './fargate-sizes.js';
 import { parseTaskDefinitionReference, taskDefinitionArn } from './identifiers.js';
-import type { ContainerDefinition, PortMapping, TaskDefinition } from './model.js';
+import { checkDefinitionLimits, checkDependencies, readDependsOn, readHealthCheck, readMountPoints, readVolumes } from './container-relations.js';
+import type { ContainerDefinition, PortMapping, Tag, TaskDefinition, Volume } from './model.js';
 import { checkFamily, readTags } from './validation.js';
 
 const unableToDescribe = () => clientException('Unable to describe task definition.');
@@ -39,7 +39,7 @@ function readPortMappings(definition: Input, awsvpc: boolean, name: string): Por
   });
 }
 
-function readContainerDefinitions(input: Input, awsvpc: boolean): ContainerDefinition[] {
+function readContainerDefinitions(input: Input, awsvpc: boolean, volumes: readonly Volume[]): ContainerDefinition[] {
   const definitions = optObjectList(input, 'containerDefinitions');
   if (!definitions || definitions.length === 0) throw clientException('Container list cannot be empty.');
   const names = new Set<string>();
@@ -58,6 +58,10 @@ function readContainerDefinitions(input: Input, awsvpc: boolean): ContainerDefin
     optStringList(definition, 'command');
     optStringList(definition, 'entryPoint');
     optInt(definition, 'memory');
+    optInt(definition, 'startTimeout');
+    if ((optObjectList(definition, 'volumesFrom') ?? []).length > 0) throw clientException(`Container '${name}': volumesFrom is not supported by this emulator; share a task volume instead.`);
+    const dependsOn = readDependsOn(definition, name);
+    const healthCheck = readHealthCheck(definition, name);
     return {
       ...definition,
       name,
@@ -66,25 +70,34 @@ function readContainerDefinitions(input: Input, awsvpc: boolean): ContainerDefin
       essential: definition['essential'] === undefined ? true : definition['essential'] === true,
       portMappings: readPortMappings(definition, awsvpc, name),
       environment: optKeyValueList(definition, 'environment') ?? [],
-      mountPoints: definition['mountPoints'] ?? [],
-      volumesFrom: definition['volumesFrom'] ?? [],
+      mountPoints: readMountPoints(definition, name, volumes),
+      volumesFrom: [],
+      ...(dependsOn ? { dependsOn } : {}),
+      ...(healthCheck ? { healthCheck } : {}),
     };
   });
   if (!result.some((definition) => definition.essential)) {
     throw clientException('A task definition must have at least one essential container.');
   }
+  checkDependencies(result);
   return result;
 }
 
-export function registerTaskDefinition(ctx: ServiceContext, input: Input): unknown {
+/** A validated definition before it gets its revision (`taskDefinitionArn` empty, `revision` 0). */
+type DraftDefinition = TaskDefinition;
+
+/** Every check of RegisterTaskDefinition, in AWS's order; the result only lacks its revision. */
+function readTaskDefinition(ctx: ServiceContext, input: Input): { draft: DraftDefinition; tags: Tag[] } {
   const family = reqString(input, 'family');
   checkFamily(family);
+  checkDefinitionLimits(input);
   const requires = optStringList(input, 'requiresCompatibilities') ?? [];
   const networkMode = optString(input, 'networkMode') ?? 'bridge';
   if (!['bridge', 'host', 'awsvpc', 'none'].includes(networkMode)) throw clientException(`Invalid networkMode '${networkMode}'.`);
   const wantsFargate = requires.includes('FARGATE');
   const awsvpc = networkMode === 'awsvpc';
-  const containerDefinitions = readContainerDefinitions(input, awsvpc);
+  const volumes = readVolumes(input);
+  const containerDefinitions = readContainerDefinitions(input, awsvpc, volumes);
   let cpu = optString(input, 'cpu');
   let memory = optString(input, 'memory');
   if (wantsFargate) {
@@ -101,33 +114,55 @@ export function registerTaskDefinition(ctx: ServiceContext, input: Input): unkno
   }
   checkCpuArchitecture(optObject(input, 'runtimePlatform'));
   const tags = readTags(optObjectList(input, 'tags'));
-  const revisions = ctx.store.families.get(family) ?? [];
-  const revision = revisions.length + 1;
+  if (wantsFargate && !fargateCapable) throw clientException('Task definition is not Fargate compatible.');
   const { tags: _omit, ...rest } = input;
-  const definition: TaskDefinition = {
+  const draft: DraftDefinition = {
     ...rest,
-    taskDefinitionArn: taskDefinitionArn(ctx.scope, family, revision),
+    taskDefinitionArn: '',
     family,
-    revision,
+    revision: 0,
     status: 'ACTIVE',
     containerDefinitions,
     networkMode,
     ...(cpu !== undefined ? { cpu } : {}),
     ...(memory !== undefined ? { memory } : {}),
     compatibilities: fargateCapable ? ['EC2', 'FARGATE'] : ['EC2'],
-    volumes: (input['volumes'] as unknown[] | undefined) ?? [],
+    volumes,
     placementConstraints: (input['placementConstraints'] as unknown[] | undefined) ?? [],
     requiresAttributes: awsvpc
       ? [{ name: 'com.amazonaws.ecs.capability.docker-remote-api.1.18' }, { name: 'ecs.capability.task-eni' }]
       : [{ name: 'com.amazonaws.ecs.capability.docker-remote-api.1.18' }],
-    registeredAt: epochSeconds(ctx.now()),
+    registeredAt: 0,
     registeredBy: `arn:aws:iam::${ctx.scope.accountId}:root`,
+    ...(requires.length > 0 ? { requiresCompatibilities: requires } : {}),
   };
-  if (requires.length > 0) definition.requiresCompatibilities = requires;
-  if (wantsFargate && !definition.compatibilities.includes('FARGATE')) throw clientException('Task definition is not Fargate compatible.');
+  return { draft, tags };
+}
+
+/** AWS's answer when a registration into a family overlaps another one still in progress. */
+export const CONCURRENT_REVISION_MESSAGE = 'Too many concurrent attempts to create a new revision of the specified family.';
+
+/**
+ * Registers a revision. Creating it takes `phases.registrationMs`; a second registration into the same family
+ * arriving meanwhile fails with AWS's ClientException (the family's lock), so the overlap is deterministic.
+ */
+export async function registerTaskDefinition(ctx: ServiceContext, input: Input): Promise<unknown> {
+  const { draft, tags } = readTaskDefinition(ctx, input);
+  const { family } = draft;
+  if (ctx.store.registering.has(family)) throw clientException(CONCURRENT_REVISION_MESSAGE);
+  ctx.store.registering.add(family);
+  try {
+    await ctx.registrationDelay();
+  } finally {
+    ctx.store.registering.delete(family);
+  }
+  const revisions = ctx.store.families.get(family) ?? [];
+  const revision = revisions.length + 1;
+  const arn = taskDefinitionArn(ctx.scope, family, revision);
+  const definition: TaskDefinition = { ...draft, taskDefinitionArn: arn, revision, registeredAt: epochSeconds(ctx.now()) };
   revisions.push(definition);
   ctx.store.families.set(family, revisions);
-  ctx.store.taskDefinitionTags.set(definition.taskDefinitionArn, tags);
+  ctx.store.taskDefinitionTags.set(arn, tags);
   return { taskDefinition: definition, tags };
 }
 
@@ -138,34 +173,4 @@ export function describeTaskDefinition(ctx: ServiceContext, input: Input): unkno
     taskDefinition: definition,
     ...(includeTags ? { tags: ctx.store.taskDefinitionTags.get(definition.taskDefinitionArn) ?? [] } : {}),
   };
-}
-
-export function deregisterTaskDefinition(ctx: ServiceContext, input: Input): unknown {
-  const reference = reqString(input, 'taskDefinition');
-  if (parseTaskDefinitionReference(reference).revision === undefined) {
-    throw invalidParameter('Invalid revision number. A task definition must be given as family:revision or as a full ARN.');
-  }
-  const definition = resolveTaskDefinition(ctx, reference);
-  if (definition.status === 'ACTIVE') {
-    definition.status = 'INACTIVE';
-    definition.deregisteredAt = epochSeconds(ctx.now());
-  }
-  return { taskDefinition: definition };
-}
-
-export function listTaskDefinitions(ctx: ServiceContext, input: Input): unknown {
-  const family = optString(input, 'familyPrefix');
-  const status = optString(input, 'status') ?? 'ACTIVE';
-  const sort = optString(input, 'sort') ?? 'ASC';
-  if (!['ACTIVE', 'INACTIVE', 'DELETE_IN_PROGRESS'].includes(status)) throw invalidParameter(`Invalid status '${status}'.`);
-  if (!['ASC', 'DESC'].includes(sort)) throw invalidParameter(`Invalid sort order '${sort}'.`);
-  const families = [...ctx.store.families.keys()].sort();
-  let arns = families
-    .filter((name) => family === undefined || name === family)
-    .flatMap((name) => ctx.store.families.get(name)!)
-    .filter((definition) => definition.status === status)
-    .map((definition) => definition.taskDefinitionArn);
-  if (sort === 'DESC') arns = arns.reverse();
-  const { page, nextToken } = paginate(arns, optInt(input, 'maxResults'), optString(input, 'nextToken'));
-  return { taskDefinitionArns: page, ...(nextToken ? { nextToken } : {}) };
 }

@@ -7,6 +7,7 @@ export type ApiCategory =
   | 'clusterRead'
   | 'taskDefinitionModify'
   | 'taskDefinitionRead'
+  | 'taskDefinitionDelete'
   | 'tagModify'
   | 'tagRead'
   | 'clusterResourceModify'
@@ -18,6 +19,7 @@ export const AWS_BUCKETS: Readonly<Record<ApiCategory, BucketFigures>> = {
   clusterRead: { burst: 50, refillPerSecond: 20 },
   taskDefinitionModify: { burst: 20, refillPerSecond: 1 },
   taskDefinitionRead: { burst: 50, refillPerSecond: 20 },
+  taskDefinitionDelete: { burst: 5, refillPerSecond: 1 },
   tagModify: { burst: 20, refillPerSecond: 10 },
   tagRead: { burst: 50, refillPerSecond: 20 },
   clusterResourceModify: { burst: 100, refillPerSecond: 40 },
@@ -36,6 +38,8 @@ const OPERATION_CATEGORY: Readonly<Record<string, ApiCategory>> = {
   DeregisterTaskDefinition: 'taskDefinitionModify',
   DescribeTaskDefinition: 'taskDefinitionRead',
   ListTaskDefinitions: 'taskDefinitionRead',
+  ListTaskDefinitionFamilies: 'taskDefinitionRead',
+  DeleteTaskDefinitions: 'taskDefinitionDelete',
   TagResource: 'tagModify',
   UntagResource: 'tagModify',
   ListTagsForResource: 'tagRead',

@@ -9,7 +9,14 @@ export const LABELS = {
   pid: 'gitlab-fargate.ecs-emulator.pid',
   taskArn: 'gitlab-fargate.ecs-emulator.task-arn',
   containerName: 'gitlab-fargate.ecs-emulator.container-name',
+  /** On a multi-container task's network holder (value `holder`), which has no container name. */
+  role: 'gitlab-fargate.ecs-emulator.role',
+  /** On a task volume: its name in the task definition. */
+  volumeName: 'gitlab-fargate.ecs-emulator.volume-name',
 } as const;
+
+/** The image of the network holder of multi-container tasks (its `sleep` is all that runs). @default 'local/debian:bookworm' */
+export const DEFAULT_HOLDER_IMAGE = 'local/debian:bookworm';
 
 /** What a container needs beyond its definition: where to publish and how to label. */
 export interface ContainerPlacement {
@@ -19,9 +26,11 @@ export interface ContainerPlacement {
   /** Addresses the task's ports are published on: the private IP and, when assigned, the public one. */
   readonly addresses: readonly string[];
   readonly instanceLabels: Record<string, string>;
-  /** Docker id of the task's first container, whose network namespace the others join (awsvpc shares one). */
+  /** Docker id of the task's network holder, whose network namespace the containers join (awsvpc shares one). */
   readonly networkOwnerId?: string;
   readonly applyResourceLimits: boolean;
+  /** Docker volume names by task-definition volume name. */
+  readonly volumes: ReadonlyMap<string, string>;
 }
 
 /** Environment as ECS builds it: definition, then override (same name wins), then what Fargate injects. */
@@ -51,17 +60,72 @@ export function taskPorts(taskDefinition: TaskDefinition): string[] {
   return [...ports];
 }
 
+type Mounts = NonNullable<ContainerCreateSpec['HostConfig']['Mounts']>;
+
+/** The Docker mounts for a container's `mountPoints`. */
+function containerMounts(definition: ContainerDefinition, volumes: ReadonlyMap<string, string>): Mounts {
+  return (definition.mountPoints ?? []).map((mount) => ({
+    Type: 'volume',
+    Source: volumes.get(mount.sourceVolume)!,
+    Target: mount.containerPath,
+    ReadOnly: mount.readOnly === true,
+  }));
+}
+
+/** Where the task's ports are published and who holds its network namespace. */
+function networkConfig(placement: Pick<ContainerPlacement, 'taskDefinition' | 'addresses' | 'networkOwnerId'>): {
+  Hostname?: string;
+  ExposedPorts: Record<string, Record<string, never>>;
+  HostConfig: Pick<ContainerCreateSpec['HostConfig'], 'PortBindings' | 'NetworkMode'>;
+} {
+  if (placement.networkOwnerId !== undefined) return { ExposedPorts: {}, HostConfig: { NetworkMode: `container:${placement.networkOwnerId}` } };
+  const ports = taskPorts(placement.taskDefinition);
+  const bindings = ports.map((port) => [port, placement.addresses.map((address) => ({ HostIp: address, HostPort: port.split('/')[0]! }))]);
+  return {
+    Hostname: `ip-${placement.addresses[0]!.replaceAll('.', '-')}`,
+    ExposedPorts: Object.fromEntries(ports.map((port) => [port, {}])),
+    HostConfig: { PortBindings: Object.fromEntries(bindings) as Record<string, { HostIp: string; HostPort: string }[]> },
+  };
+}
+
+/**
+ * The network holder of a multi-container task: owns the task's network namespace (its loopback address and
+ * every published port) so containers can exit and start in any order, as the ENI outlives them on Fargate.
+ */
+export function holderSpec(image: string, placement: Pick<ContainerPlacement, 'task' | 'taskDefinition' | 'addresses' | 'instanceLabels'>): ContainerCreateSpec {
+  const network = networkConfig(placement);
+  return {
+    Image: image,
+    Entrypoint: ['sleep'],
+    Cmd: ['infinity'],
+    ...(network.Hostname ? { Hostname: network.Hostname } : {}),
+    Labels: { ...placement.instanceLabels, [LABELS.taskArn]: placement.task.taskArn, [LABELS.role]: 'holder' },
+    ExposedPorts: network.ExposedPorts,
+    HostConfig: network.HostConfig,
+  };
+}
+
+/** Docker's HEALTHCHECK for an ECS `healthCheck` (seconds → nanoseconds). */
+function dockerHealthcheck(definition: ContainerDefinition): Pick<ContainerCreateSpec, 'Healthcheck'> {
+  const check = definition.healthCheck;
+  if (!check) return {};
+  const ns = (seconds: number) => seconds * 1e9;
+  return {
+    Healthcheck: { Test: check.command, Interval: ns(check.interval), Timeout: ns(check.timeout), Retries: check.retries, StartPeriod: ns(check.startPeriod ?? 0) },
+  };
+}
+
 /** The Docker create request for one container of a task. */
 export function containerSpec(definition: ContainerDefinition, placement: ContainerPlacement): ContainerCreateSpec {
-  const { task, taskDefinition } = placement;
+  const { task } = placement;
   const override = task.overrides.containerOverrides.find((o) => o.name === definition.name);
   const command = override?.command ?? definition.command;
-  const ownsNetwork = placement.networkOwnerId === undefined;
-  const ports = ownsNetwork ? taskPorts(taskDefinition) : [];
+  const network = networkConfig(placement);
   const cpu = override?.cpu ?? definition.cpu;
   const memory = override?.memory ?? definition.memory;
   const taskCpu = Number(task.cpu);
   const taskMemory = Number(task.memory);
+  const mounts = containerMounts(definition, placement.volumes);
   return {
     Image: definition.image,
     ...(command ? { Cmd: command } : {}),
@@ -69,24 +133,17 @@ export function containerSpec(definition: ContainerDefinition, placement: Contai
     Env: containerEnvironment(definition, override, placement),
     ...(definition.workingDirectory ? { WorkingDir: definition.workingDirectory } : {}),
     ...(definition.user ? { User: definition.user } : {}),
-    ...(ownsNetwork ? { Hostname: `ip-${placement.addresses[0]!.replaceAll('.', '-')}` } : {}),
+    ...(network.Hostname ? { Hostname: network.Hostname } : {}),
+    ...dockerHealthcheck(definition),
     Labels: {
       ...placement.instanceLabels,
       [LABELS.taskArn]: task.taskArn,
       [LABELS.containerName]: definition.name,
     },
-    ExposedPorts: Object.fromEntries(ports.map((port) => [port, {}])),
+    ExposedPorts: network.ExposedPorts,
     HostConfig: {
-      ...(ownsNetwork
-        ? {
-            PortBindings: Object.fromEntries(
-              ports.map((port) => [
-                port,
-                placement.addresses.map((address) => ({ HostIp: address, HostPort: port.split('/')[0]! })),
-              ]),
-            ),
-          }
-        : { NetworkMode: `container:${placement.networkOwnerId}` }),
+      ...network.HostConfig,
+      ...(mounts.length > 0 ? { Mounts: mounts } : {}),
       ...(placement.applyResourceLimits
         ? {
             // A container without its own limits gets the task's, as on Fargate where the task size is the cap.

@@ -1,4 +1,4 @@
-/** How long a task stays in each timed state. The others last as long as Docker takes. */
+/** How long a task stays in each timed state (and a registration takes). The others last as long as Docker takes. */
 export interface PhaseDurations {
   /** PROVISIONING (ENI creation on AWS; seconds there). @default 100 */
   readonly provisioningMs: number;
@@ -10,6 +10,11 @@ export interface PhaseDurations {
   readonly deactivatingMs: number;
   /** DEPROVISIONING (ENI detach on AWS). @default 50 */
   readonly deprovisioningMs: number;
+  /**
+   * How long RegisterTaskDefinition takes to create a revision; another registration into the same family
+   * meanwhile gets `Too many concurrent attempts…`. @default 100
+   */
+  readonly registrationMs: number;
 }
 
 /** Small defaults so tests and benchmarks move fast; AWS's own figures are seconds (ecs-api.md §7). */
@@ -19,4 +24,5 @@ export const DEFAULT_PHASES: PhaseDurations = {
   activatingMs: 50,
   deactivatingMs: 50,
   deprovisioningMs: 50,
+  registrationMs: 100,
 };

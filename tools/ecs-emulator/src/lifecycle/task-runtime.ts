@@ -1,9 +1,10 @@
 import type { DockerClient } from '../docker/docker-client.js';
-import type { ContainerDefinition, StopCode, Task, TaskDefinition } from '../ecs/model.js';
+import type { StopCode, Task, TaskDefinition } from '../ecs/model.js';
 import { platformMismatchReason, taskDockerPlatform } from '../ecs/cpu-architecture.js';
 import { newEniId, newMacAddress } from '../ecs/identifiers.js';
 import type { StartFailureError } from '../faults/faults.js';
-import { containerSpec, taskPorts } from './container-spec.js';
+import { taskPorts } from './container-spec.js';
+import { TaskContainers } from './task-containers.js';
 import { portAccepts } from './port-probe.js';
 import type { LoopbackPool } from './loopback-pool.js';
 import type { PhaseDurations } from './phases.js';
@@ -16,6 +17,8 @@ export interface RuntimeEnvironment {
   readonly region: string;
   readonly instanceLabels: Record<string, string>;
   readonly applyResourceLimits: boolean;
+  /** Image of the network holder of multi-container tasks. */
+  readonly holderImage: string;
   /** Seconds between SIGTERM and SIGKILL when the container definition sets no `stopTimeout`. */
   readonly defaultStopTimeoutSeconds: number;
   /** Longest time ACTIVATING waits for the task's TCP ports to accept connections (0: do not wait). */
@@ -64,8 +67,7 @@ export function qualifiedImage(image: string): string {
  */
 export class TaskRuntime {
   eni?: EniAllocation;
-  private readonly containerIds = new Map<string, string>();
-  private readonly startedContainers = new Set<string>();
+  private readonly containers: TaskContainers;
   private stopSignal!: () => void;
   private readonly stopped = new Promise<void>((resolve) => (this.stopSignal = resolve));
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -80,6 +82,17 @@ export class TaskRuntime {
     private readonly env: RuntimeEnvironment,
     private readonly faults: TaskFaultPlan,
   ) {
+    this.containers = new TaskContainers(task, taskDefinition, {
+      ...env,
+      essentialStopped: () => this.stop('EssentialContainerExited'),
+      changed: () => {
+        this.task.version += 1;
+        this.env.onChange(this.task);
+      },
+      stopping: () => this.stopRequested,
+      aborted: () => this.aborted,
+      later: (ms, action) => this.later(ms, action),
+    });
     this.done = this.run().catch((error: unknown) => {
       if (!this.aborted) console.error(`ecs-emulator: task ${task.taskArn} lifecycle failed:`, error);
     });
@@ -103,7 +116,7 @@ export class TaskRuntime {
     if (this.task.lastStatus !== 'RUNNING' || this.task.desiredStatus !== 'RUNNING') return false;
     requestStop(this.task, 'TerminationNotice', undefined, Date.now());
     this.env.onChange(this.task);
-    for (const id of this.startedContainers) void this.env.docker.killContainer(id, 'SIGTERM').catch(() => undefined);
+    this.containers.signal('SIGTERM');
     this.later(noticeMs, () => this.finishSpotInterruption());
     return true;
   }
@@ -118,7 +131,12 @@ export class TaskRuntime {
 
   /** Docker ids of this task's containers, by container name. */
   get dockerIds(): ReadonlyMap<string, string> {
-    return this.containerIds;
+    return this.containers.ids;
+  }
+
+  /** Docker id of the network holder of a multi-container task. */
+  get holderId(): string | undefined {
+    return this.containers.holderId;
   }
 
   private finishSpotInterruption(): void {
@@ -145,6 +163,7 @@ export class TaskRuntime {
     }
     if (!this.stopRequested) {
       this.enter('RUNNING');
+      this.keepWaitingContainersPending();
       this.armRunningFaults();
       await this.stopped;
     }
@@ -202,75 +221,21 @@ export class TaskRuntime {
           return;
         }
       }
-      await this.createContainers();
+      await this.containers.create([this.eni!.privateIp, ...(this.eni!.publicIp ? [this.eni!.publicIp] : [])]);
       await waited;
       if (this.stopRequested) return;
-      if (this.faults.lateStartMs === undefined) await this.startContainers();
+      if (this.faults.lateStartMs === undefined) await Promise.race([this.containers.start(), this.stopped]);
     } catch (error) {
       await waited;
       if (!this.aborted) this.failToStart(`CannotStartContainerError: ${(error as Error).message}`);
     }
   }
 
-  private async createContainers(): Promise<void> {
-    const addresses = [this.eni!.privateIp, ...(this.eni!.publicIp ? [this.eni!.publicIp] : [])];
-    let networkOwnerId: string | undefined;
-    for (const definition of this.taskDefinition.containerDefinitions) {
-      if (this.aborted) return;
-      const spec = containerSpec(definition, {
-        task: this.task,
-        taskDefinition: this.taskDefinition,
-        region: this.env.region,
-        addresses,
-        instanceLabels: this.env.instanceLabels,
-        applyResourceLimits: this.env.applyResourceLimits,
-        ...(networkOwnerId ? { networkOwnerId } : {}),
-      });
-      const id = await this.env.docker.createContainer(spec, undefined, taskDockerPlatform(this.taskDefinition));
-      if (this.aborted) {
-        // The emulator shut down while Docker was creating it: its cleanup has already listed containers.
-        await this.env.docker.removeContainer(id);
-        return;
-      }
-      this.containerIds.set(definition.name, id);
-      networkOwnerId ??= id;
-      const container = this.task.containers.find((c) => c.name === definition.name);
-      if (container) container.runtimeId = id;
-    }
-  }
-
-  private async startContainers(): Promise<void> {
-    for (const definition of this.taskDefinition.containerDefinitions) {
-      const id = this.containerIds.get(definition.name);
-      if (!id || this.aborted) continue;
-      await this.env.docker.startContainer(id);
-      this.startedContainers.add(id);
-      void this.watchExit(definition, id);
-    }
-  }
-
-  private async watchExit(definition: ContainerDefinition, id: string): Promise<void> {
-    let exitCode: number;
-    let oomKilled = false;
-    try {
-      exitCode = await this.env.docker.waitContainer(id);
-      oomKilled = (await this.env.docker.inspectContainer(id)).State.OOMKilled;
-    } catch {
-      return; // removed underneath us (shutdown or cleanup): nothing to report
-    }
-    if (this.aborted) return;
-    const container = this.task.containers.find((c) => c.name === definition.name);
-    if (container) {
-      container.exitCode = exitCode;
-      if (oomKilled) container.reason = 'OutOfMemoryError: Container killed due to memory usage';
-    }
-    const essential = definition.essential ?? true;
-    if (essential) {
-      this.stop('EssentialContainerExited');
-    } else if (container && this.task.lastStatus !== 'STOPPED') {
-      container.lastStatus = 'STOPPED';
-      this.task.version += 1;
-      this.env.onChange(this.task);
+  /** RUNNING marks every container RUNNING; those still waiting on `dependsOn` are PENDING until they start. */
+  private keepWaitingContainersPending(): void {
+    if (this.faults.lateStartMs !== undefined) return;
+    for (const container of this.task.containers) {
+      if (container.lastStatus === 'RUNNING' && this.containers.waiting(container.name)) container.lastStatus = 'PENDING';
     }
   }
 
@@ -285,7 +250,7 @@ export class TaskRuntime {
     const { lateStartMs, spotInterruption } = this.faults;
     if (lateStartMs !== undefined) {
       this.later(lateStartMs, () => {
-        if (!this.stopRequested) void this.startContainers().catch((error: Error) => this.stop('EssentialContainerExited', `CannotStartContainerError: ${error.message}`));
+        if (!this.stopRequested) void this.containers.start().catch((error: Error) => this.stop('EssentialContainerExited', `CannotStartContainerError: ${error.message}`));
       });
     }
     if (spotInterruption) this.later(spotInterruption.afterRunningMs, () => this.interruptSpot(spotInterruption.noticeMs));
@@ -300,39 +265,17 @@ export class TaskRuntime {
       await this.sleep(phases.deactivatingMs);
       this.enter('STOPPING');
     }
-    await this.stopContainers();
+    await this.containers.stop();
     if (this.aborted) return;
     if (this.eni) {
       this.enter('DEPROVISIONING');
-      await this.removeContainers();
+      await this.containers.remove();
       await this.sleep(phases.deprovisioningMs);
     }
     this.enter('STOPPED');
     this.env.addresses.release(this.eni?.privateIp);
     this.env.addresses.release(this.eni?.publicIp);
     this.env.onStopped(this.task);
-  }
-
-  /** SIGTERM, then SIGKILL after the container's stopTimeout; records exit codes of containers that ran. */
-  private async stopContainers(): Promise<void> {
-    await Promise.all(
-      this.taskDefinition.containerDefinitions.map(async (definition) => {
-        const id = this.containerIds.get(definition.name);
-        if (!id || !this.startedContainers.has(id)) return;
-        try {
-          await this.env.docker.stopContainer(id, definition.stopTimeout ?? this.env.defaultStopTimeoutSeconds);
-          const state = (await this.env.docker.inspectContainer(id)).State;
-          const container = this.task.containers.find((c) => c.name === definition.name);
-          if (container && container.exitCode === undefined) container.exitCode = state.ExitCode;
-        } catch {
-          // Already gone (removed by a cleanup): the exit code stays unknown, as on AWS when the agent lost it.
-        }
-      }),
-    );
-  }
-
-  private async removeContainers(): Promise<void> {
-    await Promise.all([...this.containerIds.values()].map((id) => this.env.docker.removeContainer(id).catch(() => undefined)));
   }
 
   private enter(status: Task['lastStatus']): void {

@@ -11,7 +11,7 @@ import { BodyTooLargeError, readBody, send } from './http-io.js';
 /** Where a request goes once its protocol is known. */
 export interface Routes {
   readonly control: ControlTarget;
-  /** An ECS operation with a framed, type-checked input; returns the output or throws an AwsError. */
+  /** An ECS operation with a framed, type-checked input; returns (or resolves to) the output or throws an AwsError. */
   ecs(operation: string, input: Record<string, unknown>): unknown;
   /** An EC2 query-protocol call; returns the XML answer or throws an Ec2Error. */
   ec2(params: URLSearchParams, requestId: string): WireResponse;
@@ -53,7 +53,7 @@ export async function routeRequest(req: IncomingMessage, res: ServerResponse, ro
     if (!(operation in OPERATIONS)) throw new AwsError('UnknownOperationException', `Operation ${operation} is not supported by this emulator.`);
     const input = parseJsonBody(body);
     checkInputTypes(operation, input);
-    send(res, jsonSuccess(routes.ecs(operation, input), requestId));
+    send(res, jsonSuccess(await routes.ecs(operation, input), requestId));
   } catch (error) {
     if (!(error instanceof AwsError)) console.error('ecs-emulator: internal error', error);
     const awsError = error instanceof AwsError ? error : new AwsError('ServerException', `Internal emulator error: ${(error as Error).message}`, 500);

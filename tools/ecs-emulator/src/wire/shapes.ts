@@ -29,6 +29,8 @@ export const INPUT_MEMBERS: Readonly<Record<string, Readonly<Record<string, Memb
   DescribeTaskDefinition: { taskDefinition: S, include: L },
   DeregisterTaskDefinition: { taskDefinition: S },
   ListTaskDefinitions: { familyPrefix: S, status: S, sort: S, nextToken: S, maxResults: I },
+  DeleteTaskDefinitions: { taskDefinitions: L },
+  ListTaskDefinitionFamilies: { familyPrefix: S, status: S, nextToken: S, maxResults: I },
   RunTask: {
     capacityProviderStrategy: L, cluster: S, count: I, enableECSManagedTags: B, enableExecuteCommand: B, group: S, launchType: S,
     networkConfiguration: T, overrides: T, placementConstraints: L, placementStrategy: L, platformVersion: S, propagateTags: S,

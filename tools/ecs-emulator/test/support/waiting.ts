@@ -16,7 +16,10 @@ export async function waitForTask(
     if (last && accept(last)) return last;
     await new Promise((resolve) => setTimeout(resolve, 40));
   }
-  throw new Error(`Task ${taskArn} did not reach the expected state; last seen: ${last?.lastStatus}/${last?.desiredStatus}`);
+  const containers = (last?.containers ?? []).map((c) => `${c.name}=${c.lastStatus}(exit ${c.exitCode ?? '-'}${c.reason ? `, ${c.reason}` : ''})`);
+  throw new Error(
+    `Task ${taskArn} did not reach the expected state; last seen: ${last?.lastStatus}/${last?.desiredStatus} ${last?.stoppedReason ?? ''} [${containers.join('; ')}]`,
+  );
 }
 
 export const isStopped = (task: Task) => task.lastStatus === 'STOPPED';
