@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { parseDriverConfig } from './driver/parse.js';
-import { DEFAULT_BUILDS_DIR, DEFAULT_CACHE_DIR } from './runner/defaults.js';
+import { DEFAULT_BUILDS_DIR, DEFAULT_CACHE_DIR } from './contract/job-container.js';
 import { parseRunnerConfig } from './runner/parse.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));

@@ -42,7 +42,7 @@ export type { CacheSettings, CustomExecutorSettings, RunnerConfig, RunnerEntry, 
 export { loadRunnerConfig, parseRunnerConfig } from './runner/parse.js';
 export { renderRunnerConfig, type RenderRunnerOptions } from './runner/render.js';
 export { classifyRunnerToken, type RunnerTokenKind } from './runner/token.js';
-export { DEFAULT_BUILDS_DIR, DEFAULT_CACHE_DIR } from './runner/defaults.js';
+export { DEFAULT_BUILDS_DIR, DEFAULT_CACHE_DIR, JOB_CONTAINER_NAME, SSH_PUBLIC_KEY_VARIABLE } from './contract/job-container.js';
 export { formatGoDuration, parseGoDurationSeconds } from './runner/go-duration.js';
 
 export {

@@ -7,6 +7,7 @@ import {
   ECSClient,
   RegisterTaskDefinitionCommand,
 } from '@aws-sdk/client-ecs';
+import { JOB_CONTAINER_NAME } from '@gitlab-fargate/config';
 import { ensureDockerEngine } from '@gitlab-fargate/docker-bootstrap';
 import { RUNNER_IDENTITY_VARIABLE } from '@gitlab-fargate/driver';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '@gitlab-fargate/ecs-emulator';
@@ -116,7 +117,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       cpu: '512',
       memory: '1024',
       containerDefinitions: [{
-        name: 'ci-coordinator',
+        name: JOB_CONTAINER_NAME,
         image,
         essential: true,
         portMappings: [{ containerPort: 22, protocol: 'tcp' }],

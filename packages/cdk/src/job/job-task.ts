@@ -94,7 +94,11 @@ export interface JobTaskProps extends JobTaskOptions {
  * manager's security group only.
  */
 export class JobTask extends Construct implements iam.IGrantable, ec2.IConnectable {
-  /** The default name of the job container, the one GitLab's Fargate driver also expects. */
+  /**
+   * The default name of the job container, the one GitLab's Fargate driver also expects. A copy of the config
+   * package's JOB_CONTAINER_NAME (jsii packages cannot depend on an ESM package): test/job-container.test.ts checks
+   * they agree.
+   */
   public static readonly DEFAULT_CONTAINER_NAME = 'ci-coordinator';
 
   public readonly taskDefinition: ecs.FargateTaskDefinition;

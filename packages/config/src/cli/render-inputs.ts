@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { DEFAULT_BUILDS_DIR, DEFAULT_CACHE_DIR } from '../runner/defaults.js';
+import { DEFAULT_BUILDS_DIR, DEFAULT_CACHE_DIR, JOB_CONTAINER_NAME } from '../contract/job-container.js';
 import { asBoolean, asList, asNumber, asPatternList, asRegistryCredentials, asStrategy, asTags } from './input-values.js';
 
 /** One setting of `render`: a flag, the environment variable behind it, and the key paths it feeds. */
@@ -45,7 +45,7 @@ export const DRIVER_INPUTS: RenderKind = {
     { flag: 'cpu', env: 'TASK_CPU', help: "task CPU units for every job, with --memory (default: the task definition's)", covers: ['Fargate.Cpu'] },
     { flag: 'memory', env: 'TASK_MEMORY', help: 'task memory MiB for every job, a Fargate pair with --cpu', covers: ['Fargate.Memory'] },
     { flag: 'ephemeral-storage', env: 'TASK_EPHEMERAL_STORAGE', help: 'task ephemeral storage GiB (21-200)', covers: ['Fargate.EphemeralStorage'] },
-    { flag: 'container-name', env: 'TASK_CONTAINER_NAME', help: 'container running sshd', default: () => 'ci-coordinator', covers: ['Fargate.ContainerName'] },
+    { flag: 'container-name', env: 'TASK_CONTAINER_NAME', help: 'container running sshd', default: () => JOB_CONTAINER_NAME, covers: ['Fargate.ContainerName'] },
     { flag: 'enable-execute-command', env: 'ENABLE_EXECUTE_COMMAND', help: 'enable ECS Exec on tasks: true|false', default: () => 'false', covers: ['Fargate.EnableExecuteCommand'] },
     { flag: 'capacity-provider-strategy', env: 'CAPACITY_PROVIDER_STRATEGY', help: 'NAME[:WEIGHT[:BASE]],… e.g. FARGATE_SPOT:1,FARGATE:0 (default: on-demand FARGATE)', covers: ['Fargate.CapacityProviderStrategy'] },
     { flag: 'on-demand-fallback', env: 'ON_DEMAND_FALLBACK', help: 'retry on FARGATE when Spot has no capacity: true|false', default: () => 'true', covers: ['Fargate.OnDemandFallback'] },

@@ -1,4 +1,4 @@
-import type { DriverConfig } from '@gitlab-fargate/config';
+import { type DriverConfig, SSH_PUBLIC_KEY_VARIABLE } from '@gitlab-fargate/config';
 import type { LaunchPlan, Placement } from '../aws/launch.js';
 import type { CommandLineOverrides } from './command-line.js';
 import { taskDefinitionForArchitecture } from './cpu-architecture.js';
@@ -78,7 +78,7 @@ export function planLaunch(
     placement,
     onDemandFallback: f.onDemandFallback,
     containerName: f.containerName,
-    environment: { SSH_PUBLIC_KEY: publicKey },
+    environment: { [SSH_PUBLIC_KEY_VARIABLE]: publicKey },
     ...taskSize(f, overrides),
     tags,
     propagateTags: f.propagateTags,

@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_BUILDS_DIR } from '@gitlab-fargate/config';
 import { expectSuccess, runTimed, type TimedProcessOptions, type TimedProcessResult } from '../measure/timed-process.js';
 import type { BenchStack } from './bench-stack.js';
 
@@ -35,7 +36,7 @@ export class DriverJob {
       // What gitlab-runner gives the job: the short token of the stack's runner, which the driver also has as its
       // trusted identity (bench.env), so no stage warns that the two differ.
       CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN: bench.stack.runnerShortToken,
-      CUSTOM_ENV_CI_PROJECT_DIR: '/opt/gitlab-runner/builds/bench/project',
+      CUSTOM_ENV_CI_PROJECT_DIR: `${DEFAULT_BUILDS_DIR}/bench/project`,
     };
   }
 

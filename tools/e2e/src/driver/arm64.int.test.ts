@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RegisterTaskDefinitionCommand, type Task } from '@aws-sdk/client-ecs';
+import { JOB_CONTAINER_NAME } from '@gitlab-fargate/config';
 import { buildCiCoordinatorImage, type LocalStack } from '@gitlab-fargate/local-stack';
 import { runJob, type RunnerSettings } from '@gitlab-fargate/runner-harness';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +34,7 @@ async function registerArm64TaskDefinition(family: string, image: string): Promi
     runtimePlatform: { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' },
     cpu: '512',
     memory: '1024',
-    containerDefinitions: [{ name: 'ci-coordinator', image, essential: true, portMappings: [{ containerPort: 22, protocol: 'tcp' }] }],
+    containerDefinitions: [{ name: JOB_CONTAINER_NAME, image, essential: true, portMappings: [{ containerPort: 22, protocol: 'tcp' }] }],
   }));
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { JOB_CONTAINER_NAME } from '@gitlab-fargate/config';
 import type { LocalStack } from '@gitlab-fargate/local-stack';
 import { runJob, type RunnerSettings } from '@gitlab-fargate/runner-harness';
 import { describe, expect, it } from 'vitest';
@@ -104,7 +105,7 @@ describe('per-job overrides (CUSTOM_ENV_*)', () => {
       requiresCompatibilities: ['FARGATE'],
       cpu: '1024',
       memory: '2048',
-      containerDefinitions: [{ name: 'ci-coordinator', image: stack.image, essential: true, portMappings: [{ containerPort: 22, protocol: 'tcp' }] }],
+      containerDefinitions: [{ name: JOB_CONTAINER_NAME, image: stack.image, essential: true, portMappings: [{ containerPort: 22, protocol: 'tcp' }] }],
     }));
     await stack.rewriteDriverConfig({ extraTables: '\n[Overrides]\n  TaskDefinitions = ["gitlab-runner-dev-*"]\n' });
 

@@ -1,4 +1,5 @@
 import { fargateMemoryFor, isValidFargateSize } from '../../aws/fargate-sizing.js';
+import { JOB_CONTAINER_NAME } from '../../contract/job-container.js';
 import { CLUSTER_PATTERN, CONTAINER_NAME_PATTERN, ECS_LIMITS, PLATFORM_VERSION_PATTERN, REGION_PATTERN, TASK_DEFINITION_PATTERN } from '../../aws/shapes.js';
 import { child, type At, type Checker } from '../../schema/checker.js';
 import { boolean, list, map, refine, section, string, type Schema } from '../../schema/schema.js';
@@ -87,7 +88,7 @@ export const fargate: Schema<FargateSettings> = refine(
       memory: { key: 'Memory', schema: fargateMemory },
       ephemeralStorage: { key: 'EphemeralStorage', schema: ephemeralStorage },
       enableExecuteCommand: { key: 'EnableExecuteCommand', schema: boolean(), default: false },
-      containerName: { key: 'ContainerName', schema: string({ pattern: CONTAINER_NAME_PATTERN, expected: 'a container name (letters, digits, _ and -)' }), default: 'ci-coordinator' },
+      containerName: { key: 'ContainerName', schema: string({ pattern: CONTAINER_NAME_PATTERN, expected: 'a container name (letters, digits, _ and -)' }), default: JOB_CONTAINER_NAME },
       capacityProviderStrategy: {
         key: 'CapacityProviderStrategy',
         schema: capacityProviderStrategy,

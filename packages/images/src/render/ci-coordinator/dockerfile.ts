@@ -3,6 +3,7 @@ import { awsCliInstall } from '../aws-cli/aws-cli-install.js';
 import { AWS_CLI_KEY_FILE, AWS_CLI_KEY_FINGERPRINT } from '../aws-cli/aws-cli-key.js';
 import { gitlabRunnerInstall } from '../gitlab-runner-install.js';
 import { generatedNotice, runInstruction, shellQuote } from '../shell.js';
+import { JOB_KEY_VARIABLE } from './entrypoint.js';
 import { ENTRYPOINT_PATH, sshdConfigLines } from './sshd-config.js';
 
 /** Packages every job needs; the driver's container contract names bash, git and git-lfs. */
@@ -29,7 +30,7 @@ export function ciCoordinatorDockerfile(spec: ResolvedCiCoordinatorSpec): string
     '# Nothing here downloads per architecture by name: apt and the AWS installer follow the build platform,',
     '# so `docker buildx build --platform linux/amd64,linux/arm64` works unchanged.',
     '#',
-    '# Runtime: SSH_PUBLIC_KEY (required) is the job key; every other variable of the container, the task role',
+    `# Runtime: ${JOB_KEY_VARIABLE} (required) is the job key; every other variable of the container, the task role`,
     '# credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI) included, is visible in SSH sessions.',
     `ARG BASE_IMAGE=${spec.baseImage}`,
     'FROM ${BASE_IMAGE}',

@@ -1,3 +1,4 @@
+import type { SSH_PUBLIC_KEY_VARIABLE } from '@gitlab-fargate/config';
 import type { ResolvedCiCoordinatorSpec } from '../../spec/ci-coordinator.js';
 import { generatedNotice, shellQuote } from '../shell.js';
 import { JOB_KEY_TYPE } from './ssh-algorithms.js';
@@ -5,6 +6,12 @@ import { SESSION_FLAG } from './sshd-config.js';
 
 /** Where the entrypoint saves the container's environment for SSH sessions. */
 export const SESSION_ENVIRONMENT_FILE = '/run/gitlab-fargate/session.env';
+
+/**
+ * The variable that carries the job's public key: the config package's SSH_PUBLIC_KEY_VARIABLE (the job-container
+ * contract), checked by the compiler without a runtime dependency on @gitlab-fargate/config (a devDependency here).
+ */
+export const JOB_KEY_VARIABLE = 'SSH_PUBLIC_KEY' satisfies typeof SSH_PUBLIC_KEY_VARIABLE;
 
 /** Exit status when the container is started wrongly (sysexits.h EX_CONFIG). */
 export const EXIT_MISCONFIGURED = 78;
@@ -20,7 +27,7 @@ export function ciCoordinatorEntrypoint(spec: ResolvedCiCoordinatorSpec): string
   return `#!/usr/bin/env bash
 ${generatedNotice('ci-coordinator entrypoint: starts sshd for one job, and starts each SSH session.').join('\n')}
 #
-# Container start (under tini): installs the job's public key from SSH_PUBLIC_KEY, removes that variable, saves
+# Container start (under tini): installs the job's public key from ${JOB_KEY_VARIABLE}, removes that variable, saves
 # the container's environment (ECS task-role credential variables included) for SSH sessions, generates host
 # keys and execs sshd in the foreground, logging to stderr. SIGTERM reaches sshd through tini and stops it.
 # A command given to the container runs instead of sshd (debugging: docker run --rm -it IMAGE bash).
@@ -62,30 +69,30 @@ run_session() {
 }
 
 install_public_key() {
-  if [[ -z \${SSH_PUBLIC_KEY:-} ]]; then
-    die "SSH_PUBLIC_KEY is empty or not set, so nobody could log in; refusing to start sshd" \\
-      "start the container with the job's public key in SSH_PUBLIC_KEY (the driver sets it on the ci-coordinator container; by hand: docker run -e SSH_PUBLIC_KEY=\\"\\$(cat ~/.ssh/id_ed25519.pub)\\" IMAGE)"
+  if [[ -z \${${JOB_KEY_VARIABLE}:-} ]]; then
+    die "${JOB_KEY_VARIABLE} is empty or not set, so nobody could log in; refusing to start sshd" \\
+      "start the container with the job's public key in ${JOB_KEY_VARIABLE} (the driver sets it on the ci-coordinator container; by hand: docker run -e ${JOB_KEY_VARIABLE}=\\"\\$(cat ~/.ssh/id_ed25519.pub)\\" IMAGE)"
   fi
   local line
   while IFS= read -r line; do
     if [[ -n $line && ! $line =~ $public_key_line ]]; then
-      die "SSH_PUBLIC_KEY holds a line that is not an OpenSSH public key: '\${line:0:32}...'" \\
+      die "${JOB_KEY_VARIABLE} holds a line that is not an OpenSSH public key: '\${line:0:32}...'" \\
         "pass one key per line in OpenSSH format, e.g. 'ssh-ed25519 AAAAC3Nza... comment'"
     fi
     if [[ -n $line && \${line%% *} != "$job_key_type" ]]; then
-      die "SSH_PUBLIC_KEY holds a \${line%% *} key, and sshd here accepts only $job_key_type keys" \\
+      die "${JOB_KEY_VARIABLE} holds a \${line%% *} key, and sshd here accepts only $job_key_type keys" \\
         "generate an ed25519 key (ssh-keygen -t ed25519), as the driver does for every job"
     fi
-  done <<<"$SSH_PUBLIC_KEY"
+  done <<<"$${JOB_KEY_VARIABLE}"
 
   local home group
   home=$(getent passwd "$ssh_user" | cut -d: -f6)
   group=$(id -gn "$ssh_user")
   install -d -m 0700 -o "$ssh_user" -g "$group" "$home/.ssh"
-  (umask 077 && printf '%s\\n' "$SSH_PUBLIC_KEY" >"$home/.ssh/authorized_keys")
+  (umask 077 && printf '%s\\n' "$${JOB_KEY_VARIABLE}" >"$home/.ssh/authorized_keys")
   chown "$ssh_user:$group" "$home/.ssh/authorized_keys"
   chmod 0600 "$home/.ssh/authorized_keys"
-  unset SSH_PUBLIC_KEY
+  unset ${JOB_KEY_VARIABLE}
 }
 
 save_session_environment() {
