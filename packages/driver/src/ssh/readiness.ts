@@ -1,3 +1,4 @@
+import { type Deferred, deferred } from '../deferred.js';
 import { SystemFailure } from '../errors.js';
 import { type Sleep, sleep as defaultSleep } from '../sleep.js';
 import { SshConnectError } from './connect.js';
@@ -39,64 +40,84 @@ export async function waitUntilReachable(
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? defaultSleep;
   const deadlineMs = options.deadlineMs ?? 120_000;
-  const deadline = now() + deadlineMs;
+  const attempts = new HedgedAttempts(transport, target, options, now() + deadlineMs);
   let delay = options.minDelayMs ?? 250;
-  let attempts = 0;
-  let inFlight = 0;
-  let settled = false;
-  let lastError: Error | undefined;
-  let decide: (outcome: { connection: Connection } | { error: unknown }) => void = () => {};
-  const decided = new Promise<{ connection: Connection } | { error: unknown }>((resolve) => {
-    decide = resolve;
-  });
-
-  const launch = () => {
-    attempts += 1;
-    inFlight += 1;
-    const attempt = attempts;
-    const remaining = deadline - now();
-    transport
-      .connect(target, { timeoutMs: Math.max(1_000, Math.min(options.attemptTimeoutMs ?? 10_000, remaining)) })
-      .then(
-        (connection) => {
-          if (settled) connection.close();
-          else decide({ connection });
-        },
-        (error: unknown) => {
-          // Only connection trouble goes away by waiting; a changed host key or an unusable job key never does.
-          const permanent = !(error instanceof Error) || (error instanceof SystemFailure && !(error instanceof SshConnectError));
-          if (permanent) decide({ error });
-          else if (!settled) {
-            lastError = error;
-            options.onRetry?.(attempt, error);
-          }
-        },
-      )
-      .finally(() => {
-        inFlight -= 1;
-      });
-  };
-
   try {
     for (;;) {
       options.signal?.throwIfAborted();
-      if (inFlight < MAX_ATTEMPTS_IN_FLIGHT) launch();
-      const outcome = await Promise.race([decided, sleep(delay, options.signal).then(() => undefined)]);
+      if (attempts.inFlight < MAX_ATTEMPTS_IN_FLIGHT) attempts.launch();
+      const outcome = await Promise.race([attempts.decided.promise, sleep(delay, options.signal).then(() => undefined)]);
       if (outcome !== undefined) {
         if ('connection' in outcome) return outcome.connection;
         throw outcome.error;
       }
-      if (now() >= deadline) {
-        throw new SystemFailure(
-          `the job container did not accept SSH within ${Math.round(deadlineMs / 1000)} s ` +
-            `(${attempts} attempts); last error: ${lastError?.message ?? 'no attempt finished'}`,
-          { cause: lastError },
-        );
-      }
+      if (now() >= attempts.deadline) throw attempts.gaveUp(deadlineMs);
       delay = Math.min(delay * 2, options.maxDelayMs ?? 2_000);
     }
   } finally {
     // Attempts still pending close their connection if they succeed after this point.
-    settled = true;
+    attempts.settled = true;
+  }
+}
+
+/** How the probe ends: the first connection, or a failure no later attempt can cure. */
+type ProbeOutcome = { readonly connection: Connection } | { readonly error: unknown };
+
+/** The connection attempts of one probe, several of which may be pending at once. */
+class HedgedAttempts {
+  /** Settled by the first success or the first permanent failure. */
+  readonly decided: Deferred<ProbeOutcome> = deferred();
+  /** Once set, an attempt that still succeeds closes its connection. */
+  settled = false;
+  started = 0;
+  inFlight = 0;
+  private lastError: Error | undefined;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly target: TransportTarget,
+    private readonly options: ReadinessOptions,
+    readonly deadline: number,
+  ) {}
+
+  /** Starts one more attempt, timed out at the deadline at the latest (and never under a second). */
+  launch(): void {
+    this.started += 1;
+    this.inFlight += 1;
+    const attempt = this.started;
+    const remaining = this.deadline - (this.options.now ?? Date.now)();
+    this.transport
+      .connect(this.target, { timeoutMs: Math.max(1_000, Math.min(this.options.attemptTimeoutMs ?? 10_000, remaining)) })
+      .then(
+        (connection) => this.succeeded(connection),
+        (error: unknown) => this.failed(attempt, error),
+      )
+      .finally(() => {
+        this.inFlight -= 1;
+      });
+  }
+
+  /** The error once the deadline passed: how many attempts, and why the last one failed. */
+  gaveUp(deadlineMs: number): SystemFailure {
+    return new SystemFailure(
+      `the job container did not accept SSH within ${Math.round(deadlineMs / 1000)} s ` +
+        `(${this.started} attempts); last error: ${this.lastError?.message ?? 'no attempt finished'}`,
+      { cause: this.lastError },
+    );
+  }
+
+  private succeeded(connection: Connection): void {
+    if (this.settled) connection.close();
+    else this.decided.resolve({ connection });
+  }
+
+  private failed(attempt: number, error: unknown): void {
+    // Only connection trouble goes away by waiting; a changed host key or an unusable job key never does.
+    const permanent = !(error instanceof Error) || (error instanceof SystemFailure && !(error instanceof SshConnectError));
+    if (permanent) this.decided.resolve({ error });
+    else if (!this.settled) {
+      this.lastError = error;
+      this.options.onRetry?.(attempt, error);
+    }
   }
 }

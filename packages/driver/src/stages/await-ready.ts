@@ -3,6 +3,7 @@ import type { ECSClient, Task } from '@aws-sdk/client-ecs';
 import type { DriverConfig } from '@gitlab-fargate/config';
 import { privateAddress, resolveAddress } from '../aws/address.js';
 import { waitForRunning } from '../aws/watch.js';
+import { type Deferred, deferred } from '../deferred.js';
 import { SystemFailure, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Sleep } from '../sleep.js';
@@ -83,63 +84,87 @@ function probeSsh(input: AwaitReadyInput, host: string, deadlineMs: number, sign
  * UsePublicIP the address needs EC2 and a RUNNING task, so the probe starts after RUNNING.
  */
 export async function awaitReady(input: AwaitReadyInput): Promise<Ready> {
-  const { config, log, now } = input;
   const done = new AbortController();
   const signal = AbortSignal.any([input.signal, done.signal]);
-  const started = now();
-  let probe: Promise<Connection> | undefined;
-  let address: string | undefined;
-  let announceEarlyProbe: (p: Promise<Connection>) => void = () => {};
-  const earlyConnection = new Promise<Connection>((resolve, reject) => {
-    announceEarlyProbe = (p) => p.then(resolve, reject);
-  });
+  const ssh = new SshProbe(input, signal);
+  const watching = watchTask(input, signal, (task) => ssh.startEarly(task));
+  watching.catch(() => {});
+  try {
+    const first = await Promise.race([
+      watching.then((task) => ({ kind: 'running' as const, task })),
+      ssh.early.promise.then((connection) => ({ kind: 'ssh' as const, connection })),
+    ]);
+    if (first.kind === 'ssh') {
+      return { address: ssh.address as string, connection: first.connection };
+    }
+    const runningAt = input.now();
+    const connection = await ssh.startOnceRunning(first.task);
+    return { address: ssh.address as string, connection, runningAt };
+  } finally {
+    // Whatever happened, stop the poller and any probe still running.
+    done.abort(new Error('readiness settled'));
+  }
+}
 
-  const startProbe = (found: string, deadlineMs: number): Promise<Connection> => {
-    address = found;
-    input.onAddress(found);
-    return probeSsh(input, found, deadlineMs, signal);
-  };
-
-  const watching = waitForRunning(input.ecs, input.cluster, input.taskArn, {
+/** Polls DescribeTasks until the task runs (or stops), showing each status change; `onTask` sees every answer. */
+function watchTask(input: AwaitReadyInput, signal: AbortSignal, onTask: (task: Task) => void): Promise<Task> {
+  const { config, log } = input;
+  return waitForRunning(input.ecs, input.cluster, input.taskArn, {
     timeoutMs: config.timeouts.taskStart * 1000,
     pollIntervalMs: config.timeouts.taskPollInterval * 1000,
     containerName: input.containerName,
     signal,
     sleep: input.sleep,
-    now,
+    now: input.now,
     onTransition: (status, seconds) => log.progress(`Task is ${status} after ${seconds.toFixed(1)} s`),
     onPollError: (error) => log.debug('DescribeTasks failed; polling again', { error: messageOf(error) }),
     onTask: (task: Task) => {
       input.onTask?.(task);
-      if (probe !== undefined || config.fargate.usePublicIp) return;
-      const early = privateAddress(task);
-      // Until RUNNING, the probe may wait as long as the task may take to start, plus the usual SSH allowance.
-      if (early === undefined) return;
-      probe = startProbe(early, (config.timeouts.taskStart + config.timeouts.sshReady) * 1000 - (now() - started));
-      announceEarlyProbe(probe);
+      onTask(task);
     },
   });
-  watching.catch(() => {});
+}
 
-  try {
-    const first = await Promise.race([
-      watching.then((task) => ({ kind: 'running' as const, task })),
-      earlyConnection.then((connection) => ({ kind: 'ssh' as const, connection })),
-    ]);
-    if (first.kind === 'ssh') {
-      return { address: address as string, connection: first.connection };
+/** The one SSH probe of a readiness wait: started early from a PENDING task's private address, or once it runs. */
+class SshProbe {
+  /** Settled by a probe started before RUNNING; never settles otherwise. */
+  readonly early: Deferred<Connection> = deferred();
+  /** The task's address, once known. */
+  address: string | undefined;
+  private probe: Promise<Connection> | undefined;
+  private readonly started: number;
+
+  constructor(
+    private readonly input: AwaitReadyInput,
+    private readonly signal: AbortSignal,
+  ) {
+    this.started = input.now();
+  }
+
+  /** Starts the probe from a task description that already has the private address (not with UsePublicIP). */
+  startEarly(task: Task): void {
+    const { config, now } = this.input;
+    if (this.probe !== undefined || config.fargate.usePublicIp) return;
+    const early = privateAddress(task);
+    // Until RUNNING, the probe may wait as long as the task may take to start, plus the usual SSH allowance.
+    if (early === undefined) return;
+    this.probe = this.start(early, (config.timeouts.taskStart + config.timeouts.sshReady) * 1000 - (now() - this.started));
+    this.probe.then(this.early.resolve, this.early.reject);
+  }
+
+  /** The probe started early, or one started now from the running task's address (public or private). */
+  async startOnceRunning(task: Task): Promise<Connection> {
+    const { config, ec2, sleep } = this.input;
+    if (this.probe === undefined) {
+      const found = await resolveAddress(task, config.fargate.usePublicIp ? 'public' : 'private', ec2, { signal: this.signal, sleep });
+      this.probe = this.start(found, config.timeouts.sshReady * 1000);
     }
-    const runningAt = now();
-    if (probe === undefined) {
-      const found = await resolveAddress(first.task, config.fargate.usePublicIp ? 'public' : 'private', input.ec2, {
-        signal,
-        sleep: input.sleep,
-      });
-      probe = startProbe(found, config.timeouts.sshReady * 1000);
-    }
-    return { address: address as string, connection: await probe, runningAt };
-  } finally {
-    // Whatever happened, stop the poller and any probe still running.
-    done.abort(new Error('readiness settled'));
+    return this.probe;
+  }
+
+  private start(address: string, deadlineMs: number): Promise<Connection> {
+    this.address = address;
+    this.input.onAddress(address);
+    return probeSsh(this.input, address, deadlineMs, this.signal);
   }
 }
