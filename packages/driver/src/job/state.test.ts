@@ -14,7 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type JobState, UnusableState, listStates, readState, removeState, stateStem, statePath, writeState } from './state.js';
+import { type JobState, UnusableState, listStates, parseState, readState, removeState, stateStem, statePath, writeState } from './state.js';
 
 /** A user other than the one running the tests (`nobody`); giving a file away needs root. */
 const OTHER_UID = 65534;
@@ -179,5 +179,95 @@ describe('job state directory and files are trusted only when nobody else could 
     removeState(path);
     mkdirSync(path);
     expect(() => readState(path)).toThrow(/is not a regular file/);
+  });
+});
+
+describe('job state file: what a usable one holds', () => {
+  const damaged = (value: Record<string, unknown>): string => {
+    try {
+      parseState(JSON.stringify(value), '/m/x.json');
+    } catch (error) {
+      if (error instanceof UnusableState) return error.problem;
+      throw error;
+    }
+    throw new Error('expected the state to be refused');
+  };
+
+  it('takes a complete state, with its optional fields and a multiplexer', () => {
+    const full = { ...STATE, region: 'eu-west-1', address: '10.0.0.4', hostKey: 'AAAA', mux: { pid: 42, socket: '/m/x.sock' } };
+    expect(parseState(JSON.stringify(full), '/m/x.json')).toEqual(full);
+  });
+
+  it('refuses another version, naming it', () => {
+    expect(damaged({ ...STATE, version: 2 })).toBe('is damaged (version must be 1)');
+    expect(damaged({ ...STATE, version: '1' })).toBe('is damaged (version must be 1)');
+  });
+
+  it('refuses a required field that is missing or not a string, naming each', () => {
+    for (const key of ['jobId', 'runnerShortToken', 'cluster', 'username', 'privateKey', 'publicKey', 'createdAt']) {
+      expect(damaged({ ...STATE, [key]: 7 }), key).toBe(`is damaged (${key} must be a string)`);
+      expect(damaged({ ...STATE, [key]: undefined }), key).toBe(`is damaged (${key} must be a string)`);
+    }
+  });
+
+  it('refuses an optional field that is there but not a string, naming each', () => {
+    for (const key of ['region', 'taskArn', 'address', 'hostKey']) {
+      expect(damaged({ ...STATE, [key]: ['x'] }), key).toBe(`is damaged (${key} must be a string)`);
+    }
+  });
+
+  it('refuses a port that is not a whole number', () => {
+    for (const port of ['22', 22.5, null]) expect(damaged({ ...STATE, port }), String(port)).toBe('is damaged (port must be an integer)');
+  });
+
+  it('refuses a malformed multiplexer record', () => {
+    for (const mux of [null, {}, { pid: '42', socket: '/m/x.sock' }, { pid: 4.2, socket: '/m/x.sock' }, { pid: 42 }, { pid: 42, socket: 7 }]) {
+      expect(damaged({ ...STATE, mux }), JSON.stringify(mux)).toBe('is damaged (mux must be { pid: integer, socket: string })');
+    }
+  });
+
+  it('names every problem at once, and the file and the fix', () => {
+    expect(() => parseState(JSON.stringify({ ...STATE, version: 0, cluster: 1, port: 'x' }), '/m/x.json')).toThrow(
+      'the job state file /m/x.json is damaged (version must be 1, cluster must be a string, port must be an integer); remove it and retry the job',
+    );
+  });
+});
+
+describe('job state file: writing and listing', () => {
+  it('leaves no temporary file when the write fails, and says which state file it could not write', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driver-state-'));
+    const path = statePath(dir, 'abc123xyz', '42');
+    // A directory where the file should go: the rename over it fails after the temporary file was written.
+    mkdirSync(path);
+    writeFileSync(join(path, 'keep'), 'x');
+    expect(() => writeState(path, STATE)).toThrow(new RegExp(`^cannot write the job state file ${path}: `));
+    expect(readdirSync(dir)).toEqual([path.slice(dir.length + 1)]);
+  });
+
+  it('names a job with a token of no usable character "unknown", and cuts a long token to 16 characters', () => {
+    expect(stateStem('@@@ ///', '42')).toMatch(/^unknown-[0-9a-f]{16}$/);
+    expect(stateStem('a.b/c', '42')).toMatch(/^abc-[0-9a-f]{16}$/);
+    expect(stateStem('abcdefghijklmnopqrstuvwxyz', '42')).toMatch(/^abcdefghijklmnop-[0-9a-f]{16}$/);
+    expect(stateStem('abc123xyz', '42')).not.toBe(stateStem('abc123xy', 'z42'));
+  });
+
+  it('lists only state files: not hidden files, temporary files or other names ending otherwise', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driver-state-'));
+    const live = statePath(dir, 'abc123xyz', '42');
+    writeState(live, STATE);
+    writeFileSync(join(dir, '.hidden.json'), JSON.stringify(STATE));
+    writeFileSync(join(dir, 'copy.json.bak'), JSON.stringify(STATE));
+    writeFileSync(join(dir, '.0123456789ab.tmp'), JSON.stringify(STATE));
+    const unusable: string[] = [];
+    expect(listStates(dir, (path) => unusable.push(path))).toEqual([{ path: live, state: STATE }]);
+    expect(unusable).toEqual([]);
+  });
+
+  it('skips unusable files without a callback, and refuses a directory others may write', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driver-state-'));
+    writeFileSync(join(dir, 'junk.json'), 'nope');
+    expect(listStates(dir)).toEqual([]);
+    chmodSync(dir, 0o770);
+    expect(() => listStates(dir)).toThrow(/writable by group or others/);
   });
 });
