@@ -5,6 +5,7 @@ import { readState } from '../job/state.js';
 import { sleep } from '../sleep.js';
 import { SCRIPT_COMMAND } from '../ssh/exec.js';
 import { MuxUnavailable, multiplexedTransport } from '../ssh/mux/client.js';
+import { sshTargetOf } from '../ssh/target.js';
 import type { Connection, ExecResult, Transport, TransportTarget } from '../ssh/transport.js';
 import { type StageContext, jobStatePath } from './context.js';
 import { afterRunStage } from './run-summary.js';
@@ -57,16 +58,10 @@ async function runScript(ctx: StageContext, scriptPath: string, stageName: strin
   if (state === undefined) {
     throw new SystemFailure(`no job state at ${path}: prepare did not run or did not finish for job ${ctx.env.jobId}`);
   }
-  if (state.address === undefined || state.hostKey === undefined) {
+  const target = sshTargetOf(state);
+  if (target === undefined) {
     throw new SystemFailure(`the job state at ${path} has no reachable task yet: prepare did not finish`);
   }
-  const target = {
-    host: state.address,
-    port: state.port,
-    username: state.username,
-    privateKey: state.privateKey,
-    hostKey: state.hostKey,
-  };
   log.debug('executing the script in the job container', { taskArn: state.taskArn, host: state.address });
   const execute = async (connection: Connection): Promise<ExecResult> => {
     try {

@@ -1,10 +1,12 @@
 import { existsSync, rmSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { deferred } from '../../deferred.js';
 import { SystemFailure, messageOf } from '../../errors.js';
-import type { Connection } from '../transport.js';
+import { sshTargetOf } from '../target.js';
+import type { Connection, Transport } from '../transport.js';
 import { MUX_COMMAND, type MuxSpec } from './protocol.js';
 import type { ReadMuxTaskState } from './record.js';
-import type { MuxServer } from './server.js';
+import type { MuxServer, serveMultiplexed } from './server.js';
 import { removeMuxSocket } from './socket.js';
 
 /** How often the multiplexer checks that its job's state file still exists. */
@@ -20,59 +22,23 @@ const STATE_CHECK_INTERVAL_MS = 5_000;
  * @returns the process exit code
  */
 export async function runMultiplexerProcess(specJson: string | undefined, readState: ReadMuxTaskState): Promise<number> {
-  let spec: MuxSpec;
-  try {
-    spec = JSON.parse(specJson ?? '') as MuxSpec;
-  } catch {
+  const spec = parseSpec(specJson);
+  if (spec === undefined) {
     process.stderr.write(`${MUX_COMMAND} is started by 'custom prepare', not by hand\n`);
     return 2;
   }
-  const report = (line: string): void => {
-    try {
-      writeSync(1, `${line}\n`);
-    } catch {
-      // prepare gave up on us; the checks below still end this process.
-    }
-  };
   const [{ sshTransport }, { serveMultiplexed }] = await Promise.all([import('../connect.js'), import('./server.js')]);
-
   process.umask(0o077); // The socket: only this user may run commands in the job container.
-  let go: (connection: Promise<Connection>) => void = () => {};
-  const connecting = new Promise<Connection>((resolve, reject) => {
-    go = (connection) => connection.then(resolve, reject);
-  });
-  let stopped: (reason: string) => void = () => {};
-  const whenStopped = new Promise<string>((resolve) => {
-    stopped = resolve;
-  });
-  let server: MuxServer;
-  try {
-    rmSync(spec.socketPath, { force: true });
-    server = await serveMultiplexed(connecting, spec.socketPath, { idleTimeoutMs: spec.idleTimeoutMs, onStop: stopped });
-  } catch (error) {
-    report(`error: cannot listen on ${spec.socketPath}: ${messageOf(error)}`);
-    return 1;
-  }
+  const connecting = deferred<Connection>();
+  const stopped = deferred<string>();
+  const server = await listen(serveMultiplexed, connecting.promise, spec, stopped.resolve);
+  if (server === undefined) return 1;
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => server.stop(`got ${signal}`));
   report(`listening ${process.pid}`);
 
   if (await goAhead()) {
-    const connection = (async () => {
-      const state = readState(spec.statePath);
-      if (state?.address === undefined || state.hostKey === undefined) {
-        throw new SystemFailure(`the job state ${spec.statePath} has no reachable task`);
-      }
-      return sshTransport.connect(
-        { host: state.address, port: state.port, username: state.username, privateKey: state.privateKey, hostKey: state.hostKey },
-        {
-          timeoutMs: spec.connectTimeoutMs,
-          keepaliveIntervalMs: spec.keepaliveIntervalMs,
-          keepaliveCountMax: spec.keepaliveCountMax,
-          shared: true,
-        },
-      );
-    })();
-    go(connection);
+    const connection = connectToTask(sshTransport, readState, spec);
+    connection.then(connecting.resolve, connecting.reject);
     // Commands that waited hear "unavailable" from the server; then there is nothing left to serve.
     connection.catch((error: unknown) => server.stop(`cannot connect: ${messageOf(error)}`, { graceful: true }));
   } else {
@@ -81,10 +47,44 @@ export async function runMultiplexerProcess(specJson: string | undefined, readSt
   const stateCheck = setInterval(() => {
     if (!existsSync(spec.statePath)) server.stop('the job state file is gone');
   }, STATE_CHECK_INTERVAL_MS);
-  await whenStopped;
+  await stopped.promise;
   clearInterval(stateCheck);
   removeMuxSocket(spec.socketPath);
   return 0;
+}
+
+/** The spec prepare put on the command line; `undefined` when there is none (started by hand). */
+function parseSpec(specJson: string | undefined): MuxSpec | undefined {
+  try {
+    return JSON.parse(specJson ?? '') as MuxSpec;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A line to prepare, which reads our stdout until the first line. */
+function report(line: string): void {
+  try {
+    writeSync(1, `${line}\n`);
+  } catch {
+    // prepare gave up on us; the checks in runMultiplexerProcess still end this process.
+  }
+}
+
+/** Serves on the spec's socket; `undefined` once the reason it cannot was reported. */
+async function listen(
+  serve: typeof serveMultiplexed,
+  connecting: Promise<Connection>,
+  spec: MuxSpec,
+  onStop: (reason: string) => void,
+): Promise<MuxServer | undefined> {
+  try {
+    rmSync(spec.socketPath, { force: true });
+    return await serve(connecting, spec.socketPath, { idleTimeoutMs: spec.idleTimeoutMs, onStop });
+  } catch (error) {
+    report(`error: cannot listen on ${spec.socketPath}: ${messageOf(error)}`);
+    return undefined;
+  }
 }
 
 /** True once prepare writes its go line; false when prepare closed our stdin without one (it failed or died). */
@@ -97,4 +97,16 @@ function goAhead(): Promise<boolean> {
     });
     lines.once('close', () => resolve(false));
   });
+}
+
+/**
+ * The one SSH connection every command shares, to the target the job state names (read now: prepare wrote the
+ * address and the pinned host key before its go).
+ */
+async function connectToTask(transport: Transport, readState: ReadMuxTaskState, spec: MuxSpec): Promise<Connection> {
+  const state = readState(spec.statePath);
+  const target = state === undefined ? undefined : sshTargetOf(state);
+  if (target === undefined) throw new SystemFailure(`the job state ${spec.statePath} has no reachable task`);
+  const { connectTimeoutMs: timeoutMs, keepaliveIntervalMs, keepaliveCountMax } = spec;
+  return transport.connect(target, { timeoutMs, keepaliveIntervalMs, keepaliveCountMax, shared: true });
 }
