@@ -16,3 +16,5 @@ export { SCRIPT_COMMAND } from './ssh/exec.js';
 export { MUX_COMMAND } from './ssh/mux/protocol.js';
 export { generateJobKeyPair, type JobKeyPair } from './ssh/keys.js';
 export { DRIVER_NAME, driverVersion } from './version.js';
+export { readControllerSettings, type ControllerSettings } from './managers/settings.js';
+export { DRAIN_STARTED_TAG, MANAGER_STARTED_BY, reconcileManagers, type ReconcileOptions, type ReconcileReport } from './managers/reconcile.js';
