@@ -1,0 +1,50 @@
+import { hostname } from 'node:os';
+import { MANAGER_ID_VARIABLE } from './variables.js';
+
+type Environment = Readonly<Record<string, string | undefined>>;
+
+/** The variable ECS sets in every container of a task: its task metadata endpoint, version 4. */
+export const ECS_METADATA_VARIABLE = 'ECS_CONTAINER_METADATA_URI_V4';
+const ATTEMPTS = 3;
+const TIMEOUT_MS = 5_000;
+
+/** The manager's identity and where it came from, for the log. */
+export interface ManagerId {
+  readonly id: string;
+  readonly source: string;
+}
+
+/**
+ * The manager's ID for the driver's job tasks: a `GITLAB_FARGATE_MANAGER_ID` given to the container; else the ECS task
+ * ID, the last part of the `TaskARN` that `$ECS_CONTAINER_METADATA_URI_V4/task` answers
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-metadata-endpoint-v4-fargate.html); else, outside
+ * ECS (no such endpoint), the host name.
+ *
+ * @throws Error when the endpoint is set but gives no task ARN: tagging job tasks with a wrong ID would hide them
+ *   from the manager's drain, so the start fails instead
+ */
+export async function resolveManagerId(env: Environment, sleep: (ms: number) => Promise<void>): Promise<ManagerId> {
+  const given = env[MANAGER_ID_VARIABLE];
+  if (given) return { id: given, source: 'as given to the container' };
+  const endpoint = env[ECS_METADATA_VARIABLE];
+  if (!endpoint) return { id: hostname(), source: `${ECS_METADATA_VARIABLE} is not set (not an ECS task): this host's name` };
+  let last: unknown;
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    try {
+      return { id: await taskIdFrom(`${endpoint}/task`), source: `the ECS task ID (${ECS_METADATA_VARIABLE}/task)` };
+    } catch (error) {
+      last = error;
+      if (attempt < ATTEMPTS) await sleep(1_000 * attempt);
+    }
+  }
+  throw new Error(`cannot find this manager's ECS task ID at ${endpoint}/task: ${(last as Error).message}`);
+}
+
+async function taskIdFrom(url: string): Promise<string> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const arn = ((await response.json()) as { TaskARN?: unknown }).TaskARN;
+  const id = typeof arn === 'string' ? /^arn:[^:]+:ecs:[^:]*:[^:]*:task\/(?:[^/]+\/)?([A-Za-z0-9-]+)$/.exec(arn)?.[1] : undefined;
+  if (id === undefined) throw new Error(`the answer's TaskARN ${JSON.stringify(arn)} is not an ECS task ARN`);
+  return id;
+}
