@@ -2,6 +2,8 @@ import { AccessDeniedException, ECSClient, InvalidParameterException, StopTaskCo
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,6 +11,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { testContext } from '../../test/context.js';
 import type { AwsClients } from '../aws/clients.js';
 import { type JobState, readState, writeState } from '../job/state.js';
+import { MUX_COMMAND } from '../ssh/mux/protocol.js';
 import { cleanupStage } from './cleanup.js';
 import { jobStatePath } from './context.js';
 
@@ -120,5 +123,46 @@ describe('cleanup', () => {
     await expect(cleanupStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(/refusing the job state directory .* it is writable by group or others/);
     expect(existsSync(path)).toBe(true);
     expect(ecsMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('cleanup: what it stops, where, and for how long', () => {
+  it('stops the job\'s SSH multiplexer and removes its socket, also when prepare never started a task', async () => {
+    const { ctx } = testContext();
+    const socket = join(dirname(jobStatePath(ctx)), 'job.sock');
+    // A process that looks like the job's multiplexer: its command line names the command and the socket.
+    const mux = spawn(process.execPath, ['-e', 'setInterval(() => {}, 60_000)', MUX_COMMAND, JSON.stringify({ socket })], { stdio: 'ignore' });
+    const exited = once(mux, 'exit');
+    await once(mux, 'spawn');
+    const { taskArn: _none, ...withoutTask } = STATE;
+    writeState(jobStatePath(ctx), { ...withoutTask, mux: { pid: mux.pid as number, socket } });
+    writeFileSync(socket, '');
+    await cleanupStage(ctx, { clients, sleep: noSleep });
+    expect(await exited).toEqual([null, 'SIGTERM']);
+    expect(existsSync(socket)).toBe(false);
+    expect(existsSync(jobStatePath(ctx))).toBe(false);
+  });
+
+  it('asks the region the task runs in, else the configured one', async () => {
+    ecsMock.on(StopTaskCommand).resolves({});
+    const regionAsked = async (state: JobState): Promise<string> => {
+      ecsMock.resetHistory();
+      const { ctx } = testContext();
+      writeState(jobStatePath(ctx), state);
+      await cleanupStage(ctx, { sleep: noSleep });
+      return (ecsMock.call(0).thisValue as ECSClient).config.region();
+    };
+    expect(await regionAsked({ ...STATE, region: 'eu-west-1' })).toBe('eu-west-1');
+    expect(await regionAsked(STATE)).toBe('us-east-1');
+  });
+
+  it('retries StopTask within [Timeouts] StopTask, then fails naming the task', async () => {
+    ecsMock.on(StopTaskCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    // No real pauses: the attempts end when the next back-off (0.25 s, doubling) would pass the 5 s deadline.
+    const { ctx } = testContext({ extra: 'StopTask = 5' });
+    writeState(jobStatePath(ctx), STATE);
+    await expect(cleanupStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(`StopTask ${ARN} failed: ThrottlingException`);
+    expect(ecsMock.commandCalls(StopTaskCommand).length).toBeGreaterThanOrEqual(5);
+    expect(existsSync(jobStatePath(ctx))).toBe(false);
   });
 });
