@@ -8,7 +8,7 @@ export { BuildFailure, Cancelled, OverrideRefused, SystemFailure, UsageError } f
 export { RUNNER_IDENTITY_VARIABLE, readJobEnvironment, type JobEnvironment } from './job/environment.js';
 export { readOverrides, type JobOverrides } from './job/overrides.js';
 export { parseState, readState, removeState, stateStem, statePath, writeState, type JobState } from './job/state.js';
-export { createLogger, type LogFormat, type LogLevel, type Logger, type LoggerOptions } from './log.js';
+export { createLogger, type LogOutputFormat, type LogSeverity, type Logger, type LoggerOptions } from './log.js';
 export type { Connection, ExecResult, ExecStreams, Transport, TransportTarget } from './ssh/transport.js';
 export { sshTransport, HostKeyMismatch, SshConnectError } from './ssh/connect.js';
 export { waitUntilReachable } from './ssh/readiness.js';

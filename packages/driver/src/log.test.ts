@@ -1,6 +1,7 @@
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LOG_FORMATS, LOG_LEVELS } from '@gitlab-fargate/config';
 import { describe, expect, it } from 'vitest';
 import { LOG_FILE_ROTATE_BYTES, createLogger, fileSink, memorySink, parseLogFormat, parseLogLevel, rotateLogFile } from './log.js';
 
@@ -60,6 +61,15 @@ describe('logger', () => {
     expect(parseLogLevel('verbose')).toBeUndefined();
     expect(parseLogFormat('text-simple')).toBe('text');
     expect(parseLogFormat('yaml')).toBeUndefined();
+  });
+
+  it('maps every level and format the config accepts, and no name an object merely inherits', () => {
+    for (const level of LOG_LEVELS) expect(parseLogLevel(level), level).toMatch(/^(debug|info|warn|error)$/);
+    for (const format of LOG_FORMATS) expect(parseLogFormat(format), format).toMatch(/^(text|json)$/);
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(parseLogLevel(name), name).toBeUndefined();
+      expect(parseLogFormat(name), name).toBeUndefined();
+    }
   });
 
   it('appends to a LogFile it creates with mode 0600', () => {

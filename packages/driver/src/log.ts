@@ -1,18 +1,30 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, renameSync, writeSync } from 'node:fs';
+import type { LogFormat as ConfigLogFormat, LogLevel as ConfigLogLevel } from '@gitlab-fargate/config';
 
-/** Severity of a structured log record, lowest first. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/**
+ * Severity of a structured log record, lowest first. The setting that chooses it is the config package's
+ * `LogLevel` (upstream's logrus names), which {@link parseLogLevel} maps onto these four.
+ */
+export type LogSeverity = 'debug' | 'info' | 'warn' | 'error';
 
-/** How structured records are written: `text` (one `key=value` line) or `json` (one object a line). */
-export type LogFormat = 'text' | 'json';
+/**
+ * How structured records are written: `text` (one `key=value` line) or `json` (one object a line). The setting is
+ * the config package's `LogFormat`, which {@link parseLogFormat} maps onto these two.
+ */
+export type LogOutputFormat = 'text' | 'json';
+
+/** @deprecated The one exported `LogLevel` is the config package's; name {@link LogSeverity} (args.ts still uses this). */
+export type LogLevel = LogSeverity;
+/** @deprecated The one exported `LogFormat` is the config package's; name {@link LogOutputFormat} (args.ts still uses this). */
+export type LogFormat = LogOutputFormat;
 
 /** Extra data on a record. Values are rendered with `String()` (text) or as JSON. */
 export type LogFields = Record<string, string | number | boolean | undefined | null>;
 
-const LEVEL_ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const LEVEL_ORDER: Record<LogSeverity, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-/** Upstream (logrus) level names the driver accepts, mapped to ours. */
-const LEVEL_ALIASES: Record<string, LogLevel> = {
+/** Upstream (logrus) level names the driver accepts, mapped to ours: every one the config accepts, and `warn`. */
+const LEVEL_ALIASES: Record<ConfigLogLevel | 'warn', LogSeverity> = {
   debug: 'debug',
   trace: 'debug',
   info: 'info',
@@ -24,16 +36,18 @@ const LEVEL_ALIASES: Record<string, LogLevel> = {
 };
 
 /** Parses a log level as upstream spells it (`debug, info, warning, error, fatal, panic`); `undefined` if unknown. */
-export function parseLogLevel(value: string): LogLevel | undefined {
-  return LEVEL_ALIASES[value.trim().toLowerCase()];
+export function parseLogLevel(value: string): LogSeverity | undefined {
+  const name = value.trim().toLowerCase();
+  return Object.hasOwn(LEVEL_ALIASES, name) ? LEVEL_ALIASES[name as keyof typeof LEVEL_ALIASES] : undefined;
 }
 
+/** Upstream's log format names, every one the config accepts, mapped to ours. */
+const FORMAT_ALIASES: Record<ConfigLogFormat, LogOutputFormat> = { json: 'json', text: 'text', 'text-simple': 'text' };
+
 /** Parses a log format; upstream's `text-simple` is accepted as `text`. `undefined` if unknown. */
-export function parseLogFormat(value: string): LogFormat | undefined {
-  const v = value.trim().toLowerCase();
-  if (v === 'json') return 'json';
-  if (v === 'text' || v === 'text-simple') return 'text';
-  return undefined;
+export function parseLogFormat(value: string): LogOutputFormat | undefined {
+  const name = value.trim().toLowerCase();
+  return Object.hasOwn(FORMAT_ALIASES, name) ? FORMAT_ALIASES[name as ConfigLogFormat] : undefined;
 }
 
 /** Where log output goes: a file descriptor written synchronously, so nothing is lost when the process exits. */
@@ -144,9 +158,9 @@ export function memorySink(): LogSink & { readonly lines: string[] } {
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
   /** @default 'info' */
-  readonly level?: LogLevel;
+  readonly level?: LogSeverity;
   /** @default 'text' */
-  readonly format?: LogFormat;
+  readonly format?: LogOutputFormat;
   /** Structured records. @default stderr */
   readonly sink?: LogSink;
   /** Human progress lines for the job log. @default stderr */
@@ -162,7 +176,7 @@ export interface LoggerOptions {
  * {@link Logger.addSecret} and anything that looks like a private key are masked in both.
  */
 export interface Logger {
-  readonly level: LogLevel;
+  readonly level: LogSeverity;
   debug(message: string, fields?: LogFields): void;
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
@@ -204,7 +218,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
 
   const make = (base: LogFields): Logger => {
-    const record = (level: LogLevel, message: string, fields?: LogFields): void => {
+    const record = (level: LogSeverity, message: string, fields?: LogFields): void => {
       if (LEVEL_ORDER[level] < LEVEL_ORDER[shared.level]) return;
       const all: LogFields = { ...base, ...fields };
       const time = new Date(shared.now()).toISOString();
