@@ -155,7 +155,8 @@ esmPackage(root, {
   devDeps: [`@types/ssh2@${versions.typesSsh2}`],
   bin: { 'gitlab-fargate-bench': 'dist/cli.js' },
   testsNeedDocker: true,
-  testInputs: [GENERATED_IMAGES],
+  // The charts test compares docs/bench with what results/latest.json draws.
+  testInputs: [GENERATED_IMAGES, '{workspaceRoot}/docs/bench/**/*'],
 });
 
 esmPackage(root, {

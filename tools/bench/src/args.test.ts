@@ -21,6 +21,13 @@ describe('parseCliArgs', () => {
     expect(() => parseCliArgs(['--only', 'startup,warp'], out)).toThrow(/unknown suite "warp"; choose from startup, job-overhead/);
     expect(() => parseCliArgs(['--only', ','], out)).toThrow(UsageError);
     expect(() => parseCliArgs(['--fast'], out)).toThrow(UsageError);
-    expect(() => parseCliArgs(['--markdown', ' '], out)).toThrow(/--markdown needs a file path/);
+    expect(() => parseCliArgs(['--markdown', ' '], out)).toThrow(/--markdown needs a path/);
+  });
+
+  it('reports on an earlier run with --from, drawing charts with --charts', () => {
+    expect(parseCliArgs(['--from', '/r/latest.json', '--charts', 'docs/bench'], out)).toMatchObject({ from: '/r/latest.json', charts: 'docs/bench' });
+    expect(() => parseCliArgs(['--from', '/r/latest.json', '--smoke'], out)).toThrow(/--from reports on an earlier run: it takes only --markdown and --charts/);
+    expect(() => parseCliArgs(['--from', '/r/latest.json', '--out', '/tmp/x.json'], out)).toThrow(UsageError);
+    expect(() => parseCliArgs(['--charts', ''], out)).toThrow(/--charts needs a path/);
   });
 });

@@ -10,12 +10,17 @@ export interface CliArgs {
   readonly out: string;
   /** Markdown report file, when asked for. */
   readonly markdown?: string;
+  /** Folder for the SVG charts, when asked for. */
+  readonly charts?: string;
+  /** A results file to report on instead of running the suites. */
+  readonly from?: string;
 }
 
 /** Bad command-line input: printed with the usage hint, exit 3, nothing runs. */
 export class UsageError extends Error {}
 
-export const USAGE = `Usage: gitlab-fargate-bench [--smoke] [--only SUITES] [--out FILE] [--markdown FILE]
+export const USAGE = `Usage: gitlab-fargate-bench [--smoke] [--only SUITES] [--out FILE] [--markdown FILE] [--charts DIR]
+       gitlab-fargate-bench --from FILE [--markdown FILE] [--charts DIR]
 
 Benchmarks the gitlab-fargate driver against a local stack (Docker, the ci-coordinator image, the ECS emulator
 with AWS's throttling on) and prints one table per suite. Every figure is a ratio or a comparison measured in
@@ -34,6 +39,8 @@ Options:
   --only SUITES      comma-separated suites to run (default: all)
   --out FILE         JSON result (default: tools/bench/results/latest.json; smoke: results/smoke.json)
   --markdown FILE    also write the report as Markdown
+  --charts DIR       also draw the run as SVG charts in DIR (targets.svg, startup.svg)
+  --from FILE        run nothing: report on a results file an earlier run wrote (with --markdown, --charts)
   -h, --help         this text
 
 Exit status: 0 the benchmark ran (targets missed or not: see the Targets table), 1 it failed, 3 bad arguments.
@@ -50,6 +57,8 @@ export function parseCliArgs(argv: readonly string[], defaultOut: (smoke: boolea
         only: { type: 'string' },
         out: { type: 'string' },
         markdown: { type: 'string' },
+        charts: { type: 'string' },
+        from: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -68,8 +77,11 @@ export function parseCliArgs(argv: readonly string[], defaultOut: (smoke: boolea
     }
     if (only.length === 0) throw new UsageError(`--only needs at least one suite: ${SUITE_IDS.join(', ')}`);
   }
-  for (const key of ['out', 'markdown'] as const) {
-    if (values[key] !== undefined && values[key].trim() === '') throw new UsageError(`--${key} needs a file path`);
+  for (const key of ['out', 'markdown', 'charts', 'from'] as const) {
+    if (values[key] !== undefined && values[key].trim() === '') throw new UsageError(`--${key} needs a path`);
+  }
+  if (values.from !== undefined && (values.smoke === true || values.only !== undefined || values.out !== undefined)) {
+    throw new UsageError('--from reports on an earlier run: it takes only --markdown and --charts, not --smoke, --only or --out');
   }
   const smoke = values.smoke ?? false;
   return {
@@ -78,5 +90,7 @@ export function parseCliArgs(argv: readonly string[], defaultOut: (smoke: boolea
     ...(only ? { only } : {}),
     out: values.out ?? defaultOut(smoke),
     ...(values.markdown !== undefined ? { markdown: values.markdown } : {}),
+    ...(values.charts !== undefined ? { charts: values.charts } : {}),
+    ...(values.from !== undefined ? { from: values.from } : {}),
   };
 }

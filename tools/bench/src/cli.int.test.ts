@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +58,23 @@ describe('gitlab-fargate-bench --smoke', () => {
     const run = spawnSync(process.execPath, [cli, '--only', 'nope'], { encoding: 'utf8' });
     expect(run.status).toBe(3);
     expect(run.stderr).toContain('unknown suite "nope"');
+  });
+
+  it('reports on an earlier run with --from, drawing its charts, without starting anything', () => {
+    const latest = fileURLToPath(new URL('../results/latest.json', import.meta.url));
+    const charts = join(dir, 'charts');
+    const run = spawnSync(process.execPath, [cli, '--from', latest, '--charts', charts, '--markdown', join(dir, 'from.md')], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('## Targets');
+    for (const name of ['targets.svg', 'startup.svg']) expect(readFileSync(join(charts, name), 'utf8')).toMatch(/^<svg xmlns=/);
+  });
+
+  it('refuses a results file it cannot use, naming it', () => {
+    const damaged = join(dir, 'damaged.json');
+    writeFileSync(damaged, '{"date": "2026-12-03"}');
+    const run = spawnSync(process.execPath, [cli, '--from', damaged], { encoding: 'utf8' });
+    expect(run.status).toBe(3);
+    expect(run.stderr).toContain(`${damaged}: not a gitlab-fargate-bench results file (missing mode, machine, load, suites, targets)`);
   });
 
   it('prints its usage with --help', () => {
