@@ -13,9 +13,11 @@ import {
   DRAIN_STARTED_TAG,
   MANAGER_STARTED_BY,
   type ReconcileReport,
+  main,
   reconcileManagers,
 } from '@gitlab-fargate/driver';
 import { type RunningEmulator, startEmulator } from '@gitlab-fargate/ecs-emulator';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The manager controller (`managers reconcile`) against the emulator's ECS API. Tasks stay in PROVISIONING (a long
@@ -186,5 +188,31 @@ describe('managers reconcile against the ECS emulator', () => {
     expect(subnetOf(replacement!)).not.toBe(subnetOf(survivorTask!));
     expect(await desired(cluster, [orphaned, survivorArn, survivorsJob, otherJob, untagged])).toEqual(['STOPPED', 'RUNNING', 'RUNNING', 'RUNNING', 'RUNNING']);
     expect(await desired(elsewhere.cluster, [elsewhereManager, elsewhereJob])).toEqual(['RUNNING', 'RUNNING']);
+  });
+
+  it('runs as `gitlab-fargate-driver managers reconcile` with the settings the CDK construct puts in its environment', async () => {
+    const { cluster, current } = await environment();
+    const sdk = { AWS_ENDPOINT_URL_ECS: emu.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' };
+    const saved = Object.fromEntries(Object.keys(sdk).map((name) => [name, process.env[name]]));
+    Object.assign(process.env, sdk);
+    const stdout = new PassThrough();
+    const lines: string[] = [];
+    stdout.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
+    try {
+      const env = {
+        CLUSTER: cluster, MANAGER_TASK_DEFINITION: current, MANAGER_CONTAINER_NAME: 'runner-manager', MANAGER_COUNT: '1',
+        MANAGER_SUBNETS: SUBNETS.join(','), MANAGER_SECURITY_GROUP_IDS: 'sg-0ccccccccccccccc3', MANAGER_ASSIGN_PUBLIC_IP: 'false',
+        MANAGER_DRAIN_TIMEOUT_SECONDS: '11400',
+      };
+      const code = await main({ argv: ['managers', 'reconcile'], env, cwd: '/', stdout, stderr: process.stderr, stdoutFd: 1, stderrFd: 2, signal: new AbortController().signal });
+      expect(code).toBe(0);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+    expect(lines.join('')).toMatch(/^started manager [0-9a-f-]+ \(gitlab-fargate-dev-manager:\d+\) in subnet-0aaaaaaaaaaaaaaa1$/m);
+    expect(lines.join('')).toContain('managers: 1 of gitlab-fargate-dev-manager:');
   });
 });
