@@ -1,5 +1,6 @@
 import { type AwsClients, createAwsClients } from '../aws/clients.js';
-import { type LaunchPlan, type Placement, launchTask, stopTask } from '../aws/launch.js';
+import { type LaunchPlan, launchTask, stopTask } from '../aws/launch.js';
+import { describePlacement } from '../aws/placement-text.js';
 import { messageOf } from '../errors.js';
 import { jobDeadline } from '../job/deadline.js';
 import { readOverrides } from '../job/overrides.js';
@@ -32,10 +33,6 @@ export interface PrepareOptions {
 /** For the multiplexer's socket to listen, counted from readiness (it started when RunTask returned). */
 const MUX_START_TIMEOUT_MS = 5_000;
 
-function placementText(placement: Placement): string {
-  return placement.kind === 'launchType' ? 'on-demand FARGATE' : placement.strategy.map((s) => s.capacityProvider).join('+');
-}
-
 /**
  * `custom prepare`: starts the job's task and returns once its sshd accepts the job key. Per-job overrides are
  * checked before anything starts; the task ARN is in the state file before any waiting, so cleanup can always stop
@@ -60,7 +57,7 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
   // Written before RunTask too: an unwritable metadata directory must fail before a task exists.
   writeState(path, initial);
 
-  log.progress(`Starting a Fargate task from ${plan.taskDefinition} in cluster ${plan.cluster} (${placementText(plan.placement)})`);
+  log.progress(`Starting a Fargate task from ${plan.taskDefinition} in cluster ${plan.cluster} (${describePlacement(plan.placement)})`);
   const observer = new TaskObserver(now);
   observer.runTaskSent();
   const launched = await launchTask(clients.ecs, plan, {
@@ -82,7 +79,7 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
     writeState(path, recorded);
     job.recorded = true;
     // Only now: whoever sees this line (a person, a test that kills prepare then) may count on cleanup stopping it.
-    log.progress(`Task ${taskArn} created (${placementText(launched.placement)})`);
+    log.progress(`Task ${taskArn} created (${describePlacement(launched.placement)})`);
     return await awaitJob(job, recorded, options.transport ?? sshTransport);
   } catch (error) {
     if (job.recorded) noteProblem(ctx, recordStageOutcome(path, 'prepare', error, observer.snapshot()));
