@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Cancelled } from './errors.js';
 import { helpText } from './help.js';
 import { main } from './main.js';
+import { MUX_COMMAND } from './ssh/mux/protocol.js';
 import { driverVersion } from './version.js';
 
 const CONFIG = '[Fargate]\nCluster = "ci"\nSubnets = ["subnet-0123456789abcdef0"]\nTaskDefinition = "ci-job"\n';
@@ -134,6 +135,12 @@ describe('main: exit codes before any job', () => {
     });
     const option = await invoke(['custom', 'prepare', '--frobnicate'], { cwd, env: { SYSTEM_FAILURE_EXIT_CODE: '12', BUILD_FAILURE_EXIT_CODE: '11' } });
     expect(option).toEqual({ code: 12, stdout: '', stderr: 'gitlab-fargate-driver: unknown option --frobnicate (see --help)\n' });
+  });
+
+  it('hands the hidden multiplexer command to the multiplexer, whose exit code is its own', async () => {
+    // Started by hand (no spec from prepare) it refuses with 2, not with the runner's code or a usage error.
+    const mux = await invoke([MUX_COMMAND], { env: { SYSTEM_FAILURE_EXIT_CODE: '12' } });
+    expect(mux).toEqual({ code: 2, stdout: '', stderr: '' });
   });
 
   it('validate: 0 for a valid file, 1 for an invalid or unreadable one, whatever the runner\'s codes', async () => {
