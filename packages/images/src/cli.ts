@@ -10,11 +10,12 @@ type ParseArgsOptions = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>
 
 const USAGE = `Usage: gitlab-fargate-images <command> [options]
 
-Generates the ci-coordinator (job) and runner-manager images' Dockerfiles and entrypoints from typed specs.
+Generates the ci-coordinator (job), runner-manager and job-agent images' Dockerfiles and entrypoints from
+typed specs.
 
 Commands:
-  generate   write (or --check) ci-coordinator/{Dockerfile,docker-entrypoint.sh,aws-cli-public-key.asc}
-             and runner-manager/{Dockerfile,entrypoint}
+  generate   write (or --check) ci-coordinator/{Dockerfile,docker-entrypoint.sh,aws-cli-public-key.asc},
+             runner-manager/{Dockerfile,entrypoint} and job-agent/{Dockerfile,localoptions.h,gf-entry,gf-session}
   context    fill a runner-manager build context: Dockerfile, entrypoint and dist/ (config CLI, driver)
 
 Options:
@@ -26,7 +27,8 @@ Run "gitlab-fargate-images <command> --help" for a command's options.`;
 const GENERATE_USAGE = `Usage: gitlab-fargate-images generate [--out DIR] [--spec FILE] [--check]
 
   --out DIR     folder to write into                                    default: images
-  --spec FILE   JSON with "ciCoordinator" and/or "runnerManager" specs  default: every default
+  --spec FILE   JSON with "ciCoordinator", "runnerManager" and/or "jobAgent" specs
+                                                                        default: every default
   --check       write nothing; exit 1 listing the files that differ from what would be generated`;
 
 const CONTEXT_USAGE = `Usage: gitlab-fargate-images context --out DIR (--config-package DIR | --config-bundle FILE)

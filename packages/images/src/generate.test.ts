@@ -29,13 +29,17 @@ function file(files: readonly GeneratedFile[], path: string): string {
 describe('generateImages', () => {
   const files = generateImages();
 
-  it('writes the files of the two images, entrypoints executable', () => {
+  it('writes the files of the three images, entrypoints executable', () => {
     expect(files.map((f) => [f.path, f.executable])).toEqual([
       ['ci-coordinator/Dockerfile', false],
       ['ci-coordinator/docker-entrypoint.sh', true],
       ['ci-coordinator/aws-cli-public-key.asc', false],
       ['runner-manager/Dockerfile', false],
       ['runner-manager/entrypoint', true],
+      ['job-agent/Dockerfile', false],
+      ['job-agent/localoptions.h', false],
+      ['job-agent/gf-entry', true],
+      ['job-agent/gf-session', true],
     ]);
   });
 

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { AWS_CLI_KEY_FILE, AWS_CLI_PUBLIC_KEY } from './render/aws-cli/aws-cli-key.js';
 import { ciCoordinatorDockerfile } from './render/ci-coordinator/dockerfile.js';
 import { ciCoordinatorEntrypoint } from './render/ci-coordinator/entrypoint.js';
+import { jobAgentFiles } from './render/job-agent/files.js';
 import { runnerManagerDockerfile } from './render/runner-manager/dockerfile.js';
 import { runnerManagerEntrypoint } from './render/runner-manager/entrypoint.js';
 import { resolveImagesSpec, type ImagesSpec } from './spec/images-spec.js';
@@ -18,7 +19,7 @@ export interface GeneratedFile {
 
 /**
  * Everything `generate` writes: `ci-coordinator/{Dockerfile,docker-entrypoint.sh,aws-cli-public-key.asc}` and
- * `runner-manager/{Dockerfile,entrypoint}`.
+ * `runner-manager/{Dockerfile,entrypoint}`, and `job-agent/{Dockerfile,localoptions.h,gf-entry,gf-session}`.
  * @throws SpecValidationError when the spec is invalid.
  */
 export function generateImages(spec: ImagesSpec | unknown = {}): GeneratedFile[] {
@@ -33,6 +34,7 @@ export function generateImages(spec: ImagesSpec | unknown = {}): GeneratedFile[]
     { path: `ci-coordinator/${AWS_CLI_KEY_FILE}`, content: AWS_CLI_PUBLIC_KEY, executable: false },
     { path: 'runner-manager/Dockerfile', content: runnerManagerDockerfile(resolved.runnerManager), executable: false },
     { path: 'runner-manager/entrypoint', content: runnerManagerEntrypoint(resolved.runnerManager), executable: true },
+    ...jobAgentFiles(resolved.jobAgent),
   ];
 }
 

@@ -12,6 +12,13 @@ export {
   type ResolvedRunnerManagerSpec,
   type RunnerManagerSpec,
 } from './spec/runner-manager.js';
+export {
+  JOB_AGENT_DEFAULTS,
+  resolveJobAgentSpec,
+  type JobAgentSpec,
+  type ResolvedJobAgentSpec,
+} from './spec/job-agent.js';
+export * from './spec/job-agent-contract.js';
 export { resolveImagesSpec, type ImagesSpec, type ResolvedImagesSpec } from './spec/images-spec.js';
 export { SpecValidationError, type SpecIssue } from './spec/issues.js';
 export {
@@ -25,6 +32,9 @@ export { ciCoordinatorDockerfile } from './render/ci-coordinator/dockerfile.js';
 export { ciCoordinatorEntrypoint, SESSION_ENVIRONMENT_FILE } from './render/ci-coordinator/entrypoint.js';
 export { runnerManagerDockerfile } from './render/runner-manager/dockerfile.js';
 export { runnerManagerEntrypoint } from './render/runner-manager/entrypoint.js';
+export { jobAgentDockerfile } from './render/job-agent/dockerfile.js';
+export { jobAgentEntry } from './render/job-agent/entry.js';
+export { jobAgentSession } from './render/job-agent/session.js';
 export {
   assembleRunnerManagerContext,
   type RunnerManagerContext,

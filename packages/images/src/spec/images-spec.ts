@@ -1,9 +1,10 @@
 import { readCiCoordinatorSpec, type CiCoordinatorSpec, type ResolvedCiCoordinatorSpec } from './ci-coordinator.js';
 import { FieldReader } from './fields.js';
 import { IssueCollector } from './issues.js';
+import { readJobAgentSpec, type JobAgentSpec, type ResolvedJobAgentSpec } from './job-agent.js';
 import { readRunnerManagerSpec, type ResolvedRunnerManagerSpec, type RunnerManagerSpec } from './runner-manager.js';
 
-/** Both images' specs, as `gitlab-fargate-images generate --spec FILE` reads them from JSON. */
+/** The images' specs, as `gitlab-fargate-images generate --spec FILE` reads them from JSON. */
 export interface ImagesSpec {
   /**
    * The job container.
@@ -15,25 +16,32 @@ export interface ImagesSpec {
    * @default {} (every default of RunnerManagerSpec)
    */
   readonly runnerManager?: RunnerManagerSpec;
+  /**
+   * The job agent (init container that brings SSH to any job image).
+   * @default {} (every default of JobAgentSpec)
+   */
+  readonly jobAgent?: JobAgentSpec;
 }
 
 /** An {@link ImagesSpec} with every default applied. */
 export interface ResolvedImagesSpec {
   readonly ciCoordinator: ResolvedCiCoordinatorSpec;
   readonly runnerManager: ResolvedRunnerManagerSpec;
+  readonly jobAgent: ResolvedJobAgentSpec;
 }
 
 /**
- * Applies defaults to both specs and checks them; accepts untyped input such as parsed JSON.
- * @throws SpecValidationError listing every problem in either spec.
+ * Applies defaults to every image's spec and checks them; accepts untyped input such as parsed JSON.
+ * @throws SpecValidationError listing every problem in any spec.
  */
 export function resolveImagesSpec(input: ImagesSpec | unknown = {}): ResolvedImagesSpec {
   const issues = new IssueCollector();
   const fields = FieldReader.of(input, '', issues);
-  fields.rejectUnknownKeys(['ciCoordinator', 'runnerManager']);
+  fields.rejectUnknownKeys(['ciCoordinator', 'runnerManager', 'jobAgent']);
   const resolved = {
     ciCoordinator: readCiCoordinatorSpec((input as ImagesSpec | undefined)?.ciCoordinator, 'ciCoordinator', issues),
     runnerManager: readRunnerManagerSpec((input as ImagesSpec | undefined)?.runnerManager, 'runnerManager', issues),
+    jobAgent: readJobAgentSpec((input as ImagesSpec | undefined)?.jobAgent, 'jobAgent', issues),
   };
   issues.throwIfAny();
   return resolved;
