@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
 
-const CONTEXT = fileURLToPath(new URL('./fixtures/sshd/', import.meta.url));
-const IMAGE = 'gitlab-fargate-driver-test-sshd:latest';
+/** The sshd test image the driver's and the ECS emulator's tests share (tools/docker/fixtures/sshd). */
+const CONTEXT = fileURLToPath(new URL('../../../tools/docker/fixtures/sshd/', import.meta.url));
+const IMAGE = 'gitlab-fargate/test-sshd:latest';
 /** Every container these tests start carries this label, so leftovers can be removed without touching others'. */
 export const TEST_LABEL = { 'gitlab-fargate.test': 'driver' };
 
