@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ECS_TASK_LIMITS, LimitExceeded, overridesCharacters } from './limits.js';
-import { jobOverrides, type JobOverridesInput } from './overrides.js';
+import { derivedTaskOverrides, type DerivedTaskOverridesInput } from './overrides.js';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOz0123456789abcdefghijklmnopqrstuvwxyzABCD job';
 
-const base = (helperPadding: string): JobOverridesInput => ({
+const base = (helperPadding: string): DerivedTaskOverridesInput => ({
   helperContainerName: 'ci-coordinator',
   helperEnvironment: { SSH_PUBLIC_KEY: KEY, PAD: helperPadding },
   build: { containerName: 'build', sshPublicKey: KEY, hostnames: ['postgres', 'db'], user: '1000' },
@@ -12,14 +12,14 @@ const base = (helperPadding: string): JobOverridesInput => ({
 });
 
 /** Input whose overrides are exactly `characters` long. */
-const sized = (characters: number): JobOverridesInput => {
-  const probe = overridesCharacters(jobOverrides(base('')).overrides);
+const sized = (characters: number): DerivedTaskOverridesInput => {
+  const probe = overridesCharacters(derivedTaskOverrides(base('')).overrides);
   return base('x'.repeat(characters - probe));
 };
 
-describe('jobOverrides', () => {
+describe('derivedTaskOverrides', () => {
   it("gives the helper its environment and the build container the key, hosts and user, under the agent's names", () => {
-    expect(jobOverrides(base('')).overrides.containerOverrides).toEqual([
+    expect(derivedTaskOverrides(base('')).overrides.containerOverrides).toEqual([
       { name: 'ci-coordinator', environment: [{ name: 'SSH_PUBLIC_KEY', value: KEY }, { name: 'PAD', value: '' }] },
       {
         name: 'build',
@@ -33,24 +33,24 @@ describe('jobOverrides', () => {
   });
 
   it('accepts exactly 8192 characters and refuses 8193, naming the limit and the size', () => {
-    const atLimit = jobOverrides(sized(ECS_TASK_LIMITS.overridesCharacters));
+    const atLimit = derivedTaskOverrides(sized(ECS_TASK_LIMITS.overridesCharacters));
     expect(atLimit.characters).toBe(8192);
     expect(overridesCharacters(atLimit.overrides)).toBe(8192);
-    expect(() => jobOverrides(sized(8193))).toThrow(LimitExceeded);
-    expect(() => jobOverrides(sized(8193))).toThrow("RunTask's overrides for this job are 8193 characters, over ECS's limit of 8192");
+    expect(() => derivedTaskOverrides(sized(8193))).toThrow(LimitExceeded);
+    expect(() => derivedTaskOverrides(sized(8193))).toThrow("RunTask's overrides for this job are 8193 characters, over ECS's limit of 8192");
   });
 
   it("leaves inherited job variables out of services, largest first, until it fits, and never the service's own", () => {
     const inherited = Array.from({ length: 40 }, (_, index) => ({ name: `CI_VAR_${index}`, value: 'v'.repeat(index * 10) }));
     const own = [{ name: 'POSTGRES_PASSWORD', value: 'p'.repeat(500) }];
-    const input: JobOverridesInput = {
+    const input: DerivedTaskOverridesInput = {
       ...base(''),
       services: [
         { containerName: 'svc-0', environment: { environment: [...inherited, ...own], ownCount: 1, withheld: [] } },
         { containerName: 'svc-1', environment: { environment: inherited, ownCount: 0, withheld: [] } },
       ],
     };
-    const result = jobOverrides(input);
+    const result = derivedTaskOverrides(input);
     expect(result.characters).toBeLessThanOrEqual(8192);
     expect(result.characters).toBe(overridesCharacters(result.overrides));
     expect(result.dropped.length).toBeGreaterThan(0);
@@ -63,10 +63,10 @@ describe('jobOverrides', () => {
   });
 
   it("refuses when the services' own variables alone are too large", () => {
-    const input: JobOverridesInput = {
+    const input: DerivedTaskOverridesInput = {
       ...base(''),
       services: [{ containerName: 'svc-0', environment: { environment: [{ name: 'BIG', value: 'b'.repeat(9000) }], ownCount: 1, withheld: [] } }],
     };
-    expect(() => jobOverrides(input)).toThrow(/over ECS's limit of 8192, even with no job variables passed to the services/);
+    expect(() => derivedTaskOverrides(input)).toThrow(/over ECS's limit of 8192, even with no job variables passed to the services/);
   });
 });

@@ -4,7 +4,7 @@ import { ECS_TASK_LIMITS, LimitExceeded, overridesCharacters } from './limits.js
 import type { EnvironmentEntry, ServiceEnvironment } from './service-env.js';
 
 /** The per-job values of a derived task, which RunTask's overrides carry (never the task definition). */
-export interface JobOverridesInput {
+export interface DerivedTaskOverridesInput {
   /** Task-level overrides (cpu, memory, ephemeral storage) that count towards the same limit. */
   readonly task?: Omit<TaskOverride, 'containerOverrides'>;
   readonly helperContainerName: string;
@@ -24,7 +24,7 @@ export interface JobOverridesInput {
 }
 
 /** RunTask's `overrides`, and what had to be left out to fit. */
-export interface JobOverrides {
+export interface DerivedTaskOverrides {
   readonly overrides: TaskOverride;
   /** `svc-N: NAME` for each inherited job variable left out of a service to fit ECS's limit (largest first). */
   readonly dropped: readonly string[];
@@ -34,7 +34,7 @@ export interface JobOverrides {
 
 const pairs = (entries: readonly EnvironmentEntry[]): KeyValuePair[] => entries.map(({ name, value }) => ({ name, value }));
 
-function buildOverride(build: NonNullable<JobOverridesInput['build']>): ContainerOverride {
+function buildOverride(build: NonNullable<DerivedTaskOverridesInput['build']>): ContainerOverride {
   return {
     name: build.containerName,
     environment: [
@@ -45,7 +45,7 @@ function buildOverride(build: NonNullable<JobOverridesInput['build']>): Containe
   };
 }
 
-function assemble(input: JobOverridesInput, services: readonly EnvironmentEntry[][]): TaskOverride {
+function assemble(input: DerivedTaskOverridesInput, services: readonly EnvironmentEntry[][]): TaskOverride {
   const helper: ContainerOverride = { name: input.helperContainerName, environment: Object.entries(input.helperEnvironment).map(([name, value]) => ({ name, value })) };
   const containers = [
     helper,
@@ -61,7 +61,7 @@ function assemble(input: JobOverridesInput, services: readonly EnvironmentEntry[
  * helper's and build container's values always stay), and `dropped` names them for the job log.
  * @throws LimitExceeded when even that is not enough, naming the limit and the numbers.
  */
-export function jobOverrides(input: JobOverridesInput): JobOverrides {
+export function derivedTaskOverrides(input: DerivedTaskOverridesInput): DerivedTaskOverrides {
   const services = input.services.map((service) => [...service.environment.environment]);
   let overrides = assemble(input, services);
   let characters = overridesCharacters(overrides);
