@@ -22,7 +22,12 @@ export type ProbeName =
   | 'unknownCluster'
   | 'clusterNotFound'
   | 'missingNetworkConfiguration'
-  | 'throttlingBurst';
+  | 'throttlingBurst'
+  | 'tooManyContainers'
+  | 'inactiveRunTask'
+  | 'deleteTaskDefinitions'
+  | 'familiesDefaultStatus'
+  | 'sameFamilyOverlap';
 
 export const AWS_BEHAVIOUR: Record<ProbeName, unknown> = {
   runTaskInitialStatus: 'PROVISIONING',
@@ -45,6 +50,11 @@ export const AWS_BEHAVIOUR: Record<ProbeName, unknown> = {
   clusterNotFound: 'error 400 ClusterNotFoundException',
   missingNetworkConfiguration: 'error 400 InvalidParameterException',
   throttlingBurst: 'ThrottlingException after the burst',
+  tooManyContainers: 'error 400 ClientException',
+  inactiveRunTask: 'error 400 InvalidParameterException',
+  deleteTaskDefinitions: 'DELETE_IN_PROGRESS',
+  familiesDefaultStatus: 'cmp-fam-active,cmp-fam-inactive',
+  sameFamilyOverlap: 'ClientException: Too many concurrent attempts to create a new revision of the specified family.,registered',
 };
 
 /** Observed with moto_server 5.2.1 and @aws-sdk/client-ecs 3.1164 (`SyntaxError` = moto answered an HTML 500). */
@@ -69,4 +79,9 @@ export const MOTO_BEHAVIOUR: Record<ProbeName, unknown> = {
   clusterNotFound: 'error 400 ClusterNotFoundException',
   missingNetworkConfiguration: 'error 400 InvalidParameterException',
   throttlingBurst: 'never throttles',
+  tooManyContainers: 'registered',
+  inactiveRunTask: 'RUNNING',
+  deleteTaskDefinitions: 'DELETE_IN_PROGRESS',
+  familiesDefaultStatus: 'cmp-fam-active,cmp-fam-inactive',
+  sameFamilyOverlap: 'registered,registered',
 };

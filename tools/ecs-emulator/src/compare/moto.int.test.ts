@@ -2,13 +2,17 @@ import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, Desc
 import {
   CreateClusterCommand,
   DescribeClustersCommand,
+  DeleteTaskDefinitionsCommand,
+  DeregisterTaskDefinitionCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
+  ListTaskDefinitionFamiliesCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
   StopTaskCommand,
   type ECSClient,
+  type RegisterTaskDefinitionCommandInput,
   type RunTaskCommandInput,
   type Task,
 } from '@aws-sdk/client-ecs';
@@ -127,12 +131,49 @@ const PROBES: Record<ProbeName, (t: Target) => Promise<unknown>> = {
   },
   clusterNotFound: (t) => observe(() => t.ecs.send(new ListTasksCommand({ cluster: 'nope' }))),
   missingNetworkConfiguration: (t) => observe(() => runOne(t, { networkConfiguration: undefined })),
+  tooManyContainers: (t) =>
+    observe(async () => {
+      await t.ecs.send(new RegisterTaskDefinitionCommand(smallDefinition('cmp-eleven', 11)));
+      return 'registered';
+    }),
+  inactiveRunTask: async (t) => {
+    await t.ecs.send(new RegisterTaskDefinitionCommand(smallDefinition('cmp-retired')));
+    await t.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: 'cmp-retired:1' }));
+    return observe(async () => (await runOne(t, { taskDefinition: 'cmp-retired:1' })).lastStatus);
+  },
+  deleteTaskDefinitions: async (t) => {
+    await t.ecs.send(new RegisterTaskDefinitionCommand(smallDefinition('cmp-deleted')));
+    await t.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: 'cmp-deleted:1' }));
+    return observe(async () => (await t.ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: ['cmp-deleted:1'] }))).taskDefinitions?.[0]?.status);
+  },
+  familiesDefaultStatus: async (t) => {
+    await t.ecs.send(new RegisterTaskDefinitionCommand(smallDefinition('cmp-fam-active')));
+    await t.ecs.send(new RegisterTaskDefinitionCommand(smallDefinition('cmp-fam-inactive')));
+    await t.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: 'cmp-fam-inactive:1' }));
+    return observe(async () => (await t.ecs.send(new ListTaskDefinitionFamiliesCommand({ familyPrefix: 'cmp-fam' }))).families!.join(','));
+  },
+  sameFamilyOverlap: async (t) => {
+    const results = await Promise.allSettled([0, 1].map(() => t.ecs.send(new RegisterTaskDefinitionCommand(smallDefinition('cmp-overlap')))));
+    return results.map((r) => (r.status === 'fulfilled' ? 'registered' : `${(r.reason as Error).name}: ${(r.reason as Error).message}`)).sort().join(',');
+  },
   throttlingBurst: async (t) => {
     const results = await Promise.allSettled(Array.from({ length: 120 }, () => t.ecs.send(new ListTasksCommand({ cluster: CLUSTER }))));
     const throttled = results.filter((r) => r.status === 'rejected' && (r.reason as Error).name === 'ThrottlingException').length;
     return throttled > 0 ? 'ThrottlingException after the burst' : 'never throttles';
   },
 };
+
+/** A Fargate task definition of `containers` small containers (moto needs a container memory). */
+function smallDefinition(family: string, containers = 1): RegisterTaskDefinitionCommandInput {
+  return {
+    family,
+    requiresCompatibilities: ['FARGATE'],
+    networkMode: 'awsvpc',
+    cpu: '256',
+    memory: '512',
+    containerDefinitions: Array.from({ length: containers }, (_, i) => ({ name: `c${i}`, image: 'local/debian:bookworm', memory: 32, essential: i === 0 })),
+  };
+}
 
 async function prepare(target: Target, image: string): Promise<void> {
   if (target.name === 'moto') {

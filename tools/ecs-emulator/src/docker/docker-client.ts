@@ -31,7 +31,13 @@ export interface ContainerCreateSpec {
   readonly ExposedPorts?: Record<string, Record<string, never>>;
   readonly StopTimeout?: number;
   /** Docker's HEALTHCHECK: `Test` as ECS's `healthCheck.command`, durations in nanoseconds. */
-  readonly Healthcheck?: { readonly Test: string[]; readonly Interval: number; readonly Timeout: number; readonly Retries: number; readonly StartPeriod: number };
+  readonly Healthcheck?: {
+    readonly Test: string[];
+    readonly Interval: number;
+    readonly Timeout: number;
+    readonly Retries: number;
+    readonly StartPeriod: number;
+  };
   readonly HostConfig: {
     /** Named volumes (task volumes); an empty one is filled from the image's content at `Target` on first mount. */
     readonly Mounts?: { readonly Type: 'volume'; readonly Source: string; readonly Target: string; readonly ReadOnly: boolean }[];

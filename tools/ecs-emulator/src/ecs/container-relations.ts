@@ -8,9 +8,9 @@ import type { ContainerDefinition, ContainerDependency, HealthCheck, MountPoint,
  */
 
 /** At most this many containers per task definition (ECS service quota). */
-export const MAX_CONTAINERS = 10;
+const MAX_CONTAINERS = 10;
 /** A registered task definition is at most this many bytes of JSON (ECS service quota, 64 KiB). */
-export const MAX_DEFINITION_BYTES = 65_536;
+const MAX_DEFINITION_BYTES = 65_536;
 
 const CONDITIONS: readonly ContainerDependency['condition'][] = ['START', 'COMPLETE', 'SUCCESS', 'HEALTHY'];
 const VOLUME_NAME = /^[A-Za-z0-9_-]{1,255}$/;

@@ -238,7 +238,12 @@ function replayedResponse(ctx: ServiceContext, cluster: Cluster, input: Input): 
 }
 
 /** The task definition to run: exists, ACTIVE (INACTIVE and DELETE_IN_PROGRESS revisions never run), Fargate-compatible. */
-function launchableDefinition(ctx: ServiceContext, input: Input, cluster: Cluster, count: number): { definition: TaskDefinition; providers: string[] } {
+function launchableDefinition(
+  ctx: ServiceContext,
+  input: Input,
+  cluster: Cluster,
+  count: number,
+): { definition: TaskDefinition; providers: string[] } {
   const definition = resolveTaskDefinition(ctx, reqString(input, 'taskDefinition'));
   if (definition.status !== 'ACTIVE') throw invalidParameter('TaskDefinition is inactive');
   const providers = providersFor(input, cluster, count);
@@ -277,7 +282,18 @@ function readLaunch(ctx: ServiceContext, input: Input, cluster: Cluster, count: 
   if (enableExecuteCommand && !(overrides.taskRoleArn ?? definition.taskRoleArn)) {
     throw invalidParameter('Task role must be provided when enableExecuteCommand is true.');
   }
-  return { cluster, definition, providers, platformVersion, network, overrides, tags, ...(startedBy !== undefined ? { startedBy } : {}), group, enableExecuteCommand };
+  return {
+    cluster,
+    definition,
+    providers,
+    platformVersion,
+    network,
+    overrides,
+    tags,
+    ...(startedBy !== undefined ? { startedBy } : {}),
+    group,
+    enableExecuteCommand,
+  };
 }
 
 /** Places each task on its provider (or a capacity/vCPU failure), creates it and starts its lifecycle. */

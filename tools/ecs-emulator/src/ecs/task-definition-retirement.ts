@@ -9,7 +9,7 @@ import { resolveTaskDefinition } from './task-definitions.js';
 /** DeleteTaskDefinitions takes at most this many revisions per call (model documentation). */
 const MAX_DELETIONS = 10;
 /** The failure reason for deleting a revision that was not deregistered first. */
-export const STILL_ACTIVE_REASON = 'The specified task definition is still in ACTIVE status. Please deregister the target and try again.';
+const STILL_ACTIVE_REASON = 'The specified task definition is still in ACTIVE status. Please deregister the target and try again.';
 
 /** DeregisterTaskDefinition: `family:revision` or an ARN (a revision is required) → INACTIVE with `deregisteredAt`. */
 export function deregisterTaskDefinition(ctx: ServiceContext, input: Input): unknown {

@@ -140,7 +140,7 @@ function readTaskDefinition(ctx: ServiceContext, input: Input): { draft: DraftDe
 }
 
 /** AWS's answer when a registration into a family overlaps another one still in progress. */
-export const CONCURRENT_REVISION_MESSAGE = 'Too many concurrent attempts to create a new revision of the specified family.';
+const CONCURRENT_REVISION_MESSAGE = 'Too many concurrent attempts to create a new revision of the specified family.';
 
 /**
  * Registers a revision. Creating it takes `phases.registrationMs`; a second registration into the same family

@@ -111,7 +111,13 @@ function dockerHealthcheck(definition: ContainerDefinition): Pick<ContainerCreat
   if (!check) return {};
   const ns = (seconds: number) => seconds * 1e9;
   return {
-    Healthcheck: { Test: check.command, Interval: ns(check.interval), Timeout: ns(check.timeout), Retries: check.retries, StartPeriod: ns(check.startPeriod ?? 0) },
+    Healthcheck: {
+      Test: check.command,
+      Interval: ns(check.interval),
+      Timeout: ns(check.timeout),
+      Retries: check.retries,
+      StartPeriod: ns(check.startPeriod ?? 0),
+    },
   };
 }
 

@@ -22,7 +22,7 @@ export type Verdict =
 const KNOWN_STATUS: Record<ContainerProgress['status'], string> = { WAITING: 'NONE', STARTED: 'RUNNING', STOPPED: 'STOPPED', NEVER: 'STOPPED' };
 
 /** The agent's rendering of a container in its errors: `name(image) (KNOWN->DESIRED) - Exit: N`. */
-export function describeContainer(progress: ContainerProgress): string {
+function describeContainer(progress: ContainerProgress): string {
   const exit = progress.exitCode === undefined ? '' : ` - Exit: ${progress.exitCode}`;
   return `${progress.name}(${progress.image}) (${KNOWN_STATUS[progress.status]}->RUNNING)${exit}`;
 }

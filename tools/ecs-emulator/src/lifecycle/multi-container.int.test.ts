@@ -41,7 +41,11 @@ describe('multi-container tasks (one network namespace, task volumes, dependsOn,
     await emu?.stop();
   });
 
-  async function run(family: string, containerDefinitions: ContainerDefinition[], options: { volumes?: Volume[]; overrides?: ContainerOverride[] } = {}) {
+  async function run(
+    family: string,
+    containerDefinitions: ContainerDefinition[],
+    options: { volumes?: Volume[]; overrides?: ContainerOverride[] } = {},
+  ): Promise<string> {
     await ecs.send(
       new RegisterTaskDefinitionCommand({
         family,

@@ -2,7 +2,7 @@ import type { ContainerDefinition, HealthStatus } from '../ecs/model.js';
 import { dependencyVerdict, type ContainerProgress, type Verdict } from './dependency-verdict.js';
 
 /** How often a started container's Docker health status is read while a task lives. */
-export const HEALTH_POLL_MS = 250;
+const HEALTH_POLL_MS = 250;
 
 /** What the scheduler asks of the task runtime. */
 export interface SchedulerHooks {

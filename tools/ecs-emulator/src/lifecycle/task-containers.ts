@@ -6,7 +6,7 @@ import { StartScheduler } from './start-scheduler.js';
 import { createTaskVolumes, removeVolumes } from './task-volumes.js';
 
 /** Exit code the ECS agent records for a container it stopped because its dependencies can never resolve. */
-export const NEVER_STARTED_EXIT_CODE = 143;
+const NEVER_STARTED_EXIT_CODE = 143;
 
 /** What the containers need from the task around them. */
 export interface ContainerSite {

@@ -9,7 +9,7 @@ import { LABELS } from './container-spec.js';
  * is filled from the image's content at the mount path when first mounted, which gives Fargate's VOLUME-directive
  * copy-in (Docker copies for any image path, Fargate documents it for VOLUME paths).
  */
-export function dockerVolumeName(task: Task, volume: string): string {
+function dockerVolumeName(task: Task, volume: string): string {
   return `ecs-emulator-${taskIdOf(task.taskArn)}-${volume}`;
 }
 
