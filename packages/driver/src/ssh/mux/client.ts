@@ -1,9 +1,9 @@
 import { type Socket, createConnection } from 'node:net';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { SystemFailure } from '../../errors.js';
 import { stdinStream } from '../exec.js';
-import { FrameType, type MuxRequest, encodeFrame, readFrames } from './protocol.js';
 import type { Connection, ExecResult, ExecStreams, Transport, TransportTarget } from '../transport.js';
+import { FrameType, type MuxRequest, encodeFrame, readFrames } from './protocol.js';
 
 /**
  * The job's multiplexer cannot run the command (never started, exited, its socket is gone, or it could not connect
@@ -39,6 +39,75 @@ export function multiplexedTransport(socketPath: string): Transport {
   };
 }
 
+/** How a client's command ended: what `exec` resolves or rejects with. */
+export type ClientOutcome = { readonly result: ExecResult } | { readonly error: Error };
+
+/**
+ * Where a command stands, as its client knows it:
+ * - `requested`: the request is sent, the multiplexer has not started the command (an end here means nothing ran);
+ * - `started`: the multiplexer is starting it (an end here means its outcome is lost, as with a dropped connection);
+ * - `answered`: the last frame came (a result, an error, or "unavailable"); the socket's close ends the exchange.
+ */
+export type ClientPhase = 'requested' | 'started' | 'answered';
+
+/** The client's side of one command, without the socket: the frames it got decide how `exec` ends. */
+export class ClientExchange {
+  private current: ClientPhase = 'requested';
+  private answer: ClientOutcome | undefined;
+  private cancelRequested = false;
+  private stdinError: Error | undefined;
+
+  constructor(private readonly socketPath: string) {}
+
+  get phase(): ClientPhase {
+    return this.current;
+  }
+
+  /** Takes a frame that moves the command on; output frames are the caller's, and frames after the answer are ignored. */
+  onFrame(type: FrameType, payload: Buffer): void {
+    if (this.current === 'answered') return;
+    if (type === FrameType.Started) this.current = 'started';
+    else if (type === FrameType.Result) this.answered({ result: JSON.parse(payload.toString('utf8')) as ExecResult });
+    else if (type === FrameType.Error) this.answered({ error: new SystemFailure(messageIn(payload)) });
+    else if (type === FrameType.Unavailable) this.answered({ error: new MuxUnavailable(this.socketPath, messageIn(payload)) });
+  }
+
+  /** Records a cancel; true the first time only (the caller then sends the Cancel frame). */
+  cancel(): boolean {
+    if (this.cancelRequested) return false;
+    this.cancelRequested = true;
+    return true;
+  }
+
+  /** The script could not be read: whatever else happens, the command fails with this. */
+  stdinFailed(error: Error): void {
+    this.stdinError = new SystemFailure(`cannot read the script: ${error.message}`);
+  }
+
+  /** How the command ended, once the multiplexer's socket closed. */
+  closed(): ClientOutcome {
+    if (this.stdinError !== undefined) return { error: this.stdinError };
+    switch (this.current) {
+      case 'requested':
+        // The multiplexer went away before starting the command (it was stopping): nothing ran.
+        return { error: new MuxUnavailable(this.socketPath, 'it closed the connection before starting the command') };
+      case 'started':
+        // The multiplexer died mid-command (or was given up on): as with a dropped SSH connection, the outcome is lost.
+        return { result: { cancelled: this.cancelRequested, lost: true } };
+      case 'answered': {
+        const answer = this.answer as ClientOutcome;
+        if ('error' in answer) return answer;
+        return { result: { ...answer.result, cancelled: answer.result.cancelled || this.cancelRequested } };
+      }
+    }
+  }
+
+  private answered(answer: ClientOutcome): void {
+    this.current = 'answered';
+    this.answer = answer;
+  }
+}
+
 /** The `{ message }` of an Error or Unavailable frame. */
 function messageIn(payload: Buffer): string {
   return (JSON.parse(payload.toString('utf8')) as { message: string }).message;
@@ -57,76 +126,32 @@ class MultiplexedConnection implements Connection {
   exec(command: string, streams: ExecStreams): Promise<ExecResult> {
     if (this.used) return Promise.reject(new Error('a multiplexed connection runs one command'));
     this.used = true;
-    const { socket, socketPath } = this;
+    const { socket } = this;
     const graceMs = streams.graceMs ?? 10_000;
+    const exchange = new ClientExchange(this.socketPath);
     return new Promise((resolve, reject) => {
-      let outcome: { result: ExecResult } | { error: Error } | undefined;
-      let started = false;
-      let stdinError: Error | undefined;
-      let cancelled = false;
       let giveUpTimer: NodeJS.Timeout | undefined;
-
       const onCancel = (): void => {
-        if (cancelled) return;
-        cancelled = true;
+        if (!exchange.cancel()) return;
         socket.write(encodeFrame(FrameType.Cancel));
         // The multiplexer answers once the command exits or its grace period ends; a silent one is given up on.
         giveUpTimer = setTimeout(() => socket.destroy(), graceMs + CANCEL_ANSWER_MARGIN_MS);
       };
-
-      // Reading pauses while stdout or stderr is full, and resumes once every full one drained.
-      const full = new Set<Writable>();
-      const passThrough = (target: Writable, payload: Buffer): void => {
-        if (target.write(payload) || full.has(target)) return;
-        full.add(target);
-        socket.pause();
-        target.once('drain', () => {
-          full.delete(target);
-          if (full.size === 0) socket.resume();
-        });
-      };
-      readFrames(socket, (type, payload) => {
-        if (type === FrameType.Started) started = true;
-        else if (type === FrameType.Stdout) passThrough(streams.stdout, payload);
-        else if (type === FrameType.Stderr) passThrough(streams.stderr, payload);
-        else if (type === FrameType.Result) outcome = { result: JSON.parse(payload.toString('utf8')) as ExecResult };
-        else if (type === FrameType.Error) outcome = { error: new SystemFailure(messageIn(payload)) };
-        else if (type === FrameType.Unavailable) outcome = { error: new MuxUnavailable(socketPath, messageIn(payload)) };
-      });
+      this.readAnswers(exchange, streams);
       socket.once('close', () => {
         if (giveUpTimer !== undefined) clearTimeout(giveUpTimer);
         streams.cancel?.removeEventListener('abort', onCancel);
-        if (stdinError !== undefined) {
-          reject(stdinError);
-        } else if (outcome === undefined && !started) {
-          // The multiplexer went away before starting the command (it was stopping): nothing ran.
-          reject(new MuxUnavailable(socketPath, 'it closed the connection before starting the command'));
-        } else if (outcome === undefined) {
-          // The multiplexer died mid-command (or was given up on): as with a dropped SSH connection, the outcome is lost.
-          resolve({ cancelled, lost: true });
-        } else if ('error' in outcome) {
-          reject(outcome.error);
-        } else {
-          resolve({ ...outcome.result, cancelled: outcome.result.cancelled || cancelled });
-        }
+        const outcome = exchange.closed();
+        if ('error' in outcome) reject(outcome.error);
+        else resolve(outcome.result);
       });
-
       const request: MuxRequest = { command, forwardSignal: streams.forwardSignal ?? 'TERM', graceMs };
       socket.write(encodeFrame(FrameType.Request, JSON.stringify(request)));
       if (streams.cancel?.aborted) onCancel();
       else streams.cancel?.addEventListener('abort', onCancel, { once: true });
-
-      const stdin = stdinStream(streams.stdin);
-      stdin.on('data', (chunk: Buffer) => {
-        if (!socket.write(encodeFrame(FrameType.Stdin, chunk))) {
-          stdin.pause();
-          socket.once('drain', () => stdin.resume());
-        }
-      });
-      stdin.once('end', () => socket.write(encodeFrame(FrameType.StdinEnd)));
-      stdin.once('error', (error) => {
+      this.sendStdin(stdinStream(streams.stdin), (error) => {
         // An unreadable script must not run half: cancel whatever the remote side already started.
-        stdinError = new SystemFailure(`cannot read the script: ${error.message}`);
+        exchange.stdinFailed(error);
         onCancel();
       });
     });
@@ -140,4 +165,41 @@ class MultiplexedConnection implements Connection {
   close(): void {
     this.socket.end();
   }
+
+  /** Passes output through to the stage's streams and everything else to `exchange`. */
+  private readAnswers(exchange: ClientExchange, streams: ExecStreams): void {
+    const passThrough = outputPassThrough(this.socket);
+    readFrames(this.socket, (type, payload) => {
+      if (type === FrameType.Stdout) passThrough(streams.stdout, payload);
+      else if (type === FrameType.Stderr) passThrough(streams.stderr, payload);
+      else exchange.onFrame(type, payload);
+    });
+  }
+
+  /** Sends the script as Stdin frames, pausing while the socket is full, then StdinEnd. */
+  private sendStdin(stdin: Readable, onError: (error: Error) => void): void {
+    const { socket } = this;
+    stdin.on('data', (chunk: Buffer) => {
+      if (!socket.write(encodeFrame(FrameType.Stdin, chunk))) {
+        stdin.pause();
+        socket.once('drain', () => stdin.resume());
+      }
+    });
+    stdin.once('end', () => socket.write(encodeFrame(FrameType.StdinEnd)));
+    stdin.once('error', onError);
+  }
+}
+
+/** Writes output frames to their stream; reading pauses while stdout or stderr is full, until every full one drained. */
+function outputPassThrough(socket: Socket): (target: Writable, payload: Buffer) => void {
+  const full = new Set<Writable>();
+  return (target, payload) => {
+    if (target.write(payload) || full.has(target)) return;
+    full.add(target);
+    socket.pause();
+    target.once('drain', () => {
+      full.delete(target);
+      if (full.size === 0) socket.resume();
+    });
+  };
 }

@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { type Server, type Socket, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SystemFailure } from '../../errors.js';
+import { ClientExchange, MuxUnavailable, multiplexedTransport } from './client.js';
+import { FrameType, encodeFrame, frameReader } from './protocol.js';
+
+const SOCKET = '/run/job.sock';
+const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
+const exited = (exitCode: number, cancelled = false) => json({ exitCode, cancelled, lost: false });
+
+describe('ClientExchange: how a multiplexed command ends once the socket closes', () => {
+  it('ends with the exit status that came before the close', () => {
+    const exchange = new ClientExchange(SOCKET);
+    exchange.onFrame(FrameType.Started, Buffer.alloc(0));
+    exchange.onFrame(FrameType.Result, exited(3));
+    expect(exchange.phase).toBe('answered');
+    expect(exchange.closed()).toEqual({ result: { exitCode: 3, cancelled: false, lost: false } });
+  });
+
+  it('calls a command that started and never answered lost, like a dropped SSH connection', () => {
+    const exchange = new ClientExchange(SOCKET);
+    exchange.onFrame(FrameType.Started, Buffer.alloc(0));
+    expect(exchange.closed()).toEqual({ result: { cancelled: false, lost: true } });
+  });
+
+  it('calls a close before the start "unavailable": nothing ran, the stage may connect on its own', () => {
+    const outcome = new ClientExchange(SOCKET).closed();
+    expect('error' in outcome && outcome.error).toBeInstanceOf(MuxUnavailable);
+    expect('error' in outcome && outcome.error.message).toMatch(/closed the connection before starting the command/);
+  });
+
+  it('takes the answer of a command cancelled before it started, and marks it cancelled', () => {
+    const exchange = new ClientExchange(SOCKET);
+    expect(exchange.cancel()).toBe(true);
+    expect(exchange.cancel()).toBe(false);
+    exchange.onFrame(FrameType.Result, json({ cancelled: false, lost: false }));
+    expect(exchange.closed()).toEqual({ result: { cancelled: true, lost: false } });
+  });
+
+  it('keeps the first answer: a later frame does not replace it', () => {
+    const exchange = new ClientExchange(SOCKET);
+    exchange.onFrame(FrameType.Unavailable, json({ message: 'cannot connect: refused' }));
+    exchange.onFrame(FrameType.Started, Buffer.alloc(0));
+    exchange.onFrame(FrameType.Result, exited(0));
+    const outcome = exchange.closed();
+    expect('error' in outcome && outcome.error).toBeInstanceOf(MuxUnavailable);
+    expect('error' in outcome && outcome.error.message).toMatch(/does not answer: cannot connect: refused/);
+  });
+
+  it('fails a command that could not be started with the multiplexer\'s reason', () => {
+    const exchange = new ClientExchange(SOCKET);
+    exchange.onFrame(FrameType.Error, json({ message: 'cannot start the remote command: channel refused' }));
+    const outcome = exchange.closed();
+    expect('error' in outcome && outcome.error).toBeInstanceOf(SystemFailure);
+    expect('error' in outcome && outcome.error).not.toBeInstanceOf(MuxUnavailable);
+  });
+
+  it('fails with the script read error whatever the multiplexer answered', () => {
+    const exchange = new ClientExchange(SOCKET);
+    exchange.onFrame(FrameType.Started, Buffer.alloc(0));
+    exchange.stdinFailed(new Error('EISDIR'));
+    exchange.onFrame(FrameType.Result, exited(0));
+    const outcome = exchange.closed();
+    expect('error' in outcome && outcome.error.message).toBe('cannot read the script: EISDIR');
+  });
+});
+
+describe('a multiplexed client against a multiplexer that speaks the protocol', () => {
+  let dir: string | undefined;
+  let server: Server | undefined;
+  afterEach(() => {
+    server?.close();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A multiplexer stand-in: `answer` sees the request and answers on the socket as it likes. */
+  async function fakeMultiplexer(answer: (socket: Socket) => void): Promise<string> {
+    dir = mkdtempSync(join(tmpdir(), 'mux-client-'));
+    const path = join(dir, 'mux.sock');
+    server = createServer((socket) => {
+      const read = frameReader((type) => {
+        if (type === FrameType.StdinEnd) answer(socket);
+      });
+      socket.on('data', read);
+    });
+    await new Promise<void>((resolve) => server?.listen(path, resolve));
+    return path;
+  }
+
+  it('gets its exit status before its output ends and the socket closes: keeps the status and every byte', async () => {
+    const path = await fakeMultiplexer((socket) => {
+      socket.write(encodeFrame(FrameType.Started));
+      socket.write(encodeFrame(FrameType.Stdout, 'first\n'));
+      socket.write(encodeFrame(FrameType.Result, exited(7)));
+      socket.end(encodeFrame(FrameType.Stdout, 'late\n'));
+    });
+    const connection = await multiplexedTransport(path).connect({ host: '127.0.0.1', port: 22, username: 'root', privateKey: '' });
+    const stdout = new PassThrough();
+    const result = await connection.exec('bash -s', { stdin: 'exit 7\n', stdout, stderr: new PassThrough() });
+    expect(result).toEqual({ exitCode: 7, cancelled: false, lost: false });
+    expect(stdout.read()?.toString()).toBe('first\nlate\n');
+  });
+});
