@@ -1,9 +1,10 @@
 import { type Server, type Socket, createServer } from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import { deferred } from '../../deferred.js';
 import { messageOf } from '../../errors.js';
-import { FrameType, type MuxRequest, encodeFrame, readFrames } from './protocol.js';
 import type { Connection, ExecResult } from '../transport.js';
+import { FrameType, type MuxRequest, encodeFrame, readFrames } from './protocol.js';
 
 /** Options of {@link serveMultiplexed}. */
 export interface MuxServerOptions {
@@ -37,139 +38,192 @@ export async function serveMultiplexed(
   options: MuxServerOptions,
 ): Promise<MuxServer> {
   connecting.catch(() => {}); // Each client hears about a failure; it is never unhandled.
-  const active = new Set<Socket>();
-  let idleTimer: NodeJS.Timeout | undefined;
-  let stopping: 'no' | 'graceful' | 'done' = 'no';
-  let stopReason = '';
-
-  const server: Server = createServer((socket) => {
-    active.add(socket);
-    if (idleTimer !== undefined) clearTimeout(idleTimer);
-    void serveClient(connecting, socket).then(() => {
-      active.delete(socket);
-      if (stopping === 'graceful' && active.size === 0) end();
-      armIdleTimer();
-    });
-  });
-
-  const end = (): void => {
-    if (stopping === 'done') return;
-    stopping = 'done';
-    for (const socket of active) socket.destroy();
-    options.onStop(stopReason);
-  };
-  const stop = (reason: string, how: { readonly graceful?: boolean } = {}): void => {
-    if (stopping === 'no') {
-      stopReason = reason;
-      if (idleTimer !== undefined) clearTimeout(idleTimer);
-      server.close();
-      connecting.then((connection) => connection.close(), () => {});
-      stopping = 'graceful';
-    }
-    if (!how.graceful || active.size === 0) end();
-  };
-  const armIdleTimer = (): void => {
-    if (stopping !== 'no' || active.size > 0) return;
-    if (idleTimer !== undefined) clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => stop(`no command for ${Math.round(options.idleTimeoutMs / 1000)} s`), options.idleTimeoutMs);
-    idleTimer.unref();
-  };
-
-  connecting.then((connection) => connection.onClose(() => stop('the SSH connection to the task ended')), () => {});
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socketPath, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  // Accepting can still fail later (out of file descriptors): stop cleanly rather than crash.
-  server.on('error', (error) => stop(`the socket failed: ${messageOf(error)}`));
-  armIdleTimer();
-  return { stop };
+  const multiplexer = new Multiplexer(connecting, options);
+  connecting.then((connection) => connection.onClose(() => multiplexer.stop('the SSH connection to the task ended')), () => {});
+  await multiplexer.listen(socketPath);
+  return { stop: (reason, how) => multiplexer.stop(reason, how) };
 }
 
-/** Runs the one command a client sends and reports how it ended; never rejects. */
-function serveClient(connecting: Promise<Connection>, socket: Socket): Promise<void> {
-  return new Promise((done) => {
-    // The script is buffered here rather than holding the client back: the client's socket must stay readable for
-    // a cancel, or its close, at any time. Scripts are files of bounded size.
-    const stdin = new PassThrough({ highWaterMark: 1024 * 1024 });
-    const cancel = new AbortController();
-    let requested = false;
-    let startedCommand = false;
-    let finishedCommand = false;
-    const notStarted = JSON.stringify({ cancelled: true, lost: false });
+/**
+ * Where the multiplexer stands: `serving` accepts commands; `draining` (a graceful stop) accepts none and waits for
+ * the answers still on their way; `stopped` has ended every client connection and told its owner.
+ */
+type MultiplexerPhase = 'serving' | 'draining' | 'stopped';
 
-    const send = (type: FrameType, payload?: Buffer | string, callback?: () => void): void => {
-      if (socket.destroyed) {
-        callback?.();
-        return;
-      }
-      socket.write(encodeFrame(type, payload), () => callback?.());
-    };
-    const finish = (type: FrameType, payload: string): void => {
-      finishedCommand = true;
-      if (socket.destroyed) return done();
-      socket.once('close', () => done());
-      socket.end(encodeFrame(type, payload), () => done());
-    };
-    // Writes complete when the socket took the frame, so a slow client slows the remote command down, not memory.
-    const toClient = (type: FrameType): Writable =>
-      new Writable({ write: (chunk: Buffer, _encoding, callback) => send(type, chunk, () => callback()) });
+/** The server side: its clients, its idle timer, and how it stops. */
+class Multiplexer {
+  private phase: MultiplexerPhase = 'serving';
+  private stopReason = '';
+  private readonly active = new Set<Socket>();
+  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly server: Server = createServer((socket) => this.accept(socket));
 
-    const execute = (connection: Connection, request: MuxRequest): void => {
-      if (finishedCommand) return; // cancelled while the connection was still coming up
-      if (socket.destroyed || cancel.signal.aborted) return finish(FrameType.Result, notStarted);
-      startedCommand = true;
-      send(FrameType.Started);
-      const stdout = toClient(FrameType.Stdout);
-      const stderr = toClient(FrameType.Stderr);
-      connection
-        .exec(request.command, {
-          stdin, stdout, stderr, cancel: cancel.signal, forwardSignal: request.forwardSignal, graceMs: request.graceMs,
-        })
-        .then(async (result: ExecResult) => {
-          // The last output frames go out before the result, never after the socket's end.
-          await Promise.all([finished(stdout.end()), finished(stderr.end())]).catch(() => {});
-          finish(FrameType.Result, JSON.stringify(result));
-        }, (error: unknown) => finish(FrameType.Error, JSON.stringify({ message: messageOf(error) })));
-    };
+  constructor(
+    private readonly connecting: Promise<Connection>,
+    private readonly options: MuxServerOptions,
+  ) {}
 
-    const onFrame = (type: FrameType, payload: Buffer): void => {
-      if (finishedCommand) return;
-      if (type === FrameType.Request && !requested) {
-        requested = true;
-        let request: MuxRequest;
-        try {
-          request = JSON.parse(payload.toString('utf8')) as MuxRequest;
-        } catch {
-          return finish(FrameType.Unavailable, JSON.stringify({ message: 'the request is not JSON' }));
-        }
-        connecting.then(
-          (connection) => execute(connection, request),
-          (error: unknown) => finish(FrameType.Unavailable, JSON.stringify({ message: messageOf(error) })),
-        );
-      } else if (type === FrameType.Stdin) {
-        stdin.write(payload);
-      } else if (type === FrameType.StdinEnd) {
-        stdin.end();
-      } else if (type === FrameType.Cancel) {
-        cancel.abort();
-        // Not started yet (the connection is still coming up): answer now, and never start it.
-        if (requested && !startedCommand) finish(FrameType.Result, notStarted);
-      }
-    };
-
-    readFrames(socket, onFrame);
-    socket.once('close', () => {
-      // The stage went away (killed, or its runner gave up): the command must not outlive it.
-      if (!finishedCommand) {
-        cancel.abort();
-        stdin.destroy();
-      }
-      // Without a request nothing will ever finish; with one, the command's end (or the failed connect) calls done.
-      if (!requested || finishedCommand) done();
+  /** Listens on `socketPath`; later socket failures stop the multiplexer. */
+  async listen(socketPath: string): Promise<void> {
+    const { server } = this;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+    // Accepting can still fail later (out of file descriptors): stop cleanly rather than crash.
+    server.on('error', (error) => this.stop(`the socket failed: ${messageOf(error)}`));
+    this.armIdleTimer();
+  }
+
+  stop(reason: string, how: { readonly graceful?: boolean } = {}): void {
+    if (this.phase === 'serving') {
+      this.stopReason = reason;
+      if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+      this.server.close();
+      this.connecting.then((connection) => connection.close(), () => {});
+      this.phase = 'draining';
+    }
+    if (!how.graceful || this.active.size === 0) this.end();
+  }
+
+  private accept(socket: Socket): void {
+    this.active.add(socket);
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    void new ClientSession(this.connecting, socket).served.then(() => {
+      this.active.delete(socket);
+      if (this.phase === 'draining' && this.active.size === 0) this.end();
+      this.armIdleTimer();
+    });
+  }
+
+  private end(): void {
+    if (this.phase === 'stopped') return;
+    this.phase = 'stopped';
+    for (const socket of this.active) socket.destroy();
+    this.options.onStop(this.stopReason);
+  }
+
+  private armIdleTimer(): void {
+    if (this.phase !== 'serving' || this.active.size > 0) return;
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    const { idleTimeoutMs } = this.options;
+    this.idleTimer = setTimeout(() => this.stop(`no command for ${Math.round(idleTimeoutMs / 1000)} s`), idleTimeoutMs);
+    this.idleTimer.unref();
+  }
+}
+
+/**
+ * Where one client's command stands on the server:
+ * - `awaiting-request`: connected, nothing asked yet;
+ * - `awaiting-connection`: asked, waiting for the SSH connection (a cancel now is answered "not started" at once);
+ * - `running`: started on the SSH connection;
+ * - `finished`: the last frame is sent (or the client is gone); nothing more happens.
+ */
+type SessionPhase = 'awaiting-request' | 'awaiting-connection' | 'running' | 'finished';
+
+/** The answer to a command that was never started. */
+const NOT_STARTED = JSON.stringify({ cancelled: true, lost: false });
+
+/** One client connection: one command, from its request to its last frame. */
+class ClientSession {
+  /** Resolved once the client is done with (never rejected): its answer went out, or it went away and its command ended. */
+  readonly served: Promise<void>;
+  private readonly done: () => void;
+  private phase: SessionPhase = 'awaiting-request';
+  // The script is buffered here rather than holding the client back: the client's socket must stay readable for
+  // a cancel, or its close, at any time. Scripts are files of bounded size.
+  private readonly stdin = new PassThrough({ highWaterMark: 1024 * 1024 });
+  private readonly cancel = new AbortController();
+
+  constructor(
+    private readonly connecting: Promise<Connection>,
+    private readonly socket: Socket,
+  ) {
+    const served = deferred<void>();
+    this.served = served.promise;
+    this.done = () => served.resolve();
+    readFrames(socket, (type, payload) => this.onFrame(type, payload));
+    socket.once('close', () => this.onClose());
+  }
+
+  private onFrame(type: FrameType, payload: Buffer): void {
+    if (this.phase === 'finished') return;
+    if (type === FrameType.Request && this.phase === 'awaiting-request') {
+      this.onRequest(payload);
+    } else if (type === FrameType.Stdin) {
+      this.stdin.write(payload);
+    } else if (type === FrameType.StdinEnd) {
+      this.stdin.end();
+    } else if (type === FrameType.Cancel) {
+      this.cancel.abort();
+      // Not started yet (the connection is still coming up): answer now, and never start it.
+      if (this.phase === 'awaiting-connection') this.finish(FrameType.Result, NOT_STARTED);
+    }
+  }
+
+  private onRequest(payload: Buffer): void {
+    this.phase = 'awaiting-connection';
+    let request: MuxRequest;
+    try {
+      request = JSON.parse(payload.toString('utf8')) as MuxRequest;
+    } catch {
+      return this.finish(FrameType.Unavailable, JSON.stringify({ message: 'the request is not JSON' }));
+    }
+    this.connecting.then(
+      (connection) => this.execute(connection, request),
+      (error: unknown) => this.finish(FrameType.Unavailable, JSON.stringify({ message: messageOf(error) })),
+    );
+  }
+
+  private execute(connection: Connection, request: MuxRequest): void {
+    if (this.phase === 'finished') return; // cancelled while the connection was still coming up
+    if (this.socket.destroyed || this.cancel.signal.aborted) return this.finish(FrameType.Result, NOT_STARTED);
+    this.phase = 'running';
+    this.send(FrameType.Started);
+    const stdout = this.toClient(FrameType.Stdout);
+    const stderr = this.toClient(FrameType.Stderr);
+    const { command, forwardSignal, graceMs } = request;
+    connection.exec(command, { stdin: this.stdin, stdout, stderr, cancel: this.cancel.signal, forwardSignal, graceMs }).then(
+      async (result: ExecResult) => {
+        // The last output frames go out before the result, never after the socket's end.
+        await Promise.all([finished(stdout.end()), finished(stderr.end())]).catch(() => {});
+        this.finish(FrameType.Result, JSON.stringify(result));
+      },
+      (error: unknown) => this.finish(FrameType.Error, JSON.stringify({ message: messageOf(error) })),
+    );
+  }
+
+  private onClose(): void {
+    // The stage went away (killed, or its runner gave up): the command must not outlive it.
+    if (this.phase !== 'finished') {
+      this.cancel.abort();
+      this.stdin.destroy();
+    }
+    // Without a request nothing will ever finish; with one, the command's end (or the failed connect) calls done.
+    if (this.phase === 'awaiting-request' || this.phase === 'finished') this.done();
+  }
+
+  /** Sends the last frame and ends the client's socket. */
+  private finish(type: FrameType, payload: string): void {
+    this.phase = 'finished';
+    if (this.socket.destroyed) return this.done();
+    this.socket.once('close', this.done);
+    this.socket.end(encodeFrame(type, payload), this.done);
+  }
+
+  private send(type: FrameType, payload?: Buffer | string, callback?: () => void): void {
+    if (this.socket.destroyed) {
+      callback?.();
+      return;
+    }
+    this.socket.write(encodeFrame(type, payload), () => callback?.());
+  }
+
+  /** Writes complete when the socket took the frame, so a slow client slows the remote command down, not memory. */
+  private toClient(type: FrameType): Writable {
+    return new Writable({ write: (chunk: Buffer, _encoding, callback) => this.send(type, chunk, () => callback()) });
+  }
 }
