@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { estimateCost } from './estimate.js';
 import { PRICE_SOURCES, PRICE_TABLE, type ComputeRates } from './prices.js';
 
-/** The price table lives in prices.ts; the driver README and docs/arm64.md show copies that must agree with it. */
+/** The price table lives in prices.ts; the driver README, docs/arm64.md and docs/deploy.md quote it and must agree. */
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const arm64Doc = readFileSync(new URL('../../../../docs/arm64.md', import.meta.url), 'utf8');
+const deployDoc = readFileSync(new URL('../../../../docs/deploy.md', import.meta.url), 'utf8');
 
 const dollars = (text: string) => Number(text.replace('$', ''));
 
@@ -53,6 +54,14 @@ describe('the price table has one home', () => {
       `$${(Math.round((estimateCost({ ...job, capacity, architecture }, { discountPercent: 0 }).dollars as number) * 1e4 + 1e-6) / 1e4).toFixed(4)}`;
     expect(quoted).toContain(`| on-demand | ${cost('FARGATE', 'X86_64')} | ${cost('FARGATE', 'ARM64')} |`);
     expect(quoted).toContain(`| ${cost('FARGATE_SPOT', 'X86_64')} | ${cost('FARGATE_SPOT', 'ARM64')} |`);
+  });
+});
+
+describe('docs/deploy.md', () => {
+  it('prices the manager and the jobs at the table\'s us-east-1 x86 rates', () => {
+    const { vcpuHour, gbHour } = PRICE_TABLE['us-east-1']!.x86.value;
+    expect(deployDoc).toContain(`730 h × (0.25 × $${vcpuHour} + 0.5 × $${gbHour})`);
+    expect(deployDoc).toContain(`500 × 1/6 h × (1 × $${vcpuHour} + 2 × $${gbHour})`);
   });
 });
 
