@@ -210,6 +210,9 @@ describe('job-agent image', () => {
   });
 
   it('ignores the image’s own ENTRYPOINT', async () => {
+    // The fixture's ENTRYPOINT runs (and fails) when a container of the image is started as it is.
+    const own = docker(['run', '--rm', ...labelArgs, JOB_IMAGE_FIXTURES.ownEntrypoint]);
+    expect(own).toMatchObject({ code: 1, stderr: 'own entrypoint ran\n' });
     const [marker] = await inJob({ image: JOB_IMAGE_FIXTURES.ownEntrypoint }, [`test -e ${OWN_ENTRYPOINT_MARKER}; echo $?`]);
     expect(marker?.stdout).toBe('1\n');
   });
@@ -253,6 +256,19 @@ describe('job-agent image', () => {
     } finally {
       client.end();
     }
+  });
+
+  it('stops on SIGTERM (ECS StopTask) by itself, dropbear being PID 1', async () => {
+    const container = startBuildContainer({ image: JOB_IMAGE_FIXTURES.scratchBusybox, agentVolume, env: { [JOB_AGENT_ENV.sshPublicKey]: keys.public } });
+    containers.push(container);
+    const client = await loginWhenReady(container, keys.private);
+    const pid1 = await run(client, 'cat /proc/1/comm');
+    client.end();
+    expect(pid1?.stdout).toBe('dropbearmulti\n');
+    // A generous grace period: an exit code other than 137 (SIGKILL) means SIGTERM alone ended it.
+    expect(docker(['stop', '--time', '60', container]).code).toBe(0);
+    const exitCode = docker(['inspect', '--format', '{{.State.ExitCode}}', container]).stdout.trim();
+    expect(exitCode).not.toBe('137');
   });
 
   it('refuses to start without SSH_PUBLIC_KEY, saying what and how to fix it', () => {
