@@ -45,71 +45,94 @@ export function execOnChannel(
   abandon: () => void,
   alsoSignal?: (signal: string) => void,
 ): Promise<ExecResult> {
-  return new Promise((resolve) => {
-    let exitCode: number | undefined;
-    let signal: string | undefined;
-    let cancelled = false;
-    let graceTimer: NodeJS.Timeout | undefined;
+  return new Promise((resolve) => new ChannelRun(channel, streams, abandon, alsoSignal, resolve).start());
+}
 
+/** What must end before a channel's command is over: the channel itself, and the stderr stream ssh2 does not wait for. */
+type ChannelEnd = 'channel' | 'stderr';
+
+/** One command on one exec channel, from its start to its result. */
+class ChannelRun {
+  private exitCode: number | undefined;
+  private signal: string | undefined;
+  private cancelled = false;
+  private graceTimer: NodeJS.Timeout | undefined;
+  /** The ends still to come; the result goes out once none is left. */
+  private readonly pending = new Set<ChannelEnd>(['channel', 'stderr']);
+  private settled = false;
+  private readonly stdin: Readable;
+
+  constructor(
+    private readonly channel: ClientChannel,
+    private readonly streams: ExecStreams,
+    private readonly abandon: () => void,
+    private readonly alsoSignal: ((signal: string) => void) | undefined,
+    private readonly resolve: (result: ExecResult) => void,
+  ) {
+    this.stdin = stdinStream(streams.stdin);
+  }
+
+  start(): void {
+    const { channel, streams } = this;
     channel.on('exit', (code: number | null, signalName?: string) => {
-      if (typeof code === 'number') exitCode = code;
-      if (typeof signalName === 'string') signal = signalName.replace(/^SIG/, '');
+      if (typeof code === 'number') this.exitCode = code;
+      if (typeof signalName === 'string') this.signal = signalName.replace(/^SIG/, '');
     });
-
-    const onCancel = (): void => {
-      if (cancelled) return;
-      cancelled = true;
-      const name = streams.forwardSignal ?? 'TERM';
-      try {
-        sendSignal(channel, name);
-      } catch {
-        // The channel may be closing already; the grace timer still bounds the wait.
-      }
-      alsoSignal?.(name);
-      graceTimer = setTimeout(() => {
-        channel.close();
-        abandon();
-      }, streams.graceMs ?? 10_000);
-    };
-    if (streams.cancel?.aborted) onCancel();
-    else streams.cancel?.addEventListener('abort', onCancel, { once: true });
-
-    // Resolved once the channel closed (ssh2 emits that after stdout's end) and stderr delivered its last bytes too:
-    // ssh2 does not wait for stderr, whose tail must not be cut off. A stderr reader that never drains only delays it.
-    let settled = false;
-    let stderrDone = false;
-    let channelClosed = false;
-    const settle = (): void => {
-      if (settled || !channelClosed || !stderrDone) return;
-      settled = true;
-      if (graceTimer !== undefined) clearTimeout(graceTimer);
-      streams.cancel?.removeEventListener('abort', onCancel);
-      const lost = exitCode === undefined && signal === undefined;
-      resolve({ exitCode, signal, cancelled, lost });
-    };
-    const stderrFinished = (): void => {
-      stderrDone = true;
-      settle();
-    };
-    channel.stderr.once('end', stderrFinished);
-    channel.stderr.once('close', stderrFinished);
-    channel.once('close', () => {
-      stdin.unpipe(channel);
-      channelClosed = true;
-      setTimeout(stderrFinished, STDERR_TAIL_WAIT_MS).unref();
-      settle();
-    });
+    if (streams.cancel?.aborted) this.onCancel();
+    else streams.cancel?.addEventListener('abort', this.onCancel, { once: true });
+    this.watchEnds();
     // A channel that ends while stdin is still being written (the command exited early, or was given up on) must not
     // throw "write after end" out of the pipe.
     channel.on('error', () => {});
-
     channel.pipe(streams.stdout, { end: false });
     channel.stderr.pipe(streams.stderr, { end: false });
+    this.stdin.on('error', () => channel.close());
+    this.stdin.pipe(channel);
+  }
 
-    const stdin = stdinStream(streams.stdin);
-    stdin.on('error', () => channel.close());
-    stdin.pipe(channel);
-  });
+  /** Forwards the signal, then gives the remote process its grace period before giving up on it. */
+  private readonly onCancel = (): void => {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    const name = this.streams.forwardSignal ?? 'TERM';
+    try {
+      sendSignal(this.channel, name);
+    } catch {
+      // The channel may be closing already; the grace timer still bounds the wait.
+    }
+    this.alsoSignal?.(name);
+    this.graceTimer = setTimeout(() => {
+      this.channel.close();
+      this.abandon();
+    }, this.streams.graceMs ?? 10_000);
+  };
+
+  /**
+   * The result goes out once the channel closed (ssh2 emits that after stdout's end) and stderr delivered its last
+   * bytes too: ssh2 does not wait for stderr, whose tail must not be cut off. A stderr reader that never drains only
+   * delays it.
+   */
+  private watchEnds(): void {
+    const { channel } = this;
+    const stderrFinished = (): void => this.ended('stderr');
+    channel.stderr.once('end', stderrFinished);
+    channel.stderr.once('close', stderrFinished);
+    channel.once('close', () => {
+      this.stdin.unpipe(channel);
+      setTimeout(stderrFinished, STDERR_TAIL_WAIT_MS).unref();
+      this.ended('channel');
+    });
+  }
+
+  private ended(what: ChannelEnd): void {
+    this.pending.delete(what);
+    if (this.settled || this.pending.size > 0) return;
+    this.settled = true;
+    if (this.graceTimer !== undefined) clearTimeout(this.graceTimer);
+    this.streams.cancel?.removeEventListener('abort', this.onCancel);
+    const lost = this.exitCode === undefined && this.signal === undefined;
+    this.resolve({ exitCode: this.exitCode, signal: this.signal, cancelled: this.cancelled, lost });
+  }
 }
 
 /** The parts of ssh2's channel internals that sending a signal needs. */
