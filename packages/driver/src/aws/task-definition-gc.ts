@@ -39,7 +39,8 @@ async function listArns(ecs: ECSClient, status: TaskDefinitionStatus, prefix: st
   let nextToken: string | undefined;
   do {
     // ListTaskDefinitions' familyPrefix is an exact family on AWS: list them all and keep our families.
-    const page = await ecs.send(new ListTaskDefinitionsCommand({ status, maxResults: 100, ...(nextToken === undefined ? {} : { nextToken }) }));
+    const request = { status, maxResults: 100, ...(nextToken === undefined ? {} : { nextToken }) };
+    const page = await ecs.send(new ListTaskDefinitionsCommand(request));
     for (const arn of page.taskDefinitionArns ?? []) {
       const family = FAMILY_OF_ARN.exec(arn)?.[1];
       if (family !== undefined && isDerivedFamily(family, prefix)) arns.push(arn);
@@ -94,7 +95,12 @@ export async function listUnusedFamilies(ecs: ECSClient, options: ListUnusedFami
   }
   return [...families]
     .filter(([, family]) => family.active.length > 0 || family.inactive.length > 0)
-    .map(([name, family]) => ({ family: name, activeArns: family.active, inactiveArns: family.inactive, lastUsedAt: new Date(family.lastUsedMs).toISOString() }));
+    .map(([name, family]) => ({
+      family: name,
+      activeArns: family.active,
+      inactiveArns: family.inactive,
+      lastUsedAt: new Date(family.lastUsedMs).toISOString(),
+    }));
 }
 
 /** What {@link retireFamily} did (or, with `dryRun`, would do). */

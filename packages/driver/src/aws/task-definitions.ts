@@ -129,7 +129,8 @@ async function fromCache(ecs: ECSClient, derived: DerivedTaskDefinition, s: Sett
   const now = s.now();
   const tagDue = entry.lastTaggedAt === undefined || now - Date.parse(entry.lastTaggedAt) >= DAY_MS;
   if (tagDue) await tagUsed(ecs, entry, now, s);
-  remember(s, derived.hash, { ...entry, lastUsedAt: new Date(now).toISOString(), ...(tagDue ? { lastTaggedAt: new Date(now).toISOString() } : {}) });
+  const at = new Date(now).toISOString();
+  remember(s, derived.hash, { ...entry, lastUsedAt: at, ...(tagDue ? { lastTaggedAt: at } : {}) });
   return { arn: entry.arn, family: entry.family, source: 'cache' };
 }
 
@@ -139,7 +140,8 @@ async function fromCache(ecs: ECSClient, derived: DerivedTaskDefinition, s: Sett
  */
 async function tagUsed(ecs: ECSClient, entry: Pick<CachedTaskDefinition, 'arn' | 'family'>, now: number, s: Settings): Promise<void> {
   try {
-    await ecs.send(new TagResourceCommand({ resourceArn: entry.arn, tags: [{ key: TASK_DEFINITION_TAGS.lastUsed, value: new Date(now).toISOString() }] }));
+    const tags = [{ key: TASK_DEFINITION_TAGS.lastUsed, value: new Date(now).toISOString() }];
+    await ecs.send(new TagResourceCommand({ resourceArn: entry.arn, tags }));
   } catch (error) {
     s.progress?.(`could not tag ${entry.family} as used (${describeAwsError(error)}); gc may retire it sooner`);
   }
@@ -177,7 +179,11 @@ async function lock(derived: DerivedTaskDefinition, s: Settings): Promise<HeldLo
  * each definition at revision 1.
  * @throws SystemFailure when ECS refuses the definition, or keeps throttling past `maxAttempts`.
  */
-export async function ensureTaskDefinition(ecs: ECSClient, derived: DerivedTaskDefinition, options: EnsureTaskDefinitionOptions = {}): Promise<EnsuredTaskDefinition> {
+export async function ensureTaskDefinition(
+  ecs: ECSClient,
+  derived: DerivedTaskDefinition,
+  options: EnsureTaskDefinitionOptions = {},
+): Promise<EnsuredTaskDefinition> {
   const s = settingsOf(options);
   const cached = await fromCache(ecs, derived, s);
   if (cached !== undefined) return cached;

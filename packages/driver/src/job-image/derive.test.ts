@@ -117,6 +117,16 @@ describe('deriveTaskDefinition', () => {
     expect(servicesOnly.input.volumes).toEqual([{ name: 'builds' }]);
   });
 
+  it("refuses services on the task's own ports or on one port, before anything is registered", () => {
+    expect(() => deriveTaskDefinition({ ...INPUT, services: [{ name: 'sshd:1', alias: '', variables: [], ports: [{ number: 22 }] }] })).toThrow(
+      'service "sshd:1" (services[0]) and the task definition\'s container "ci-coordinator" both listen on port 22',
+    );
+    expect(() => deriveTaskDefinition({ ...INPUT, services: [{ name: 'x:1', alias: '', variables: [], ports: [{ number: 2222 }] }] })).toThrow(
+      "the job agent's SSH server in the build container both listen on port 2222",
+    );
+    expect(() => deriveTaskDefinition({ ...INPUT, services: [INPUT.services[0]!, INPUT.services[0]!] })).toThrow(/run the same image/);
+  });
+
   it('refuses a template without the helper, or with a name the derivation needs', () => {
     expect(() => deriveTaskDefinition({ ...INPUT, helperContainerName: 'sshd' })).toThrow(
       'task definition ci-coordinator has no container named "sshd" ([Fargate] ContainerName): set ContainerName to its SSH container',

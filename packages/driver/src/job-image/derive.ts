@@ -12,7 +12,7 @@ import {
 } from '@gitlab-fargate/config';
 import { SystemFailure } from '../errors.js';
 import { definitionHash, familyName } from './hash.js';
-import { checkDefinitionLimits } from './limits.js';
+import { checkDefinitionLimits, checkServicePorts, type PortOwner } from './limits.js';
 import type { JobImage, JobService } from './payload.js';
 
 /** Container and volume names in a derived task definition. */
@@ -77,9 +77,12 @@ export function credentialsFor(image: string, credentials: readonly RegistryCred
 
 /** The template's task-level settings a derived definition keeps (roles, network, size, platform). */
 function taskLevel(template: TaskDefinition): Omit<RegisterTaskDefinitionCommandInput, 'family' | 'containerDefinitions'> {
-  const { taskRoleArn, executionRoleArn, networkMode, requiresCompatibilities, cpu, memory, runtimePlatform, ephemeralStorage, pidMode, ipcMode, proxyConfiguration } =
-    template;
-  return { taskRoleArn, executionRoleArn, networkMode, requiresCompatibilities, cpu, memory, runtimePlatform, ephemeralStorage, pidMode, ipcMode, proxyConfiguration };
+  const { taskRoleArn, executionRoleArn, networkMode, requiresCompatibilities, cpu, memory } = template;
+  const { runtimePlatform, ephemeralStorage, pidMode, ipcMode, proxyConfiguration } = template;
+  return {
+    ...{ taskRoleArn, executionRoleArn, networkMode, requiresCompatibilities, cpu, memory },
+    ...{ runtimePlatform, ephemeralStorage, pidMode, ipcMode, proxyConfiguration },
+  };
 }
 
 function initContainer(agentImage: string, credentials: readonly RegistryCredential[]): ContainerDefinition {
@@ -126,7 +129,12 @@ function buildContainer(image: JobImage, helper: ContainerDefinition, input: Der
   };
 }
 
-function serviceContainer(service: JobService, index: number, helper: ContainerDefinition, credentials: readonly RegistryCredential[]): ContainerDefinition {
+function serviceContainer(
+  service: JobService,
+  index: number,
+  helper: ContainerDefinition,
+  credentials: readonly RegistryCredential[],
+): ContainerDefinition {
   return {
     name: `${DERIVED_NAMES.servicePrefix}${index}`,
     image: service.name,
@@ -156,6 +164,14 @@ function templateContainers(input: DeriveInput): { containers: ContainerDefiniti
   return { containers: containers.map((container) => (container === helper ? withBuilds : container)), helper: withBuilds };
 }
 
+/** The ports the task's own containers listen on: the template's port mappings, and the agent's 2222. */
+function reservedPorts(containers: readonly ContainerDefinition[], withAgent: boolean): PortOwner[] {
+  const template = containers.flatMap((container) =>
+    (container.portMappings ?? []).flatMap((mapping) => (mapping.containerPort === undefined ? [] : [{ port: mapping.containerPort, owner: `the task definition's container ${JSON.stringify(container.name)}` }])),
+  );
+  return withAgent ? [...template, { port: JOB_AGENT_DEFAULT_SSH_PORT, owner: "the job agent's SSH server in the build container" }] : template;
+}
+
 function volumes(template: TaskDefinition, withTools: boolean): Volume[] {
   const own = [DERIVED_NAMES.buildsVolume, ...(withTools ? [DERIVED_NAMES.toolsVolume] : [])];
   const existing = template.volumes ?? [];
@@ -175,9 +191,13 @@ function volumes(template: TaskDefinition, withTools: boolean): Volume[] {
  */
 export function deriveTaskDefinition(input: DeriveInput): DerivedTaskDefinition {
   const { containers, helper } = templateContainers(input);
+  checkServicePorts(input.services, reservedPorts(containers, input.image !== undefined));
   const { agentImage, registryCredentials, familyPrefix } = input.settings;
   if (input.image !== undefined && agentImage === undefined) throw new SystemFailure('[JobImages] AgentImage is not set: the job image cannot be reached without the agent');
-  const agent = input.image === undefined || agentImage === undefined ? [] : [initContainer(agentImage, registryCredentials), buildContainer(input.image, helper, input)];
+  const agent =
+    input.image === undefined || agentImage === undefined
+      ? []
+      : [initContainer(agentImage, registryCredentials), buildContainer(input.image, helper, input)];
   const services = input.services.map((service, index) => serviceContainer(service, index, helper, registryCredentials));
   const definition = {
     ...taskLevel(input.template),

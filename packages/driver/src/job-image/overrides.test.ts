@@ -58,7 +58,8 @@ describe('derivedTaskOverrides', () => {
     const svc0 = result.overrides.containerOverrides?.find((override) => override.name === 'svc-0');
     expect(svc0?.environment).toContainEqual(own[0]);
     expect(svc0?.environment).toContainEqual({ name: 'CI_VAR_1', value: 'v'.repeat(10) });
-    const kept = (name: string) => result.overrides.containerOverrides?.find((override) => override.name === name)?.environment?.length ?? 0;
+    const kept = (name: string): number =>
+      result.overrides.containerOverrides?.find((override) => override.name === name)?.environment?.length ?? 0;
     expect(kept('svc-0') + kept('svc-1') + result.dropped.length).toBe(81);
   });
 

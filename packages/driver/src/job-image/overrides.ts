@@ -46,7 +46,8 @@ function buildOverride(build: NonNullable<DerivedTaskOverridesInput['build']>): 
 }
 
 function assemble(input: DerivedTaskOverridesInput, services: readonly EnvironmentEntry[][]): TaskOverride {
-  const helper: ContainerOverride = { name: input.helperContainerName, environment: Object.entries(input.helperEnvironment).map(([name, value]) => ({ name, value })) };
+  const helperEnvironment = Object.entries(input.helperEnvironment).map(([name, value]) => ({ name, value }));
+  const helper: ContainerOverride = { name: input.helperContainerName, environment: helperEnvironment };
   const containers = [
     helper,
     ...(input.build === undefined ? [] : [buildOverride(input.build)]),

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { JobService, JobVariable } from './payload.js';
 import { serviceEnvironment } from './service-env.js';
 
-const variable = (key: string, value: string, flags: Partial<JobVariable> = {}): JobVariable => ({ key, value, public: true, masked: false, file: false, raw: false, ...flags });
+const variable = (key: string, value: string, flags: Partial<JobVariable> = {}): JobVariable => ({
+  ...{ key, value, public: true, masked: false, file: false, raw: false },
+  ...flags,
+});
 
 const JOB: JobVariable[] = [
   variable('CI_PROJECT_NAME', 'shop'),

@@ -55,6 +55,7 @@ export function serviceEnvironment(service: JobService, jobVariables: readonly J
   });
   const ownEntries = lastWins(own);
   const ownNames = new Set(ownEntries.map((entry) => entry.name));
-  const inherited = lastWins(sendable.map((variable) => ({ name: variable.key, value: variable.value }))).filter((entry) => !ownNames.has(entry.name));
-  return { environment: [...inherited, ...ownEntries], ownCount: ownEntries.length, withheld: [...withheld] };
+  const inherited = lastWins(sendable.map((variable) => ({ name: variable.key, value: variable.value })));
+  const kept = inherited.filter((entry) => !ownNames.has(entry.name));
+  return { environment: [...kept, ...ownEntries], ownCount: ownEntries.length, withheld: [...withheld] };
 }

@@ -108,7 +108,9 @@ describe('ensureTaskDefinition against the emulator', () => {
     const progress: string[] = [];
     // No cache: nothing serialises these callers, as for runners on different hosts.
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => ensureTaskDefinition(client(), derived, { baseDelayMs: 400, progress: (line) => progress.push(line) })),
+      Array.from({ length: 5 }, () =>
+        ensureTaskDefinition(client(), derived, { baseDelayMs: 400, progress: (line) => progress.push(line) }),
+      ),
     );
     expect(progress.some((line) => line.includes('Too many concurrent attempts to create a new revision of the specified family'))).toBe(true);
     const revisions = await revisionsOf(derived.family);
@@ -150,7 +152,8 @@ describe('gc of derived task definitions against the emulator', () => {
     expect(Object.values(JSON.parse(readFileSync(cacheFile, 'utf8')).entries).map((entry) => (entry as { arn: string }).arn)).toEqual([used.arn]);
 
     const muchLater = later + (ttl + 60) * 1000;
-    const toDelete = (await listUnusedFamilies(ecs, { familyPrefix: PREFIX, ttlSeconds: ttl, now: () => muchLater })).find((family) => family.family === stale.family);
+    const unusedLater = await listUnusedFamilies(ecs, { familyPrefix: PREFIX, ttlSeconds: ttl, now: () => muchLater });
+    const toDelete = unusedLater.find((family) => family.family === stale.family);
     expect(toDelete).toMatchObject({ activeArns: [], inactiveArns: [stale.arn] });
     expect(await retireFamily(ecs, toDelete!)).toEqual({ deregistered: [], deleted: [stale.arn] });
     expect((await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: stale.arn }))).taskDefinition?.status).toBe('DELETE_IN_PROGRESS');

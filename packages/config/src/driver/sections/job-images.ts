@@ -82,7 +82,8 @@ export const jobImages: Schema<JobImageSettings> = refine(
     },
     {
       expected: 'a [JobImages] table',
-      check: (raw, failed, at, checker) => [checkAgentImage(raw, failed, at, checker), checkRegistries(raw, failed, at, checker)].every(Boolean),
+      check: (raw, failed, at, checker) =>
+        [checkAgentImage(raw, failed, at, checker), checkRegistries(raw, failed, at, checker)].every(Boolean),
     },
   ),
   ({ agentImage, ...rest }): JobImageSettings => (agentImage === '' ? rest : { ...rest, agentImage }),
