@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { parseDurationSeconds } from './duration.js';
+import { parseCommandLine, UsageError } from './cli-args.js';
 import { JobSpecError, loadJobSpec, type JobSpec } from './job.js';
 import { runJob, type JobOutcome } from './run-job.js';
 import { loadRunnerSettings, RunnerSelectionError } from './runner-config.js';
@@ -38,78 +37,31 @@ Exit status: 0 job succeeded; 1 job failed (script failure, timeout or cancel); 
 const exitCodes: Record<JobOutcome, number> = { success: 0, script_failure: 1, timed_out: 1, canceled: 1, system_failure: 2 };
 const invalidInput = 3;
 
-class UsageError extends Error {}
-
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      config: { type: 'string' },
-      job: { type: 'string' },
-      runner: { type: 'string' },
-      var: { type: 'string', multiple: true },
-      'job-id': { type: 'string' },
-      'pipeline-id': { type: 'string' },
-      project: { type: 'string' },
-      'concurrent-id': { type: 'string' },
-      'prepare-retry-interval': { type: 'string' },
-      'prepare-timeout': { type: 'string' },
-      'script-shape': { type: 'string' },
-      'result-json': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean' },
-    },
+  const command = parseCommandLine(argv);
+  if (command.kind === 'help') return print(usage);
+  if (command.kind === 'version') return print('gitlab-fargate-runner-harness 0.0.0');
+  const [runner, job] = await loadInputs(command.configPath, command.runnerName, command.jobPath);
+  const result = await runJob({
+    runner,
+    job: { ...job, variables: { ...job.variables, ...command.extraVariables } },
+    identity: command.identity,
+    prepareRetryIntervalMs: command.prepareRetryIntervalMs,
+    ...(command.prepareTimeoutSeconds !== undefined ? { prepareTimeoutSeconds: command.prepareTimeoutSeconds } : {}),
+    ...(command.scriptShape !== undefined ? { scriptShape: command.scriptShape } : {}),
+    signal: cancelOnSignals(),
   });
-  if (values.help) {
-    console.log(usage);
-    return 0;
-  }
-  if (values.version) {
-    console.log('gitlab-fargate-runner-harness 0.0.0');
-    return 0;
-  }
-  if (positionals[0] !== 'run' || positionals.length > 1) {
-    throw new UsageError(positionals.length === 0 ? 'missing command: use "run"' : `unknown command "${positionals.join(' ')}": use "run"`);
-  }
-  if (!values.config) throw new UsageError('--config FILE is required (the runner config.toml)');
-  if (!values.job) throw new UsageError('--job FILE is required (the job as YAML)');
-  const integer = (flag: string, text: string | undefined): number | undefined => {
-    if (text === undefined) return undefined;
-    if (!/^\d+$/.test(text)) throw new UsageError(`--${flag} must be a whole number (got "${text}")`);
-    return Number(text);
-  };
-  const extraVariables: Record<string, string> = {};
-  for (const pair of values.var ?? []) {
-    const at = pair.indexOf('=');
-    if (at <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(pair.slice(0, at))) {
-      throw new UsageError(`--var must be KEY=VALUE with a valid variable name (got "${pair}")`);
-    }
-    extraVariables[pair.slice(0, at)] = pair.slice(at + 1);
-  }
-  const retrySeconds = values['prepare-retry-interval'] === undefined ? 3 : Number(values['prepare-retry-interval']);
-  if (!Number.isFinite(retrySeconds) || retrySeconds < 0) {
-    throw new UsageError(`--prepare-retry-interval must be a number of seconds (got "${values['prepare-retry-interval']}")`);
-  }
+  if (command.resultJson) await writeFile(command.resultJson, `${JSON.stringify(result, null, 2)}\n`);
+  return exitCodes[result.outcome];
+}
 
-  const prepareTimeout = values['prepare-timeout'];
-  const prepareTimeoutSeconds = prepareTimeout === undefined ? undefined : parseDurationSeconds(prepareTimeout);
-  if (prepareTimeout !== undefined && prepareTimeoutSeconds === undefined) {
-    throw new UsageError(`--prepare-timeout must be a duration such as 90 or 5m (got "${prepareTimeout}")`);
-  }
-  const shape = values['script-shape'];
-  if (shape !== undefined && shape !== '19.1' && shape !== '19.0') {
-    throw new UsageError(`--script-shape must be 19.1 or 19.0 (got "${shape}")`);
-  }
-  const [runner, job] = await loadInputs(values.config, values.runner, values.job);
-  const identity = {
-    ...(values['job-id'] ? { jobId: integer('job-id', values['job-id'])! } : {}),
-    ...(values['pipeline-id'] ? { pipelineId: integer('pipeline-id', values['pipeline-id'])! } : {}),
-    ...(values['concurrent-id'] ? { concurrentId: integer('concurrent-id', values['concurrent-id'])! } : {}),
-    ...(values.project ? { projectPath: values.project } : {}),
-  };
+function print(text: string): number {
+  console.log(text);
+  return 0;
+}
 
+/** SIGINT or SIGTERM cancels the job, as gitlab-runner's cancel does; cleanup still runs. */
+function cancelOnSignals(): AbortSignal {
   const controller = new AbortController();
   const cancel = (signal: NodeJS.Signals) => {
     process.stderr.write(`\nReceived ${signal}: canceling the job (cleanup still runs)\n`);
@@ -117,19 +69,7 @@ async function main(argv: string[]): Promise<number> {
   };
   process.once('SIGINT', cancel);
   process.once('SIGTERM', cancel);
-  const result = await runJob({
-    runner,
-    job: { ...job, variables: { ...job.variables, ...extraVariables } },
-    identity,
-    prepareRetryIntervalMs: retrySeconds * 1000,
-    ...(prepareTimeoutSeconds !== undefined ? { prepareTimeoutSeconds } : {}),
-    ...(shape !== undefined ? { scriptShape: shape } : {}),
-    signal: controller.signal,
-  });
-  if (values['result-json']) {
-    await writeFile(values['result-json'], `${JSON.stringify(result, null, 2)}\n`);
-  }
-  return exitCodes[result.outcome];
+  return controller.signal;
 }
 
 /** Every problem with the runner config and the job file, the config's first, so one run reports them all. */
