@@ -4,8 +4,8 @@ import type { ContainerDependency, HealthStatus } from '../ecs/model.js';
 export interface ContainerProgress {
   readonly name: string;
   readonly image: string;
-  /** WAITING: not started yet; NEVER: will not start (its own dependencies failed). */
-  status: 'WAITING' | 'STARTED' | 'STOPPED' | 'NEVER';
+  /** WAITING: not started yet; STARTING: Docker is starting it; NEVER: will not start (its dependencies failed). */
+  status: 'WAITING' | 'STARTING' | 'STARTED' | 'STOPPED' | 'NEVER';
   exitCode?: number;
   startedAtMs?: number;
   health: HealthStatus;
@@ -19,7 +19,13 @@ export type Verdict =
   | { readonly kind: 'wait'; readonly recheckAtMs?: number }
   | { readonly kind: 'never'; readonly reason: string };
 
-const KNOWN_STATUS: Record<ContainerProgress['status'], string> = { WAITING: 'NONE', STARTED: 'RUNNING', STOPPED: 'STOPPED', NEVER: 'STOPPED' };
+const KNOWN_STATUS: Record<ContainerProgress['status'], string> = {
+  WAITING: 'NONE',
+  STARTING: 'CREATED',
+  STARTED: 'RUNNING',
+  STOPPED: 'STOPPED',
+  NEVER: 'STOPPED',
+};
 
 /** The agent's rendering of a container in its errors: `name(image) (KNOWN->DESIRED) - Exit: N`. */
 function describeContainer(progress: ContainerProgress): string {

@@ -90,7 +90,9 @@ export class StartScheduler {
       });
   }
 
+  /** Starts (at once) every waiting container whose dependencies are met; marks those that can never start. */
   private async evaluateOnce(): Promise<void> {
+    const ready: ContainerDefinition[] = [];
     for (const definition of this.definitions) {
       const target = this.progress.get(definition.name)!;
       if (target.status !== 'WAITING' || !this.hooks.active()) continue;
@@ -99,18 +101,26 @@ export class StartScheduler {
         target.status = 'NEVER';
         this.hooks.neverStarts(definition.name, verdict.reason);
       } else if (verdict.kind === 'met') {
-        await this.hooks.start(definition.name);
-        target.status = target.status === 'WAITING' ? 'STARTED' : target.status;
-        target.startedAtMs = Date.now();
-        this.armStartTimeout(target);
-        if (definition.healthCheck) this.watchHealth(target);
-        this.again = true;
+        ready.push(definition);
       } else if (verdict.recheckAtMs !== undefined) {
         this.hooks.later(Math.max(0, verdict.recheckAtMs - Date.now()), () => this.evaluate());
       }
     }
+    await Promise.all(ready.map((definition) => this.startContainer(definition)));
+    if (ready.length > 0) this.again = true;
     const essentialsDone = this.definitions.every((d) => d.essential === false || this.progress.get(d.name)!.status !== 'WAITING');
     if (essentialsDone) this.settle();
+  }
+
+  private async startContainer(definition: ContainerDefinition): Promise<void> {
+    const target = this.progress.get(definition.name)!;
+    target.status = 'STARTING';
+    await this.hooks.start(definition.name);
+    // The container may have exited (and been recorded) before Docker's start call returned.
+    if (target.status === 'STARTING') target.status = 'STARTED';
+    target.startedAtMs = Date.now();
+    this.armStartTimeout(target);
+    if (definition.healthCheck) this.watchHealth(target);
   }
 
   /** The first dependency that can never be met, else whether all are met, else the earliest re-check. */

@@ -20,12 +20,10 @@ export async function createTaskVolumes(
   taskDefinition: TaskDefinition,
   instanceLabels: Record<string, string>,
 ): Promise<Map<string, string>> {
-  const names = new Map<string, string>();
-  for (const volume of taskDefinition.volumes) {
-    const name = dockerVolumeName(task, volume.name);
-    await docker.createVolume(name, { ...instanceLabels, [LABELS.taskArn]: task.taskArn, [LABELS.volumeName]: volume.name });
-    names.set(volume.name, name);
-  }
+  const names = new Map(taskDefinition.volumes.map((volume) => [volume.name, dockerVolumeName(task, volume.name)]));
+  await Promise.all(
+    [...names].map(([volume, name]) => docker.createVolume(name, { ...instanceLabels, [LABELS.taskArn]: task.taskArn, [LABELS.volumeName]: volume })),
+  );
   return names;
 }
 
