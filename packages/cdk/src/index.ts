@@ -5,6 +5,7 @@ export * from './job/job-task';
 export * from './manager/runner-manager';
 export * from './manager/runner-token';
 export * from './manager/orphan-reaper';
+export * from './manager/manager-controller';
 export * from './network/runner-vpc-endpoints';
 export * from './deploy/gitlab-oidc-deploy-role';
 export * from './monitoring/runner-monitoring';

@@ -1,10 +1,11 @@
-import { Annotations, Tags } from 'aws-cdk-lib';
+import { Annotations, Tags, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { JobCapacity } from './job/job-capacity';
 import { JobTask, JobTaskOptions } from './job/job-task';
+import { ManagerController } from './manager/manager-controller';
 import { OrphanReaper, OrphanReaperOptions } from './manager/orphan-reaper';
 import { RunnerManager, RunnerManagerOptions } from './manager/runner-manager';
 import { RunnerToken } from './manager/runner-token';
@@ -123,11 +124,27 @@ export interface RunnerEnvironmentProps {
   readonly tags?: { [key: string]: string };
 }
 
+/** The props with their defaults applied. */
+interface ResolvedProps {
+  readonly gitlabUrl: string;
+  readonly runnerName: string;
+  readonly runnerTags: string[];
+  readonly concurrent: number;
+  readonly capacity: JobCapacity;
+  readonly assignPublicIpToJobs: boolean;
+  readonly connectViaPublicIp: boolean;
+  readonly assignPublicIpToManager: boolean;
+  /** Every resource's tags: the user's, `gitlab-fargate:environment` and `gitlab-fargate:runner`. */
+  readonly tags: { [key: string]: string };
+  readonly jobSubnets: ec2.SubnetSelection;
+  readonly managerSubnets: ec2.SubnetSelection;
+}
+
 /**
  * One GitLab runner environment on ECS Fargate: a cluster with Fargate and Fargate Spot capacity, the task
- * definition each job runs in (container `ci-coordinator`), a job role with no permissions until you grant some, a
- * runner-manager service whose driver may only run and stop this environment's job tasks, and a scheduled orphan
- * reaper.
+ * definition each job runs in (container `ci-coordinator`), a job role with no permissions until you grant some,
+ * runner managers whose driver may only run and stop this environment's job tasks, the controller that keeps them
+ * running and upgrades them without losing a job, and a scheduled orphan reaper.
  *
  * The environment is an `IGrantable` for its jobs: `bucket.grantRead(environment)` lets this environment's CI jobs
  * read the bucket, and no other environment's. It is also `IConnectable` for its job tasks.
@@ -141,6 +158,8 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
   public readonly capacityProviders: ecs.CfnClusterCapacityProviderAssociations;
   public readonly job: JobTask;
   public readonly manager: RunnerManager;
+  /** Starts, spreads, drains and replaces the runner managers. */
+  public readonly controller: ManagerController;
   /** The orphan reaper, when {@link RunnerEnvironmentProps.orphanReaper} is set. */
   public readonly orphanReaper?: OrphanReaper;
   /** The job tasks' role: grant it what this environment's jobs (builds and deploys) need. */
@@ -151,137 +170,160 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
   constructor(scope: Construct, id: string, props: RunnerEnvironmentProps) {
     super(scope, id);
     this.environmentName = props.environmentName;
-    const gitlabUrl = props.gitlabUrl ?? 'https://gitlab.com';
-    const runnerName = props.runnerName ?? `gitlab-fargate-${props.environmentName}`;
-    const concurrent = props.concurrent ?? 10;
-    const capacity = props.capacity ?? JobCapacity.ON_DEMAND;
-    const assignPublicIpToJobs = props.assignPublicIpToJobs ?? false;
-    const connectViaPublicIp = props.connectViaPublicIp ?? false;
-    const assignPublicIpToManager = props.assignPublicIpToManager ?? false;
-    const tags: { [key: string]: string } = {
-      ...props.tags,
-      'gitlab-fargate:environment': props.environmentName,
-      'gitlab-fargate:runner': runnerName,
-    };
-    // On job tasks the driver sets gitlab-fargate:runner itself (to the runner's short token), and the driver's TOML
-    // refuses that key in TASK_TAGS: the runner's name tags only this environment's own resources.
-    const taskTags = Object.fromEntries(Object.entries(tags).filter(([key]) => key !== 'gitlab-fargate:runner'));
-
-    const runnerTags = props.runnerTags ?? [props.environmentName];
-    const problems: string[] = [
-      ...environmentProblems({
-        environmentName: props.environmentName,
-        gitlabUrl,
-        concurrent,
-        assignPublicIpToJobs,
-        connectViaPublicIp,
-      }),
-      ...capacity.problems(),
-    ];
-    for (const tag of runnerTags) {
-      if (!/^[^,]{1,255}$/.test(tag)) problems.push(`runnerTags entry "${tag}" must be 1-255 characters without commas.`);
-    }
-    if (props.orphanReaper) {
-      const problem = runnerShortTokenProblem(props.orphanReaper.runnerShortToken);
-      if (problem) problems.push(problem);
-    }
-    for (const [key, value] of Object.entries(tags)) {
-      const problem = taskTagProblem(key, value);
-      if (problem) problems.push(problem);
-    }
-    for (const key of Object.keys(props.tags ?? {})) {
-      const problem = reservedTagProblem(key);
-      if (problem) problems.push(problem);
-    }
-    const jobSubnets = selectSubnets(props.vpc, 'jobSubnets', props.jobSubnets, assignPublicIpToJobs, problems);
-    const managerSubnets = selectSubnets(
-      props.vpc,
-      'managerSubnets',
-      props.managerSubnets,
-      assignPublicIpToManager,
-      problems,
-    );
-    for (const problem of problems) Annotations.of(this).addError(problem);
+    const resolved = validateEnvironment(this, props);
     // A public IP in a non-public subnet is an error above; building on with it would make aws-events-targets throw
     // and hide the other errors.
-    const managerPublicIp = assignPublicIpToManager && allPublic(props.vpc, managerSubnets);
-    const withoutIp: Array<[string, boolean, ec2.SubnetSelection, string]> = [
-      ['runner manager', assignPublicIpToManager, managerSubnets, 'assignPublicIpToManager'],
-      ['job tasks', assignPublicIpToJobs, jobSubnets, 'assignPublicIpToJobs'],
-    ];
-    for (const [who, publicIp, subnets, option] of withoutIp) {
-      if (!publicIp && allPublic(props.vpc, subnets)) {
-        Annotations.of(this).addWarningV2(
-          `gitlab-fargate:public-subnet-without-ip:${option}`,
-          `The ${who} run in public subnets without a public IP, so they reach neither the internet nor ECR (public ` +
-            `subnets have no NAT route). Use private subnets with a NAT gateway or VPC endpoints, or set ${option}.`,
-        );
-      }
-    }
-
+    const managerPublicIp = resolved.assignPublicIpToManager && allPublic(props.vpc, resolved.managerSubnets);
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
       containerInsightsV2:
         (props.containerInsights ?? true) ? ecs.ContainerInsights.ENABLED : ecs.ContainerInsights.DISABLED,
     });
-    // Without a default strategy, a RunTask naming neither launch type nor strategy fails with
-    // "No Container Instances were found in your cluster" (the seed article's troubleshooting section).
-    // Declared directly rather than through Cluster.enableFargateCapacityProviders/addDefaultCapacityProviderStrategy:
-    // the aspect behind those adds the association again on every synthesis, so a second (forced) synthesis of the
-    // same app, as Annotations.fromStack and integ tooling do, fails with "There is already a Construct".
-    this.capacityProviders = new ecs.CfnClusterCapacityProviderAssociations(this, 'Capacity Providers', {
-      cluster: this.cluster.clusterName,
-      capacityProviders: ['FARGATE', 'FARGATE_SPOT'],
-      defaultCapacityProviderStrategy: capacity.strategy.map((s) => ({
-        capacityProvider: s.capacityProvider,
-        weight: s.weight,
-        base: s.base,
-      })),
-    });
-
+    this.capacityProviders = associateCapacityProviders(this, this.cluster, resolved.capacity);
     this.job = new JobTask(this, 'Job', { ...props.job, vpc: props.vpc });
     this.grantPrincipal = this.job.grantPrincipal;
     this.connections = this.job.connections;
+    this.manager = this.createManager(props, resolved, managerPublicIp);
+    this.controller = new ManagerController(this, 'Manager Controller', {
+      cluster: this.cluster,
+      manager: this.manager,
+      // One subnet per zone: the controller spreads the managers over them in turn.
+      managerSubnetIds: props.vpc.selectSubnets({ ...resolved.managerSubnets, onePerAz: true }).subnetIds,
+      subnets: resolved.managerSubnets,
+      assignPublicIp: managerPublicIp,
+    });
+    // The controller starts managers on the FARGATE provider, which must be associated with the cluster first; and
+    // it learns of a new manager revision before the managers do (from the settings parameter), so that new managers
+    // start as soon as the old ones stop taking jobs.
+    this.controller.rule.node.addDependency(this.capacityProviders);
+    this.manager.settingsParameter.node.addDependency(this.controller.rule);
+    this.orphanReaper = this.createOrphanReaper(props, resolved, managerPublicIp);
+    for (const [key, value] of Object.entries(resolved.tags)) Tags.of(this).add(key, value);
+  }
 
-    this.manager = new RunnerManager(this, 'Manager', {
+  private createManager(props: RunnerEnvironmentProps, resolved: ResolvedProps, managerPublicIp: boolean): RunnerManager {
+    return new RunnerManager(this, 'Manager', {
       ...props.manager,
+      environmentName: props.environmentName,
       vpc: props.vpc,
       cluster: this.cluster,
       job: this.job,
       runnerToken: props.runnerToken,
-      gitlabUrl,
-      runnerName,
-      runnerTags,
-      concurrent,
-      jobSubnetIds: props.vpc.selectSubnets(jobSubnets).subnetIds,
-      assignPublicIpToJobs,
-      connectViaPublicIp,
-      capacity,
-      taskTags,
-      subnets: managerSubnets,
+      gitlabUrl: resolved.gitlabUrl,
+      runnerName: resolved.runnerName,
+      runnerTags: resolved.runnerTags,
+      concurrent: resolved.concurrent,
+      jobSubnetIds: props.vpc.selectSubnets(resolved.jobSubnets).subnetIds,
+      assignPublicIpToJobs: resolved.assignPublicIpToJobs,
+      connectViaPublicIp: resolved.connectViaPublicIp,
+      capacity: resolved.capacity,
+      // On job tasks the driver sets gitlab-fargate:runner itself (to the runner's short token), and the driver's
+      // TOML refuses that key in TASK_TAGS: the runner's name tags only this environment's own resources.
+      taskTags: Object.fromEntries(Object.entries(resolved.tags).filter(([key]) => key !== 'gitlab-fargate:runner')),
+      subnets: resolved.managerSubnets,
       assignPublicIp: managerPublicIp,
       // The reaper's gc finds this manager's tasks by it: both get the same value.
       ...(props.orphanReaper ? { runnerShortToken: props.orphanReaper.runnerShortToken } : {}),
     });
-    // The service names the FARGATE provider, which must be associated with the cluster first.
-    this.manager.service.node.addDependency(this.capacityProviders);
+  }
 
+  private createOrphanReaper(
+    props: RunnerEnvironmentProps, resolved: ResolvedProps, managerPublicIp: boolean,
+  ): OrphanReaper | undefined {
     if (props.orphanReaper) {
-      this.orphanReaper = new OrphanReaper(this, 'Orphan Reaper', {
+      return new OrphanReaper(this, 'Orphan Reaper', {
         ...props.orphanReaper,
         cluster: this.cluster,
         manager: this.manager,
-        subnets: managerSubnets,
+        subnets: resolved.managerSubnets,
         assignPublicIp: managerPublicIp,
       });
-    } else {
-      Annotations.of(this).addWarningV2(
-        'gitlab-fargate:no-orphan-reaper',
-        'No orphan reaper: job tasks left behind by a replaced manager keep running (and billing) until stopped by ' +
-          'hand. Set orphanReaper: { runnerShortToken } once the runner exists in GitLab.',
+    }
+    Annotations.of(this).addWarningV2(
+      'gitlab-fargate:no-orphan-reaper',
+      'No orphan reaper: job tasks left behind by a replaced manager keep running (and billing) until stopped by ' +
+        'hand. Set orphanReaper: { runnerShortToken } once the runner exists in GitLab.',
+    );
+    return undefined;
+  }
+}
+
+/**
+ * The cluster's FARGATE and FARGATE_SPOT providers and default strategy. Without a default strategy, a RunTask naming
+ * neither launch type nor strategy fails with "No Container Instances were found in your cluster" (the seed article's
+ * troubleshooting section). Declared directly rather than through Cluster.enableFargateCapacityProviders/
+ * addDefaultCapacityProviderStrategy: the aspect behind those adds the association again on every synthesis, so a
+ * second (forced) synthesis of the same app, as Annotations.fromStack and integ tooling do, fails with "There is
+ * already a Construct".
+ */
+function associateCapacityProviders(
+  scope: Construct, cluster: ecs.Cluster, capacity: JobCapacity,
+): ecs.CfnClusterCapacityProviderAssociations {
+  return new ecs.CfnClusterCapacityProviderAssociations(scope, 'Capacity Providers', {
+    cluster: cluster.clusterName,
+    capacityProviders: ['FARGATE', 'FARGATE_SPOT'],
+    defaultCapacityProviderStrategy: capacity.strategy.map((s) => ({
+      capacityProvider: s.capacityProvider,
+      weight: s.weight,
+      base: s.base,
+    })),
+  });
+}
+
+/**
+ * Applies the defaults and reports every configuration mistake as a synth-time error on `scope`, all at once, and
+ * warns about tasks in public subnets without a public IP.
+ */
+function validateEnvironment(scope: Construct, props: RunnerEnvironmentProps): ResolvedProps {
+  const runnerName = props.runnerName ?? `gitlab-fargate-${props.environmentName}`;
+  const base = {
+    gitlabUrl: props.gitlabUrl ?? 'https://gitlab.com',
+    runnerName,
+    runnerTags: props.runnerTags ?? [props.environmentName],
+    concurrent: props.concurrent ?? 10,
+    capacity: props.capacity ?? JobCapacity.ON_DEMAND,
+    assignPublicIpToJobs: props.assignPublicIpToJobs ?? false,
+    connectViaPublicIp: props.connectViaPublicIp ?? false,
+    assignPublicIpToManager: props.assignPublicIpToManager ?? false,
+    tags: { ...props.tags, 'gitlab-fargate:environment': props.environmentName, 'gitlab-fargate:runner': runnerName },
+  };
+  const problems = [
+    ...environmentProblems({ environmentName: props.environmentName, ...base }),
+    ...base.capacity.problems(),
+    ...base.runnerTags.filter((tag) => !/^[^,]{1,255}$/.test(tag)).map((tag) => `runnerTags entry "${tag}" must be 1-255 characters without commas.`),
+    ...(props.orphanReaper ? [runnerShortTokenProblem(props.orphanReaper.runnerShortToken)] : []),
+    ...Object.entries(base.tags).map(([key, value]) => taskTagProblem(key, value)),
+    ...Object.keys(props.tags ?? {}).map(reservedTagProblem),
+  ].filter((problem): problem is string => problem !== undefined);
+  const jobSubnets = selectSubnets(props.vpc, 'jobSubnets', props.jobSubnets, base.assignPublicIpToJobs, problems);
+  const managerSubnets = selectSubnets(props.vpc, 'managerSubnets', props.managerSubnets, base.assignPublicIpToManager, problems);
+  for (const problem of problems) Annotations.of(scope).addError(problem);
+  const resolved = { ...base, jobSubnets, managerSubnets };
+  warnAboutSubnets(scope, props.vpc, resolved, props.manager.count ?? 2);
+  return resolved;
+}
+
+/** Warnings: tasks in public subnets without a public IP reach nothing; several managers in one zone share its fate. */
+function warnAboutSubnets(scope: Construct, vpc: ec2.IVpc, resolved: ResolvedProps, managerCount: number): void {
+  const withoutIp: Array<[string, boolean, ec2.SubnetSelection, string]> = [
+    ['runner manager', resolved.assignPublicIpToManager, resolved.managerSubnets, 'assignPublicIpToManager'],
+    ['job tasks', resolved.assignPublicIpToJobs, resolved.jobSubnets, 'assignPublicIpToJobs'],
+  ];
+  for (const [who, publicIp, subnets, option] of withoutIp) {
+    if (!publicIp && allPublic(vpc, subnets)) {
+      Annotations.of(scope).addWarningV2(
+        `gitlab-fargate:public-subnet-without-ip:${option}`,
+        `The ${who} run in public subnets without a public IP, so they reach neither the internet nor ECR (public ` +
+          `subnets have no NAT route). Use private subnets with a NAT gateway or VPC endpoints, or set ${option}.`,
       );
     }
-
-    for (const [key, value] of Object.entries(tags)) Tags.of(this).add(key, value);
+  }
+  const zones = vpc.selectSubnets(resolved.managerSubnets).availabilityZones;
+  if (managerCount > 1 && zones.length === 1 && !Token.isUnresolved(zones[0])) {
+    Annotations.of(scope).addWarningV2(
+      'gitlab-fargate:managers-in-one-zone',
+      `The ${managerCount} runner managers all run in ${zones[0]}: an outage of that zone stops every one of them. ` +
+        'Give managerSubnets subnets in two or more availability zones.',
+    );
   }
 }

@@ -70,3 +70,21 @@ export function logicalId(template: { toJSON(): { [key: string]: unknown } }, ty
   if (ids.length !== 1) throw new Error(`expected one ${type} matching ${fragment}, found ${ids.join(', ') || 'none'}`);
   return ids[0] as string;
 }
+
+/**
+ * The manager settings parameter's JSON object (the managers' settings and `GITLAB_FARGATE_MANAGER_VERSION`), each
+ * deploy-time reference put back as the template has it (`{ Ref }`, `{ Fn::GetAtt }`, `{ Fn::Join }`).
+ */
+export function managerSettingsParameter(template: { toJSON(): { [key: string]: unknown } }, fragment: string): { [name: string]: unknown } {
+  const id = logicalId(template, 'AWS::SSM::Parameter', fragment);
+  const value = (template.toJSON().Resources as { [id: string]: { Properties: { Value: unknown } } })[id]!.Properties.Value;
+  const parts = typeof value === 'string' ? [value] : (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+  const references: unknown[] = [];
+  const text = parts.map((part) => (typeof part === 'string' ? part : `@@${references.push(part) - 1}@@`)).join('');
+  return Object.fromEntries(
+    Object.entries(JSON.parse(text) as { [name: string]: string }).map(([name, setting]) => {
+      const reference = /^@@(\d+)@@$/.exec(setting);
+      return [name, reference ? references[Number(reference[1])] : setting];
+    }),
+  );
+}

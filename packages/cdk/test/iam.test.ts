@@ -2,7 +2,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { RunnerEnvironment } from '../src';
-import { iamStatements, logicalId, newStack, validProps } from './helpers';
+import { iamStatements, logicalId, managerSettingsParameter, newStack, validProps } from './helpers';
 
 type Statement = { [key: string]: any };
 const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : [value]);
@@ -91,8 +91,64 @@ describe('IAM of a runner environment', () => {
         ],
         Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
       },
+      {
+        // Its settings parameter, and no other.
+        Sid: 'ReadManagerSettings',
+        Effect: 'Allow',
+        Action: 'ssm:GetParameter',
+        Resource: {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':parameter/gitlab-fargate/Test/dev/manager-settings']],
+        },
+      },
     ]);
     expect(JSON.stringify(manager)).not.toContain('ec2:DescribeNetworkInterfaces');
+  });
+
+  test('the manager controller may only run the manager family, watch, tag (at launch or the drain tag) and stop the cluster\'s tasks, and pass the manager\'s two roles', () => {
+    const controllerPolicy = logicalId(template, 'AWS::IAM::Policy', 'DevManagerControllerTaskRoleDefaultPolicy');
+    const clusterId = logicalId(template, 'AWS::ECS::Cluster', 'Dev');
+    const managerFamily = template.toJSON().Resources[logicalId(template, 'AWS::ECS::TaskDefinition', 'DevManagerDefinition')]
+      .Properties.Family;
+    const account = ['arn:', { Ref: 'AWS::Partition' }, ':ecs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }];
+    const clusterTasks = { 'Fn::Join': ['', [...account, ':task/', { Ref: clusterId }, '/*']] };
+    const onThisCluster = { ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [clusterId, 'Arn'] } } };
+    expect(statements.filter((s) => s.policy === controllerPolicy).map((s) => s.statement)).toEqual([
+      {
+        Sid: 'RunManagers',
+        Effect: 'Allow',
+        Action: 'ecs:RunTask',
+        Resource: { 'Fn::Join': ['', [...account, `:task-definition/${managerFamily}:*`]] },
+        Condition: onThisCluster,
+      },
+      { Sid: 'WatchAndStopTasks', Effect: 'Allow', Action: ['ecs:DescribeTasks', 'ecs:StopTask'], Resource: clusterTasks },
+      { Sid: 'ListTasks', Effect: 'Allow', Action: 'ecs:ListTasks', Resource: '*', Condition: onThisCluster },
+      {
+        Sid: 'TagManagersAtLaunch',
+        Effect: 'Allow',
+        Action: 'ecs:TagResource',
+        Resource: clusterTasks,
+        Condition: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+      },
+      {
+        Sid: 'MarkDrainingManagers',
+        Effect: 'Allow',
+        Action: 'ecs:TagResource',
+        Resource: clusterTasks,
+        Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['gitlab-fargate:drain-started'] } },
+      },
+      {
+        Sid: 'PassManagerRoles',
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: [
+          { 'Fn::GetAtt': [logicalId(template, 'AWS::IAM::Role', 'DevManagerTaskRole'), 'Arn'] },
+          { 'Fn::GetAtt': [logicalId(template, 'AWS::IAM::Role', 'DevManagerDefinitionExecutionRole'), 'Arn'] },
+        ],
+        Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      },
+    ]);
+    // Only the manager's task role and execution role are passed: not the job's, not the controller's own.
+    expect(JSON.stringify(statements.filter((s) => s.policy === controllerPolicy))).not.toContain('DevJob');
   });
 
   test('the job task role starts with no permissions at all', () => {
@@ -144,23 +200,15 @@ describe('IAM options', () => {
       'TagJobTasksAtLaunch',
       'PassJobRoles',
       'ReadJobTaskPublicIp',
+      'ReadManagerSettings',
     ]);
-    expect(manager.at(-1)?.statement).toEqual({
+    expect(manager.at(-2)?.statement).toEqual({
       Sid: 'ReadJobTaskPublicIp',
       Effect: 'Allow',
       Action: 'ec2:DescribeNetworkInterfaces',
       Resource: '*',
     });
-    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      ContainerDefinitions: [
-        Match.objectLike({
-          Environment: Match.arrayWith([
-            { Name: 'ENABLE_PUBLIC_IP', Value: 'true' },
-            { Name: 'USE_PUBLIC_IP', Value: 'true' },
-          ]),
-        }),
-      ],
-    });
+    expect(managerSettingsParameter(template, 'DevManagerSettings')).toMatchObject({ ENABLE_PUBLIC_IP: 'true', USE_PUBLIC_IP: 'true' });
   });
 
   test('grants to the environment land on that environment’s job role only', () => {

@@ -29,6 +29,7 @@ function deployTimeValue(value: unknown, template: Template): string {
     const type = resources[object.Ref]?.Type;
     if (type === 'AWS::EC2::Subnet') return `subnet-${createHash('sha256').update(object.Ref).digest('hex').slice(0, 17)}`;
     if (type === 'AWS::ECS::Cluster') return 'GitLabRunner-dev-Cluster-AbCdEf123456';
+    if (type === 'AWS::ECS::TaskDefinition') return 'arn:aws:ecs:eu-west-1:111111111111:task-definition/TestDevManagerDefinition:1';
   }
   if ('Fn::GetAtt' in object && object['Fn::GetAtt'][1] === 'GroupId') return 'sg-0123456789abcdef0';
   if ('Fn::Join' in object) {
@@ -44,6 +45,17 @@ function containerEnvironment(template: Template, definitionFragment: string): {
   return Object.fromEntries(
     (container.Environment as Variable[]).map((variable) => [variable.Name, deployTimeValue(variable.Value, template)]),
   );
+}
+
+/**
+ * What the manager's entrypoint renders from: its container's variables, and each key of the settings parameter's JSON
+ * as a variable of the same name (the contract with the runner-manager image), with deploy-time values.
+ */
+function managerEnvironment(template: Template): { [name: string]: string } {
+  const id = logicalId(template, 'AWS::SSM::Parameter', 'DevManagerSettings');
+  const settings = JSON.parse(deployTimeValue(template.toJSON().Resources[id].Properties.Value, template)) as { [name: string]: unknown };
+  for (const [name, value] of Object.entries(settings)) expect(typeof value, name).toBe('string');
+  return { ...containerEnvironment(template, 'DevManagerDefinition'), ...(settings as { [name: string]: string }) };
 }
 
 function render(kind: 'driver' | 'runner', environment: { [name: string]: string }) {
@@ -76,7 +88,7 @@ describe('the manager settings render with gitlab-fargate-config (packages/confi
   });
 
   test("the driver's TOML", () => {
-    const { status, stdout, stderr } = render('driver', containerEnvironment(template, 'DevManagerDefinition'));
+    const { status, stdout, stderr } = render('driver', managerEnvironment(template));
     expect(stderr).toBe('');
     expect(status).toBe(0);
     expect(stdout).toContain('Cluster = "GitLabRunner-dev-Cluster-AbCdEf123456"');
@@ -102,7 +114,7 @@ describe('the manager settings render with gitlab-fargate-config (packages/confi
 
   test("gitlab-runner's config.toml, with the token ECS injects at start", () => {
     const environment = {
-      ...containerEnvironment(template, 'DevManagerDefinition'),
+      ...managerEnvironment(template),
       RUNNER_TOKEN: 'glrt-stand-in-for-the-ecs-secret',
     };
     const { status, stdout, stderr } = render('runner', environment);

@@ -3,7 +3,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { JobCapacity, RunnerEnvironment } from '../src';
-import { logicalId, newStack, validProps } from './helpers';
+import { logicalId, managerSettingsParameter, newStack, validProps } from './helpers';
 
 describe('RunnerEnvironment with defaults', () => {
   let template: Template;
@@ -84,30 +84,57 @@ describe('RunnerEnvironment with defaults', () => {
     });
   });
 
-  test('the manager is a one-task Fargate service with a circuit breaker, on on-demand Fargate', () => {
-    template.hasResourceProperties('AWS::ECS::Service', {
-      DesiredCount: 1,
-      CapacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Weight: 1 }],
-      DeploymentConfiguration: Match.objectLike({
-        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
-        MinimumHealthyPercent: 100,
-        MaximumPercent: 200,
-      }),
-      NetworkConfiguration: {
-        AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED' }),
-      },
+  test('no ECS service: the controller keeps 2 managers running, one in each zone\'s manager subnet, on on-demand Fargate', () => {
+    template.resourceCountIs('AWS::ECS::Service', 0);
+    const controllerDefinition = logicalId(template, 'AWS::ECS::TaskDefinition', 'DevManagerControllerDefinition');
+    const [controller] = template.toJSON().Resources[controllerDefinition].Properties.ContainerDefinitions;
+    const variables = Object.fromEntries(controller.Environment.map((v: { Name: string; Value: unknown }) => [v.Name, v.Value]));
+    expect(variables).toEqual({
+      CLUSTER: { Ref: logicalId(template, 'AWS::ECS::Cluster', 'Dev') },
+      AWS_REGION: { Ref: 'AWS::Region' },
+      MANAGER_TASK_DEFINITION: { Ref: logicalId(template, 'AWS::ECS::TaskDefinition', 'DevManagerDefinition') },
+      MANAGER_CONTAINER_NAME: 'runner-manager',
+      MANAGER_COUNT: '2',
+      // One private subnet per availability zone (the fixture VPC has two zones).
+      MANAGER_SUBNETS: { 'Fn::Join': [',', [{ Ref: expect.stringMatching(/^VpcprivateSubnet1/) }, { Ref: expect.stringMatching(/^VpcprivateSubnet2/) }]] },
+      MANAGER_SECURITY_GROUP_IDS: { 'Fn::GetAtt': [logicalId(template, 'AWS::EC2::SecurityGroup', 'DevManagerSecurityGroup'), 'GroupId'] },
+      MANAGER_ASSIGN_PUBLIC_IP: 'false',
+      // 3 h of jobs + 10 min of cleanup
+      MANAGER_DRAIN_TIMEOUT_SECONDS: '11400',
     });
-    // The service must wait for the capacity providers it names.
-    const service = Object.values(template.findResources('AWS::ECS::Service'))[0];
-    const association = logicalId(template, 'AWS::ECS::ClusterCapacityProviderAssociations', 'Dev');
-    expect(service?.DependsOn).toContain(association);
+    const subnets = template.findResources('AWS::EC2::Subnet');
+    const zones = (variables.MANAGER_SUBNETS as { 'Fn::Join': [string, Array<{ Ref: string }>] })['Fn::Join'][1].map(
+      ({ Ref }) => JSON.stringify(subnets[Ref]?.Properties.AvailabilityZone),
+    );
+    expect(new Set(zones).size).toBe(2);
+    expect(controller.EntryPoint).toEqual(['/usr/bin/tini', '--', 'gitlab-fargate-driver', 'managers', 'reconcile']);
+    expect(controller.Secrets).toBeUndefined();
+    const rule = logicalId(template, 'AWS::Events::Rule', 'DevManagerControllerSchedule');
+    template.hasResource('AWS::Events::Rule', {
+      Properties: Match.objectLike({
+        ScheduleExpression: 'rate(1 minute)',
+        Targets: [Match.objectLike({ EcsParameters: Match.objectLike({ LaunchType: 'FARGATE', TaskDefinitionArn: { Ref: controllerDefinition } }) })],
+      }),
+      // Managers go on the FARGATE capacity provider, which must be associated first.
+      DependsOn: Match.arrayWith([logicalId(template, 'AWS::ECS::ClusterCapacityProviderAssociations', 'Dev')]),
+    });
+    // The managers learn of a new version only after the controller has.
+    template.hasResource('AWS::SSM::Parameter', { DependsOn: Match.arrayWith([rule]) });
   });
 
-  test('the manager container gets every setting the renderer reads, and the token as an ECS secret', () => {
+  test('the manager container gets only the settings parameter\'s name, its region and identity, and the token as an ECS secret', () => {
     const managerDefinition = logicalId(template, 'AWS::ECS::TaskDefinition', 'DevManagerDefinition');
     const [container] = template.toJSON().Resources[managerDefinition].Properties.ContainerDefinitions;
-    const environmentNames = container.Environment.map((variable: { Name: string }) => variable.Name);
-    expect(environmentNames.sort()).toEqual(
+    expect(container.Environment).toEqual([
+      { Name: 'GITLAB_FARGATE_SETTINGS_PARAMETER', Value: '/gitlab-fargate/Test/dev/manager-settings' },
+      { Name: 'AWS_REGION', Value: { Ref: 'AWS::Region' } },
+      // The driver's trusted runner identity: the orphan reaper's short token, so that both go by the same startedBy.
+      { Name: 'GITLAB_FARGATE_RUNNER_SHORT_TOKEN', Value: 'devXy9Ab1' },
+    ]);
+    expect(container.StopTimeout).toBe(120);
+    template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/gitlab-fargate/Test/dev/manager-settings', Type: 'String' });
+    const settings = managerSettingsParameter(template, 'DevManagerSettings');
+    expect(Object.keys(settings).sort()).toEqual(
       [
         'GITLAB_URL',
         'RUNNER_NAME',
@@ -125,11 +152,12 @@ describe('RunnerEnvironment with defaults', () => {
         'METADATA_DIR',
         'CAPACITY_PROVIDER_STRATEGY',
         'TASK_TAGS',
-        'GITLAB_FARGATE_RUNNER_SHORT_TOKEN',
+        'GITLAB_FARGATE_MANAGER_VERSION',
       ].sort(),
     );
-    const value = (name: string) =>
-      container.Environment.find((variable: { Name: string }) => variable.Name === name).Value;
+    // The version is the manager task definition's ARN with its revision: each new revision replaces the managers.
+    expect(settings.GITLAB_FARGATE_MANAGER_VERSION).toEqual({ Ref: managerDefinition });
+    const value = (name: string) => settings[name];
     expect(value('GITLAB_URL')).toBe('https://gitlab.com');
     expect(value('RUNNER_NAME')).toBe('gitlab-fargate-dev');
     expect(value('RUNNER_TAGS')).toBe('dev');
@@ -152,8 +180,6 @@ describe('RunnerEnvironment with defaults', () => {
     expect(value('CAPACITY_PROVIDER_STRATEGY')).toBe('FARGATE:1:0');
     // Not gitlab-fargate:runner: the driver sets it on each task (to the short token) and refuses it in TASK_TAGS.
     expect(value('TASK_TAGS')).toBe('gitlab-fargate:environment=dev');
-    // The driver's trusted runner identity: the orphan reaper's short token, so that both go by the same startedBy.
-    expect(value('GITLAB_FARGATE_RUNNER_SHORT_TOKEN')).toBe('devXy9Ab1');
     expect(container.Secrets).toEqual([
       {
         Name: 'RUNNER_TOKEN',
@@ -182,6 +208,7 @@ describe('RunnerEnvironment with defaults', () => {
     const resources = template.toJSON().Resources;
     const [reaper] = resources[reaperDefinition].Properties.ContainerDefinitions;
     const [manager] = resources[managerDefinition].Properties.ContainerDefinitions;
+    const settings = managerSettingsParameter(template, 'DevManagerSettings');
     expect(reaper.Image).toEqual(manager.Image);
     // Only the driver's TOML is rendered (no token needed), then gc, without the manager's state directory (not
     // its own in this task), spares anything younger than 3 h + 10 min; a failure is reported for the alarm.
@@ -192,12 +219,13 @@ describe('RunnerEnvironment with defaults', () => {
         '{ status=$?; echo "gitlab-fargate orphan reaper failed (exit $status)" >&2; exit $status; }',
     ]);
     expect(reaper.Secrets).toBeUndefined();
-    const notTheReapers = ['GITLAB_URL', 'RUNNER_NAME', 'RUNNER_TAGS', 'CONCURRENT', 'METADATA_DIR'];
+    const notTheReapers = ['GITLAB_URL', 'RUNNER_NAME', 'RUNNER_TAGS', 'CONCURRENT', 'METADATA_DIR', 'GITLAB_FARGATE_MANAGER_VERSION'];
     // The manager's driver settings and its runner identity, so gc finds the tasks the manager's driver started;
     // not its state directory, which in the reaper's task is an empty folder gc (as root) must not trust.
-    expect(reaper.Environment).toEqual(
-      manager.Environment.filter((variable: { Name: string }) => !notTheReapers.includes(variable.Name)),
-    );
+    expect(reaper.Environment).toEqual([
+      ...Object.entries(settings).filter(([name]) => !notTheReapers.includes(name)).map(([Name, Value]) => ({ Name, Value })),
+      manager.Environment.find((variable: { Name: string }) => variable.Name === 'GITLAB_FARGATE_RUNNER_SHORT_TOKEN'),
+    ]);
     expect(reaper.Environment.map((variable: { Name: string }) => variable.Name)).not.toContain('METADATA_DIR');
     expect(reaper.Environment).toContainEqual({ Name: 'GITLAB_FARGATE_RUNNER_SHORT_TOKEN', Value: 'devXy9Ab1' });
     // Not the job's variable, which job variables can override.
@@ -205,7 +233,7 @@ describe('RunnerEnvironment with defaults', () => {
   });
 
   test('every resource that takes tags is tagged with the environment', () => {
-    for (const type of ['AWS::ECS::Cluster', 'AWS::ECS::Service', 'AWS::ECS::TaskDefinition', 'AWS::IAM::Role']) {
+    for (const type of ['AWS::ECS::Cluster', 'AWS::ECS::TaskDefinition', 'AWS::IAM::Role', 'AWS::Events::Rule']) {
       for (const resource of Object.values(template.findResources(type))) {
         expect(resource.Properties.Tags).toEqual(
           expect.arrayContaining([{ Key: 'gitlab-fargate:environment', Value: 'dev' }]),
@@ -259,25 +287,15 @@ describe('RunnerEnvironment with options', () => {
       ],
     });
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 2222, ToPort: 2222 });
-    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      ContainerDefinitions: [
-        Match.objectLike({
-          Name: 'runner-manager',
-          Environment: Match.arrayWith([
-            // Match.arrayWith keeps order: the construct writes the settings in this order.
-            { Name: 'GITLAB_URL', Value: 'https://gitlab.example.com' },
-            { Name: 'CONCURRENT', Value: '4' },
-            { Name: 'SSH_PORT', Value: '2222' },
-            { Name: 'CAPACITY_PROVIDER_STRATEGY', Value: 'FARGATE:1:1,FARGATE_SPOT:4:0' },
-            {
-              Name: 'TASK_TAGS',
-              Value: 'team=platform,gitlab-fargate:environment=staging',
-            },
-          ]),
-        }),
-      ],
+    expect(managerSettingsParameter(template, 'StagingManagerSettings')).toMatchObject({
+      GITLAB_URL: 'https://gitlab.example.com',
+      CONCURRENT: '4',
+      SSH_PORT: '2222',
+      CAPACITY_PROVIDER_STRATEGY: 'FARGATE:1:1,FARGATE_SPOT:4:0',
+      TASK_TAGS: 'team=platform,gitlab-fargate:environment=staging',
     });
-    template.resourceCountIs('AWS::Events::Rule', 0);
+    // Only the manager controller's schedule: no reaper.
+    template.resourceCountIs('AWS::Events::Rule', 1);
     // Without a reaper the manager gets no runner identity: its image derives one from the runner token.
     const manager = template.toJSON().Resources[logicalId(template, 'AWS::ECS::TaskDefinition', 'StagingManagerDefinition')];
     const names = manager.Properties.ContainerDefinitions[0].Environment.map((variable: { Name: string }) => variable.Name);

@@ -95,3 +95,67 @@ export function reaperStatements(scope: Construct, cluster: ecs.ICluster): iam.P
     }),
   ];
 }
+
+/**
+ * What a runner manager needs besides running jobs: read its settings parameter (the JSON it renders its configuration
+ * from, and the version it compares its own with), and no other parameter.
+ */
+export function managerSettingsStatement(scope: Construct, parameterName: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'ReadManagerSettings',
+    actions: ['ssm:GetParameter'],
+    resources: [Stack.of(scope).formatArn({ service: 'ssm', resource: 'parameter', resourceName: parameterName.replace(/^\//, '') })],
+  });
+}
+
+/** What the manager controller acts on: the environment's cluster and the manager's task definition and roles. */
+export interface ControllerPermissionsOptions {
+  readonly cluster: ecs.ICluster;
+  /** The managers' task definition family. */
+  readonly managerFamily: string;
+  /** The roles the manager task definition names, which RunTask passes to ECS. */
+  readonly managerRoles: iam.IRole[];
+  /** The one tag the controller may put on a running task. */
+  readonly drainStartedTag: string;
+}
+
+/**
+ * The manager controller's statements: start managers from the manager family in this cluster only (tagged at
+ * launch), list, describe and stop this cluster's tasks (old managers, and the job tasks of dead ones), mark a
+ * running manager with the drain tag and no other, and pass exactly the manager's two roles to ECS.
+ */
+export function controllerStatements(scope: Construct, options: ControllerPermissionsOptions): iam.PolicyStatement[] {
+  const stack = Stack.of(scope);
+  const { cluster } = options;
+  const clusterTasks = stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${cluster.clusterName}/*` });
+  const onThisCluster = { ArnEquals: { 'ecs:cluster': cluster.clusterArn } };
+  return [
+    new iam.PolicyStatement({
+      sid: 'RunManagers',
+      actions: ['ecs:RunTask'],
+      resources: [stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${options.managerFamily}:*` })],
+      conditions: onThisCluster,
+    }),
+    new iam.PolicyStatement({ sid: 'WatchAndStopTasks', actions: ['ecs:DescribeTasks', 'ecs:StopTask'], resources: [clusterTasks] }),
+    // ListTasks is authorised against container instances, which Fargate has none of: the cluster condition scopes it.
+    new iam.PolicyStatement({ sid: 'ListTasks', actions: ['ecs:ListTasks'], resources: ['*'], conditions: onThisCluster }),
+    new iam.PolicyStatement({
+      sid: 'TagManagersAtLaunch',
+      actions: ['ecs:TagResource'],
+      resources: [clusterTasks],
+      conditions: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'MarkDrainingManagers',
+      actions: ['ecs:TagResource'],
+      resources: [clusterTasks],
+      conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [options.drainStartedTag] } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'PassManagerRoles',
+      actions: ['iam:PassRole'],
+      resources: options.managerRoles.map((role) => role.roleArn),
+      conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+    }),
+  ];
+}

@@ -1,4 +1,4 @@
-import { Fn, Stack } from 'aws-cdk-lib';
+import { Duration, Fn, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import { JobCapacity } from '../job/job-capacity';
@@ -25,6 +25,9 @@ function arm64Settings(job: JobTask): { [name: string]: string } {
   if (!job.arm64TaskDefinition) return {};
   return { ARM64_TASK_DEFINITION: job.arm64TaskDefinition.family, ALLOWED_CPU_ARCHITECTURES: 'X86_64,ARM64' };
 }
+
+/** Time a stopped job's cleanup stage may take after the job's timeout (the reaper's and the drain deadline's grace). */
+export const CLEANUP_GRACE = Duration.minutes(10);
 
 /** The settings only gitlab-runner's `config.toml` needs; the rest feed the driver's TOML. */
 export const RUNNER_ONLY_SETTINGS = ['GITLAB_URL', 'RUNNER_NAME', 'RUNNER_TAGS', 'CONCURRENT'];

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { REAPER_FAILED_MARKER } from '../monitoring/metric-names';
 import { acknowledgeNag, ECR_AUTH_REASON, NAG_ARN_PREFIX, nagRef } from '../validation/nag';
 import { reaperStatements } from './manager-permissions';
+import { CLEANUP_GRACE } from './manager-settings';
 import { RunnerManager } from './runner-manager';
 
 /** Options of the orphan reaper. */
@@ -49,9 +50,6 @@ export interface OrphanReaperProps extends OrphanReaperOptions {
   /** Give the reaper task a public IP (only in public subnets without a NAT gateway). */
   readonly assignPublicIp: boolean;
 }
-
-/** Time a stopped job's cleanup stage may take after the job timeout. */
-const CLEANUP_GRACE = Duration.minutes(10);
 
 /**
  * The manager's settings the reaper must not get: its state directory. In the reaper's own task that folder is the

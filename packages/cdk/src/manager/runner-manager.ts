@@ -1,8 +1,9 @@
-import { Annotations, Duration, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { TaskImage } from '../images/task-image';
 import { JobCapacity } from '../job/job-capacity';
@@ -10,8 +11,8 @@ import { JobTask } from '../job/job-task';
 import { acknowledgeNag, ECR_AUTH_REASON, NAG_ARN_PREFIX, nagRef } from '../validation/nag';
 import { looksLikeGitLabToken } from '../validation/secret-values';
 import { fargateSizeProblem } from '../validation/fargate-sizes';
-import { managerJobStatements } from './manager-permissions';
-import { managerSettings, RUNNER_ONLY_SETTINGS } from './manager-settings';
+import { managerJobStatements, managerSettingsStatement } from './manager-permissions';
+import { CLEANUP_GRACE, managerSettings, RUNNER_ONLY_SETTINGS } from './manager-settings';
 import { RunnerToken } from './runner-token';
 
 /** The runner manager's own task: image, size and logging. */
@@ -53,6 +54,22 @@ export interface RunnerManagerOptions {
   readonly metadataDirectory?: string;
 
   /**
+   * How many managers run at once, with the same runner token (GitLab counts them as managers of one runner), spread
+   * over the manager subnets' availability zones. Each takes up to `concurrent` jobs. A manager that dies loses only
+   * its own jobs, and the manager controller replaces it within a minute or two. 1 to 10.
+   * @default 2
+   */
+  readonly count?: number;
+
+  /**
+   * The longest a job may run (the highest job timeout of the projects using this runner). After an upgrade, an old
+   * manager keeps running its jobs at most this long plus 10 minutes of cleanup before the manager controller stops
+   * it and its job tasks.
+   * @default Duration.hours(3)
+   */
+  readonly maxJobDuration?: Duration;
+
+  /**
    * More plain environment variables for the manager container, e.g. `HTTPS_PROXY` or `LOG_LEVEL`.
    * Never put credentials here: values are written into the task definition.
    * @default - none
@@ -62,6 +79,8 @@ export interface RunnerManagerOptions {
 
 /** Properties of {@link RunnerManager}; {@link RunnerEnvironment} fills them in. */
 export interface RunnerManagerProps extends RunnerManagerOptions {
+  /** Names the settings parameter. */
+  readonly environmentName: string;
   readonly vpc: ec2.IVpc;
   readonly cluster: ecs.ICluster;
   /** The job task definition this manager starts. */
@@ -99,10 +118,24 @@ export interface RunnerManagerProps extends RunnerManagerOptions {
 }
 
 /**
- * The runner manager: an ECS service of one Fargate task running gitlab-runner with the custom executor, whose
- * driver starts one job task per CI job in the environment's cluster.
+ * The runner managers' task definition, role, security group, logs and settings parameter: gitlab-runner with the
+ * custom executor, whose driver starts one job task per CI job in the environment's cluster. The tasks themselves are
+ * started, spread and replaced by the {@link ManagerController}, not by an ECS service (see the README's "Managers").
+ *
+ * The settings that only change `config.toml` and the driver's TOML are not in the task definition but in the
+ * {@link settingsParameter} (a JSON object), which the managers read at start and re-render from when it changes;
+ * changing them replaces no manager. The parameter's `GITLAB_FARGATE_MANAGER_VERSION` is the task definition's ARN:
+ * a manager whose own version (set by the controller at RunTask) differs stops taking jobs and exits once they end.
  */
 export class RunnerManager extends Construct implements ec2.IConnectable {
+  /** The manager container's name; the controller sets its version in it. */
+  public static readonly CONTAINER_NAME = 'runner-manager';
+  /** The manager container's variable naming the settings parameter. */
+  public static readonly SETTINGS_PARAMETER_VARIABLE = 'GITLAB_FARGATE_SETTINGS_PARAMETER';
+  /** The key of the settings parameter's JSON holding the current version, and the manager's own variable of it. */
+  public static readonly VERSION_VARIABLE = 'GITLAB_FARGATE_MANAGER_VERSION';
+  /** The manager's own ECS task ID, which its image exports for the driver (the job tasks' `gitlab-fargate:manager`). */
+  public static readonly MANAGER_ID_VARIABLE = 'GITLAB_FARGATE_MANAGER_ID';
   /** The ECS secret that carries the runner authentication token into the manager container. */
   public static readonly TOKEN_VARIABLE = 'RUNNER_TOKEN';
   /**
@@ -112,14 +145,22 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
    */
   public static readonly RUNNER_IDENTITY_VARIABLE = 'GITLAB_FARGATE_RUNNER_SHORT_TOKEN';
 
-  public readonly service: ecs.FargateService;
+  /**
+   * The settings the managers render their configuration from, as one JSON object of strings: every variable of
+   * {@link settings} and `GITLAB_FARGATE_MANAGER_VERSION`. The managers may read it, and nothing else may.
+   */
+  public readonly settingsParameter: ssm.StringParameter;
+  /** How many managers the controller keeps running. */
+  public readonly count: number;
+  /** How long an old manager may keep running jobs after an upgrade (maxJobDuration + 10 minutes of cleanup). */
+  public readonly drainTimeout: Duration;
   public readonly taskDefinition: ecs.FargateTaskDefinition;
   /** The role the driver acts as: run, watch, tag and stop this environment's job tasks. */
   public readonly taskRole: iam.Role;
   public readonly securityGroup: ec2.SecurityGroup;
   public readonly logGroup: logs.LogGroup;
   public readonly connections: ec2.Connections;
-  /** The plain environment variables of the manager container (everything but the token). */
+  /** The settings in {@link settingsParameter} (everything but the token and the version). */
   public readonly settings: { [name: string]: string };
   /** The subset of {@link settings} that feeds the driver's TOML (what `gitlab-fargate-driver gc` needs). */
   public readonly driverSettings: { [name: string]: string };
@@ -132,8 +173,9 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
     super(scope, id);
     const cpu = props.cpu ?? 256;
     const memoryMiB = props.memoryMiB ?? 512;
-    const architecture = props.architecture ?? ecs.CpuArchitecture.X86_64;
-    this.architecture = architecture;
+    this.architecture = props.architecture ?? ecs.CpuArchitecture.X86_64;
+    this.count = props.count ?? 2;
+    this.drainTimeout = (props.maxJobDuration ?? Duration.hours(3)).plus(CLEANUP_GRACE);
     this.settings = managerSettings(this, {
       ...props,
       metadataDirectory: props.metadataDirectory ?? '/opt/gitlab-runner/metadata',
@@ -141,7 +183,7 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
     this.driverSettings = Object.fromEntries(
       Object.entries(this.settings).filter(([name]) => !RUNNER_ONLY_SETTINGS.includes(name)),
     );
-    for (const problem of managerProblems(props, this.settings, cpu, memoryMiB)) {
+    for (const problem of managerProblems(props, this.settings, cpu, memoryMiB, this.count)) {
       Annotations.of(this).addError(problem);
     }
 
@@ -150,64 +192,76 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
       description: 'GitLab runner manager: runs, watches and stops the job tasks of one environment.',
     });
     for (const statement of managerJobStatements(this, props)) this.taskRole.addToPrincipalPolicy(statement);
+    // A name, not a reference: the parameter's value names this task definition, which names the parameter. A bad
+    // environment name is a synth error of its own; here it must not make the parameter throw and hide the others.
+    const parameterName = `/gitlab-fargate/${Stack.of(this).stackName}/${props.environmentName.replace(/[^A-Za-z0-9_.-]/g, '-')}/manager-settings`;
+    this.taskRole.addToPrincipalPolicy(managerSettingsStatement(this, parameterName));
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
-    this.image = props.image.bind(architecture);
-    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Definition', {
-      cpu,
-      memoryLimitMiB: memoryMiB,
-      runtimePlatform: { cpuArchitecture: architecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+    this.image = props.image.bind(this.architecture);
+    this.taskDefinition = this.createTaskDefinition(props, { cpu, memoryMiB, parameterName });
+    this.settingsParameter = new ssm.StringParameter(this, 'Settings', {
+      parameterName,
+      description: `gitlab-fargate ${props.environmentName}: the runner managers' settings and current version (JSON)`,
+      stringValue: Stack.of(this).toJsonString({
+        ...this.settings,
+        [RunnerManager.VERSION_VARIABLE]: this.taskDefinition.taskDefinitionArn,
+      }),
+    });
+    acknowledgeManagerFindings(this, props);
+
+    this.securityGroup = managerSecurityGroup(this, props);
+    this.connections = this.securityGroup.connections;
+    props.job.connections.allowFrom(this.securityGroup, ec2.Port.tcp(props.job.sshPort), 'SSH from the runner manager');
+  }
+
+  /** The task definition: the image, the token as a secret, and only what names the settings in its environment. */
+  private createTaskDefinition(
+    props: RunnerManagerProps, size: { cpu: number; memoryMiB: number; parameterName: string },
+  ): ecs.FargateTaskDefinition {
+    const definition = new ecs.FargateTaskDefinition(this, 'Definition', {
+      cpu: size.cpu,
+      memoryLimitMiB: size.memoryMiB,
+      runtimePlatform: { cpuArchitecture: this.architecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
       taskRole: this.taskRole,
     });
-    this.taskDefinition.addContainer('Manager', {
-      containerName: 'runner-manager',
+    definition.addContainer('Manager', {
+      containerName: RunnerManager.CONTAINER_NAME,
       image: this.image,
       essential: true,
       environment: {
         ...props.extraEnvironment,
-        ...this.settings,
+        [RunnerManager.SETTINGS_PARAMETER_VARIABLE]: size.parameterName,
+        // The settings parameter is read before anything is rendered: the SDKs and the CLI need the region first.
+        AWS_REGION: Stack.of(this).region,
         ...(props.runnerShortToken === undefined ? {} : { [RunnerManager.RUNNER_IDENTITY_VARIABLE]: props.runnerShortToken }),
       },
       secrets: { [RunnerManager.TOKEN_VARIABLE]: props.runnerToken.bind(this) },
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'manager' }),
-      // Fargate's maximum, for gitlab-runner's shutdown and the driver's cleanup stages that stop job tasks. ECS sends
-      // the image's STOPSIGNAL: gitlab-runner aborts jobs on SIGTERM and only finishes them on SIGQUIT.
+      // Fargate's maximum. An upgrade never stops a manager with running jobs (the controller waits for them); this is
+      // for a StopTask by hand or at the drain deadline. ECS sends the image's STOPSIGNAL: gitlab-runner aborts jobs on
+      // SIGTERM and only finishes them on SIGQUIT.
       stopTimeout: Duration.seconds(120),
     });
-
-    acknowledgeManagerFindings(this, props);
-
-    this.securityGroup = new ec2.SecurityGroup(this, 'Security Group', {
-      vpc: props.vpc,
-      description: 'GitLab runner manager: HTTPS to GitLab and AWS APIs, SSH to job tasks',
-      allowAllOutbound: false,
-    });
-    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'GitLab, ECS, ECR and CloudWatch APIs');
-    const gitlabPort = explicitPort(props.gitlabUrl);
-    if (gitlabPort !== undefined && gitlabPort !== 443) {
-      this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(gitlabPort), 'GitLab on its own port');
-    }
-    this.connections = this.securityGroup.connections;
-    props.job.connections.allowFrom(this.securityGroup, ec2.Port.tcp(props.job.sshPort), 'SSH from the runner manager');
-
-    this.service = new ecs.FargateService(this, 'Service', {
-      cluster: props.cluster,
-      taskDefinition: this.taskDefinition,
-      desiredCount: 1,
-      // The manager itself must not be interrupted by Spot reclaims, whatever the jobs use.
-      capacityProviderStrategies: [{ capacityProvider: 'FARGATE', weight: 1 }],
-      circuitBreaker: { enable: true, rollback: true },
-      // The new manager starts before the old one stops, so jobs keep being picked up during a deployment.
-      minHealthyPercent: 100,
-      maxHealthyPercent: 200,
-      vpcSubnets: props.subnets,
-      securityGroups: [this.securityGroup],
-      assignPublicIp: props.assignPublicIp,
-      propagateTags: ecs.PropagatedTagSource.SERVICE,
-    });
+    return definition;
   }
+}
+
+/** HTTPS out (GitLab and AWS APIs), GitLab's own port when its URL names one; SSH to the jobs is added by the caller. */
+function managerSecurityGroup(manager: RunnerManager, props: RunnerManagerProps): ec2.SecurityGroup {
+  const group = new ec2.SecurityGroup(manager, 'Security Group', {
+    vpc: props.vpc,
+    description: 'GitLab runner manager: HTTPS to GitLab and AWS APIs, SSH to job tasks',
+    allowAllOutbound: false,
+  });
+  group.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'GitLab, ECS, ECR and CloudWatch APIs');
+  const gitlabPort = explicitPort(props.gitlabUrl);
+  if (gitlabPort !== undefined && gitlabPort !== 443) {
+    group.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(gitlabPort), 'GitLab on its own port');
+  }
+  return group;
 }
 
 /** The manager's cdk-nag findings that are by design, each with its reason. */
@@ -248,8 +302,12 @@ function managerProblems(
   settings: { [name: string]: string },
   cpu: number,
   memoryMiB: number,
+  count: number,
 ): string[] {
   const problems: string[] = [];
+  if (!Token.isUnresolved(count) && !(Number.isInteger(count) && count >= 1 && count <= 10)) {
+    problems.push(`manager count ${count} must be a whole number from 1 to 10 (the managers of one environment).`);
+  }
   if (!Token.isUnresolved(cpu) && !Token.isUnresolved(memoryMiB)) {
     const size = fargateSizeProblem('manager task', cpu, memoryMiB);
     if (size) problems.push(size);
@@ -267,7 +325,7 @@ function managerProblems(
           'into the task definition). Pass the runner token with runnerToken: RunnerToken.fromSecretsManager(...) ' +
           'or RunnerToken.fromSsmSecureString(...).',
       );
-    } else if (name in settings) {
+    } else if (name in settings || CONSTRUCT_VARIABLES.includes(name)) {
       problems.push(`manager extraEnvironment ${name}: this variable is set by the construct; use its own option.`);
     }
   }
@@ -277,6 +335,14 @@ function managerProblems(
   }
   return problems;
 }
+
+/** The manager container's variables the construct (or the controller, or the image) sets, besides the settings. */
+const CONSTRUCT_VARIABLES = [
+  RunnerManager.SETTINGS_PARAMETER_VARIABLE,
+  RunnerManager.VERSION_VARIABLE,
+  RunnerManager.MANAGER_ID_VARIABLE,
+  'AWS_REGION',
+];
 
 /** The port written in a URL, when there is one. */
 function explicitPort(url: string | undefined): number | undefined {
