@@ -67,15 +67,11 @@ const STAGE_ALIASES: Record<string, StageName> = {
  * @throws UsageError for anything else, naming the offending word
  */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const flags: { -readonly [K in keyof GlobalFlags]: GlobalFlags[K] } = { config: 'config.toml', configGiven: false, debug: false };
+  const read: OptionsRead = {
+    flags: { config: 'config.toml', configGiven: false, debug: false },
+    command: { help: false, version: false, dryRun: false, withoutState: false, report: { json: false } },
+  };
   const words: string[] = [];
-  let help = false;
-  let version = false;
-  let dryRun = false;
-  let withoutState = false;
-  let minAgeSeconds: number | undefined;
-  const report: { since?: Date; until?: Date; json: boolean } = { json: false };
-
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i] as string;
     if (token === '--') {
@@ -86,83 +82,94 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       words.push(token);
       continue;
     }
-    const eq = token.indexOf('=');
-    const name = eq === -1 ? token : token.slice(0, eq);
-    const inline = eq === -1 ? undefined : token.slice(eq + 1);
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const next = argv[i + 1];
-      if (next === undefined) throw new UsageError(`${name} needs a value`);
-      i++;
-      return next;
-    };
-    switch (name) {
-      case '--help':
-      case '-h':
-        help = true;
-        break;
-      case '--version':
-      case '-v':
-        version = true;
-        break;
-      case '--debug':
-        flags.debug = true;
-        break;
-      case '--config':
-        flags.config = value();
-        flags.configGiven = true;
-        break;
-      case '--log-level': {
-        const raw = value();
-        const level = parseLogLevel(raw);
-        if (level === undefined) {
-          throw new UsageError(`--log-level: unknown level ${JSON.stringify(raw)} (use debug, info, warning, error, fatal or panic)`);
-        }
-        flags.logLevel = level;
-        break;
-      }
-      case '--log-format': {
-        const raw = value();
-        const format = parseLogFormat(raw);
-        if (format === undefined) throw new UsageError(`--log-format: unknown format ${JSON.stringify(raw)} (use text or json)`);
-        flags.logFormat = format;
-        break;
-      }
-      case '--log-file':
-        flags.logFile = value();
-        break;
-      case '--task-def':
-        flags.taskDefinition = nonEmpty(name, value());
-        break;
-      case '--platform-version':
-        flags.platformVersion = nonEmpty(name, value());
-        break;
-      case '--dry-run':
-        dryRun = true;
-        break;
-      case '--without-state':
-        withoutState = true;
-        break;
-      case '--min-age': {
-        const raw = value();
-        if (!/^\d+$/.test(raw)) throw new UsageError(`--min-age: expected whole seconds, found ${JSON.stringify(raw)}`);
-        minAgeSeconds = Number(raw);
-        break;
-      }
-      case '--since':
-      case '--until':
-        report[name === '--since' ? 'since' : 'until'] = isoTime(name, value());
-        break;
-      case '--json':
-        report.json = true;
-        break;
-      default:
-        throw new UsageError(`unknown option ${name}`);
-    }
+    i = readOption(argv, i, read);
   }
+  return { flags: read.flags, command: toCommand(words, read.command) };
+}
 
-  const command = toCommand(words, { help, version, dryRun, withoutState, minAgeSeconds, report });
-  return { flags, command };
+/** The options that shape the command rather than the global flags; {@link toCommand} checks them against it. */
+interface CommandOptions {
+  help: boolean;
+  version: boolean;
+  dryRun: boolean;
+  withoutState: boolean;
+  minAgeSeconds?: number;
+  report: { since?: Date; until?: Date; json: boolean };
+}
+
+/** Everything the options said so far. */
+interface OptionsRead {
+  readonly flags: { -readonly [K in keyof GlobalFlags]: GlobalFlags[K] };
+  readonly command: CommandOptions;
+}
+
+/** Applies one option to `read`; `value()` takes the option's value (after `=`, else the next word). */
+type OptionReader = (read: OptionsRead, value: () => string, name: string) => void;
+
+const OPTION_READERS: ReadonlyMap<string, OptionReader> = new Map<string, OptionReader>([
+  ['--help', (read) => (read.command.help = true)],
+  ['-h', (read) => (read.command.help = true)],
+  ['--version', (read) => (read.command.version = true)],
+  ['-v', (read) => (read.command.version = true)],
+  ['--debug', (read) => (read.flags.debug = true)],
+  ['--config', (read, value) => {
+    read.flags.config = value();
+    read.flags.configGiven = true;
+  }],
+  ['--log-level', (read, value) => (read.flags.logLevel = logLevelOption(value()))],
+  ['--log-format', (read, value) => (read.flags.logFormat = logFormatOption(value()))],
+  ['--log-file', (read, value) => (read.flags.logFile = value())],
+  ['--task-def', (read, value, name) => (read.flags.taskDefinition = nonEmpty(name, value()))],
+  ['--platform-version', (read, value, name) => (read.flags.platformVersion = nonEmpty(name, value()))],
+  ['--dry-run', (read) => (read.command.dryRun = true)],
+  ['--without-state', (read) => (read.command.withoutState = true)],
+  ['--min-age', (read, value) => (read.command.minAgeSeconds = wholeSeconds(value()))],
+  ['--since', (read, value, name) => (read.command.report.since = isoTime(name, value()))],
+  ['--until', (read, value, name) => (read.command.report.until = isoTime(name, value()))],
+  ['--json', (read) => (read.command.report.json = true)],
+]);
+
+/**
+ * Reads the option at `argv[index]` (`--name`, `--name=value` or `--name value`) into `read`.
+ *
+ * @returns the index of the last word it used
+ */
+function readOption(argv: readonly string[], index: number, read: OptionsRead): number {
+  const token = argv[index] as string;
+  const eq = token.indexOf('=');
+  const name = eq === -1 ? token : token.slice(0, eq);
+  const inline = eq === -1 ? undefined : token.slice(eq + 1);
+  let last = index;
+  const value = (): string => {
+    if (inline !== undefined) return inline;
+    const next = argv[index + 1];
+    if (next === undefined) throw new UsageError(`${name} needs a value`);
+    last = index + 1;
+    return next;
+  };
+  const reader = OPTION_READERS.get(name);
+  if (reader === undefined) throw new UsageError(`unknown option ${name}`);
+  reader(read, value, name);
+  return last;
+}
+
+function logLevelOption(raw: string): LogLevel {
+  const level = parseLogLevel(raw);
+  if (level === undefined) {
+    throw new UsageError(`--log-level: unknown level ${JSON.stringify(raw)} (use debug, info, warning, error, fatal or panic)`);
+  }
+  return level;
+}
+
+function logFormatOption(raw: string): LogFormat {
+  const format = parseLogFormat(raw);
+  if (format === undefined) throw new UsageError(`--log-format: unknown format ${JSON.stringify(raw)} (use text or json)`);
+  return format;
+}
+
+function wholeSeconds(raw: string): number {
+  if (!/^\d+$/.test(raw)) throw new UsageError(`--min-age: expected whole seconds, found ${JSON.stringify(raw)}`);
+  return Number(raw);
 }
 
 function nonEmpty(name: string, value: string): string {
@@ -181,13 +188,7 @@ function isoTime(name: string, raw: string): Date {
   return time;
 }
 
-function toCommand(
-  words: readonly string[],
-  opts: {
-    help: boolean; version: boolean; dryRun: boolean; withoutState: boolean; minAgeSeconds?: number;
-    report: { since?: Date; until?: Date; json: boolean };
-  },
-): Command {
+function toCommand(words: readonly string[], opts: CommandOptions): Command {
   const [verb, ...rest] = words;
   if (verb === undefined) {
     if (opts.version) return { kind: 'version' };
