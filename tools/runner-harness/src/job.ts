@@ -69,28 +69,99 @@ const whenValues = ['on_success', 'on_failure', 'always'] as const;
 export function parseJobSpec(text: string, file: string, defaultName = 'job'): JobSpec {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false });
-  const problems: string[] = [];
-  const at = (node: Node | null | undefined): string => {
-    const offset = node?.range?.[0];
-    if (offset === undefined) return file;
-    const { line, col } = lineCounter.linePos(offset);
-    return `${file}:${line}:${col}`;
-  };
-  for (const error of document.errors) {
+  const syntax = document.errors.map((error) => {
     const { line, col } = lineCounter.linePos(error.pos[0]);
-    problems.push(`${file}:${line}:${col}: ${error.message.split('\n')[0]}`);
-  }
-  if (problems.length > 0) throw new JobSpecError(problems);
-
+    return `${file}:${line}:${col}: ${error.message.split('\n')[0]}`;
+  });
+  if (syntax.length > 0) throw new JobSpecError(syntax);
+  const reader = new JobReader(file, lineCounter, defaultName);
   const root = document.contents;
   if (!isMap(root)) {
-    throw new JobSpecError([`${at(root)}: a job must be a mapping with at least "script" (found ${describe(root)})`]);
+    throw new JobSpecError([`${reader.at(root)}: a job must be a mapping with at least "script" (found ${describe(root)})`]);
   }
-  const strings = (key: string, node: unknown): string[] | undefined => {
+  for (const pair of root.items) reader.read(isScalar(pair.key) ? String(pair.key.value) : '', pair.key as Node, pair.value);
+  if (!root.has('script')) reader.problems.push(`${file}: the job has no "script" (add script: ["echo hello"])`);
+  return reader.result();
+}
+
+/** Collects one job's fields and every problem with them, each with its file:line:column. */
+class JobReader {
+  readonly problems: string[] = [];
+  private script: string[] | undefined;
+  private afterScript: string[] = [];
+  private readonly variables: Record<string, string> = {};
+  private readonly fileVariables: Record<string, string> = {};
+  private timeoutSeconds = 3600;
+  private name: string;
+  private readonly saved: { cache?: SavedFiles; artifacts?: SavedFiles } = {};
+  private dependencies: string[] = [];
+
+  constructor(
+    private readonly file: string,
+    private readonly lineCounter: LineCounter,
+    defaultName: string,
+  ) {
+    this.name = defaultName;
+  }
+
+  at(node: Node | null | undefined): string {
+    const offset = node?.range?.[0];
+    if (offset === undefined) return this.file;
+    const { line, col } = this.lineCounter.linePos(offset);
+    return `${this.file}:${line}:${col}`;
+  }
+
+  /** One top-level key of the job. */
+  read(key: string, keyNode: Node, value: unknown): void {
+    switch (key) {
+      case 'script':
+        this.script = this.strings(key, value);
+        if (isSeq(value) && value.items.length === 0) this.problems.push(`${this.at(value as Node)}: "script" is empty: give at least one command`);
+        return;
+      case 'after_script':
+        this.afterScript = this.strings(key, value) ?? [];
+        return;
+      case 'variables':
+      case 'file_variables':
+        return this.readVariables(key, value);
+      case 'timeout':
+        return this.readTimeout(value);
+      case 'cache':
+      case 'artifacts':
+        return this.readSavedFiles(key, value);
+      case 'dependencies':
+        this.dependencies = this.strings(key, value) ?? [];
+        return;
+      case 'name':
+        this.name = isScalar(value) ? String(value.value) : this.name;
+        return;
+      default:
+        if (!knownKeys.includes(key)) {
+          this.problems.push(`${this.at(keyNode)}: unknown key "${key}" (the harness reads ${knownKeys.slice(0, 9).join(', ')})`);
+        }
+    }
+  }
+
+  result(): JobSpec {
+    if (this.problems.length > 0) throw new JobSpecError(this.problems);
+    return {
+      name: this.name,
+      script: this.script!,
+      afterScript: this.afterScript,
+      variables: this.variables,
+      timeoutSeconds: this.timeoutSeconds,
+      ...this.saved,
+      ...(this.dependencies.length > 0 ? { dependencies: this.dependencies } : {}),
+      ...(Object.keys(this.fileVariables).length > 0 ? { fileVariables: this.fileVariables } : {}),
+    };
+  }
+
+  /** A command or a list of commands (numbers read as commands, as GitLab does). */
+  private strings(key: string, node: unknown): string[] | undefined {
     if (node === undefined) return undefined;
     if (isScalar(node) && typeof node.value === 'string') return [node.value];
     if (!isSeq(node)) {
-      problems.push(`${at(node as Node)}: "${key}" must be a list of commands (found ${describe(node)})`);
+      this.problems.push(`${this.at(node as Node)}: "${key}" must be a list of commands (found ${describe(node)})`);
       return undefined;
     }
     const commands: string[] = [];
@@ -98,97 +169,53 @@ export function parseJobSpec(text: string, file: string, defaultName = 'job'): J
       if (isScalar(item) && (typeof item.value === 'string' || typeof item.value === 'number')) {
         commands.push(String(item.value));
       } else {
-        problems.push(`${at(item as Node)}: ${key}[${index}] must be a command string (found ${describe(item)})`);
+        this.problems.push(`${this.at(item as Node)}: ${key}[${index}] must be a command string (found ${describe(item)})`);
       }
     });
     return commands;
-  };
+  }
 
-  let script: string[] | undefined;
-  let afterScript: string[] = [];
-  const variables: Record<string, string> = {};
-  const fileVariables: Record<string, string> = {};
-  let timeoutSeconds = 3600;
-  let name = defaultName;
-  const saved: { cache?: SavedFiles; artifacts?: SavedFiles } = {};
-  let dependencies: string[] = [];
-  const savedFiles = (key: 'cache' | 'artifacts', node: unknown): void => {
-    if (!isMap(node)) {
-      problems.push(`${at(node as Node)}: "${key}" must be a mapping with "paths" (found ${describe(node)})`);
+  private readVariables(key: 'variables' | 'file_variables', value: unknown): void {
+    if (!isMap(value)) {
+      this.problems.push(`${this.at(value as Node)}: "${key}" must be a mapping of NAME: value (found ${describe(value)})`);
       return;
     }
-    const paths = strings(`${key}.paths`, node.get('paths', true)) ?? [];
+    const target = key === 'variables' ? this.variables : this.fileVariables;
+    for (const variable of value.items) {
+      const variableName = isScalar(variable.key) ? String(variable.key.value) : '';
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variableName)) {
+        this.problems.push(`${this.at(variable.key as Node)}: variable name ${JSON.stringify(variableName)} is not a valid name (letters, digits, _)`);
+      } else if (isScalar(variable.value) && ['string', 'number', 'boolean'].includes(typeof variable.value.value)) {
+        target[variableName] = String(variable.value.value);
+      } else {
+        this.problems.push(`${this.at(variable.value as Node)}: ${key}.${variableName} must be a string (found ${describe(variable.value)})`);
+      }
+    }
+  }
+
+  private readTimeout(value: unknown): void {
+    const raw = isScalar(value) ? value.value : undefined;
+    const seconds = typeof raw === 'string' || typeof raw === 'number' ? parseDurationSeconds(raw) : undefined;
+    if (seconds === undefined) {
+      this.problems.push(`${this.at(value as Node)}: "timeout" must be a duration such as 600, "10m" or "1h 30m" (found ${describe(value)})`);
+    } else {
+      this.timeoutSeconds = seconds;
+    }
+  }
+
+  private readSavedFiles(key: 'cache' | 'artifacts', node: unknown): void {
+    if (!isMap(node)) {
+      this.problems.push(`${this.at(node as Node)}: "${key}" must be a mapping with "paths" (found ${describe(node)})`);
+      return;
+    }
+    const paths = this.strings(`${key}.paths`, node.get('paths', true)) ?? [];
     const when = node.get('when') ?? 'on_success';
     if (!whenValues.includes(when as SavedFiles['when'])) {
-      problems.push(`${at(node.get('when', true) as Node)}: ${key}.when must be one of ${whenValues.join(', ')} (found ${JSON.stringify(when)})`);
+      this.problems.push(`${this.at(node.get('when', true) as Node)}: ${key}.when must be one of ${whenValues.join(', ')} (found ${JSON.stringify(when)})`);
       return;
     }
-    if (paths.length > 0) saved[key] = { paths, when: when as SavedFiles['when'] };
-  };
-  for (const pair of root.items) {
-    const key = isScalar(pair.key) ? String(pair.key.value) : '';
-    const value = pair.value;
-    switch (key) {
-      case 'script':
-        script = strings(key, value);
-        if (isSeq(value) && value.items.length === 0) {
-          problems.push(`${at(value as Node)}: "script" is empty: give at least one command`);
-        }
-        break;
-      case 'after_script':
-        afterScript = strings(key, value) ?? [];
-        break;
-      case 'variables':
-      case 'file_variables': {
-        if (!isMap(value)) {
-          problems.push(`${at(value as Node)}: "${key}" must be a mapping of NAME: value (found ${describe(value)})`);
-          break;
-        }
-        const target = key === 'variables' ? variables : fileVariables;
-        for (const variable of value.items) {
-          const variableName = isScalar(variable.key) ? String(variable.key.value) : '';
-          if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variableName)) {
-            problems.push(`${at(variable.key as Node)}: variable name ${JSON.stringify(variableName)} is not a valid name (letters, digits, _)`);
-          } else if (isScalar(variable.value) && ['string', 'number', 'boolean'].includes(typeof variable.value.value)) {
-            target[variableName] = String(variable.value.value);
-          } else {
-            problems.push(`${at(variable.value as Node)}: ${key}.${variableName} must be a string (found ${describe(variable.value)})`);
-          }
-        }
-        break;
-      }
-      case 'timeout': {
-        const raw = isScalar(value) ? value.value : undefined;
-        const seconds = typeof raw === 'string' || typeof raw === 'number' ? parseDurationSeconds(raw) : undefined;
-        if (seconds === undefined) {
-          problems.push(`${at(value as Node)}: "timeout" must be a duration such as 600, "10m" or "1h 30m" (found ${describe(value)})`);
-        } else {
-          timeoutSeconds = seconds;
-        }
-        break;
-      }
-      case 'cache':
-      case 'artifacts':
-        savedFiles(key, value);
-        break;
-      case 'dependencies':
-        dependencies = strings(key, value) ?? [];
-        break;
-      case 'name':
-        name = isScalar(value) ? String(value.value) : name;
-        break;
-      default:
-        if (!knownKeys.includes(key)) {
-          problems.push(`${at(pair.key as Node)}: unknown key "${key}" (the harness reads ${knownKeys.slice(0, 9).join(', ')})`);
-        }
-    }
+    if (paths.length > 0) this.saved[key] = { paths, when: when as SavedFiles['when'] };
   }
-  if (!root.has('script')) {
-    problems.push(`${file}: the job has no "script" (add script: ["echo hello"])`);
-  }
-  if (problems.length > 0) throw new JobSpecError(problems);
-  return { name, script: script!, afterScript, variables, timeoutSeconds, ...saved, ...(dependencies.length > 0 ? { dependencies } : {}),
-    ...(Object.keys(fileVariables).length > 0 ? { fileVariables } : {}) };
 }
 
 /** Reads a job from a YAML file; the job's name defaults to the file's base name. */
