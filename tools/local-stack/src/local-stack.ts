@@ -88,73 +88,28 @@ export interface LocalStack {
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const progress = options.onProgress ?? (() => {});
-  const region = options.region ?? 'eu-west-1';
-  const cluster = options.cluster ?? 'gitlab-runner-dev';
-  const taskDefinition = options.taskDefinition ?? 'gitlab-runner-dev-task';
-
+  const names = {
+    region: options.region ?? 'eu-west-1',
+    cluster: options.cluster ?? 'gitlab-runner-dev',
+    taskDefinition: options.taskDefinition ?? 'gitlab-runner-dev-task',
+  };
   progress('Making sure a Docker engine and the local base image exist');
   await ensureDockerEngine();
   progress('Building the ci-coordinator job image from images/ci-coordinator');
   const image = await buildCiCoordinatorImage(options.image);
 
   progress('Starting the ECS emulator');
-  const emulator = await startEmulator({ region, ...options.emulator });
+  const emulator = await startEmulator({ region: names.region, ...options.emulator });
   const workDir = await mkdtemp(join(tmpdir(), 'gitlab-fargate-stack-'));
+  const ecs = new ECSClient({ endpoint: emulator.endpoint, region: names.region, credentials: LOCAL_CREDENTIALS });
   try {
-    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-    const ecs = new ECSClient({ endpoint: emulator.endpoint, region, credentials });
-    progress(`Creating cluster ${cluster} and task definition ${taskDefinition}`);
-    await ecs.send(new CreateClusterCommand({
-      clusterName: cluster,
-      capacityProviders: ['FARGATE', 'FARGATE_SPOT'],
-      defaultCapacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
-      tags: [{ key: 'gitlab-fargate:environment', value: 'dev' }],
-    }));
-    await ecs.send(new RegisterTaskDefinitionCommand({
-      family: taskDefinition,
-      networkMode: 'awsvpc',
-      requiresCompatibilities: ['FARGATE'],
-      cpu: '512',
-      memory: '1024',
-      containerDefinitions: [{
-        name: JOB_CONTAINER_NAME,
-        image,
-        essential: true,
-        portMappings: [{ containerPort: 22, protocol: 'tcp' }],
-      }],
-    }));
-
-    const metadataDirectory = join(workDir, 'metadata');
-    await mkdir(metadataDirectory, { mode: 0o700 });
-    const driverConfigPath = join(workDir, 'fargate.toml');
-    const runnerConfigPath = join(workDir, 'config.toml');
-    const driver: DriverInvocation = { executable: process.execPath, leadingArgs: [options.driverEntry ?? driverCli] };
-    const writeDriverConfig = async (extra: LocalStackOptions['driverConfig'] = {}) =>
-      writeFile(driverConfigPath, localDriverToml({ cluster, region, taskDefinition, metadataDirectory, ...extra }), { mode: 0o600 });
-    await writeDriverConfig(options.driverConfig);
-    await writeFile(runnerConfigPath, localRunnerToml(driver, driverConfigPath), { mode: 0o600 });
-
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      AWS_ENDPOINT_URL_ECS: emulator.endpoint,
-      AWS_ENDPOINT_URL_EC2: emulator.endpoint,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      AWS_REGION: region,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      // As in the runner-manager image: the identity the driver trusts, so it need not fall back (with a warning) to
-      // the job's CI_RUNNER_SHORT_TOKEN.
-      [RUNNER_IDENTITY_VARIABLE]: LOCAL_RUNNER_SHORT_TOKEN,
-    };
-    // A profile from the user's environment must not send the driver to real AWS.
-    delete env.AWS_PROFILE;
-    delete env.AWS_SESSION_TOKEN;
-
+    progress(`Creating cluster ${names.cluster} and task definition ${names.taskDefinition}`);
+    await createClusterAndTaskDefinition(ecs, names, image);
+    const files = await writeConfiguration(workDir, names, options);
     let stopped = false;
     return {
-      emulator, endpoint: emulator.endpoint, region, cluster, taskDefinition, image, workDir,
-      driverConfigPath, runnerConfigPath, metadataDirectory, driver, env, ecs, runnerShortToken: LOCAL_RUNNER_SHORT_TOKEN,
-      rewriteDriverConfig: writeDriverConfig,
+      emulator, endpoint: emulator.endpoint, ...names, image, workDir, ...files,
+      env: driverEnvironment(emulator.endpoint, names.region), ecs, runnerShortToken: LOCAL_RUNNER_SHORT_TOKEN,
       async stop() {
         if (stopped) return;
         stopped = true;
@@ -164,8 +119,70 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     };
   } catch (error) {
+    ecs.destroy();
     await emulator.stop();
     await rm(workDir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** Static credentials the emulator accepts; never real ones. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+interface StackNames {
+  readonly region: string;
+  readonly cluster: string;
+  readonly taskDefinition: string;
+}
+
+/** The cluster (FARGATE and FARGATE_SPOT, on-demand by default) and the job task definition on the ci-coordinator image. */
+async function createClusterAndTaskDefinition(ecs: ECSClient, names: StackNames, image: string): Promise<void> {
+  await ecs.send(new CreateClusterCommand({
+    clusterName: names.cluster,
+    capacityProviders: ['FARGATE', 'FARGATE_SPOT'],
+    defaultCapacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
+    tags: [{ key: 'gitlab-fargate:environment', value: 'dev' }],
+  }));
+  await ecs.send(new RegisterTaskDefinitionCommand({
+    family: names.taskDefinition,
+    networkMode: 'awsvpc',
+    requiresCompatibilities: ['FARGATE'],
+    cpu: '512',
+    memory: '1024',
+    containerDefinitions: [{ name: JOB_CONTAINER_NAME, image, essential: true, portMappings: [{ containerPort: 22, protocol: 'tcp' }] }],
+  }));
+}
+
+/** The driver TOML and gitlab-runner's config.toml in `workDir`, and the 0700 metadata directory. */
+async function writeConfiguration(workDir: string, names: StackNames, options: LocalStackOptions) {
+  const metadataDirectory = join(workDir, 'metadata');
+  await mkdir(metadataDirectory, { mode: 0o700 });
+  const driverConfigPath = join(workDir, 'fargate.toml');
+  const runnerConfigPath = join(workDir, 'config.toml');
+  const driver: DriverInvocation = { executable: process.execPath, leadingArgs: [options.driverEntry ?? driverCli] };
+  const rewriteDriverConfig = async (extra: LocalStackOptions['driverConfig'] = {}) =>
+    writeFile(driverConfigPath, localDriverToml({ ...names, metadataDirectory, ...extra }), { mode: 0o600 });
+  await rewriteDriverConfig(options.driverConfig);
+  await writeFile(runnerConfigPath, localRunnerToml(driver, driverConfigPath), { mode: 0o600 });
+  return { metadataDirectory, driverConfigPath, runnerConfigPath, driver, rewriteDriverConfig };
+}
+
+/** What gitlab-runner's environment holds in the runner-manager image, pointed at the emulator. */
+function driverEnvironment(endpoint: string, region: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AWS_ENDPOINT_URL_ECS: endpoint,
+    AWS_ENDPOINT_URL_EC2: endpoint,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_REGION: region,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // As in the runner-manager image: the identity the driver trusts, so it need not fall back (with a warning) to
+    // the job's CI_RUNNER_SHORT_TOKEN.
+    [RUNNER_IDENTITY_VARIABLE]: LOCAL_RUNNER_SHORT_TOKEN,
+  };
+  // A profile from the user's environment must not send the driver to real AWS.
+  delete env.AWS_PROFILE;
+  delete env.AWS_SESSION_TOKEN;
+  return env;
 }
