@@ -3,6 +3,7 @@ import {
   type CapacityProviderStrategyItem,
   type ECSClient,
   type RunTaskCommandInput,
+  type RunTaskCommandOutput,
   RunTaskCommand,
   StopTaskCommand,
   type Task,
@@ -145,75 +146,119 @@ function usesSpot(placement: Placement): boolean {
  * the plan allows. Anything else fails with ECS's reason in words.
  */
 export async function launchTask(ecs: ECSClient, plan: LaunchPlan, options: LaunchOptions = {}): Promise<LaunchResult> {
-  const maxAttempts = options.maxAttempts ?? 6;
-  const maxErrorsInARow = options.maxErrorsInARow ?? 3;
-  const sleep = options.sleep ?? defaultSleep;
-  const now = options.now ?? Date.now;
-  const deadline = options.deadlineMs === undefined ? Number.POSITIVE_INFINITY : now() + options.deadlineMs;
-  let placement = plan.placement;
-  let fellBack = false;
-  // A logical attempt keeps its client token across throttling and network errors: if ECS did start a task before
-  // the error, the repeated call returns that task instead of starting a second one.
-  let attempt = 1;
-  let errorsInARow = 0;
+  const attempts = new RunTaskAttempts(plan, options);
   for (let calls = 1; ; calls++) {
     options.signal?.throwIfAborted();
-    const input = runTaskInput(plan, placement, clientToken(plan.clientTokenSeed, attempt, placement));
-    let failureText: string;
+    const outcome = await attempts.call(ecs);
+    if (outcome.kind === 'started') return { task: outcome.task, attempts: calls, placement: attempts.placement };
+    if (outcome.kind === 'error') await attempts.afterError(outcome.error);
+    else if (outcome.kind === 'noCapacity') await attempts.afterNoCapacity(outcome.failureText);
+  }
+}
+
+/** What one RunTask call came to, when it did not fail for good. */
+type CallOutcome =
+  | { readonly kind: 'started'; readonly task: Task & { taskArn: string } }
+  /** No Spot capacity: the next call goes on-demand at once. */
+  | { readonly kind: 'fellBack' }
+  /** No capacity (or quota) right now: a new logical attempt after a backoff. */
+  | { readonly kind: 'noCapacity'; readonly failureText: string }
+  /** Throttling or a network error, after the SDK's own retries: the same call again, soon. */
+  | { readonly kind: 'error'; readonly error: unknown };
+
+/**
+ * The RunTask calls of one launch. A logical attempt keeps its client token across throttling and network errors:
+ * if ECS did start a task before the error, the repeated call returns that task instead of starting a second one.
+ */
+class RunTaskAttempts {
+  placement: Placement;
+  private fellBack = false;
+  private attempt = 1;
+  private errorsInARow = 0;
+  private readonly now: () => number;
+  private readonly sleep: Sleep;
+  private readonly deadline: number;
+
+  constructor(
+    private readonly plan: LaunchPlan,
+    private readonly options: LaunchOptions,
+  ) {
+    this.placement = plan.placement;
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? defaultSleep;
+    this.deadline = options.deadlineMs === undefined ? Number.POSITIVE_INFINITY : this.now() + options.deadlineMs;
+  }
+
+  /** One RunTask call with the current attempt's token. @throws LaunchFailed when retrying cannot help */
+  async call(ecs: ECSClient): Promise<CallOutcome> {
+    const { plan, options } = this;
+    const input = runTaskInput(plan, this.placement, clientToken(plan.clientTokenSeed, this.attempt, this.placement));
     try {
       // Not abortable: a cancel arriving after ECS created the task but before its answer was read would lose the
       // ARN, and the task would run until gc. The call is bounded by the request timeout; the caller sees the
       // cancel right after it and stops the task it names.
       const output = await ecs.send(new RunTaskCommand(input));
-      errorsInARow = 0;
-      const task = output.tasks?.[0];
-      if (task?.taskArn !== undefined) {
-        return { task: task as Task & { taskArn: string }, attempts: calls, placement };
-      }
-      const readings = (output.failures ?? []).map(readFailure);
-      failureText = readings.map((r) => r.text).join('; ') || 'RunTask returned neither a task nor a failure';
-      const capacity = readings.length > 0 && readings.every((r) => r.capacity);
-      if (capacity && usesSpot(placement) && plan.onDemandFallback && !fellBack) {
-        fellBack = true;
-        placement = { kind: 'launchType' };
-        attempt++;
-        options.progress?.(`No Spot capacity (${failureText}); trying on-demand FARGATE instead`);
-        continue;
-      }
-      if (!(readings.length > 0 && readings.every((r) => r.retryable))) {
-        throw new LaunchFailed(`RunTask could not start ${plan.taskDefinition} with ${describePlacement(placement)}: ${failureText}`);
-      }
+      this.errorsInARow = 0;
+      return this.read(output);
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason ?? error;
       if (error instanceof LaunchFailed) throw error;
       if (classifyAwsError(error) === 'permanent') {
         throw new LaunchFailed(`RunTask failed: ${describeAwsError(error)}${runTaskHint(error)}`, { cause: error });
       }
-      // Throttling or a network error, after the SDK's own retries: a few more, soon, with the same token.
-      errorsInARow++;
-      const why = describeAwsError(error);
-      if (errorsInARow >= maxErrorsInARow) {
-        throw new LaunchFailed(`RunTask failed ${errorsInARow} times in a row: ${why}`, { cause: error });
-      }
-      const delay = backoffDelay(errorsInARow, 1_000, 10_000);
-      options.progress?.(`RunTask: ${why}; retrying in ${(delay / 1000).toFixed(1)} s`);
-      await sleep(delay, options.signal);
-      continue;
+      return { kind: 'error', error };
     }
-    // No capacity (or quota) right now: a new logical attempt after a backoff.
+  }
+
+  /** Waits before calling again with the same token. @throws LaunchFailed after `maxErrorsInARow` */
+  async afterError(error: unknown): Promise<void> {
+    this.errorsInARow++;
+    const why = describeAwsError(error);
+    if (this.errorsInARow >= (this.options.maxErrorsInARow ?? 3)) {
+      throw new LaunchFailed(`RunTask failed ${this.errorsInARow} times in a row: ${why}`, { cause: error });
+    }
+    const delay = backoffDelay(this.errorsInARow, 1_000, 10_000);
+    this.options.progress?.(`RunTask: ${why}; retrying in ${(delay / 1000).toFixed(1)} s`);
+    await this.sleep(delay, this.options.signal);
+  }
+
+  /** Backs off, then starts a new logical attempt. @throws LaunchFailed after `maxAttempts` or past the deadline */
+  async afterNoCapacity(failureText: string): Promise<void> {
+    const { options, attempt } = this;
+    const maxAttempts = options.maxAttempts ?? 6;
     if (attempt >= maxAttempts) {
       throw new LaunchFailed(`RunTask did not start a task after ${attempt} attempts; last reason: ${failureText}`);
     }
     const delay = backoffDelay(attempt, options.baseDelayMs ?? 5_000, options.maxDelayMs ?? 60_000);
-    if (now() + delay > deadline) {
+    if (this.now() + delay > this.deadline) {
       throw new LaunchFailed(
         `RunTask did not start a task within ${Math.round((options.deadlineMs ?? 0) / 1000)} s ([Timeouts] TaskStart, ` +
           `${attempt} attempt${attempt === 1 ? '' : 's'}); last reason: ${failureText}`,
       );
     }
-    attempt++;
-    options.progress?.(`RunTask: ${failureText}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt} of ${maxAttempts})`);
-    await sleep(delay, options.signal);
+    this.attempt++;
+    options.progress?.(`RunTask: ${failureText}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${this.attempt} of ${maxAttempts})`);
+    await this.sleep(delay, options.signal);
+  }
+
+  /** A RunTask answer: the task, or its failures in words and what they allow. */
+  private read(output: RunTaskCommandOutput): CallOutcome {
+    const task = output.tasks?.[0];
+    if (task?.taskArn !== undefined) return { kind: 'started', task: task as Task & { taskArn: string } };
+    const readings = (output.failures ?? []).map(readFailure);
+    const failureText = readings.map((r) => r.text).join('; ') || 'RunTask returned neither a task nor a failure';
+    const capacity = readings.length > 0 && readings.every((r) => r.capacity);
+    if (capacity && usesSpot(this.placement) && this.plan.onDemandFallback && !this.fellBack) {
+      this.fellBack = true;
+      this.placement = { kind: 'launchType' };
+      this.attempt++;
+      this.options.progress?.(`No Spot capacity (${failureText}); trying on-demand FARGATE instead`);
+      return { kind: 'fellBack' };
+    }
+    if (!(readings.length > 0 && readings.every((r) => r.retryable))) {
+      throw new LaunchFailed(`RunTask could not start ${this.plan.taskDefinition} with ${describePlacement(this.placement)}: ${failureText}`);
+    }
+    return { kind: 'noCapacity', failureText };
   }
 }
 
