@@ -30,6 +30,11 @@ export function isDns1123Subdomain(name: string): boolean {
   return name.length <= 253 && DNS1123_SUBDOMAIN.test(name);
 }
 
+/** True for an image reference Docker (and ECS) can pull: `name[:tag][@digest]`, lowercase path, optional registry. */
+export function isImageReference(image: string): boolean {
+  return image.length <= 1024 && REFERENCE.test(image);
+}
+
 /** gitlab-runner's default names of a service image; none when the name is not a valid image reference. */
 export function defaultServiceNames(image: string): string[] {
   const match = REFERENCE.exec(image);

@@ -68,6 +68,13 @@ describe('checkJobImagePolicy', () => {
     expect(() => checkJobImagePolicy(request('dindon/app:1', ['moby/buildkit:v0.17.0-rootless']), open, 'X86_64')).not.toThrow();
   });
 
+  it('refuses a name that is not an image reference, before the allow-list', () => {
+    const open = { ...SETTINGS, allowedImages: [], allowedServices: [] };
+    for (const bad of ['Ruby:3', 'ruby:3 && rm -rf /', 'ruby:', '']) {
+      expect(refusal(() => checkJobImagePolicy(request('ruby:3', [bad]), open, 'X86_64')).message).toContain('is not an image reference');
+    }
+  });
+
   it("refuses an image: docker: platform: other than the task's architecture", () => {
     expect(() => checkJobImagePolicy(request('ruby:3', [], 'linux/arm64'), SETTINGS, 'ARM64')).not.toThrow();
     expect(refusal(() => checkJobImagePolicy(request('ruby:3', [], 'linux/arm64'), SETTINGS, 'X86_64')).message).toMatch(

@@ -1,5 +1,6 @@
 import { isImageAllowed, type CpuArchitecture, type JobImageSettings } from '@gitlab-fargate/config';
 import { SystemFailure } from '../errors.js';
+import { isImageReference } from './aliases.js';
 import type { JobImageRequest } from './payload.js';
 
 /** A job's image or service the runner's configuration does not allow: the job fails before any task starts. */
@@ -36,8 +37,15 @@ function patternsText(patterns: readonly string[]): string {
   return patterns.map((pattern) => JSON.stringify(pattern)).join(', ');
 }
 
-/** Refuses one image that is privileged or not on its allow-list. */
+/** Refuses one image that is not a reference, is privileged, or is not on its allow-list. */
 function check(name: string, role: 'image' | 'service', patterns: readonly string[]): void {
+  if (!isImageReference(name)) {
+    throw new ImageRefused(
+      name,
+      `the ${role} ${JSON.stringify(name)} is not an image reference: expected [registry/]path[:tag][@digest] with a lowercase path, ` +
+        'e.g. "ruby:3.3" or "registry.example.com/group/app@sha256:…"',
+    );
+  }
   const privileged = privilegedReason(name, role);
   if (privileged !== undefined) throw new ImageRefused(name, privileged);
   if (isImageAllowed(name, patterns)) return;
