@@ -164,6 +164,17 @@ describe('multi-container tasks (one network namespace, task volumes, dependsOn,
     expect(containerNamed(stopped, 'svc').exitCode).toBe(7);
   });
 
+  it('keeps the task running when Docker cannot start a non-essential container, which shows why', async () => {
+    const taskArn = await run('unstartable', [
+      bashContainer('svc', '', { essential: false, entryPoint: ['/no/such/binary'] }),
+      bashContainer('main', 'exec sleep infinity'),
+    ]);
+    const running = await waitForTask(ecs, CLUSTER, taskArn, (task) => isRunning(task) && containerNamed(task, 'svc').lastStatus === 'STOPPED');
+    expect(containerNamed(running, 'svc').reason).toMatch(/^CannotStartContainerError: .*\/no\/such\/binary/);
+    expect(containerNamed(running, 'main').lastStatus).toBe('RUNNING');
+    await ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: taskArn }));
+  });
+
   it('waits for HEALTHY before starting the dependent, and gives up when a dependency passes its startTimeout', async () => {
     const healthy = run('healthy', [
       bashContainer('db', 'touch /tmp/ready; exec sleep infinity', {

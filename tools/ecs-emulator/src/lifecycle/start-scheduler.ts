@@ -115,7 +115,15 @@ export class StartScheduler {
   private async startContainer(definition: ContainerDefinition): Promise<void> {
     const target = this.progress.get(definition.name)!;
     target.status = 'STARTING';
-    await this.hooks.start(definition.name);
+    try {
+      await this.hooks.start(definition.name);
+    } catch (error) {
+      // An essential container that cannot start fails the task; a non-essential one is marked and the task goes on.
+      if (definition.essential !== false || !this.hooks.active()) throw error;
+      target.status = 'NEVER';
+      this.hooks.neverStarts(definition.name, (error as Error).message);
+      return;
+    }
     // The container may have exited (and been recorded) before Docker's start call returned.
     if (target.status === 'STARTING') target.status = 'STARTED';
     target.startedAtMs = Date.now();
