@@ -41,70 +41,80 @@ export function readOverrides(variables: ReadonlyMap<string, string>, policy: Ov
     const value = variables.get(name)?.trim();
     return value === undefined || value === '' ? undefined : value;
   };
+  // Checked in this order, so a job that asks for several refused things hears about the first one.
+  const taskDefinition = allowedTaskDefinition(get(V.taskDefinition), policy);
+  const platformVersion = allowedPlatformVersion(get(V.platformVersion), policy);
+  const { cpu, memory } = allowedSize(get(V.cpu), get(V.memory), policy);
+  const ephemeralStorageGiB = allowedEphemeralStorage(get(V.ephemeralStorage), policy);
+  const spot = allowedSpot(get(V.spot), policy);
+  const cpuArchitecture = readCpuArchitecture(get(V.cpuArchitecture), policy, taskDefinition !== undefined);
   const result: { -readonly [K in keyof JobOverrides]: JobOverrides[K] } = {};
+  if (taskDefinition !== undefined) result.taskDefinition = taskDefinition;
+  if (platformVersion !== undefined) result.platformVersion = platformVersion;
+  if (cpu !== undefined) result.cpu = cpu;
+  if (memory !== undefined) result.memory = memory;
+  if (ephemeralStorageGiB !== undefined) result.ephemeralStorageGiB = ephemeralStorageGiB;
+  if (spot !== undefined) result.spot = spot;
+  if (cpuArchitecture !== undefined) result.cpuArchitecture = cpuArchitecture;
+  return result;
+}
 
-  const taskDefinition = get(V.taskDefinition);
-  if (taskDefinition !== undefined) {
-    if (!matchesAllowList(taskDefinition, policy.taskDefinitions)) {
-      throw new OverrideRefused(V.taskDefinition, `${JSON.stringify(taskDefinition)} is not allowed: ${allowed('TaskDefinitions', policy.taskDefinitions)}`);
-    }
-    result.taskDefinition = taskDefinition;
+function allowedTaskDefinition(taskDefinition: string | undefined, policy: OverridePolicy): string | undefined {
+  if (taskDefinition !== undefined && !matchesAllowList(taskDefinition, policy.taskDefinitions)) {
+    throw new OverrideRefused(V.taskDefinition, `${JSON.stringify(taskDefinition)} is not allowed: ${allowed('TaskDefinitions', policy.taskDefinitions)}`);
   }
+  return taskDefinition;
+}
 
-  const platformVersion = get(V.platformVersion);
-  if (platformVersion !== undefined) {
-    if (!policy.platformVersions.includes(platformVersion)) {
-      throw new OverrideRefused(V.platformVersion, `${JSON.stringify(platformVersion)} is not allowed: ${allowed('PlatformVersions', policy.platformVersions)}`);
-    }
-    result.platformVersion = platformVersion;
+function allowedPlatformVersion(platformVersion: string | undefined, policy: OverridePolicy): string | undefined {
+  if (platformVersion !== undefined && !policy.platformVersions.includes(platformVersion)) {
+    throw new OverrideRefused(V.platformVersion, `${JSON.stringify(platformVersion)} is not allowed: ${allowed('PlatformVersions', policy.platformVersions)}`);
   }
+  return platformVersion;
+}
 
-  const cpu = get(V.cpu);
+/** CPU units and MiB, each within its ceiling, and together a size Fargate offers when both are given. */
+function allowedSize(cpu: string | undefined, memory: string | undefined, policy: OverridePolicy): { cpu?: number; memory?: number } {
+  let units: number | undefined;
   if (cpu !== undefined) {
-    const units = wholeNumber(V.cpu, cpu, 'CPU units, e.g. 1024 for 1 vCPU');
+    units = wholeNumber(V.cpu, cpu, 'CPU units, e.g. 1024 for 1 vCPU');
     if (!FARGATE_CPU_VALUES.includes(units)) {
       throw new OverrideRefused(V.cpu, `${units} is not a Fargate CPU value (use one of ${FARGATE_CPU_VALUES.join(', ')})`);
     }
     ceiling(V.cpu, units, policy.maxCpu, 'MaxCpu', 'CPU units');
-    result.cpu = units;
   }
-
-  const memory = get(V.memory);
+  let mib: number | undefined;
   if (memory !== undefined) {
-    const mib = wholeNumber(V.memory, memory, 'MiB, e.g. 4096');
+    mib = wholeNumber(V.memory, memory, 'MiB, e.g. 4096');
     ceiling(V.memory, mib, policy.maxMemory, 'MaxMemory', 'MiB');
-    result.memory = mib;
   }
-  if (result.cpu !== undefined && result.memory !== undefined && !isValidFargateSize(result.cpu, result.memory)) {
+  if (units !== undefined && mib !== undefined && !isValidFargateSize(units, mib)) {
     throw new OverrideRefused(
       V.memory,
-      `${result.memory} MiB is not a Fargate size with ${result.cpu} CPU units (allowed: ${fargateMemoryFor(result.cpu).join(', ')})`,
+      `${mib} MiB is not a Fargate size with ${units} CPU units (allowed: ${fargateMemoryFor(units).join(', ')})`,
     );
   }
+  return { cpu: units, memory: mib };
+}
 
-  const storage = get(V.ephemeralStorage);
-  if (storage !== undefined) {
-    const gib = wholeNumber(V.ephemeralStorage, storage, 'GiB, e.g. 50');
-    if (gib < EPHEMERAL_STORAGE_GIB.min || gib > EPHEMERAL_STORAGE_GIB.max) {
-      throw new OverrideRefused(V.ephemeralStorage, `${gib} GiB is outside Fargate's ${EPHEMERAL_STORAGE_GIB.min}-${EPHEMERAL_STORAGE_GIB.max} GiB`);
-    }
-    ceiling(V.ephemeralStorage, gib, policy.maxEphemeralStorage, 'MaxEphemeralStorage', 'GiB');
-    result.ephemeralStorageGiB = gib;
+function allowedEphemeralStorage(storage: string | undefined, policy: OverridePolicy): number | undefined {
+  if (storage === undefined) return undefined;
+  const gib = wholeNumber(V.ephemeralStorage, storage, 'GiB, e.g. 50');
+  if (gib < EPHEMERAL_STORAGE_GIB.min || gib > EPHEMERAL_STORAGE_GIB.max) {
+    throw new OverrideRefused(V.ephemeralStorage, `${gib} GiB is outside Fargate's ${EPHEMERAL_STORAGE_GIB.min}-${EPHEMERAL_STORAGE_GIB.max} GiB`);
   }
+  ceiling(V.ephemeralStorage, gib, policy.maxEphemeralStorage, 'MaxEphemeralStorage', 'GiB');
+  return gib;
+}
 
-  const spot = get(V.spot);
-  if (spot !== undefined) {
-    const wanted = parseBoolean(spot);
-    if (wanted === undefined) throw new OverrideRefused(V.spot, `expected true or false, found ${JSON.stringify(spot)}`);
-    if (!policy.allowSpot) {
-      throw new OverrideRefused(V.spot, 'choosing Spot or on-demand per job is not allowed: [Overrides] AllowSpot is false');
-    }
-    result.spot = wanted;
+function allowedSpot(spot: string | undefined, policy: OverridePolicy): boolean | undefined {
+  if (spot === undefined) return undefined;
+  const wanted = parseBoolean(spot);
+  if (wanted === undefined) throw new OverrideRefused(V.spot, `expected true or false, found ${JSON.stringify(spot)}`);
+  if (!policy.allowSpot) {
+    throw new OverrideRefused(V.spot, 'choosing Spot or on-demand per job is not allowed: [Overrides] AllowSpot is false');
   }
-
-  const cpuArchitecture = readCpuArchitecture(get(V.cpuArchitecture), policy, result.taskDefinition !== undefined);
-  if (cpuArchitecture !== undefined) result.cpuArchitecture = cpuArchitecture;
-  return result;
+  return wanted;
 }
 
 function allowed(key: string, list: readonly string[]): string {
