@@ -23,6 +23,7 @@ export { checkJobImagePolicy, ImageRefused } from './job-image/policy.js';
 export { serviceHostnames } from './job-image/aliases.js';
 export { serviceEnvironment, type ServiceEnvironment } from './job-image/service-env.js';
 export { DERIVED_NAMES, TASK_DEFINITION_TAGS, deriveTaskDefinition, type DeriveInput, type DerivedTaskDefinition } from './job-image/derive.js';
+export { planJobImage, type JobImagePlan, type JobImagePlanInput } from './job-image/plan.js';
 export { ECS_TASK_LIMITS, LimitExceeded, checkServicePorts, type PortOwner } from './job-image/limits.js';
 export { derivedTaskOverrides, type DerivedTaskOverrides, type DerivedTaskOverridesInput } from './job-image/overrides.js';
 export { ensureTaskDefinition, type EnsureTaskDefinitionOptions, type EnsuredTaskDefinition } from './aws/task-definitions.js';
