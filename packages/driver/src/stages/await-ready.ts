@@ -4,6 +4,7 @@ import type { DriverConfig } from '@gitlab-fargate/config';
 import { privateAddress, resolveAddress } from '../aws/address.js';
 import { waitForRunning } from '../aws/watch.js';
 import { type Deferred, deferred } from '../deferred.js';
+import { secondsToMs } from '../duration.js';
 import { SystemFailure, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Sleep } from '../sleep.js';
@@ -62,9 +63,9 @@ function probeSsh(input: AwaitReadyInput, host: string, deadlineMs: number, sign
   const gaveUpAt = now() + deadlineMs;
   const probe = waitUntilReachable(input.transport, { ...input.target, host }, {
     deadlineMs,
-    attemptTimeoutMs: config.ssh.connectTimeout * 1000,
-    minDelayMs: config.timeouts.sshPollInterval * 1000,
-    maxDelayMs: config.timeouts.sshPollInterval * 1000,
+    attemptTimeoutMs: secondsToMs(config.ssh.connectTimeout),
+    minDelayMs: secondsToMs(config.timeouts.sshPollInterval),
+    maxDelayMs: secondsToMs(config.timeouts.sshPollInterval),
     signal,
     sleep: input.sleep,
     now,
@@ -110,8 +111,8 @@ export async function awaitReady(input: AwaitReadyInput): Promise<Ready> {
 function watchTask(input: AwaitReadyInput, signal: AbortSignal, onTask: (task: Task) => void): Promise<Task> {
   const { config, log } = input;
   return waitForRunning(input.ecs, input.cluster, input.taskArn, {
-    timeoutMs: config.timeouts.taskStart * 1000,
-    pollIntervalMs: config.timeouts.taskPollInterval * 1000,
+    timeoutMs: secondsToMs(config.timeouts.taskStart),
+    pollIntervalMs: secondsToMs(config.timeouts.taskPollInterval),
     containerName: input.containerName,
     signal,
     sleep: input.sleep,
@@ -148,7 +149,7 @@ class SshProbe {
     const early = privateAddress(task);
     // Until RUNNING, the probe may wait as long as the task may take to start, plus the usual SSH allowance.
     if (early === undefined) return;
-    this.probe = this.start(early, (config.timeouts.taskStart + config.timeouts.sshReady) * 1000 - (now() - this.started));
+    this.probe = this.start(early, secondsToMs(config.timeouts.taskStart + config.timeouts.sshReady) - (now() - this.started));
     this.probe.then(this.early.resolve, this.early.reject);
   }
 
@@ -157,7 +158,7 @@ class SshProbe {
     const { config, ec2, sleep } = this.input;
     if (this.probe === undefined) {
       const found = await resolveAddress(task, config.fargate.usePublicIp ? 'public' : 'private', ec2, { signal: this.signal, sleep });
-      this.probe = this.start(found, config.timeouts.sshReady * 1000);
+      this.probe = this.start(found, secondsToMs(config.timeouts.sshReady));
     }
     return this.probe;
   }

@@ -1,5 +1,6 @@
 import { type AwsClients, createAwsClients } from '../aws/clients.js';
 import { stopTask } from '../aws/launch.js';
+import { secondsToMs } from '../duration.js';
 import { SystemFailure } from '../errors.js';
 import { type JobState, UnusableState, readState, removeState } from '../job/state.js';
 import type { Sleep } from '../sleep.js';
@@ -37,7 +38,7 @@ export async function cleanupStage(ctx: StageContext, options: CleanupOptions = 
     const outcome = await stopTask(
       clients.ecs,
       { cluster: state.cluster, taskArn: state.taskArn, reason: `gitlab-fargate: job ${state.jobId} finished (cleanup)` },
-      { deadlineMs: ctx.config.timeouts.stopTask * 1000, sleep: options.sleep },
+      { deadlineMs: secondsToMs(ctx.config.timeouts.stopTask), sleep: options.sleep },
     );
     ctx.log.progress(outcome === 'stopped' ? `Stopped task ${state.taskArn}` : `Task ${state.taskArn} was already gone`);
   } finally {

@@ -3,6 +3,7 @@ import type { Task } from '@aws-sdk/client-ecs';
 import { type AwsClients, createAwsClients } from '../aws/clients.js';
 import { stopTask } from '../aws/launch.js';
 import { describeTasksWithTags, listTaskArns, tagOf } from '../aws/task-listing.js';
+import { secondsToMs } from '../duration.js';
 import { SystemFailure, messageOf } from '../errors.js';
 import { parseDeadlineTag } from '../job/deadline.js';
 import { RUNNER_IDENTITY_VARIABLE } from '../job/environment.js';
@@ -181,7 +182,7 @@ async function stopStaleTask(
     const outcome = await stopTask(
       clients.ecs,
       { cluster: state.cluster, taskArn, reason: `gitlab-fargate gc: job ${state.jobId} cannot still be running` },
-      { deadlineMs: ctx.config.timeouts.stopTask * 1000 },
+      { deadlineMs: secondsToMs(ctx.config.timeouts.stopTask) },
     );
     ctx.log.progress(outcome === 'stopped' ? `stopped ${taskArn} (job ${state.jobId} cannot still be running)` : `${taskArn} was already gone`);
     if (outcome === 'stopped') report.stopped.push(taskArn);
@@ -215,7 +216,7 @@ async function reapTasks(
       report.stopped.push(arn);
     } else {
       try {
-        const deadlineMs = ctx.config.timeouts.stopTask * 1000;
+        const deadlineMs = secondsToMs(ctx.config.timeouts.stopTask);
         await stopTask(clients.ecs, { cluster, taskArn: arn, reason: verdict.reason ?? verdict.why }, { deadlineMs });
         ctx.log.progress(`stopped ${arn} (${verdict.why})`);
         report.stopped.push(arn);

@@ -1,6 +1,7 @@
 import { type AwsClients, createAwsClients } from '../aws/clients.js';
 import { type LaunchPlan, launchTask, stopTask } from '../aws/launch.js';
 import { describePlacement } from '../aws/placement-text.js';
+import { secondsToMs } from '../duration.js';
 import { messageOf } from '../errors.js';
 import { jobDeadline } from '../job/deadline.js';
 import { readOverrides } from '../job/overrides.js';
@@ -64,7 +65,7 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
     signal: ctx.signal,
     sleep,
     baseDelayMs: options.launchBaseDelayMs,
-    deadlineMs: config.timeouts.taskStart * 1000,
+    deadlineMs: secondsToMs(config.timeouts.taskStart),
     now,
     progress: (line) => log.progress(line),
   }).catch((error: unknown) => {
@@ -138,8 +139,8 @@ async function awaitJob(job: StartedJob, recorded: JobState, transport: Transpor
     job.mux = launchMultiplexer(ctx.driverEntry, {
       statePath: path,
       socketPath: muxSocketPath(path),
-      connectTimeoutMs: config.ssh.connectTimeout * 1000,
-      keepaliveIntervalMs: config.ssh.keepaliveInterval * 1000,
+      connectTimeoutMs: secondsToMs(config.ssh.connectTimeout),
+      keepaliveIntervalMs: secondsToMs(config.ssh.keepaliveInterval),
       keepaliveCountMax: config.ssh.keepaliveCountMax,
       idleTimeoutMs: MUX_IDLE_TIMEOUT_MS,
     });
@@ -200,7 +201,7 @@ async function stopAfterFailedPrepare(job: StartedJob, error: unknown): Promise<
     await stopTask(
       job.clients.ecs,
       { cluster: job.plan.cluster, taskArn, reason: `gitlab-fargate: prepare failed for job ${ctx.env.jobId}: ${messageOf(error)}` },
-      { deadlineMs: ctx.config.timeouts.stopTask * 1000, sleep: job.sleep },
+      { deadlineMs: secondsToMs(ctx.config.timeouts.stopTask), sleep: job.sleep },
     );
   } catch (stopError) {
     const next = job.recorded
@@ -237,7 +238,7 @@ async function stopLeftover(ctx: StageContext, path: string, clients: AwsClients
     await stopTask(
       clients.ecs,
       { cluster: previous.cluster, taskArn: previous.taskArn, reason: `gitlab-fargate: replaced by a new prepare of job ${previous.jobId}` },
-      { deadlineMs: ctx.config.timeouts.stopTask * 1000, sleep },
+      { deadlineMs: secondsToMs(ctx.config.timeouts.stopTask), sleep },
     );
   } catch (error) {
     ctx.log.warn(`could not stop the leftover task ${previous.taskArn}: ${messageOf(error)}`);

@@ -1,5 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
 import { constants } from 'node:os';
+import { secondsToMs } from '../duration.js';
 import { BuildFailure, SystemFailure } from '../errors.js';
 import { readState } from '../job/state.js';
 import { sleep } from '../sleep.js';
@@ -132,8 +133,8 @@ async function connectWithRetry(
     ctx.signal.throwIfAborted();
     try {
       return await transport.connect(target, {
-        timeoutMs: ctx.config.ssh.connectTimeout * 1000,
-        keepaliveIntervalMs: ctx.config.ssh.keepaliveInterval * 1000,
+        timeoutMs: secondsToMs(ctx.config.ssh.connectTimeout),
+        keepaliveIntervalMs: secondsToMs(ctx.config.ssh.keepaliveInterval),
         keepaliveCountMax: ctx.config.ssh.keepaliveCountMax,
       });
     } catch (error) {
