@@ -1,4 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, LOCAL_BASE_IMAGE } from '../../../test/docker.js';
@@ -255,6 +258,26 @@ describe('job-agent image', () => {
       expect(query).toMatchObject({ code: 0, stdout: '42\napp\n' });
     } finally {
       client.end();
+    }
+  });
+
+  it('lets OpenSSH in too, accepting the new host key', async () => {
+    const container = startBuildContainer({ image: JOB_IMAGE_FIXTURES.debian, agentVolume, env: { [JOB_AGENT_ENV.sshPublicKey]: keys.public } });
+    containers.push(container);
+    (await loginWhenReady(container, keys.private)).end();
+    const port = docker(['port', container, String(JOB_AGENT_DEFAULT_SSH_PORT)]).stdout.trim().split(':').pop() ?? '';
+    const dir = await mkdtemp(join(tmpdir(), 'job-agent-openssh-'));
+    try {
+      await writeFile(join(dir, 'key'), keys.private, { mode: 0o600 });
+      const options = ['-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${join(dir, 'known_hosts')}`];
+      const result = spawnSync('ssh', [...options, '-i', join(dir, 'key'), '-p', port, `${JOB_AGENT_LOGIN_NAME}@127.0.0.1`, 'id -un; exit 5'], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(result.stdout).toBe('root\n');
+      expect(result.status).toBe(5);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
