@@ -50,6 +50,9 @@ describe('vendorPackage', () => {
   });
 });
 
+/** A context's files but the manager helper's (checked on its own below). */
+const withoutManagerHelper = (files: string[]): string[] => files.filter((file) => !file.includes('gitlab-fargate-manager/'));
+
 describe('assembleRunnerManagerContext', () => {
   it('writes the Dockerfile, the entrypoint and dist/ with a config bundle and the driver bundle', async () => {
     await writeFile(join(dir, 'config.mjs'), 'console.log("config cli");\n');
@@ -61,7 +64,7 @@ describe('assembleRunnerManagerContext', () => {
       spec: { runnerManager: { configCli: 'gitlab-fargate-config.mjs' } },
     });
     expect(context.buildArgs).toEqual({});
-    expect(await listFiles(join(dir, 'ctx'))).toEqual([
+    expect(withoutManagerHelper(await listFiles(join(dir, 'ctx')))).toEqual([
       'Dockerfile',
       'dist/gitlab-fargate-config.mjs',
       'dist/gitlab-fargate-driver.mjs',
@@ -82,7 +85,7 @@ describe('assembleRunnerManagerContext', () => {
       driverBundle: join(dir, 'split/gitlab-fargate-driver.mjs'),
       spec: { runnerManager: { configCli: 'cli.mjs' } },
     });
-    expect(await listFiles(join(dir, 'ctx/dist'))).toEqual(['chunks/run-ABC.mjs', 'cli.mjs', 'gitlab-fargate-driver.mjs']);
+    expect(withoutManagerHelper(await listFiles(join(dir, 'ctx/dist')))).toEqual(['chunks/run-ABC.mjs', 'cli.mjs', 'gitlab-fargate-driver.mjs']);
   });
 
   it('replaces a stale dist/ and asks for DRIVER_BUNDLE= without a driver', async () => {
@@ -95,7 +98,18 @@ describe('assembleRunnerManagerContext', () => {
       spec: { runnerManager: { configCli: 'cli.mjs' } },
     });
     expect(context.buildArgs).toEqual({ DRIVER_BUNDLE: '' });
-    expect(await listFiles(join(dir, 'ctx/dist'))).toEqual(['cli.mjs']);
+    expect(withoutManagerHelper(await listFiles(join(dir, 'ctx/dist')))).toEqual(['cli.mjs']);
+  });
+
+  it('copies the compiled manager helper, as ES modules without tests, maps or declarations, and it runs there', async () => {
+    await writeFile(join(dir, 'config.mjs'), '');
+    await assembleRunnerManagerContext({ outDir: join(dir, 'ctx'), configBundle: join(dir, 'config.mjs'), spec: { runnerManager: { configCli: 'cli.mjs' } } });
+    const helper = (await listFiles(join(dir, 'ctx/dist'))).filter((file) => file.startsWith('gitlab-fargate-manager/'));
+    expect(helper).toEqual(expect.arrayContaining(['gitlab-fargate-manager/cli.js', 'gitlab-fargate-manager/aws/ssm.js', 'gitlab-fargate-manager/package.json']));
+    expect(helper.filter((file) => /\.test\.|\.map$|\.d\.ts$/.test(file))).toEqual([]);
+    const help = spawnSync(process.execPath, [join(dir, 'ctx/dist/gitlab-fargate-manager/cli.js'), '--help'], { cwd: dir, encoding: 'utf8' });
+    expect(help.stderr).toBe('');
+    expect(help.stdout).toContain('Usage: gitlab-fargate-manager <command>');
   });
 
   it('refuses ambiguous or mismatched inputs before writing anything', async () => {

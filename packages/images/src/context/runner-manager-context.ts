@@ -1,7 +1,9 @@
-import { cp, mkdir, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { writeGeneratedFiles, generateImages } from '../generate.js';
 import { resolveImagesSpec, type ImagesSpec } from '../spec/images-spec.js';
+import { runnerManagerLayout } from '../render/runner-manager/layout.js';
 import { vendorPackage } from './vendor-package.js';
 
 /** What goes into a runner-manager build context. */
@@ -40,8 +42,8 @@ export interface RunnerManagerContext {
 }
 
 /**
- * Fills a runner-manager build context: the generated Dockerfile and entrypoint plus `dist/` with the config CLI
- * and, when given, the driver bundle.
+ * Fills a runner-manager build context: the generated Dockerfile and entrypoint plus `dist/` with the config CLI,
+ * the runner-manager helper (`gitlab-fargate-manager`) and, when given, the driver bundle.
  */
 export async function assembleRunnerManagerContext(options: RunnerManagerContextOptions): Promise<RunnerManagerContext> {
   const spec = resolveImagesSpec(options.spec ?? {}).runnerManager;
@@ -88,6 +90,7 @@ export async function assembleRunnerManagerContext(options: RunnerManagerContext
     await mkdir(dirname(join(dist, spec.configCli)), { recursive: true });
     await cp(options.configBundle, join(dist, spec.configCli));
   }
+  await copyManagerHelper(join(dist, runnerManagerLayout(spec).managerFolder));
   if (options.driverBundle !== undefined) {
     const target = join(dist, spec.driverBundle);
     await mkdir(dirname(target), { recursive: true });
@@ -100,6 +103,19 @@ export async function assembleRunnerManagerContext(options: RunnerManagerContext
     buildArgs: options.driverBundle === undefined ? { DRIVER_BUNDLE: '' } : {},
     vendoredDependencies: vendored,
   };
+}
+
+/**
+ * This package's compiled runner-manager helper (`src/manager/`, which imports nothing but Node.js and itself), from
+ * `src/context` (tests) and `dist/context` alike.
+ */
+const COMPILED_MANAGER_HELPER = fileURLToPath(new URL('../../dist/manager/', import.meta.url));
+
+/** Copies the helper's JavaScript (no tests, maps or declarations) with a package.json that makes it ES modules. */
+async function copyManagerHelper(target: string): Promise<void> {
+  await requireFile(join(COMPILED_MANAGER_HELPER, 'cli.js'), 'the compiled runner-manager helper (compile @gitlab-fargate/images: npx nx run @gitlab-fargate/images:build)');
+  await cp(COMPILED_MANAGER_HELPER, target, { recursive: true, filter: (source) => !/\.test\.|\.map$|\.d\.ts$/.test(source) });
+  await writeFile(join(target, 'package.json'), `${JSON.stringify({ type: 'module', private: true }, null, 2)}\n`);
 }
 
 /** The folder beside a split bundle's entry that holds its lazily loaded parts (scripts/bundle.mjs --split). */

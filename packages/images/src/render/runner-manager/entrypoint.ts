@@ -1,10 +1,11 @@
 import type { ResolvedRunnerManagerSpec } from '../../spec/runner-manager.js';
 import { generatedNotice, shellQuote } from '../shell.js';
 import { runnerManagerLayout, type RunnerManagerLayout } from './layout.js';
+import { EXIT_MISCONFIGURED } from '../../manager/exit-codes.js';
+import { MANAGER_ID_VARIABLE, MANAGER_VERSION_VARIABLE, SETTINGS_PARAMETER_VARIABLE, SETTINGS_POLL_SECONDS_VARIABLE } from '../../manager/variables.js';
 import { EXPORT_RUNNER_IDENTITY_FUNCTION, RUNNER_IDENTITY_VARIABLE, SHORTEN_RUNNER_TOKEN_FUNCTION } from './runner-identity.js';
 
-/** Exit status when the container is started wrongly (sysexits.h EX_CONFIG). */
-export const EXIT_MISCONFIGURED = 78;
+export { EXIT_MISCONFIGURED };
 
 /**
  * The command that shows the rendered configuration, as the entrypoint's comments and the README give it: the config
@@ -53,6 +54,13 @@ ${generatedNotice('runner-manager entrypoint: render the configuration, then run
 # 6. Runner identity: ${RUNNER_IDENTITY_VARIABLE}, the runner's short token the driver goes by (its tasks'
 #    startedBy, which gc and the orphan reaper use), stays in gitlab-runner's environment, where no job can change it.
 #    Given to the container, it is kept; else it is derived from RUNNER_TOKEN as gitlab-runner shortens tokens.
+# Settings parameter: with ${SETTINGS_PARAMETER_VARIABLE} (an SSM String parameter holding a JSON object of the
+#    setting variables below, e.g. {"CONCURRENT": "8"}), its values are laid over the environment before step 2
+#    (\`gitlab-fargate-manager settings\`), and after step 6 a watcher running as ${spec.runAs} reads it every
+#    ${SETTINGS_POLL_SECONDS_VARIABLE} (default 30) seconds: a new value re-renders both files in place (gitlab-runner
+#    reloads config.toml by itself); one naming another ${MANAGER_VERSION_VARIABLE} than this container's sends
+#    gitlab-runner SIGQUIT (no new jobs; it exits when its running jobs end). While the parameter names another
+#    version at start, the start waits. ${MANAGER_ID_VARIABLE}: this manager's ECS task ID, for the driver's task tags.
 # 7. The tokens leave the environment and the command runs as ${spec.runAs}: by default
 #    \`gitlab-runner run\`; a command given to the container replaces it, and arguments starting with "-" are
 #    passed to \`gitlab-runner run\`. To see what was rendered, give this command, which hides the token:
@@ -71,6 +79,11 @@ private_ca_file=${PRIVATE_CA_FILE}
 export RUNNER_CONFIG_PATH DRIVER_CONFIG_PATH DRIVER_PATH
 relayed_driver_log=${RELAYED_DRIVER_LOG_FILE}
 relay_driver_log=false
+# What the settings watcher needs to see the task definition's environment again: -u NAME for settings the
+# parameter added, NAME=VALUE for those it replaced.
+watcher_unset=()
+watcher_restore=()
+applied_settings_version=
 
 log() { printf 'runner-manager: %s\\n' "$*" >&2; }
 
@@ -149,6 +162,45 @@ start_driver_log_relay() {
   log "relaying the driver's log $relayed_driver_log to this container's stdout"
 }
 
+# Lays the settings parameter's values over this environment. The helper checks every name (only setting
+# variables) and ends each NAME=VALUE with a NUL, so values may hold any other byte.
+apply_settings_parameter() {
+  [[ -n \${${SETTINGS_PARAMETER_VARIABLE}:-} ]] || return 0
+  local overlay entry name status=0
+  overlay=$(mktemp)
+  applied_settings_version=$(${layout.managerCommand} settings --out "$overlay") || status=$?
+  if ((status != 0)); then
+    rm -f "$overlay"
+    exit "$status"
+  fi
+  while IFS= read -r -d '' entry; do
+    name=\${entry%%=*}
+    if [[ -n \${!name+set} ]]; then
+      watcher_restore+=("$name=\${!name}")
+    else
+      watcher_unset+=(-u "$name")
+    fi
+    export "\${entry?}"
+  done <"$overlay"
+  rm -f "$overlay"
+}
+
+# The driver tags each job task with this manager's ID, by which a drain finds the jobs still running here.
+export_manager_id() {
+  local id
+  id=$(${layout.managerCommand} manager-id) || exit $?
+  export ${MANAGER_ID_VARIABLE}="$id"
+}
+
+# As $run_as, with the task definition's environment (and the token, to render config.toml); a child of this
+# process, so it outlives the exec below as the command's child and ends with the container.
+start_settings_watcher() {
+  [[ -n \${${SETTINGS_PARAMETER_VARIABLE}:-} ]] || return 0
+  as_run_as env -u REGISTRATION_TOKEN "\${watcher_unset[@]}" "\${watcher_restore[@]}" \\
+    ${layout.managerCommand} watch --runner-pid $$ --config-cli ${layout.configCliCommand} \\
+    --applied-version "$applied_settings_version" </dev/null &
+}
+
 register_with_legacy_token() {
   log "warning: REGISTRATION_TOKEN uses GitLab's deprecated registration flow (off by default since GitLab 17.0, to be removed in 20.0), and every container start registers another runner"
   log "warning: instead create the runner in GitLab (CI/CD settings > Runners > New runner) and pass its glrt- token as RUNNER_TOKEN"
@@ -180,6 +232,8 @@ fi
 
 read_secret_file RUNNER_TOKEN
 read_secret_file REGISTRATION_TOKEN
+apply_settings_parameter
+export_manager_id
 use_relayed_driver_log
 gitlab-fargate-config render driver --out "$DRIVER_CONFIG_PATH"
 install_private_ca
@@ -191,6 +245,7 @@ gitlab-fargate-config render runner --out "$RUNNER_CONFIG_PATH"
 # config.toml (.runner_system_id, token refreshes), so the folder is handed over too.
 chown "$run_as:$(id -gn "$run_as")" "$config_dir" "$DRIVER_CONFIG_PATH" "$RUNNER_CONFIG_PATH"
 export_runner_identity
+start_settings_watcher
 unset RUNNER_TOKEN REGISTRATION_TOKEN
 log "rendered $DRIVER_CONFIG_PATH and $RUNNER_CONFIG_PATH"
 start_driver_log_relay

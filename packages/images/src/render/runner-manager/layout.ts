@@ -7,6 +7,10 @@ export interface RunnerManagerLayout {
   readonly entrypoint: string;
   readonly configCliCommand: string;
   readonly driverCommand: string;
+  /** The runner-manager helper (`src/manager/`): settings parameter, manager ID, settings watcher. */
+  readonly managerCommand: string;
+  /** Where the helper's compiled files go in the build context's `dist/`, and so in `bundleDir`. */
+  readonly managerFolder: string;
   readonly runnerConfigPath: string;
   readonly driverConfigPath: string;
   /** A private CA here (e.g. a mounted file) is installed at start, as in GitLab's own runner image. */
@@ -21,6 +25,8 @@ export function runnerManagerLayout(spec: ResolvedRunnerManagerSpec): RunnerMana
     entrypoint: '/entrypoint',
     configCliCommand: '/usr/local/bin/gitlab-fargate-config',
     driverCommand: '/usr/local/bin/gitlab-fargate-driver',
+    managerCommand: '/usr/local/bin/gitlab-fargate-manager',
+    managerFolder: 'gitlab-fargate-manager',
     runnerConfigPath: `${spec.configDir}/config.toml`,
     driverConfigPath: `${spec.configDir}/fargate.toml`,
     defaultCaPath: `${spec.configDir}/certs/ca.crt`,
