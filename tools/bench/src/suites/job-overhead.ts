@@ -76,12 +76,34 @@ const plainJob: JobSpec = { name: 'overhead-plain', script: overheadJob.script, 
  */
 export async function jobOverheadSuite(ctx: SuiteContext): Promise<SuiteResult> {
   const started = performance.now();
+  const measured = await measureJobs(ctx);
+  const summary = summarize(measured);
+  return {
+    id: 'job-overhead',
+    title: '2-3. Job overhead and readiness lag',
+    tables: [patternTable(measured), overheadTable(measured, summary), timelineTable(summary), lagTable(measured, summary)],
+    targets: overheadTargets(measured, summary),
+    figures: overheadFigures(measured, summary),
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** The jobs of both call patterns, alternating, and bare Node start-ups between them. */
+interface Measured {
+  /** The job with a cache, artifacts and a dependency: what the detailed tables measure. */
+  readonly jobs: readonly JobMeasurement[];
+  /** The plain job: a script and an after_script. */
+  readonly plainJobs: readonly JobMeasurement[];
+  /** `node -e 0` between the jobs: the machine's speed at the time, to read the seconds against. */
+  readonly nodeMs: readonly number[];
+}
+
+async function measureJobs(ctx: SuiteContext): Promise<Measured> {
   const { bench, settings } = ctx;
   const runner = await loadRunnerSettings(bench.stack.runnerConfigPath);
   bench.stack.emulator.setPhases({ provisioningMs: 0, pendingMs: 0, activatingMs: 0, deactivatingMs: 0, deprovisioningMs: 0 });
   const jobs: JobMeasurement[] = [];
   const plainJobs: JobMeasurement[] = [];
-  // Bare Node start-ups between the jobs: the machine's speed at the time, to read the seconds against.
   const nodeMs: number[] = [];
   try {
     for (let i = 0; i < settings.overheadJobs; i += 1) {
@@ -93,11 +115,38 @@ export async function jobOverheadSuite(ctx: SuiteContext): Promise<SuiteResult> 
   } finally {
     bench.stack.emulator.setPhases(DEFAULT_PHASES);
   }
+  return { jobs, plainJobs, nodeMs };
+}
 
+const overhead = (j: JobMeasurement): number => j.driverSeconds - j.containerStartSeconds;
+
+/** Medians over the detailed job, and the numbers several tables and the targets share. */
+interface Summary {
+  readonly m: (pick: (j: JobMeasurement) => number) => number;
+  readonly calls: number;
+  readonly runStages: number;
+  readonly nodeMs: number;
+  readonly overheadS: number;
+  readonly lagMs: number;
+  readonly perStageMs: number;
+}
+
+function summarize({ jobs, nodeMs }: Measured): Summary {
   const m = (pick: (j: JobMeasurement) => number) => median(jobs.map(pick));
-  const overhead = (j: JobMeasurement) => j.driverSeconds - j.containerStartSeconds;
-  const calls = 3 + (jobs[0]?.runStages ?? 0);
-  const overheadTable: Table = {
+  const runStages = jobs[0]?.runStages ?? 0;
+  return {
+    m,
+    calls: 3 + runStages,
+    runStages,
+    nodeMs: median(nodeMs),
+    overheadS: m(overhead),
+    lagMs: m((j) => j.readinessLagMs),
+    perStageMs: m((j) => j.runSeconds / j.runStages) * 1000,
+  };
+}
+
+function overheadTable({ jobs }: Measured, { m, calls, runStages, nodeMs }: Summary): Table {
+  return {
     title: `Job overhead (${jobs.length} job(s) of ${calls} driver calls, emulator phases 0 ms; medians, seconds)`,
     columns: ['part', 'seconds'],
     rows: [
@@ -105,12 +154,12 @@ export async function jobOverheadSuite(ctx: SuiteContext): Promise<SuiteResult> 
       ['prepare (whole call)', fmt(m((j) => j.phases.prepare ?? NaN), 3)],
       ['  of which the container\'s own start (RunTask → RUNNING)', fmt(m((j) => j.containerStartSeconds), 3)],
       ['  prepare overhead (call − container start)', fmt(m((j) => (j.phases.prepare ?? NaN) - j.containerStartSeconds), 3)],
-      [`run stages (${jobs[0]?.runStages ?? 0}, together)`, fmt(m((j) => j.runSeconds), 3)],
+      [`run stages (${runStages}, together)`, fmt(m((j) => j.runSeconds), 3)],
       ['  per run stage', fmt(m((j) => j.runSeconds / j.runStages), 3)],
       ['cleanup', fmt(m((j) => j.phases.cleanup ?? NaN), 3)],
       ['all driver calls', fmt(m((j) => j.driverSeconds), 3)],
       ['driver overhead per job (all calls − container start)', fmt(m(overhead), 3)],
-      [`  in bare Node start-ups (node -e 0 = ${fmt(median(nodeMs))} ms, measured between the jobs)`, `${fmt(m(overhead) * 1000 / median(nodeMs), 1)}×`],
+      [`  in bare Node start-ups (node -e 0 = ${fmt(nodeMs)} ms, between the jobs)`, `${fmt(m(overhead) * 1000 / nodeMs, 1)}×`],
       ['whole job as the harness saw it', fmt(m((j) => j.result.seconds), 3)],
     ],
     notes: [
@@ -118,13 +167,16 @@ export async function jobOverheadSuite(ctx: SuiteContext): Promise<SuiteResult> 
       'Driver TOML of the local stack: TaskPollInterval 0.5 s, SSHPollInterval 0.1 s (the driver\'s defaults are 2 s and 1 s).',
     ],
   };
+}
+
+function patternTable({ jobs, plainJobs }: Measured): Table {
   const patternRow = (label: string, measured: readonly JobMeasurement[]): string[] => {
     const mm = (pick: (j: JobMeasurement) => number) => median(measured.map(pick));
     const stages = measured[0]?.runStages ?? 0;
     const seconds = [mm((j) => j.runSeconds), mm((j) => j.driverSeconds), mm(overhead)].map((value) => fmt(value, 3));
     return [label, String(stages), String(3 + stages), ...seconds];
   };
-  const patternTable: Table = {
+  return {
     title: `Job overhead by call pattern (${jobs.length} job(s) of each, alternating; medians, seconds)`,
     columns: ['job', 'run stages', 'driver calls', 'run stages together', 'all driver calls', 'overhead (calls − container start)'],
     rows: [
@@ -136,13 +188,17 @@ export async function jobOverheadSuite(ctx: SuiteContext): Promise<SuiteResult> 
       'download_artifacts a dependency, upload_artifacts artifacts (for that result). The other tables measure the second job.',
     ],
   };
-  const lagTable: Table = {
+}
+
+function lagTable({ jobs, nodeMs }: Measured, { m }: Summary): Table {
+  const row = (label: string, pick: (j: JobMeasurement) => number): string[] => [label, fmt(m(pick)), fmt(Math.max(...jobs.map(pick)))];
+  return {
     title: `Readiness lag (task RUNNING at the emulator → first script byte; ${jobs.length} job(s), ms)`,
     columns: ['part', 'median ms', 'max ms'],
     rows: [
-      ['RUNNING → harness starts the first run stage (prepare sees readiness, exits)', fmt(m((j) => j.prepareNoticeMs)), fmt(Math.max(...jobs.map((j) => j.prepareNoticeMs)))],
-      ['first run stage: spawn → first script byte (Node, multiplexer channel, bash)', fmt(m((j) => j.firstStageStartMs)), fmt(Math.max(...jobs.map((j) => j.firstStageStartMs)))],
-      ['readiness lag', fmt(m((j) => j.readinessLagMs)), fmt(Math.max(...jobs.map((j) => j.readinessLagMs)))],
+      row('RUNNING → harness starts the first run stage (prepare sees readiness, exits)', (j) => j.prepareNoticeMs),
+      row('first run stage: spawn → first script byte (Node, multiplexer channel, bash)', (j) => j.firstStageStartMs),
+      row('readiness lag', (j) => j.readinessLagMs),
       ['node -e 0 (between the jobs, for scale)', fmt(median(nodeMs)), fmt(Math.max(...nodeMs))],
       ['GitLab\'s upstream driver (6 s DescribeTasks poll; average)', '3000', '6000'],
     ],
@@ -151,7 +207,10 @@ export async function jobOverheadSuite(ctx: SuiteContext): Promise<SuiteResult> 
       'so the lag is the driver\'s own: its SSH probe, process exit and the next stage\'s start.',
     ],
   };
-  const timelineTable: Table = {
+}
+
+function timelineTable({ m }: Summary): Table {
+  return {
     title: 'Where prepare\'s time goes (medians, ms; job-log arrival times and the emulator\'s task timestamps)',
     columns: ['step', 'median ms'],
     rows: [
@@ -161,17 +220,19 @@ export async function jobOverheadSuite(ctx: SuiteContext): Promise<SuiteResult> 
       ['RUNNING → prepare exited and the first run stage starts', fmt(m((j) => j.prepareNoticeMs))],
     ],
   };
-  const overheadS = m(overhead);
-  const lagMs = m((j) => j.readinessLagMs);
-  const perStageMs = m((j) => j.runSeconds / j.runStages) * 1000;
-  const targets: TargetCheck[] = [
+}
+
+function overheadTargets({ plainJobs }: Measured, s: Summary): TargetCheck[] {
+  const { m, calls, runStages, nodeMs, overheadS, lagMs, perStageMs } = s;
+  return [
     {
       name: 'driver overhead per job', target: '< 1.5 s', measured: `${fmt(overheadS, 2)} s`, met: overheadS < 1.5,
-      note: `measured on the job with a cache and artifacts (a plain job: ${fmt(median(plainJobs.map(overhead)), 2)} s); ${calls} driver processes: prepare's overhead is ${fmt(m((j) => (j.phases.prepare ?? NaN) - j.containerStartSeconds), 2)} s ` +
+      note: `measured on the job with a cache and artifacts (a plain job: ${fmt(median(plainJobs.map(overhead)), 2)} s); ${calls} driver ` +
+        `processes: prepare's overhead is ${fmt(m((j) => (j.phases.prepare ?? NaN) - j.containerStartSeconds), 2)} s ` +
         `(${fmt(m((j) => j.prepareStartMs))} ms from spawn to its first line, ${fmt(m((j) => j.prepareNoticeMs))} ms from RUNNING to exit), ` +
-        `each of the ${jobs[0]?.runStages ?? 0} run stages ${fmt(perStageMs)} ms (a Node start, the driver's modules and config, one ` +
-        `channel on the job's SSH connection, a remote bash; node -e 0 is ${fmt(median(nodeMs))} ms here). ${calls} Node start-ups ` +
-        `alone take ${fmt((calls * median(nodeMs)) / 1000, 2)} s of the 1.5 s; closing the rest needs stages that are not Node ` +
+        `each of the ${runStages} run stages ${fmt(perStageMs)} ms (a Node start, the driver's modules and config, one ` +
+        `channel on the job's SSH connection, a remote bash; node -e 0 is ${fmt(nodeMs)} ms here). ${calls} Node start-ups ` +
+        `alone take ${fmt((calls * nodeMs) / 1000, 2)} s of the 1.5 s; closing the rest needs stages that are not Node ` +
         'processes (a small native client for run) or fewer of them',
     },
     {
@@ -181,29 +242,25 @@ export async function jobOverheadSuite(ctx: SuiteContext): Promise<SuiteResult> 
         'channel on the multiplexer\'s connection, bash)',
     },
   ];
+}
+
+function overheadFigures({ jobs, plainJobs }: Measured, { m, calls, nodeMs, overheadS, lagMs }: Summary): Record<string, number> {
   return {
-    id: 'job-overhead',
-    title: '2-3. Job overhead and readiness lag',
-    tables: [patternTable, overheadTable, timelineTable, lagTable],
-    targets,
-    figures: {
-      jobs: jobs.length,
-      driverCalls: calls,
-      plainDriverCalls: 3 + (plainJobs[0]?.runStages ?? 0),
-      plainOverheadSeconds: median(plainJobs.map(overhead)),
-      overheadSeconds: overheadS,
-      containerStartSeconds: m((j) => j.containerStartSeconds),
-      prepareSeconds: m((j) => j.phases.prepare ?? NaN),
-      runStageSeconds: m((j) => j.runSeconds / j.runStages),
-      cleanupSeconds: m((j) => j.phases.cleanup ?? NaN),
-      readinessLagMs: lagMs,
-      nodeMs: median(nodeMs),
-      prepareNoticeMs: m((j) => j.prepareNoticeMs),
-      firstStageStartMs: m((j) => j.firstStageStartMs),
-      prepareStartMs: m((j) => j.prepareStartMs),
-      runTaskMs: m((j) => j.runTaskMs),
-    },
-    seconds: (performance.now() - started) / 1000,
+    jobs: jobs.length,
+    driverCalls: calls,
+    plainDriverCalls: 3 + (plainJobs[0]?.runStages ?? 0),
+    plainOverheadSeconds: median(plainJobs.map(overhead)),
+    overheadSeconds: overheadS,
+    containerStartSeconds: m((j) => j.containerStartSeconds),
+    prepareSeconds: m((j) => j.phases.prepare ?? NaN),
+    runStageSeconds: m((j) => j.runSeconds / j.runStages),
+    cleanupSeconds: m((j) => j.phases.cleanup ?? NaN),
+    readinessLagMs: lagMs,
+    nodeMs,
+    prepareNoticeMs: m((j) => j.prepareNoticeMs),
+    firstStageStartMs: m((j) => j.firstStageStartMs),
+    prepareStartMs: m((j) => j.prepareStartMs),
+    runTaskMs: m((j) => j.runTaskMs),
   };
 }
 
