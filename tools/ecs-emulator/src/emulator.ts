@@ -66,6 +66,8 @@ export interface EmulatorState {
     dockerIds: Record<string, string>;
     /** Docker id of the network holder (tasks with more than one container). */
     holderId?: string;
+    /** Docker volume names of the task's volumes, by task-definition volume name. */
+    volumes: Record<string, string>;
   }[];
 }
 
@@ -235,6 +237,7 @@ function storeSnapshot(store: EcsStore): Pick<EmulatorState, 'clusters' | 'tasks
       ...(runtime.eni?.publicIp ? { publicIp: runtime.eni.publicIp } : {}),
       dockerIds: Object.fromEntries(runtime.dockerIds),
       ...(runtime.holderId ? { holderId: runtime.holderId } : {}),
+      volumes: Object.fromEntries(runtime.volumeNames),
     })),
   };
 }

@@ -120,6 +120,7 @@ describe('multi-container tasks (one network namespace, task volumes, dependsOn,
     expect(line).toBe('uid=1000 greeting=from-override init=yes marker=copied-in ro=yes builds=shared');
 
     const volumeLabel = [`${LABELS.taskArn}=${taskArn}`];
+    expect(Object.keys(emu.state().tasks.find((task) => task.taskArn === taskArn)!.volumes).sort()).toEqual(['builds', 'gf-tools']);
     expect((await docker.listVolumes(volumeLabel)).map((volume) => volume.Labels?.[LABELS.volumeName]).sort()).toEqual(['builds', 'gf-tools']);
     await ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: taskArn }));
     await waitForTask(ecs, CLUSTER, taskArn, isStopped);

@@ -35,7 +35,8 @@ export class TaskContainers {
   /** Docker ids by container name. */
   readonly ids = new Map<string, string>();
   holderId?: string;
-  private volumes = new Map<string, string>();
+  /** Docker volume names by task-definition volume name. */
+  volumes: ReadonlyMap<string, string> = new Map();
   private readonly started = new Set<string>();
   private scheduler?: StartScheduler;
 

@@ -139,6 +139,11 @@ export class TaskRuntime {
     return this.containers.holderId;
   }
 
+  /** Docker names of the task's volumes, by task-definition volume name. */
+  get volumeNames(): ReadonlyMap<string, string> {
+    return this.containers.volumes;
+  }
+
   private finishSpotInterruption(): void {
     if (requestStop(this.task, 'SpotInterruption', undefined, Date.now())) this.env.onChange(this.task);
     this.stopSignal();

@@ -22,7 +22,9 @@ export async function createTaskVolumes(
 ): Promise<Map<string, string>> {
   const names = new Map(taskDefinition.volumes.map((volume) => [volume.name, dockerVolumeName(task, volume.name)]));
   await Promise.all(
-    [...names].map(([volume, name]) => docker.createVolume(name, { ...instanceLabels, [LABELS.taskArn]: task.taskArn, [LABELS.volumeName]: volume })),
+    [...names].map(([volume, name]) =>
+      docker.createVolume(name, { ...instanceLabels, [LABELS.taskArn]: task.taskArn, [LABELS.volumeName]: volume }),
+    ),
   );
   return names;
 }
