@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { deferred } from '../deferred.js';
 import { SystemFailure } from '../errors.js';
 import { SshConnectError } from './connect.js';
 import { waitUntilReachable } from './readiness.js';
@@ -38,7 +39,7 @@ describe('waitUntilReachable', () => {
   });
 
   it('does not let an attempt that hangs hold readiness back: a later attempt wins, the late one is closed', async () => {
-    let finishFirst: (connection: Connection) => void = () => {};
+    const first = deferred<Connection>();
     const closed: string[] = [];
     const connection = (hostKey: string): Connection =>
       ({ hostKey, exec: () => Promise.reject(new Error('unused')), onClose: () => {}, close: () => closed.push(hostKey) }) as Connection;
@@ -47,14 +48,14 @@ describe('waitUntilReachable', () => {
       connect: () => {
         attempts += 1;
         // The first attempt connected while the container was starting and waits for a banner; the second is fresh.
-        if (attempts === 1) return new Promise<Connection>((resolve) => (finishFirst = resolve));
+        if (attempts === 1) return first.promise;
         return Promise.resolve(connection('fresh'));
       },
     };
     const winner = await waitUntilReachable(hedged, target, { sleep: noWait, minDelayMs: 100, maxDelayMs: 100 });
     expect(winner.hostKey).toBe('fresh');
     expect(attempts).toBe(2);
-    finishFirst(connection('stale'));
+    first.resolve(connection('stale'));
     await new Promise((resolve) => setImmediate(resolve));
     expect(closed).toEqual(['stale']);
   });

@@ -8,6 +8,7 @@ import { finished } from 'node:stream/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, ensureBuilt, runCli, signalOnOutput } from '../../../test/cli-process.js';
 import { type Sshd, startSshd } from '../../../test/sshd-fixture.js';
+import { deferred } from '../../deferred.js';
 import { type JobState, statePath, writeState } from '../../job/state.js';
 import { sshTransport } from '../connect.js';
 import { generateJobKeyPair } from '../keys.js';
@@ -355,8 +356,7 @@ async function heldProxy(
 ): Promise<{ readonly port: number; readonly connected: Promise<void>; release(): void; close(): void }> {
   const sockets: Socket[] = [];
   let released = false;
-  let arrived: () => void = () => {};
-  const connected = new Promise<void>((resolve) => (arrived = resolve));
+  const arrived = deferred<void>();
   const forward = (client: Socket): void => {
     const upstream = createConnection(targetPort, '127.0.0.1');
     sockets.push(upstream);
@@ -370,12 +370,12 @@ async function heldProxy(
     client.pause();
     if (released) forward(client);
     else held.push(client);
-    arrived();
+    arrived.resolve();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
-    connected,
+    connected: arrived.promise,
     release: () => {
       released = true;
       for (const client of held.splice(0)) forward(client);
