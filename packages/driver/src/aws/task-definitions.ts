@@ -121,13 +121,31 @@ async function describeOrRegister(ecs: ECSClient, derived: DerivedTaskDefinition
   }
 }
 
-/** The cached entry for this definition, recording this use (and refreshing the last-used tag at most daily). */
+/** Whether the revision can still start tasks; a failed look counts as yes (RunTask will tell). */
+async function stillActive(ecs: ECSClient, arn: string): Promise<boolean> {
+  try {
+    const { taskDefinition } = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
+    return taskDefinition?.status === 'ACTIVE';
+  } catch (error) {
+    return !((error as Error).name === 'ClientException' && /unable to describe task definition/i.test((error as Error).message));
+  }
+}
+
+/**
+ * The cached entry for this definition, recording this use. Once a day per entry it checks that the revision is still
+ * ACTIVE (gc on another runner may have retired a family this one had not used for the TTL: the entry is then
+ * dropped, and the definition registered again) and refreshes its last-used tag.
+ */
 async function fromCache(ecs: ECSClient, derived: DerivedTaskDefinition, s: Settings): Promise<EnsuredTaskDefinition | undefined> {
   if (s.cacheFile === undefined) return undefined;
   const entry = readTaskDefinitionCache(s.cacheFile)[derived.hash];
   if (entry === undefined || entry.family !== derived.family) return undefined;
   const now = s.now();
   const tagDue = entry.lastTaggedAt === undefined || now - Date.parse(entry.lastTaggedAt) >= DAY_MS;
+  if (tagDue && !(await stillActive(ecs, entry.arn))) {
+    forget(s.cacheFile, derived.hash, s);
+    return undefined;
+  }
   if (tagDue) await tagUsed(ecs, entry, now, s);
   const at = new Date(now).toISOString();
   remember(s, derived.hash, { ...entry, lastUsedAt: at, ...(tagDue ? { lastTaggedAt: at } : {}) });
@@ -155,6 +173,16 @@ function remember(s: Settings, hash: string, entry: CachedTaskDefinition): void 
     });
   } catch (error) {
     s.progress?.(`could not update the task definition cache ${s.cacheFile} (${describeAwsError(error)}); the next job describes again`);
+  }
+}
+
+function forget(cacheFile: string, hash: string, s: Settings): void {
+  try {
+    updateTaskDefinitionCache(cacheFile, (entries) => {
+      delete entries[hash];
+    });
+  } catch (error) {
+    s.progress?.(`could not update the task definition cache ${cacheFile} (${describeAwsError(error)})`);
   }
 }
 

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  DeregisterTaskDefinitionCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
   ListTaskDefinitionsCommand,
@@ -92,6 +93,21 @@ describe('ensureTaskDefinition against the emulator', () => {
     const otherRunner = join(mkdtempSync(join(tmpdir(), 'td-cache-')), 'task-definitions.json');
     expect(await ensureTaskDefinition(ecs, derived, { cacheFile: otherRunner })).toEqual({ arn: first.arn, family: derived.family, source: 'described' });
     expect(await revisionsOf(derived.family)).toEqual([first.arn]);
+  });
+
+  it('registers again when gc elsewhere retired the cached revision (checked once a day per entry)', async () => {
+    const derived = derive('local/retired:1');
+    const cacheFile = join(dir, 'task-definitions.json');
+    const first = await ensureTaskDefinition(ecs, derived, { cacheFile });
+    await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: first.arn }));
+    // Within the day the cache is trusted as it is (no API call) …
+    expect(await ensureTaskDefinition(ecs, derived, { cacheFile })).toMatchObject({ arn: first.arn, source: 'cache' });
+    // … a day later the entry is checked, found INACTIVE, dropped, and the definition registered as revision 2.
+    const nextDay = Date.now() + 86_400_000 + 60_000;
+    const again = await ensureTaskDefinition(ecs, derived, { cacheFile, now: () => nextDay });
+    expect(again.source).toBe('registered');
+    expect(again.arn).toBe(first.arn.replace(/:1$/, ':2'));
+    expect(JSON.parse(readFileSync(cacheFile, 'utf8')).entries[derived.hash].arn).toBe(again.arn);
   });
 
   it('20 parallel prepares of one runner on one new image make exactly one RegisterTaskDefinition', async () => {
