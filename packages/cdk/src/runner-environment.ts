@@ -319,10 +319,12 @@ function warnAboutSubnets(scope: Construct, vpc: ec2.IVpc, resolved: ResolvedPro
     }
   }
   const zones = vpc.selectSubnets(resolved.managerSubnets).availabilityZones;
-  if (managerCount > 1 && zones.length === 1 && !Token.isUnresolved(zones[0])) {
+  // Zones of an env-agnostic VPC are tokens, one per subnet: one zone is then certain only with one subnet.
+  if (managerCount > 1 && zones.length === 1) {
+    const zone = Token.isUnresolved(zones[0]) ? 'one availability zone' : zones[0];
     Annotations.of(scope).addWarningV2(
       'gitlab-fargate:managers-in-one-zone',
-      `The ${managerCount} runner managers all run in ${zones[0]}: an outage of that zone stops every one of them. ` +
+      `The ${managerCount} runner managers all run in ${zone}: an outage of that zone stops every one of them. ` +
         'Give managerSubnets subnets in two or more availability zones.',
     );
   }

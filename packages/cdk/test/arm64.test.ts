@@ -7,7 +7,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { RunnerEnvironment } from '../src';
-import { iamStatements, logicalId, newStack, validProps } from './helpers';
+import { iamStatements, logicalId, managerSettingsParameter, newStack, validProps } from './helpers';
 
 const CONFIG_CLI = path.resolve(__dirname, '../../config/dist/cli.js');
 
@@ -18,10 +18,9 @@ function taskDefinitions(template: Template): { [id: string]: Resource } {
   return Object.fromEntries(Object.entries(resources).filter(([, r]) => r.Type === 'AWS::ECS::TaskDefinition'));
 }
 
+/** The managers' settings: the settings parameter's JSON. */
 function managerEnvironment(template: Template): { [name: string]: unknown } {
-  const id = logicalId(template, 'AWS::ECS::TaskDefinition', 'DevManagerDefinition');
-  const [container] = template.toJSON().Resources[id].Properties.ContainerDefinitions;
-  return Object.fromEntries(container.Environment.map((v: { Name: string; Value: unknown }) => [v.Name, v.Value]));
+  return managerSettingsParameter(template, 'DevManagerSettings');
 }
 
 describe('RunnerEnvironment offering both architectures (job offerArm64)', () => {

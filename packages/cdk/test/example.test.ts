@@ -4,7 +4,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, test } from 'vitest';
 import { defineThreeEnvironments, ThreeEnvironmentsOptions } from '../examples/three-environments/environments';
-import { JOB_IMAGE_DIR, MANAGER_IMAGE_DIR } from './helpers';
+import { JOB_IMAGE_DIR, MANAGER_IMAGE_DIR, managerSettingsParameter } from './helpers';
 
 const OPTIONS: ThreeEnvironmentsOptions = {
   jobImageDirectory: JOB_IMAGE_DIR,
@@ -52,18 +52,9 @@ describe('examples/three-environments', () => {
         expect(Object.keys(logGroups), `${name} ${output}`).toContain(value?.Ref);
       }
       expect(template.findOutputs('ManagerLogGroup').ManagerLogGroup?.Value).not.toEqual(template.findOutputs('JobLogGroup').JobLogGroup?.Value);
-      template.hasResourceProperties('AWS::ECS::TaskDefinition', {
-        ContainerDefinitions: [
-          Match.objectLike({
-            Name: 'runner-manager',
-            Environment: Match.arrayWith([
-              { Name: 'GITLAB_URL', Value: 'https://gitlab.example.com' },
-              { Name: 'RUNNER_TAGS', Value: name },
-            ]),
-          }),
-        ],
-      });
-      template.resourceCountIs('AWS::Events::Rule', 1);
+      expect(managerSettingsParameter(template, 'RunnerManagerSettings')).toMatchObject({ GITLAB_URL: 'https://gitlab.example.com', RUNNER_TAGS: name });
+      // The manager controller's schedule and the orphan reaper's.
+      template.resourceCountIs('AWS::Events::Rule', 2);
       template.resourceCountIs('AWS::EC2::FlowLog', 1);
       capacities[name] = Object.values(template.findResources('AWS::ECS::ClusterCapacityProviderAssociations'))[0]
         ?.Properties.DefaultCapacityProviderStrategy;
