@@ -75,7 +75,10 @@ export function logicalId(template: { toJSON(): { [key: string]: unknown } }, ty
  * The manager settings parameter's JSON object (the managers' settings and `GITLAB_FARGATE_MANAGER_VERSION`), each
  * deploy-time reference put back as the template has it (`{ Ref }`, `{ Fn::GetAtt }`, `{ Fn::Join }`).
  */
-export function managerSettingsParameter(template: { toJSON(): { [key: string]: unknown } }, fragment: string): { [name: string]: unknown } {
+export function managerSettingsParameter(
+  template: { toJSON(): { [key: string]: unknown } },
+  fragment: string,
+): { [name: string]: unknown } {
   const id = logicalId(template, 'AWS::SSM::Parameter', fragment);
   const value = (template.toJSON().Resources as { [id: string]: { Properties: { Value: unknown } } })[id]!.Properties.Value;
   const parts = typeof value === 'string' ? [value] : (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];

@@ -115,7 +115,9 @@ function managerRunTask(settings: ControllerSettings, subnet: string): Construct
       },
     },
     overrides: {
-      containerOverrides: [{ name: settings.containerName, environment: [{ name: MANAGER_VERSION_VARIABLE, value: settings.taskDefinition }] }],
+      containerOverrides: [
+        { name: settings.containerName, environment: [{ name: MANAGER_VERSION_VARIABLE, value: settings.taskDefinition }] },
+      ],
     },
     startedBy: MANAGER_STARTED_BY,
     propagateTags: 'TASK_DEFINITION',

@@ -75,7 +75,9 @@ async function environment(): Promise<{ cluster: string; old: string; current: s
   return { cluster, old, current, settings };
 }
 
-async function runTask(cluster: string, taskDefinition: string, extra: { startedBy?: string; manager?: string; subnet?: string } = {}): Promise<string> {
+async function runTask(
+  cluster: string, taskDefinition: string, extra: { startedBy?: string; manager?: string; subnet?: string } = {},
+): Promise<string> {
   const out = await ecs.send(
     new RunTaskCommand({
       cluster,
@@ -105,7 +107,8 @@ async function desired(cluster: string, arns: readonly string[]): Promise<string
   return arns.map((arn) => tasks.find((task) => task.taskArn === arn)?.desiredStatus ?? 'MISSING');
 }
 
-const reconcile = (settings: ControllerSettings, at: number): Promise<ReconcileReport> => reconcileManagers(ecs, settings, { now: () => at });
+const reconcile = (settings: ControllerSettings, at: number): Promise<ReconcileReport> =>
+  reconcileManagers(ecs, settings, { now: () => at });
 
 const subnetOf = (task: Task): string | undefined =>
   task.attachments?.[0]?.details?.find((detail) => detail.name === 'subnetId')?.value;
