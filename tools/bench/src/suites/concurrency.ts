@@ -20,6 +20,28 @@ class TailLog {
  */
 export async function concurrencySuite(ctx: SuiteContext): Promise<SuiteResult> {
   const started = performance.now();
+  const run = await runConcurrentJobs(ctx);
+  const figures = concurrencyFigures(run);
+  return {
+    id: 'concurrency',
+    title: '5. Concurrency',
+    tables: [summaryTable(run, figures), perOperationTable(run)],
+    targets: concurrencyTargets(run, figures),
+    figures,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+interface ConcurrentRun {
+  readonly n: number;
+  readonly outcomes: readonly { readonly result: JobResult; readonly log: string }[];
+  readonly wallSeconds: number;
+  readonly counts: ReturnType<SuiteContext['bench']['proxy']['counts']>;
+  /** Seconds from the start to each task's RUNNING, at the emulator. */
+  readonly runningAt: readonly number[];
+}
+
+async function runConcurrentJobs(ctx: SuiteContext): Promise<ConcurrentRun> {
   const { bench, settings } = ctx;
   const runner = await loadRunnerSettings(bench.stack.runnerConfigPath);
   // The local stack polls fast (0.5 s / 0.1 s) to keep demos snappy; API calls per job are a property of the driver
@@ -41,26 +63,46 @@ export async function concurrencySuite(ctx: SuiteContext): Promise<SuiteResult> 
     return { result, log: log.text };
   })).finally(restoreConfig);
   const wallSeconds = (performance.now() - wallStart) / 1000;
-  const counts = bench.proxy.counts();
-  const failed = outcomes.filter((o) => o.result.outcome !== 'success');
-  const prepare = outcomes.map((o) => sum(o.result.timings.filter((t) => t.phase === 'prepare').map((t) => t.seconds)));
-  const retriedPrepares = outcomes.filter((o) => o.result.prepareAttempts > 1).length;
-  const timelines = bench.timelines(since);
-  const runningAt = timelines.map((t) => t.at.RUNNING).filter((v): v is number => v !== undefined).map((v) => (v - since) / 1000);
-  const callsPerJob = counts.totalCalls / n;
+  const runningAt = bench.timelines(since)
+    .map((t) => t.at.RUNNING)
+    .filter((v): v is number => v !== undefined)
+    .map((v) => (v - since) / 1000);
+  return { n, outcomes, wallSeconds, counts: bench.proxy.counts(), runningAt };
+}
 
-  const summary: Table = {
+function prepareSeconds(run: ConcurrentRun): number[] {
+  return run.outcomes.map((o) => sum(o.result.timings.filter((t) => t.phase === 'prepare').map((t) => t.seconds)));
+}
+
+function concurrencyFigures(run: ConcurrentRun): Record<string, number> {
+  const prepare = prepareSeconds(run);
+  return {
+    jobs: run.n,
+    succeeded: run.outcomes.filter((o) => o.result.outcome === 'success').length,
+    prepareP50Seconds: median(prepare),
+    prepareP95Seconds: percentile(prepare, 95),
+    callsPerJob: run.counts.totalCalls / run.n,
+    retries: run.counts.totalRetries,
+    throttled: run.counts.totalThrottled,
+    wallSeconds: run.wallSeconds,
+  };
+}
+
+function summaryTable(run: ConcurrentRun, figures: Record<string, number>): Table {
+  const { n, counts, runningAt } = run;
+  const prepare = prepareSeconds(run);
+  return {
     title: `Concurrency (${n} jobs started at once, AWS throttling buckets on, default emulator phases)`,
     columns: ['figure', 'value'],
     rows: [
-      ['jobs succeeded', `${n - failed.length} / ${n}`],
-      ['jobs whose prepare was retried', retriedPrepares],
+      ['jobs succeeded', `${figures.succeeded} / ${n}`],
+      ['jobs whose prepare was retried', run.outcomes.filter((o) => o.result.prepareAttempts > 1).length],
       ['prepare p50 s', fmt(median(prepare), 2)],
       ['prepare p95 s', fmt(percentile(prepare, 95), 2)],
       ['prepare max s', fmt(max(prepare), 2)],
-      ['first / last task RUNNING after start s', `${fmt(Math.min(...runningAt), 1)} / ${fmt(max(runningAt), 1)}`],
-      ['all jobs done s', fmt(wallSeconds, 1)],
-      ['ECS API calls per job (first attempts)', fmt(callsPerJob, 1)],
+      ['first / last task RUNNING after start s', `${fmt(Math.min(...runningAt), 1)} / ${fmt(max([...runningAt]), 1)}`],
+      ['all jobs done s', fmt(run.wallSeconds, 1)],
+      ['ECS API calls per job (first attempts)', fmt(figures.callsPerJob!, 1)],
       ['SDK retries (all jobs)', counts.totalRetries],
       ['throttled answers (all jobs)', counts.totalThrottled],
     ],
@@ -70,19 +112,25 @@ export async function concurrencySuite(ctx: SuiteContext): Promise<SuiteResult> 
       'prepare time includes that wait.',
     ],
   };
+}
+
+function perOperationTable({ n, counts }: ConcurrentRun): Table {
   const operations = [...new Set([...Object.keys(counts.calls), ...Object.keys(counts.retries), ...Object.keys(counts.throttled)])].sort();
-  const perOperation: Table = {
+  return {
     title: 'ECS API requests by operation (counted at a proxy in front of the emulator)',
     columns: ['operation', 'calls', 'per job', 'retries', 'throttled'],
-    rows: operations.map((op) => [
-      op,
-      counts.calls[op] ?? 0,
-      fmt((counts.calls[op] ?? 0) / n, 1),
-      counts.retries[op] ?? 0,
-      counts.throttled[op] ?? 0,
-    ]),
+    rows: operations.map((op) => {
+      const calls = counts.calls[op] ?? 0;
+      return [op, calls, fmt(calls / n, 1), counts.retries[op] ?? 0, counts.throttled[op] ?? 0];
+    }),
   };
-  const targets: TargetCheck[] = [
+}
+
+function concurrencyTargets(run: ConcurrentRun, figures: Record<string, number>): TargetCheck[] {
+  const { n, counts } = run;
+  const failed = run.outcomes.filter((o) => o.result.outcome !== 'success');
+  const callsPerJob = figures.callsPerJob!;
+  return [
     {
       name: `${n} concurrent jobs succeed`, target: 'all', measured: `${n - failed.length} / ${n}`, met: failed.length === 0,
       note: failed.slice(0, 3).map((f) => `${f.result.outcome}: ${f.result.reason ?? ''}`).join('; '),
@@ -94,25 +142,7 @@ export async function concurrencySuite(ctx: SuiteContext): Promise<SuiteResult> 
         'from a shared poller, would bound them',
     },
   ];
-  return {
-    id: 'concurrency',
-    title: '5. Concurrency',
-    tables: [summary, perOperation],
-    targets,
-    figures: {
-      jobs: n,
-      succeeded: n - failed.length,
-      prepareP50Seconds: median(prepare),
-      prepareP95Seconds: percentile(prepare, 95),
-      callsPerJob,
-      retries: counts.totalRetries,
-      throttled: counts.totalThrottled,
-      wallSeconds,
-    },
-    seconds: (performance.now() - started) / 1000,
-  };
 }
-
 
 /**
  * Removes the local stack's fast `TaskPollInterval`/`SSHPollInterval` from the driver TOML so the driver's defaults
