@@ -160,6 +160,20 @@ describe('job-agent image', () => {
     expect(passwd?.stdout).toBe(`${JOB_AGENT_LOGIN_NAME}:x:0:0:gitlab-fargate job:/run/gitlab-fargate/home:/opt/gf/gf-session\n`);
   });
 
+  it('falls back to busybox’s sh in an image without /bin/sh', async () => {
+    const [removed, fallback] = await inJob({ image: JOB_IMAGE_FIXTURES.scratchBusybox }, ['rm /bin/sh', 'echo "$SHELL"; echo "$0"']);
+    expect(removed?.code).toBe(0);
+    expect(fallback).toMatchObject({ code: 0, stdout: '/opt/gf/sh\n/opt/gf/sh\n' });
+  });
+
+  it('refuses any key but the job key', async () => {
+    const container = startBuildContainer({ image: JOB_IMAGE_FIXTURES.debian, agentVolume, env: { [JOB_AGENT_ENV.sshPublicKey]: keys.public } });
+    containers.push(container);
+    (await loginWhenReady(container, keys.private)).end();
+    const foreign = ssh2.utils.generateKeyPairSync('ed25519');
+    await expect(loginWhenReady(container, foreign.private, -1)).rejects.toThrow(/All configured authentication methods failed/);
+  });
+
   it('runs in Debian without sshd or git, with the image’s PATH and HOME, and no agent variables', async () => {
     const image = JOB_IMAGE_FIXTURES.debian;
     const [tools, env, tool] = await inJob({ image, env: TASK_ENVIRONMENT }, [
