@@ -1,7 +1,8 @@
 import { isValidFargateSize } from '@gitlab-fargate/config';
 import { clientException } from '../wire/aws-error.js';
 
-// The table of valid task sizes (ecs-api.md §5.1) is the config package's: one home for it.
+// The table of valid task sizes (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size)
+// is the config package's: one home for it.
 export { isValidFargateSize };
 
 /** Reads task cpu as ECS accepts it: units (`"1024"`) or vCPU (`"1 vCPU"`, `"0.25 vcpu"`). */

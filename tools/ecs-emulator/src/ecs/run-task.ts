@@ -13,7 +13,7 @@ import { IDEMPOTENCY_TTL_MS } from './store.js';
 import { resolveTaskDefinition } from './task-definitions.js';
 import { checkClientToken, checkStartedBy, mergeTags, readTags } from './validation.js';
 
-/** RunTask failure reasons AWS returns in `failures[]` with HTTP 200 (ecs-api.md §4.3). */
+/** RunTask failure reasons AWS returns in `failures[]` with HTTP 200 (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/api_failures_messages.html). */
 export const FAILURE_REASONS = {
   capacity: 'Capacity is unavailable at this time. Please try again later or in a different availability zone',
   vcpuLimit: "You've reached the limit on the number of vCPUs you can run concurrently",

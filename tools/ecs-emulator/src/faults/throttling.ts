@@ -1,7 +1,7 @@
 import { AwsError } from '../wire/aws-error.js';
 import { TokenBucket, type BucketFigures } from './token-bucket.js';
 
-/** AWS's ECS API throttling categories (request-throttling page; ecs-api.md §4.1). */
+/** AWS's ECS API throttling categories (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html). */
 export type ApiCategory =
   | 'clusterModify'
   | 'clusterRead'
@@ -26,7 +26,7 @@ export const AWS_BUCKETS: Readonly<Record<ApiCategory, BucketFigures>> = {
   clusterResourceRead: { burst: 100, refillPerSecond: 20 },
 };
 
-/** Fargate's own RunTask call bucket, checked in addition to the ECS one (ecs-api.md §4.2). */
+/** Fargate's own RunTask call bucket, checked in addition to the ECS one (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/throttling.html). */
 export const FARGATE_RUN_TASK_BUCKET: BucketFigures = { burst: 20, refillPerSecond: 20 };
 
 const OPERATION_CATEGORY: Readonly<Record<string, ApiCategory>> = {

@@ -17,7 +17,7 @@ export interface PhaseDurations {
   readonly registrationMs: number;
 }
 
-/** Small defaults so tests and benchmarks move fast; AWS's own figures are seconds (ecs-api.md §7). */
+/** Small defaults so tests and benchmarks move fast; on AWS a task takes tens of seconds to start. */
 export const DEFAULT_PHASES: PhaseDurations = {
   provisioningMs: 100,
   pendingMs: 100,

@@ -1,7 +1,7 @@
 import { epochSeconds } from '../wire/json-protocol.js';
 import type { StopCode, Task, TaskStatus } from '../ecs/model.js';
 
-/** Fargate's task states in the order a task passes them (ecs-api.md §3.1). */
+/** Fargate's task states in the order a task passes them (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html). */
 export const TASK_STATUSES: readonly TaskStatus[] = [
   'PROVISIONING',
   'PENDING',
