@@ -107,8 +107,25 @@ const driverConfig: fc.Arbitrary<DriverConfig> = fc.record(
       },
       { requiredKeys: ['enabled', 'allowedImages', 'allowedServices', 'agentImage', 'registryCredentials', 'familyPrefix', 'unusedFamilyTtl', 'serviceWaitTimeout'] },
     ),
+    pools: fc.constantFrom(
+      [],
+      [
+        {
+          name: 'business-hours',
+          idleCount: 0,
+          idleTime: 1200,
+          maxIdle: 10,
+          maxAge: 14_400,
+          policies: [{ periods: ['* 8-17 * * mon-fri'], timezone: 'Europe/Berlin', idleCount: 3 }, { periods: ['*/5 * 1 1 *'], timezone: 'UTC', idleCount: 0, idleTime: 60 }],
+        },
+      ],
+    ),
+    poolDefaults: fc.record(
+      { directory: fc.constant('/var/lib/gitlab-fargate/pool'), reconcileInterval: fc.constantFrom(20, 2.5), claimMargin: fc.constantFrom(0, 120), metricsPort: fc.constant(9402) },
+      { requiredKeys: ['directory', 'reconcileInterval', 'claimMargin'] },
+    ),
   },
-  { requiredKeys: ['logLevel', 'logFormat', 'fargate', 'taskMetadata', 'ssh', 'timeouts', 'overrides', 'pricing', 'jobImages'] },
+  { requiredKeys: ['logLevel', 'logFormat', 'fargate', 'taskMetadata', 'ssh', 'timeouts', 'overrides', 'pricing', 'jobImages', 'pools', 'poolDefaults'] },
 );
 
 const path = anyText;

@@ -216,6 +216,52 @@ export interface DriverConfig {
   readonly overrides: OverridePolicy;
   readonly pricing: PricingSettings;
   readonly jobImages: JobImageSettings;
+  /** `[[Pool]]`: warm pools of idle tasks that `pool keep` maintains. @default [] (no pool) */
+  readonly pools: readonly PoolSettings[];
+  /** `[PoolSettings]`: what every pool shares. */
+  readonly poolDefaults: PoolDefaults;
+}
+
+/**
+ * One `[[Pool.Policy]]` block (gitlab-runner's `[[runners.autoscaler.policy]]`): while one of `periods` matches the
+ * current minute in `timezone`, the pool keeps `idleCount` idle tasks. The last matching block wins.
+ */
+export interface PoolPolicy {
+  /** Five-field unix-cron periods (`driver/cron.ts`). @default ["* * * * *"] */
+  readonly periods: readonly string[];
+  /** IANA time zone the periods are read in. @default "UTC" */
+  readonly timezone: string;
+  readonly idleCount: number;
+  /** Seconds an idle task may wait for a job, counted from its launch. @default the pool's IdleTime */
+  readonly idleTime?: number;
+}
+
+/** One `[[Pool]]`: idle tasks started like a job's default task (no per-job overrides), each serving one job. */
+export interface PoolSettings {
+  /** Directory name and `gitlab-fargate:pool` tag value. */
+  readonly name: string;
+  /** Idle tasks to keep when no policy matches. @default 0 */
+  readonly idleCount: number;
+  /** Seconds an idle task may wait for a job, from its launch; its in-task watchdog stops it then. @default 1200 */
+  readonly idleTime: number;
+  /** At most this many idle (ready + starting) tasks, whatever a policy asks. @default 10 */
+  readonly maxIdle: number;
+  /** Seconds after launch past which an unclaimed task is replaced, whatever its IdleTime. @default 14400 */
+  readonly maxAge: number;
+  /** @default [] */
+  readonly policies: readonly PoolPolicy[];
+}
+
+/** `[PoolSettings]`. */
+export interface PoolDefaults {
+  /** The pool state directory (0700). @default "<[TaskMetadata] Directory>/pool"; required when that is unset and a pool exists */
+  readonly directory?: string;
+  /** Seconds between two reconcile cycles of `pool keep`. @default 20 */
+  readonly reconcileInterval: number;
+  /** A task is never claimed, and the keeper replaces it, this many seconds before its idle deadline. @default 120 */
+  readonly claimMargin: number;
+  /** Port of the keeper's Prometheus `/metrics` endpoint (on all interfaces). @default - none */
+  readonly metricsPort?: number;
 }
 
 /** The per-job CI variables the override policy governs (the driver sees them as `CUSTOM_ENV_<name>`). */

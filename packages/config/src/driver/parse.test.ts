@@ -96,6 +96,8 @@ describe('parseDriverConfig: upstream files', () => {
         unusedFamilyTtl: 604_800,
         serviceWaitTimeout: 30,
       },
+      pools: [],
+      poolDefaults: { reconcileInterval: 20, claimMargin: 120 },
     });
   });
 

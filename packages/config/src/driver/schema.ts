@@ -11,6 +11,8 @@ import {
   type JobImageSettings,
   type LogFormat,
   type OverridePolicy,
+  type PoolDefaults,
+  type PoolSettings,
   type PricingSettings,
   type SshSettings,
   type TaskMetadataSettings,
@@ -18,6 +20,8 @@ import {
 } from './model.js';
 import { fargate } from './sections/fargate.js';
 import { jobImages, withFamilyPrefix } from './sections/job-images.js';
+import { withPoolDirectory } from './sections/pool-directory.js';
+import { poolDefaults, pools } from './sections/pool.js';
 import { pricing } from './sections/pricing.js';
 import { ephemeralStorage, fargateMemory, logLevel } from './sections/values.js';
 
@@ -92,6 +96,21 @@ interface DriverRaw {
   overrides: OverridePolicy;
   pricing: PricingSettings;
   jobImages: JobImageSettings;
+  pools: PoolSettings[];
+  poolDefaults: PoolDefaults;
+}
+
+/** A pool needs a state directory: `[PoolSettings] Directory`, or `[TaskMetadata] Directory` to put it under. */
+function checkPoolDirectory(raw: Partial<DriverRaw>, failed: ReadonlySet<keyof DriverRaw>, at: At, checker: Checker): boolean {
+  if (failed.has('pools') || failed.has('poolDefaults') || failed.has('taskMetadata') || (raw.pools ?? []).length === 0) return true;
+  if (raw.poolDefaults?.directory !== undefined || raw.taskMetadata?.directory !== undefined) return true;
+  checker.error(
+    child(child(at, 'PoolSettings', 'PoolSettings'), 'Directory', 'Directory'),
+    'a pool state directory when a [[Pool]] is configured',
+    'nothing',
+    'set [TaskMetadata] Directory (the pool directory defaults to its "pool" subfolder) or [PoolSettings] Directory',
+  );
+  return false;
 }
 
 /** The whole driver TOML: upstream's keys plus ours, every key case-insensitive. */
@@ -107,7 +126,9 @@ export const driverSchema: Schema<DriverConfig> = refine(
     overrides: { key: 'Overrides', schema: overrides, defaultsFromEmptyTable: true },
     pricing: { key: 'Pricing', schema: pricing, defaultsFromEmptyTable: true },
     jobImages: { key: 'JobImages', schema: jobImages, defaultsFromEmptyTable: true },
-  }, { check: checkArm64TaskDefinition }),
+    pools: { key: 'Pool', schema: pools, default: [] },
+    poolDefaults: { key: 'PoolSettings', schema: poolDefaults, defaultsFromEmptyTable: true },
+  }, { check: (raw, failed, at, checker) => [checkArm64TaskDefinition(raw, failed, at, checker), checkPoolDirectory(raw, failed, at, checker)].every(Boolean) }),
   ({ logFile, ...rest }): DriverConfig => ({
     logLevel: rest.logLevel,
     logFormat: rest.logFormat,
@@ -119,5 +140,7 @@ export const driverSchema: Schema<DriverConfig> = refine(
     overrides: rest.overrides,
     pricing: rest.pricing,
     jobImages: withFamilyPrefix(rest.jobImages, rest.fargate.taskDefinition),
+    pools: rest.pools,
+    poolDefaults: withPoolDirectory(rest.poolDefaults, rest.taskMetadata),
   }),
 );

@@ -220,8 +220,10 @@ export function section<T>(fields: Fields<T>, options: SectionOptions<T> = {}): 
       for (const rawKey of Object.keys(value)) {
         const match = byKey.get(rawKey.toLowerCase());
         if (match === undefined) {
-          const near = nearestKey(rawKey, knownKeys);
-          const home = near === undefined ? checker.tableOf(rawKey) : undefined;
+          // A key that exists exactly under another table is misplaced, not misspelt ("Port" at the top is [SSH]'s
+          // Port, not a typo of "Pool"): the table it belongs to comes first.
+          const home = checker.tableOf(rawKey);
+          const near = home === undefined ? nearestKey(rawKey, knownKeys) : undefined;
           const hint =
             near !== undefined
               ? `did you mean ${JSON.stringify(near)}?`
