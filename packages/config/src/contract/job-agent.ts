@@ -5,6 +5,7 @@
  * definitions and RunTask overrides from these names, and the job-agent image's renderers must use the same (import
  * them from here, or keep a copy that a test compares with these).
  */
+import { SSH_PUBLIC_KEY_VARIABLE } from './job-container.js';
 
 /** The folder the job-agent image declares as a `VOLUME`: `gf-init` mounts the `gf-tools` volume there, the build container read-only. */
 export const JOB_AGENT_DIR = '/opt/gf';
@@ -25,7 +26,7 @@ export const JOB_AGENT_LOGIN_NAME = 'gitlab-fargate';
 /** Names of the environment variables the agent's entry reads. */
 export const JOB_AGENT_ENV = {
   /** The job's OpenSSH public key (one line); the agent accepts only it. Per job: a RunTask override. */
-  sshPublicKey: 'SSH_PUBLIC_KEY',
+  sshPublicKey: SSH_PUBLIC_KEY_VARIABLE,
   /**
    * Host names that resolve to the task itself (`127.0.0.1`), space-separated: the services' default names and
    * aliases, which the agent appends to `/etc/hosts`. Per job: a RunTask override.
