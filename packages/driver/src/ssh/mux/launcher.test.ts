@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CLI, ensureBuilt } from '../../../test/cli-process.js';
 import { statePath, writeState } from '../../job/state.js';
+import { SystemFailure } from '../../errors.js';
 import { generateJobKeyPair } from '../keys.js';
 import { launchMultiplexer, stopMultiplexer } from './launcher.js';
 import type { MuxRecord } from './record.js';
@@ -55,5 +56,17 @@ describe('the SSH multiplexer process (compiled CLI)', () => {
     const environment = readFileSync(`/proc/${mux.pid}/environ`, 'utf8').split('\0').filter((entry) => entry !== '');
     expect(environment.map((entry) => entry.slice(0, entry.indexOf('=')))).toEqual(['PATH']);
     for (const value of Object.values(SECRETS)) expect(environment.join('\n')).not.toContain(value);
+  });
+
+  it('fails with the process\'s own reason when its socket cannot listen', async () => {
+    const socketPath = join(dir, 'no-such-folder', 'mux.sock');
+    const pending = launchMultiplexer(CLI, {
+      statePath: join(dir, 'state', 'none.json'), socketPath, connectTimeoutMs: 1_000,
+      keepaliveIntervalMs: 15_000, keepaliveCountMax: 4, idleTimeoutMs: 60_000,
+    });
+    const failure = await pending.connect(15_000).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(SystemFailure);
+    // Without the process's 'error: ' prefix: the reason reads as prepare's own.
+    expect((failure as Error).message.startsWith(`cannot listen on ${socketPath}: listen `)).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { SystemFailure } from '../../errors.js';
+import { ERROR_PREFIX, GO_LINE, LISTENING_PREFIX, firstLine } from './handshake.js';
 import { MUX_COMMAND, type MuxSpec } from './protocol.js';
 import type { MuxRecord } from './record.js';
 import { removeMuxSocket } from './socket.js';
@@ -49,15 +49,7 @@ export function launchMultiplexer(driverEntry: string, spec: MuxSpec): PendingMu
   });
   child.on('error', () => {});
   child.stdin?.on('error', () => {});
-  const firstLine = new Promise<string | undefined>((resolve) => {
-    if (child.stdout === null) return resolve(undefined);
-    const lines = createInterface({ input: child.stdout });
-    lines.once('line', (line) => {
-      resolve(line); // first: close() below emits 'close' at once
-      lines.close();
-    });
-    lines.once('close', () => resolve(undefined));
-  });
+  const ready = child.stdout === null ? Promise.resolve(undefined) : firstLine(child.stdout);
   const abort = (): void => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     release(child);
@@ -70,18 +62,19 @@ export function launchMultiplexer(driverEntry: string, spec: MuxSpec): PendingMu
       const timeout = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), timeoutMs);
       });
-      const line = await Promise.race([firstLine, timeout]).finally(() => clearTimeout(timer));
+      const line = await Promise.race([ready, timeout]).finally(() => clearTimeout(timer));
       if (line === 'timeout') {
         abort();
         throw new SystemFailure(`the SSH multiplexer did not start within ${Math.round(timeoutMs / 1000)} s`);
       }
-      if (line === undefined || !line.startsWith('listening ')) {
+      if (line === undefined || !line.startsWith(LISTENING_PREFIX)) {
         abort();
-        throw new SystemFailure(line?.replace(/^error: /, '') ?? `the SSH multiplexer exited (code ${child.exitCode ?? child.signalCode})`);
+        const why = line?.startsWith(ERROR_PREFIX) ? line.slice(ERROR_PREFIX.length) : line;
+        throw new SystemFailure(why ?? `the SSH multiplexer exited (code ${child.exitCode ?? child.signalCode})`);
       }
-      child.stdin?.end('connect\n');
+      child.stdin?.end(`${GO_LINE}\n`);
       release(child);
-      return { pid: Number(line.slice('listening '.length)), socket: spec.socketPath };
+      return { pid: Number(line.slice(LISTENING_PREFIX.length)), socket: spec.socketPath };
     },
   };
 }

@@ -1,9 +1,9 @@
 import { existsSync, rmSync, writeSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { deferred } from '../../deferred.js';
 import { SystemFailure, messageOf } from '../../errors.js';
 import { sshTargetOf } from '../target.js';
 import type { Connection, Transport } from '../transport.js';
+import { ERROR_PREFIX, GO_LINE, LISTENING_PREFIX, firstLine } from './handshake.js';
 import { MUX_COMMAND, type MuxSpec } from './protocol.js';
 import type { ReadMuxTaskState } from './record.js';
 import type { MuxServer, serveMultiplexed } from './server.js';
@@ -34,7 +34,7 @@ export async function runMultiplexerProcess(specJson: string | undefined, readSt
   const server = await listen(serveMultiplexed, connecting.promise, spec, stopped.resolve);
   if (server === undefined) return 1;
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => server.stop(`got ${signal}`));
-  report(`listening ${process.pid}`);
+  report(`${LISTENING_PREFIX}${process.pid}`);
 
   if (await goAhead()) {
     const connection = connectToTask(sshTransport, readState, spec);
@@ -82,21 +82,14 @@ async function listen(
     rmSync(spec.socketPath, { force: true });
     return await serve(connecting, spec.socketPath, { idleTimeoutMs: spec.idleTimeoutMs, onStop });
   } catch (error) {
-    report(`error: cannot listen on ${spec.socketPath}: ${messageOf(error)}`);
+    report(`${ERROR_PREFIX}cannot listen on ${spec.socketPath}: ${messageOf(error)}`);
     return undefined;
   }
 }
 
 /** True once prepare writes its go line; false when prepare closed our stdin without one (it failed or died). */
-function goAhead(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const lines = createInterface({ input: process.stdin });
-    lines.once('line', (line) => {
-      resolve(line === 'connect'); // first: close() below emits 'close' at once
-      lines.close();
-    });
-    lines.once('close', () => resolve(false));
-  });
+async function goAhead(): Promise<boolean> {
+  return (await firstLine(process.stdin)) === GO_LINE;
 }
 
 /**
