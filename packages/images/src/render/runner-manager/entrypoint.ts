@@ -84,6 +84,7 @@ relay_driver_log=false
 watcher_unset=()
 watcher_restore=()
 applied_settings_version=
+settings_helper=
 
 log() { printf 'runner-manager: %s\\n' "$*" >&2; }
 
@@ -162,13 +163,28 @@ start_driver_log_relay() {
   log "relaying the driver's log $relayed_driver_log to this container's stdout"
 }
 
+# A stop while the start waits for its manager version: tini signals this shell alone, and bash ignores SIGQUIT (the
+# image's stop signal) unless trapped. Nothing has started yet, so end the helper and exit 0, as a drain would.
+stop_while_starting() {
+  kill "$settings_helper" 2>/dev/null || true
+  log "stop signal while waiting to start: exiting, gitlab-runner was never started"
+  exit 0
+}
+
 # Lays the settings parameter's values over this environment. The helper checks every name (only setting
-# variables) and ends each NAME=VALUE with a NUL, so values may hold any other byte.
+# variables) and ends each NAME=VALUE with a NUL, so values may hold any other byte. It runs in the background so
+# that a stop signal ends its wait (bash runs a trap only once a foreground command ends, but interrupts \`wait\`).
 apply_settings_parameter() {
   [[ -n \${${SETTINGS_PARAMETER_VARIABLE}:-} ]] || return 0
   local overlay entry name status=0
   overlay=$(mktemp)
-  applied_settings_version=$(${layout.managerCommand} settings --out "$overlay") || status=$?
+  ${layout.managerCommand} settings --out "$overlay" >"$overlay.version" &
+  settings_helper=$!
+  trap stop_while_starting QUIT
+  wait "$settings_helper" || status=$?
+  trap - QUIT
+  applied_settings_version=$(<"$overlay.version")
+  rm -f "$overlay.version"
   if ((status != 0)); then
     rm -f "$overlay"
     exit "$status"

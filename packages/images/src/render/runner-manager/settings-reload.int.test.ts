@@ -204,6 +204,17 @@ describe.skipIf(MOTO_MISSING !== undefined)('runner-manager image: settings para
     expect(parseRunnerConfig(exec(container, 'cat', CONFIG)).config.concurrent).toBe(5);
   });
 
+  it('ends at once with exit 0 when stopped (SIGQUIT, the image’s stop signal) while it waits for its version', async () => {
+    const { name, env } = await parameter({ GITLAB_FARGATE_MANAGER_VERSION: 'v0' });
+    const container = startManager(env);
+    await logsOnceContaining(container, `${name} names manager version v0, this manager is v1: not starting gitlab-runner`);
+    expect(docker(['stop', '--time', '60', container], { timeoutMs: 90_000 }).code).toBe(0);
+    // Killed when the 60 s ran out, it would show 137: the stop signal itself ended it.
+    expect(docker(['inspect', '--format', '{{.State.ExitCode}}', container]).stdout.trim()).toBe('0');
+    expect(logs(container)).toContain('runner-manager: stop signal while waiting to start: exiting, gitlab-runner was never started');
+    expect(logs(container)).not.toContain('stand-in gitlab-runner');
+  });
+
   it('refuses to start with a parameter it cannot use, before running the command', async () => {
     const { env } = await parameter({ RUNNER_TOKEN: 'glrt-not-here', CONCURRENT: '2' });
     const result = dockerRun(image, ['--network', 'host', ...envArgs(env)], ['echo', 'COMMAND RAN']);
