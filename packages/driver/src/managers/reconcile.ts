@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type ECSClient, RunTaskCommand, TagResourceCommand, type Task } from '@aws-sdk/client-ecs';
 import { stopTask } from '../aws/launch.js';
 import { tagOf } from '../aws/task-listing.js';
@@ -75,7 +76,12 @@ export async function reconcileManagers(
   return report;
 }
 
-/** Starts managers until {@link ControllerSettings.count} run, each in the subnet that has the fewest. */
+/**
+ * Starts managers until {@link ControllerSettings.count} run, each in the subnet that has the fewest. EventBridge
+ * delivers a schedule at least once, so two passes can run at the same time: each RunTask carries a client token made
+ * of the version, the slot and the minute, and ECS starts one task per token (a second pass that saw the same fleet
+ * gets the first one's task back; one that saw another fleet gets a ConflictException and leaves the slot to it).
+ */
 async function startMissing(run: Run, current: readonly Task[]): Promise<void> {
   const { settings } = run;
   const perSubnet = new Map(settings.subnets.map((subnet) => [subnet, 0]));
@@ -83,18 +89,26 @@ async function startMissing(run: Run, current: readonly Task[]): Promise<void> {
     const subnet = subnetOf(task);
     if (subnet !== undefined && perSubnet.has(subnet)) perSubnet.set(subnet, (perSubnet.get(subnet) ?? 0) + 1);
   }
-  for (let missing = settings.count - current.length; missing > 0; missing--) {
+  for (let slot = current.length; slot < settings.count; slot++) {
     const subnet = [...perSubnet.entries()].reduce((best, entry) => (entry[1] < best[1] ? entry : best))[0];
     perSubnet.set(subnet, (perSubnet.get(subnet) ?? 0) + 1);
+    const clientToken = `${MANAGER_STARTED_BY}-${createHash('sha256')
+      .update(`${settings.cluster}|${settings.taskDefinition}|${slot}|${Math.floor(run.now / 60_000)}`)
+      .digest('hex')
+      .slice(0, 32)}`;
     try {
-      const out = await run.ecs.send(new RunTaskCommand(managerRunTask(settings, subnet)));
+      const out = await run.ecs.send(new RunTaskCommand({ ...managerRunTask(settings, subnet), clientToken }));
       const failure = out.failures?.[0];
       const task = out.tasks?.[0];
       if (task === undefined) throw new Error(failure === undefined ? 'no task and no failure in the answer' : `${failure.reason ?? ''} ${failure.detail ?? ''}`.trim());
       run.report.started.push(taskIdOf(task));
       run.log(`started manager ${taskIdOf(task)} (${familyRevision(settings.taskDefinition)}) in ${subnet}`);
     } catch (error) {
-      run.report.failures.push(`cannot start a manager in ${subnet}: ${messageOf(error)}`);
+      if ((error as { name?: string }).name === 'ConflictException') {
+        run.log(`manager slot ${slot} was started by another pass this minute (${clientToken})`);
+      } else {
+        run.report.failures.push(`cannot start a manager in ${subnet}: ${messageOf(error)}`);
+      }
     }
   }
 }

@@ -2,6 +2,7 @@ import {
   CreateClusterCommand,
   DescribeTasksCommand,
   ECSClient,
+  ListTasksCommand,
   PutClusterCapacityProvidersCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
@@ -127,6 +128,15 @@ describe('managers reconcile against the ECS emulator', () => {
       ]);
     }
     expect(await reconcile(settings, T0 + 60_000)).toMatchObject({ started: [], waiting: [], stoppedManagers: [], stoppedJobs: [] });
+  });
+
+  it('starts each missing manager once when two passes run at the same time (EventBridge delivers at least once)', async () => {
+    const { cluster, current, settings } = await environment();
+    const [first, second] = await Promise.all([reconcile(settings, T0), reconcile(settings, T0 + 1_000)]);
+    expect(new Set([...first.started, ...second.started]).size).toBe(2);
+    const listed = await ecs.send(new ListTasksCommand({ cluster, family: MANAGER_FAMILY }));
+    expect(listed.taskArns).toHaveLength(2);
+    expect((await describe_(cluster, listed.taskArns!)).every((task) => task.taskDefinitionArn === current)).toBe(true);
   });
 
   it("keeps an old manager while its job tasks run, then stops it once they are gone, and never before the settle time", async () => {
