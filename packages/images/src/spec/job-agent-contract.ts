@@ -4,6 +4,8 @@
  * offers. The one home of these names: the renderers of the job-agent image and the driver import them from here.
  */
 
+import type { SSH_PUBLIC_KEY_VARIABLE } from '@gitlab-fargate/config';
+
 /** The folder the job-agent image declares as a `VOLUME`, which the build container mounts read-only. */
 export const JOB_AGENT_DIR = '/opt/gf';
 
@@ -52,8 +54,12 @@ export const JOB_AGENT_EXIT_MISCONFIGURED = 78;
 
 /** The environment the entry reads (set by the driver through container overrides). */
 export const JOB_AGENT_ENV = {
-  /** Required: exactly one `ssh-ed25519` OpenSSH public key line, the job's key. Unset before dropbear starts. */
-  sshPublicKey: 'SSH_PUBLIC_KEY',
+  /**
+   * Required: exactly one OpenSSH public key line, the job's key; unset before dropbear starts. The same variable as
+   * the ci-coordinator's: its home is the config package's contract, checked here by the compiler (config is only
+   * a devDependency of this package).
+   */
+  sshPublicKey: 'SSH_PUBLIC_KEY' satisfies typeof SSH_PUBLIC_KEY_VARIABLE,
   /** Optional: space-separated host names (the services' aliases) that `/etc/hosts` maps to 127.0.0.1. */
   hosts: 'GITLAB_FARGATE_HOSTS',
   /**
