@@ -93,77 +93,78 @@ export class RunnerMonitoring extends Construct {
   /** Leaked tasks the orphan reaper stopped (sum per hour). */
   public readonly reaperStops: cloudwatch.IMetric;
 
+  private readonly environmentName: string;
+  private readonly notify: actions.SnsAction;
+
   constructor(scope: Construct, id: string, props: RunnerMonitoringProps) {
     super(scope, id);
-    const environmentName = props.environment.environmentName;
+    this.environmentName = props.environment.environmentName;
     const logGroup = props.environment.manager.logGroup;
-    const jobMetric = (metricName: string, statistic: string, period: Duration = HOUR): cloudwatch.Metric =>
-      new cloudwatch.Metric({
-        namespace: DRIVER_METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { [DRIVER_DIMENSION.environment]: environmentName },
-        statistic,
-        period,
-      });
-    const reaperStops = logMetric(this, 'Reaper Stops Filter', logGroup, environmentName, 'ReaperStops', logs.FilterPattern.literal(`"${GC_STOPPED_PREFIX}"`));
-    const throttles = logMetric(
-      this,
-      'API Throttling Filter',
-      logGroup,
-      environmentName,
-      'ApiThrottles',
-      logs.FilterPattern.anyTerm(...THROTTLING_TERMS),
-    );
+    this.reaperStops = logMetric(this, 'Reaper Stops Filter', logGroup, this.environmentName, 'ReaperStops', logs.FilterPattern.literal(`"${GC_STOPPED_PREFIX}"`));
+    const throttles = logMetric(this, 'API Throttling Filter', logGroup, this.environmentName, 'ApiThrottles', logs.FilterPattern.anyTerm(...THROTTLING_TERMS));
 
     this.alarmTopic = props.alarmTopic ?? this.newTopic();
     for (const email of props.alarmEmails ?? []) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(email));
-    const notify = new actions.SnsAction(this.alarmTopic);
-    const alarm = (alarmId: string, metric: cloudwatch.IMetric, threshold: number, description: string): cloudwatch.Alarm => {
-      const created = new cloudwatch.Alarm(this, alarmId, {
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        // An hour without jobs is not a problem.
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: `gitlab-fargate ${environmentName}: ${description}`,
-      });
-      created.addAlarmAction(notify);
-      return created;
-    };
+    this.notify = new actions.SnsAction(this.alarmTopic);
+
     const failurePercent = props.startFailurePercent ?? 10;
     const latency = props.startLatencyP95 ?? Duration.minutes(2);
     const stops = props.reaperStops ?? 1;
-    this.startFailureAlarm = alarm(
+    const failed = this.jobMetric(DRIVER_METRIC.startFailure, 'Average');
+    this.startFailureAlarm = this.alarm(
       'Start Failures',
-      new cloudwatch.MathExpression({ expression: '100 * failed', usingMetrics: { failed: jobMetric(DRIVER_METRIC.startFailure, 'Average') }, label: 'start failures (%)', period: HOUR }),
+      new cloudwatch.MathExpression({ expression: '100 * failed', usingMetrics: { failed }, label: 'start failures (%)', period: HOUR }),
       failurePercent,
       `more than ${failurePercent}% of job starts failed in an hour`,
     );
-    this.startLatencyAlarm = alarm('Start Latency', jobMetric(DRIVER_METRIC.startLatency, 'p95'), latency.toSeconds(), `p95 start latency over ${latency.toSeconds()} s in an hour`);
-    this.reaperStops = reaperStops;
-    this.reaperStopsAlarm = alarm('Reaper Stops', reaperStops, stops - 1, `the orphan reaper stopped ${stops} or more leaked tasks in an hour`);
-    if (props.environment.orphanReaper) {
-      const failures = props.reaperFailures ?? 1;
-      const failedPattern = logs.FilterPattern.literal(`"${REAPER_FAILED_MARKER}"`);
-      const failedRuns = logMetric(this, 'Reaper Failures Filter', logGroup, environmentName, 'ReaperFailures', failedPattern);
-      this.reaperFailuresAlarm = alarm(
-        'Reaper Failures',
-        failedRuns,
-        failures - 1,
-        `the orphan reaper failed ${failures} or more times in an hour (see the orphan-reaper log streams)`,
-      );
-    }
+    this.startLatencyAlarm = this.alarm(
+      'Start Latency', this.jobMetric(DRIVER_METRIC.startLatency, 'p95'), latency.toSeconds(), `p95 start latency over ${latency.toSeconds()} s in an hour`,
+    );
+    this.reaperStopsAlarm = this.alarm('Reaper Stops', this.reaperStops, stops - 1, `the orphan reaper stopped ${stops} or more leaked tasks in an hour`);
+    if (props.environment.orphanReaper) this.reaperFailuresAlarm = this.reaperFailures(logGroup, props.reaperFailures ?? 1);
 
-    this.dashboard = this.newDashboard(props.dashboardName ?? `gitlab-fargate-${environmentName}`, environmentName, jobMetric, throttles);
+    this.dashboard = this.newDashboard(props.dashboardName ?? `gitlab-fargate-${this.environmentName}`, throttles);
   }
 
-  private newDashboard(
-    dashboardName: string,
-    environmentName: string,
-    jobMetric: (metricName: string, statistic: string, period?: Duration) => cloudwatch.Metric,
-    throttles: cloudwatch.IMetric,
-  ): cloudwatch.Dashboard {
+  /** A driver metric of this environment (the `Environment` dimension). */
+  private jobMetric(metricName: string, statistic: string, period: Duration = HOUR): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: DRIVER_METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { [DRIVER_DIMENSION.environment]: this.environmentName },
+      statistic,
+      period,
+    });
+  }
+
+  /** An hourly alarm above `threshold` that notifies the topic; an hour without data is not a problem. */
+  private alarm(alarmId: string, metric: cloudwatch.IMetric, threshold: number, description: string): cloudwatch.Alarm {
+    const created = new cloudwatch.Alarm(this, alarmId, {
+      metric,
+      threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `gitlab-fargate ${this.environmentName}: ${description}`,
+    });
+    created.addAlarmAction(this.notify);
+    return created;
+  }
+
+  /** The orphan reaper's failed runs, counted from the line it prints when rendering or gc fails. */
+  private reaperFailures(logGroup: logs.ILogGroup, failures: number): cloudwatch.Alarm {
+    const failedPattern = logs.FilterPattern.literal(`"${REAPER_FAILED_MARKER}"`);
+    const failedRuns = logMetric(this, 'Reaper Failures Filter', logGroup, this.environmentName, 'ReaperFailures', failedPattern);
+    return this.alarm(
+      'Reaper Failures',
+      failedRuns,
+      failures - 1,
+      `the orphan reaper failed ${failures} or more times in an hour (see the orphan-reaper log streams)`,
+    );
+  }
+
+  private newDashboard(dashboardName: string, throttles: cloudwatch.IMetric): cloudwatch.Dashboard {
+    const jobMetric = (metricName: string, statistic: string, period?: Duration) => this.jobMetric(metricName, statistic, period);
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName, defaultInterval: Duration.days(7) });
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({ title: 'Jobs per hour', left: [jobMetric(DRIVER_METRIC.jobs, 'Sum').with({ label: 'jobs' }), jobMetric(DRIVER_METRIC.jobFailure, 'Sum').with({ label: 'failed' })] }),
@@ -172,7 +173,7 @@ export class RunnerMonitoring extends Construct {
         left: [jobMetric(DRIVER_METRIC.startLatency, 'p50').with({ label: 'p50' }), jobMetric(DRIVER_METRIC.startLatency, 'p95').with({ label: 'p95' })],
         leftAnnotations: [this.startLatencyAlarm.toAnnotation()],
       }),
-      new cloudwatch.GraphWidget({ title: 'Failures by reason', left: [failuresByReason(environmentName)] }),
+      new cloudwatch.GraphWidget({ title: 'Failures by reason', left: [failuresByReason(this.environmentName)] }),
     );
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({ title: 'Estimated cost per day (USD)', left: [jobMetric(DRIVER_METRIC.cost, 'Sum', Duration.days(1)).with({ label: 'cost' })] }),
