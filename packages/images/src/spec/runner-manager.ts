@@ -6,7 +6,8 @@ import { patterns } from './patterns.js';
 /**
  * The runner manager: gitlab-runner with the custom executor, the driver and the config CLI on a Node.js base.
  * Nothing environment-specific is baked in: the entrypoint renders `config.toml` and the driver TOML from the
- * container's environment at every start.
+ * container's environment at every start, with an SSM settings parameter's values laid over it when
+ * `GITLAB_FARGATE_SETTINGS_PARAMETER` names one, and then re-renders them in place whenever that parameter changes.
  *
  * The build context is this folder plus a `dist/` folder holding the driver bundle and the config CLI
  * (`gitlab-fargate-images context` fills it).
