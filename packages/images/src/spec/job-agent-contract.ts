@@ -1,7 +1,9 @@
 /**
  * The job agent's contract with whoever starts a job task (the driver): where the agent's files are in the build
  * container, how that container must be started, the environment variables its entry reads, and the SSH login it
- * offers. The one home of these names: the renderers of the job-agent image and the driver import them from here.
+ * offers. The renderers of the job-agent image import them from here; the driver takes the names it shares with
+ * the agent from the config package's contract (`packages/config/src/contract/job-agent.ts`), and
+ * `job-agent-contract.test.ts` proves the two agree.
  */
 
 import type { SSH_PUBLIC_KEY_VARIABLE } from '@gitlab-fargate/config';
