@@ -1,8 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveManagerId } from './manager-id.js';
+import { PACKAGE_DIR } from '../../test/paths.js';
+import { MisconfiguredError } from './exit-codes.js';
+import { MANAGER_ID_PATTERN, resolveManagerId } from './manager-id.js';
+import { MANAGER_ID_VARIABLE } from './variables.js';
 
 /** Plays ECS's task metadata endpoint v4: `/task` answers `answer` with `status`. */
 async function metadataEndpoint(status: number, answer: unknown): Promise<{ uri: string; server: Server; hits: () => number }> {
@@ -35,12 +40,28 @@ describe('resolveManagerId', () => {
     });
   });
 
-  it('is the host name outside ECS, saying so', async () => {
-    expect(await resolveManagerId({}, noSleep)).toEqual({ id: hostname(), source: "ECS_CONTAINER_METADATA_URI_V4 is not set (not an ECS task): this host's name" });
+  it('is the host name outside ECS, in the form the driver accepts, saying so', async () => {
+    const { id, source } = await resolveManagerId({}, noSleep);
+    expect(id).toBe(hostname().replace(/[^A-Za-z0-9-]/g, '-').slice(0, 64));
+    expect(id).toMatch(MANAGER_ID_PATTERN);
+    expect(source).toBe("ECS_CONTAINER_METADATA_URI_V4 is not set (not an ECS task): this host's name");
+    expect((await resolveManagerId({}, noSleep, () => 'ip-10-0-1-2.ec2.internal')).id).toBe('ip-10-0-1-2-ec2-internal');
+    expect((await resolveManagerId({}, noSleep, () => 'x'.repeat(80))).id).toBe('x'.repeat(64));
   });
 
-  it('keeps a value given to the container', async () => {
+  it('keeps a value given to the container, and refuses one the driver would refuse', async () => {
     expect((await resolveManagerId({ GITLAB_FARGATE_MANAGER_ID: 'm-1', ECS_CONTAINER_METADATA_URI_V4: 'http://127.0.0.1:9' }, noSleep)).id).toBe('m-1');
+    const wrong = resolveManagerId({ GITLAB_FARGATE_MANAGER_ID: 'ip-10-0-1-2.ec2.internal' }, noSleep);
+    await expect(wrong).rejects.toThrow(MisconfiguredError);
+    await expect(resolveManagerId({ GITLAB_FARGATE_MANAGER_ID: 'a.b' }, noSleep)).rejects.toThrow(
+      'GITLAB_FARGATE_MANAGER_ID is "a.b": give 1 to 64 letters, digits or -, or leave it unset for the ECS task ID',
+    );
+  });
+
+  it("is checked as the driver checks it (MANAGER_ID in packages/driver/src/job/environment.ts)", () => {
+    const source = readFileSync(join(PACKAGE_DIR, '../driver/src/job/environment.ts'), 'utf8');
+    expect(source).toContain(`export const MANAGER_ID_VARIABLE = '${MANAGER_ID_VARIABLE}';`);
+    expect(source).toContain(`const MANAGER_ID = ${MANAGER_ID_PATTERN.toString()};`);
   });
 
   it('fails the start after three attempts when the endpoint gives no task ARN, rather than tag tasks wrongly', async () => {
