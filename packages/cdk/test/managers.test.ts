@@ -40,6 +40,31 @@ describe('the managers and their controller', () => {
     expect(driverSource('main.ts')).toContain("io.argv[0] === 'managers'");
   });
 
+  test('the controller runs in the manager subnets without a public IP, with HTTPS out only', () => {
+    const { template } = synth();
+    const group = logicalId(template, 'AWS::EC2::SecurityGroup', 'DevManagerControllerSecurityGroup');
+    expect(template.toJSON().Resources[group].Properties.SecurityGroupEgress).toEqual([
+      { CidrIp: '0.0.0.0/0', Description: 'ECS, ECR and CloudWatch APIs', FromPort: 443, IpProtocol: 'tcp', ToPort: 443 },
+    ]);
+    expect(template.toJSON().Resources[group].Properties.SecurityGroupIngress).toBeUndefined();
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [
+        Match.objectLike({
+          EcsParameters: Match.objectLike({
+            NetworkConfiguration: {
+              AwsVpcConfiguration: {
+                AssignPublicIp: 'DISABLED',
+                SecurityGroups: [{ 'Fn::GetAtt': [group, 'GroupId'] }],
+                Subnets: [{ Ref: Match.stringLikeRegexp('^VpcprivateSubnet1') }, { Ref: Match.stringLikeRegexp('^VpcprivateSubnet2') }],
+              },
+            },
+          }),
+        }),
+      ],
+    });
+  });
+
   test('a settings change rewrites the parameter and leaves the manager task definition (the version) alone', () => {
     const before = synth();
     const after = synth((props) => ({ ...props, concurrent: 20, runnerTags: ['dev', 'docker'], manager: { ...props.manager, count: 3, maxJobDuration: Duration.hours(1) } }));
