@@ -34,6 +34,7 @@ Usage:
   gitlab-fargate-driver [options] validate [PATH]
   gitlab-fargate-driver [options] gc [--dry-run] [--without-state] [--min-age SECONDS]
   gitlab-fargate-driver managers reconcile        (the manager controller; see managers --help)
+  gitlab-fargate-driver pool keep|status          (the warm pool of idle tasks; see pool --help)
   gitlab-fargate-driver report [--since ISO] [--until ISO] [--json] [FILE|-]
   gitlab-fargate-driver --version | --help
 

@@ -28,3 +28,10 @@ export { ECS_TASK_LIMITS, LimitExceeded, checkServicePorts, type PortOwner } fro
 export { derivedTaskOverrides, type DerivedTaskOverrides, type DerivedTaskOverridesInput } from './job-image/overrides.js';
 export { ensureTaskDefinition, type EnsureTaskDefinitionOptions, type EnsuredTaskDefinition } from './aws/task-definitions.js';
 export { listUnusedFamilies, retireFamily, type ListUnusedFamiliesOptions, type RetiredFamily, type UnusedFamily } from './aws/task-definition-gc.js';
+export { claimWarmTask, type WarmClaim, type WarmClaimInput } from './pool/claim-warm.js';
+export { PoolKeeper, type CycleReport } from './pool/keeper.js';
+export type { KeeperContext } from './pool/context.js';
+export { poolStatus, type PoolStatus } from './pool/status.js';
+export { NO_METRICS, PrometheusRegistry, type PoolMetrics } from './pool/metrics.js';
+export { claim as claimPoolEntry, listEntries as listPoolEntries, type ClaimRequest } from './pool/directory.js';
+export type { EntryState, PoolEntry, StoredEntry } from './pool/entry.js';

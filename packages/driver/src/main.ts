@@ -54,6 +54,8 @@ export async function main(io: MainIo): Promise<number> {
   if (io.argv[0] === MUX_COMMAND) return runMultiplexer(io.argv[1]);
   // The manager controller (managers/command.ts) reads its own settings: no job, no driver TOML, no global flags.
   if (io.argv[0] === 'managers') return (await import('./managers/command.js')).managersCommand(io.argv.slice(1), io);
+  // The warm-pool keeper and its status (pool/command.ts) read their own arguments.
+  if (io.argv[0] === 'pool') return (await import('./pool/command.js')).poolCommand(io.argv.slice(1), io);
   const parsed = parseCommandLine(io.argv, say);
   if (parsed === undefined) return codes.system;
   const { flags, command } = parsed;

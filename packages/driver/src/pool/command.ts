@@ -1,0 +1,132 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import type { Writable } from 'node:stream';
+import type { DriverConfig } from '@gitlab-fargate/config';
+import { type AwsClients, createAwsClients } from '../aws/clients.js';
+import { messageOf } from '../errors.js';
+import { readJobEnvironment } from '../job/environment.js';
+import { createLogger, fdSink, parseLogFormat, parseLogLevel } from '../log.js';
+import { sleep as defaultSleep } from '../sleep.js';
+import { sshTransport } from '../ssh/connect.js';
+import type { KeeperContext } from './context.js';
+import { PoolKeeper } from './keeper.js';
+import { NO_METRICS, PrometheusRegistry, serveMetrics } from './metrics.js';
+import { formatPoolStatus, poolStatus } from './status.js';
+
+export const POOL_HELP = `Usage: gitlab-fargate-driver pool keep [--once] [--config PATH]
+       gitlab-fargate-driver pool status [--json] [--config PATH]
+
+keep    The warm-pool keeper: every [PoolSettings] ReconcileInterval seconds, for each [[Pool]] of the driver TOML,
+        retire idle tasks past their idle deadline (less ClaimMargin), past MaxAge or started under another
+        configuration, drop the ones ECS reports stopped (one DescribeTasks per 100), stop this manager's pool tasks
+        that no entry names (gc; all of them when the pool directory was lost), and start tasks up to the policy's
+        IdleCount (at most MaxIdle), each with its own SSH key and GITLAB_FARGATE_IDLE_DEADLINE. Runs until SIGTERM
+        or SIGINT, which stop it cleanly (fills in flight stop their tasks); --once runs one cycle. Serves Prometheus
+        metrics on [PoolSettings] MetricsPort when set. Exit code 0, or 1 on bad configuration or a failed --once.
+status  Prints each pool's ready, pending, claimed and draining counts from the pool directory (no AWS call);
+        --json prints {"pools":[{"name","ready","pending","claimed","draining","nextDeadline"?}]}.
+
+Reads the runner's identity (GITLAB_FARGATE_RUNNER_SHORT_TOKEN, the tasks' startedBy) and GITLAB_FARGATE_MANAGER_ID
+(the gitlab-fargate:manager tag; outside ECS: host-<hostname>) from the environment.
+--config defaults to config.toml, as for the stages.`;
+
+/** Where the command writes, and its cancel signal. */
+export interface PoolIo {
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly stderrFd: number;
+  readonly signal: AbortSignal;
+}
+
+interface PoolArgs {
+  readonly verb: 'keep' | 'status';
+  readonly once: boolean;
+  readonly json: boolean;
+  readonly config: string;
+}
+
+/** Runs `pool ARGS...`. Bad arguments and configuration are refused before any AWS call. */
+export async function poolCommand(argv: readonly string[], io: PoolIo, clients?: AwsClients): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout.write(`${POOL_HELP}\n`);
+    return 0;
+  }
+  try {
+    const args = parsePoolArgs(argv);
+    const config = await loadPoolConfig(resolve(io.cwd, args.config));
+    const root = config.poolDefaults.directory;
+    if (args.verb === 'status') {
+      const status = poolStatus(config, root ?? '');
+      io.stdout.write(args.json ? `${JSON.stringify(status)}\n` : formatPoolStatus(status));
+      return 0;
+    }
+    if (root === undefined || config.pools.length === 0) throw new Error('no [[Pool]] is configured: nothing to keep');
+    return await keep(io, args, config, root, clients);
+  } catch (error) {
+    io.stderr.write(`gitlab-fargate-driver: pool: ${messageOf(error)}\n`);
+    return 1;
+  }
+}
+
+function parsePoolArgs(argv: readonly string[]): PoolArgs {
+  const [verb, ...rest] = argv;
+  if (verb !== 'keep' && verb !== 'status') throw new Error(`expected "pool keep" or "pool status", found ${JSON.stringify(argv.join(' '))} (see pool --help)`);
+  let config = 'config.toml';
+  let once = false;
+  let json = false;
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
+    if (arg === '--once' && verb === 'keep') once = true;
+    else if (arg === '--json' && verb === 'status') json = true;
+    else if (arg === '--config' && rest[i + 1] !== undefined) config = rest[++i]!;
+    else if (arg.startsWith('--config=')) config = arg.slice('--config='.length);
+    else throw new Error(`pool ${verb}: unknown argument ${JSON.stringify(arg)} (see pool --help)`);
+  }
+  return { verb, once, json, config };
+}
+
+async function loadPoolConfig(path: string): Promise<DriverConfig> {
+  const { ConfigError, formatIssues, loadDriverConfig } = await import('@gitlab-fargate/config');
+  try {
+    return (await loadDriverConfig(path)).config;
+  } catch (error) {
+    if (error instanceof ConfigError) throw new Error(`invalid driver configuration:\n${formatIssues(error.issues)}`);
+    throw new Error(`cannot read the driver configuration ${path}: ${messageOf(error)}`);
+  }
+}
+
+/** The keeper loop: a cycle, then a wait that SIGTERM cuts short; a failed cycle is logged and retried. */
+async function keep(io: PoolIo, args: PoolArgs, config: DriverConfig, root: string, clients?: AwsClients): Promise<number> {
+  const env = readJobEnvironment(io.env);
+  const registry = config.poolDefaults.metricsPort === undefined ? undefined : new PrometheusRegistry();
+  const server = registry === undefined ? undefined : await serveMetrics(registry, config.poolDefaults.metricsPort!);
+  const log = createLogger({ level: parseLogLevel(config.logLevel) ?? 'info', format: parseLogFormat(config.logFormat) ?? 'text', sink: fdSink(io.stderrFd), progress: fdSink(io.stderrFd), fields: { command: 'pool_keep' } });
+  const ctx: KeeperContext = {
+    config, root, env, log, signal: io.signal, sleep: defaultSleep, now: Date.now, transport: sshTransport,
+    managerId: env.managerId ?? `host-${hostname().replace(/[^A-Za-z0-9-]/g, '-').slice(0, 59)}`,
+    clients: clients ?? createAwsClients(config.fargate.region),
+    metrics: registry ?? NO_METRICS,
+  };
+  const keeper = new PoolKeeper(ctx);
+  try {
+    for (;;) {
+      try {
+        const report = await keeper.cycle();
+        io.stdout.write(`${JSON.stringify({ cycle: report })}\n`);
+      } catch (error) {
+        if (io.signal.aborted) break;
+        log.error(`pool cycle failed: ${messageOf(error)}`);
+        if (args.once) return 1;
+      }
+      if (args.once || io.signal.aborted) break;
+      await defaultSleep(config.poolDefaults.reconcileInterval * 1000, io.signal).catch(() => {});
+      if (io.signal.aborted) break;
+    }
+    return 0;
+  } finally {
+    server?.close();
+    log.close();
+  }
+}

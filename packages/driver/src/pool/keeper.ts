@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import type { Task } from '@aws-sdk/client-ecs';
+import { POOL_TAG_KEYS, type PoolSettings } from '@gitlab-fargate/config';
+import { stopTask } from '../aws/launch.js';
+import { describeTasksWithTags, listTaskArns, tagOf } from '../aws/task-listing.js';
+import { secondsToMs } from '../duration.js';
+import { messageOf } from '../errors.js';
+import { MANAGER_TAG_KEY, startedByFor } from '../job/plan.js';
+import type { KeeperContext } from './context.js';
+import { ensurePoolDirectory, listEntries, moveEntry, poolRootExists, removeEntry } from './directory.js';
+import type { StoredEntry } from './entry.js';
+import { currentKeys, fillOne } from './fill.js';
+import { poolTarget } from './policy.js';
+
+/** What one cycle did, per pool (for logs and tests). */
+export interface CycleReport {
+  readonly lostDirectory: boolean;
+  readonly pools: readonly { readonly name: string; readonly wanted: number; readonly filled: number; readonly retired: number }[];
+  /** Tasks of this manager's pools that no entry names, stopped. */
+  readonly collected: readonly string[];
+}
+
+/** The reconciler behind `pool keep`: one {@link cycle} per `[PoolSettings] ReconcileInterval`. */
+export class PoolKeeper {
+  private cycles = 0;
+  private readonly instance = randomBytes(4).toString('hex');
+
+  constructor(private readonly ctx: KeeperContext) {}
+
+  /**
+   * One pass: a lost directory is noted (gc then stops every pool task of this manager); per pool, entries left
+   * pending by a killed keeper are cleaned, expired or drifted ones retired, stopped tasks dropped (one batched
+   * DescribeTasks), then gc, then the top-up to the policy's IdleCount.
+   */
+  async cycle(): Promise<CycleReport> {
+    const { ctx } = this;
+    this.cycles += 1;
+    const lostDirectory = !poolRootExists(ctx.root);
+    if (lostDirectory) ctx.log.warn(`the pool directory ${ctx.root} is missing: stopping every pool task of manager ${ctx.managerId}`);
+    for (const pool of ctx.config.pools) ensurePoolDirectory(ctx.root, pool.name);
+    const retired = new Map<string, number>();
+    for (const pool of ctx.config.pools) retired.set(pool.name, await this.tidy(pool));
+    await this.checkHealth();
+    const collected = await this.collectGarbage();
+    const pools = [];
+    for (const pool of ctx.config.pools) {
+      const { wanted, filled } = await this.topUp(pool);
+      pools.push({ name: pool.name, wanted, filled, retired: retired.get(pool.name) ?? 0 });
+    }
+    this.publishCounts();
+    return { lostDirectory, pools, collected };
+  }
+
+  /** Pending leftovers and ready entries that must go: drained (stopped) and removed. @returns how many ready ones */
+  private async tidy(pool: PoolSettings): Promise<number> {
+    const { ctx } = this;
+    const now = ctx.now();
+    const keys = currentKeys(ctx);
+    const target = poolTarget(pool, now);
+    const entries = listEntries(ctx.root, pool.name);
+    // Fills finish within their cycle: a pending entry seen here is a killed keeper's.
+    for (const stale of entries.filter((e) => e.state === 'pending')) await this.stopAndRemove(stale, 'left pending by an earlier keeper');
+    const ready = entries.filter((e) => e.state === 'ready').sort((a, b) => a.entry.idleDeadline - b.entry.idleDeadline);
+    let kept = 0;
+    let retired = 0;
+    for (const stored of ready) {
+      const reason = retireReason(stored, keys, now, pool, ctx.config.poolDefaults.claimMargin);
+      const surplus = reason === undefined && kept >= target.idleCount;
+      if (reason === undefined && !surplus) {
+        kept += 1;
+        continue;
+      }
+      const draining = moveEntry(stored, 'draining');
+      if (draining === undefined) continue; // a job claimed it meanwhile
+      ctx.metrics.expiry(pool.name, reason ?? 'surplus');
+      retired += 1;
+    }
+    for (const draining of listEntries(ctx.root, pool.name).filter((e) => e.state === 'draining')) await this.stopAndRemove(draining, 'retired from the pool');
+    return retired;
+  }
+
+  /** One DescribeTasks per 100 entries: entries whose task stopped or is stopping (Spot, crash) are dropped. */
+  private async checkHealth(): Promise<void> {
+    const { ctx } = this;
+    const watched = ctx.config.pools.flatMap((p) => listEntries(ctx.root, p.name)).filter((e) => e.entry.taskArn !== undefined && (e.state === 'ready' || e.state === 'claimed'));
+    if (watched.length === 0) return;
+    const tasks = await describeTasksWithTags(ctx.clients.ecs, ctx.config.fargate.cluster, watched.map((e) => e.entry.taskArn as string));
+    const alive = new Set(tasks.filter((t) => t.desiredStatus === 'RUNNING' && t.lastStatus !== 'STOPPED').map((t) => t.taskArn));
+    for (const stored of watched) {
+      if (alive.has(stored.entry.taskArn)) continue;
+      ctx.log.info(`pool ${stored.entry.pool}: task ${stored.entry.taskArn} is stopping or gone; dropping its ${stored.state} entry`);
+      if (stored.state === 'ready') ctx.metrics.expiry(stored.entry.pool, 'stopped');
+      removeEntry(stored);
+    }
+  }
+
+  /** Stops this manager's pool tasks that no entry names (a lost directory, a keeper killed after RunTask). */
+  private async collectGarbage(): Promise<string[]> {
+    const { ctx } = this;
+    const { cluster } = ctx.config.fargate;
+    const known = new Set(ctx.config.pools.flatMap((p) => listEntries(ctx.root, p.name)).map((e) => e.entry.taskArn));
+    const arns = await listTaskArns(ctx.clients.ecs, cluster, startedByFor(ctx.env.runnerShortToken));
+    const tasks = arns.length === 0 ? [] : await describeTasksWithTags(ctx.clients.ecs, cluster, arns);
+    const orphans = tasks.filter((t) => isOurPoolTask(t, ctx.managerId) && !known.has(t.taskArn) && t.desiredStatus === 'RUNNING');
+    const stopped: string[] = [];
+    for (const task of orphans) {
+      try {
+        await stopTask(ctx.clients.ecs, { cluster, taskArn: task.taskArn!, reason: 'gitlab-fargate: pool task without an entry (gc)' }, { deadlineMs: secondsToMs(ctx.config.timeouts.stopTask), sleep: ctx.sleep });
+        stopped.push(task.taskArn!);
+      } catch (error) {
+        ctx.log.warn(`gc could not stop pool task ${task.taskArn}: ${messageOf(error)}`);
+      }
+    }
+    if (stopped.length > 0) ctx.log.info(`gc stopped ${stopped.length} pool task(s) without an entry`, { tasks: stopped.join(' ') });
+    return stopped;
+  }
+
+  /** Starts the missing idle tasks (all at once) and waits until each is ready or has failed. */
+  private async topUp(pool: PoolSettings): Promise<{ wanted: number; filled: number }> {
+    const { ctx } = this;
+    const target = poolTarget(pool, ctx.now());
+    const have = listEntries(ctx.root, pool.name).filter((e) => e.state === 'ready' || e.state === 'pending').length;
+    const missing = Math.max(0, target.idleCount - have);
+    if (missing === 0 || ctx.signal.aborted) return { wanted: target.idleCount, filled: 0 };
+    const epoch = `${this.instance}-${this.cycles}`;
+    const results = await Promise.all(Array.from({ length: missing }, (_, slot) => fillOne(ctx, { pool, slot, epoch, idleTime: target.idleTime })));
+    return { wanted: target.idleCount, filled: results.filter(Boolean).length };
+  }
+
+  private async stopAndRemove(stored: StoredEntry, why: string): Promise<void> {
+    const { ctx } = this;
+    const taskArn = stored.entry.taskArn;
+    if (taskArn !== undefined) {
+      try {
+        await stopTask(ctx.clients.ecs, { cluster: stored.entry.cluster, taskArn, reason: `gitlab-fargate: pool task ${why}` }, { deadlineMs: secondsToMs(ctx.config.timeouts.stopTask), sleep: ctx.sleep });
+      } catch (error) {
+        ctx.log.warn(`could not stop pool task ${taskArn} (${why}); trying again next cycle: ${messageOf(error)}`);
+        return;
+      }
+    }
+    removeEntry(stored);
+  }
+
+  private publishCounts(): void {
+    for (const pool of this.ctx.config.pools) {
+      const counts = { ready: 0, pending: 0, claimed: 0, draining: 0 };
+      for (const e of listEntries(this.ctx.root, pool.name)) counts[e.state] += 1;
+      this.ctx.metrics.setCounts(pool.name, counts);
+    }
+  }
+}
+
+/** Why a ready entry must go, or undefined to keep it. */
+function retireReason(stored: StoredEntry, keys: { poolKey: string; configHash: string }, now: number, pool: PoolSettings, claimMargin: number): 'drift' | 'deadline' | undefined {
+  const { entry } = stored;
+  if (entry.poolKey !== keys.poolKey || entry.configHash !== keys.configHash) return 'drift';
+  if (now / 1000 >= entry.idleDeadline - claimMargin) return 'deadline';
+  if (now - Date.parse(entry.launchedAt) >= pool.maxAge * 1000) return 'deadline';
+  return undefined;
+}
+
+/** A task the keeper of `managerId` started (pool tag set, manager tag this one). */
+function isOurPoolTask(task: Task, managerId: string): boolean {
+  return tagOf(task, POOL_TAG_KEYS.pool) !== undefined && tagOf(task, MANAGER_TAG_KEY) === managerId;
+}
