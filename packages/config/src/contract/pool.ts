@@ -20,6 +20,13 @@ export const POOL_RUN_DIR = '/run/gitlab-fargate';
  */
 export const POOL_CLAIM_LOCK_DIR = `${POOL_RUN_DIR}/claimed`;
 
+/**
+ * The claiming job's first command over SSH (as the task's `[SSH] Username`; the entrypoint lets a non-root user
+ * create the lock): exit status 0 means this job owns the task; any other status (or a session that ends without
+ * one) means the watchdog or another job took it first, so the job must not use the task and takes the cold path.
+ */
+export const POOL_CLAIM_COMMAND = `mkdir ${POOL_CLAIM_LOCK_DIR}`;
+
 /** Tags the keeper puts on every pool task (besides the driver's deadline and manager tags and the configured ones). */
 export const POOL_TAG_KEYS = {
   /** The `[[Pool]] Name` the task was started for. */
