@@ -55,7 +55,7 @@ ${generatedNotice('runner-manager entrypoint: render the configuration, then run
 #    startedBy, which gc and the orphan reaper use), stays in gitlab-runner's environment, where no job can change it.
 #    Given to the container, it is kept; else it is derived from RUNNER_TOKEN as gitlab-runner shortens tokens.
 # Settings parameter: with ${SETTINGS_PARAMETER_VARIABLE} (an SSM String parameter holding a JSON object of the
-#    setting variables below, e.g. {"CONCURRENT": "8"}), its values are laid over the environment before step 2
+#    setting variables of steps 2 and 5, e.g. {"CONCURRENT": "8"}), its values are laid over the environment before step 2
 #    (\`gitlab-fargate-manager settings\`), and after step 6 a watcher running as ${spec.runAs} reads it every
 #    ${SETTINGS_POLL_SECONDS_VARIABLE} (default 30) seconds: a new value re-renders both files in place (gitlab-runner
 #    reloads config.toml by itself); one naming another ${MANAGER_VERSION_VARIABLE} than this container's sends
