@@ -41,11 +41,25 @@ describe('estimateCost: architecture, region and storage', () => {
   });
 
   it('prices x86 in another region at that region\'s rate, and gives ARM there no price the table lacks', () => {
-    // sa-east-1 x86: $0.0696 per vCPU-hour, $0.0076 per GB-hour.
-    expect(estimateCost(usage(3600, { region: 'sa-east-1' }), NO_OVERRIDE).dollars).toBeCloseTo(0.0696 + 2 * 0.0076, 12);
-    const arm = estimateCost(usage(3600, { region: 'sa-east-1', architecture: 'ARM64' }), NO_OVERRIDE);
+    // eu-central-1 x86: $0.04656 per vCPU-hour, $0.00511 per GB-hour; no public source gave its ARM price.
+    expect(estimateCost(usage(3600, { region: 'eu-central-1' }), NO_OVERRIDE).dollars).toBeCloseTo(0.04656 + 2 * 0.00511, 12);
+    const arm = estimateCost(usage(3600, { region: 'eu-central-1', architecture: 'ARM64' }), NO_OVERRIDE);
     expect(arm.dollars).toBeUndefined();
     expect(arm.missingKeys).toEqual(['ArmVcpuHour', 'ArmGbHour']);
+  });
+
+  it('prices ARM outside us-east-1 where a dated source gave the region\'s ARM price, and names that source', () => {
+    // sa-east-1 ARM $0.0557 / $0.00612 (x86 $0.0696 / $0.0076); ap-southeast-2 ARM $0.03885 / $0.00426.
+    const saoPaulo = estimateCost(usage(3600, { region: 'sa-east-1', architecture: 'ARM64' }), NO_OVERRIDE);
+    expect(saoPaulo.dollars).toBeCloseTo(0.0557 + 2 * 0.00612, 12);
+    expect(saoPaulo.source).toBe(
+      "AWS's Fargate pricing page (São Paulo) as noted in github.com/apoloferreira/basecode, " +
+        'https://github.com/apoloferreira/basecode/blob/9921248258c8c2aa1573970e59509763469a37de/doc/custo02.md, as of 2025-08-25',
+    );
+    expect(saoPaulo.dollars as number).toBeLessThan(estimateCost(usage(3600, { region: 'sa-east-1' }), NO_OVERRIDE).dollars as number);
+    const sydney = estimateCost(usage(3600, { region: 'ap-southeast-2', architecture: 'ARM64', capacity: 'FARGATE_SPOT' }), NO_OVERRIDE);
+    expect(sydney).toMatchObject({ spotEstimated: true });
+    expect(sydney.dollars).toBeCloseTo((0.03885 + 2 * 0.00426) * 0.3, 12);
   });
 
   it('bills ephemeral storage only beyond the included 20 GiB', () => {
@@ -56,10 +70,19 @@ describe('estimateCost: architecture, region and storage', () => {
     expect(big.dollars).toBeCloseTo(X86.vcpu + 2 * X86.gb + 30 * STORAGE, 12);
   });
 
-  it('needs a storage price only for a task with more than 20 GiB', () => {
-    // eu-west-1 has an x86 price but no storage price in the table.
-    expect(estimateCost(usage(3600, { region: 'eu-west-1' }), NO_OVERRIDE).dollars).toBeCloseTo(0.04048 + 2 * 0.004445, 12);
+  it('bills storage beyond 20 GiB at the region\'s own rate where the table has one (eu-west-1)', () => {
+    // eu-west-1 storage: $0.000122 per GB-hour (us-east-1's is $0.000111); x86 as in us-east-1.
+    const included = estimateCost(usage(3600, { region: 'eu-west-1', ephemeralGiB: 20 }), NO_OVERRIDE);
+    expect(included.dollars).toBeCloseTo(X86.vcpu + 2 * X86.gb, 12);
     const big = estimateCost(usage(3600, { region: 'eu-west-1', ephemeralGiB: 21 }), NO_OVERRIDE);
+    expect(big.dollars).toBeCloseTo(X86.vcpu + 2 * X86.gb + 0.000122, 12);
+    expect(big.source).toMatch(/as of 2026-09-29; AWS's AmazonECS price list for eu-west-1 \(rows effective 2022-01-01\) .*, as of 2022-08-18$/);
+  });
+
+  it('needs a storage price only for a task with more than 20 GiB', () => {
+    // eu-central-1 has an x86 price but no storage price in the table.
+    expect(estimateCost(usage(3600, { region: 'eu-central-1' }), NO_OVERRIDE).dollars).toBeCloseTo(0.04656 + 2 * 0.00511, 12);
+    const big = estimateCost(usage(3600, { region: 'eu-central-1', ephemeralGiB: 21 }), NO_OVERRIDE);
     expect(big.dollars).toBeUndefined();
     expect(big.missingKeys).toEqual(['EphemeralGbHour']);
   });

@@ -55,6 +55,12 @@ describe('the price table has one home', () => {
     expect(quoted).toContain(`| on-demand | ${cost('FARGATE', 'X86_64')} | ${cost('FARGATE', 'ARM64')} |`);
     expect(quoted).toContain(`| ${cost('FARGATE_SPOT', 'X86_64')} | ${cost('FARGATE_SPOT', 'ARM64')} |`);
   });
+
+  it('docs/arm64.md names exactly the regions the table has an ARM price for', () => {
+    const armRegions = Object.entries(PRICE_TABLE).filter(([, prices]) => prices.arm !== undefined).map(([region]) => region);
+    const named = /has a sourced ARM price for (.+?) \(the driver README/.exec(arm64Doc.replace(/\s+/g, ' '))?.[1];
+    expect(named?.split(/, | and /).sort()).toEqual(armRegions.sort());
+  });
 });
 
 describe('docs/deploy.md', () => {
@@ -75,6 +81,18 @@ describe('the price table itself', () => {
       if (prices.arm) expect(prices.arm.value.vcpuHour, region).toBeLessThan(prices.x86.value.vcpuHour);
       expect(prices.x86.value.gbHour, `${region}: memory costs less than a vCPU`).toBeLessThan(prices.x86.value.vcpuHour);
     }
+  });
+
+  it('takes every price\'s source from PRICE_SOURCES, and uses every source there', () => {
+    const sources = new Set<object>(Object.values(PRICE_SOURCES));
+    const used = new Set<object>();
+    for (const [region, prices] of Object.entries(PRICE_TABLE)) {
+      for (const sourced of [prices.x86, prices.arm, prices.ephemeralGbHour].filter((p) => p !== undefined)) {
+        expect(sources.has(sourced.source), `${region}: ${sourced.source.name}`).toBe(true);
+        used.add(sourced.source);
+      }
+    }
+    expect(used.size).toBe(sources.size);
   });
 
   it('dates every source and gives its address', () => {

@@ -61,7 +61,7 @@ export const MINIMUM_BILLED_SECONDS = 60;
  */
 export const SPOT_SHARE_OF_ON_DEMAND = 0.3;
 
-/** Where the table's prices were read. */
+/** Where the table's prices were read: each source once, referenced by every price it gave. */
 export const PRICE_SOURCES = {
   /**
    * x86 on-demand rates of 22 regions from fgcalc's data file; its README (commit 04ac5d8) says they were checked
@@ -72,11 +72,36 @@ export const PRICE_SOURCES = {
     url: 'https://github.com/theuves/fgcalc/blob/main/src/utils/data.js',
     asOf: '2026-09-29',
   },
-  /** us-east-1 ARM and storage rates: vantage.sh's Fargate pricing article, and cloudburn.io's (AWS Price List API, March 2026). */
+  /**
+   * us-east-1 ARM and storage rates: vantage.sh's Fargate pricing article, and cloudburn.io's (AWS Price List API,
+   * March 2026). AWS's us-east-1 AmazonECS offer of 2025-08-28, as committed in opencost's test data
+   * (pkg/cloud/aws/testdata/ecs-pricing-us-east-1.json), gives the same three rates.
+   */
   usEast1Articles: {
     name: 'vantage.sh and cloudburn.io (AWS Price List API)',
     url: 'https://www.vantage.sh/blog/fargate-pricing',
     asOf: '2026-03-01',
+  },
+  /**
+   * eu-west-1 storage: rows of AWS's AmazonECS eu-west-1 offer (effective 2022-01-01) committed on 2022-08-18 as test
+   * data of ligoj's AWS price importer. The same file gives eu-west-1 x86 at the fgcalc rates above.
+   */
+  euWest1Offer: {
+    name: "AWS's AmazonECS price list for eu-west-1 (rows effective 2022-01-01) as copied into github.com/ligoj/plugin-prov-aws",
+    url: 'https://github.com/ligoj/plugin-prov-aws/blob/fe58e0609d16339d7fc903169ee4bf09220ad191/src/test/resources/mock-server/aws/offers/v1.0/aws/AmazonECS/current/eu-west-1/index.csv',
+    asOf: '2022-08-18',
+  },
+  /** ap-southeast-2 ARM: umccr/holmes's cost notes, read from AWS's Fargate pricing page for Sydney. */
+  sydneyNotes: {
+    name: "AWS's Fargate pricing page (Sydney) as noted in github.com/umccr/holmes",
+    url: 'https://github.com/umccr/holmes/blob/2219f92fceb439a3aaca64ee68a86976209bc80e/docs/COSTS.md',
+    asOf: '2023-02-20',
+  },
+  /** sa-east-1 ARM: a cost note read from AWS's Fargate pricing page (Portuguese) for São Paulo. */
+  saoPauloNotes: {
+    name: "AWS's Fargate pricing page (São Paulo) as noted in github.com/apoloferreira/basecode",
+    url: 'https://github.com/apoloferreira/basecode/blob/9921248258c8c2aa1573970e59509763469a37de/doc/custo02.md',
+    asOf: '2025-08-25',
   },
 } as const satisfies Record<string, PriceSource>;
 
@@ -84,11 +109,19 @@ function x86(vcpuHour: number, gbHour: number): Sourced<ComputeRates> {
   return { value: { vcpuHour, gbHour }, source: PRICE_SOURCES.priceList };
 }
 
+function arm(vcpuHour: number, gbHour: number, source: PriceSource): Sourced<ComputeRates> {
+  return { value: { vcpuHour, gbHour }, source };
+}
+
+function storage(gbHour: number, source: PriceSource): Sourced<number> {
+  return { value: gbHour, source };
+}
+
 /**
  * The table: every region whose on-demand x86 price a dated public copy of AWS's price list gave (22 of the regions
- * Fargate runs in). ARM and extra storage are known for us-east-1 only; elsewhere `[Pricing]` `ArmVcpuHour`,
- * `ArmGbHour` and `EphemeralGbHour` supply them. A region not listed (e.g. ap-south-2, eu-central-2, il-central-1)
- * needs `[Pricing]` for dollars.
+ * Fargate runs in); ARM where a dated public source gave it (us-east-1, ap-southeast-2, sa-east-1), and storage beyond
+ * 20 GiB likewise (us-east-1, eu-west-1). Elsewhere `[Pricing]` `ArmVcpuHour`, `ArmGbHour` and `EphemeralGbHour`
+ * supply them. A region not listed (e.g. ap-south-2, eu-central-2, il-central-1) needs `[Pricing]` for dollars.
  */
 export const PRICE_TABLE: Readonly<Record<string, RegionPrices>> = {
   'af-south-1': { x86: x86(0.0546, 0.006) },
@@ -97,20 +130,20 @@ export const PRICE_TABLE: Readonly<Record<string, RegionPrices>> = {
   'ap-northeast-2': { x86: x86(0.04656, 0.00511) },
   'ap-south-1': { x86: x86(0.04256, 0.004655) },
   'ap-southeast-1': { x86: x86(0.05056, 0.00553) },
-  'ap-southeast-2': { x86: x86(0.04856, 0.00532) },
+  'ap-southeast-2': { x86: x86(0.04856, 0.00532), arm: arm(0.03885, 0.00426, PRICE_SOURCES.sydneyNotes) },
   'ca-central-1': { x86: x86(0.04456, 0.004865) },
   'eu-central-1': { x86: x86(0.04656, 0.00511) },
   'eu-north-1': { x86: x86(0.0445, 0.0049) },
   'eu-south-1': { x86: x86(0.0486, 0.0053) },
-  'eu-west-1': { x86: x86(0.04048, 0.004445) },
+  'eu-west-1': { x86: x86(0.04048, 0.004445), ephemeralGbHour: storage(0.000122, PRICE_SOURCES.euWest1Offer) },
   'eu-west-2': { x86: x86(0.04656, 0.00511) },
   'eu-west-3': { x86: x86(0.0486, 0.0053) },
   'me-south-1': { x86: x86(0.0526, 0.0058) },
-  'sa-east-1': { x86: x86(0.0696, 0.0076) },
+  'sa-east-1': { x86: x86(0.0696, 0.0076), arm: arm(0.0557, 0.00612, PRICE_SOURCES.saoPauloNotes) },
   'us-east-1': {
     x86: x86(0.04048, 0.004445),
-    arm: { value: { vcpuHour: 0.03238, gbHour: 0.00356 }, source: PRICE_SOURCES.usEast1Articles },
-    ephemeralGbHour: { value: 0.000111, source: PRICE_SOURCES.usEast1Articles },
+    arm: arm(0.03238, 0.00356, PRICE_SOURCES.usEast1Articles),
+    ephemeralGbHour: storage(0.000111, PRICE_SOURCES.usEast1Articles),
   },
   'us-east-2': { x86: x86(0.04048, 0.004445) },
   'us-gov-east-1': { x86: x86(0.0486, 0.0053) },
