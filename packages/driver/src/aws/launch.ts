@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   type CapacityProviderStrategyItem,
+  type ContainerOverride,
   type ECSClient,
   type RunTaskCommandInput,
   type RunTaskCommandOutput,
@@ -33,6 +34,11 @@ export interface LaunchPlan {
   /** The container that receives `environment` (and runs sshd). */
   readonly containerName: string;
   readonly environment: Readonly<Record<string, string>>;
+  /**
+   * Every container's overrides (a job image's task: the helper, `build` and the services, `job-image/overrides.ts`);
+   * when set, they replace the one built from `containerName` and `environment`. @default none
+   */
+  readonly containerOverrides?: readonly ContainerOverride[];
   /** Task-level size overrides (strings, as ECS wants them). */
   readonly cpu?: string;
   readonly memory?: string;
@@ -96,7 +102,7 @@ export function clientToken(seed: string, attempt: number, placement: Placement)
 /** Builds the RunTask request for one attempt. */
 export function runTaskInput(plan: LaunchPlan, placement: Placement, token: string): RunTaskCommandInput {
   const overrides: NonNullable<RunTaskCommandInput['overrides']> = {
-    containerOverrides: [
+    containerOverrides: plan.containerOverrides?.map((override) => ({ ...override })) ?? [
       {
         name: plan.containerName,
         environment: Object.entries(plan.environment).map(([name, value]) => ({ name, value })),

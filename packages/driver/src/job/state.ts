@@ -34,6 +34,11 @@ export interface JobState {
   readonly hostKey?: string;
   /** The job's SSH multiplexer, when prepare started one: `run` stages use it instead of a connection each. */
   readonly mux?: MuxRecord;
+  /**
+   * The job image's build container (`[JobImages]`), when the job named an `image:`: the job agent's SSH server on the
+   * task's address, with its own pinned host key. The user stages run there; the others in the helper (`port`, above).
+   */
+  readonly build?: BuildContainerSsh;
   /** ISO time prepare started. */
   readonly createdAt: string;
   /**
@@ -50,6 +55,14 @@ export interface JobState {
   readonly metrics?: JobRecord;
 }
 
+/** How a job image's build container answers SSH (the job agent): same address and key as the helper. */
+export interface BuildContainerSsh {
+  readonly port: number;
+  readonly username: string;
+  /** Pinned at first contact in prepare, like {@link JobState.hostKey}. */
+  readonly hostKey: string;
+}
+
 /** A state file that cannot be used (damaged, a link, not a regular file, someone else's): cleanup removes it. */
 export class UnusableState extends SystemFailure {
   /** What is wrong with the file, e.g. `is a symbolic link, which the driver never follows`. */
@@ -64,6 +77,12 @@ export class UnusableState extends SystemFailure {
 
 /** What {@link stateStem} produces, for finding a job's files (`<stem>.json`, `<stem>.sock`) in a directory. */
 export const STATE_STEM_PATTERN = /^[A-Za-z0-9_-]{1,16}-[0-9a-f]{16}$/;
+
+/**
+ * The one file in the state directory that is not a job's state: `[JobImages]`' task definition cache (hash → ARN,
+ * `aws/task-definition-cache.ts`), which outlives jobs; {@link listStates} and gc leave it alone.
+ */
+export const TASK_DEFINITION_CACHE_FILE = 'task-definitions.json';
 
 /** Names of {@link writeState}'s temporary files: a crash between create and rename leaves one behind. */
 export const STATE_TEMP_FILE_PATTERN = /^\.[0-9a-f]{12}\.tmp$/;
@@ -168,6 +187,12 @@ export function parseState(text: string, path: string): JobState {
       problems.push('mux must be { pid: integer, socket: string }');
     }
   }
+  if (v.build !== undefined) {
+    const build = v.build as Partial<Record<keyof BuildContainerSsh, unknown>> | null;
+    if (typeof build?.port !== 'number' || !Number.isInteger(build.port) || typeof build.username !== 'string' || typeof build.hostKey !== 'string') {
+      problems.push('build must be { port: integer, username: string, hostKey: string }');
+    }
+  }
   if (problems.length > 0) {
     throw new UnusableState(path, `is damaged (${problems.join(', ')})`);
   }
@@ -195,7 +220,7 @@ export function listStates(directory: string, onUnusable: (path: string, error: 
   if (!trustStateDirectory(directory)) return [];
   const entries: StateEntry[] = [];
   for (const name of readdirSync(directory)) {
-    if (!name.endsWith('.json') || name.startsWith('.')) continue;
+    if (!name.endsWith('.json') || name.startsWith('.') || name === TASK_DEFINITION_CACHE_FILE) continue;
     const path = join(directory, name);
     try {
       const state = readState(path);

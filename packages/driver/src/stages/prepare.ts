@@ -1,12 +1,15 @@
+import { dirname, join } from 'node:path';
 import { type AwsClients, createAwsClients } from '../aws/clients.js';
 import { type LaunchPlan, launchTask, stopTask } from '../aws/launch.js';
 import { describePlacement } from '../aws/placement-text.js';
 import { secondsToMs } from '../duration.js';
 import { messageOf } from '../errors.js';
+import { type AwaitJobImageInput, awaitJobImage } from '../job-image/await-job-image.js';
+import { type JobImageLaunch, decideJobImage, planJobImageLaunch } from '../job-image/prepare-job-image.js';
 import { jobDeadline } from '../job/deadline.js';
 import { readOverrides } from '../job/overrides.js';
 import { planLaunch } from '../job/plan.js';
-import { type JobState, UnusableState, readState, writeState } from '../job/state.js';
+import { type BuildContainerSsh, type JobState, TASK_DEFINITION_CACHE_FILE, UnusableState, readState, writeState } from '../job/state.js';
 import { elapsedSeconds } from '../log.js';
 import { TaskObserver } from '../metrics/observe.js';
 import { recordStageOutcome } from '../metrics/record-outcome.js';
@@ -16,7 +19,7 @@ import { type JobKeyPair, generateJobKeyPair } from '../ssh/keys.js';
 import { MUX_IDLE_TIMEOUT_MS, type PendingMultiplexer, launchMultiplexer } from '../ssh/mux/launcher.js';
 import { muxSocketPath } from '../ssh/mux/socket.js';
 import type { Transport } from '../ssh/transport.js';
-import { awaitReady } from './await-ready.js';
+import { type Ready, awaitReady } from './await-ready.js';
 import { type StageContext, jobStatePath } from './context.js';
 
 /** Injectable parts of {@link prepareStage}. */
@@ -50,13 +53,21 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
   const keys = generateJobKeyPair(`gitlab-fargate-job-${env.jobId}`);
   const deadline = jobDeadline(started, env.jobTimeoutSeconds);
   const seed = `${env.runnerShortToken}\0${env.jobId}\0${env.tmpDir ?? ctx.cwd}`;
-  const plan = planLaunch(config, env, ctx.cli, overrides, keys.publicKey, seed, deadline);
+  const plainPlan = planLaunch(config, env, ctx.cli, overrides, keys.publicKey, seed, deadline);
+  const jobImage = decideJobImage(config, env);
+  if (jobImage.kind === 'ignored') log.progress(jobImage.line);
   const path = jobStatePath(ctx);
   const clients = options.clients ?? createAwsClients(config.fargate.region);
   await stopLeftover(ctx, path, clients, sleep);
   const initial = initialState(ctx, keys, started, deadline);
   // Written before RunTask too: an unwritable metadata directory must fail before a task exists.
   writeState(path, initial);
+  // Refusals (allow-lists, limits, port clashes) fail here, before any task exists.
+  const image = jobImage.kind !== 'honoured' ? undefined : await planJobImageLaunch({
+    ecs: clients.ecs, config, env, request: jobImage.request, plan: plainPlan, publicKey: keys.publicKey,
+    cacheFile: join(dirname(path), TASK_DEFINITION_CACHE_FILE), log, signal: ctx.signal, sleep,
+  });
+  const plan = image?.plan ?? plainPlan;
 
   log.progress(`Starting a Fargate task from ${plan.taskDefinition} in cluster ${plan.cluster} (${describePlacement(plan.placement)})`);
   const observer = new TaskObserver(now);
@@ -74,7 +85,7 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
   });
   observer.runTaskReturned(launched.task);
   const taskArn = launched.task.taskArn;
-  const job: StartedJob = { ctx, clients, plan, path, taskArn, sleep, now, started, observer, recorded: false };
+  const job: StartedJob = { ctx, clients, plan, path, taskArn, sleep, now, started, observer, recorded: false, ...(image === undefined ? {} : { image }) };
   try {
     const recorded: JobState = { ...initial, taskArn, metrics: observer.snapshot() };
     writeState(path, recorded);
@@ -126,6 +137,8 @@ interface StartedJob {
   readonly observer: TaskObserver;
   /** Whether the state file names the task (cleanup can then stop it if this prepare cannot). */
   recorded: boolean;
+  /** The job's image and services (`[JobImages]`), when honoured. */
+  readonly image?: JobImageLaunch;
   mux?: PendingMultiplexer;
 }
 
@@ -164,14 +177,28 @@ async function awaitJob(job: StartedJob, recorded: JobState, transport: Transpor
       writeState(path, state);
     },
   });
-  ready.connection.close();
+  let build: BuildContainerSsh | undefined;
+  try {
+    if (job.image !== undefined) build = await awaitJobImage(jobImageInput(job, job.image, ready, state, transport));
+  } finally {
+    ready.connection.close();
+  }
   job.observer.ready();
-  state = { ...state, hostKey: ready.connection.hostKey, metrics: job.observer.snapshot() };
+  state = { ...state, hostKey: ready.connection.hostKey, ...(build === undefined ? {} : { build }), metrics: job.observer.snapshot() };
   writeState(path, state);
   if (job.mux !== undefined) state = await handOver(job.mux, state, job);
   const after = ready.runningAt === undefined ? 'before ECS reported RUNNING' : `${elapsedSeconds(ready.runningAt, now())} s after RUNNING`;
   log.progress(`Job container ready after ${elapsedSeconds(job.started, now())} s (SSH answered ${after})`);
   return state;
+}
+
+/** What the job image's steps of readiness need from this prepare. */
+function jobImageInput(job: StartedJob, launch: JobImageLaunch, ready: Ready, state: JobState, transport: Transport): AwaitJobImageInput {
+  const { ctx } = job;
+  return {
+    launch, ecs: job.clients.ecs, cluster: job.plan.cluster, taskArn: job.taskArn, transport, config: ctx.config,
+    address: ready.address, privateKey: state.privateKey, helper: ready.connection, log: ctx.log, signal: ctx.signal, sleep: job.sleep, now: job.now,
+  };
 }
 
 /** Tells the multiplexer to connect and records it; without it, each stage opens its own connection. */

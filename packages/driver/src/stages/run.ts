@@ -2,11 +2,10 @@ import { createReadStream, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { secondsToMs } from '../duration.js';
 import { BuildFailure, SystemFailure } from '../errors.js';
+import { stageExecution } from '../job-image/build-stage.js';
 import { readState } from '../job/state.js';
 import { sleep } from '../sleep.js';
-import { SCRIPT_COMMAND } from '../ssh/exec.js';
 import { MuxUnavailable, multiplexedTransport } from '../ssh/mux/client.js';
-import { sshTargetOf } from '../ssh/target.js';
 import type { Connection, ExecResult, Transport, TransportTarget } from '../ssh/transport.js';
 import { type StageContext, jobStatePath } from './context.js';
 import { afterRunStage } from './run-summary.js';
@@ -59,14 +58,15 @@ async function runScript(ctx: StageContext, scriptPath: string, stageName: strin
   if (state === undefined) {
     throw new SystemFailure(`no job state at ${path}: prepare did not run or did not finish for job ${ctx.env.jobId}`);
   }
-  const target = sshTargetOf(state);
+  // A job image's user stages run in its build container; the rest in the helper (`job-image/build-stage.ts`).
+  const { target, command, inBuildContainer } = stageExecution(state, stageName);
   if (target === undefined) {
     throw new SystemFailure(`the job state at ${path} has no reachable task yet: prepare did not finish`);
   }
-  log.debug('executing the script in the job container', { taskArn: state.taskArn, host: state.address });
+  log.debug('executing the script in the job container', { taskArn: state.taskArn, host: state.address, port: target.port });
   const execute = async (connection: Connection): Promise<ExecResult> => {
     try {
-      return await connection.exec(SCRIPT_COMMAND, {
+      return await connection.exec(command, {
         stdin: createReadStream(scriptPath),
         stdout: ctx.stdout,
         stderr: ctx.stderr,
@@ -77,7 +77,8 @@ async function runScript(ctx: StageContext, scriptPath: string, stageName: strin
       connection.close();
     }
   };
-  const result = (await throughMultiplexer(state.mux?.socket, options, target, execute, log)) ??
+  // The multiplexer holds the helper's connection only: the build container gets a connection of its own.
+  const result = (inBuildContainer ? undefined : await throughMultiplexer(state.mux?.socket, options, target, execute, log)) ??
     (await execute(await connectOnOurOwn(options, target, ctx, log)));
   if (result.cancelled) {
     throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new SystemFailure(`stage ${stageName} cancelled`);
@@ -89,7 +90,7 @@ async function runScript(ctx: StageContext, scriptPath: string, stageName: strin
     throw new BuildFailure(128 + number, `the script was killed by SIG${result.signal}`);
   }
   throw new SystemFailure(
-    `the SSH connection to ${state.address}:${state.port} ended before the script finished ` +
+    `the SSH connection to ${state.address}:${target.port} ended before the script finished ` +
       `(the task may have stopped: Spot interruption, out of memory, or stopped by hand)`,
   );
 }
