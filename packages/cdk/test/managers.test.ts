@@ -40,6 +40,18 @@ describe('the managers and their controller', () => {
     expect(driverSource('main.ts')).toContain("io.argv[0] === 'managers'");
   });
 
+  test("every key of the settings parameter is one the runner-manager image reloads (it refuses the parameter otherwise)", () => {
+    // The images package is not a jsii package either: its variable list is read from its source.
+    const variables = fs.readFileSync(path.resolve(__dirname, '../../images/src/manager/variables.ts'), 'utf8');
+    const list = /RELOADABLE_SETTING_VARIABLES: readonly string\[\] = \[([\s\S]*?)\n\];/.exec(variables)?.[1] ?? '';
+    const reloadable = [...list.matchAll(/'([A-Z0-9_]+)'/g)].map((match) => match[1]);
+    expect(reloadable).toContain('CONCURRENT');
+    const { template } = synth((props) => ({ ...props, job: { ...props.job, offerArm64: true } }));
+    const keys = Object.keys(managerSettingsParameter(template, 'DevManagerSettings'));
+    expect(keys).toContain('ARM64_TASK_DEFINITION');
+    expect(keys.filter((key) => key !== RunnerManager.VERSION_VARIABLE && !reloadable.includes(key))).toEqual([]);
+  });
+
   test('the controller runs in the manager subnets without a public IP, with HTTPS out only', () => {
     const { template } = synth();
     const group = logicalId(template, 'AWS::EC2::SecurityGroup', 'DevManagerControllerSecurityGroup');

@@ -127,6 +127,8 @@ describe('RunnerEnvironment with defaults', () => {
     const [container] = template.toJSON().Resources[managerDefinition].Properties.ContainerDefinitions;
     expect(container.Environment).toEqual([
       { Name: 'GITLAB_FARGATE_SETTINGS_PARAMETER', Value: '/gitlab-fargate/Test/dev/manager-settings' },
+      // Read only at start (running jobs find their state files there): a change is a new version.
+      { Name: 'METADATA_DIR', Value: '/opt/gitlab-runner/metadata' },
       { Name: 'AWS_REGION', Value: { Ref: 'AWS::Region' } },
       // The driver's trusted runner identity: the orphan reaper's short token, so that both go by the same startedBy.
       { Name: 'GITLAB_FARGATE_RUNNER_SHORT_TOKEN', Value: 'devXy9Ab1' },
@@ -149,7 +151,6 @@ describe('RunnerEnvironment with defaults', () => {
         'SSH_PORT',
         'ENABLE_PUBLIC_IP',
         'USE_PUBLIC_IP',
-        'METADATA_DIR',
         'CAPACITY_PROVIDER_STRATEGY',
         'TASK_TAGS',
         'GITLAB_FARGATE_MANAGER_VERSION',
@@ -176,7 +177,6 @@ describe('RunnerEnvironment with defaults', () => {
     expect(value('TASK_DEFINITION')).toBe(environment.job.taskDefinition.family);
     expect(value('ENABLE_PUBLIC_IP')).toBe('false');
     expect(value('USE_PUBLIC_IP')).toBe('false');
-    expect(value('METADATA_DIR')).toBe('/opt/gitlab-runner/metadata');
     expect(value('CAPACITY_PROVIDER_STRATEGY')).toBe('FARGATE:1:0');
     // Not gitlab-fargate:runner: the driver sets it on each task (to the short token) and refuses it in TASK_TAGS.
     expect(value('TASK_TAGS')).toBe('gitlab-fargate:environment=dev');

@@ -29,6 +29,13 @@ function arm64Settings(job: JobTask): { [name: string]: string } {
 /** Time a stopped job's cleanup stage may take after the job's timeout (the reaper's and the drain deadline's grace). */
 export const CLEANUP_GRACE = Duration.minutes(10);
 
+/**
+ * The settings a manager reads only at start, so they stay in its task definition (a change is a new manager version)
+ * and out of the settings parameter, which the runner-manager image refuses as a whole if it names one: the running
+ * jobs find their state files in METADATA_DIR.
+ */
+export const START_ONLY_SETTINGS = ['METADATA_DIR'];
+
 /** The settings only gitlab-runner's `config.toml` needs; the rest feed the driver's TOML. */
 export const RUNNER_ONLY_SETTINGS = ['GITLAB_URL', 'RUNNER_NAME', 'RUNNER_TAGS', 'CONCURRENT'];
 

@@ -12,7 +12,7 @@ import { acknowledgeNag, ECR_AUTH_REASON, NAG_ARN_PREFIX, nagRef } from '../vali
 import { looksLikeGitLabToken } from '../validation/secret-values';
 import { fargateSizeProblem } from '../validation/fargate-sizes';
 import { managerJobStatements, managerSettingsStatement } from './manager-permissions';
-import { CLEANUP_GRACE, managerSettings, RUNNER_ONLY_SETTINGS } from './manager-settings';
+import { CLEANUP_GRACE, managerSettings, RUNNER_ONLY_SETTINGS, START_ONLY_SETTINGS } from './manager-settings';
 import { RunnerToken } from './runner-token';
 
 /** The runner manager's own task: image, size and logging. */
@@ -147,7 +147,8 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
 
   /**
    * The settings the managers render their configuration from, as one JSON object of strings: every variable of
-   * {@link settings} and `GITLAB_FARGATE_MANAGER_VERSION`. The managers may read it, and nothing else may.
+   * {@link settings} but the start-only `METADATA_DIR` (a task definition variable), and `GITLAB_FARGATE_MANAGER_VERSION`.
+   * The managers may read it, and nothing else may.
    */
   public readonly settingsParameter: ssm.StringParameter;
   /** How many managers the controller keeps running. */
@@ -160,7 +161,7 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
   public readonly securityGroup: ec2.SecurityGroup;
   public readonly logGroup: logs.LogGroup;
   public readonly connections: ec2.Connections;
-  /** The settings in {@link settingsParameter} (everything but the token and the version). */
+  /** The settings the managers render from (everything but the token and the version). */
   public readonly settings: { [name: string]: string };
   /** The subset of {@link settings} that feeds the driver's TOML (what `gitlab-fargate-driver gc` needs). */
   public readonly driverSettings: { [name: string]: string };
@@ -206,7 +207,7 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
       parameterName,
       description: `gitlab-fargate ${props.environmentName}: the runner managers' settings and current version (JSON)`,
       stringValue: Stack.of(this).toJsonString({
-        ...this.settings,
+        ...Object.fromEntries(Object.entries(this.settings).filter(([name]) => !START_ONLY_SETTINGS.includes(name))),
         [RunnerManager.VERSION_VARIABLE]: this.taskDefinition.taskDefinitionArn,
       }),
     });
@@ -234,6 +235,7 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
       environment: {
         ...props.extraEnvironment,
         [RunnerManager.SETTINGS_PARAMETER_VARIABLE]: size.parameterName,
+        ...Object.fromEntries(Object.entries(this.settings).filter(([name]) => START_ONLY_SETTINGS.includes(name))),
         // The settings parameter is read before anything is rendered: the SDKs and the CLI need the region first.
         AWS_REGION: Stack.of(this).region,
         ...(props.runnerShortToken === undefined ? {} : { [RunnerManager.RUNNER_IDENTITY_VARIABLE]: props.runnerShortToken }),
