@@ -24,7 +24,7 @@ export interface ControllerSettings {
   readonly drainTimeoutSeconds: number;
   /**
    * How long an old manager is given, once found old, before having no job tasks is taken to mean it has drained:
-   * the manager reads the desired version about once a minute, and a job it took just before that may not have
+   * the manager reads the desired version every 30 s by default, and a job it took just before that may not have
    * its task yet.
    */
   readonly drainSettleSeconds: number;
