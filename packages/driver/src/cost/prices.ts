@@ -83,7 +83,7 @@ export const PRICE_SOURCES = {
     asOf: '2026-03-01',
   },
   /**
-   * eu-west-1 storage: rows of AWS's AmazonECS eu-west-1 offer (effective 2022-01-01) committed on 2022-08-18 as test
+   * eu-west-1 ARM and storage: rows of AWS's AmazonECS eu-west-1 offer (effective 2022-01-01) committed on 2022-08-18 as test
    * data of ligoj's AWS price importer. The same file gives eu-west-1 x86 at the fgcalc rates above.
    */
   euWest1Offer: {
@@ -119,7 +119,7 @@ function storage(gbHour: number, source: PriceSource): Sourced<number> {
 
 /**
  * The table: every region whose on-demand x86 price a dated public copy of AWS's price list gave (22 of the regions
- * Fargate runs in); ARM where a dated public source gave it (us-east-1, ap-southeast-2, sa-east-1), and storage beyond
+ * Fargate runs in); ARM where a dated public source gave it (us-east-1, eu-west-1, ap-southeast-2, sa-east-1), and storage beyond
  * 20 GiB likewise (us-east-1, eu-west-1). Elsewhere `[Pricing]` `ArmVcpuHour`, `ArmGbHour` and `EphemeralGbHour`
  * supply them. A region not listed (e.g. ap-south-2, eu-central-2, il-central-1) needs `[Pricing]` for dollars.
  */
@@ -135,7 +135,11 @@ export const PRICE_TABLE: Readonly<Record<string, RegionPrices>> = {
   'eu-central-1': { x86: x86(0.04656, 0.00511) },
   'eu-north-1': { x86: x86(0.0445, 0.0049) },
   'eu-south-1': { x86: x86(0.0486, 0.0053) },
-  'eu-west-1': { x86: x86(0.04048, 0.004445), ephemeralGbHour: storage(0.000122, PRICE_SOURCES.euWest1Offer) },
+  'eu-west-1': {
+    x86: x86(0.04048, 0.004445),
+    arm: arm(0.03238, 0.00356, PRICE_SOURCES.euWest1Offer),
+    ephemeralGbHour: storage(0.000122, PRICE_SOURCES.euWest1Offer),
+  },
   'eu-west-2': { x86: x86(0.04656, 0.00511) },
   'eu-west-3': { x86: x86(0.0486, 0.0053) },
   'me-south-1': { x86: x86(0.0526, 0.0058) },

@@ -71,10 +71,10 @@ describe('jobSummary: the timeline and cost line at the end of the job log', () 
   });
 
   it('names the [Pricing] keys for ARM in a region whose table has only the x86 price', () => {
-    const job = { ...observed({ architecture: 'arm64' }), taskArn: ARN.replace('us-east-1', 'eu-west-1') };
+    const job = { ...observed({ architecture: 'arm64' }), taskArn: ARN.replace('us-east-1', 'eu-central-1') };
     expect(jobSummary(job, T0 + 70_000, NO_OVERRIDE).at(-1)).toBe(
-      'Fargate cost so far: 68 s × 1 vCPU, 2 GB: 68 vCPU-s, 136 GB-s; on-demand ARM in eu-west-1; ' +
-        "no on-demand ARM price for eu-west-1 in the driver's table: set ArmVcpuHour, ArmGbHour in [Pricing] (driver TOML) for dollars",
+      'Fargate cost so far: 68 s × 1 vCPU, 2 GB: 68 vCPU-s, 136 GB-s; on-demand ARM in eu-central-1; ' +
+        "no on-demand ARM price for eu-central-1 in the driver's table: set ArmVcpuHour, ArmGbHour in [Pricing] (driver TOML) for dollars",
     );
   });
 
