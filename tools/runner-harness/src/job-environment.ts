@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { JobSpec } from './job.js';
 import { featureFlagDefaults } from './feature-flags.js';
+import { imagePayload, servicesPayload } from './job-image.js';
 import { shortToken, type RunnerSettings } from './runner-settings.js';
 
 /** The identity GitLab would give a job; the harness invents what it is not told. */
@@ -66,6 +67,8 @@ export function gitlabJobVariables(job: JobSpec, runner: RunnerSettings, identit
     CI_PROJECT_NAME: projectName,
     CI_PROJECT_URL: `${server}/${identity.projectPath}`,
     CI_RUNNER_DESCRIPTION: runner.name,
+    // GitLab's predefined variable for a job with an image (a custom executor's only hint of it besides the payload).
+    ...(job.image === undefined ? {} : { CI_JOB_IMAGE: job.image.name }),
     ...job.fileVariables,
     ...job.variables,
   };
@@ -224,8 +227,8 @@ export function jobResponse(job: JobSpec, identity: JobIdentity, variables: Read
         ? [{ name: 'after_script', script: job.afterScript, timeout: job.timeoutSeconds, when: 'always', allow_failure: true }]
         : []),
     ],
-    image: { name: '' },
-    services: [],
+    image: imagePayload(job.image),
+    services: servicesPayload(job.services ?? []),
     artifacts: job.artifacts ? [{ name: 'artifacts', paths: job.artifacts.paths, when: job.artifacts.when, artifact_type: 'archive', artifact_format: 'zip' }] : [],
     cache: job.cache ? [{ key: 'default', paths: job.cache.paths, when: job.cache.when, policy: 'pull-push' }] : [],
     dependencies: (job.dependencies ?? []).map((name, index) => ({ id: index + 1, name, token: '', artifacts_file: { filename: 'artifacts.zip', size: 0 } })),

@@ -38,7 +38,7 @@ describe('parseJobSpec', () => {
       'job.yml:2:5: script[0] must be a command string (found a list)',
       'job.yml:4:3: variable name "1BAD" is not a valid name (letters, digits, _)',
       'job.yml:5:10: "timeout" must be a duration such as 600, "10m" or "1h 30m" (found string "soon")',
-      'job.yml:6:1: unknown key "scirpt" (the harness reads script, after_script, variables, timeout, cache, artifacts, dependencies, file_variables, name)',
+      'job.yml:6:1: unknown key "scirpt" (the harness reads script, after_script, variables, timeout, cache, artifacts, dependencies, file_variables, image, services, name)',
     ]);
   });
 

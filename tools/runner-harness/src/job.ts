@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { parseDurationSeconds } from './duration.js';
+import { type JobImageSpec, type JobServiceSpec, readImage, readServices } from './job-image.js';
 
 /** One CI job, written as a job in `.gitlab-ci.yml` is: the subset the harness runs. */
 export interface JobSpec {
@@ -45,6 +46,16 @@ export interface JobSpec {
    * @default []
    */
   readonly dependencies?: readonly string[];
+  /**
+   * `image:` (a name, or `{name, entrypoint, docker: {user, platform}}`): into the payload and `CI_JOB_IMAGE`.
+   * @default - none (the payload's `image.name` is empty)
+   */
+  readonly image?: JobImageSpec;
+  /**
+   * `services:` (names, or `{name, alias, entrypoint, command, variables}`): into the payload.
+   * @default []
+   */
+  readonly services?: readonly JobServiceSpec[];
 }
 
 /** Files a job keeps (its cache or its artifacts) and after which script result. */
@@ -62,7 +73,7 @@ export class JobSpecError extends Error {
   }
 }
 
-const knownKeys = ['script', 'after_script', 'variables', 'timeout', 'cache', 'artifacts', 'dependencies', 'file_variables', 'name', 'stage', 'tags', 'image'];
+const knownKeys = ['script', 'after_script', 'variables', 'timeout', 'cache', 'artifacts', 'dependencies', 'file_variables', 'image', 'services', 'name', 'stage', 'tags'];
 const whenValues = ['on_success', 'on_failure', 'always'] as const;
 
 /** Reads a job from YAML text; `file` names it in error messages. */
@@ -95,6 +106,8 @@ class JobReader {
   private name: string;
   private readonly saved: { cache?: SavedFiles; artifacts?: SavedFiles } = {};
   private dependencies: string[] = [];
+  private image: JobImageSpec | undefined;
+  private services: JobServiceSpec[] = [];
 
   constructor(
     private readonly file: string,
@@ -135,9 +148,15 @@ class JobReader {
       case 'name':
         this.name = isScalar(value) ? String(value.value) : this.name;
         return;
+      case 'image':
+        this.image = readImage(value, (node, message) => this.problems.push(`${this.at(node as Node)}: ${message}`));
+        return;
+      case 'services':
+        this.services = readServices(value, (node, message) => this.problems.push(`${this.at(node as Node)}: ${message}`));
+        return;
       default:
         if (!knownKeys.includes(key)) {
-          this.problems.push(`${this.at(keyNode)}: unknown key "${key}" (the harness reads ${knownKeys.slice(0, 9).join(', ')})`);
+          this.problems.push(`${this.at(keyNode)}: unknown key "${key}" (the harness reads ${knownKeys.slice(0, 11).join(', ')})`);
         }
     }
   }
@@ -153,6 +172,8 @@ class JobReader {
       ...this.saved,
       ...(this.dependencies.length > 0 ? { dependencies: this.dependencies } : {}),
       ...(Object.keys(this.fileVariables).length > 0 ? { fileVariables: this.fileVariables } : {}),
+      ...(this.image === undefined ? {} : { image: this.image }),
+      ...(this.services.length > 0 ? { services: this.services } : {}),
     };
   }
 
