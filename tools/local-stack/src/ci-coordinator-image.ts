@@ -43,13 +43,19 @@ export async function buildCiCoordinatorImage(options: BuildImageOptions = {}): 
     '--label', 'org.gitlab-fargate.image=ci-coordinator',
     ciCoordinatorContext,
   ];
+  await runDockerBuild(args, ciCoordinatorContext, options.onOutput);
+  return tag;
+}
+
+/** Runs `docker build ARGS` (the classic builder: offline, the layer cache shared with the tests); throws with its last lines. */
+export async function runDockerBuild(args: readonly string[], context: string, onOutput?: (line: string) => void): Promise<void> {
   const child = spawn('docker', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DOCKER_BUILDKIT: '0' } });
   const output: string[] = [];
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {
       if (line.trim() === '') continue;
       output.push(line);
-      options.onOutput?.(line);
+      onOutput?.(line);
     }
   };
   child.stdout.on('data', collect);
@@ -59,7 +65,6 @@ export async function buildCiCoordinatorImage(options: BuildImageOptions = {}): 
     child.once('close', resolve);
   });
   if (code !== 0) {
-    throw new Error(`docker build of ${ciCoordinatorContext} failed (exit ${code}):\n${output.slice(-20).join('\n')}`);
+    throw new Error(`docker build of ${context} failed (exit ${code}):\n${output.slice(-20).join('\n')}`);
   }
-  return tag;
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_BUILDS_DIR, DEFAULT_CACHE_DIR, parseRunnerConfig } from '@gitlab-fargate/config';
+import { DEFAULT_BUILDS_DIR, DEFAULT_CACHE_DIR, parseDriverConfig, parseRunnerConfig } from '@gitlab-fargate/config';
 import { describe, expect, it } from 'vitest';
 import { localDriverToml, localRunnerToml } from './configuration.js';
 
@@ -13,5 +13,11 @@ describe('local-stack configuration', () => {
   it('refuses an unknown key in the driver TOML it writes, although users only get a warning for one', () => {
     expect(localDriverToml(SETTINGS)).toContain('Cluster = "ci"');
     expect(() => localDriverToml({ ...SETTINGS, fargateExtra: '  NoSuchKey = 1\n' })).toThrow(/error: Fargate\.NoSuchKey: expected a known key/);
+  });
+
+  it('honours job images only when given the agent image, with extra [JobImages] keys', () => {
+    expect(parseDriverConfig(localDriverToml(SETTINGS)).config.jobImages.enabled).toBe(false);
+    const text = localDriverToml({ ...SETTINGS, jobAgentImage: 'gitlab-fargate/job-agent:local', jobImagesExtra: '  AllowedImages = ["local/*"]\n' });
+    expect(parseDriverConfig(text).config.jobImages).toMatchObject({ enabled: true, agentImage: 'gitlab-fargate/job-agent:local', allowedImages: ['local/*'] });
   });
 });

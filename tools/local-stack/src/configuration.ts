@@ -10,6 +10,20 @@ export interface LocalDriverSettings {
   readonly fargateExtra?: string;
   /** Extra TOML tables appended at the end, e.g. `[Timeouts]` or `[Overrides]`. */
   readonly extraTables?: string;
+  /** The job-agent image: writes `[JobImages] Enabled = true, AgentImage = …` (honour jobs' `image:` and `services:`). */
+  readonly jobAgentImage?: string;
+  /** Extra keys of the `[JobImages]` table (with {@link jobAgentImage}), e.g. `AllowedImages = ["local/*"]`. */
+  readonly jobImagesExtra?: string;
+}
+
+/** The `[JobImages]` table, when the stack honours job images. */
+function jobImagesTable(settings: LocalDriverSettings): string {
+  if (settings.jobAgentImage === undefined) return '';
+  return `
+[JobImages]
+  Enabled = true
+  AgentImage = ${JSON.stringify(settings.jobAgentImage)}
+${settings.jobImagesExtra ?? ''}`;
 }
 
 /** The prefixes of the placeholder token: a runner authentication token (`glrt-`) of partition 1 (`t1_`). */
@@ -58,7 +72,7 @@ ${settings.fargateExtra ?? ''}
   SSHReady = 60
   TaskPollInterval = 0.5
   SSHPollInterval = 0.1
-${settings.extraTables ?? ''}`;
+${jobImagesTable(settings)}${settings.extraTables ?? ''}`;
   // Strict: an unknown key is only a warning for users' files, but a typo in what this tool writes is a bug.
   parseDriverConfig(text, { file: 'local-stack driver TOML', strict: true });
   return text;

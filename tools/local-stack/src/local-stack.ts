@@ -12,6 +12,7 @@ import { ensureDockerEngine } from '@gitlab-fargate/docker-bootstrap';
 import { RUNNER_IDENTITY_VARIABLE } from '@gitlab-fargate/driver';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '@gitlab-fargate/ecs-emulator';
 import { buildCiCoordinatorImage, type BuildImageOptions } from './ci-coordinator-image.js';
+import { buildJobAgentImage } from './job-agent-image.js';
 import { LOCAL_RUNNER_SHORT_TOKEN, localDriverToml, localRunnerToml, type DriverInvocation, type LocalDriverSettings } from './configuration.js';
 
 /** The driver's CLI as compiled in this repository (`@gitlab-fargate/driver`'s bin). */
@@ -39,7 +40,13 @@ export interface LocalStackOptions {
    */
   readonly driverEntry?: string;
   /** Extra driver TOML: `fargateExtra` inside `[Fargate]`, `extraTables` at the end. */
-  readonly driverConfig?: Pick<LocalDriverSettings, 'fargateExtra' | 'extraTables'>;
+  readonly driverConfig?: Pick<LocalDriverSettings, 'fargateExtra' | 'extraTables' | 'jobImagesExtra'>;
+  /**
+   * Honour jobs' `image:` and `services:`: builds the job-agent image from `images/job-agent` and writes
+   * `[JobImages] Enabled = true, AgentImage = …` into the driver TOML (kept across {@link LocalStack.rewriteDriverConfig}).
+   * @default false
+   */
+  readonly jobImages?: boolean;
   /** Progress messages for a person ("building the job image", …). */
   readonly onProgress?: (message: string) => void;
 }
@@ -75,7 +82,9 @@ export interface LocalStack {
   /** An ECS client for the emulator, for checks and setup. */
   readonly ecs: ECSClient;
   /** Rewrites the driver TOML with other extras (for example a Spot strategy). */
-  rewriteDriverConfig(extra: Pick<LocalDriverSettings, 'fargateExtra' | 'extraTables'>): Promise<void>;
+  rewriteDriverConfig(extra: Pick<LocalDriverSettings, 'fargateExtra' | 'extraTables' | 'jobImagesExtra'>): Promise<void>;
+  /** The job-agent image, with {@link LocalStackOptions.jobImages}. */
+  readonly jobAgentImage?: string;
   /** Stops the emulator (removing every task container) and deletes the work folder. */
   stop(): Promise<void>;
 }
@@ -97,6 +106,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   await ensureDockerEngine();
   progress('Building the ci-coordinator job image from images/ci-coordinator');
   const image = await buildCiCoordinatorImage(options.image);
+  if (options.jobImages === true) progress('Building the job-agent image from images/job-agent');
+  const jobAgentImage = options.jobImages === true ? await buildJobAgentImage() : undefined;
 
   progress('Starting the ECS emulator');
   const emulator = await startEmulator({ region: names.region, ...options.emulator });
@@ -105,10 +116,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     progress(`Creating cluster ${names.cluster} and task definition ${names.taskDefinition}`);
     await createClusterAndTaskDefinition(ecs, names, image);
-    const files = await writeConfiguration(workDir, names, options);
+    const files = await writeConfiguration(workDir, names, options, jobAgentImage);
     let stopped = false;
     return {
-      emulator, endpoint: emulator.endpoint, ...names, image, workDir, ...files,
+      emulator, endpoint: emulator.endpoint, ...names, image, workDir, ...files, ...(jobAgentImage === undefined ? {} : { jobAgentImage }),
       env: driverEnvironment(emulator.endpoint, names.region), ecs, runnerShortToken: LOCAL_RUNNER_SHORT_TOKEN,
       async stop() {
         if (stopped) return;
@@ -154,14 +165,14 @@ async function createClusterAndTaskDefinition(ecs: ECSClient, names: StackNames,
 }
 
 /** The driver TOML and gitlab-runner's config.toml in `workDir`, and the 0700 metadata directory. */
-async function writeConfiguration(workDir: string, names: StackNames, options: LocalStackOptions) {
+async function writeConfiguration(workDir: string, names: StackNames, options: LocalStackOptions, jobAgentImage: string | undefined) {
   const metadataDirectory = join(workDir, 'metadata');
   await mkdir(metadataDirectory, { mode: 0o700 });
   const driverConfigPath = join(workDir, 'fargate.toml');
   const runnerConfigPath = join(workDir, 'config.toml');
   const driver: DriverInvocation = { executable: process.execPath, leadingArgs: [options.driverEntry ?? driverCli] };
   const rewriteDriverConfig = async (extra: LocalStackOptions['driverConfig'] = {}) =>
-    writeFile(driverConfigPath, localDriverToml({ ...names, metadataDirectory, ...extra }), { mode: 0o600 });
+    writeFile(driverConfigPath, localDriverToml({ ...names, metadataDirectory, ...(jobAgentImage === undefined ? {} : { jobAgentImage }), ...extra }), { mode: 0o600 });
   await rewriteDriverConfig(options.driverConfig);
   await writeFile(runnerConfigPath, localRunnerToml(driver, driverConfigPath), { mode: 0o600 });
   return { metadataDirectory, driverConfigPath, runnerConfigPath, driver, rewriteDriverConfig };
