@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Task } from '@aws-sdk/client-ecs';
 import { type AwsClients, createAwsClients } from '../aws/clients.js';
 import { stopTask } from '../aws/launch.js';
@@ -8,7 +8,8 @@ import { SystemFailure, messageOf } from '../errors.js';
 import { parseDeadlineTag } from '../job/deadline.js';
 import { RUNNER_IDENTITY_VARIABLE } from '../job/environment.js';
 import { TAG_KEYS, startedByFor } from '../job/plan.js';
-import { type StateEntry, listStates, removeState } from '../job/state.js';
+import { retireUnusedFamilies } from '../job-image/retire-families.js';
+import { type StateEntry, TASK_DEFINITION_CACHE_FILE, listStates, removeState } from '../job/state.js';
 import { trustStateDirectory } from '../job/state-directory.js';
 import { sweepStateDirectory } from '../job/state-sweep.js';
 import { stopMultiplexer } from '../ssh/mux/launcher.js';
@@ -47,6 +48,8 @@ export interface GcReport {
   readonly removedStates: string[];
   /** Other leftovers removed from the state directory: old temporary state files, multiplexer sockets. */
   readonly removedFiles: string[];
+  /** With `[JobImages] Enabled`: derived task definition families retired (unused for `UnusedFamilyTTL`). */
+  retiredFamilies?: string[];
 }
 
 /** How a task is judged, see {@link judgeTask}. */
@@ -100,6 +103,12 @@ export async function gcStage(ctx: StageContext, options: GcOptions): Promise<Gc
   const handled = await reapStaleStates(ctx, entries.filter(isStale), clientsFor, options.dryRun, report);
   const owned = new Set(entries.filter((e) => !isStale(e)).flatMap((e) => (e.state.taskArn === undefined ? [] : [e.state.taskArn])));
   await reapTasks(ctx, clientsFor(undefined), { owned, seesJobs, minAgeSeconds, now: now() }, handled, options.dryRun, report);
+  if (ctx.config.jobImages.enabled) {
+    const cacheFile = seesJobs ? join(directory, TASK_DEFINITION_CACHE_FILE) : undefined;
+    const families = await retireUnusedFamilies(clientsFor(undefined).ecs, ctx.config.jobImages, { ...(cacheFile === undefined ? {} : { cacheFile }), dryRun: options.dryRun, log: ctx.log, now });
+    report.retiredFamilies = families.retired;
+    report.failed.push(...families.failed.map((family) => `task definition family ${family}`));
+  }
   if (seesJobs) {
     report.removedFiles.push(...sweepStateDirectory(directory, { now: now(), dryRun: options.dryRun }));
     for (const path of report.removedFiles) ctx.log.progress(`${options.dryRun ? 'would remove' : 'removed'} ${path}, left by a job that is gone`);
@@ -107,6 +116,7 @@ export async function gcStage(ctx: StageContext, options: GcOptions): Promise<Gc
   ctx.log.progress(
     `gc: ${report.stopped.length} ${options.dryRun ? 'to stop' : 'stopped'}, ${report.kept.length} kept, ` +
       `${report.removedStates.length} stale states and ${report.removedFiles.length} other files ${options.dryRun ? 'to remove' : 'removed'}` +
+      (report.retiredFamilies === undefined ? '' : `, ${report.retiredFamilies.length} task definition families ${options.dryRun ? 'to retire' : 'retired'}`) +
       (report.failed.length > 0 ? `, ${report.failed.length} could not be stopped` : ''),
   );
   if (report.failed.length > 0) {
