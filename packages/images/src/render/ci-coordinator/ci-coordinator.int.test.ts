@@ -1,14 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildImage, docker, dockerRun, LOCAL_BASE_IMAGE, removeOurContainers, TEST_LABELS } from '../../../test/docker.js';
+import { buildCiCoordinator } from '../../../test/ci-coordinator.js';
+import { docker, dockerRun, removeOurContainers, TEST_LABELS } from '../../../test/docker.js';
 import { connect, connectNegotiating, exec } from '../../../test/ssh.js';
-import { generateImages, writeGeneratedFiles } from '../../generate.js';
-import type { CiCoordinatorSpec } from '../../spec/ci-coordinator.js';
 import { EXIT_MISCONFIGURED } from './entrypoint.js';
 import { JOB_KEY_TYPE, SSH_CIPHERS, SSH_KEX_ALGORITHMS, SSH_MACS } from './ssh-algorithms.js';
 import { SSHD_LOGIN_GRACE_SECONDS, SSHD_MAX_AUTH_TRIES } from './sshd-config.js';
@@ -23,20 +19,6 @@ const TASK_ENVIRONMENT = {
   SSH_USER: 'someone-else',
   TRICKY_VALUE: `it's "quoted" $HOME \`x\` \\ and\na second line`,
 };
-
-/** Builds the generated Dockerfile for `spec` offline: local base image, no GitLab package repository. */
-async function buildCiCoordinator(spec: CiCoordinatorSpec, tag: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'ci-coordinator-'));
-  try {
-    const files = generateImages({ ciCoordinator: spec })
-      .filter((file) => file.path.startsWith('ci-coordinator/'))
-      .map((file) => ({ ...file, path: file.path.slice('ci-coordinator/'.length) }));
-    await writeGeneratedFiles(dir, files);
-    return await buildImage(dir, tag, { BASE_IMAGE: LOCAL_BASE_IMAGE, INSTALL_GITLAB_RUNNER: 'false' });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 async function startJobContainer(image: string, publicKey: string): Promise<StartedTestContainer> {
   return new GenericContainer(image)

@@ -9,11 +9,33 @@ import { ENTRYPOINT_PATH, sshdConfigLines } from './sshd-config.js';
 /** Packages every job needs; the driver's container contract names bash, git and git-lfs. */
 const BASE_PACKAGES = ['bash', 'ca-certificates', 'git', 'git-lfs', 'openssh-server', 'tini'];
 
-/** The ci-coordinator Dockerfile for a resolved spec. */
+/** The ci-coordinator Dockerfile for a resolved spec: its sections in order. */
 export function ciCoordinatorDockerfile(spec: ResolvedCiCoordinatorSpec): string {
-  const packages = [...BASE_PACKAGES, ...spec.extraPackages].map(shellQuote).join(' ');
-  const sshd = sshdConfigLines(spec);
-  const bool = (value: boolean): string => (value ? 'true' : 'false');
+  return [
+    ...header(spec),
+    ...buildArguments(spec),
+    '',
+    packagesInstall(spec),
+    '',
+    gitlabRunnerInstall(),
+    '',
+    '# The AWS CLI installer is unzipped only after its PGP signature checks out against AWS\'s key (fingerprint',
+    `# ${AWS_CLI_KEY_FINGERPRINT}), which ${AWS_CLI_KEY_FILE} beside this file holds.`,
+    awsCliInstall(),
+    '',
+    '# The SSH user, the job folders, and sshd: host keys are made at each start (never shared between images),',
+    '# the configuration is checked now.',
+    sshSetup(spec),
+    '',
+    ...entrypoint(spec),
+    '',
+  ].join('\n');
+}
+
+const bool = (value: boolean): string => (value ? 'true' : 'false');
+
+/** The generated-file notice and what the build arguments and the container's variables mean. */
+function header(spec: ResolvedCiCoordinatorSpec): string[] {
   return [
     ...generatedNotice('ci-coordinator: the job container. The driver starts one per job and runs its scripts over SSH.'),
     '#',
@@ -32,6 +54,12 @@ export function ciCoordinatorDockerfile(spec: ResolvedCiCoordinatorSpec): string
     '#',
     `# Runtime: ${JOB_KEY_VARIABLE} (required) is the job key; every other variable of the container, the task role`,
     '# credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI) included, is visible in SSH sessions.',
+  ];
+}
+
+/** `FROM` and the build arguments, with the shell every `RUN` uses. */
+function buildArguments(spec: ResolvedCiCoordinatorSpec): string[] {
+  return [
     `ARG BASE_IMAGE=${spec.baseImage}`,
     'FROM ${BASE_IMAGE}',
     '',
@@ -42,51 +70,60 @@ export function ciCoordinatorDockerfile(spec: ResolvedCiCoordinatorSpec): string
     '# ARG, not ENV: it must not leak into the environment of jobs.',
     'ARG DEBIAN_FRONTEND=noninteractive',
     'SHELL ["/bin/bash", "-o", "pipefail", "-c"]',
-    '',
-    runInstruction([
-      'apt-get update;',
-      `apt-get install -y --no-install-recommends ${packages};`,
-      'if [ "$INSTALL_NODEJS" = true ]; then apt-get install -y --no-install-recommends nodejs npm; fi;',
-      'rm -rf /var/lib/apt/lists/*;',
-      'git lfs install --system --skip-repo',
-    ]),
-    '',
-    gitlabRunnerInstall(),
-    '',
-    '# The AWS CLI installer is unzipped only after its PGP signature checks out against AWS\'s key (fingerprint',
-    `# ${AWS_CLI_KEY_FINGERPRINT}), which ${AWS_CLI_KEY_FILE} beside this file holds.`,
-    awsCliInstall(),
-    '',
-    '# The SSH user, the job folders, and sshd: host keys are made at each start (never shared between images),',
-    '# the configuration is checked now.',
-    runInstruction([
-      ...(spec.sshUser === 'root'
-        ? []
-        : [
-            `id -u ${spec.sshUser} >/dev/null 2>&1 || useradd --create-home --shell /bin/bash ${spec.sshUser};`,
-            // A locked account ("!" in /etc/shadow) cannot log in even with a key when PAM is off; "*" has no
-            // password and is not locked.
-            `usermod -p '*' ${spec.sshUser};`,
-          ]),
-      // The job's scripts create their folders below these as the SSH user.
-      `install -d -m 0755 -o ${spec.sshUser} -g "$(id -gn ${spec.sshUser})" ${spec.buildsDir} ${spec.cacheDir};`,
-      'rm -f /etc/ssh/ssh_host_*;',
-      'mkdir -p /run/sshd;',
-      `printf '%s\\n' \\`,
-      ...sshd.map((line) => `  ${shellQuote(line)} \\`),
-      '  > /etc/ssh/sshd_config;',
-      'chmod 0644 /etc/ssh/sshd_config;',
-      'check=$(mktemp -d);',
-      'ssh-keygen -q -t ed25519 -N "" -f "$check/key";',
-      '/usr/sbin/sshd -t -f /etc/ssh/sshd_config -h "$check/key";',
-      'rm -rf "$check"',
-    ]),
-    '',
+  ];
+}
+
+/** The distribution's packages: the job's tools, sshd, tini, and Node.js when asked for. */
+function packagesInstall(spec: ResolvedCiCoordinatorSpec): string {
+  const packages = [...BASE_PACKAGES, ...spec.extraPackages].map(shellQuote).join(' ');
+  return runInstruction([
+    'apt-get update;',
+    `apt-get install -y --no-install-recommends ${packages};`,
+    'if [ "$INSTALL_NODEJS" = true ]; then apt-get install -y --no-install-recommends nodejs npm; fi;',
+    'rm -rf /var/lib/apt/lists/*;',
+    'git lfs install --system --skip-repo',
+  ]);
+}
+
+/** The SSH user, the job folders, and sshd's configuration, checked with `sshd -t`. */
+function sshSetup(spec: ResolvedCiCoordinatorSpec): string {
+  return runInstruction([
+    ...sshUserCreation(spec),
+    // The job's scripts create their folders below these as the SSH user.
+    `install -d -m 0755 -o ${spec.sshUser} -g "$(id -gn ${spec.sshUser})" ${spec.buildsDir} ${spec.cacheDir};`,
+    'rm -f /etc/ssh/ssh_host_*;',
+    'mkdir -p /run/sshd;',
+    `printf '%s\\n' \\`,
+    ...sshdConfigLines(spec).map((line) => `  ${shellQuote(line)} \\`),
+    '  > /etc/ssh/sshd_config;',
+    'chmod 0644 /etc/ssh/sshd_config;',
+    'check=$(mktemp -d);',
+    'ssh-keygen -q -t ed25519 -N "" -f "$check/key";',
+    '/usr/sbin/sshd -t -f /etc/ssh/sshd_config -h "$check/key";',
+    'rm -rf "$check"',
+  ]);
+}
+
+/** A non-root SSH user is created (with a usable, password-less account); root exists already. */
+function sshUserCreation(spec: ResolvedCiCoordinatorSpec): string[] {
+  if (spec.sshUser === 'root') {
+    return [];
+  }
+  return [
+    `id -u ${spec.sshUser} >/dev/null 2>&1 || useradd --create-home --shell /bin/bash ${spec.sshUser};`,
+    // A locked account ("!" in /etc/shadow) cannot log in even with a key when PAM is off; "*" has no
+    // password and is not locked.
+    `usermod -p '*' ${spec.sshUser};`,
+  ];
+}
+
+/** The entrypoint under tini, and the SSH port. */
+function entrypoint(spec: ResolvedCiCoordinatorSpec): string[] {
+  return [
     `COPY docker-entrypoint.sh ${ENTRYPOINT_PATH}`,
     `RUN chmod 0755 ${ENTRYPOINT_PATH}`,
     '',
     `EXPOSE ${spec.sshPort}`,
     `ENTRYPOINT ["/usr/bin/tini", "--", "${ENTRYPOINT_PATH}"]`,
-    '',
-  ].join('\n');
+  ];
 }

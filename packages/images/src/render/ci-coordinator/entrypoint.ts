@@ -22,8 +22,25 @@ export const EXIT_MISCONFIGURED = 78;
  */
 const SESSION_OWN_VARIABLES = ['HOME', 'USER', 'LOGNAME', 'SHELL', 'MAIL', 'PWD', 'OLDPWD', 'SHLVL', 'TERM', '_'];
 
-/** The ci-coordinator's `docker-entrypoint.sh` for a resolved spec. */
+/**
+ * The ci-coordinator's `docker-entrypoint.sh` for a resolved spec: its sections in order, one blank line between
+ * them (settings, shell functions, then what runs).
+ */
 export function ciCoordinatorEntrypoint(spec: ResolvedCiCoordinatorSpec): string {
+  return `${[
+    header(),
+    settings(spec),
+    logFunctions(),
+    sessionFunction(),
+    publicKeyFunction(),
+    sessionEnvironmentFunction(),
+    hostKeysFunction(),
+    dispatch(spec),
+  ].join('\n\n')}\n`;
+}
+
+/** The shebang, the generated-file notice and what the script does, ending in its shell options. */
+function header(): string {
   return `#!/usr/bin/env bash
 ${generatedNotice('ci-coordinator entrypoint: starts sshd for one job, and starts each SSH session.').join('\n')}
 #
@@ -34,26 +51,35 @@ ${generatedNotice('ci-coordinator entrypoint: starts sshd for one job, and start
 #
 # ${SESSION_FLAG} (sshd's ForceCommand, as the SSH user): loads the saved environment, because sshd gives
 # sessions a fresh one, then runs the client's command with the user's shell as sshd would have.
-set -euo pipefail
+set -euo pipefail`;
+}
 
-# Lower-case names: they must not collide with the container's own (upper-case) variables, which sessions load.
+/** The script's own settings, from the spec. */
+function settings(spec: ResolvedCiCoordinatorSpec): string {
+  return `# Lower-case names: they must not collide with the container's own (upper-case) variables, which sessions load.
 ssh_user=${shellQuote(spec.sshUser)}
 host_key_types=(${spec.hostKeyTypes.join(' ')})
 session_env_file=${SESSION_ENVIRONMENT_FILE}
 session_own_variables=' ${SESSION_OWN_VARIABLES.join(' ')} '
 public_key_line='^(ssh-|ecdsa-|sk-)[A-Za-z0-9@.-]+ [A-Za-z0-9+/=]+( .*)?$'
 # sshd accepts this key type only (PubkeyAcceptedAlgorithms): a key of another type could never log in.
-job_key_type=${JOB_KEY_TYPE}
+job_key_type=${JOB_KEY_TYPE}`;
+}
 
-log() { printf 'ci-coordinator: %s\\n' "$*" >&2; }
+/** `log` and `die`: every message is prefixed, and a refusal says how to fix it. */
+function logFunctions(): string {
+  return `log() { printf 'ci-coordinator: %s\\n' "$*" >&2; }
 
 die() {
   log "error: $1"
   log "how to fix: $2"
   exit ${EXIT_MISCONFIGURED}
+}`;
 }
 
-run_session() {
+/** An SSH session (sshd's forced command): the saved environment, then the client's command. */
+function sessionFunction(): string {
+  return `run_session() {
   if [[ -r $session_env_file ]]; then
     # shellcheck source=/dev/null
     . "$session_env_file"
@@ -66,9 +92,12 @@ run_session() {
   fi
   # No command: an interactive login shell, as sshd starts one.
   exec -a "-\${shell##*/}" "$shell"
+}`;
 }
 
-install_public_key() {
+/** Checks the job key (one ed25519 OpenSSH line per key) and installs it for the SSH user. */
+function publicKeyFunction(): string {
+  return `install_public_key() {
   if [[ -z \${${JOB_KEY_VARIABLE}:-} ]]; then
     die "${JOB_KEY_VARIABLE} is empty or not set, so nobody could log in; refusing to start sshd" \\
       "start the container with the job's public key in ${JOB_KEY_VARIABLE} (the driver sets it on the ci-coordinator container; by hand: docker run -e ${JOB_KEY_VARIABLE}=\\"\\$(cat ~/.ssh/id_ed25519.pub)\\" IMAGE)"
@@ -93,9 +122,12 @@ install_public_key() {
   chown "$ssh_user:$group" "$home/.ssh/authorized_keys"
   chmod 0600 "$home/.ssh/authorized_keys"
   unset ${JOB_KEY_VARIABLE}
+}`;
 }
 
-save_session_environment() {
+/** Saves the container's exported variables (minus the session's own) for SSH sessions, readable by the user only. */
+function sessionEnvironmentFunction(): string {
+  return `save_session_environment() {
   local name
   install -d -m 0755 "\${session_env_file%/*}"
   (
@@ -109,18 +141,24 @@ save_session_environment() {
     } >"$session_env_file"
   )
   chown "$ssh_user" "$session_env_file"
+}`;
 }
 
-generate_host_keys() {
+/** Host keys made at each start, never baked into the image; their fingerprints go to the log. */
+function hostKeysFunction(): string {
+  return `generate_host_keys() {
   local type key
   for type in "\${host_key_types[@]}"; do
     key=/etc/ssh/ssh_host_\${type}_key
     [[ -f $key ]] || ssh-keygen -q -t "$type" -N '' -f "$key"
     log "host key $(ssh-keygen -l -f "$key.pub")"
   done
+}`;
 }
 
-if [[ \${1:-} == ${SESSION_FLAG} ]]; then
+/** What runs: a session, a given command, or the container start that ends in sshd. */
+function dispatch(spec: ResolvedCiCoordinatorSpec): string {
+  return `if [[ \${1:-} == ${SESSION_FLAG} ]]; then
   run_session
 fi
 if [[ $# -gt 0 ]]; then
@@ -132,6 +170,5 @@ save_session_environment
 generate_host_keys
 install -d -m 0755 /run/sshd
 log "starting sshd for user $ssh_user on port ${spec.sshPort}"
-exec /usr/sbin/sshd -D -e
-`;
+exec /usr/sbin/sshd -D -e`;
 }
