@@ -163,6 +163,7 @@ describe("the orphan reaper's gc flags are the driver's", () => {
     const gcArguments = /gitlab-fargate-driver [^|&]* gc ([^|&]*)/.exec(environment.orphanReaper?.command ?? '')?.[1] ?? '';
     const flags = gcArguments.match(/--[a-z-]+/g) ?? [];
     expect(flags).toEqual(['--without-state', '--min-age']);
-    for (const flag of flags) expect(parser).toContain(`case '${flag}':`);
+    // A key of the parser's table of option readers (`['--min-age', (read, value) => …]`).
+    for (const flag of flags) expect(parser).toContain(`['${flag}', (read`);
   });
 });
