@@ -10,6 +10,9 @@
 #
 # --ssh-session (sshd's ForceCommand, as the SSH user): loads the saved environment, because sshd gives
 # sessions a fresh one, then runs the client's command with the user's shell as sshd would have.
+#
+# Warm pool: with GITLAB_FARGATE_IDLE_DEADLINE (epoch seconds) the start also runs --idle-watchdog, which stops
+# sshd, and so the container, at that time unless a job claimed the task first (mkdir /run/gitlab-fargate/claimed).
 set -euo pipefail
 
 # Lower-case names: they must not collide with the container's own (upper-case) variables, which sessions load.
@@ -20,6 +23,9 @@ session_own_variables=' HOME USER LOGNAME SHELL MAIL PWD OLDPWD SHLVL TERM _ '
 public_key_line='^(ssh-|ecdsa-|sk-)[A-Za-z0-9@.-]+ [A-Za-z0-9+/=]+( .*)?$'
 # sshd accepts this key type only (PubkeyAcceptedAlgorithms): a key of another type could never log in.
 job_key_type=ssh-ed25519
+# The warm pool's in-task lock, and the longest the idle watchdog sleeps before it looks at the clock again.
+claim_lock=/run/gitlab-fargate/claimed
+idle_watchdog_step=30
 
 log() { printf 'ci-coordinator: %s\n' "$*" >&2; }
 
@@ -96,16 +102,95 @@ generate_host_keys() {
   done
 }
 
+# Warm pool. The keeper starts an idle pool task with GITLAB_FARGATE_IDLE_DEADLINE (epoch seconds); at that time the
+# watchdog takes the in-task lock and stops sshd, which ends the container, so the task stops even when its manager
+# is gone. A job claims the task by taking the same lock first, as its first SSH command:
+#   mkdir /run/gitlab-fargate/claimed
+# mkdir is atomic, so exactly one of the two wins; the watchdog then stands down.
+utc_time() { TZ=UTC printf '%(%Y-%m-%dT%H:%M:%SZ)T' "$1"; }
+
+read_idle_deadline() {
+  idle_deadline=
+  [[ -n ${GITLAB_FARGATE_IDLE_DEADLINE+set} ]] || return 0
+  if [[ ! $GITLAB_FARGATE_IDLE_DEADLINE =~ ^[1-9][0-9]{0,9}$ ]]; then
+    die "GITLAB_FARGATE_IDLE_DEADLINE is '${GITLAB_FARGATE_IDLE_DEADLINE:0:32}', not a time in whole seconds since 1970 (1 to 10 digits, no sign, fraction or leading zero)" \
+      "set it to the epoch second at which this idle pool task should stop (date -d '+10 minutes' +%s prints one), or leave it unset for a task outside the warm pool"
+  fi
+  idle_deadline=$GITLAB_FARGATE_IDLE_DEADLINE
+  # The pool's business, not the job's: sessions do not see it.
+  unset GITLAB_FARGATE_IDLE_DEADLINE
+  if ((idle_deadline <= EPOCHSECONDS)); then
+    log "idle deadline $(utc_time "$idle_deadline") passed before sshd started, so no job can claim this task: exiting"
+    exit 0
+  fi
+}
+
+# The job claims as the SSH user: a user other than root may create the lock, and the sticky bit keeps it from
+# removing a lock that root (the watchdog) made.
+allow_claim_by_ssh_user() {
+  [[ $ssh_user != root ]] || return 0
+  chgrp "$(id -gn "$ssh_user")" "${claim_lock%/*}"
+  chmod 1775 "${claim_lock%/*}"
+}
+
+start_idle_watchdog() {
+  allow_claim_by_ssh_user
+  # From a subshell that ends at once, so that PID 1 (tini) adopts and reaps the watchdog rather than sshd; $$ is
+  # this process, which the exec below turns into sshd.
+  (/usr/local/bin/docker-entrypoint.sh --idle-watchdog "$idle_deadline" "$$" </dev/null &)
+  log "idle pool task: stops at $(utc_time "$idle_deadline") unless a job claims it first (mkdir $claim_lock)"
+}
+
+# --idle-watchdog DEADLINE SSHD_PID: sleeps to the deadline in steps of at most $idle_watchdog_step seconds,
+# reading the clock (to the microsecond) after each; then whoever creates $claim_lock first owns the task.
+run_idle_watchdog() {
+  local deadline=$1 sshd_pid=$2 left
+  while [[ ! -d $claim_lock ]]; do
+    left=$((deadline * 1000000 - ${EPOCHREALTIME/[^0-9]/}))
+    ((left > 0)) || stop_idle_task "$deadline" "$sshd_pid"
+    ((left <= idle_watchdog_step * 1000000)) || left=$((idle_watchdog_step * 1000000))
+    printf -v left '%d.%06d' $((left / 1000000)) $((left % 1000000))
+    sleep "$left"
+  done
+  stand_down
+}
+
+stop_idle_task() {
+  if mkdir "$claim_lock" 2>/dev/null; then
+    log "idle deadline $(utc_time "$1") passed and no job claimed this task: stopping sshd, which ends the container"
+    kill -TERM "$2"
+    exit 0
+  fi
+  if [[ ! -d $claim_lock ]]; then
+    log "error: cannot create $claim_lock at the idle deadline; stopping sshd all the same"
+    kill -TERM "$2"
+    exit 1
+  fi
+  stand_down
+}
+
+stand_down() {
+  log "idle watchdog: a job claimed this task; standing down"
+  exit 0
+}
+
 if [[ ${1:-} == --ssh-session ]]; then
   run_session
+fi
+if [[ ${1:-} == --idle-watchdog ]]; then
+  run_idle_watchdog "$2" "$3"
 fi
 if [[ $# -gt 0 ]]; then
   exec "$@"
 fi
 
+read_idle_deadline
 install_public_key
 save_session_environment
 generate_host_keys
 install -d -m 0755 /run/sshd
+if [[ -n $idle_deadline ]]; then
+  start_idle_watchdog
+fi
 log "starting sshd for user $ssh_user on port 22"
 exec /usr/sbin/sshd -D -e

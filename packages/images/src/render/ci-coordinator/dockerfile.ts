@@ -4,6 +4,7 @@ import { AWS_CLI_KEY_FILE, AWS_CLI_KEY_FINGERPRINT } from '../aws-cli/aws-cli-ke
 import { gitlabRunnerInstall } from '../gitlab-runner-install.js';
 import { generatedNotice, runInstruction, shellQuote } from '../shell.js';
 import { JOB_KEY_VARIABLE } from './entrypoint.js';
+import { CLAIM_COMMAND, IDLE_DEADLINE_VARIABLE, RUN_DIR } from './pool-contract.js';
 import { ENTRYPOINT_PATH, sshdConfigLines } from './sshd-config.js';
 
 /** Packages every job needs; the driver's container contract names bash, git and git-lfs. */
@@ -54,6 +55,8 @@ function header(spec: ResolvedCiCoordinatorSpec): string[] {
     '#',
     `# Runtime: ${JOB_KEY_VARIABLE} (required) is the job key; every other variable of the container, the task role`,
     '# credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI) included, is visible in SSH sessions.',
+    `# ${IDLE_DEADLINE_VARIABLE} (optional, epoch seconds) makes an idle warm-pool task stop itself then unless a`,
+    `# job claimed it first (${CLAIM_COMMAND}); sessions do not see it.`,
   ];
 }
 
@@ -85,7 +88,7 @@ function packagesInstall(spec: ResolvedCiCoordinatorSpec): string {
   ]);
 }
 
-/** The SSH user, the job folders, and sshd's configuration, checked with `sshd -t`. */
+/** The SSH user, the job folders, the run-time folder, and sshd's configuration, checked with `sshd -t`. */
 function sshSetup(spec: ResolvedCiCoordinatorSpec): string {
   return runInstruction([
     ...sshUserCreation(spec),
@@ -93,6 +96,9 @@ function sshSetup(spec: ResolvedCiCoordinatorSpec): string {
     `install -d -m 0755 -o ${spec.sshUser} -g "$(id -gn ${spec.sshUser})" ${spec.buildsDir} ${spec.cacheDir};`,
     'rm -f /etc/ssh/ssh_host_*;',
     'mkdir -p /run/sshd;',
+    // The session environment and the warm pool's claim lock live here (root's; the entrypoint opens it to a
+    // non-root SSH user only in a pool task).
+    `install -d -m 0755 ${RUN_DIR};`,
     `printf '%s\\n' \\`,
     ...sshdConfigLines(spec).map((line) => `  ${shellQuote(line)} \\`),
     '  > /etc/ssh/sshd_config;',

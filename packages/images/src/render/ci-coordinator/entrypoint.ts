@@ -1,11 +1,18 @@
 import type { SSH_PUBLIC_KEY_VARIABLE } from '@gitlab-fargate/config';
 import type { ResolvedCiCoordinatorSpec } from '../../spec/ci-coordinator.js';
 import { generatedNotice, shellQuote } from '../shell.js';
+import {
+  IDLE_WATCHDOG_FLAG,
+  IDLE_WATCHDOG_MAX_SLEEP_SECONDS,
+  idleDeadlineStartFunctions,
+  idleWatchdogFunctions,
+} from './idle-watchdog.js';
+import { CLAIM_LOCK_DIR, CLAIM_COMMAND, IDLE_DEADLINE_VARIABLE, RUN_DIR } from './pool-contract.js';
 import { JOB_KEY_TYPE } from './ssh-algorithms.js';
 import { SESSION_FLAG } from './sshd-config.js';
 
 /** Where the entrypoint saves the container's environment for SSH sessions. */
-export const SESSION_ENVIRONMENT_FILE = '/run/gitlab-fargate/session.env';
+export const SESSION_ENVIRONMENT_FILE = `${RUN_DIR}/session.env`;
 
 /**
  * The variable that carries the job's public key: the config package's SSH_PUBLIC_KEY_VARIABLE (the job-container
@@ -35,6 +42,8 @@ export function ciCoordinatorEntrypoint(spec: ResolvedCiCoordinatorSpec): string
     publicKeyFunction(),
     sessionEnvironmentFunction(),
     hostKeysFunction(),
+    idleDeadlineStartFunctions(),
+    idleWatchdogFunctions(),
     dispatch(spec),
   ].join('\n\n')}\n`;
 }
@@ -51,6 +60,9 @@ ${generatedNotice('ci-coordinator entrypoint: starts sshd for one job, and start
 #
 # ${SESSION_FLAG} (sshd's ForceCommand, as the SSH user): loads the saved environment, because sshd gives
 # sessions a fresh one, then runs the client's command with the user's shell as sshd would have.
+#
+# Warm pool: with ${IDLE_DEADLINE_VARIABLE} (epoch seconds) the start also runs ${IDLE_WATCHDOG_FLAG}, which stops
+# sshd, and so the container, at that time unless a job claimed the task first (${CLAIM_COMMAND}).
 set -euo pipefail`;
 }
 
@@ -63,7 +75,10 @@ session_env_file=${SESSION_ENVIRONMENT_FILE}
 session_own_variables=' ${SESSION_OWN_VARIABLES.join(' ')} '
 public_key_line='^(ssh-|ecdsa-|sk-)[A-Za-z0-9@.-]+ [A-Za-z0-9+/=]+( .*)?$'
 # sshd accepts this key type only (PubkeyAcceptedAlgorithms): a key of another type could never log in.
-job_key_type=${JOB_KEY_TYPE}`;
+job_key_type=${JOB_KEY_TYPE}
+# The warm pool's in-task lock, and the longest the idle watchdog sleeps before it looks at the clock again.
+claim_lock=${CLAIM_LOCK_DIR}
+idle_watchdog_step=${IDLE_WATCHDOG_MAX_SLEEP_SECONDS}`;
 }
 
 /** `log` and `die`: every message is prefixed, and a refusal says how to fix it. */
@@ -156,19 +171,26 @@ function hostKeysFunction(): string {
 }`;
 }
 
-/** What runs: a session, a given command, or the container start that ends in sshd. */
+/** What runs: a session, the idle watchdog, a given command, or the container start that ends in sshd. */
 function dispatch(spec: ResolvedCiCoordinatorSpec): string {
   return `if [[ \${1:-} == ${SESSION_FLAG} ]]; then
   run_session
+fi
+if [[ \${1:-} == ${IDLE_WATCHDOG_FLAG} ]]; then
+  run_idle_watchdog "$2" "$3"
 fi
 if [[ $# -gt 0 ]]; then
   exec "$@"
 fi
 
+read_idle_deadline
 install_public_key
 save_session_environment
 generate_host_keys
 install -d -m 0755 /run/sshd
+if [[ -n $idle_deadline ]]; then
+  start_idle_watchdog
+fi
 log "starting sshd for user $ssh_user on port ${spec.sshPort}"
 exec /usr/sbin/sshd -D -e`;
 }
