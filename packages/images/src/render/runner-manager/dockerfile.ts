@@ -1,17 +1,29 @@
 import type { ResolvedRunnerManagerSpec } from '../../spec/runner-manager.js';
 import { gitlabRunnerInstall } from '../gitlab-runner-install.js';
 import { generatedNotice, runInstruction } from '../shell.js';
-import { runnerManagerLayout } from './layout.js';
+import { runnerManagerLayout, type RunnerManagerLayout } from './layout.js';
 
-/** The runner-manager Dockerfile for a resolved spec. */
+/**
+ * The runner-manager Dockerfile for a resolved spec. Its sections, separated by a blank line: the header comment and
+ * the build arguments, the base packages and the run-as user, gitlab-runner, the commands from `dist/`, the
+ * entrypoint, and the runtime settings (paths, stop signal, entrypoint under tini).
+ */
 export function runnerManagerDockerfile(spec: ResolvedRunnerManagerSpec): string {
   const layout = runnerManagerLayout(spec);
-  const owner = spec.runAs;
-  const wrapper = (command: string, file: string): string[] => [
-    `test -f "${layout.bundleDir}/${file}" || { echo "dist/${file} is missing from the build context: fill dist/ with \\\`gitlab-fargate-images context\\\`" >&2; exit 1; };`,
-    `printf '#!/bin/sh\\nexec node %s "$@"\\n' "${layout.bundleDir}/${file}" > ${command};`,
-    `chmod 0755 ${command};`,
-  ];
+  return [
+    [...headerComment(spec), ...buildArguments(spec)],
+    [basePackagesAndUser(spec, layout)],
+    [gitlabRunnerInstall()],
+    commandsFromDist(layout),
+    [`COPY entrypoint ${layout.entrypoint}`, `RUN chmod 0755 ${layout.entrypoint}`],
+    [...runtimeSettings(spec, layout), ''],
+  ]
+    .map((section) => section.join('\n'))
+    .join('\n\n');
+}
+
+/** What the image is, what it leaves out, and its build arguments with their defaults. */
+function headerComment(spec: ResolvedRunnerManagerSpec): string[] {
   return [
     ...generatedNotice('runner-manager: gitlab-runner (custom executor) with the gitlab-fargate driver.'),
     '#',
@@ -29,6 +41,12 @@ export function runnerManagerDockerfile(spec: ResolvedRunnerManagerSpec): string
     `#   CONFIG_CLI             the config CLI, relative to dist/             default ${spec.configCli}`,
     '# Offline test build: --build-arg BASE_IMAGE=<a local Debian image with node> --build-arg INSTALL_GITLAB_RUNNER=false',
     '#   --build-arg DRIVER_BUNDLE=',
+  ];
+}
+
+/** The base image, then the other build arguments (the spec's values are only their defaults) and the shell. */
+function buildArguments(spec: ResolvedRunnerManagerSpec): string[] {
+  return [
     `ARG BASE_IMAGE=${spec.baseImage}`,
     'FROM ${BASE_IMAGE}',
     '',
@@ -38,36 +56,54 @@ export function runnerManagerDockerfile(spec: ResolvedRunnerManagerSpec): string
     `ARG CONFIG_CLI=${spec.configCli}`,
     'ARG DEBIAN_FRONTEND=noninteractive',
     'SHELL ["/bin/bash", "-o", "pipefail", "-c"]',
-    '',
-    runInstruction([
-      'command -v node >/dev/null || { echo "BASE_IMAGE has no node on the PATH: build on a Node.js image such as node:22-bookworm-slim" >&2; exit 1; };',
-      'apt-get update;',
-      'apt-get install -y --no-install-recommends ca-certificates tini;',
-      'rm -rf /var/lib/apt/lists/*;',
-      ...(owner === 'root'
-        ? []
-        : [`id -u ${owner} >/dev/null 2>&1 || useradd --system --create-home --home-dir ${layout.home} --shell /usr/sbin/nologin ${owner};`]),
-      `install -d -m 0700 -o ${owner} -g "$(id -gn ${owner})" ${spec.configDir} ${spec.metadataDir}`,
-    ]),
-    '',
-    gitlabRunnerInstall(),
-    '',
+  ];
+}
+
+/** tini and the CA store; the run-as user (unless root) and the folders it owns. */
+function basePackagesAndUser(spec: ResolvedRunnerManagerSpec, layout: RunnerManagerLayout): string {
+  const owner = spec.runAs;
+  return runInstruction([
+    'command -v node >/dev/null || { echo "BASE_IMAGE has no node on the PATH: build on a Node.js image such as node:22-bookworm-slim" >&2; exit 1; };',
+    'apt-get update;',
+    'apt-get install -y --no-install-recommends ca-certificates tini;',
+    'rm -rf /var/lib/apt/lists/*;',
+    ...(owner === 'root'
+      ? []
+      : [`id -u ${owner} >/dev/null 2>&1 || useradd --system --create-home --home-dir ${layout.home} --shell /usr/sbin/nologin ${owner};`]),
+    `install -d -m 0700 -o ${owner} -g "$(id -gn ${owner})" ${spec.configDir} ${spec.metadataDir}`,
+  ]);
+}
+
+/** `dist/` copied in, and a wrapper command for the config CLI, the manager helper and (unless left out) the driver. */
+function commandsFromDist(layout: RunnerManagerLayout): string[] {
+  return [
     `COPY dist/ ${layout.bundleDir}/`,
     runInstruction([
-      ...wrapper(layout.configCliCommand, '$CONFIG_CLI'),
+      ...nodeWrapper(layout, layout.configCliCommand, '$CONFIG_CLI'),
       `${layout.configCliCommand} --help >/dev/null;`,
-      ...wrapper(layout.managerCommand, `${layout.managerFolder}/cli.js`),
+      ...nodeWrapper(layout, layout.managerCommand, `${layout.managerFolder}/cli.js`),
       `${layout.managerCommand} --help >/dev/null;`,
       'if [ -n "$DRIVER_BUNDLE" ]; then',
-      ...wrapper(layout.driverCommand, '$DRIVER_BUNDLE').map((line) => `  ${line}`),
+      ...nodeWrapper(layout, layout.driverCommand, '$DRIVER_BUNDLE').map((line) => `  ${line}`),
       'else',
       '  echo "DRIVER_BUNDLE is empty: the driver is left out; this image renders configuration but cannot run jobs";',
       'fi',
     ]),
-    '',
-    `COPY entrypoint ${layout.entrypoint}`,
-    `RUN chmod 0755 ${layout.entrypoint}`,
-    '',
+  ];
+}
+
+/** Shell lines that make `command` run `node` on `file` of `dist/`, refusing a build context without it. */
+function nodeWrapper(layout: RunnerManagerLayout, command: string, file: string): string[] {
+  return [
+    `test -f "${layout.bundleDir}/${file}" || { echo "dist/${file} is missing from the build context: fill dist/ with \\\`gitlab-fargate-images context\\\`" >&2; exit 1; };`,
+    `printf '#!/bin/sh\\nexec node %s "$@"\\n' "${layout.bundleDir}/${file}" > ${command};`,
+    `chmod 0755 ${command};`,
+  ];
+}
+
+/** The image's only ENV (paths), gitlab-runner's graceful stop signal, and the entrypoint under tini. */
+function runtimeSettings(spec: ResolvedRunnerManagerSpec, layout: RunnerManagerLayout): string[] {
+  return [
     '# Paths only: the config CLI reads these when rendering, everything else comes from the task definition.',
     `ENV RUNNER_CONFIG_PATH=${layout.runnerConfigPath} \\`,
     `    DRIVER_CONFIG_PATH=${layout.driverConfigPath} \\`,
@@ -77,6 +113,5 @@ export function runnerManagerDockerfile(spec: ResolvedRunnerManagerSpec): string
     '# not cancel jobs (tini forwards the signal; the task\'s stopTimeout bounds the wait).',
     'STOPSIGNAL SIGQUIT',
     `ENTRYPOINT ["/usr/bin/tini", "--", "${layout.entrypoint}"]`,
-    '',
-  ].join('\n');
+  ];
 }

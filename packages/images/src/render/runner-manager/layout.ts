@@ -33,3 +33,25 @@ export function runnerManagerLayout(spec: ResolvedRunnerManagerSpec): RunnerMana
     home: spec.runAs === 'root' ? '/root' : `/home/${spec.runAs}`,
   };
 }
+
+/**
+ * The command that shows the rendered configuration, as the entrypoint's comments and the README give it: the config
+ * CLI prints both files normalized, the runner token hidden. Printing the files themselves would put the token into
+ * the container's logs (CloudWatch).
+ */
+export function safeConfigInspection(layout: RunnerManagerLayout): string {
+  return `gitlab-fargate-config validate --print ${layout.runnerConfigPath} ${layout.driverConfigPath}`;
+}
+
+/**
+ * The driver's log when the container is given no LOG_FILE: a file the entrypoint relays, line by line, to the
+ * container's stdout. CloudWatch extracts the driver's per-job metrics (embedded metric format) only from a log event
+ * that is the JSON line alone; on stderr, gitlab-runner wraps each of the driver's lines in its own log line. The
+ * folder is the run-as user's alone (0700): the driver runs as that user and the log names hosts and tasks.
+ */
+export const RELAYED_DRIVER_LOG_DIR = '/var/log/gitlab-fargate';
+/** The file in {@link RELAYED_DRIVER_LOG_DIR}; the driver rotates it to `driver.log.1` past its size limit. */
+export const RELAYED_DRIVER_LOG_FILE = `${RELAYED_DRIVER_LOG_DIR}/driver.log`;
+
+/** Where a private CA given at start is installed for the system store (and Node.js). */
+export const PRIVATE_CA_FILE = '/usr/local/share/ca-certificates/gitlab-fargate-private-ca.crt';
