@@ -1,5 +1,5 @@
 import { UsageError } from './errors.js';
-import { type LogFormat, type LogLevel, parseLogFormat, parseLogLevel } from './log.js';
+import { type LogOutputFormat, type LogSeverity, parseLogFormat, parseLogLevel } from './log.js';
 
 /** Flags accepted before or between the words of any command (upstream's global flags plus ours). */
 export interface GlobalFlags {
@@ -9,8 +9,8 @@ export interface GlobalFlags {
   readonly configGiven: boolean;
   /** `--debug`: log level debug, whatever else says. */
   readonly debug: boolean;
-  readonly logLevel?: LogLevel;
-  readonly logFormat?: LogFormat;
+  readonly logLevel?: LogSeverity;
+  readonly logFormat?: LogOutputFormat;
   readonly logFile?: string;
   /** `--task-def`: replaces `[Fargate] TaskDefinition` (an administrator's choice, not subject to the override policy). */
   readonly taskDefinition?: string;
@@ -153,7 +153,7 @@ function readOption(argv: readonly string[], index: number, read: OptionsRead): 
   return last;
 }
 
-function logLevelOption(raw: string): LogLevel {
+function logLevelOption(raw: string): LogSeverity {
   const level = parseLogLevel(raw);
   if (level === undefined) {
     throw new UsageError(`--log-level: unknown level ${JSON.stringify(raw)} (use debug, info, warning, error, fatal or panic)`);
@@ -161,7 +161,7 @@ function logLevelOption(raw: string): LogLevel {
   return level;
 }
 
-function logFormatOption(raw: string): LogFormat {
+function logFormatOption(raw: string): LogOutputFormat {
   const format = parseLogFormat(raw);
   if (format === undefined) throw new UsageError(`--log-format: unknown format ${JSON.stringify(raw)} (use text or json)`);
   return format;

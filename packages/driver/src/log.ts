@@ -13,11 +13,6 @@ export type LogSeverity = 'debug' | 'info' | 'warn' | 'error';
  */
 export type LogOutputFormat = 'text' | 'json';
 
-/** @deprecated The one exported `LogLevel` is the config package's; name {@link LogSeverity} (args.ts still uses this). */
-export type LogLevel = LogSeverity;
-/** @deprecated The one exported `LogFormat` is the config package's; name {@link LogOutputFormat} (args.ts still uses this). */
-export type LogFormat = LogOutputFormat;
-
 /** Extra data on a record. Values are rendered with `String()` (text) or as JSON. */
 export type LogFields = Record<string, string | number | boolean | undefined | null>;
 

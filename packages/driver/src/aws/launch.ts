@@ -10,6 +10,7 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import { SystemFailure } from '../errors.js';
+import { describePlacement } from './placement-text.js';
 import { type Sleep, sleep as defaultSleep } from '../sleep.js';
 import { backoffDelay, classifyAwsError, describeAwsError } from './errors.js';
 import { readFailure } from './failures.js';
@@ -134,11 +135,6 @@ export function runTaskInput(plan: LaunchPlan, placement: Placement, token: stri
     startedBy: plan.startedBy,
     clientToken: token,
   };
-}
-
-function describePlacement(placement: Placement): string {
-  if (placement.kind === 'launchType') return 'launch type FARGATE';
-  return `capacity providers ${placement.strategy.map((s) => s.capacityProvider).join(', ')}`;
 }
 
 function usesSpot(placement: Placement): boolean {

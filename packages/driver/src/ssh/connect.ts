@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { SSH_PUBLIC_KEY_VARIABLE } from '@gitlab-fargate/config';
 import ssh2 from 'ssh2';
 import type { ClientChannel } from 'ssh2';
 import { SystemFailure, messageOf } from '../errors.js';
@@ -102,7 +103,7 @@ function describeConnectError(error: Error & { code?: string; level?: string }):
       break;
   }
   if (error.level === 'client-authentication') {
-    return 'the server refused the job key (authorized_keys not written from SSH_PUBLIC_KEY, or wrong [SSH] Username)';
+    return `the server refused the job key (authorized_keys not written from ${SSH_PUBLIC_KEY_VARIABLE}, or wrong [SSH] Username)`;
   }
   if (error.level === 'client-timeout') {
     return 'timed out waiting for the SSH handshake';
