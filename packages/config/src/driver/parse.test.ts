@@ -224,8 +224,8 @@ describe('parseDriverConfig: invalid input, every problem at once with its exact
       "the driver's own tag keys, which gc and the orphan reaper trust",
       `${BASE}[Fargate.Tags]\n"gitlab-fargate:deadline" = "2099-01-01T00:00:00Z"\n"GitLab-Fargate:Runner" = "x"\n"gitlab-fargate:environment" = "dev"\n`,
       [
-        'f.toml:6:1: error: Fargate.Tags.gitlab-fargate:deadline: expected a tag key other than the driver\'s own (gitlab-fargate:job-id, gitlab-fargate:runner, gitlab-fargate:project, gitlab-fargate:deadline), found "gitlab-fargate:deadline"; the driver sets that tag on every task itself, and gc and the orphan reaper trust it: rename or remove this tag',
-        'f.toml:7:1: error: Fargate.Tags.GitLab-Fargate:Runner: expected a tag key other than the driver\'s own (gitlab-fargate:job-id, gitlab-fargate:runner, gitlab-fargate:project, gitlab-fargate:deadline), found "GitLab-Fargate:Runner"; the driver sets that tag on every task itself, and gc and the orphan reaper trust it: rename or remove this tag',
+        'f.toml:6:1: error: Fargate.Tags.gitlab-fargate:deadline: expected a tag key other than the driver\'s own (gitlab-fargate:job-id, gitlab-fargate:runner, gitlab-fargate:project, gitlab-fargate:deadline, gitlab-fargate:manager), found "gitlab-fargate:deadline"; the driver sets that tag on every task itself, and gc and the orphan reaper trust it: rename or remove this tag',
+        'f.toml:7:1: error: Fargate.Tags.GitLab-Fargate:Runner: expected a tag key other than the driver\'s own (gitlab-fargate:job-id, gitlab-fargate:runner, gitlab-fargate:project, gitlab-fargate:deadline, gitlab-fargate:manager), found "GitLab-Fargate:Runner"; the driver sets that tag on every task itself, and gc and the orphan reaper trust it: rename or remove this tag',
       ],
     ],
     [

@@ -6,7 +6,13 @@
  * `[Fargate] Tags` refuses them. Other `gitlab-fargate:` keys stay allowed: the CDK constructs give every job task
  * `gitlab-fargate:environment` through `TASK_TAGS`.
  */
-export const DRIVER_TASK_TAG_KEYS = ['gitlab-fargate:job-id', 'gitlab-fargate:runner', 'gitlab-fargate:project', 'gitlab-fargate:deadline'] as const;
+export const DRIVER_TASK_TAG_KEYS = [
+  'gitlab-fargate:job-id',
+  'gitlab-fargate:runner',
+  'gitlab-fargate:project',
+  'gitlab-fargate:deadline',
+  'gitlab-fargate:manager',
+] as const;
 
 /** Whether a `[Fargate] Tags` key names one of the driver's own tags (compared case-insensitively, as a reader might). */
 export function isDriverTaskTagKey(key: string): boolean {

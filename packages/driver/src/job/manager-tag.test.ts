@@ -19,13 +19,11 @@ describe('the manager tag (gitlab-fargate:manager)', () => {
     expect(tagsFor({ env: { [MANAGER_ID_VARIABLE]: TASK_ID } })[MANAGER_TAG_KEY]).toBe(TASK_ID);
   });
 
-  it('sets no manager tag when the manager does not know its task ID, and drops a configured one', () => {
+  it('sets no manager tag when the manager does not know its task ID, and the config refuses a configured one', () => {
     expect(tagsFor({})).not.toHaveProperty(MANAGER_TAG_KEY);
-    const configured = tagsFor({ fargate: `Tags = { "${MANAGER_TAG_KEY}" = "forged", team = "ci" }` });
-    expect(configured).not.toHaveProperty(MANAGER_TAG_KEY);
-    expect(configured.team).toBe('ci');
-    const replaced = tagsFor({ fargate: `Tags = { "${MANAGER_TAG_KEY}" = "forged" }`, env: { [MANAGER_ID_VARIABLE]: TASK_ID } });
-    expect(replaced[MANAGER_TAG_KEY]).toBe(TASK_ID);
+    expect(() => tagsFor({ fargate: `Tags = { "${MANAGER_TAG_KEY}" = "forged", team = "ci" }` })).toThrow(
+      /Fargate\.Tags\.gitlab-fargate:manager: expected a tag key other than the driver's own/,
+    );
   });
 
   it("cannot be set by a job: a CUSTOM_ENV_ variable of the same name is the job's, not the runner's", () => {

@@ -14,15 +14,16 @@ export const TAG_KEYS = {
   project: 'gitlab-fargate:project',
   /** When the job can no longer be running (`job/deadline.ts`): the reaper stops the task only after it. */
   deadline: 'gitlab-fargate:deadline',
+  /**
+   * The runner manager (its ECS task ID, `JobEnvironment.managerId`) that started a job task: several managers share
+   * one runner token, and so one `startedBy`, so the manager controller finds one manager's job tasks by it (to wait
+   * for them before stopping an old manager, and to stop those of a manager that died). Only the driver sets it.
+   */
+  manager: 'gitlab-fargate:manager',
 } as const;
 
-/**
- * The tag naming the runner manager (its ECS task ID, `JobEnvironment.managerId`) that started a job task: several
- * managers share one runner token, and so one `startedBy`, so the manager controller finds one manager's job tasks by
- * it (to wait for them before stopping an old manager, and to stop those of a manager that died). Only the driver
- * sets it: a configured tag of this name is dropped.
- */
-export const MANAGER_TAG_KEY = 'gitlab-fargate:manager';
+/** {@link TAG_KEYS}.manager, by the name the manager controller imports. */
+export const MANAGER_TAG_KEY = TAG_KEYS.manager;
 
 /** The `startedBy` of every task a runner starts; `gc` lists tasks by it. */
 export function startedByFor(runnerShortToken: string): string {
