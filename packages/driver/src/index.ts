@@ -28,6 +28,9 @@ export { ECS_TASK_LIMITS, LimitExceeded, checkServicePorts, type PortOwner } fro
 export { derivedTaskOverrides, type DerivedTaskOverrides, type DerivedTaskOverridesInput } from './job-image/overrides.js';
 export { ensureTaskDefinition, type EnsureTaskDefinitionOptions, type EnsuredTaskDefinition } from './aws/task-definitions.js';
 export { listUnusedFamilies, retireFamily, type ListUnusedFamiliesOptions, type RetiredFamily, type UnusedFamily } from './aws/task-definition-gc.js';
+export { TASK_DEFINITION_CACHE_FILE } from './job/state.js';
+export { DETECTED_SHELLS, detectShellCommand } from './job-image/shell-detect.js';
+export { isUserStage } from './job-image/build-stage.js';
 export { claimWarmTask, type WarmClaim, type WarmClaimInput } from './pool/claim-warm.js';
 export { PoolKeeper, type CycleReport } from './pool/keeper.js';
 export type { KeeperContext } from './pool/context.js';

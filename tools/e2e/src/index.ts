@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { DescribeTasksCommand, ListTasksCommand, type Task } from '@aws-sdk/client-ecs';
+import { TASK_DEFINITION_CACHE_FILE } from '@gitlab-fargate/driver';
 import { DOCKER_LABELS } from '@gitlab-fargate/ecs-emulator';
 import type { LocalStack } from '@gitlab-fargate/local-stack';
 import { stripAnsi, type JobLogSink, type JobSpec } from '@gitlab-fargate/runner-harness';
@@ -14,18 +15,39 @@ export interface Leftovers {
   readonly runningTasks: readonly string[];
   /** Docker containers of this emulator instance (`docker ps -a --filter label=…instance=ID`). */
   readonly containers: readonly string[];
-  /** Files in the driver's `[TaskMetadata] Directory` (state files hold the job's private key). */
+  /**
+   * Files in the driver's `[TaskMetadata] Directory` (state files hold the job's private key), except the
+   * `[JobImages]` task definition cache, which outlives jobs on purpose.
+   */
   readonly metadataFiles: readonly string[];
+  /**
+   * Docker volumes of this emulator instance (a multi-container task's `gf-tools` and `builds`); present only when
+   * there are some, so that `toEqual({ runningTasks: [], containers: [], metadataFiles: [] })` still means "nothing".
+   */
+  readonly volumes?: readonly string[];
+}
+
+/** The task volumes the stack's emulator still holds (`docker volume ls -q --filter label=…instance=ID`). */
+export async function emulatorVolumes(stack: LocalStack): Promise<string[]> {
+  const { stdout } = await run('docker', ['volume', 'ls', '-q', '--filter', `label=${DOCKER_LABELS.instance}=${stack.emulator.instanceId}`]);
+  return stdout.split('\n').filter((line) => line.length > 0);
+}
+
+/** The metadata directory's files that a job may leave: all but the task definition cache. */
+export async function jobMetadataFiles(stack: LocalStack): Promise<string[]> {
+  return (await readdir(stack.metadataDirectory)).filter((name) => name !== TASK_DEFINITION_CACHE_FILE);
 }
 
 /** Looks once for tasks, containers and state files the stack still holds. */
 export async function leftovers(stack: LocalStack): Promise<Leftovers> {
   const tasks = await stack.ecs.send(new ListTasksCommand({ cluster: stack.cluster, desiredStatus: 'RUNNING' }));
   const { stdout } = await run('docker', ['ps', '-a', '-q', '--filter', `label=${DOCKER_LABELS.instance}=${stack.emulator.instanceId}`]);
+  const volumes = await emulatorVolumes(stack);
   return {
     runningTasks: tasks.taskArns ?? [],
     containers: stdout.split('\n').filter((line) => line.length > 0),
-    metadataFiles: await readdir(stack.metadataDirectory),
+    metadataFiles: await jobMetadataFiles(stack),
+    ...(volumes.length === 0 ? {} : { volumes }),
   };
 }
 
@@ -37,7 +59,7 @@ export async function waitForNothingLeft(stack: LocalStack, timeoutMs = 15_000):
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = await leftovers(stack);
-    const empty = found.runningTasks.length === 0 && found.containers.length === 0 && found.metadataFiles.length === 0;
+    const empty = found.runningTasks.length === 0 && found.containers.length === 0 && found.metadataFiles.length === 0 && found.volumes === undefined;
     if (empty || Date.now() >= deadline) return found;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

@@ -22,8 +22,9 @@ describe('describeResidue', () => {
   it('says none for an empty look and counts each kind of leftover otherwise', () => {
     expect(isEmpty(noResidue)).toBe(true);
     expect(describeResidue(noResidue)).toBe('none');
-    const residue = { tasks: ['0a1b2c3d:RUNNING'], containers: ['f00'], stateFiles: ['t1-abc.json'], privateKeys: ['/m/t1-abc.json'], processes: ['4242'] };
+    const residue = { tasks: ['0a1b2c3d:RUNNING'], containers: ['f00'], stateFiles: ['t1-abc.json'], privateKeys: ['/m/t1-abc.json'], processes: ['4242'], volumes: ['v1', 'v2'] };
     expect(isEmpty(residue)).toBe(false);
-    expect(describeResidue(residue)).toBe('1 task (RUNNING), 1 container, 1 state file, 1 private key, 1 driver process');
+    expect(describeResidue(residue)).toBe('1 task (RUNNING), 1 container, 1 state file, 1 private key, 1 driver process, 2 volume');
+    expect(isEmpty({ ...noResidue, volumes: ['left-by-a-task'] })).toBe(false);
   });
 });

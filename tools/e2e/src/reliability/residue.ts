@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { DOCKER_LABELS } from '@gitlab-fargate/ecs-emulator';
 import type { LocalStack } from '@gitlab-fargate/local-stack';
 import { MUX_COMMAND } from '@gitlab-fargate/driver';
-import { describeAllTasks } from '../index.js';
+import { describeAllTasks, emulatorVolumes, jobMetadataFiles } from '../index.js';
 
 const run = promisify(execFile);
 
@@ -21,9 +21,11 @@ export interface Residue {
   readonly privateKeys: readonly string[];
   /** Driver helper processes (a job's SSH multiplexer) still running for a job of this stack, as pids. */
   readonly processes: readonly string[];
+  /** Docker volumes of the stack's emulator instance (a multi-container task's `gf-tools` and `builds`). */
+  readonly volumes: readonly string[];
 }
 
-export const noResidue: Residue = { tasks: [], containers: [], stateFiles: [], privateKeys: [], processes: [] };
+export const noResidue: Residue = { tasks: [], containers: [], stateFiles: [], privateKeys: [], processes: [], volumes: [] };
 
 /** Looks once: ECS (DescribeTasks over ListTasks), Docker (by instance label) and the disk. */
 export async function findResidue(stack: LocalStack, jobFolders: readonly string[] = []): Promise<Residue> {
@@ -31,7 +33,7 @@ export async function findResidue(stack: LocalStack, jobFolders: readonly string
     .filter((task) => task.lastStatus !== 'STOPPED')
     .map((task) => `${task.taskArn?.split('/').pop()?.slice(0, 8)}:${task.lastStatus}`);
   const { stdout } = await run('docker', ['ps', '-aq', '--filter', `label=${DOCKER_LABELS.instance}=${stack.emulator.instanceId}`]);
-  const stateFiles = await readdir(stack.metadataDirectory);
+  const stateFiles = await jobMetadataFiles(stack);
   const privateKeys: string[] = [];
   for (const folder of [stack.metadataDirectory, ...jobFolders]) {
     for (const file of await filesUnder(folder)) {
@@ -40,7 +42,7 @@ export async function findResidue(stack: LocalStack, jobFolders: readonly string
     }
   }
   const processes = await helperProcesses(stack.metadataDirectory);
-  return { tasks, containers: stdout.split('\n').filter((id) => id !== ''), stateFiles, privateKeys, processes };
+  return { tasks, containers: stdout.split('\n').filter((id) => id !== ''), stateFiles, privateKeys, processes, volumes: await emulatorVolumes(stack) };
 }
 
 /** Processes whose command line names the driver's hidden multiplexer command and a path in `directory`. */
@@ -84,6 +86,7 @@ export function describeResidue(residue: Residue): string {
   if (residue.stateFiles.length > 0) parts.push(`${residue.stateFiles.length} state file`);
   if (residue.privateKeys.length > 0) parts.push(`${residue.privateKeys.length} private key`);
   if (residue.processes.length > 0) parts.push(`${residue.processes.length} driver process`);
+  if (residue.volumes.length > 0) parts.push(`${residue.volumes.length} volume`);
   return parts.length === 0 ? 'none' : parts.join(', ');
 }
 
