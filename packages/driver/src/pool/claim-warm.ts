@@ -33,7 +33,14 @@ export function claimWarmTask(input: WarmClaimInput): WarmClaim {
   const { directory, claimMargin } = input.config.poolDefaults;
   if (input.config.pools.length === 0 || directory === undefined) return { kind: 'cold', reason: 'no pool', claimMs: 0 };
   const key = poolKey(input.plan, input.imageHash);
-  const request: ClaimRequest = { root: directory, poolKey: key, configHash: configHash(key, input.config), jobKey: input.jobKey, claimMarginSeconds: claimMargin, nowMs: started };
+  const request: ClaimRequest = {
+    root: directory,
+    poolKey: key,
+    configHash: configHash(key, input.config),
+    jobKey: input.jobKey,
+    claimMarginSeconds: claimMargin,
+    nowMs: started,
+  };
   const claimed = claim(request);
   const claimMs = now() - started;
   if (claimed === undefined) return { kind: 'cold', reason: 'no ready task', claimMs };

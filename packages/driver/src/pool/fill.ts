@@ -86,7 +86,8 @@ export async function fillOne(ctx: KeeperContext, request: FillRequest): Promise
 /** RunTask, the ARN into the pending entry, then the readiness wait. @returns the entry, ready to publish */
 async function launchAndWait(ctx: KeeperContext, plan: LaunchPlan, entry: PoolEntry, started: { taskArn?: string }): Promise<PoolEntry> {
   const { config } = ctx;
-  const launched = await launchTask(ctx.clients.ecs, plan, { signal: ctx.signal, sleep: ctx.sleep, now: ctx.now, deadlineMs: secondsToMs(config.timeouts.taskStart) });
+  const deadlineMs = secondsToMs(config.timeouts.taskStart);
+  const launched = await launchTask(ctx.clients.ecs, plan, { signal: ctx.signal, sleep: ctx.sleep, now: ctx.now, deadlineMs });
   let current: PoolEntry = { ...entry, taskArn: launched.task.taskArn };
   started.taskArn = launched.task.taskArn;
   writeEntry(ctx.root, current, 'pending');
@@ -117,7 +118,9 @@ async function stopFailedFill(ctx: KeeperContext, entry: PoolEntry, taskArn: str
   ctx.log.warn(`pool ${entry.pool}: a fill failed: ${messageOf(error)}`, { task: taskArn });
   if (taskArn === undefined) return;
   try {
-    await stopTask(ctx.clients.ecs, { cluster: entry.cluster, taskArn, reason: `gitlab-fargate: pool ${entry.pool} fill failed` }, { deadlineMs: secondsToMs(ctx.config.timeouts.stopTask), sleep: ctx.sleep });
+    const reason = `gitlab-fargate: pool ${entry.pool} fill failed`;
+    const deadlineMs = secondsToMs(ctx.config.timeouts.stopTask);
+    await stopTask(ctx.clients.ecs, { cluster: entry.cluster, taskArn, reason }, { deadlineMs, sleep: ctx.sleep });
   } catch (stopError) {
     ctx.log.warn(`could not stop pool task ${taskArn} (gc stops it next cycle): ${messageOf(stopError)}`);
   }

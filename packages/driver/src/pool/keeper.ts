@@ -123,7 +123,8 @@ export class PoolKeeper {
     const missing = Math.max(0, target.idleCount - have);
     if (missing === 0 || ctx.signal.aborted) return { wanted: target.idleCount, filled: 0 };
     const epoch = `${this.instance}-${this.cycles}`;
-    const results = await Promise.all(Array.from({ length: missing }, (_, slot) => fillOne(ctx, { pool, slot, epoch, idleTime: target.idleTime })));
+    const fills = Array.from({ length: missing }, (_, slot) => fillOne(ctx, { pool, slot, epoch, idleTime: target.idleTime }));
+    const results = await Promise.all(fills);
     return { wanted: target.idleCount, filled: results.filter(Boolean).length };
   }
 

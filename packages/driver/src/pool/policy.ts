@@ -19,7 +19,8 @@ export function poolTarget(pool: PoolSettings, nowMs: number): PoolTarget {
     const policy = pool.policies[index]!;
     const minute = zonedMinute(nowMs, policy.timezone);
     if (policy.periods.some((period) => cronMatches(parseCron(period), minute))) {
-      return { idleCount: Math.min(policy.idleCount, pool.maxIdle), idleTime: Math.min(policy.idleTime ?? pool.idleTime, pool.maxAge), policy: index };
+      const idleTime = Math.min(policy.idleTime ?? pool.idleTime, pool.maxAge);
+      return { idleCount: Math.min(policy.idleCount, pool.maxIdle), idleTime, policy: index };
     }
   }
   return { idleCount: Math.min(pool.idleCount, pool.maxIdle), idleTime: Math.min(pool.idleTime, pool.maxAge) };

@@ -151,6 +151,27 @@ describe('pool keep against the ECS emulator', () => {
     expect(listPoolEntries(root, 'warm')).toEqual([]);
   });
 
+  it('stops cleanly on SIGTERM mid-fill: exit 0, its task stopped, no entry left', async () => {
+    const config = await configWith(poolToml(1));
+    const root = config.poolDefaults.directory!;
+    const pending = join(root, 'warm', 'pending');
+    const child = spawn(stack.driver.executable, [...stack.driver.leadingArgs, 'pool', 'keep', '--config', stack.driverConfigPath], {
+      env: { ...stack.env, GITLAB_FARGATE_MANAGER_ID: MANAGER },
+      stdio: 'ignore',
+    });
+    let taskArn: string | undefined;
+    await until(() => {
+      const names = existsSync(pending) ? readdirSync(pending) : [];
+      taskArn = names.map((name) => /"taskArn": "([^"]+)"/.exec(readFileSync(join(pending, name), 'utf8'))?.[1]).find(Boolean);
+      return taskArn !== undefined;
+    });
+    child.kill('SIGTERM');
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(listPoolEntries(root, 'warm')).toEqual([]);
+    expect((await describeArns([taskArn!]))[0]?.desiredStatus).toBe('STOPPED');
+  });
+
   it('gives a claim the ready task and not twice', async () => {
     const config = await configWith(poolToml(1));
     await keeper(config).cycle();
