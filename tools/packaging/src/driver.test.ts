@@ -36,7 +36,7 @@ describe('@gitlab-fargate/driver from its tarball', () => {
     expect(result.stdout.trim()).toBe(`gitlab-fargate-driver ${driver.version}`);
   });
 
-  it('answers the custom executor config stage with one JSON object (the custom executor's config contract)', async () => {
+  it('answers the custom executor config stage with one JSON object (the custom executor config contract)', async () => {
     const file = sandbox.write('fargate.toml', DRIVER_TOML);
     const result = await sandbox.runBin('gitlab-fargate-driver', ['--config', file, 'custom', 'config']);
     expect(result.exitCode, result.stderr).toBe(0);
