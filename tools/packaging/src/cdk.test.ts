@@ -69,9 +69,12 @@ describe('@gitlab-fargate/cdk from its tarball', () => {
     const { resourceTypes, errors } = JSON.parse(result.stdout) as { resourceTypes: string[]; errors: unknown[] };
     expect(errors).toEqual([]);
     expect(resourceTypes).toEqual(
-      expect.arrayContaining(['AWS::ECS::Cluster', 'AWS::ECS::TaskDefinition', 'AWS::ECS::Service', 'AWS::IAM::Role']),
+      // The managers run under the manager controller (a scheduled task), which reads their settings parameter.
+      expect.arrayContaining(['AWS::ECS::Cluster', 'AWS::ECS::TaskDefinition', 'AWS::SSM::Parameter', 'AWS::Events::Rule', 'AWS::IAM::Role']),
     );
-    expect(resourceTypes.filter((type) => type === 'AWS::ECS::TaskDefinition')).toHaveLength(2);
+    expect(resourceTypes).not.toContain('AWS::ECS::Service');
+    // The job's, the managers' and the controller's.
+    expect(resourceTypes.filter((type) => type === 'AWS::ECS::TaskDefinition')).toHaveLength(3);
   });
 
   it('packages for jsii consumers: jsii-pacmak --targets js makes a tarball carrying the assembly', async () => {
