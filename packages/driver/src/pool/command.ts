@@ -109,6 +109,8 @@ async function keep(io: PoolIo, args: PoolArgs, config: DriverConfig, root: stri
     clients: clients ?? createAwsClients(config.fargate.region),
     metrics: registry ?? NO_METRICS,
   };
+  // Without the runner's identity the pool tasks' startedBy would not be the runner's: say so, as prepare does.
+  env.warnings.forEach((warning) => log.warn(warning));
   const keeper = new PoolKeeper(ctx);
   try {
     for (;;) {
