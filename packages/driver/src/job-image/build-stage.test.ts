@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { JobState } from '../job/state.js';
 import { SCRIPT_COMMAND } from '../ssh/exec.js';
-import { isUserStage, stageExecution } from './build-stage.js';
+import { HELPER_COMMAND_WITH_BUILD_CONTAINER, isUserStage, stageExecution } from './build-stage.js';
 import { detectShellCommand } from './shell-detect.js';
 
 const helperState: JobState = {
@@ -34,11 +35,20 @@ describe('stageExecution', () => {
   it('keeps the runner\'s stages in the helper, as the Docker executor\'s helper container', () => {
     for (const stage of ['prepare_script', 'get_sources', 'restore_cache', 'download_artifacts', 'archive_cache', 'upload_artifacts_on_success', 'cleanup_file_variables']) {
       expect(isUserStage(stage), stage).toBe(false);
-      expect(stageExecution(withBuild, stage)).toMatchObject({ target: { port: 22, username: 'root', hostKey: 'HELPER' }, command: SCRIPT_COMMAND, inBuildContainer: false });
+      expect(stageExecution(withBuild, stage)).toMatchObject({
+        target: { port: 22, username: 'root', hostKey: 'HELPER' },
+        command: HELPER_COMMAND_WITH_BUILD_CONTAINER,
+        inBuildContainer: false,
+      });
     }
   });
 
   it('runs everything in the helper for a job without an image, as before', () => {
     expect(stageExecution(helperState, 'build_script')).toMatchObject({ target: { port: 22 }, command: SCRIPT_COMMAND, inBuildContainer: false });
+  });
+
+  it('runs the helper stages of a job with an image under umask 0000, so a non-root job user can write there', () => {
+    const run = spawnSync('sh', ['-c', `exec ${HELPER_COMMAND_WITH_BUILD_CONTAINER}`], { input: 'umask\n' });
+    expect(run.stdout.toString().trim()).toBe('0000');
   });
 });
