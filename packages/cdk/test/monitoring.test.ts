@@ -11,6 +11,7 @@ import {
   DRIVER_METRICS_NAMESPACE,
   GC_STOPPED_PREFIX,
   REAPER_FAILED_MARKER,
+  CONTROLLER_FAILED_MARKER,
   THROTTLING_TERMS,
 } from '../src/monitoring/metric-names';
 import { newStack, validProps } from './helpers';
@@ -37,7 +38,7 @@ describe('RunnerMonitoring with defaults', () => {
   });
 
   test('alarms on p95 start latency (2 min), start-failure rate (10%), reaper stops and failures (any), each notifying the topic', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'GitLabFargate',
       MetricName: 'StartLatency',
@@ -93,6 +94,10 @@ describe('RunnerMonitoring with defaults', () => {
         // The line the reaper's own command prints when rendering or gc exits non-zero (test/renderer-contract runs it).
         FilterPattern: `"${REAPER_FAILED_MARKER}"`,
         MetricTransformations: [{ MetricNamespace: 'GitLabFargate/staging', MetricName: 'ReaperFailures', MetricValue: '1', DefaultValue: 0 }],
+      }),
+      expect.objectContaining({
+        FilterPattern: `"${CONTROLLER_FAILED_MARKER}"`,
+        MetricTransformations: [{ MetricNamespace: 'GitLabFargate/staging', MetricName: 'ControllerFailures', MetricValue: '1', DefaultValue: 0 }],
       }),
     ]);
     const managerLogs = Object.keys(template.findResources('AWS::Logs::LogGroup')).find((id) => id.includes('Manager'));
@@ -154,7 +159,7 @@ describe('RunnerMonitoring options', () => {
     const monitoring = new RunnerMonitoring(stack, 'Monitoring', { environment });
     const template = Template.fromStack(stack);
     expect(monitoring.reaperFailuresAlarm).toBeUndefined();
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
     template.resourcePropertiesCountIs('AWS::Logs::MetricFilter', { FilterPattern: `"${REAPER_FAILED_MARKER}"` }, 0);
   });
 });
@@ -180,5 +185,34 @@ describe('the names the dashboard uses are the ones the driver writes', () => {
   test('the log text the metric filters match', () => {
     expect(quoted(constant('GC_STOPPED_PREFIX'))).toEqual([GC_STOPPED_PREFIX]);
     expect(quoted(constant('THROTTLING_TERMS'))).toEqual(THROTTLING_TERMS);
+  });
+});
+
+describe('the manager controller alarm', () => {
+  test('fires at 3 failed passes an hour (the controller runs every minute) and notifies the topic', () => {
+    const { stack, vpc } = newStack();
+    const environment = new RunnerEnvironment(stack, 'Dev', validProps(stack, vpc, 'staging'));
+    const monitoring = new RunnerMonitoring(stack, 'Monitoring', { environment });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ControllerFailures',
+      Namespace: 'GitLabFargate/staging',
+      Threshold: 2,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: Object.keys(template.findResources('AWS::SNS::Topic'))[0] }],
+    });
+    expect(monitoring.controllerFailuresAlarm).toBeDefined();
+  });
+
+  test('counts the line the driver prints when a pass fails (the jsii package keeps a copy of it)', () => {
+    const source = fs.readFileSync(path.join(__dirname, '../../driver/src/managers/command.ts'), 'utf8');
+    expect(/const CONTROLLER_FAILED_MARKER = '([^']+)';/.exec(source)?.[1]).toBe(CONTROLLER_FAILED_MARKER);
+  });
+
+  test('takes another threshold', () => {
+    const { stack, vpc } = newStack();
+    const environment = new RunnerEnvironment(stack, 'Dev', validProps(stack, vpc));
+    new RunnerMonitoring(stack, 'Monitoring', { environment, controllerFailures: 10 });
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ControllerFailures', Threshold: 9 });
   });
 });

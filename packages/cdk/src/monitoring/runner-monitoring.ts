@@ -13,6 +13,7 @@ import {
   DRIVER_METRICS_NAMESPACE,
   GC_STOPPED_PREFIX,
   REAPER_FAILED_MARKER,
+  CONTROLLER_FAILED_MARKER,
   THROTTLING_TERMS,
 } from './metric-names';
 
@@ -58,6 +59,13 @@ export interface RunnerMonitoringOptions {
   readonly reaperFailures?: number;
 
   /**
+   * Alarm when the manager controller's passes failed at least this many times in an hour. It runs every minute;
+   * while it fails, no manager replaces one that died and old managers are not stopped.
+   * @default 3
+   */
+  readonly controllerFailures?: number;
+
+  /**
    * The dashboard's name.
    * @default `gitlab-fargate-${environmentName}`
    */
@@ -92,6 +100,8 @@ export class RunnerMonitoring extends Construct {
   public readonly reaperFailuresAlarm?: cloudwatch.Alarm;
   /** Leaked tasks the orphan reaper stopped (sum per hour). */
   public readonly reaperStops: cloudwatch.IMetric;
+  /** The manager controller's failed passes. */
+  public readonly controllerFailuresAlarm: cloudwatch.Alarm;
 
   private readonly environmentName: string;
   private readonly notify: actions.SnsAction;
@@ -122,6 +132,15 @@ export class RunnerMonitoring extends Construct {
     );
     this.reaperStopsAlarm = this.alarm('Reaper Stops', this.reaperStops, stops - 1, `the orphan reaper stopped ${stops} or more leaked tasks in an hour`);
     if (props.environment.orphanReaper) this.reaperFailuresAlarm = this.reaperFailures(logGroup, props.reaperFailures ?? 1);
+    const controllerFailures = props.controllerFailures ?? 3;
+    const failedPasses = logMetric(
+      this, 'Controller Failures Filter', logGroup, this.environmentName, 'ControllerFailures',
+      logs.FilterPattern.literal(`"${CONTROLLER_FAILED_MARKER}"`),
+    );
+    this.controllerFailuresAlarm = this.alarm(
+      'Controller Failures', failedPasses, controllerFailures - 1,
+      `the manager controller failed ${controllerFailures} or more times in an hour (see the manager-controller log streams)`,
+    );
 
     this.dashboard = this.newDashboard(props.dashboardName ?? `gitlab-fargate-${this.environmentName}`, throttles);
   }
