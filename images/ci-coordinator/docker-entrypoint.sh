@@ -113,8 +113,10 @@ read_idle_deadline() {
   idle_deadline=
   [[ -n ${GITLAB_FARGATE_IDLE_DEADLINE+set} ]] || return 0
   if [[ ! $GITLAB_FARGATE_IDLE_DEADLINE =~ ^[1-9][0-9]{0,9}$ ]]; then
-    die "GITLAB_FARGATE_IDLE_DEADLINE is '${GITLAB_FARGATE_IDLE_DEADLINE:0:32}', not a time in whole seconds since 1970 (1 to 10 digits, no sign, fraction or leading zero)" \
-      "set it to the epoch second at which this idle pool task should stop (date -d '+10 minutes' +%s prints one), or leave it unset for a task outside the warm pool"
+    local what="not a time in whole seconds since 1970 (1 to 10 digits, no sign, fraction or leading zero)"
+    die "GITLAB_FARGATE_IDLE_DEADLINE is '${GITLAB_FARGATE_IDLE_DEADLINE:0:32}', $what" \
+      "set it to the epoch second at which this idle pool task should stop (date -d '+10 minutes' +%s prints one), \
+or leave it unset for a task outside the warm pool"
   fi
   idle_deadline=$GITLAB_FARGATE_IDLE_DEADLINE
   # The pool's business, not the job's: sessions do not see it.

@@ -24,8 +24,8 @@ export async function buildCiCoordinator(spec: CiCoordinatorSpec, tag: string): 
 export function dockerAsync(args: readonly string[], timeoutMs = 120_000): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     execFile('docker', args, { encoding: 'utf8', timeout: timeoutMs }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') {
-        reject(error);
+      if (error && (error.killed || typeof error.code !== 'number')) {
+        reject(error.killed ? new Error(`docker ${args.join(' ')}: no answer within ${timeoutMs} ms`) : error);
         return;
       }
       resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
@@ -34,8 +34,12 @@ export function dockerAsync(args: readonly string[], timeoutMs = 120_000): Promi
 }
 
 /** Starts a detached, labelled container with SSH published on 127.0.0.1; returns its id and SSH port. */
-export async function startDetached(image: string, env: Record<string, string>): Promise<{ id: string; port: number }> {
-  const labels = Object.entries(TEST_LABELS).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
+export async function startDetached(
+  image: string,
+  env: Record<string, string>,
+  labelSet: Record<string, string> = TEST_LABELS,
+): Promise<{ id: string; port: number }> {
+  const labels = Object.entries(labelSet).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
   const envArgs = Object.entries(env).flatMap(([name, value]) => ['-e', `${name}=${value}`]);
   const run = await dockerAsync(['run', '-d', ...labels, '-p', '127.0.0.1::22', ...envArgs, image]);
   if (run.code !== 0) {
@@ -72,11 +76,23 @@ export function waitForLog(id: string, pattern: RegExp, timeoutMs = 60_000): Pro
   });
 }
 
+/** Removes every container, running or not, that carries all of `labelSet`. */
+export async function removeLabelled(labelSet: Record<string, string>): Promise<void> {
+  const filters = Object.entries(labelSet).flatMap(([key, value]) => ['--filter', `label=${key}=${value}`]);
+  const ids = (await dockerAsync(['ps', '-aq', ...filters])).stdout.split('\n').filter(Boolean);
+  if (ids.length > 0) {
+    await dockerAsync(['rm', '-f', ...ids]);
+  }
+}
+
 /** Waits until the container has exited and returns its exit status; rejects after `timeoutMs`. */
 export async function waitForExit(id: string, timeoutMs: number): Promise<number> {
   const waited = await dockerAsync(['wait', id], timeoutMs).catch((error: Error) => {
     throw new Error(`container ${id} still running after ${timeoutMs} ms (${error.message})`);
   });
+  if (waited.code !== 0 || !/^\d+$/.test(waited.stdout.trim())) {
+    throw new Error(`docker wait ${id} failed: ${waited.stderr}`);
+  }
   return Number(waited.stdout.trim());
 }
 

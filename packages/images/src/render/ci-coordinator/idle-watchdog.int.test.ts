@@ -5,11 +5,11 @@ import {
   dockerAsync,
   finishedAtMs,
   processCommands,
+  removeLabelled,
   startDetached,
   waitForExit,
   waitForLog,
 } from '../../../test/ci-coordinator.js';
-import { dockerRun, removeOurContainers } from '../../../test/docker.js';
 import { connect, exec, type ExecResult } from '../../../test/ssh.js';
 import { EXIT_MISCONFIGURED } from './entrypoint.js';
 import { IDLE_DEADLINE_PASSED_LOG, IDLE_WATCHDOG_FLAG, IDLE_WATCHDOG_STANDS_DOWN_LOG } from './idle-watchdog.js';
@@ -30,14 +30,19 @@ const SSHD_LISTENING = /Server listening on 0\.0\.0\.0 port 22/;
 const deadlinePassed = new RegExp(`idle deadline \\S+ ${IDLE_DEADLINE_PASSED_LOG}`);
 const standsDown = new RegExp(IDLE_WATCHDOG_STANDS_DOWN_LOG);
 
+/**
+ * This file's own label value: other test files clean up the package's usual label (`removeOurContainers`), which
+ * must not end a container of a race under way when files run side by side.
+ */
+const LABELS = { 'org.gitlab-fargate.test': 'images-idle-watchdog' };
+const labelArgs = Object.entries(LABELS).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
+
 const keys = ssh2.utils.generateKeyPairSync('ed25519');
-const started: string[] = [];
 
 /** A pool task: the job key and a deadline `LEAD_SECONDS` from now; resolves once sshd listens. */
 async function startPoolTask(image: string): Promise<{ id: string; port: number; deadline: number }> {
   const deadline = Math.floor(Date.now() / 1000) + LEAD_SECONDS;
-  const task = await startDetached(image, { SSH_PUBLIC_KEY: keys.public, [IDLE_DEADLINE_VARIABLE]: String(deadline) });
-  started.push(task.id);
+  const task = await startDetached(image, { SSH_PUBLIC_KEY: keys.public, [IDLE_DEADLINE_VARIABLE]: String(deadline) }, LABELS);
   const log = await waitForLog(task.id, SSHD_LISTENING);
   expect(Date.now(), `sshd listened only after the deadline:\n${log}`).toBeLessThan(deadline * 1000);
   return { ...task, deadline };
@@ -58,15 +63,11 @@ function tryExec(client: ssh2.Client, command: string): Promise<ExecResult> {
 let image: string;
 
 beforeAll(async () => {
-  removeOurContainers();
+  await removeLabelled(LABELS);
   image = await buildCiCoordinator({}, 'gitlab-fargate-test/ci-coordinator:root');
 });
 
-afterAll(async () => {
-  if (started.length > 0) {
-    await dockerAsync(['rm', '-f', ...started]);
-  }
-});
+afterAll(() => removeLabelled(LABELS));
 
 describe('ci-coordinator idle watchdog: the deadline and the claim (warm pool)', () => {
   it('stops the container by itself at the deadline when no job claimed the task, and says why', async () => {
@@ -128,7 +129,7 @@ describe('ci-coordinator idle watchdog: the container start', () => {
     const results = await Promise.all(
       bad.map((value) =>
         dockerAsync([
-          'run', '--rm', '--read-only', '--label', 'org.gitlab-fargate.test=images',
+          'run', '--rm', '--read-only', ...labelArgs,
           '-e', `SSH_PUBLIC_KEY=${keys.public}`, '-e', `${IDLE_DEADLINE_VARIABLE}=${value}`, image,
         ]),
       ),
@@ -140,17 +141,17 @@ describe('ci-coordinator idle watchdog: the container start', () => {
     });
   });
 
-  it('exits at once, writing nothing, when the deadline passed before sshd could start', () => {
+  it('exits at once, writing nothing, when the deadline passed before sshd could start', async () => {
     const past = Math.floor(Date.now() / 1000) - 1;
-    const result = dockerRun(image, ['--read-only', '-e', `SSH_PUBLIC_KEY=${keys.public}`, '-e', `${IDLE_DEADLINE_VARIABLE}=${past}`]);
+    const env = ['-e', `SSH_PUBLIC_KEY=${keys.public}`, '-e', `${IDLE_DEADLINE_VARIABLE}=${past}`];
+    const result = await dockerAsync(['run', '--rm', '--read-only', ...labelArgs, ...env, image]);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/idle deadline \S+ passed before sshd started, so no job can claim this task: exiting/);
     expect(result.stderr).not.toContain('Server listening');
   });
 
   it('runs no watchdog without the variable: the process tree is tini and sshd alone', async () => {
-    const task = await startDetached(image, { SSH_PUBLIC_KEY: keys.public });
-    started.push(task.id);
+    const task = await startDetached(image, { SSH_PUBLIC_KEY: keys.public }, LABELS);
     await waitForLog(task.id, SSHD_LISTENING);
     const processes = await processCommands(task.id);
     expect(processes.map((line) => line.replace(/^\s*\d+\s+\d+\s+\S+\s+/, ''))).toEqual([

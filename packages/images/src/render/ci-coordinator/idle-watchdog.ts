@@ -35,8 +35,10 @@ read_idle_deadline() {
   idle_deadline=
   [[ -n \${${IDLE_DEADLINE_VARIABLE}+set} ]] || return 0
   if [[ ! $${IDLE_DEADLINE_VARIABLE} =~ ^[1-9][0-9]{0,${MAX_DEADLINE_DIGITS - 1}}$ ]]; then
-    die "${IDLE_DEADLINE_VARIABLE} is '\${${IDLE_DEADLINE_VARIABLE}:0:32}', not a time in whole seconds since 1970 (1 to ${MAX_DEADLINE_DIGITS} digits, no sign, fraction or leading zero)" \\
-      "set it to the epoch second at which this idle pool task should stop (date -d '+10 minutes' +%s prints one), or leave it unset for a task outside the warm pool"
+    local what="not a time in whole seconds since 1970 (1 to ${MAX_DEADLINE_DIGITS} digits, no sign, fraction or leading zero)"
+    die "${IDLE_DEADLINE_VARIABLE} is '\${${IDLE_DEADLINE_VARIABLE}:0:32}', $what" \\
+      "set it to the epoch second at which this idle pool task should stop (date -d '+10 minutes' +%s prints one), \\
+or leave it unset for a task outside the warm pool"
   fi
   idle_deadline=$${IDLE_DEADLINE_VARIABLE}
   # The pool's business, not the job's: sessions do not see it.
