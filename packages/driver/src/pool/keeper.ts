@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Task } from '@aws-sdk/client-ecs';
 import { POOL_TAG_KEYS, type PoolSettings } from '@gitlab-fargate/config';
 import { stopTask } from '../aws/launch.js';
@@ -40,6 +42,7 @@ export class PoolKeeper {
     for (const pool of ctx.config.pools) ensurePoolDirectory(ctx.root, pool.name);
     const retired = new Map<string, number>();
     for (const pool of ctx.config.pools) retired.set(pool.name, await this.tidy(pool));
+    await this.retireRemovedPools();
     await this.checkHealth();
     const collected = await this.collectGarbage();
     const pools = [];
@@ -79,10 +82,22 @@ export class PoolKeeper {
     return retired;
   }
 
+  /** A pool no longer in the config: its idle tasks are stopped and its directory removed (claimed ones stay the jobs'). */
+  private async retireRemovedPools(): Promise<void> {
+    const { ctx } = this;
+    const configured = new Set(ctx.config.pools.map((p) => p.name));
+    for (const name of readdirSync(ctx.root)) {
+      if (name.startsWith('.') || configured.has(name)) continue;
+      const entries = listEntries(ctx.root, name);
+      for (const stored of entries.filter((e) => e.state !== 'claimed')) await this.stopAndRemove(stored, `of pool ${name}, no longer configured`);
+      if (entries.every((e) => e.state !== 'claimed')) rmSync(join(ctx.root, name), { recursive: true, force: true });
+    }
+  }
+
   /** One DescribeTasks per 100 entries: entries whose task stopped or is stopping (Spot, crash) are dropped. */
   private async checkHealth(): Promise<void> {
     const { ctx } = this;
-    const watched = ctx.config.pools.flatMap((p) => listEntries(ctx.root, p.name)).filter((e) => e.entry.taskArn !== undefined && (e.state === 'ready' || e.state === 'claimed'));
+    const watched = this.allEntries().filter((e) => e.entry.taskArn !== undefined && (e.state === 'ready' || e.state === 'claimed'));
     if (watched.length === 0) return;
     const tasks = await describeTasksWithTags(ctx.clients.ecs, ctx.config.fargate.cluster, watched.map((e) => e.entry.taskArn as string));
     const alive = new Set(tasks.filter((t) => t.desiredStatus === 'RUNNING' && t.lastStatus !== 'STOPPED').map((t) => t.taskArn));
@@ -98,7 +113,7 @@ export class PoolKeeper {
   private async collectGarbage(): Promise<string[]> {
     const { ctx } = this;
     const { cluster } = ctx.config.fargate;
-    const known = new Set(ctx.config.pools.flatMap((p) => listEntries(ctx.root, p.name)).map((e) => e.entry.taskArn));
+    const known = new Set(this.allEntries().map((e) => e.entry.taskArn));
     const arns = await listTaskArns(ctx.clients.ecs, cluster, startedByFor(ctx.env.runnerShortToken));
     const tasks = arns.length === 0 ? [] : await describeTasksWithTags(ctx.clients.ecs, cluster, arns);
     const orphans = tasks.filter((t) => isOurPoolTask(t, ctx.managerId) && !known.has(t.taskArn) && t.desiredStatus === 'RUNNING');
@@ -140,6 +155,13 @@ export class PoolKeeper {
       }
     }
     removeEntry(stored);
+  }
+
+  /** The entries of every pool directory, configured or not (a removed pool's claimed tasks are still jobs'). */
+  private allEntries(): StoredEntry[] {
+    return readdirSync(this.ctx.root)
+      .filter((name) => !name.startsWith('.'))
+      .flatMap((name) => listEntries(this.ctx.root, name));
   }
 
   private publishCounts(): void {

@@ -172,6 +172,16 @@ describe('pool keep against the ECS emulator', () => {
     expect((await describeArns([taskArn!]))[0]?.desiredStatus).toBe('STOPPED');
   });
 
+  it('drains a pool that was removed from the configuration and removes its directory', async () => {
+    const config = await configWith(poolToml(1));
+    await keeper(config).cycle();
+    const [old] = ready(config);
+    const renamed = await configWith('[[Pool]]\nName = "other"\nIdleCount = 0\n');
+    await keeper(renamed).cycle();
+    expect(existsSync(join(config.poolDefaults.directory!, 'warm'))).toBe(false);
+    expect((await describeArns([old!.entry.taskArn!]))[0]?.desiredStatus).toBe('STOPPED');
+  });
+
   it('gives a claim the ready task and not twice', async () => {
     const config = await configWith(poolToml(1));
     await keeper(config).cycle();
