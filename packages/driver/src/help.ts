@@ -101,6 +101,8 @@ no live job owns.
   With [TaskMetadata] Directory visible: a task no live state file names is stopped once older than --min-age;
   a stale state (its job's deadline passed) has its task stopped and is removed, with its key; temporary files
   older than 10 minutes and multiplexer sockets without a state are removed.
+  With [JobImages] Enabled: job-image task definition families unused for [JobImages] UnusedFamilyTTL are
+  deregistered, and deleted once deregistered that long.
   With --without-state, or without it (a reaper in a task of its own): a task tagged gitlab-fargate:deadline
   is stopped only once that deadline (job start + job timeout + 1 h) has passed; an untagged task once older
   than --min-age.
