@@ -46,22 +46,23 @@ export interface FillRequest {
  */
 export async function fillOne(ctx: KeeperContext, request: FillRequest): Promise<boolean> {
   const { pool } = request;
-  const keys = generateJobKeyPair(`gitlab-fargate-pool-${pool.name}`);
-  const seed = `pool\0${pool.name}\0${request.slot}\0${request.epoch}`;
+  const pair = generateJobKeyPair(`gitlab-fargate-pool-${pool.name}`);
+  const keys = currentKeys(ctx);
+  const seed = `pool\0${pool.name}\0${keys.poolKey}\0${request.slot}\0${request.epoch}`;
   const launchedAt = ctx.now();
   const idleDeadline = Math.floor(launchedAt / 1000) + request.idleTime;
-  const plan = poolPlan(ctx, pool.name, keys.publicKey, seed, idleDeadline);
+  const plan = poolPlan(ctx, pool.name, pair.publicKey, seed, idleDeadline);
   let entry: PoolEntry = {
     version: 1,
     pool: pool.name,
-    ...currentKeys(ctx),
+    ...keys,
     cluster: plan.cluster,
     ...(ctx.config.fargate.region !== undefined ? { region: ctx.config.fargate.region } : {}),
     fillId: createHash('sha256').update(seed).digest('hex').slice(0, 24),
     port: ctx.config.ssh.port,
     username: ctx.config.ssh.username,
-    privateKey: keys.privateKey,
-    publicKey: keys.publicKey,
+    privateKey: pair.privateKey,
+    publicKey: pair.publicKey,
     launchedAt: new Date(launchedAt).toISOString(),
     idleDeadline,
   };
