@@ -36,7 +36,8 @@ export function cdkConstructLibrary(
     eslint: false,
     prettier: false,
     sampleCode: false,
-    docgen: false,
+    // API.md from the TSDoc: the constructs' reference, instead of tables copied by hand into the README.
+    docgen: true,
     depsUpgrade: false,
     buildWorkflow: false,
     release: false,
@@ -56,7 +57,10 @@ export function cdkConstructLibrary(
   // The Node.js lines CI tests, not an open-ended floor (projenrc/versions.ts).
   project.package.addEngine('node', nodeEngines);
   // projen adds these unversioned while constructing; pin them afterwards or it drops them on resolution.
-  project.addDevDeps(`jsii-pacmak@${versions.jsiiPacmak}`, `jsii-diff@${versions.jsiiDiff}`);
+  project.addDevDeps(`jsii-pacmak@${versions.jsiiPacmak}`, `jsii-diff@${versions.jsiiDiff}`, `jsii-docgen@${versions.jsiiDocgen}`);
+  // jsii-docgen looks for aws-cdk-lib's assembly below this package, but the workspace installs it at the root: the
+  // script points it at the three assemblies (scripts/docgen.mjs). test/api-docs.test.ts fails when API.md is stale.
+  project.tasks.tryFind('docgen')?.reset('node scripts/docgen.mjs');
 
   // jsii's tsconfig.json covers src/ only: the typecheck target also checks the tests and the example app.
   new JsonFile(project, 'tsconfig.dev.json', {

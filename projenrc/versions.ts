@@ -35,6 +35,8 @@ export const versions = {
   jsiiPacmak: '1.140.0',
   // jsii-diff lags jsii-pacmak: 1.140.0 does not exist.
   jsiiDiff: '1.134.0',
+  // packages/cdk/API.md is generated from the TSDoc by it (test/api-docs.test.ts keeps it current).
+  jsiiDocgen: '10.12.6',
   cdkNag: '3.0.2',
   // 4.74.0 and 4.75.x crash on Node 20 (they call Set.prototype.union).
   gitlabCiLocal: '4.73.0',

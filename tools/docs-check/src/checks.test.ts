@@ -37,6 +37,13 @@ describe('linksOf and fencedLines', () => {
   });
 });
 
+describe('HTML anchors', () => {
+  it('resolve links as jsii-docgen writes them', () => {
+    const api = md('API.md', '### Foo <a name="Foo" id="@x/y.Foo"></a>\n[Foo](#@x/y.Foo) [gone](#@x/y.Bar)\n');
+    expect(brokenLinks('/', [api]).map((link) => link.target)).toEqual(['#@x/y.Bar']);
+  });
+});
+
 describe('brokenLinks', () => {
   const root = mkdtempSync(join(tmpdir(), 'docs-check-'));
   mkdirSync(join(root, 'docs'));

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { headingAnchors } from './anchors.js';
-import { headingsOf, linksOf, type MarkdownFile } from './markdown.js';
+import { headingsOf, htmlAnchorsOf, linksOf, type MarkdownFile } from './markdown.js';
 
 /** A link that does not resolve, with where it is written and why. */
 export interface BrokenLink {
@@ -16,7 +16,10 @@ const EXTERNAL = /^(?:[a-z][a-z0-9+.-]*:|\/\/)/i;
 /** Every relative link and anchor of `files` that points nowhere (external URLs are not fetched). */
 export function brokenLinks(root: string, files: readonly MarkdownFile[]): BrokenLink[] {
   const byPath = new Map(files.map((file) => [file.path, file]));
-  const anchorsOf = memoize((path: string) => headingAnchors(headingsOf(byPath.get(path) ?? { path, text: '' })));
+  const anchorsOf = memoize((path: string) => {
+    const file = byPath.get(path) ?? { path, text: '' };
+    return new Set([...headingAnchors(headingsOf(file)), ...htmlAnchorsOf(file).map((id) => id.toLowerCase())]);
+  });
   const broken: BrokenLink[] = [];
   for (const file of files) {
     for (const link of linksOf(file)) {

@@ -75,6 +75,14 @@ export function linksOf(file: MarkdownFile): MarkdownLink[] {
   return links;
 }
 
+/** `id` and `name` attributes of HTML anchors outside code (`<a name="X" id="Y"></a>`, as jsii-docgen writes them). */
+export function htmlAnchorsOf(file: MarkdownFile): string[] {
+  return classifyLines(file.text)
+    .filter((line) => !line.fenced)
+    .flatMap((line) => [...line.text.matchAll(/<a\s[^>]*>/g)])
+    .flatMap((tag) => [...tag[0].matchAll(/\b(?:id|name)="([^"]+)"/g)].map((match) => match[1]!));
+}
+
 /** Headings outside code, as written (ATX `#` headings only: the repository uses no others). */
 export function headingsOf(file: MarkdownFile): string[] {
   return classifyLines(file.text)
