@@ -169,9 +169,12 @@ describe('generateImages', () => {
 
   it('renders both TOML files at start and then runs the command, gitlab-runner run by default', () => {
     const entrypoint = file(files, 'runner-manager/entrypoint');
+    // The private CA first: the settings parameter's read (SSM) and everything after it must trust it.
     const order = [
-      'gitlab-fargate-config render driver --out "$DRIVER_CONFIG_PATH"',
+      'read_secret_file REGISTRATION_TOKEN\n',
       'install_private_ca\n',
+      'apply_settings_parameter\n',
+      'gitlab-fargate-config render driver --out "$DRIVER_CONFIG_PATH"',
       'register_with_legacy_token\n',
       'gitlab-fargate-config render runner --out "$RUNNER_CONFIG_PATH"',
       'unset RUNNER_TOKEN REGISTRATION_TOKEN',

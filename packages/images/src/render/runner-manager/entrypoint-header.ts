@@ -14,7 +14,10 @@ ${generatedNotice('runner-manager entrypoint: render the configuration, then run
 #
 # 1. Secrets: RUNNER_TOKEN (a glrt- runner authentication token) or, deprecated, REGISTRATION_TOKEN; each may
 #    instead be read from the file named by RUNNER_TOKEN_FILE / REGISTRATION_TOKEN_FILE.
-# 2. Driver TOML: \`gitlab-fargate-config render driver\` reads CLUSTER, REGION, SUBNETS, SECURITY_GROUP_IDS,
+# 2. Private CA: CA_CERTIFICATES_PEM (PEM text), else the file CA_CERTIFICATES_PATH
+#    (default ${layout.defaultCaPath} when present), goes into the system store, and NODE_EXTRA_CA_CERTS names it
+#    for Node.js. Before anything connects: the settings parameter's read (SSM) trusts it too.
+# 3. Driver TOML: \`gitlab-fargate-config render driver\` reads CLUSTER, REGION, SUBNETS, SECURITY_GROUP_IDS,
 #    TASK_DEFINITION, ... (see the config package's README) and writes DRIVER_CONFIG_PATH.
 #    Driver log: without LOG_FILE, the driver logs to ${RELAYED_DRIVER_LOG_FILE}
 #    (folder 0700, file 0600, owned by ${spec.runAs}), and a \`tail -F\` running as ${spec.runAs} copies each new line
@@ -23,8 +26,6 @@ ${generatedNotice('runner-manager entrypoint: render the configuration, then run
 #    driver's stderr in its own log lines. The follower goes by name (the driver rotates the file to driver.log.1)
 #    and ends with the container. LOG_FILE="" keeps the driver on stderr (then no metrics reach CloudWatch); any
 #    other LOG_FILE is used as it is, not relayed, and must be writable by ${spec.runAs}.
-# 3. Private CA: CA_CERTIFICATES_PEM (PEM text), else the file CA_CERTIFICATES_PATH
-#    (default ${layout.defaultCaPath} when present), goes into the system store.
 # 4. Legacy registration: with REGISTRATION_TOKEN, \`gitlab-runner register\` obtains a runner token (deprecated).
 # 5. config.toml: \`gitlab-fargate-config render runner\` reads GITLAB_URL, RUNNER_TOKEN, RUNNER_NAME, ... and
 #    writes RUNNER_CONFIG_PATH. Both files end up mode 0600, owned by ${spec.runAs}.
@@ -32,7 +33,7 @@ ${generatedNotice('runner-manager entrypoint: render the configuration, then run
 #    startedBy, which gc and the orphan reaper use), stays in gitlab-runner's environment, where no job can change it.
 #    Given to the container, it is kept; else it is derived from RUNNER_TOKEN as gitlab-runner shortens tokens.
 # Settings parameter: with ${SETTINGS_PARAMETER_VARIABLE} (an SSM String parameter holding a JSON object of the
-#    setting variables of steps 2 and 5, e.g. {"CONCURRENT": "8"}), its values are laid over the environment before step 2
+#    setting variables of steps 3 and 5, e.g. {"CONCURRENT": "8"}), its values are laid over the environment before step 3
 #    (\`gitlab-fargate-manager settings\`), and after step 6 a watcher running as ${spec.runAs} reads it every
 #    ${SETTINGS_POLL_SECONDS_VARIABLE} (default 30) seconds: a new value re-renders both files in place (gitlab-runner
 #    reloads config.toml by itself); one naming another ${MANAGER_VERSION_VARIABLE} than this container's sends

@@ -54,17 +54,19 @@ fi`;
 }
 
 /**
- * The start: secrets, settings parameter and manager ID, driver TOML, private CA, legacy registration, config.toml
+ * The start: secrets, private CA, settings parameter and manager ID, driver TOML, legacy registration, config.toml
  * (both files handed to the run-as user), runner identity, settings watcher, the tokens unset, the driver log relay.
+ * The private CA comes before the settings parameter, whose read (SSM) must trust it; it needs nothing the
+ * parameter may set (it refuses the CA variables as unknown names).
  */
 function startSteps(): string {
   return `read_secret_file RUNNER_TOKEN
 read_secret_file REGISTRATION_TOKEN
+install_private_ca
 apply_settings_parameter
 export_manager_id
 use_relayed_driver_log
 gitlab-fargate-config render driver --out "$DRIVER_CONFIG_PATH"
-install_private_ca
 if [[ -n \${REGISTRATION_TOKEN:-} ]]; then
   register_with_legacy_token
 fi

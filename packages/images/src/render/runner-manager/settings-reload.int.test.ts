@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDriverConfig, parseRunnerConfig } from '@gitlab-fargate/config';
@@ -229,6 +230,54 @@ describe.skipIf(MOTO_MISSING !== undefined)('runner-manager image: settings para
     expect(result.code).toBe(EXIT_MISCONFIGURED);
     expect(result.stderr).toContain('GITLAB_FARGATE_SETTINGS_POLL_SECONDS is "30s": give a whole number of seconds from 1 to 86400');
     expect(result.stdout).not.toContain('COMMAND RAN');
+  });
+
+  describe('behind a private CA', () => {
+    let dir: string;
+    let proxy: Server | undefined;
+    afterEach(async () => {
+      proxy?.close();
+      proxy = undefined;
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
+
+    /** A throwaway CA, and a certificate it signed for 127.0.0.1, made with openssl in `dir`. */
+    async function privateCa(): Promise<{ caPem: string; key: string; cert: string }> {
+      dir = await mkdtemp(join(tmpdir(), 'runner-manager-private-ca-'));
+      const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1'];
+      for (const args of [
+        ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=gitlab-fargate test CA'],
+        ['req', '-x509', ...ec, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-keyout', 'ssm.key', '-out', 'ssm.crt', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+      ]) {
+        const made = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+        expect(made.status, made.stderr).toBe(0);
+      }
+      const read = (name: string): Promise<string> => readFile(join(dir, name), 'utf8');
+      return { caPem: (await read('ca.crt')).trim(), key: await read('ssm.key'), cert: await read('ssm.crt') };
+    }
+
+    // An SSM endpoint whose certificate only the private CA vouches for (e.g. an interface endpoint behind a TLS
+    // proxy): the start reads the parameter over it, so the CA must be installed before the read.
+    it('reads the parameter at start over TLS that only the private CA trusts', async () => {
+      const { caPem, key, cert } = await privateCa();
+      proxy = createHttpsServer({ key, cert }, (incoming, outgoing) => {
+        const upstream = request(`${moto.endpoint}${incoming.url ?? '/'}`, { method: incoming.method, headers: incoming.headers }, (answer) => {
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
+        });
+        incoming.pipe(upstream);
+      });
+      await new Promise<void>((resolve) => proxy?.listen(0, '127.0.0.1', resolve));
+      const { env } = await parameter({ CONCURRENT: '3' });
+      const endpoint = `https://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const result = await dockerRunAsync(
+        ['--network', 'host', ...envArgs({ ...env, AWS_ENDPOINT_URL_SSM: endpoint, CA_CERTIFICATES_PEM: caPem })],
+        ['sh', '-c', 'echo "CONCURRENT=$CONCURRENT"'],
+      );
+      expect(result.stderr).toContain('runner-manager: installed the private CA from CA_CERTIFICATES_PEM');
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toBe('CONCURRENT=3\n');
+    });
   });
 
   describe('GITLAB_FARGATE_MANAGER_ID', () => {
