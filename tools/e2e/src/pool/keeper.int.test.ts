@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { DescribeTasksCommand, type Task } from '@aws-sdk/client-ecs';
-import { type DriverConfig, POOL_IDLE_DEADLINE_VARIABLE, loadDriverConfig } from '@gitlab-fargate/config';
+import { type DriverConfig, POOL_CLAIM_LOCK_DIR, POOL_IDLE_DEADLINE_VARIABLE, POOL_RUN_DIR, loadDriverConfig } from '@gitlab-fargate/config';
 import { type CycleReport, type KeeperContext, NO_METRICS, PoolKeeper, claimPoolEntry, createLogger, listPoolEntries, poolStatus, readJobEnvironment, sshTransport } from '@gitlab-fargate/driver';
 import type { LocalStack } from '@gitlab-fargate/local-stack';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -187,8 +188,21 @@ describe('pool keep against the ECS emulator', () => {
     await keeper(config).cycle();
     const [entry] = ready(config);
     const request = { root: config.poolDefaults.directory!, poolKey: entry!.entry.poolKey, configHash: entry!.entry.configHash, jobKey: 'job-1', claimMarginSeconds: 120, nowMs: Date.now() };
-    expect(claimPoolEntry(request)?.entry.taskArn).toBe(entry!.entry.taskArn);
+    const started = performance.now();
+    const claimed = claimPoolEntry(request);
+    expect(claimed?.entry.taskArn).toBe(entry!.entry.taskArn);
     expect(claimPoolEntry({ ...request, jobKey: 'job-2' })).toBeUndefined();
+    // The warm path: the task's own key, its pinned host key, and the in-task lock (mkdir: exactly one owner).
+    const { address, port, username, privateKey, hostKey } = claimed!.entry;
+    const connection = await sshTransport.connect({ host: address!, port, username, privateKey, hostKey: hostKey! }, { timeoutMs: 10_000 });
+    // One command (the driver's exec runs it with `exec`); the run directory comes with the watchdog's image later.
+    const lock = `sh -c 'mkdir -p ${POOL_RUN_DIR} && mkdir ${POOL_CLAIM_LOCK_DIR}'`;
+    const sink = () => new PassThrough();
+    expect((await connection.exec(lock, { stdin: '', stdout: sink(), stderr: sink() })).exitCode).toBe(0);
+    const warmMs = performance.now() - started;
+    expect((await connection.exec(lock, { stdin: '', stdout: sink(), stderr: sink() })).exitCode).not.toBe(0);
+    connection.close();
+    process.stdout.write(`warm claim + SSH connect + in-task lock on the emulator: ${warmMs.toFixed(0)} ms\n`);
     // A claimed task is the job's: the keeper neither stops it nor counts it as idle, so it fills a new one.
     const report = await keeper(config).cycle();
     expect(report).toMatchObject({ collected: [], pools: [{ filled: 1 }] });
