@@ -59,7 +59,8 @@ export async function waitForNothingLeft(stack: LocalStack, timeoutMs = 15_000):
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = await leftovers(stack);
-    const empty = found.runningTasks.length === 0 && found.containers.length === 0 && found.metadataFiles.length === 0 && found.volumes === undefined;
+    const empty =
+      found.runningTasks.length === 0 && found.containers.length === 0 && found.metadataFiles.length === 0 && found.volumes === undefined;
     if (empty || Date.now() >= deadline) return found;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

@@ -12,7 +12,9 @@ export const LOCAL_JOB_AGENT_IMAGE = 'gitlab-fargate/job-agent:local';
  * copies in) offline from the Debian mirror; Docker's layer cache makes an unchanged rebuild take about a second.
  * @returns the image tag
  */
-export async function buildJobAgentImage(options: { readonly tag?: string; readonly baseImage?: string; readonly onOutput?: (line: string) => void } = {}): Promise<string> {
+export async function buildJobAgentImage(
+  options: { readonly tag?: string; readonly baseImage?: string; readonly onOutput?: (line: string) => void } = {},
+): Promise<string> {
   const tag = options.tag ?? LOCAL_JOB_AGENT_IMAGE;
   const args = [
     'build', '--quiet=false', '--tag', tag,

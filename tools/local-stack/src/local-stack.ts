@@ -172,7 +172,11 @@ async function writeConfiguration(workDir: string, names: StackNames, options: L
   const runnerConfigPath = join(workDir, 'config.toml');
   const driver: DriverInvocation = { executable: process.execPath, leadingArgs: [options.driverEntry ?? driverCli] };
   const rewriteDriverConfig = async (extra: LocalStackOptions['driverConfig'] = {}) =>
-    writeFile(driverConfigPath, localDriverToml({ ...names, metadataDirectory, ...(jobAgentImage === undefined ? {} : { jobAgentImage }), ...extra }), { mode: 0o600 });
+    writeFile(
+      driverConfigPath,
+      localDriverToml({ ...names, metadataDirectory, ...(jobAgentImage === undefined ? {} : { jobAgentImage }), ...extra }),
+      { mode: 0o600 },
+    );
   await rewriteDriverConfig(options.driverConfig);
   await writeFile(runnerConfigPath, localRunnerToml(driver, driverConfigPath), { mode: 0o600 });
   return { metadataDirectory, driverConfigPath, runnerConfigPath, driver, rewriteDriverConfig };

@@ -100,6 +100,11 @@ async function describeTemplate(ecs: ECSClient, taskDefinition: string, signal: 
   throw new SystemFailure(`DescribeTaskDefinition answered without task definition ${taskDefinition}`);
 }
 
+/** The build container's per-job values: the job key, the services' host names and the job user. */
+function buildOverride(containerName: string, sshPublicKey: string, jobPlan: JobImagePlan) {
+  return { containerName, sshPublicKey, hostnames: jobPlan.hostnames, ...(jobPlan.user === undefined ? {} : { user: jobPlan.user }) };
+}
+
 /** RunTask's per-container overrides for the plan; refuses (LimitExceeded) before anything is registered. */
 function overridesFor(input: JobImageLaunchInput, jobPlan: JobImagePlan) {
   const { plan, publicKey } = input;
@@ -112,9 +117,7 @@ function overridesFor(input: JobImageLaunchInput, jobPlan: JobImagePlan) {
     },
     helperContainerName: derived.helperContainerName,
     helperEnvironment: plan.environment,
-    ...(derived.buildContainerName === undefined
-      ? {}
-      : { build: { containerName: derived.buildContainerName, sshPublicKey: publicKey, hostnames: jobPlan.hostnames, ...(jobPlan.user === undefined ? {} : { user: jobPlan.user }) } }),
+    ...(derived.buildContainerName === undefined ? {} : { build: buildOverride(derived.buildContainerName, publicKey, jobPlan) }),
     services: jobPlan.services,
   });
 }

@@ -32,7 +32,8 @@ export async function retireUnusedFamilies(
   });
   for (const family of unused) {
     try {
-      const done = await retireFamily(ecs, family, { ...(options.cacheFile === undefined ? {} : { cacheFile: options.cacheFile }), dryRun });
+      const cache = options.cacheFile === undefined ? {} : { cacheFile: options.cacheFile };
+      const done = await retireFamily(ecs, family, { ...cache, dryRun });
       const verb = dryRun ? 'would retire' : 'retired';
       log.progress(
         `${verb} task definition family ${family.family} (unused since ${family.lastUsedAt}, [JobImages] UnusedFamilyTTL ${settings.unusedFamilyTtl} s): ` +

@@ -41,7 +41,8 @@ export interface ServiceWaitInput {
 /** The services' containers as DescribeTasks reports them; empty when it fails (the next round looks again). */
 async function containersOf(input: ServiceWaitInput): Promise<ReadonlyMap<string, Container>> {
   try {
-    const { tasks = [] } = await input.ecs.send(new DescribeTasksCommand({ cluster: input.cluster, tasks: [input.taskArn] }), { abortSignal: input.signal });
+    const request = new DescribeTasksCommand({ cluster: input.cluster, tasks: [input.taskArn] });
+    const { tasks = [] } = await input.ecs.send(request, { abortSignal: input.signal });
     return new Map((tasks[0]?.containers ?? []).map((container) => [container.name ?? '', container]));
   } catch (error) {
     input.signal.throwIfAborted();
@@ -57,7 +58,12 @@ function exited(service: WaitedService, container: Container): ServiceOutcome {
 }
 
 /** One round: settles what it can; returns the services still pending. */
-async function round(input: ServiceWaitInput, pending: readonly WaitedService[], started: number, done: ServiceOutcome[]): Promise<WaitedService[]> {
+async function round(
+  input: ServiceWaitInput,
+  pending: readonly WaitedService[],
+  started: number,
+  done: ServiceOutcome[],
+): Promise<WaitedService[]> {
   const containers = await containersOf(input);
   const running = pending.filter((service) => {
     const container = containers.get(service.containerName);
@@ -68,10 +74,11 @@ async function round(input: ServiceWaitInput, pending: readonly WaitedService[],
   const open = ports.length === 0 ? new Set<number>() : await input.probe(ports);
   const seconds = ((input.now() - started) / 1000).toFixed(1);
   for (const service of running) {
+    const name = `Service ${service.containerName} (${service.image})`;
     if (service.ports.length === 0) {
-      done.push({ containerName: service.containerName, state: 'running', line: `Service ${service.containerName} (${service.image}) is running (no port known to wait for)` });
+      done.push({ containerName: service.containerName, state: 'running', line: `${name} is running (no port known to wait for)` });
     } else if (service.ports.every((port) => open.has(port))) {
-      done.push({ containerName: service.containerName, state: 'ready', line: `Service ${service.containerName} (${service.image}) is ready on port ${service.ports.join(', ')} after ${seconds} s` });
+      done.push({ containerName: service.containerName, state: 'ready', line: `${name} is ready on port ${service.ports.join(', ')} after ${seconds} s` });
     }
   }
   const settled = new Set(done.map((outcome) => outcome.containerName));

@@ -105,7 +105,8 @@ export async function gcStage(ctx: StageContext, options: GcOptions): Promise<Gc
   await reapTasks(ctx, clientsFor(undefined), { owned, seesJobs, minAgeSeconds, now: now() }, handled, options.dryRun, report);
   if (ctx.config.jobImages.enabled) {
     const cacheFile = seesJobs ? join(directory, TASK_DEFINITION_CACHE_FILE) : undefined;
-    const families = await retireUnusedFamilies(clientsFor(undefined).ecs, ctx.config.jobImages, { ...(cacheFile === undefined ? {} : { cacheFile }), dryRun: options.dryRun, log: ctx.log, now });
+    const retire = { ...(cacheFile === undefined ? {} : { cacheFile }), dryRun: options.dryRun, log: ctx.log, now };
+    const families = await retireUnusedFamilies(clientsFor(undefined).ecs, ctx.config.jobImages, retire);
     report.retiredFamilies = families.retired;
     report.failed.push(...families.failed.map((family) => `task definition family ${family}`));
   }

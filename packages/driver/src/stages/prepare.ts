@@ -85,7 +85,9 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
   });
   observer.runTaskReturned(launched.task);
   const taskArn = launched.task.taskArn;
-  const job: StartedJob = { ctx, clients, plan, path, taskArn, sleep, now, started, observer, recorded: false, ...(image === undefined ? {} : { image }) };
+  const job: StartedJob = {
+    ctx, clients, plan, path, taskArn, sleep, now, started, observer, recorded: false, ...(image === undefined ? {} : { image }),
+  };
   try {
     const recorded: JobState = { ...initial, taskArn, metrics: observer.snapshot() };
     writeState(path, recorded);
@@ -197,7 +199,8 @@ function jobImageInput(job: StartedJob, launch: JobImageLaunch, ready: Ready, st
   const { ctx } = job;
   return {
     launch, ecs: job.clients.ecs, cluster: job.plan.cluster, taskArn: job.taskArn, transport, config: ctx.config,
-    address: ready.address, privateKey: state.privateKey, helper: ready.connection, log: ctx.log, signal: ctx.signal, sleep: job.sleep, now: job.now,
+    address: ready.address, privateKey: state.privateKey, helper: ready.connection,
+    log: ctx.log, signal: ctx.signal, sleep: job.sleep, now: job.now,
   };
 }
 

@@ -47,5 +47,6 @@ export async function buildJobImageFixtures(): Promise<JobImageFixtures> {
   await images.buildDebianJobImage();
   await images.buildUser1000JobImage();
   await images.buildOwnEntrypointJobImage();
-  return { ...images.JOB_IMAGE_FIXTURES, ownEntrypointMarker: images.OWN_ENTRYPOINT_MARKER, postgres: await postgres.buildPostgresFixture() };
+  const postgresImage = await postgres.buildPostgresFixture();
+  return { ...images.JOB_IMAGE_FIXTURES, ownEntrypointMarker: images.OWN_ENTRYPOINT_MARKER, postgres: postgresImage };
 }
