@@ -2,6 +2,7 @@ export * from './runner-environment';
 export * from './images/task-image';
 export * from './job/job-capacity';
 export * from './job/job-task';
+export * from './job/job-images';
 export * from './manager/runner-manager';
 export * from './manager/runner-token';
 export * from './manager/orphan-reaper';

@@ -4,6 +4,8 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { JobCapacity } from './job/job-capacity';
+import { acknowledgeJobImageFindings, jobImageGcStatements } from './job/job-image-permissions';
+import { JobImages } from './job/job-images';
 import { JobTask, JobTaskOptions } from './job/job-task';
 import { ManagerController } from './manager/manager-controller';
 import { OrphanReaper, OrphanReaperOptions } from './manager/orphan-reaper';
@@ -198,6 +200,7 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
     this.controller.rule.node.addDependency(this.capacityProviders);
     this.manager.settingsParameter.node.addDependency(this.controller.rule);
     this.orphanReaper = this.createOrphanReaper(props, resolved, managerPublicIp);
+    if (this.job.images) this.grantJobImages(this.job.images);
     for (const [key, value] of Object.entries(resolved.tags)) Tags.of(this).add(key, value);
   }
 
@@ -225,6 +228,19 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
       // The reaper's gc finds this manager's tasks by it: both get the same value.
       ...(props.orphanReaper ? { runnerShortToken: props.orphanReaper.runnerShortToken } : {}),
     });
+  }
+
+  /**
+   * Job images: the manager may register, tag and run the derived task definitions (its statements), the orphan
+   * reaper's gc may retire them, and the manager reaches the job agent's SSH port in the build container.
+   */
+  private grantJobImages(images: JobImages): void {
+    acknowledgeJobImageFindings(this.manager.taskRole, images);
+    if (this.orphanReaper) {
+      for (const statement of jobImageGcStatements(this, images)) this.orphanReaper.taskRole.addToPrincipalPolicy(statement);
+      acknowledgeJobImageFindings(this.orphanReaper.taskRole, images);
+    }
+    this.job.connections.allowFrom(this.manager.securityGroup, ec2.Port.tcp(JobImages.AGENT_PORT), 'SSH to the job agent from the runner manager');
   }
 
   private createOrphanReaper(

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { TaskImage } from '../images/task-image';
+import { JobImages, JobImagesOptions } from './job-images';
 import { ephemeralStorageProblem, fargateSizeProblem } from '../validation/fargate-sizes';
 import { acknowledgeNag, ECR_AUTH_REASON } from '../validation/nag';
 import { portProblem } from '../validation/values';
@@ -78,6 +79,14 @@ export interface JobTaskOptions {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Honour each job's `image:` and `services:` (the driver's `[JobImages]`), with the job-agent image injected into
+   * the job's image; the manager may then register task definitions derived from this one (see the README's "Job
+   * images").
+   * @default - jobs run in {@link image}; their `image:` and `services:` are ignored
+   */
+  readonly images?: JobImagesOptions;
 }
 
 /** Properties of {@link JobTask}. */
@@ -118,6 +127,8 @@ export class JobTask extends Construct implements iam.IGrantable, ec2.IConnectab
   public readonly architecture: ecs.CpuArchitecture;
   public readonly connections: ec2.Connections;
   public readonly grantPrincipal: iam.IPrincipal;
+  /** The job images' agent image, grants and settings, when {@link JobTaskOptions.images} is set. */
+  public readonly images?: JobImages;
 
   constructor(scope: Construct, id: string, props: JobTaskProps) {
     super(scope, id);
@@ -161,6 +172,14 @@ export class JobTask extends Construct implements iam.IGrantable, ec2.IConnectab
       allowAllOutbound: true,
     });
     this.connections = this.securityGroup.connections;
+    if (props.images) {
+      this.images = new JobImages(this, 'Images', {
+        ...props.images,
+        templateFamily: this.taskDefinition.family,
+        executionRole: this.executionRole,
+        architecture: this.architecture,
+      });
+    }
   }
 
   /** Every job task definition of this environment: the main one, then the ARM64 one when offered. */

@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { derivedFamiliesArn, jobImageManagerStatements } from '../job/job-image-permissions';
 import { JobTask } from '../job/job-task';
 
 /** What the runner manager's driver may do, and nothing more. */
@@ -28,9 +29,13 @@ export function managerJobStatements(scope: Construct, options: ManagerPermissio
       sid: 'RunJobTasks',
       actions: ['ecs:RunTask'],
       // Any revision of this environment's job families (X86_64, and ARM64 when offered); never another environment's.
-      resources: job.taskDefinitions.map((definition) =>
-        stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${definition.family}:*` }),
-      ),
+      resources: [
+        ...job.taskDefinitions.map((definition) =>
+          stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${definition.family}:*` }),
+        ),
+        // With job images, the task definitions the driver derives from this one (one family per content hash).
+        ...(job.images ? [derivedFamiliesArn(scope, job.images)] : []),
+      ],
       conditions: onThisCluster,
     }),
     new iam.PolicyStatement({
@@ -61,6 +66,7 @@ export function managerJobStatements(scope: Construct, options: ManagerPermissio
       conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
     }),
   ];
+  if (job.images) statements.push(...jobImageManagerStatements(scope, job.images));
   if (options.connectViaPublicIp) {
     statements.push(
       new iam.PolicyStatement({

@@ -66,5 +66,7 @@ export function managerSettings(scope: Construct, input: ManagerSettingsInput): 
     TASK_TAGS: Object.entries(input.taskTags)
       .map(([key, value]) => `${key}=${value}`)
       .join(','),
+    // [JobImages]: driver settings, so the orphan reaper's gc gets them too (it retires unused derived families).
+    ...input.job.images?.settings,
   };
 }
