@@ -10,6 +10,7 @@ import { sleep as defaultSleep } from '../sleep.js';
 import { sshTransport } from '../ssh/connect.js';
 import type { KeeperContext } from './context.js';
 import { PoolKeeper } from './keeper.js';
+import { lockPoolDirectory } from './keeper-lock.js';
 import { NO_METRICS, PrometheusRegistry, serveMetrics } from './metrics.js';
 import { formatPoolStatus, poolStatus } from './status.js';
 
@@ -112,6 +113,7 @@ async function keep(io: PoolIo, args: PoolArgs, config: DriverConfig, root: stri
   // Without the runner's identity the pool tasks' startedBy would not be the runner's: say so, as prepare does.
   env.warnings.forEach((warning) => log.warn(warning));
   const keeper = new PoolKeeper(ctx);
+  const unlock = lockPoolDirectory(root);
   try {
     for (;;) {
       try {
@@ -128,6 +130,7 @@ async function keep(io: PoolIo, args: PoolArgs, config: DriverConfig, root: stri
     }
     return 0;
   } finally {
+    unlock();
     server?.close();
     log.close();
   }
