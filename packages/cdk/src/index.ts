@@ -1,4 +1,5 @@
 export * from './runner-environment';
+export * from './cache/runner-cache';
 export * from './images/task-image';
 export * from './job/job-capacity';
 export * from './job/job-task';

@@ -1,8 +1,9 @@
-import { Annotations, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { RunnerCache, RunnerCacheOptions } from './cache/runner-cache';
 import { JobCapacity } from './job/job-capacity';
 import { acknowledgeJobImageFindings, jobImageGcStatements } from './job/job-image-permissions';
 import { JobImages } from './job/job-images';
@@ -124,6 +125,14 @@ export interface RunnerEnvironmentProps {
    * driver sets `gitlab-fargate:runner` to the runner's short token instead)
    */
   readonly tags?: { [key: string]: string };
+
+  /**
+   * gitlab-runner's distributed cache: an S3 bucket (created, or given) the managers presign each job's cache
+   * download and upload for. Job tasks need a route to S3 (NAT, or the S3 gateway endpoint of
+   * {@link RunnerVpcEndpoints}) but no permission. `{ enabled: false }` turns it off.
+   * @default - a new bucket: SSE-S3, public access blocked, TLS only, objects expiring after 14 days
+   */
+  readonly cache?: RunnerCacheOptions;
 }
 
 /** The props with their defaults applied. */
@@ -162,6 +171,8 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
   public readonly manager: RunnerManager;
   /** Starts, spreads, drains and replaces the runner managers. */
   public readonly controller: ManagerController;
+  /** The distributed cache, unless {@link RunnerEnvironmentProps.cache} turns it off. */
+  public readonly cache?: RunnerCache;
   /** The orphan reaper, when {@link RunnerEnvironmentProps.orphanReaper} is set. */
   public readonly orphanReaper?: OrphanReaper;
   /** The job tasks' role: grant it what this environment's jobs (builds and deploys) need. */
@@ -185,7 +196,9 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
     this.job = new JobTask(this, 'Job', { ...props.job, vpc: props.vpc });
     this.grantPrincipal = this.job.grantPrincipal;
     this.connections = this.job.connections;
+    this.cache = (props.cache?.enabled ?? true) ? new RunnerCache(this, 'Cache', { ...props.cache, region: Stack.of(this).region }) : undefined;
     this.manager = this.createManager(props, resolved, managerPublicIp);
+    this.cache?.grantManager(this.manager.taskRole);
     this.controller = new ManagerController(this, 'Manager Controller', {
       cluster: this.cluster,
       manager: this.manager,
@@ -227,6 +240,7 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
       assignPublicIp: managerPublicIp,
       // The reaper's gc finds this manager's tasks by it: both get the same value.
       ...(props.orphanReaper ? { runnerShortToken: props.orphanReaper.runnerShortToken } : {}),
+      ...(this.cache ? { runnerSettings: this.cache.settings } : {}),
     });
   }
 

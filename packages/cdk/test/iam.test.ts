@@ -100,6 +100,19 @@ describe('IAM of a runner environment', () => {
           'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':parameter/gitlab-fargate/Test/dev/manager-settings']],
         },
       },
+      // The distributed cache's objects (test/cache.test.ts).
+      {
+        Sid: 'ReadWriteCache',
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject'],
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(template, 'AWS::S3::Bucket', 'DevCache'), 'Arn'] }, '/*']] },
+      },
+      {
+        Sid: 'FindCacheKeys',
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: { 'Fn::GetAtt': [logicalId(template, 'AWS::S3::Bucket', 'DevCache'), 'Arn'] },
+      },
     ]);
     expect(JSON.stringify(manager)).not.toContain('ec2:DescribeNetworkInterfaces');
   });
@@ -201,8 +214,10 @@ describe('IAM options', () => {
       'PassJobRoles',
       'ReadJobTaskPublicIp',
       'ReadManagerSettings',
+      'ReadWriteCache',
+      'FindCacheKeys',
     ]);
-    expect(manager.at(-2)?.statement).toEqual({
+    expect(manager.at(-4)?.statement).toEqual({
       Sid: 'ReadJobTaskPublicIp',
       Effect: 'Allow',
       Action: 'ec2:DescribeNetworkInterfaces',

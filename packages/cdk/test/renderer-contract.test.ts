@@ -29,6 +29,7 @@ function deployTimeValue(value: unknown, template: Template): string {
     const type = resources[object.Ref]?.Type;
     if (type === 'AWS::EC2::Subnet') return `subnet-${createHash('sha256').update(object.Ref).digest('hex').slice(0, 17)}`;
     if (type === 'AWS::ECS::Cluster') return 'GitLabRunner-dev-Cluster-AbCdEf123456';
+    if (type === 'AWS::S3::Bucket') return 'gitlab-fargate-dev-cache-1a2b3c4d5e6f';
     if (type === 'AWS::ECS::TaskDefinition') return 'arn:aws:ecs:eu-west-1:111111111111:task-definition/TestDevManagerDefinition:1';
   }
   if ('Fn::GetAtt' in object && object['Fn::GetAtt'][1] === 'GroupId') return 'sg-0123456789abcdef0';

@@ -153,6 +153,9 @@ describe('RunnerEnvironment with defaults', () => {
         'USE_PUBLIC_IP',
         'CAPACITY_PROVIDER_STRATEGY',
         'TASK_TAGS',
+        // The distributed cache (test/cache.test.ts).
+        'CACHE_S3_BUCKET',
+        'CACHE_S3_REGION',
         'GITLAB_FARGATE_MANAGER_VERSION',
       ].sort(),
     );
@@ -219,7 +222,10 @@ describe('RunnerEnvironment with defaults', () => {
         '{ status=$?; echo "gitlab-fargate orphan reaper failed (exit $status)" >&2; exit $status; }',
     ]);
     expect(reaper.Secrets).toBeUndefined();
-    const notTheReapers = ['GITLAB_URL', 'RUNNER_NAME', 'RUNNER_TAGS', 'CONCURRENT', 'METADATA_DIR', 'GITLAB_FARGATE_MANAGER_VERSION'];
+    const notTheReapers = [
+      'GITLAB_URL', 'RUNNER_NAME', 'RUNNER_TAGS', 'CONCURRENT', 'CACHE_S3_BUCKET', 'CACHE_S3_REGION', 'METADATA_DIR',
+      'GITLAB_FARGATE_MANAGER_VERSION',
+    ];
     // The manager's driver settings and its runner identity, so gc finds the tasks the manager's driver started;
     // not its state directory, which in the reaper's task is an empty folder gc (as root) must not trust.
     expect(reaper.Environment).toEqual([

@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { derivedFamiliesArn, jobImageManagerStatements } from '../job/job-image-permissions';
 import { JobTask } from '../job/job-task';
@@ -112,6 +113,51 @@ export function managerSettingsStatement(scope: Construct, parameterName: string
     actions: ['ssm:GetParameter'],
     resources: [Stack.of(scope).formatArn({ service: 'ssm', resource: 'parameter', resourceName: parameterName.replace(/^\//, '') })],
   });
+}
+
+/** The cache bucket a runner manager presigns gitlab-runner's cache URLs for. */
+export interface CacheGrantOptions {
+  readonly bucketArn: string;
+  /** The key prefix the cache lives under; the grants stop there. */
+  readonly path?: string;
+  /** The KMS key encrypting the bucket's objects, if any. */
+  readonly encryptionKey?: kms.IKey;
+}
+
+/**
+ * What gitlab-runner's S3 cache with `AuthenticationType = "iam"` needs: it presigns a GET (cache-extractor) and a PUT
+ * (cache-archiver) for each cache key with the manager's credentials, and S3 checks those URLs against the manager's
+ * permissions: s3:GetObject and s3:PutObject on the cache's objects
+ * (https://docs.gitlab.com/runner/configuration/advanced-configuration/#the-runnerscaches3-section). s3:ListBucket,
+ * limited to the cache's prefix, makes a missing key a 404 ("cache not found") instead of a 403 AccessDenied
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions"). With a KMS key, S3 asks the
+ * URL's signer for kms:GenerateDataKey on a PUT and kms:Decrypt on a GET.
+ */
+export function cacheStatements(options: CacheGrantOptions): iam.PolicyStatement[] {
+  const prefix = options.path === undefined ? '' : `${options.path}/`;
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'ReadWriteCache',
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: [`${options.bucketArn}/${prefix}*`],
+    }),
+    new iam.PolicyStatement({
+      sid: 'FindCacheKeys',
+      actions: ['s3:ListBucket'],
+      resources: [options.bucketArn],
+      ...(prefix === '' ? {} : { conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } } }),
+    }),
+  ];
+  if (options.encryptionKey) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'EncryptCache',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [options.encryptionKey.keyArn],
+      }),
+    );
+  }
+  return statements;
 }
 
 /** What the manager controller acts on: the environment's cluster and the manager's task definition and roles. */

@@ -115,6 +115,12 @@ export interface RunnerManagerProps extends RunnerManagerOptions {
    * @default - the image's entrypoint derives it from the runner token, as gitlab-runner does
    */
   readonly runnerShortToken?: string;
+  /**
+   * More settings for gitlab-runner's `config.toml` only, e.g. the cache's `CACHE_S3_BUCKET` (see {@link RunnerCache}):
+   * they go into the settings parameter, so a change replaces no manager.
+   * @default - none
+   */
+  readonly runnerSettings?: { [name: string]: string };
 }
 
 /**
@@ -184,6 +190,7 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
     this.driverSettings = Object.fromEntries(
       Object.entries(this.settings).filter(([name]) => !RUNNER_ONLY_SETTINGS.includes(name)),
     );
+    this.settings = { ...this.settings, ...props.runnerSettings };
     for (const problem of managerProblems(props, this.settings, cpu, memoryMiB, this.count)) {
       Annotations.of(this).addError(problem);
     }
