@@ -78,7 +78,8 @@ const KNIP = {
   ignoreExportsUsedInFile: true,
   workspaces: {
     '.': { entry: ['.projenrc.ts', '.ci/*.mjs'], project: ['projenrc/**/*.ts'] },
-    'packages/*': { entry: ['src/cli.ts', 'scripts/*.mjs', 'test/**/*.test.ts', 'examples/**/*.ts'], project: ['src/**/*.ts', 'test/**/*.ts'] },
+    // src/manager/cli.ts: the runner-manager image's own helper command (packages/images), copied into the image.
+    'packages/*': { entry: ['src/cli.ts', 'src/manager/cli.ts', 'scripts/*.mjs', 'test/**/*.test.ts', 'examples/**/*.ts'], project: ['src/**/*.ts', 'test/**/*.ts'] },
     'tools/*': { entry: ['src/cli.ts'], project: ['src/**/*.ts', 'test/**/*.ts'] },
   },
   ignoreDependencies: [

@@ -167,7 +167,8 @@ describe('job-agent image', () => {
   });
 
   it('refuses any key but the job key', async () => {
-    const container = startBuildContainer({ image: JOB_IMAGE_FIXTURES.debian, agentVolume, env: { [JOB_AGENT_ENV.sshPublicKey]: keys.public } });
+    const env = { [JOB_AGENT_ENV.sshPublicKey]: keys.public };
+    const container = startBuildContainer({ image: JOB_IMAGE_FIXTURES.debian, agentVolume, env });
     containers.push(container);
     (await loginWhenReady(container, keys.private)).end();
     const foreign = ssh2.utils.generateKeyPairSync('ed25519');
@@ -276,7 +277,8 @@ describe('job-agent image', () => {
   });
 
   it('lets OpenSSH in too, accepting the new host key', async () => {
-    const container = startBuildContainer({ image: JOB_IMAGE_FIXTURES.debian, agentVolume, env: { [JOB_AGENT_ENV.sshPublicKey]: keys.public } });
+    const env = { [JOB_AGENT_ENV.sshPublicKey]: keys.public };
+    const container = startBuildContainer({ image: JOB_IMAGE_FIXTURES.debian, agentVolume, env });
     containers.push(container);
     (await loginWhenReady(container, keys.private)).end();
     const port = docker(['port', container, String(JOB_AGENT_DEFAULT_SSH_PORT)]).stdout.trim().split(':').pop() ?? '';
@@ -296,7 +298,8 @@ describe('job-agent image', () => {
   });
 
   it('stops on SIGTERM (ECS StopTask) by itself, dropbear being PID 1', async () => {
-    const container = startBuildContainer({ image: JOB_IMAGE_FIXTURES.scratchBusybox, agentVolume, env: { [JOB_AGENT_ENV.sshPublicKey]: keys.public } });
+    const env = { [JOB_AGENT_ENV.sshPublicKey]: keys.public };
+    const container = startBuildContainer({ image: JOB_IMAGE_FIXTURES.scratchBusybox, agentVolume, env });
     containers.push(container);
     const client = await loginWhenReady(container, keys.private);
     const pid1 = await run(client, 'cat /proc/1/comm');

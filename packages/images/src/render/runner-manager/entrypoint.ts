@@ -14,7 +14,7 @@ import { settingsFunctions } from './entrypoint-settings.js';
 import { runnerManagerLayout } from './layout.js';
 
 export { EXIT_MISCONFIGURED };
-export { RELAYED_DRIVER_LOG_DIR, RELAYED_DRIVER_LOG_FILE, safeConfigInspection } from './layout.js';
+export { RELAYED_DRIVER_LOG_DIR, RELAYED_DRIVER_LOG_FILE } from './layout.js';
 
 /**
  * The runner-manager's `entrypoint` for a resolved spec. Its sections, separated by a blank line: the header comment
