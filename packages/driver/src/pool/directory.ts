@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { SystemFailure } from '../errors.js';
 import { ensureStateDirectory } from '../job/state-directory.js';
@@ -179,10 +179,4 @@ function candidates(request: ClaimRequest): Candidate[] {
 /** Removes an entry's file (its task is stopped or never existed). */
 export function removeEntry(stored: StoredEntry): void {
   rmSync(stored.path, { force: true });
-}
-
-/** Creates the pool root (0700) if needed. */
-export function ensurePoolRoot(root: string): void {
-  mkdirSync(root, { recursive: true, mode: 0o700 });
-  ensureStateDirectory(root);
 }
