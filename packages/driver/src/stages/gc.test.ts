@@ -19,6 +19,7 @@ import type { AwsClients } from '../aws/clients.js';
 import { type JobState, statePath, writeState } from '../job/state.js';
 import { jobStatePath } from './context.js';
 import { gcStage } from './gc.js';
+import { ensurePoolDirectory, writeEntry } from '../pool/directory.js';
 
 const ecsMock = mockClient(ECSClient);
 const clients: AwsClients = { ecs: new ECSClient({ region: 'us-east-1' }), ec2: async () => new EC2Client({ region: 'us-east-1' }) };
@@ -82,6 +83,21 @@ describe('gc with the state directory visible', () => {
     expect(ecsMock).toHaveReceivedCommandTimes(StopTaskCommand, 1);
     expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { task: arn('orphan'), reason: 'gitlab-fargate gc: no live job owns this task' });
     expect(existsSync(job.path)).toBe(true);
+  });
+
+  it('keeps an idle warm-pool task: no job state names it, but the pool directory does', async () => {
+    const job = setup();
+    const root = job.ctx.config.poolDefaults.directory!;
+    ensurePoolDirectory(root, 'small');
+    writeEntry(root, {
+      version: 1, pool: 'small', poolKey: 'a'.repeat(16), configHash: 'b'.repeat(16), cluster: 'ci', fillId: 'fill-1',
+      taskArn: arn('orphan'), port: 22, username: 'root', privateKey: 'k', publicKey: 'p',
+      launchedAt: minutesAgo(60).toISOString(), idleDeadline: Math.floor(NOW / 1000) + 600,
+    }, 'ready');
+    const report = await gcStage(job.ctx, { dryRun: false, minAgeSeconds: 600, clients, now: () => NOW });
+    expect(report.stopped).toEqual([]);
+    expect(report.kept).toContain(arn('orphan'));
+    expect(ecsMock).toHaveReceivedCommandTimes(StopTaskCommand, 0);
   });
 
   it('stops the task of a state whose job cannot still run (its runner died before cleanup) and removes that state', async () => {

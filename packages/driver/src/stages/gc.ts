@@ -14,6 +14,7 @@ import { trustStateDirectory } from '../job/state-directory.js';
 import { sweepStateDirectory } from '../job/state-sweep.js';
 import { stopMultiplexer } from '../ssh/mux/launcher.js';
 import type { StageContext } from './context.js';
+import { poolOwnedTaskArns } from '../pool/owned-tasks.js';
 
 /** Options of {@link gcStage}. */
 export interface GcOptions {
@@ -102,6 +103,8 @@ export async function gcStage(ctx: StageContext, options: GcOptions): Promise<Gc
   const isStale = (entry: StateEntry): boolean => entry.state.expiresAt !== undefined && Date.parse(entry.state.expiresAt) <= now();
   const handled = await reapStaleStates(ctx, entries.filter(isStale), clientsFor, options.dryRun, report);
   const owned = new Set(entries.filter((e) => !isStale(e)).flatMap((e) => (e.state.taskArn === undefined ? [] : [e.state.taskArn])));
+  // Idle warm-pool tasks have no job state yet; the pool directory accounts for them (the keeper gc's its own).
+  for (const arn of poolOwnedTaskArns(ctx.config)) owned.add(arn);
   await reapTasks(ctx, clientsFor(undefined), { owned, seesJobs, minAgeSeconds, now: now() }, handled, options.dryRun, report);
   if (ctx.config.jobImages.enabled) {
     const cacheFile = seesJobs ? join(directory, TASK_DEFINITION_CACHE_FILE) : undefined;
