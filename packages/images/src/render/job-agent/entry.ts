@@ -189,6 +189,13 @@ add_hosts() {
   fi
 }
 
+# Images built FROM scratch may have no /tmp; the job's shell and the driver's sessions write there, as any user.
+ensure_tmp() {
+  if [ ! -d /tmp ]; then
+    error=$(mkdir -m 1777 /tmp 2>&1) || die "cannot create /tmp ($error)" "$read_only_fix"
+  fi
+}
+
 make_host_key() {
   if [ ! -f "$host_key" ]; then
     output=$(${JOB_AGENT_DROPBEAR} dropbearkey -t ed25519 -f "$host_key" 2>&1) \\
@@ -211,6 +218,7 @@ resolve_job_user
 add_login
 install_key
 add_hosts
+ensure_tmp
 make_host_key
 
 # dropbear resets HOME and PATH in sessions even with -e: ${JOB_AGENT_SESSION_SHELL} restores them from these.

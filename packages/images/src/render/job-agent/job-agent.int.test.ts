@@ -154,7 +154,9 @@ describe('job-agent image', () => {
     const image = JOB_IMAGE_FIXTURES.scratchBusybox;
     const before = docker(['run', '--rm', ...labelArgs, '--entrypoint', '/bin/busybox', image, 'ls', '/etc/passwd', '/lib', '/usr']);
     expect(before.stderr).toMatch(/\/etc\/passwd: No such file[\s\S]*\/lib: No such file[\s\S]*\/usr: No such file/);
-    const [id, script, passwd] = await inJob({ image }, ['id -u; id -g', 'echo "hello from $0"; exit 3', 'cat /etc/passwd']);
+    const [id, script, passwd, tmp] = await inJob({ image }, ['id -u; id -g', 'echo "hello from $0"; exit 3', 'cat /etc/passwd', 'stat -c %a /tmp']);
+    // The image has no /tmp: the agent makes one every user may write to, as shells and the driver expect.
+    expect(tmp).toMatchObject({ code: 0, stdout: '1777\n' });
     expect(id).toMatchObject({ code: 0, stdout: '0\n0\n' });
     expect(script).toMatchObject({ code: 3, stdout: 'hello from /bin/sh\n' });
     expect(passwd?.stdout).toBe(`${JOB_AGENT_LOGIN_NAME}:x:0:0:gitlab-fargate job:/run/gitlab-fargate/home:/opt/gf/gf-session\n`);
