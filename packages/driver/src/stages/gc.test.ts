@@ -85,6 +85,24 @@ describe('gc with the state directory visible', () => {
     expect(existsSync(job.path)).toBe(true);
   });
 
+  it("leaves another manager's jobs to their deadline: managers share the runner's startedBy, not their job states", async () => {
+    const job = setup();
+    const deadline = (minutes: number) => ({ key: 'gitlab-fargate:deadline', value: new Date(NOW + minutes * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z') });
+    ecsMock.reset();
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [arn('other-live'), arn('other-late'), arn('other-untagged')] });
+    ecsMock.on(DescribeTasksCommand).callsFake(
+      describeLike([
+        { taskArn: arn('other-live'), createdAt: minutesAgo(60), desiredStatus: 'RUNNING', tags: [{ key: 'gitlab-fargate:manager', value: 'b0b' }, deadline(60)] },
+        { taskArn: arn('other-late'), createdAt: minutesAgo(60), desiredStatus: 'RUNNING', tags: [{ key: 'gitlab-fargate:manager', value: 'b0b' }, deadline(-1)] },
+        { taskArn: arn('other-untagged'), createdAt: minutesAgo(60), desiredStatus: 'RUNNING', tags: [{ key: 'gitlab-fargate:manager', value: 'b0b' }] },
+      ]),
+    );
+    ecsMock.on(StopTaskCommand).resolves({});
+    const report = await gcStage(job.ctx, { dryRun: false, minAgeSeconds: 600, clients, now: () => NOW });
+    expect(report.stopped).toEqual([arn('other-late')]);
+    expect(report.kept).toEqual([arn('other-live'), arn('other-untagged')]);
+  });
+
   it('keeps an idle warm-pool task: no job state names it, but the pool directory does', async () => {
     const job = setup();
     const root = job.ctx.config.poolDefaults.directory!;

@@ -56,6 +56,8 @@ export interface GcReport {
 /** How a task is judged, see {@link judgeTask}. */
 interface TaskRules {
   readonly owned: ReadonlySet<string>;
+  /** This manager's task ID (`gitlab-fargate:manager`), when it knows it. */
+  readonly managerId?: string;
   readonly seesJobs: boolean;
   readonly minAgeSeconds: number;
   readonly now: number;
@@ -105,7 +107,9 @@ export async function gcStage(ctx: StageContext, options: GcOptions): Promise<Gc
   const owned = new Set(entries.filter((e) => !isStale(e)).flatMap((e) => (e.state.taskArn === undefined ? [] : [e.state.taskArn])));
   // Idle warm-pool tasks have no job state yet; the pool directory accounts for them (the keeper gc's its own).
   for (const arn of poolOwnedTaskArns(ctx.config)) owned.add(arn);
-  await reapTasks(ctx, clientsFor(undefined), { owned, seesJobs, minAgeSeconds, now: now() }, handled, options.dryRun, report);
+  const managerId = ctx.env.managerId === undefined ? {} : { managerId: ctx.env.managerId };
+  const rules: TaskRules = { owned, seesJobs, minAgeSeconds, now: now(), ...managerId };
+  await reapTasks(ctx, clientsFor(undefined), rules, handled, options.dryRun, report);
   if (ctx.config.jobImages.enabled) {
     const cacheFile = seesJobs ? join(directory, TASK_DEFINITION_CACHE_FILE) : undefined;
     const retire = { ...(cacheFile === undefined ? {} : { cacheFile }), dryRun: options.dryRun, log: ctx.log, now };
@@ -251,7 +255,11 @@ function judgeTask(task: Task, rules: TaskRules): Verdict {
   if (task.desiredStatus === 'STOPPED') return { stop: false, why: 'already stopping' };
   if (rules.owned.has(task.taskArn ?? '')) return { stop: false, why: 'a live job owns it' };
   const ageSeconds = task.createdAt === undefined ? Infinity : (rules.now - task.createdAt.getTime()) / 1000;
-  if (!rules.seesJobs) {
+  // Managers of one runner share its startedBy, but each sees only its own job states: another manager's task is
+  // judged by its deadline tag alone (and the manager controller stops the tasks of a manager that died).
+  const manager = tagOf(task, TAG_KEYS.manager);
+  const anotherManagers = rules.seesJobs && manager !== undefined && manager !== rules.managerId;
+  if (!rules.seesJobs || anotherManagers) {
     const tag = tagOf(task, TAG_KEYS.deadline);
     const deadline = parseDeadlineTag(tag);
     if (deadline !== undefined) {
@@ -259,6 +267,7 @@ function judgeTask(task: Task, rules: TaskRules): Verdict {
         ? { stop: true, why: `its job's deadline ${tag} has passed`, reason: `gitlab-fargate gc: past its job's deadline ${tag}` }
         : { stop: false, why: `its job may run until ${tag}` };
     }
+    if (anotherManagers) return { stop: false, why: `manager ${manager}'s job, without a deadline tag` };
   }
   if (ageSeconds < rules.minAgeSeconds) return { stop: false, why: `younger than ${rules.minAgeSeconds} s` };
   const age = `${Math.round(ageSeconds)} s old`;
