@@ -196,7 +196,8 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
     this.job = new JobTask(this, 'Job', { ...props.job, vpc: props.vpc });
     this.grantPrincipal = this.job.grantPrincipal;
     this.connections = this.job.connections;
-    this.cache = (props.cache?.enabled ?? true) ? new RunnerCache(this, 'Cache', { ...props.cache, region: Stack.of(this).region }) : undefined;
+    const cacheEnabled = props.cache?.enabled ?? true;
+    this.cache = cacheEnabled ? new RunnerCache(this, 'Cache', { ...props.cache, region: Stack.of(this).region }) : undefined;
     this.manager = this.createManager(props, resolved, managerPublicIp);
     this.cache?.grantManager(this.manager.taskRole);
     this.controller = new ManagerController(this, 'Manager Controller', {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -13,11 +13,11 @@ import { iamStatements, logicalId, managerSettingsParameter, newStack, validProp
 /** The built config CLI the manager image renders with (see renderer-contract.test.ts). */
 const CONFIG_CLI = path.resolve(__dirname, '../../config/dist/cli.js');
 
-function synth(cache?: RunnerCacheOptions): { app: App; template: Template; environment: RunnerEnvironment } {
-  const { app, stack, vpc } = newStack();
+function synth(cache?: RunnerCacheOptions): { template: Template; environment: RunnerEnvironment } {
+  const { stack, vpc } = newStack();
   const environment = new RunnerEnvironment(stack, 'Dev', { ...validProps(stack, vpc), ...(cache ? { cache } : {}) });
   Annotations.fromStack(stack).hasNoError('*', Match.anyValue());
-  return { app, template: Template.fromStack(stack), environment };
+  return { template: Template.fromStack(stack), environment };
 }
 
 function managerCacheStatements(template: Template): unknown[] {
@@ -35,7 +35,9 @@ describe('the cache bucket RunnerEnvironment creates by default', () => {
 
   test('is encrypted with S3-managed keys, blocks public access, is not versioned and expires objects after 14 days', () => {
     const bucket = template.toJSON().Resources[bucketId].Properties;
-    expect(bucket.BucketEncryption).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
+    expect(bucket.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+    });
     expect(bucket.PublicAccessBlockConfiguration).toEqual({
       BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true,
     });
@@ -64,7 +66,10 @@ describe('the cache bucket RunnerEnvironment creates by default', () => {
 
   test('the managers may get and put its objects and list its keys, and nothing else', () => {
     expect(managerCacheStatements(template)).toEqual([
-      { Sid: 'ReadWriteCache', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: { 'Fn::Join': ['', [bucketArn, '/*']] } },
+      {
+        Sid: 'ReadWriteCache', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'],
+        Resource: { 'Fn::Join': ['', [bucketArn, '/*']] },
+      },
       { Sid: 'FindCacheKeys', Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },
     ]);
     // The job tasks presign nothing: their role gets no S3 permission for the cache.
@@ -82,10 +87,9 @@ describe('the cache bucket RunnerEnvironment creates by default', () => {
 
 describe('cache options', () => {
   test('a KMS key encrypts the bucket and the managers may use it for the cache', () => {
-    const { app, stack, vpc } = newStack();
+    const { stack, vpc } = newStack();
     const key = new kms.Key(stack, 'CacheKey', { enableKeyRotation: true });
     new RunnerEnvironment(stack, 'Dev', { ...validProps(stack, vpc), cache: { encryptionKey: key, expiration: Duration.days(3) } });
-    void app;
     const template = Template.fromStack(stack);
     const keyArn = { 'Fn::GetAtt': [logicalId(template, 'AWS::KMS::Key', 'CacheKey'), 'Arn'] };
     template.hasResourceProperties('AWS::S3::Bucket', {
@@ -114,7 +118,10 @@ describe('cache options', () => {
         Sid: 'ReadWriteCache', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'],
         Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-ci-cache/dev/*']] },
       },
-      { Sid: 'FindCacheKeys', Effect: 'Allow', Action: 's3:ListBucket', Resource: arn, Condition: { StringLike: { 's3:prefix': ['dev/*'] } } },
+      {
+        Sid: 'FindCacheKeys', Effect: 'Allow', Action: 's3:ListBucket', Resource: arn,
+        Condition: { StringLike: { 's3:prefix': ['dev/*'] } },
+      },
     ]);
     expect(managerSettingsParameter(template, 'DevManagerSettings')).toMatchObject({
       CACHE_S3_BUCKET: 'acme-ci-cache', CACHE_S3_REGION: 'eu-central-1', CACHE_S3_PATH: 'dev', CACHE_SHARED: 'true',
@@ -143,7 +150,7 @@ describe('cache options', () => {
 });
 
 describe('cdk-nag with the cache', () => {
-  test.each<[string, (stack: import('aws-cdk-lib').Stack) => RunnerCacheOptions]>([
+  test.each<[string, (stack: Stack) => RunnerCacheOptions]>([
     ['a new bucket with a KMS key', (stack) => ({ encryptionKey: new kms.Key(stack, 'CacheKey', { enableKeyRotation: true }) })],
     ['a given bucket with a path', (stack) => ({ bucket: s3.Bucket.fromBucketName(stack, 'Given', 'acme-ci-cache'), path: 'dev' })],
   ])('%s has no unacknowledged AwsSolutions finding', (_, cache) => {

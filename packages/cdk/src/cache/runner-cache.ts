@@ -152,13 +152,19 @@ export const DEFAULT_CACHE_EXPIRATION = Duration.days(14);
 function cacheProblems(props: RunnerCacheProps): string[] {
   const problems: string[] = [];
   if (props.bucket !== undefined && props.expiration !== undefined) {
-    problems.push('cache expiration applies to the bucket the construct creates: set the lifecycle rule of the given cache bucket yourself, or leave out cache.bucket.');
+    problems.push(
+      'cache expiration applies to the bucket the construct creates: set the lifecycle rule of the given cache ' +
+        'bucket yourself, or leave out cache.bucket.',
+    );
   }
   const expiration = props.expiration;
   if (expiration !== undefined && !expiration.isUnresolved()) {
     const days = expiration.toDays({ integral: false });
     if (!Number.isInteger(days) || days < 1) {
-      problems.push(`cache expiration ${expiration.toHumanString()} must be a whole number of days, at least 1 (S3 lifecycle rules count in days).`);
+      problems.push(
+        `cache expiration ${expiration.toHumanString()} must be a whole number of days, at least 1 (S3 lifecycle ` +
+          'rules count in days).',
+      );
     }
   }
   const path = props.path;
