@@ -175,7 +175,8 @@ describe('the cache settings render [runners.cache] with gitlab-fargate-config (
     );
     expect(Object.keys(settings)).toEqual(expect.arrayContaining(['CACHE_S3_BUCKET', 'CACHE_S3_REGION']));
     const result = spawnSync(process.execPath, [CONFIG_CLI, 'render', 'runner'], {
-      env: { PATH: process.env.PATH ?? '', ...settings, RUNNER_TOKEN: 'glrt-t3_0123456789abcdefghij' },
+      // GITLAB_URL is in the task definition, not the parameter (a start-only setting).
+      env: { PATH: process.env.PATH ?? '', ...settings, GITLAB_URL: environment.manager.settings.GITLAB_URL, RUNNER_TOKEN: 'glrt-t3_0123456789abcdefghij' },
       encoding: 'utf8',
     });
     expect(result.stderr).toBe('');

@@ -52,7 +52,7 @@ describe('examples/three-environments', () => {
         expect(Object.keys(logGroups), `${name} ${output}`).toContain(value?.Ref);
       }
       expect(template.findOutputs('ManagerLogGroup').ManagerLogGroup?.Value).not.toEqual(template.findOutputs('JobLogGroup').JobLogGroup?.Value);
-      expect(managerSettingsParameter(template, 'RunnerManagerSettings')).toMatchObject({ GITLAB_URL: 'https://gitlab.example.com', RUNNER_TAGS: name });
+      expect(managerSettingsParameter(template, 'RunnerManagerSettings')).toMatchObject({ RUNNER_TAGS: name });
       // The manager controller's schedule and the orphan reaper's.
       template.resourceCountIs('AWS::Events::Rule', 2);
       template.resourceCountIs('AWS::EC2::FlowLog', 1);

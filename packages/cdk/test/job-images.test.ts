@@ -3,13 +3,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, test } from 'vitest';
 import { JobImages, JobImagesOptions, RunnerEnvironment, TaskImage } from '../src';
 import { iamStatements, logicalId, managerSettingsParameter, newStack, validProps } from './helpers';
+import { START_ONLY_SETTINGS } from '../src/manager/manager-settings';
 
 const CONFIG_CLI = path.resolve(__dirname, '../../config/dist/cli.js');
 const REGISTRY_SECRET = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:gitlab/registry-AbCdEf';
@@ -205,7 +205,10 @@ describe('job images: the settings render into [JobImages] with the real config 
     }));
     const settings = managerSettingsParameter(Template.fromStack(stack), 'DevManagerSettings');
     const jobImageKeys = Object.fromEntries(Object.entries(environment.job.images!.settings));
-    for (const [name, value] of Object.entries(jobImageKeys)) expect(settings[name], name).toBe(value);
+    for (const [name, value] of Object.entries(jobImageKeys)) {
+      // A start-only setting (the agent image) is in the manager's task definition, never in the parameter.
+      expect(settings[name], name).toBe(START_ONLY_SETTINGS.includes(name) ? undefined : value);
+    }
     const result = spawnSync(process.execPath, [CONFIG_CLI, 'render', 'driver'], {
       env: {
         PATH: process.env.PATH ?? '',
@@ -227,11 +230,16 @@ describe('job images: the settings render into [JobImages] with the real config 
     expect(section).toContain(`SecretArn = "${REGISTRY_SECRET}"`);
   });
 
-  test('every [JobImages] key is one the runner-manager image reloads from the settings parameter', () => {
+  test('every [JobImages] key is one the runner-manager image reloads, but the agent image, which only a new version changes', () => {
     const variables = fs.readFileSync(path.resolve(__dirname, '../../images/src/manager/variables.ts'), 'utf8');
     const reloadable = /RELOADABLE_SETTING_VARIABLES[^=]*=\s*\[([\s\S]*?)\];/.exec(variables)?.[1] ?? '';
     const { environment } = synth(fullImages);
-    for (const name of Object.keys(environment.job.images!.settings)) expect(reloadable, name).toContain(`'${name}'`);
+    for (const name of Object.keys(environment.job.images!.settings).filter((key) => !START_ONLY_SETTINGS.includes(key))) {
+      expect(reloadable, name).toContain(`'${name}'`);
+    }
+    // It runs as root in every image job: whoever may write the settings parameter must not be able to swap it.
+    expect(START_ONLY_SETTINGS).toContain('JOB_AGENT_IMAGE');
+    expect(reloadable).not.toContain("'JOB_AGENT_IMAGE'");
     expect(Object.keys(environment.job.images!.settings).sort()).toEqual(
       ['ALLOWED_IMAGES', 'ALLOWED_SERVICES', 'JOB_AGENT_IMAGE', 'JOB_FAMILY_PREFIX', 'JOB_IMAGES', 'REGISTRY_CREDENTIALS', 'SERVICE_WAIT_TIMEOUT', 'UNUSED_FAMILY_TTL'],
     );

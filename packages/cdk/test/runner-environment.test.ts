@@ -127,6 +127,8 @@ describe('RunnerEnvironment with defaults', () => {
     const [container] = template.toJSON().Resources[managerDefinition].Properties.ContainerDefinitions;
     expect(container.Environment).toEqual([
       { Name: 'GITLAB_FARGATE_SETTINGS_PARAMETER', Value: '/gitlab-fargate/Test/dev/manager-settings' },
+      // Read only at start: the runner token goes there, so a parameter write must not change it.
+      { Name: 'GITLAB_URL', Value: 'https://gitlab.com' },
       // Read only at start (running jobs find their state files there): a change is a new version.
       { Name: 'METADATA_DIR', Value: '/opt/gitlab-runner/metadata' },
       { Name: 'AWS_REGION', Value: { Ref: 'AWS::Region' } },
@@ -138,7 +140,6 @@ describe('RunnerEnvironment with defaults', () => {
     const settings = managerSettingsParameter(template, 'DevManagerSettings');
     expect(Object.keys(settings).sort()).toEqual(
       [
-        'GITLAB_URL',
         'RUNNER_NAME',
         'CONCURRENT',
         'CLUSTER',
@@ -162,7 +163,7 @@ describe('RunnerEnvironment with defaults', () => {
     // The version is the manager task definition's ARN with its revision: each new revision replaces the managers.
     expect(settings.GITLAB_FARGATE_MANAGER_VERSION).toEqual({ Ref: managerDefinition });
     const value = (name: string) => settings[name];
-    expect(value('GITLAB_URL')).toBe('https://gitlab.com');
+    expect(value('GITLAB_URL')).toBeUndefined(); // in the task definition: see above
     expect(value('RUNNER_NAME')).toBe('gitlab-fargate-dev');
     expect(value('RUNNER_TAGS')).toBe('dev');
     expect(value('TASK_CONTAINER_NAME')).toBe('ci-coordinator');
@@ -294,7 +295,6 @@ describe('RunnerEnvironment with options', () => {
     });
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 2222, ToPort: 2222 });
     expect(managerSettingsParameter(template, 'StagingManagerSettings')).toMatchObject({
-      GITLAB_URL: 'https://gitlab.example.com',
       CONCURRENT: '4',
       SSH_PORT: '2222',
       CAPACITY_PROVIDER_STRATEGY: 'FARGATE:1:1,FARGATE_SPOT:4:0',

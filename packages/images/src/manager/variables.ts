@@ -59,13 +59,11 @@ export const RELOADABLE_SETTING_VARIABLES: readonly string[] = [
   'JOB_IMAGES',
   'ALLOWED_IMAGES',
   'ALLOWED_SERVICES',
-  'JOB_AGENT_IMAGE',
   'REGISTRY_CREDENTIALS',
   'JOB_FAMILY_PREFIX',
   'UNUSED_FAMILY_TTL',
   'SERVICE_WAIT_TIMEOUT',
   // config.toml
-  'GITLAB_URL',
   'RUNNER_NAME',
   'RUNNER_TAGS',
   'CONCURRENT',
@@ -96,4 +94,8 @@ export const START_ONLY_VARIABLES: Readonly<Record<string, string>> = {
   [MANAGER_ID_VARIABLE]: 'the manager finds it at start',
   [SETTINGS_PARAMETER_VARIABLE]: "set in the task definition: it names this parameter",
   [SETTINGS_POLL_SECONDS_VARIABLE]: 'set in the task definition',
+  // Whoever may write the parameter must not be able to send the runner token elsewhere, or run their own image as
+  // root beside every image job: these change only with the task definition (a new manager version).
+  GITLAB_URL: 'the runner token is sent there: a changed URL is a new manager version (task definition), never a parameter write',
+  JOB_AGENT_IMAGE: 'it runs as root in every image job: a changed agent is a new manager version (task definition)',
 };
