@@ -40,6 +40,11 @@ describe('parseSettings', () => {
     expect(message).toContain('"SUBNETS" has a NUL character');
     expect(message).not.toContain('glrt-x');
   });
+
+  it('refuses a GitLab URL or agent image: a parameter write must not redirect the token or swap what runs as root', () => {
+    expect(() => parseSettings('{"GITLAB_URL":"https://evil.example.com"}', SOURCE)).toThrow(/"GITLAB_URL" cannot come from the parameter \(the runner token is sent there/);
+    expect(() => parseSettings('{"JOB_AGENT_IMAGE":"evil/agent"}', SOURCE)).toThrow(/"JOB_AGENT_IMAGE" cannot come from the parameter \(it runs as root in every image job/);
+  });
 });
 
 describe('overlaySettings and changedSettingNames', () => {
