@@ -48,7 +48,8 @@ export async function observeFleet(ecs: ECSClient, settings: ControllerSettings)
 
 /**
  * Of the manager task IDs job tasks name but no running manager has, those that were managers of this family and
- * have stopped: their job tasks can no longer finish. An ID ECS no longer knows (stopped over an hour ago) or that is
+ * have stopped (ECS reports them STOPPED, not merely told to stop): their job tasks can no longer finish. An ID ECS
+ * no longer knows (stopped over an hour ago) or that is
  * not of this family is left to the orphan reaper, which goes by each job's deadline.
  */
 export async function deadManagers(ecs: ECSClient, settings: ControllerSettings, fleet: Fleet): Promise<string[]> {
@@ -59,7 +60,8 @@ export async function deadManagers(ecs: ECSClient, settings: ControllerSettings,
   for (let i = 0; i < unknown.length; i += 100) {
     const out = await ecs.send(new DescribeTasksCommand({ cluster: settings.cluster, tasks: unknown.slice(i, i + 100) }));
     for (const task of out.tasks ?? []) {
-      if (task.desiredStatus === 'STOPPED' && familyOf(task.taskDefinitionArn ?? '') === family) dead.push(taskIdOf(task));
+      // Stopped, not stopping: a manager stopped by hand still finishes its jobs within its stop timeout (SIGQUIT).
+      if (task.lastStatus === 'STOPPED' && familyOf(task.taskDefinitionArn ?? '') === family) dead.push(taskIdOf(task));
     }
   }
   return dead;
