@@ -67,7 +67,7 @@ describe('examples/three-environments', () => {
       ],
       production: [{ CapacityProvider: 'FARGATE', Weight: 1 }],
     });
-    Template.fromStack(runners[2]!).resourceCountIs('AWS::EC2::VPCEndpoint', 7);
+    Template.fromStack(runners[2]!).resourceCountIs('AWS::EC2::VPCEndpoint', 8);
 
     expect(deployRoles).toHaveLength(1);
     const roles = Template.fromStack(deployRoles[0]!);

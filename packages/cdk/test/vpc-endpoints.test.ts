@@ -14,12 +14,12 @@ function interfaceServices(template: Template): string[] {
 }
 
 describe('RunnerVpcEndpoints', () => {
-  test('by default: ECR API and Docker, Logs, Secrets Manager, ECS and the S3 gateway', () => {
+  test('by default: ECR API and Docker, Logs, Secrets Manager, ECS, SSM (the managers\' settings parameter) and the S3 gateway', () => {
     const { stack, vpc } = newStack();
     new RunnerVpcEndpoints(stack, 'Endpoints', { vpc });
     Annotations.fromStack(stack).hasNoError('*', Match.anyValue());
     const template = Template.fromStack(stack);
-    expect(interfaceServices(template)).toEqual(['ecr.api', 'ecr.dkr', 'ecs', 'logs', 'secretsmanager']);
+    expect(interfaceServices(template)).toEqual(['ecr.api', 'ecr.dkr', 'ecs', 'logs', 'secretsmanager', 'ssm']);
     template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
       VpcEndpointType: 'Gateway',
       ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.s3']] },
@@ -46,7 +46,7 @@ describe('RunnerVpcEndpoints', () => {
     });
   });
 
-  test('SSM and STS on request, Secrets Manager and ECS off on request, isolated subnets when there are no private ones', () => {
+  test('STS on request, Secrets Manager and ECS off on request, isolated subnets when there are no private ones', () => {
     const { stack } = newStack();
     const vpc = new ec2.Vpc(stack, 'Isolated', {
       maxAzs: 2,

@@ -20,8 +20,9 @@ export interface RunnerVpcEndpointsProps {
   readonly secretsManager?: boolean;
 
   /**
-   * SSM endpoint, for a runner token kept as an SSM SecureString.
-   * @default false
+   * SSM endpoint: every runner manager reads its settings parameter from SSM when it starts and while it runs (and a
+   * runner token kept as an SSM SecureString comes from there too), so subnets without a NAT gateway need it.
+   * @default true
    */
   readonly ssm?: boolean;
 
@@ -80,7 +81,7 @@ export class RunnerVpcEndpoints extends Construct {
       ['Logs', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS],
     ];
     if (props.secretsManager ?? true) services.push(['Secrets Manager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER]);
-    if (props.ssm ?? false) services.push(['Ssm', ec2.InterfaceVpcEndpointAwsService.SSM]);
+    if (props.ssm ?? true) services.push(['Ssm', ec2.InterfaceVpcEndpointAwsService.SSM]);
     if (props.ecs ?? true) services.push(['Ecs', ec2.InterfaceVpcEndpointAwsService.ECS]);
     if (props.sts ?? false) services.push(['Sts', ec2.InterfaceVpcEndpointAwsService.STS]);
 
