@@ -14,6 +14,24 @@ export interface ManagerPermissionsOptions {
   readonly connectViaPublicIp: boolean;
 }
 
+/** RunTask on any revision of this environment's job families (X86_64, and ARM64 when offered), in its cluster only. */
+function runJobTasksStatement(scope: Construct, { cluster, job }: ManagerPermissionsOptions): iam.PolicyStatement {
+  const stack = Stack.of(scope);
+  return new iam.PolicyStatement({
+    sid: 'RunJobTasks',
+    actions: ['ecs:RunTask'],
+    // Never another environment's.
+    resources: [
+      ...job.taskDefinitions.map((definition) =>
+        stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${definition.family}:*` }),
+      ),
+      // With job images, the task definitions the driver derives from this one (one family per content hash).
+      ...(job.images ? [derivedFamiliesArn(scope, job.images)] : []),
+    ],
+    conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
+  });
+}
+
 /**
  * The IAM statements the runner manager needs to run jobs in one environment: start tasks from that environment's
  * job task definition family in that cluster only, watch and stop that cluster's tasks, tag them at launch, and pass
@@ -26,19 +44,7 @@ export function managerJobStatements(scope: Construct, options: ManagerPermissio
   const onThisCluster = { ArnEquals: { 'ecs:cluster': cluster.clusterArn } };
 
   const statements = [
-    new iam.PolicyStatement({
-      sid: 'RunJobTasks',
-      actions: ['ecs:RunTask'],
-      // Any revision of this environment's job families (X86_64, and ARM64 when offered); never another environment's.
-      resources: [
-        ...job.taskDefinitions.map((definition) =>
-          stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${definition.family}:*` }),
-        ),
-        // With job images, the task definitions the driver derives from this one (one family per content hash).
-        ...(job.images ? [derivedFamiliesArn(scope, job.images)] : []),
-      ],
-      conditions: onThisCluster,
-    }),
+    runJobTasksStatement(scope, options),
     new iam.PolicyStatement({
       sid: 'WatchAndStopJobTasks',
       actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
