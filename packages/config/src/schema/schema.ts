@@ -203,7 +203,7 @@ export interface SectionOptions<T> {
  * in different cases is an error.
  */
 export function section<T>(fields: Fields<T>, options: SectionOptions<T> = {}): Schema<T> {
-  const entries = Object.entries(fields) as [keyof T & string, Field<unknown>][];
+  const entries = Object.entries(fields) as FieldEntry<T>[];
   const byKey = new Map(entries.map(([prop, field]) => [field.key.toLowerCase(), { prop, field }]));
   const knownKeys = entries.map(([, field]) => field.key);
   const expected = options.expected ?? 'a table';
@@ -216,59 +216,85 @@ export function section<T>(fields: Fields<T>, options: SectionOptions<T> = {}): 
     })),
     read(value, at, checker) {
       if (!isTable(value)) return void checker.error(at, expected, describe(value));
-      const rawKeyOf = new Map<string, string>();
-      for (const rawKey of Object.keys(value)) {
-        const match = byKey.get(rawKey.toLowerCase());
-        if (match === undefined) {
-          // A key that exists exactly under another table is misplaced, not misspelt ("Port" at the top is [SSH]'s
-          // Port, not a typo of "Pool"): the table it belongs to comes first.
-          const home = checker.tableOf(rawKey);
-          const near = home === undefined ? nearestKey(rawKey, knownKeys) : undefined;
-          const hint =
-            near !== undefined
-              ? `did you mean ${JSON.stringify(near)}?`
-              : home !== undefined
-                ? home.table === 'the top level'
-                  ? `${home.key} belongs at the top level, before the first table header`
-                  : `${home.key} belongs under ${home.table} (a key belongs to the nearest table header above it)`
-                : `known keys here: ${knownKeys.join(', ')}`;
-          checker.unknownKey(child(at, rawKey, rawKey), rawKey, hint);
-          continue;
-        }
-        const earlier = rawKeyOf.get(match.prop);
-        if (earlier !== undefined) {
-          checker.error(child(at, rawKey, match.field.key), `${match.field.key} once (keys are case-insensitive)`, `both ${JSON.stringify(earlier)} and ${JSON.stringify(rawKey)}`, 'keep one of them');
-          continue;
-        }
-        rawKeyOf.set(match.prop, rawKey);
-      }
-      const out: Record<string, unknown> = {};
-      const failed = new Set<keyof T>();
-      for (const [prop, field] of entries) {
-        const rawKey = rawKeyOf.get(prop);
-        const fieldAt = child(at, rawKey ?? field.key, field.key);
-        if (rawKey === undefined) {
-          if (field.defaultsFromEmptyTable === true) {
-            const read = field.schema.read({}, fieldAt, checker);
-            if (read === undefined) failed.add(prop);
-            out[prop] = read;
-          } else if (field.required === true) {
-            const table = at.display === '' ? 'the top level' : at.display.endsWith(']') ? at.display : `[${at.display}]`;
-            checker.error(fieldAt, field.schema.expected, 'nothing', `add ${field.key} to ${table}`);
-            failed.add(prop);
-          } else {
-            out[prop] = field.default;
-          }
-          continue;
-        }
-        const read = field.schema.read(value[rawKey], fieldAt, checker);
-        if (read === undefined) failed.add(prop);
-        out[prop] = read;
-      }
+      const rawKeyOf = matchKeys(value, byKey, knownKeys, at, checker);
+      const { out, failed } = readFields(entries, value, rawKeyOf, at, checker);
       const checked = options.check === undefined || options.check(out as Partial<T>, failed, at, checker);
       return failed.size === 0 && checked ? (out as T) : undefined;
     },
   };
+}
+
+type FieldEntry<T> = [keyof T & string, Field<unknown>];
+
+/**
+ * The raw key the table uses for each property. An unknown key is reported with the table it belongs under, else the
+ * nearest known key; a key written twice in different cases is an error.
+ */
+function matchKeys<T>(
+  value: Record<string, unknown>,
+  byKey: ReadonlyMap<string, { prop: keyof T & string; field: Field<unknown> }>,
+  knownKeys: readonly string[],
+  at: At,
+  checker: Checker,
+): Map<string, string> {
+  const rawKeyOf = new Map<string, string>();
+  for (const rawKey of Object.keys(value)) {
+    const match = byKey.get(rawKey.toLowerCase());
+    if (match === undefined) {
+      checker.unknownKey(child(at, rawKey, rawKey), rawKey, unknownKeyHint(rawKey, knownKeys, checker));
+      continue;
+    }
+    const earlier = rawKeyOf.get(match.prop);
+    if (earlier !== undefined) {
+      const found = `both ${JSON.stringify(earlier)} and ${JSON.stringify(rawKey)}`;
+      checker.error(child(at, rawKey, match.field.key), `${match.field.key} once (keys are case-insensitive)`, found, 'keep one of them');
+      continue;
+    }
+    rawKeyOf.set(match.prop, rawKey);
+  }
+  return rawKeyOf;
+}
+
+/**
+ * A key that exists exactly under another table is misplaced, not misspelt ("Port" at the top is [SSH]'s Port, not a
+ * typo of "Pool"): the table it belongs to comes first.
+ */
+function unknownKeyHint(rawKey: string, knownKeys: readonly string[], checker: Checker): string {
+  const home = checker.tableOf(rawKey);
+  const near = home === undefined ? nearestKey(rawKey, [...knownKeys]) : undefined;
+  if (near !== undefined) return `did you mean ${JSON.stringify(near)}?`;
+  if (home === undefined) return `known keys here: ${knownKeys.join(', ')}`;
+  return home.table === 'the top level'
+    ? `${home.key} belongs at the top level, before the first table header`
+    : `${home.key} belongs under ${home.table} (a key belongs to the nearest table header above it)`;
+}
+
+/** Each field from its raw key, or its default (a missing required one is an error); the properties that failed. */
+function readFields<T>(
+  entries: readonly FieldEntry<T>[],
+  value: Record<string, unknown>,
+  rawKeyOf: ReadonlyMap<string, string>,
+  at: At,
+  checker: Checker,
+): { out: Record<string, unknown>; failed: Set<keyof T> } {
+  const out: Record<string, unknown> = {};
+  const failed = new Set<keyof T>();
+  for (const [prop, field] of entries) {
+    const rawKey = rawKeyOf.get(prop);
+    const fieldAt = child(at, rawKey ?? field.key, field.key);
+    if (rawKey !== undefined || field.defaultsFromEmptyTable === true) {
+      const read = field.schema.read(rawKey === undefined ? {} : value[rawKey], fieldAt, checker);
+      if (read === undefined) failed.add(prop);
+      out[prop] = read;
+    } else if (field.required === true) {
+      const table = at.display === '' ? 'the top level' : at.display.endsWith(']') ? at.display : `[${at.display}]`;
+      checker.error(fieldAt, field.schema.expected, 'nothing', `add ${field.key} to ${table}`);
+      failed.add(prop);
+    } else {
+      out[prop] = field.default;
+    }
+  }
+  return { out, failed };
 }
 
 /** A schema followed by a check or conversion that sees the whole value (cross-field rules). */
