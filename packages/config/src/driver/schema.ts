@@ -128,7 +128,11 @@ export const driverSchema: Schema<DriverConfig> = refine(
     jobImages: { key: 'JobImages', schema: jobImages, defaultsFromEmptyTable: true },
     pools: { key: 'Pool', schema: pools, default: [] },
     poolDefaults: { key: 'PoolSettings', schema: poolDefaults, defaultsFromEmptyTable: true },
-  }, { check: (raw, failed, at, checker) => [checkArm64TaskDefinition(raw, failed, at, checker), checkPoolDirectory(raw, failed, at, checker)].every(Boolean) }),
+  }, {
+    // Both run, so both report: not a short-circuiting &&.
+    check: (raw, failed, at, checker) =>
+      [checkArm64TaskDefinition(raw, failed, at, checker), checkPoolDirectory(raw, failed, at, checker)].every(Boolean),
+  }),
   ({ logFile, ...rest }): DriverConfig => ({
     logLevel: rest.logLevel,
     logFormat: rest.logFormat,
