@@ -51,6 +51,15 @@ describe('the lint rules', () => {
     );
   });
 
+  it('name a function over 60 lines in a package, over 80 in a tool, but not in a test', async () => {
+    const fn = (lines: number) => `export function long(): number {\n${Array.from({ length: lines - 3 }, (_, i) => `  const v${i} = ${i};\n`).join('')}  return 0;\n}\n`;
+    expect(await rulesBroken('packages/config/src/extra.ts', fn(61))).toContain('max-lines-per-function');
+    expect(await rulesBroken('packages/config/src/extra.ts', fn(60))).not.toContain('max-lines-per-function');
+    expect(await rulesBroken('tools/bench/src/extra.ts', fn(70))).not.toContain('max-lines-per-function');
+    expect(await rulesBroken('tools/bench/src/extra.ts', fn(81))).toContain('max-lines-per-function');
+    expect(await rulesBroken('packages/config/src/extra.test.ts', fn(100))).not.toContain('max-lines-per-function');
+  });
+
   it('name a line over 140 characters', async () => {
     expect(await rulesBroken('packages/config/src/extra.ts', `export const x = ${'1 + '.repeat(40)}1;\n`)).toEqual(['max-len']);
   });
