@@ -13,6 +13,9 @@ const root = workspaceRoot();
  */
 const GENERATED_IMAGES = '{workspaceRoot}/images/**/*';
 
+/** The sshd test image the driver's and the emulator's tests share: their tests rerun when it changes. */
+const SSHD_FIXTURE = '{workspaceRoot}/tools/docker/fixtures/sshd/**/*';
+
 /** The private tools that install a command (`bin`). */
 const toolsWithCommands = [
   '@gitlab-fargate/ecs-emulator',
@@ -50,6 +53,7 @@ esmPackage(root, {
   ],
   bin: { 'gitlab-fargate-driver': 'dist/cli.js' },
   testsNeedDocker: true,
+  testInputs: [SSHD_FIXTURE],
   // The runner-manager image carries the split bundle (packages/driver/README.md "Bundle"); the single file is kept for simple copies.
   bundle: { exec: 'node scripts/bundle.mjs && node scripts/bundle.mjs --split', outputs: ['dist/gitlab-fargate-driver.mjs', 'dist/bundle'] },
 });
@@ -83,6 +87,8 @@ esmPackage(root, {
   ],
   bin: { 'gitlab-fargate-ecs-emulator': 'dist/cli.js' },
   testsNeedDocker: true,
+  // The sshd test image its tests run tasks from (shared with the driver's tests).
+  testInputs: [SSHD_FIXTURE],
 });
 
 esmPackage(root, {
