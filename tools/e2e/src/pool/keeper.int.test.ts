@@ -86,15 +86,17 @@ describe('pool keep against the ECS emulator', () => {
   });
 
   it('keeps the IdleCount of the last matching policy in its time zone (injected clock)', async () => {
-    // Thursday 2026-12-03, 06:55 UTC = 07:55 in Berlin: before "8-17 mon-fri" there; 07:05 UTC = 08:05 Berlin: inside.
-    const before = Date.parse('2026-12-03T06:55:00Z');
-    const inside = Date.parse('2026-12-03T07:05:00Z');
+    // Thursday 2030-12-05, 06:55 UTC = 07:55 in Berlin: before "8-17 mon-fri" there; 07:05 UTC = 08:05 Berlin: inside.
+    // A date in the future: each task's idle deadline counts from the injected clock, and the ci-coordinator's
+    // watchdog stops at once a task whose deadline has already passed by the real one.
+    const before = Date.parse('2030-12-05T06:55:00Z');
+    const inside = Date.parse('2030-12-05T07:05:00Z');
     const policies = '[[Pool.Policy]]\nPeriods = ["* 8-17 * * mon-fri"]\nTimezone = "Europe/Berlin"\nIdleCount = 2\n' + '[[Pool.Policy]]\nPeriods = ["10-59 7 * * *"]\nTimezone = "UTC"\nIdleCount = 1\n';
     const config = await configWith(poolToml(0, policies));
     expect((await keeper(config, () => before).cycle()).pools[0]).toMatchObject({ wanted: 0, filled: 0 });
     expect((await keeper(config, () => inside).cycle()).pools[0]).toMatchObject({ wanted: 2, filled: 2 });
     // 07:12 UTC: both match, the last one wins: one surplus task is retired (both are far from their idle deadline).
-    const later = Date.parse('2026-12-03T07:12:00Z');
+    const later = Date.parse('2030-12-05T07:12:00Z');
     expect((await keeper(config, () => later).cycle()).pools[0]).toMatchObject({ wanted: 1, filled: 0, retired: 1 });
     expect(ready(config)).toHaveLength(1);
   });
