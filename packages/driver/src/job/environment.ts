@@ -54,7 +54,7 @@ export interface JobEnvironment {
   /**
    * The ECS task ID of the runner manager this driver runs in, from {@link MANAGER_ID_VARIABLE} in gitlab-runner's
    * own environment (which no job can change); undefined when unset (a manager outside ECS, or an older image). It
-   * tags each job task ({@link MANAGER_TAG_KEY}), so the manager controller finds the job tasks of one manager among
+   * tags each job task (`TAG_KEYS.manager` in plan.ts), so the manager controller finds the job tasks of one manager among
    * those of several managers sharing one runner token.
    */
   readonly managerId?: string;

@@ -3,7 +3,9 @@ import { testContext } from '../../test/context.js';
 import { SystemFailure } from '../errors.js';
 import { MANAGER_ID_VARIABLE, readJobEnvironment } from './environment.js';
 import { readOverrides } from './overrides.js';
-import { MANAGER_TAG_KEY, planLaunch } from './plan.js';
+import { TAG_KEYS, planLaunch } from './plan.js';
+
+const MANAGER_TAG_KEY = TAG_KEYS.manager;
 
 /** The tags prepare would send for a driver TOML (`[Fargate]` lines) and the runner's environment. */
 function tagsFor(options: { fargate?: string; env?: Record<string, string> }): Record<string, string> {

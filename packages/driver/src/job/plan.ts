@@ -22,9 +22,6 @@ export const TAG_KEYS = {
   manager: 'gitlab-fargate:manager',
 } as const;
 
-/** {@link TAG_KEYS}.manager, by the name the manager controller imports. */
-export const MANAGER_TAG_KEY = TAG_KEYS.manager;
-
 /** The `startedBy` of every task a runner starts; `gc` lists tasks by it. */
 export function startedByFor(runnerShortToken: string): string {
   const token = runnerShortToken.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 64) || 'unknown';
@@ -58,12 +55,12 @@ export function planLaunch(
   const tags: Record<string, string> = { ...f.tags };
   // The reaper stops a task by this tag alone: only the driver, from the job's own timeout, may set it.
   delete tags[TAG_KEYS.deadline];
-  delete tags[MANAGER_TAG_KEY];
+  delete tags[TAG_KEYS.manager];
   tags[TAG_KEYS.jobId] = env.jobId;
   tags[TAG_KEYS.runner] = tagValue(env.runnerShortToken);
   if (env.projectPath !== '') tags[TAG_KEYS.project] = tagValue(env.projectPath);
   if (deadline !== undefined) tags[TAG_KEYS.deadline] = tagValue(deadlineTagValue(deadline));
-  if (env.managerId !== undefined) tags[MANAGER_TAG_KEY] = env.managerId;
+  if (env.managerId !== undefined) tags[TAG_KEYS.manager] = env.managerId;
 
   const platformVersion = overrides.platformVersion ?? cli.platformVersion ?? f.platformVersion;
   return {

@@ -1,6 +1,6 @@
 import { DescribeTasksCommand, type ECSClient, ListTasksCommand, type Task } from '@aws-sdk/client-ecs';
 import { describeTasksWithTags, tagOf } from '../aws/task-listing.js';
-import { MANAGER_TAG_KEY } from '../job/plan.js';
+import { TAG_KEYS } from '../job/plan.js';
 import { type ControllerSettings, familyOf } from './settings.js';
 
 /** The `startedBy` prefix of every job task a driver starts (`startedByFor` in job/plan.ts). */
@@ -39,7 +39,7 @@ export async function observeFleet(ecs: ECSClient, settings: ControllerSettings)
   const managers = running.filter((task) => familyOf(task.taskDefinitionArn ?? '') === family);
   const jobsByManager = new Map<string, Task[]>();
   for (const task of running) {
-    const manager = tagOf(task, MANAGER_TAG_KEY);
+    const manager = tagOf(task, TAG_KEYS.manager);
     if (manager === undefined || !(task.startedBy ?? '').startsWith(JOB_STARTED_BY_PREFIX)) continue;
     jobsByManager.set(manager, [...(jobsByManager.get(manager) ?? []), task]);
   }

@@ -3,7 +3,7 @@ import { POOL_IDLE_DEADLINE_VARIABLE, POOL_TAG_KEYS, type PoolSettings } from '@
 import { type LaunchPlan, launchTask, stopTask } from '../aws/launch.js';
 import { secondsToMs } from '../duration.js';
 import { messageOf } from '../errors.js';
-import { MANAGER_TAG_KEY, TAG_KEYS, planLaunch } from '../job/plan.js';
+import { TAG_KEYS, planLaunch } from '../job/plan.js';
 import { awaitReady } from '../stages/await-ready.js';
 import { generateJobKeyPair } from '../ssh/keys.js';
 import type { KeeperContext } from './context.js';
@@ -15,7 +15,7 @@ import { configHash, poolKey } from './pool-key.js';
 export function poolPlan(ctx: KeeperContext, pool: string, publicKey: string, seed: string, idleDeadline: number): LaunchPlan {
   const deadline = new Date(idleDeadline * 1000);
   const base = planLaunch(ctx.config, ctx.env, {}, {}, publicKey, seed, deadline);
-  const tags: Record<string, string> = { ...base.tags, [POOL_TAG_KEYS.pool]: pool, [MANAGER_TAG_KEY]: ctx.managerId };
+  const tags: Record<string, string> = { ...base.tags, [POOL_TAG_KEYS.pool]: pool, [TAG_KEYS.manager]: ctx.managerId };
   delete tags[TAG_KEYS.jobId];
   delete tags[TAG_KEYS.project];
   tags[POOL_TAG_KEYS.configHash] = configHash(poolKey(base), ctx.config);

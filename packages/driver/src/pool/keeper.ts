@@ -7,7 +7,7 @@ import { stopTask } from '../aws/launch.js';
 import { describeTasksWithTags, listTaskArns, tagOf } from '../aws/task-listing.js';
 import { secondsToMs } from '../duration.js';
 import { messageOf } from '../errors.js';
-import { MANAGER_TAG_KEY, startedByFor } from '../job/plan.js';
+import { TAG_KEYS, startedByFor } from '../job/plan.js';
 import type { KeeperContext } from './context.js';
 import { ensurePoolDirectory, listEntries, moveEntry, poolRootExists, removeEntry } from './directory.js';
 import type { StoredEntry } from './entry.js';
@@ -184,5 +184,5 @@ function retireReason(stored: StoredEntry, keys: { poolKey: string; configHash: 
 
 /** A task the keeper of `managerId` started (pool tag set, manager tag this one). */
 function isOurPoolTask(task: Task, managerId: string): boolean {
-  return tagOf(task, POOL_TAG_KEYS.pool) !== undefined && tagOf(task, MANAGER_TAG_KEY) === managerId;
+  return tagOf(task, POOL_TAG_KEYS.pool) !== undefined && tagOf(task, TAG_KEYS.manager) === managerId;
 }
