@@ -42,6 +42,7 @@ esmPackage(root, {
     `@aws-sdk/client-ecs@${versions.awsSdk}`,
     `@aws-sdk/client-ec2@${versions.awsSdk}`,
     `ssh2@${versions.ssh2}`,
+    `prom-client@${versions.promClient}`,
   ],
   devDeps: [
     `@types/ssh2@${versions.typesSsh2}`,

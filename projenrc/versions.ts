@@ -19,6 +19,7 @@ export const versions = {
   typesNode: '20.19.25',
   awsSdk: '3.1164.0',
   ssh2: '1.17.0',
+  promClient: '15.1.3',
   typesSsh2: '1.15.6',
   smolToml: '1.9.1',
   fastCheck: '4.11.0',
