@@ -8,6 +8,7 @@ import {
 import { SystemFailure } from '../errors.js';
 import type { DerivedTaskDefinition } from '../job-image/derive.js';
 import { TASK_DEFINITION_TAGS } from '../job-image/derive.js';
+import { contentHash } from '../job-image/content.js';
 import { type Sleep, sleep as defaultSleep } from '../sleep.js';
 import { backoffDelay, classifyAwsError, describeAwsError } from './errors.js';
 import { readTaskDefinitionCache, tryLock, updateTaskDefinitionCache, type CachedTaskDefinition, type HeldLock } from './task-definition-cache.js';
@@ -66,8 +67,24 @@ function settingsOf(options: EnsureTaskDefinitionOptions): Settings {
   };
 }
 
-/** The family's latest ACTIVE revision when it is this definition (its hash tag agrees); undefined when there is none. */
-async function describeFamily(ecs: ECSClient, derived: DerivedTaskDefinition): Promise<string | undefined> {
+/** ECS's answer for a family or revision it does not know. */
+function isUnknownDefinition(error: unknown): boolean {
+  return (error as Error).name === 'ClientException' && /unable to describe task definition/i.test((error as Error).message);
+}
+
+/** The family's latest ACTIVE revision, and whether its content is this definition's; undefined when there is none. */
+interface DescribedRevision {
+  readonly arn: string;
+  /** Its content hashes to the job's hash: a revision with the right tags but another image, role or container does not. */
+  readonly matches: boolean;
+}
+
+/**
+ * The family's latest ACTIVE revision. Its hash tag must agree (else the family is someone else's, and the job fails
+ * with what to do); its content is hashed again, since anyone allowed to register task definitions can put other
+ * content behind a family name and tags.
+ */
+async function describeFamily(ecs: ECSClient, derived: DerivedTaskDefinition): Promise<DescribedRevision | undefined> {
   let definition: TaskDefinition | undefined;
   let hashTag: string | undefined;
   try {
@@ -75,7 +92,7 @@ async function describeFamily(ecs: ECSClient, derived: DerivedTaskDefinition): P
     definition = answer.taskDefinition;
     hashTag = answer.tags?.find((tag) => tag.key === TASK_DEFINITION_TAGS.hash)?.value;
   } catch (error) {
-    if ((error as Error).name === 'ClientException' && /unable to describe task definition/i.test((error as Error).message)) return undefined;
+    if (isUnknownDefinition(error)) return undefined;
     throw error;
   }
   if (definition?.taskDefinitionArn === undefined || definition.status !== 'ACTIVE') return undefined;
@@ -85,7 +102,7 @@ async function describeFamily(ecs: ECSClient, derived: DerivedTaskDefinition): P
         `${JSON.stringify(hashTag ?? null)}, expected ${derived.hash}): deregister that family, or set another [JobImages] FamilyPrefix`,
     );
   }
-  return definition.taskDefinitionArn;
+  return { arn: definition.taskDefinitionArn, matches: contentHash(definition) === derived.hash };
 }
 
 async function register(ecs: ECSClient, derived: DerivedTaskDefinition): Promise<string> {
@@ -106,8 +123,12 @@ async function describeOrRegister(ecs: ECSClient, derived: DerivedTaskDefinition
   for (let attempt = 1; ; attempt += 1) {
     try {
       const described = await describeFamily(ecs, derived);
-      if (described !== undefined) return { arn: described, family: derived.family, source: 'described' };
-      s.progress?.(`registering task definition ${derived.family} for this job's image and services`);
+      if (described?.matches === true) return { arn: described.arn, family: derived.family, source: 'described' };
+      s.progress?.(
+        described === undefined
+          ? `registering task definition ${derived.family} for this job's image and services`
+          : `task definition ${described.arn} carries this job's tags but not its content (another image, role or container): registering a new revision`,
+      );
       return { arn: await register(ecs, derived), family: derived.family, source: 'registered' };
     } catch (error) {
       if (error instanceof SystemFailure || !isRetryable(error) || attempt >= s.maxAttempts) {
@@ -121,20 +142,25 @@ async function describeOrRegister(ecs: ECSClient, derived: DerivedTaskDefinition
   }
 }
 
-/** Whether the revision can still start tasks; a failed look counts as yes (RunTask will tell). */
-async function stillActive(ecs: ECSClient, arn: string): Promise<boolean> {
+/**
+ * Whether a cached revision can still run the job: ACTIVE, and its content still hashes to the job's hash. A failed
+ * look counts as yes (RunTask will tell).
+ */
+async function stillUsable(ecs: ECSClient, arn: string, hash: string): Promise<boolean> {
   try {
     const { taskDefinition } = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
-    return taskDefinition?.status === 'ACTIVE';
+    return taskDefinition?.status === 'ACTIVE' && contentHash(taskDefinition) === hash;
   } catch (error) {
-    return !((error as Error).name === 'ClientException' && /unable to describe task definition/i.test((error as Error).message));
+    return !isUnknownDefinition(error);
   }
 }
 
 /**
  * The cached entry for this definition, recording this use. Once a day per entry it checks that the revision is still
- * ACTIVE (gc on another runner may have retired a family this one had not used for the TTL: the entry is then
- * dropped, and the definition registered again) and refreshes its last-used tag.
+ * ACTIVE (gc on another runner may have retired a family this one had not used for the TTL) and that its content still
+ * hashes to the job's hash (an entry is only written for a revision whose content was checked, and a revision's
+ * content never changes, so this guards against a cache written otherwise); else the entry is dropped and the
+ * definition described or registered again. It also refreshes the last-used tag.
  */
 async function fromCache(ecs: ECSClient, derived: DerivedTaskDefinition, s: Settings): Promise<EnsuredTaskDefinition | undefined> {
   if (s.cacheFile === undefined) return undefined;
@@ -142,7 +168,7 @@ async function fromCache(ecs: ECSClient, derived: DerivedTaskDefinition, s: Sett
   if (entry === undefined || entry.family !== derived.family) return undefined;
   const now = s.now();
   const tagDue = entry.lastTaggedAt === undefined || now - Date.parse(entry.lastTaggedAt) >= DAY_MS;
-  if (tagDue && !(await stillActive(ecs, entry.arn))) {
+  if (tagDue && !(await stillUsable(ecs, entry.arn, derived.hash))) {
     forget(s.cacheFile, derived.hash, s);
     return undefined;
   }

@@ -11,7 +11,8 @@ import {
   type RegistryCredential,
 } from '@gitlab-fargate/config';
 import { SystemFailure } from '../errors.js';
-import { definitionHash, familyName } from './hash.js';
+import { contentHash } from './content.js';
+import { familyName } from './hash.js';
 import { checkDefinitionLimits, checkServicePorts, type PortOwner } from './limits.js';
 import type { JobImage, JobService } from './payload.js';
 
@@ -48,7 +49,7 @@ export interface DeriveInput {
 
 /** A job's task definition, ready for RegisterTaskDefinition. */
 export interface DerivedTaskDefinition {
-  /** sha256 (hex) of the canonical definition without family and tags: the cache key. */
+  /** sha256 (hex) of the definition's content (`contentHash`: without family, tags and ECS's defaults): the cache key. */
   readonly hash: string;
   /** `<FamilyPrefix>-<first 16 hex digits of hash>`. */
   readonly family: string;
@@ -204,7 +205,7 @@ export function deriveTaskDefinition(input: DeriveInput): DerivedTaskDefinition 
     volumes: volumes(input.template, agent.length > 0),
     containerDefinitions: [...(agent.length > 0 ? [agent[0] as ContainerDefinition] : []), ...containers, ...agent.slice(1), ...services],
   };
-  const hash = definitionHash(definition);
+  const hash = contentHash(definition);
   const family = familyName(familyPrefix, hash);
   const tags = [
     { key: TASK_DEFINITION_TAGS.managed, value: 'true' },
