@@ -1,13 +1,13 @@
 import { createReadStream, statSync } from 'node:fs';
-import { constants } from 'node:os';
 import { secondsToMs } from '../duration.js';
-import { BuildFailure, SystemFailure } from '../errors.js';
+import { SystemFailure } from '../errors.js';
 import { stageExecution } from '../job-image/build-stage.js';
 import { readState } from '../job/state.js';
 import { sleep } from '../sleep.js';
 import { MuxUnavailable, multiplexedTransport } from '../ssh/mux/client.js';
 import type { Connection, ExecResult, Transport, TransportTarget } from '../ssh/transport.js';
 import { type StageContext, jobStatePath } from './context.js';
+import { stageFailure } from './run-result.js';
 import { afterRunStage } from './run-summary.js';
 
 /** How many times `run` tries to connect before calling it a system failure (the task is already known good). */
@@ -59,7 +59,7 @@ async function runScript(ctx: StageContext, scriptPath: string, stageName: strin
     throw new SystemFailure(`no job state at ${path}: prepare did not run or did not finish for job ${ctx.env.jobId}`);
   }
   // A job image's user stages run in its build container; the rest in the helper (`job-image/build-stage.ts`).
-  const { target, command, inBuildContainer } = stageExecution(state, stageName);
+  const { target, command } = stageExecution(state, stageName);
   if (target === undefined) {
     throw new SystemFailure(`the job state at ${path} has no reachable task yet: prepare did not finish`);
   }
@@ -77,35 +77,25 @@ async function runScript(ctx: StageContext, scriptPath: string, stageName: strin
       connection.close();
     }
   };
-  // The multiplexer holds the helper's connection only: the build container gets a connection of its own.
-  const result = (inBuildContainer ? undefined : await throughMultiplexer(state.mux?.socket, options, target, execute, log)) ??
+  // The multiplexer routes the stage itself (the same `stageExecution`), to the helper or the build container.
+  const multiplexer = state.mux === undefined ? undefined : { socket: state.mux.socket, stage: stageName };
+  const result = (await throughMultiplexer(multiplexer, options, target, execute, log)) ??
     (await execute(await connectOnOurOwn(options, target, ctx, log)));
-  if (result.cancelled) {
-    throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new SystemFailure(`stage ${stageName} cancelled`);
-  }
-  if (result.exitCode === 0) return;
-  if (result.exitCode !== undefined) throw new BuildFailure(result.exitCode);
-  if (result.signal !== undefined) {
-    const number = (constants.signals as Record<string, number | undefined>)[`SIG${result.signal}`] ?? 0;
-    throw new BuildFailure(128 + number, `the script was killed by SIG${result.signal}`);
-  }
-  throw new SystemFailure(
-    `the SSH connection to ${state.address}:${target.port} ended before the script finished ` +
-      `(the task may have stopped: Spot interruption, out of memory, or stopped by hand)`,
-  );
+  const failure = stageFailure(result, { stageName, endpoint: `${state.address}:${target.port}`, cancelReason: ctx.signal.reason });
+  if (failure !== undefined) throw failure;
 }
 
 /** Runs the script through the job's multiplexer; `undefined` when there is none or it ran nothing. */
 async function throughMultiplexer(
-  muxSocket: string | undefined,
+  multiplexer: { readonly socket: string; readonly stage: string } | undefined,
   options: RunStageOptions,
   target: TransportTarget,
   execute: (connection: Connection) => Promise<ExecResult>,
   log: StageContext['log'],
 ): Promise<ExecResult | undefined> {
-  if (options.transport !== undefined || muxSocket === undefined) return undefined;
+  if (options.transport !== undefined || multiplexer === undefined) return undefined;
   try {
-    return await execute(await multiplexedTransport(muxSocket).connect(target));
+    return await execute(await multiplexedTransport(multiplexer.socket, multiplexer.stage).connect(target));
   } catch (error) {
     if (!(error instanceof MuxUnavailable)) throw error;
     log.debug(`${error.message}; connecting on our own`);

@@ -23,15 +23,19 @@ const CANCEL_ANSWER_MARGIN_MS = 5_000;
  * Reaches the job container through the job's multiplexer (server.ts) instead of a new SSH connection. The
  * multiplexer pins the host key and authenticates; `connect` only opens its Unix socket, so the target's SSH
  * details are not used. Both `connect` and `exec` reject with {@link MuxUnavailable} when nothing ran.
+ *
+ * With `stage` (a `run` stage's name), each request names the stage instead of the command: the multiplexer picks
+ * the command and the container (the one `stageExecution` names, the same the caller would) and records the stage's
+ * outcome, as it does for the native client (`native/run-client.c`), so both clients behave the same.
  */
-export function multiplexedTransport(socketPath: string): Transport {
+export function multiplexedTransport(socketPath: string, stage?: string): Transport {
   return {
     connect: (target: TransportTarget) =>
       new Promise<Connection>((resolve, reject) => {
         const socket = createConnection(socketPath);
         socket.once('connect', () => {
           socket.off('error', onError);
-          resolve(new MultiplexedConnection(socket, socketPath, target.hostKey ?? ''));
+          resolve(new MultiplexedConnection(socket, socketPath, target.hostKey ?? '', stage));
         });
         const onError = (error: NodeJS.ErrnoException): void => reject(new MuxUnavailable(socketPath, error.code ?? error.message));
         socket.once('error', onError);
@@ -121,6 +125,7 @@ class MultiplexedConnection implements Connection {
     private readonly socket: Socket,
     private readonly socketPath: string,
     readonly hostKey: string,
+    private readonly stage: string | undefined,
   ) {}
 
   exec(command: string, streams: ExecStreams): Promise<ExecResult> {
@@ -145,7 +150,8 @@ class MultiplexedConnection implements Connection {
         if ('error' in outcome) reject(outcome.error);
         else resolve(outcome.result);
       });
-      const request: MuxRequest = { command, forwardSignal: streams.forwardSignal ?? 'TERM', graceMs };
+      const forwardSignal = streams.forwardSignal ?? 'TERM';
+      const request: MuxRequest = this.stage === undefined ? { command, forwardSignal, graceMs } : { stage: this.stage, forwardSignal, graceMs };
       socket.write(encodeFrame(FrameType.Request, JSON.stringify(request)));
       if (streams.cancel?.aborted) onCancel();
       else streams.cancel?.addEventListener('abort', onCancel, { once: true });

@@ -6,7 +6,7 @@ import type { Connection, Transport } from '../transport.js';
 import { ERROR_PREFIX, GO_LINE, LISTENING_PREFIX, firstLine } from './handshake.js';
 import { MUX_COMMAND, type MuxSpec } from './protocol.js';
 import type { ReadMuxTaskState } from './record.js';
-import type { MuxServer, serveMultiplexed } from './server.js';
+import type { MuxServer, MuxServerOptions, serveMultiplexed } from './server.js';
 import { removeMuxSocket } from './socket.js';
 
 /** How often the multiplexer checks that its job's state file still exists. */
@@ -27,11 +27,17 @@ export async function runMultiplexerProcess(specJson: string | undefined, readSt
     process.stderr.write(`${MUX_COMMAND} is started by 'custom prepare', not by hand\n`);
     return 2;
   }
-  const [{ sshTransport }, { serveMultiplexed }] = await Promise.all([import('../connect.js'), import('./server.js')]);
+  const [{ sshTransport }, { serveMultiplexed }, { stageRouter }] = await Promise.all([
+    import('../connect.js'),
+    import('./server.js'),
+    import('./stage-router.js'),
+  ]);
   process.umask(0o077); // The socket: only this user may run commands in the job container.
   const connecting = deferred<Connection>();
   const stopped = deferred<string>();
-  const server = await listen(serveMultiplexed, connecting.promise, spec, stopped.resolve);
+  const { connectTimeoutMs: timeoutMs, keepaliveIntervalMs, keepaliveCountMax } = spec;
+  const router = stageRouter({ statePath: spec.statePath, transport: sshTransport, connectOptions: { timeoutMs, keepaliveIntervalMs, keepaliveCountMax } });
+  const server = await listen(serveMultiplexed, connecting.promise, spec, { onStop: stopped.resolve, route: router.route });
   if (server === undefined) return 1;
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => server.stop(`got ${signal}`));
   report(`${LISTENING_PREFIX}${process.pid}`);
@@ -49,6 +55,7 @@ export async function runMultiplexerProcess(specJson: string | undefined, readSt
   }, STATE_CHECK_INTERVAL_MS);
   await stopped.promise;
   clearInterval(stateCheck);
+  router.close();
   removeMuxSocket(spec.socketPath);
   return 0;
 }
@@ -76,11 +83,11 @@ async function listen(
   serve: typeof serveMultiplexed,
   connecting: Promise<Connection>,
   spec: MuxSpec,
-  onStop: (reason: string) => void,
+  how: Pick<MuxServerOptions, 'onStop' | 'route'>,
 ): Promise<MuxServer | undefined> {
   try {
     rmSync(spec.socketPath, { force: true });
-    return await serve(connecting, spec.socketPath, { idleTimeoutMs: spec.idleTimeoutMs, onStop });
+    return await serve(connecting, spec.socketPath, { idleTimeoutMs: spec.idleTimeoutMs, ...how });
   } catch (error) {
     report(`${ERROR_PREFIX}cannot listen on ${spec.socketPath}: ${messageOf(error)}`);
     return undefined;

@@ -49,11 +49,30 @@ export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
 /** What the client asks the multiplexer to run. */
 export interface MuxRequest {
-  readonly command: string;
+  /**
+   * A `run` stage's name (gitlab-runner's STAGE argument): the multiplexer then picks the command and the container
+   * itself from the job's state (`stageExecution`), records the stage's outcome in the state file, and adds a
+   * {@link StageVerdict} to its Result. What both run clients send: the Node stage and the native client.
+   * @default - none: run {@link command} in the helper, record nothing
+   */
+  readonly stage?: string;
+  /** The command to run in the helper when the request names no stage (tests, tools). @default '' */
+  readonly command?: string;
   /** Signal forwarded on cancel, without `SIG`. */
   readonly forwardSignal: string;
   /** How long the multiplexer waits for the command after forwarding the signal. */
   readonly graceMs: number;
+}
+
+/**
+ * What the multiplexer adds to the Result of a stage request (after the `ExecResult` fields), so that a client
+ * without the driver's modules (the native one) exits as the Node stage would: `scriptExitCode` when the stage is the
+ * script's failure (`$BUILD_FAILURE_EXIT_CODE`, the code into `$BUILD_EXIT_CODE_FILE`), `message` when it is a system
+ * failure. Neither on success. A cancel is the client's own to report.
+ */
+export interface StageVerdict {
+  readonly scriptExitCode?: number;
+  readonly message?: string;
 }
 
 const HEADER_BYTES = 5;

@@ -4,7 +4,7 @@ import { finished } from 'node:stream/promises';
 import { deferred } from '../../deferred.js';
 import { messageOf } from '../../errors.js';
 import type { Connection, ExecResult } from '../transport.js';
-import { FrameType, type MuxRequest, encodeFrame, readFrames } from './protocol.js';
+import { FrameType, type MuxRequest, type StageVerdict, encodeFrame, readFrames } from './protocol.js';
 
 /** Options of {@link serveMultiplexed}. */
 export interface MuxServerOptions {
@@ -12,7 +12,32 @@ export interface MuxServerOptions {
   readonly idleTimeoutMs: number;
   /** Called once when the server stops, with why. */
   readonly onStop: (reason: string) => void;
+  /**
+   * Where each request runs (stage requests: `stage-router.ts`).
+   * @default the request's `command` on the helper's connection
+   */
+  readonly route?: MuxRouter;
 }
+
+/** Where and how one request runs, and what happens at its end. */
+export interface MuxRoute {
+  readonly connection: Connection;
+  readonly command: string;
+  /**
+   * Called with the command's end (its result, or why it could not start) before the last frame goes out; what it
+   * returns is added to the Result.
+   */
+  readonly settle?: (end: ExecResult | Error) => StageVerdict | undefined;
+}
+
+/**
+ * Resolves a request into its route, given the helper's connection (still coming up, maybe). A rejection means
+ * nothing ran: the client hears "unavailable" and connects on its own.
+ */
+export type MuxRouter = (request: MuxRequest, helper: Promise<Connection>) => Promise<MuxRoute>;
+
+/** The default {@link MuxRouter}: the request's command, on the helper's connection. */
+const commandRoute: MuxRouter = async (request, helper) => ({ connection: await helper, command: request.command ?? '' });
 
 /** A running multiplexer. */
 export interface MuxServer {
@@ -92,7 +117,7 @@ class Multiplexer {
   private accept(socket: Socket): void {
     this.active.add(socket);
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    void new ClientSession(this.connecting, socket).served.then(() => {
+    void new ClientSession(this.connecting, this.options.route ?? commandRoute, socket).served.then(() => {
       this.active.delete(socket);
       if (this.phase === 'draining' && this.active.size === 0) this.end();
       this.armIdleTimer();
@@ -140,6 +165,7 @@ class ClientSession {
 
   constructor(
     private readonly connecting: Promise<Connection>,
+    private readonly route: MuxRouter,
     private readonly socket: Socket,
   ) {
     const served = deferred<void>();
@@ -172,27 +198,31 @@ class ClientSession {
     } catch {
       return this.finish(FrameType.Unavailable, JSON.stringify({ message: 'the request is not JSON' }));
     }
-    this.connecting.then(
-      (connection) => this.execute(connection, request),
+    this.route(request, this.connecting).then(
+      (route) => this.execute(route, request),
       (error: unknown) => this.finish(FrameType.Unavailable, JSON.stringify({ message: messageOf(error) })),
     );
   }
 
-  private execute(connection: Connection, request: MuxRequest): void {
+  private execute({ connection, command, settle }: MuxRoute, request: MuxRequest): void {
     if (this.phase === 'finished') return; // cancelled while the connection was still coming up
     if (this.socket.destroyed || this.cancel.signal.aborted) return this.finish(FrameType.Result, NOT_STARTED);
     this.phase = 'running';
     this.send(FrameType.Started);
     const stdout = this.toClient(FrameType.Stdout);
     const stderr = this.toClient(FrameType.Stderr);
-    const { command, forwardSignal, graceMs } = request;
+    const { forwardSignal, graceMs } = request;
     connection.exec(command, { stdin: this.stdin, stdout, stderr, cancel: this.cancel.signal, forwardSignal, graceMs }).then(
       async (result: ExecResult) => {
         // The last output frames go out before the result, never after the socket's end.
         await Promise.all([finished(stdout.end()), finished(stderr.end())]).catch(() => {});
-        this.finish(FrameType.Result, JSON.stringify(result));
+        // Settled before the answer: the stage's client exits on it, and the next stage may read what was recorded.
+        this.finish(FrameType.Result, JSON.stringify({ ...result, ...settle?.(result) }));
       },
-      (error: unknown) => this.finish(FrameType.Error, JSON.stringify({ message: messageOf(error) })),
+      (error: unknown) => {
+        settle?.(error instanceof Error ? error : new Error(messageOf(error)));
+        this.finish(FrameType.Error, JSON.stringify({ message: messageOf(error) }));
+      },
     );
   }
 
