@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Task } from '@aws-sdk/client-ecs';
-import { POOL_TAG_KEYS, type PoolSettings } from '@gitlab-fargate/config';
+import { type DriverConfig, POOL_TAG_KEYS, type PoolSettings } from '@gitlab-fargate/config';
 import { stopTask } from '../aws/launch.js';
 import { describeTasksWithTags, listTaskArns, tagOf } from '../aws/task-listing.js';
 import { secondsToMs } from '../duration.js';
@@ -11,6 +11,7 @@ import { TAG_KEYS, startedByFor } from '../job/plan.js';
 import type { KeeperContext } from './context.js';
 import { ensurePoolDirectory, listEntries, moveEntry, poolRootExists, removeEntry } from './directory.js';
 import type { StoredEntry } from './entry.js';
+import type { DrainReason } from './metrics.js';
 import { currentKeys, fillOne } from './fill.js';
 import { poolTarget } from './policy.js';
 
@@ -26,8 +27,16 @@ export interface CycleReport {
 export class PoolKeeper {
   private cycles = 0;
   private readonly instance = randomBytes(4).toString('hex');
+  /** Claimed entries already reported; a claim older than this keeper was reported by the one before it. */
+  private readonly seenClaims = new Set<string>();
+  private readonly startedAtMs = Date.now();
 
-  constructor(private readonly ctx: KeeperContext) {}
+  constructor(private ctx: KeeperContext) {}
+
+  /** Takes a changed driver configuration (re-rendered in place) for the next cycle; the pool directory stays. */
+  reconfigure(config: DriverConfig): void {
+    this.ctx = { ...this.ctx, config };
+  }
 
   /**
    * One pass: a lost directory is noted (gc then stops every pool task of this manager); per pool, entries left
@@ -40,6 +49,7 @@ export class PoolKeeper {
     const lostDirectory = !poolRootExists(ctx.root);
     if (lostDirectory) ctx.log.warn(`the pool directory ${ctx.root} is missing: stopping every pool task of manager ${ctx.managerId}`);
     for (const pool of ctx.config.pools) ensurePoolDirectory(ctx.root, pool.name);
+    this.observeClaims();
     const retired = new Map<string, number>();
     for (const pool of ctx.config.pools) retired.set(pool.name, await this.tidy(pool));
     await this.retireRemovedPools();
@@ -89,7 +99,7 @@ export class PoolKeeper {
     for (const name of readdirSync(ctx.root)) {
       if (name.startsWith('.') || configured.has(name)) continue;
       const entries = listEntries(ctx.root, name);
-      for (const stored of entries.filter((e) => e.state !== 'claimed')) await this.stopAndRemove(stored, `of pool ${name}, no longer configured`);
+      for (const stored of entries.filter((e) => e.state !== 'claimed')) await this.stopAndCount(stored, `of pool ${name}, no longer configured`, 'removed');
       if (entries.every((e) => e.state !== 'claimed')) rmSync(join(ctx.root, name), { recursive: true, force: true });
     }
   }
@@ -143,18 +153,60 @@ export class PoolKeeper {
     return { wanted: target.idleCount, filled: results.filter(Boolean).length };
   }
 
-  private async stopAndRemove(stored: StoredEntry, why: string): Promise<void> {
+  /**
+   * The keeper is stopping (SIGTERM: its manager task is being drained or replaced): every idle task of every pool
+   * directory (ready, pending and draining entries) is renamed to `draining/` (a job that claims it first keeps it),
+   * stopped and removed, all at once. Claimed tasks are the jobs'. An entry whose StopTask fails stays in `draining/`:
+   * the next keeper stops it, and the task's own idle watchdog stops it at its deadline anyway.
+   * @returns how many tasks were stopped
+   */
+  async drain(): Promise<number> {
+    if (!poolRootExists(this.ctx.root)) return 0;
+    const idle = this.allEntries().filter((e) => e.state !== 'claimed');
+    const draining = idle.flatMap((stored) => {
+      if (stored.state === 'draining') return [stored];
+      const path = moveEntry(stored, 'draining');
+      return path === undefined ? [] : [{ ...stored, state: 'draining' as const, path }];
+    });
+    const stopped = await Promise.all(draining.map((stored) => this.stopAndCount(stored, 'drained: its keeper is stopping', 'shutdown')));
+    return stopped.filter(Boolean).length;
+  }
+
+  /** Reports, once each, the claims prepare made since this keeper started: ready → claimed seconds. */
+  private observeClaims(): void {
+    const claimed = this.allEntries().filter((e) => e.state === 'claimed');
+    const current = new Set(claimed.map((e) => e.path));
+    for (const seen of this.seenClaims) if (!current.has(seen)) this.seenClaims.delete(seen);
+    for (const { entry, path } of claimed) {
+      if (this.seenClaims.has(path)) continue;
+      this.seenClaims.add(path);
+      // The claim is prepare's rename, which sets the file's ctime: prepare needs to write nothing more.
+      const claimedAtMs = statSync(path, { throwIfNoEntry: false })?.ctimeMs;
+      if (claimedAtMs === undefined || claimedAtMs < this.startedAtMs || entry.readyAt === undefined) continue;
+      this.ctx.metrics.claimed(entry.pool, (claimedAtMs - Date.parse(entry.readyAt)) / 1000);
+    }
+  }
+
+  private async stopAndCount(stored: StoredEntry, why: string, reason: DrainReason): Promise<boolean> {
+    const stopped = await this.stopAndRemove(stored, why);
+    if (stopped && stored.entry.taskArn !== undefined) this.ctx.metrics.drain(stored.entry.pool, reason);
+    return stopped;
+  }
+
+  /** @returns whether the task is stopped (or never started) and its entry removed */
+  private async stopAndRemove(stored: StoredEntry, why: string): Promise<boolean> {
     const { ctx } = this;
     const taskArn = stored.entry.taskArn;
     if (taskArn !== undefined) {
       try {
         await stopTask(ctx.clients.ecs, { cluster: stored.entry.cluster, taskArn, reason: `gitlab-fargate: pool task ${why}` }, { deadlineMs: secondsToMs(ctx.config.timeouts.stopTask), sleep: ctx.sleep });
       } catch (error) {
-        ctx.log.warn(`could not stop pool task ${taskArn} (${why}); trying again next cycle: ${messageOf(error)}`);
-        return;
+        ctx.log.warn(`could not stop pool task ${taskArn} (${why}); a later keeper cycle or its idle deadline stops it: ${messageOf(error)}`);
+        return false;
       }
     }
     removeEntry(stored);
+    return true;
   }
 
   /** The entries of every pool directory, configured or not (a removed pool's claimed tasks are still jobs'). */
