@@ -68,12 +68,12 @@ describe('job images: the manager', () => {
     });
   });
 
-  test("registers task definitions only with the driver's tags", () => {
+  test("registers task definitions only into the derived families, only with the driver's tags", () => {
     expect(bySid(template, 'DevManagerTaskRole', 'RegisterJobTaskDefinitions')).toEqual({
       Sid: 'RegisterJobTaskDefinitions',
       Effect: 'Allow',
       Action: 'ecs:RegisterTaskDefinition',
-      Resource: '*',
+      Resource: derived,
       Condition: {
         StringEquals: { 'aws:RequestTag/gitlab-fargate:managed': 'true' },
         'ForAllValues:StringEquals': { 'aws:TagKeys': ['gitlab-fargate:managed', 'gitlab-fargate:hash', 'gitlab-fargate:image'] },

@@ -7,9 +7,11 @@ import { JobImages } from './job-images';
 /**
  * Where the ECS actions below stand in AWS's Service Authorization Reference
  * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html):
- * DescribeTaskDefinition, ListTaskDefinitions, RegisterTaskDefinition and DeregisterTaskDefinition list no resource
- * type, so `*` is the only resource IAM accepts for them; RegisterTaskDefinition takes `aws:RequestTag` and
- * `aws:TagKeys`. TagResource and DeleteTaskDefinitions take task-definition ARNs.
+ * DescribeTaskDefinition, ListTaskDefinitions and DeregisterTaskDefinition list no resource type, so `*` is the only
+ * resource IAM accepts for them. RegisterTaskDefinition now requires the `task-definition` resource type
+ * (`task-definition/<family>:<revision>`) and takes `aws:RequestTag` and `aws:TagKeys`, so it is limited to the
+ * derived families; TagResource and DeleteTaskDefinitions take task-definition ARNs too. What a registered definition
+ * can do is bounded by iam:PassRole besides: the manager may pass only the job's two roles, to ECS tasks only.
  */
 const NO_RESOURCE_LEVEL = ['*'];
 
@@ -21,8 +23,9 @@ export function derivedFamiliesArn(scope: Construct, images: JobImages): string 
 /**
  * What a manager's driver needs for `[JobImages]` at prepare, beside RunTask on the derived families (in
  * `managerJobStatements`) and PassRole on the job's two roles (already there): describe a family before registering
- * it, register it only with the driver's own tags (`gitlab-fargate:managed=true`, its hash and image), and tag the
- * derived families, with those keys and the daily `gitlab-fargate:last-used` only.
+ * it, register only into the derived families (`<prefix>-*`) and only with the driver's own tags
+ * (`gitlab-fargate:managed=true`, its hash and image), and tag the derived families, with those keys and the daily
+ * `gitlab-fargate:last-used` only.
  */
 export function jobImageManagerStatements(scope: Construct, images: JobImages): iam.PolicyStatement[] {
   const [managed, hash, image, lastUsed] = JobImages.TASK_DEFINITION_TAG_KEYS;
@@ -35,7 +38,7 @@ export function jobImageManagerStatements(scope: Construct, images: JobImages): 
     new iam.PolicyStatement({
       sid: 'RegisterJobTaskDefinitions',
       actions: ['ecs:RegisterTaskDefinition'],
-      resources: NO_RESOURCE_LEVEL,
+      resources: [derivedFamiliesArn(scope, images)],
       conditions: {
         StringEquals: { [`aws:RequestTag/${JobImages.MANAGED_TAG}`]: 'true' },
         'ForAllValues:StringEquals': { 'aws:TagKeys': [managed, hash, image] },
@@ -83,13 +86,12 @@ export function acknowledgeJobImageFindings(role: iam.IRole, images: JobImages):
     role,
     `AwsSolutions-IAM5[Resource::${NAG_ARN_PREFIX}ecs:<AWS::Region>:<AWS::AccountId>:task-definition/${images.familyPrefix}-*:*]`,
     'The task definitions the driver derives for job images are named at run time after a hash of their content: ' +
-      'tagging, running and deleting are limited to the families of this environment\'s prefix.',
+      'registering, tagging, running and deleting are limited to the families of this environment\'s prefix.',
   );
   acknowledgeNag(
     role,
     'AwsSolutions-IAM5[Resource::*]',
-    'ecs:DescribeTaskDefinition, ListTaskDefinitions, RegisterTaskDefinition and DeregisterTaskDefinition have no ' +
-      'resource-level permissions (Service Authorization Reference); RegisterTaskDefinition is limited to the ' +
-      "driver's tags, and the task definitions it registers can pass only the job's two roles (iam:PassRole).",
+    'ecs:DescribeTaskDefinition, ListTaskDefinitions and DeregisterTaskDefinition have no resource-level ' +
+      'permissions (Service Authorization Reference): they only read, or retire what gc finds unused.',
   );
 }
