@@ -3,6 +3,7 @@ import { type ECSClient, RunTaskCommand, TagResourceCommand, type Task } from '@
 import { stopTask } from '../aws/launch.js';
 import { tagOf } from '../aws/task-listing.js';
 import { SystemFailure, messageOf } from '../errors.js';
+import { recentCrashes } from './crashes.js';
 import { type Fleet, deadManagers, observeFleet, subnetOf, taskIdOf } from './fleet.js';
 import { type ControllerSettings, MANAGER_VERSION_VARIABLE, familyRevision } from './settings.js';
 
@@ -27,12 +28,22 @@ export interface ReconcileOptions {
 export interface ReconcileReport {
   /** Managers of the current version started. */
   readonly started: string[];
-  /** Old managers left running: their jobs are not done and the deadline has not passed. */
+  /**
+   * Managers of the current version beyond {@link ControllerSettings.count} (the count was lowered): they drain like
+   * old ones, and are also in `waiting` or `stoppedManagers`.
+   */
+  readonly surplus: string[];
+  /** Old and surplus managers left running: their jobs are not done and the deadline has not passed. */
   readonly waiting: string[];
-  /** Old managers stopped (drained, or past the deadline). */
+  /** Old and surplus managers stopped (drained, or past the deadline). */
   readonly stoppedManagers: string[];
   /** Job tasks stopped: of a manager that died, or of an old manager stopped at its deadline. */
   readonly stoppedJobs: string[];
+  /**
+   * Managers of the current version that crashed in the last 30 minutes (`CRASH_WINDOW_MS`): they never started, or
+   * exited non-zero. A level, not a sum: each pass counts the same crash again while it is in the window.
+   */
+  readonly crashed: string[];
   /** What failed; the run still did everything else. */
   readonly failures: string[];
 }
@@ -47,32 +58,51 @@ interface Run {
 
 /**
  * One pass of the manager controller: keep {@link ControllerSettings.count} managers of the current task definition
- * revision running, spread over the subnets; let each old manager drain (it stops asking GitLab for jobs on its own,
- * seeing the new version in the settings parameter) and stop it once its job tasks are gone (after a settle time) or
- * its drain deadline has passed, with its job tasks; stop at once the job tasks of managers that died. It touches
- * only tasks of the manager family and job tasks whose manager tag names one of them.
+ * revision running, spread over the subnets (those beyond it drain like old ones); let each old manager drain (it
+ * stops asking GitLab for jobs on its own, seeing the new version in the settings parameter) and stop it once its job
+ * tasks are gone (after a settle time) or its drain deadline has passed, with its job tasks; stop at once the job
+ * tasks of managers that died; count the current version's recent crashes. It touches only tasks of the manager
+ * family and job tasks whose manager tag names one of them.
  *
  * @throws SystemFailure after doing all it could, when something failed (listed in the message)
  */
 export async function reconcileManagers(
   ecs: ECSClient, settings: ControllerSettings, options: ReconcileOptions = {},
 ): Promise<ReconcileReport> {
-  const report: ReconcileReport = { started: [], waiting: [], stoppedManagers: [], stoppedJobs: [], failures: [] };
+  const report = await reconcilePass(ecs, settings, options);
+  if (report.failures.length > 0) throw new SystemFailure(`managers reconcile: ${report.failures.join('; ')}`);
+  return report;
+}
+
+/**
+ * {@link reconcileManagers} without the throw: the report lists what failed, so that a caller can still publish what
+ * the pass saw (the Lambda handler's metrics) before it fails.
+ */
+export async function reconcilePass(
+  ecs: ECSClient, settings: ControllerSettings, options: ReconcileOptions = {},
+): Promise<ReconcileReport> {
+  const report: ReconcileReport = {
+    started: [], surplus: [], waiting: [], stoppedManagers: [], stoppedJobs: [], crashed: [], failures: [],
+  };
   const run: Run = { ecs, settings, now: (options.now ?? Date.now)(), log: options.log ?? (() => {}), report };
   const fleet = await observeFleet(ecs, settings);
   const desired = familyRevision(settings.taskDefinition);
   const current = fleet.managers.filter((task) => familyRevision(task.taskDefinitionArn ?? '') === desired);
   const old = fleet.managers.filter((task) => !current.includes(task));
-  await startMissing(run, current);
-  for (const manager of old) await drainOld(run, fleet, manager);
+  const surplus = surplusOf(settings, fleet, current);
+  report.surplus.push(...surplus.map(taskIdOf));
+  await startMissing(run, current.filter((task) => !surplus.includes(task)));
+  for (const manager of old) await drainOld(run, fleet, manager, 'old');
+  for (const manager of surplus) await drainOld(run, fleet, manager, 'surplus');
   for (const id of await deadManagers(ecs, settings, fleet)) {
     await stopJobs(run, fleet.jobsByManager.get(id) ?? [], `its manager ${id} has stopped`);
   }
+  await countCrashes(run);
   run.log(
-    `managers: ${current.length + report.started.length} of ${desired} running (${report.started.length} started), ` +
-      `${report.waiting.length} old draining, ${report.stoppedManagers.length} old stopped, ${report.stoppedJobs.length} job tasks stopped`,
+    `managers: ${current.length - surplus.length + report.started.length} of ${desired} running (${report.started.length} started), ` +
+      `${report.waiting.length} old or surplus draining, ${report.stoppedManagers.length} old or surplus stopped, ` +
+      `${report.stoppedJobs.length} job tasks stopped, ${report.crashed.length} crashed in the last 30 min`,
   );
-  if (report.failures.length > 0) throw new SystemFailure(`managers reconcile: ${report.failures.join('; ')}`);
   return report;
 }
 
@@ -138,14 +168,41 @@ function managerRunTask(settings: ControllerSettings, subnet: string): Construct
   };
 }
 
-/** One old manager: note when it was found old, then wait, or stop it (drained, or at its deadline with its jobs). */
-async function drainOld(run: Run, fleet: Fleet, manager: Task): Promise<void> {
+/**
+ * The managers of the current version beyond {@link ControllerSettings.count}, to drain like old ones: those already
+ * draining first (their drain clock runs), then those with the fewest job tasks (the least to wait for), then from the
+ * subnet that has the most (the rest stay spread), then the newest.
+ */
+function surplusOf(settings: ControllerSettings, fleet: Fleet, current: readonly Task[]): Task[] {
+  const excess = current.length - settings.count;
+  if (excess <= 0) return [];
+  const perSubnet = new Map<string | undefined, number>();
+  for (const task of current) perSubnet.set(subnetOf(task), (perSubnet.get(subnetOf(task)) ?? 0) + 1);
+  const rank = (task: Task): number[] => [
+    tagOf(task, DRAIN_STARTED_TAG) === undefined ? 1 : 0,
+    (fleet.jobsByManager.get(taskIdOf(task)) ?? []).length,
+    -(perSubnet.get(subnetOf(task)) ?? 0),
+    -((task.startedAt ?? task.createdAt)?.getTime() ?? 0),
+  ];
+  const order = (a: Task, b: Task): number => {
+    const [ra, rb] = [rank(a), rank(b)];
+    const differing = ra.findIndex((value, index) => value !== rb[index]);
+    return differing === -1 ? taskIdOf(a).localeCompare(taskIdOf(b)) : ra[differing]! - rb[differing]!;
+  };
+  return [...current].sort(order).slice(0, excess);
+}
+
+/**
+ * One old (or surplus) manager: note when it was found old, then wait, or stop it (drained, or at its deadline with
+ * its jobs).
+ */
+async function drainOld(run: Run, fleet: Fleet, manager: Task, kind: 'old' | 'surplus'): Promise<void> {
   const { settings, now } = run;
   const id = taskIdOf(manager);
   const jobs = fleet.jobsByManager.get(id) ?? [];
   const since = await drainStarted(run, manager);
   const elapsed = Math.floor((now - since) / 1000);
-  const what = `old manager ${id} (${familyRevision(manager.taskDefinitionArn ?? '')}, draining for ${elapsed} s, ${jobs.length} job tasks)`;
+  const what = `${kind} manager ${id} (${familyRevision(manager.taskDefinitionArn ?? '')}, draining for ${elapsed} s, ${jobs.length} job tasks)`;
   if (elapsed >= settings.drainTimeoutSeconds) {
     await stopManager(run, manager, `${what}: past its drain deadline of ${settings.drainTimeoutSeconds} s`);
     await stopJobs(run, jobs, `its manager ${id} was stopped at its drain deadline`);
@@ -168,6 +225,18 @@ async function drainStarted(run: Run, manager: Task): Promise<number> {
     run.report.failures.push(`cannot tag ${taskIdOf(manager)} ${DRAIN_STARTED_TAG}: ${messageOf(error)}`);
   }
   return run.now;
+}
+
+/** Records the current version's recent crashes, one line each; a failed look is a failure of the pass. */
+async function countCrashes(run: Run): Promise<void> {
+  try {
+    for (const crash of await recentCrashes(run.ecs, run.settings, run.now)) {
+      run.report.crashed.push(crash.id);
+      run.log(`manager ${crash.id} of the current version crashed: ${crash.why}`);
+    }
+  } catch (error) {
+    run.report.failures.push(`cannot list the stopped managers: ${messageOf(error)}`);
+  }
 }
 
 async function stopManager(run: Run, manager: Task, why: string): Promise<void> {

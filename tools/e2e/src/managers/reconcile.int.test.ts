@@ -203,6 +203,46 @@ describe('managers reconcile against the ECS emulator', () => {
     expect(await desired(elsewhere.cluster, [elsewhereManager, elsewhereJob])).toEqual(['RUNNING', 'RUNNING']);
   });
 
+  it('drains the managers beyond a lowered count like old ones: the idle one goes after the settle time, none is started', async () => {
+    const { cluster, settings } = await environment();
+    const three = await reconcile({ ...settings, count: 3 }, T0);
+    expect(three.started).toHaveLength(3);
+    const arns = (await describe_(cluster, three.started)).map((task) => task.taskArn!);
+    const [busy] = arns as [string];
+    const job = await jobOf(cluster, busy);
+
+    const lowered = await reconcile(settings, T0 + 60_000);
+    expect(lowered.started).toEqual([]);
+    expect(lowered.surplus).toHaveLength(1);
+    const [surplus] = lowered.surplus as [string];
+    expect(surplus).not.toBe(idOf(busy));
+    expect(lowered.waiting).toEqual([surplus]);
+    const [tagged] = await describe_(cluster, [surplus]);
+    expect(tagged!.tags).toContainEqual({ key: DRAIN_STARTED_TAG, value: '2026-12-03T06:01:00Z' });
+
+    // Past the settle time it has no job task: stopped, like an old manager; the other two and the job run on.
+    const settled = await reconcile(settings, T0 + 60_000 + 301_000);
+    expect(settled).toMatchObject({ started: [], surplus: [surplus], waiting: [], stoppedManagers: [surplus], stoppedJobs: [] });
+    const kept = arns.filter((arn) => idOf(arn) !== surplus);
+    expect(await desired(cluster, [...kept, job])).toEqual(['RUNNING', 'RUNNING', 'RUNNING']);
+    expect(await reconcile(settings, T0 + 600_000)).toMatchObject({ started: [], surplus: [], waiting: [], stoppedManagers: [] });
+  });
+
+  it('keeps a busy surplus manager until its jobs end or its drain deadline, then stops it with its job tasks', async () => {
+    const { cluster, settings } = await environment();
+    const [first, second] = (await describe_(cluster, (await reconcile(settings, T0)).started)).map((task) => task.taskArn!) as [string, string];
+    const firstJobs = [await jobOf(cluster, first), await jobOf(cluster, first)];
+    const secondJob = await jobOf(cluster, second);
+    const one = { ...settings, count: 1 };
+
+    // The one with fewer job tasks drains; the other keeps its jobs.
+    expect(await reconcile(one, T0 + 60_000)).toMatchObject({ started: [], surplus: [idOf(second)], waiting: [idOf(second)] });
+    expect(await reconcile(one, T0 + 60_000 + 301_000)).toMatchObject({ waiting: [idOf(second)], stoppedManagers: [] });
+    const deadline = T0 + 60_000 + settings.drainTimeoutSeconds * 1000;
+    expect(await reconcile(one, deadline)).toMatchObject({ waiting: [], stoppedManagers: [idOf(second)], stoppedJobs: [idOf(secondJob)] });
+    expect(await desired(cluster, [second, secondJob, first, ...firstJobs])).toEqual(['STOPPED', 'STOPPED', 'RUNNING', 'RUNNING', 'RUNNING']);
+  });
+
   it('runs as `gitlab-fargate-driver managers reconcile` with the settings the CDK construct puts in its environment', async () => {
     const { cluster, current } = await environment();
     const sdk = { AWS_ENDPOINT_URL_ECS: emu.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' };
