@@ -51,7 +51,8 @@ describe('job-agent Dockerfile', () => {
   const dockerfile = jobAgentDockerfile(JOB_AGENT_DEFAULTS);
 
   it('builds in a Debian stage and ships a FROM-scratch image whose /opt/gf is a VOLUME', () => {
-    expect(dockerfile).toMatch(/^ARG BASE_IMAGE=debian:bookworm-slim\nFROM \$\{BASE_IMAGE\} AS build$/m);
+    expect(dockerfile).toMatch(/^ARG BASE_IMAGE=debian:bookworm-slim$/m);
+    expect(dockerfile).toMatch(/^FROM --platform=\$\{BUILDPLATFORM:-linux\} \$\{BASE_IMAGE\} AS build$/m);
     const final = dockerfile.slice(dockerfile.indexOf('\nFROM scratch\n'));
     expect(final).toContain('COPY --from=build /out/ /\nCOPY gf-entry gf-session /opt/gf/\n');
     expect(final).toMatch(/^VOLUME \/opt\/gf$/m);
@@ -59,20 +60,34 @@ describe('job-agent Dockerfile', () => {
     expect(final).toContain('org.opencontainers.image.licenses="Apache-2.0 AND MIT AND GPL-2.0-only"');
   });
 
-  it('orders layers so that a changed script or version reuses the build tools, and names no architecture', () => {
+  it('orders layers so that a changed script or version reuses the build tools', () => {
     const order = ['apt-get install -y', 'ARG DROPBEAR_VERSION=', 'apt-get source', 'COPY localoptions.h', 'make -j', 'FROM scratch', 'COPY gf-entry'];
     const positions = order.map((step) => dockerfile.indexOf(step));
     expect(positions.every((position) => position >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+  });
+
+  it('cross-compiles on the build platform for TARGETARCH, naming architectures only in the table of the two targets', () => {
+    expect(dockerfile).toContain('ARG TARGETARCH\nARG TARGETPLATFORM\n');
+    expect(dockerfile).toContain('target_arch=${TARGETARCH:-$build_arch};');
     const instructions = dockerfile.split('\n').filter((line) => !line.startsWith('#'));
-    expect(instructions.join('\n')).not.toMatch(/amd64|x86_64|arm64|aarch64/);
+    const table = instructions.slice(instructions.findIndex((line) => line.includes('case "$target_arch" in')));
+    const tableEnd = table.findIndex((line) => line.includes('esac;'));
+    expect(table.slice(1, tableEnd).map((line) => line.trim().split(')')[0])).toEqual(['amd64', 'arm64', '*']);
+    const outside = [...instructions.slice(0, instructions.length - table.length), ...table.slice(tableEnd)];
+    expect(outside.join('\n')).not.toMatch(/amd64|x86_64|arm64|aarch64/);
+    expect(dockerfile).toContain('compiler="gcc-${gnu_type//_/-}"');
+    expect(dockerfile).toContain('"musl-dev:$target_arch"');
+    expect(dockerfile).toContain('apt-get download "busybox-static:$target_arch${BUSYBOX_VERSION:+=$BUSYBOX_VERSION}";');
   });
 
   it('builds dropbear statically with musl, without password auth, and links sh to busybox', () => {
-    expect(dockerfile).toContain('CC=musl-gcc');
+    expect(dockerfile).toContain('./configure --host="$gnu_type" --enable-static');
+    expect(dockerfile).toContain('CC="${gnu_type%-gnu}-musl-gcc"');
     expect(dockerfile).toContain('make -j"$(nproc)" PROGRAMS="dropbear dropbearkey" MULTI=1 STATIC=1');
     expect(dockerfile).toContain('ln /out/opt/gf/busybox /out/opt/gf/sh;');
-    expect(dockerfile).toContain('if readelf -l "$binary" | grep -q INTERP; then');
+    expect(dockerfile).toContain('if "$gnu_type-readelf" -l "$binary" | grep -q INTERP; then');
+    expect(dockerfile).toContain('if ! "$gnu_type-readelf" -h "$binary" | grep -q "Machine: *$elf_machine$"; then');
     expect(DROPBEAR_OPTIONS).toContainEqual(expect.objectContaining({ name: 'DROPBEAR_SVR_PASSWORD_AUTH', value: '0' }));
     expect(file('job-agent/localoptions.h')).toContain('#define DROPBEAR_SVR_PASSWORD_AUTH 0 /*');
   });
