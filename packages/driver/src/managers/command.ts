@@ -6,7 +6,7 @@ import { reconcileManagers } from './reconcile.js';
 import { CONTROLLER_VARIABLES as V, DEFAULT_DRAIN_SETTLE_SECONDS, MANAGER_VERSION_VARIABLE, readControllerSettings } from './settings.js';
 
 /** The line a failed run starts with on stderr, for a log metric filter. */
-const CONTROLLER_FAILED_MARKER = 'gitlab-fargate manager controller failed';
+export const CONTROLLER_FAILED_MARKER = 'gitlab-fargate manager controller failed';
 
 export const MANAGERS_HELP = `Usage: gitlab-fargate-driver managers reconcile
 
