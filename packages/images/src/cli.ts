@@ -10,12 +10,13 @@ type ParseArgsOptions = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>
 
 const USAGE = `Usage: gitlab-fargate-images <command> [options]
 
-Generates the ci-coordinator (job), runner-manager and job-agent images' Dockerfiles and entrypoints from
-typed specs.
+Generates the ci-coordinator (job), runner-manager, job-agent and ci-tools (this repository's pipeline) images'
+Dockerfiles and entrypoints from typed specs.
 
 Commands:
   generate   write (or --check) ci-coordinator/{Dockerfile,docker-entrypoint.sh,aws-cli-public-key.asc},
-             runner-manager/{Dockerfile,entrypoint} and job-agent/{Dockerfile,localoptions.h,gf-entry,gf-session}
+             runner-manager/{Dockerfile,entrypoint}, job-agent/{Dockerfile,localoptions.h,gf-entry,gf-session}
+             and ci-tools/ (the ci-coordinator's three files)
   context    fill a runner-manager build context: Dockerfile, entrypoint and dist/ (config CLI, driver)
 
 Options:
@@ -27,7 +28,7 @@ Run "gitlab-fargate-images <command> --help" for a command's options.`;
 const GENERATE_USAGE = `Usage: gitlab-fargate-images generate [--out DIR] [--spec FILE] [--check]
 
   --out DIR     folder to write into                                    default: images
-  --spec FILE   JSON with "ciCoordinator", "runnerManager" and/or "jobAgent" specs
+  --spec FILE   JSON with "ciCoordinator", "runnerManager", "jobAgent" and/or "ciTools" specs
                                                                         default: every default
   --check       write nothing; exit 1 listing the files that differ from what would be generated`;
 

@@ -29,7 +29,7 @@ function file(files: readonly GeneratedFile[], path: string): string {
 describe('generateImages', () => {
   const files = generateImages();
 
-  it('writes the files of the three images, entrypoints executable', () => {
+  it('writes the files of the four images, entrypoints executable', () => {
     expect(files.map((f) => [f.path, f.executable])).toEqual([
       ['ci-coordinator/Dockerfile', false],
       ['ci-coordinator/docker-entrypoint.sh', true],
@@ -40,6 +40,9 @@ describe('generateImages', () => {
       ['job-agent/localoptions.h', false],
       ['job-agent/gf-entry', true],
       ['job-agent/gf-session', true],
+      ['ci-tools/Dockerfile', false],
+      ['ci-tools/docker-entrypoint.sh', true],
+      ['ci-tools/aws-cli-public-key.asc', false],
     ]);
   });
 

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { AWS_CLI_KEY_FILE, AWS_CLI_PUBLIC_KEY } from './render/aws-cli/aws-cli-key.js';
 import { ciCoordinatorDockerfile } from './render/ci-coordinator/dockerfile.js';
 import { ciCoordinatorEntrypoint } from './render/ci-coordinator/entrypoint.js';
+import { ciToolsFiles } from './render/ci-tools/files.js';
 import { jobAgentFiles } from './render/job-agent/files.js';
 import { runnerManagerDockerfile } from './render/runner-manager/dockerfile.js';
 import { runnerManagerEntrypoint } from './render/runner-manager/entrypoint.js';
@@ -19,7 +20,8 @@ export interface GeneratedFile {
 
 /**
  * Everything `generate` writes: `ci-coordinator/{Dockerfile,docker-entrypoint.sh,aws-cli-public-key.asc}` and
- * `runner-manager/{Dockerfile,entrypoint}`, and `job-agent/{Dockerfile,localoptions.h,gf-entry,gf-session}`.
+ * `runner-manager/{Dockerfile,entrypoint}`, `job-agent/{Dockerfile,localoptions.h,gf-entry,gf-session}`, and
+ * `ci-tools/` (the ci-coordinator's three files for the pipeline's job image).
  * @throws SpecValidationError when the spec is invalid.
  */
 export function generateImages(spec: ImagesSpec | unknown = {}): GeneratedFile[] {
@@ -35,6 +37,7 @@ export function generateImages(spec: ImagesSpec | unknown = {}): GeneratedFile[]
     { path: 'runner-manager/Dockerfile', content: runnerManagerDockerfile(resolved.runnerManager), executable: false },
     { path: 'runner-manager/entrypoint', content: runnerManagerEntrypoint(resolved.runnerManager), executable: true },
     ...jobAgentFiles(resolved.jobAgent),
+    ...ciToolsFiles(resolved.ciTools),
   ];
 }
 

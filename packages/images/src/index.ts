@@ -6,6 +6,7 @@ export {
   type HostKeyType,
   type ResolvedCiCoordinatorSpec,
 } from './spec/ci-coordinator.js';
+export { CI_TOOLS_COMMANDS, CI_TOOLS_DEFAULTS, CI_TOOLS_NODE_VERSION, resolveCiToolsSpec } from './spec/ci-tools.js';
 export {
   RUNNER_MANAGER_DEFAULTS,
   resolveRunnerManagerSpec,

@@ -105,11 +105,19 @@ export const CI_COORDINATOR_DEFAULTS: ResolvedCiCoordinatorSpec = {
 
 const KNOWN_KEYS = Object.keys(CI_COORDINATOR_DEFAULTS);
 
-/** Reads and checks a ci-coordinator spec at `path`, recording problems in `issues`. */
-export function readCiCoordinatorSpec(input: unknown, path: string, issues: IssueCollector): ResolvedCiCoordinatorSpec {
+/**
+ * Reads and checks a ci-coordinator spec at `path`, recording problems in `issues`; `defaults` fill the fields it
+ * leaves out (another image built to the same contract, such as ci-tools, has its own).
+ */
+export function readCiCoordinatorSpec(
+  input: unknown,
+  path: string,
+  issues: IssueCollector,
+  defaults: ResolvedCiCoordinatorSpec = CI_COORDINATOR_DEFAULTS,
+): ResolvedCiCoordinatorSpec {
   const fields = FieldReader.of(input, path, issues);
   fields.rejectUnknownKeys(KNOWN_KEYS);
-  const d = CI_COORDINATOR_DEFAULTS;
+  const d = defaults;
   return {
     baseImage: fields.checkedString('baseImage', d.baseImage, imageReferenceProblem, IMAGE_REFERENCE_TYPE_FIX),
     sshUser: fields.string('sshUser', d.sshUser, patterns.userName),

@@ -1,4 +1,5 @@
 import { readCiCoordinatorSpec, type CiCoordinatorSpec, type ResolvedCiCoordinatorSpec } from './ci-coordinator.js';
+import { readCiToolsSpec } from './ci-tools.js';
 import { FieldReader } from './fields.js';
 import { IssueCollector } from './issues.js';
 import { readJobAgentSpec, type JobAgentSpec, type ResolvedJobAgentSpec } from './job-agent.js';
@@ -21,6 +22,12 @@ export interface ImagesSpec {
    * @default {} (every default of JobAgentSpec)
    */
   readonly jobAgent?: JobAgentSpec;
+  /**
+   * The job container of this repository's own pipeline: a ci-coordinator spec whose defaults are CI_TOOLS_DEFAULTS
+   * (a Node.js base image and the tools the pipeline's jobs call).
+   * @default {} (every default of CI_TOOLS_DEFAULTS)
+   */
+  readonly ciTools?: CiCoordinatorSpec;
 }
 
 /** An {@link ImagesSpec} with every default applied. */
@@ -28,6 +35,7 @@ export interface ResolvedImagesSpec {
   readonly ciCoordinator: ResolvedCiCoordinatorSpec;
   readonly runnerManager: ResolvedRunnerManagerSpec;
   readonly jobAgent: ResolvedJobAgentSpec;
+  readonly ciTools: ResolvedCiCoordinatorSpec;
 }
 
 /**
@@ -37,11 +45,12 @@ export interface ResolvedImagesSpec {
 export function resolveImagesSpec(input: ImagesSpec | unknown = {}): ResolvedImagesSpec {
   const issues = new IssueCollector();
   const fields = FieldReader.of(input, '', issues);
-  fields.rejectUnknownKeys(['ciCoordinator', 'runnerManager', 'jobAgent']);
+  fields.rejectUnknownKeys(['ciCoordinator', 'runnerManager', 'jobAgent', 'ciTools']);
   const resolved = {
     ciCoordinator: readCiCoordinatorSpec((input as ImagesSpec | undefined)?.ciCoordinator, 'ciCoordinator', issues),
     runnerManager: readRunnerManagerSpec((input as ImagesSpec | undefined)?.runnerManager, 'runnerManager', issues),
     jobAgent: readJobAgentSpec((input as ImagesSpec | undefined)?.jobAgent, 'jobAgent', issues),
+    ciTools: readCiToolsSpec((input as ImagesSpec | undefined)?.ciTools, 'ciTools', issues),
   };
   issues.throwIfAny();
   return resolved;

@@ -68,7 +68,7 @@ describe('spec validation', () => {
   it('rejects unknown fields instead of ignoring a typo', () => {
     const issues = issuesOf(() => resolveImagesSpec({ ciCoordinator: { sshPorts: 22 }, runnerManger: {} }));
     expect(issues).toEqual([
-      { path: 'runnerManger', message: 'unknown field', fix: 'remove it or use one of: ciCoordinator, runnerManager, jobAgent' },
+      { path: 'runnerManger', message: 'unknown field', fix: 'remove it or use one of: ciCoordinator, runnerManager, jobAgent, ciTools' },
       expect.objectContaining({ path: 'ciCoordinator.sshPorts', message: 'unknown field' }),
     ]);
   });

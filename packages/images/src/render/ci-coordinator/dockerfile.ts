@@ -10,10 +10,17 @@ import { ENTRYPOINT_PATH, sshdConfigLines } from './sshd-config.js';
 /** Packages every job needs; the driver's container contract names bash, git and git-lfs. */
 const BASE_PACKAGES = ['bash', 'ca-certificates', 'git', 'git-lfs', 'openssh-server', 'tini'];
 
-/** The ci-coordinator Dockerfile for a resolved spec: its sections in order. */
-export function ciCoordinatorDockerfile(spec: ResolvedCiCoordinatorSpec): string {
+/** The first line of the ci-coordinator Dockerfile: what the image is. */
+const CI_COORDINATOR_DESCRIPTION =
+  'ci-coordinator: the job container. The driver starts one per job and runs its scripts over SSH.';
+
+/**
+ * The ci-coordinator Dockerfile for a resolved spec: its sections in order. `description` is its first line (an
+ * image built to the same contract, such as ci-tools, says what it is for).
+ */
+export function ciCoordinatorDockerfile(spec: ResolvedCiCoordinatorSpec, description = CI_COORDINATOR_DESCRIPTION): string {
   return [
-    ...header(spec),
+    ...header(spec, description),
     ...buildArguments(spec),
     '',
     packagesInstall(spec),
@@ -36,9 +43,9 @@ export function ciCoordinatorDockerfile(spec: ResolvedCiCoordinatorSpec): string
 const bool = (value: boolean): string => (value ? 'true' : 'false');
 
 /** The generated-file notice and what the build arguments and the container's variables mean. */
-function header(spec: ResolvedCiCoordinatorSpec): string[] {
+function header(spec: ResolvedCiCoordinatorSpec, description: string): string[] {
   return [
-    ...generatedNotice('ci-coordinator: the job container. The driver starts one per job and runs its scripts over SSH.'),
+    ...generatedNotice(description),
     '#',
     '# Build arguments:',
     `#   BASE_IMAGE             Debian or Ubuntu image to build on           default ${spec.baseImage}`,
