@@ -40,7 +40,7 @@ function containersOf(output: string): string[] {
 }
 
 describe('gitlab-fargate-demo', () => {
-  it('runs the seed job and the failing job, prints timings and a summary, removes everything and exits 0', async () => {
+  it('runs the seed job, the failing job and the image job with a service, prints timings and a summary, removes everything and exits 0', async () => {
     const { code, stdout, stderr } = await runCli(['--seconds', '2']);
     expect(stderr).not.toMatch(/NodeVersionSupportWarning/);
     expect(code, stdout + stderr).toBe(0);
@@ -56,11 +56,19 @@ describe('gitlab-fargate-demo', () => {
     expect(stdout).toContain('1 of 3 tests failed');
     expect(stdout).toContain('after_script still runs after a failure (CI_JOB_STATUS=failed)');
     expect(stdout).toContain('Job failed: exit code 3');
+    // The image: job: its script in the busybox image (no sshd), the service's state, the page read by its alias.
+    expect(stdout).toMatch(/^Job image gitlab-fargate-demo\/busybox:local, service gitlab-fargate-demo\/httpd:local: task definition \S+-job-[0-9a-f]{16} \(registered\)$/m);
+    expect(stdout).toMatch(/^Service svc-0 \(gitlab-fargate-demo\/httpd:local\) is ready on port 80 after \d+\.\d s$/m);
+    expect(stdout).toMatch(/^No sshd, no bash here: this is the job image \(busybox only\)$/m);
+    expect(stdout).toMatch(/^The service answers at http:\/\/web\/: Hello from the web service$/m);
     // The summary.
     expect(stdout).toMatch(/^Job +Outcome +Exit code +Prepare +Total +As expected$/m);
     expect(stdout).toMatch(/^test-dev +success +0 +\d+\.\d s +\d+\.\d s +yes$/m);
     expect(stdout).toMatch(/^failing-test +script_failure +3 +\d+\.\d s +\d+\.\d s +yes$/m);
-    expect(stdout).toMatch(/^Demo passed in \d+\.\d s: test-dev succeeded, failing-test failed with exit code 3 as expected; everything it started was removed\.$/m);
+    expect(stdout).toMatch(/^image-and-service +success +0 +\d+\.\d s +\d+\.\d s +yes$/m);
+    expect(stdout).toMatch(
+      /^Demo passed in \d+\.\d s: test-dev succeeded, failing-test failed with exit code 3 as expected, image-and-service succeeded; everything it started was removed\.$/m,
+    );
     expect(containersOf(stdout)).toEqual([]);
   });
 

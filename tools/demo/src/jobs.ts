@@ -48,3 +48,36 @@ export function failingJob(): DemoJob {
     },
   };
 }
+
+/** The images {@link imageAndServiceJob} names (`DEMO_IMAGES`, built by `buildDemoImages`). */
+export interface ImageJobImages {
+  readonly job: string;
+  readonly service: string;
+}
+
+/** The alias the image job reaches its service by. */
+export const SERVICE_ALIAS = 'web';
+
+/**
+ * A job with `image:` and `services:`: its script runs in a FROM scratch busybox image (no sshd, no bash: the driver's
+ * job agent makes it reachable), and reads a page from a busybox httpd service by the service's alias. The driver's
+ * lines on the service (ready on its port, or exited) are part of the job log.
+ */
+export function imageAndServiceJob(images: ImageJobImages): DemoJob {
+  return {
+    purpose: `image: a FROM scratch busybox image without sshd; services: a web server it reaches as "${SERVICE_ALIAS}"`,
+    expected: { outcome: 'success' },
+    spec: {
+      name: 'image-and-service',
+      image: { name: images.job },
+      services: [{ name: images.service, alias: SERVICE_ALIAS }],
+      script: [
+        'test ! -e /usr/sbin/sshd && test ! -e /bin/bash && echo "No sshd, no bash here: this is the job image (busybox only)"',
+        `echo "The service answers at http://${SERVICE_ALIAS}/: $(wget -qO- http://${SERVICE_ALIAS}/)"`,
+      ],
+      afterScript: [],
+      variables: {},
+      timeoutSeconds: 300,
+    },
+  };
+}

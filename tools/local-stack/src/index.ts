@@ -1,4 +1,4 @@
-export { buildCiCoordinatorImage, ciCoordinatorContext, type BuildImageOptions } from './ci-coordinator-image.js';
+export { buildCiCoordinatorImage, ciCoordinatorContext, runDockerBuild, type BuildImageOptions } from './ci-coordinator-image.js';
 export { buildJobAgentImage, jobAgentContext, LOCAL_JOB_AGENT_IMAGE } from './job-agent-image.js';
 export { localDriverToml, localRunnerToml, type DriverInvocation, type LocalDriverSettings } from './configuration.js';
 export { driverCli, startLocalStack, type LocalStack, type LocalStackOptions } from './local-stack.js';
