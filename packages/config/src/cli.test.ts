@@ -263,6 +263,24 @@ describe('gitlab-fargate-config render driver', () => {
     expect(missing.stderr).toContain('render driver: error: --agent-image (JOB_AGENT_IMAGE): JobImages.AgentImage: expected the job-agent image when Enabled = true');
   });
 
+  it('renders [[Pool]] with its policies from POOLS (JSON) and [PoolSettings] from POOL_DIRECTORY and POOL_METRICS_PORT', async () => {
+    const pools = [{ Name: 'business-hours', IdleCount: 0, MaxIdle: 4, Policy: [{ Periods: ['* 8-17 * * mon-fri'], Timezone: 'Europe/Berlin', IdleCount: 2 }] }];
+    const env = { ...DRIVER_ENV, POOLS: JSON.stringify(pools), POOL_DIRECTORY: '/var/lib/gitlab-fargate/pool', POOL_METRICS_PORT: '9464' };
+    const result = await run(['render', 'driver'], env);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const { config } = parseDriverConfig(result.stdout);
+    expect(config.pools).toEqual([
+      { name: 'business-hours', idleCount: 0, idleTime: 1200, maxIdle: 4, maxAge: 14_400, policies: [{ periods: ['* 8-17 * * mon-fri'], timezone: 'Europe/Berlin', idleCount: 2 }] },
+    ]);
+    expect(config.poolDefaults).toMatchObject({ directory: '/var/lib/gitlab-fargate/pool', metricsPort: 9464 });
+    const bad = await run(['render', 'driver'], { ...DRIVER_ENV, POOLS: '[{"Name":"x","IdleCount":"two"}]' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('render driver: error: --pools (POOLS): Pool[0].IdleCount: expected a number of idle tasks from 0 to 100');
+    const notJson = await run(['render', 'driver'], { ...DRIVER_ENV, POOLS: 'Name=x' });
+    expect(notJson.code).toBe(2);
+    expect(notJson.stderr).toMatch(/pools: expected JSON, e\.g\. \[\{"Name":"default","IdleCount":2\}\], found invalid JSON/);
+  });
+
   it('refuses an --out path in a directory that does not exist, with exit 2', async () => {
     const result = await run(['render', 'driver', '--out', join(dir, 'missing', 'fargate.toml')], DRIVER_ENV);
     expect(result.code).toBe(2);

@@ -76,3 +76,14 @@ export function asRegistryCredentials(text: string): Record<string, string>[] {
     return { Registry: item.slice(0, equals).trim(), SecretArn: item.slice(equals + 1).trim() };
   });
 }
+
+/** A JSON value (the schema checks its shape, as for a TOML file). */
+export function asJson(flag: string): (text: string) => unknown {
+  return (text) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new UsageError(`${flag}: expected JSON, e.g. [{"Name":"default","IdleCount":2}], found invalid JSON (${(error as Error).message})`);
+    }
+  };
+}

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { DEFAULT_BUILDS_DIR, DEFAULT_CACHE_DIR, JOB_CONTAINER_NAME } from '../contract/job-container.js';
-import { asBoolean, asList, asNumber, asPatternList, asRegistryCredentials, asStrategy, asTags } from './input-values.js';
+import { asBoolean, asJson, asList, asNumber, asPatternList, asRegistryCredentials, asStrategy, asTags } from './input-values.js';
 
 /** One setting of `render`: a flag, the environment variable behind it, and the key paths it feeds. */
 export interface RenderInput {
@@ -74,6 +74,9 @@ export const DRIVER_INPUTS: RenderKind = {
     { flag: 'family-prefix', env: 'JOB_FAMILY_PREFIX', help: "derived task definitions' family prefix (default: the task definition's family + -job)", covers: ['JobImages.FamilyPrefix'] },
     { flag: 'unused-family-ttl', env: 'UNUSED_FAMILY_TTL', help: 'seconds a derived task definition may go unused before gc retires it (default 604800)', covers: ['JobImages.UnusedFamilyTTL'] },
     { flag: 'service-wait-timeout', env: 'SERVICE_WAIT_TIMEOUT', help: "seconds to wait for services' ports (default 30)", covers: ['JobImages.ServiceWaitTimeout'] },
+    { flag: 'pools', env: 'POOLS', help: 'warm pools: a JSON array of [[Pool]] tables with their TOML keys, e.g. [{"Name":"default","IdleCount":2}]', covers: ['Pool'] },
+    { flag: 'pool-directory', env: 'POOL_DIRECTORY', help: "the pool state directory (default: <metadata-dir>/pool)", covers: ['PoolSettings.Directory'] },
+    { flag: 'pool-metrics-port', env: 'POOL_METRICS_PORT', help: "port of the pool keeper's Prometheus /metrics (default: none)", covers: ['PoolSettings.MetricsPort'] },
   ],
   build(values) {
     const fargate: Table = {};
@@ -124,9 +127,19 @@ export const DRIVER_INPUTS: RenderKind = {
     put(values, 'family-prefix', jobImages, 'FamilyPrefix');
     put(values, 'unused-family-ttl', jobImages, 'UnusedFamilyTTL', asNumber);
     put(values, 'service-wait-timeout', jobImages, 'ServiceWaitTimeout', asNumber);
+    putPools(values, document);
     return { document };
   },
 };
+
+/** `[[Pool]]` from POOLS (JSON, so policies with cron periods survive), and the `[PoolSettings]` the keeper needs. */
+function putPools(values: ReadonlyMap<string, string>, document: Table): void {
+  const settings: Table = {};
+  put(values, 'pools', document, 'Pool', asJson('pools'));
+  put(values, 'pool-directory', settings, 'Directory');
+  put(values, 'pool-metrics-port', settings, 'MetricsPort', asNumber);
+  if (Object.keys(settings).length > 0) document['PoolSettings'] = settings;
+}
 
 const STAGES = ['config', 'prepare', 'run', 'cleanup'] as const;
 

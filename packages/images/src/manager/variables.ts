@@ -63,6 +63,8 @@ export const RELOADABLE_SETTING_VARIABLES: readonly string[] = [
   'JOB_FAMILY_PREFIX',
   'UNUSED_FAMILY_TTL',
   'SERVICE_WAIT_TIMEOUT',
+  // driver TOML: warm pools (the keeper re-reads the file; a removed pool's claimed tasks stay their jobs')
+  'POOLS',
   // config.toml
   'RUNNER_NAME',
   'RUNNER_TAGS',
@@ -98,4 +100,6 @@ export const START_ONLY_VARIABLES: Readonly<Record<string, string>> = {
   // root beside every image job: these change only with the task definition (a new manager version).
   GITLAB_URL: 'the runner token is sent there: a changed URL is a new manager version (task definition), never a parameter write',
   JOB_AGENT_IMAGE: 'it runs as root in every image job: a changed agent is a new manager version (task definition)',
+  POOL_DIRECTORY: "the running jobs' claimed pool entries and the keeper's volume are there",
+  POOL_METRICS_PORT: 'the keeper binds it once, at start',
 };
