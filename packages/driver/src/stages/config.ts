@@ -1,7 +1,9 @@
 import { formatIssues, type ConfigIssue } from '@gitlab-fargate/config';
 import { stateStem } from '../job/state.js';
+import { NATIVE_CLIENT_ENV } from '../ssh/mux/protocol.js';
+import { muxSocketBesideState } from '../ssh/mux/socket.js';
 import { DRIVER_NAME, driverVersion } from '../version.js';
-import type { StageContext } from './context.js';
+import { type StageContext, jobStatePath } from './context.js';
 
 /**
  * The `config_exec` answer (gitlab-runner's `api.ConfigExecOutput`). No `builds_dir`/`cache_dir`: as with
@@ -13,6 +15,8 @@ export interface ConfigOutput {
   readonly builds_dir_is_shared: boolean;
   /** The shell the task runs every stage script with. */
   readonly shell: 'bash';
+  /** Variables gitlab-runner sets for every later stage of the job: what the native run client needs. */
+  readonly job_env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -32,7 +36,28 @@ export function configStage(ctx: StageContext, warnings: readonly ConfigIssue[] 
     // Every job has its own task, so concurrent jobs never share a builds directory.
     builds_dir_is_shared: false,
     shell: 'bash',
+    ...nativeClientEnvironment(ctx),
   };
   ctx.stdout.write(`${JSON.stringify(output)}\n`);
   return output;
+}
+
+/**
+ * What the native run client (`native/run-client.c`) needs to run a stage without Node: gitlab-runner sets a config
+ * answer's `job_env` in the environment of every later stage of the job ("job_env", in
+ * https://docs.gitlab.com/runner/executors/custom/#config), and a job's own variables reach the driver only as
+ * `CUSTOM_ENV_*`, so no job can change these. The socket is where prepare will put the job's multiplexer (when it
+ * fits beside the state file; else the client goes to Node, which reads the state), and the fallback is this very
+ * driver. Nothing without a multiplexer, or without the driver's script (a test calling the stage).
+ */
+function nativeClientEnvironment(ctx: StageContext): Pick<ConfigOutput, 'job_env'> {
+  const socket = muxSocketBesideState(jobStatePath(ctx));
+  if (!ctx.config.ssh.multiplex || ctx.driverEntry === undefined || socket === undefined) return {};
+  return {
+    job_env: {
+      [NATIVE_CLIENT_ENV.socket]: socket,
+      [NATIVE_CLIENT_ENV.node]: process.execPath,
+      [NATIVE_CLIENT_ENV.driverScript]: ctx.driverEntry,
+    },
+  };
 }

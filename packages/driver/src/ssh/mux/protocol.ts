@@ -13,6 +13,17 @@ import type { Socket } from 'node:net';
  */
 export const MUX_COMMAND = 'internal-ssh-mux';
 
+/**
+ * The variables the config stage hands to every later stage through gitlab-runner's `job_env` for the native run
+ * client (`native/run-client.c`, which names them too; a test checks they match): the job's multiplexer socket, and
+ * the Node driver it falls back to (the Node binary and the driver's script that answered `config`).
+ */
+export const NATIVE_CLIENT_ENV = {
+  socket: 'GITLAB_FARGATE_MUX_SOCKET',
+  node: 'GITLAB_FARGATE_NODE',
+  driverScript: 'GITLAB_FARGATE_DRIVER_SCRIPT',
+} as const;
+
 /** What the multiplexer process is told on its command line. */
 export interface MuxSpec {
   readonly statePath: string;

@@ -64,7 +64,8 @@ export async function serveMultiplexed(
 ): Promise<MuxServer> {
   connecting.catch(() => {}); // Each client hears about a failure; it is never unhandled.
   const multiplexer = new Multiplexer(connecting, options);
-  connecting.then((connection) => connection.onClose(() => multiplexer.stop('the SSH connection to the task ended')), () => {});
+  // Gracefully: the commands it carried end at once as lost, and their clients hear it from us rather than guess.
+  connecting.then((connection) => connection.onClose(() => multiplexer.stop('the SSH connection to the task ended', { graceful: true })), () => {});
   await multiplexer.listen(socketPath);
   return { stop: (reason, how) => multiplexer.stop(reason, how) };
 }

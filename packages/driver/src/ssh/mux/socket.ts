@@ -13,9 +13,17 @@ const SOCKET_FOLDER_PREFIX = 'gitlab-fargate-mux-';
  * a fresh 0700 folder of the temp directory (never a guessable name there: another user could bind it first).
  */
 export function muxSocketPath(statePath: string): string {
+  return muxSocketBesideState(statePath) ?? join(mkdtempSync(join(tmpdir(), SOCKET_FOLDER_PREFIX)), 'mux.sock');
+}
+
+/**
+ * The socket path beside the job's state file, which a stage can know before prepare ran (the config stage hands it
+ * to the native run client); `undefined` when it would be too long for a socket ({@link muxSocketPath} then makes a
+ * private folder, whose name only the state file knows).
+ */
+export function muxSocketBesideState(statePath: string): string | undefined {
   const beside = statePath.replace(/\.json$/, '') + '.sock';
-  if (Buffer.byteLength(beside) <= MAX_SOCKET_PATH_BYTES) return beside;
-  return join(mkdtempSync(join(tmpdir(), SOCKET_FOLDER_PREFIX)), 'mux.sock');
+  return Buffer.byteLength(beside) <= MAX_SOCKET_PATH_BYTES ? beside : undefined;
 }
 
 /** Removes a multiplexer's socket, and the private folder {@link muxSocketPath} made for it, if any. */
