@@ -57,7 +57,6 @@ describe('gitlab-ci-local', () => {
     expect(listed.map((line) => line.split(/\s{2,}/)[0])).toEqual([
       'validate',
       'build dev',
-      'images',
       'mutation',
       'deploy dev',
       'build staging',
@@ -94,7 +93,6 @@ describe('gitlab-ci-local', () => {
       [
         'validate',
         'build dev',
-        'images',
         'mutation',
         'deploy dev',
         'build staging',

@@ -3,7 +3,16 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitLabCiLocalProject } from './gitlab-ci-local.js';
-import { commandsOf, environmentOf, type Job, neededJobs, type Pipeline, parsePipeline } from './pipeline.js';
+import {
+  commandsOf,
+  environmentOf,
+  type Job,
+  neededJobs,
+  type Pipeline,
+  parsePipeline,
+  programsOf,
+  SHELL_BUILTINS,
+} from './pipeline.js';
 import { workspaceRoot } from './workspace.js';
 
 const root = workspaceRoot();
@@ -11,6 +20,20 @@ const pipelineFile = join(root, '.gitlab-ci.yml');
 const ENVIRONMENTS = ['dev', 'staging', 'production'] as const;
 const STAGES = ENVIRONMENTS.flatMap((name) => [`build ${name}`, `deploy ${name}`]);
 const DEFAULT_BRANCH_ONLY = '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH';
+/** Where the deploy jobs take the environments' job image from: the images package's generated ci-tools. */
+const CI_TOOLS_CONTEXT = 'images/ci-tools';
+
+/** A file `generateImages` of the images package returns. */
+interface GeneratedFile {
+  readonly path: string;
+  readonly content: string;
+  readonly executable: boolean;
+}
+
+/** A module of the images package's source (its one home of the ci-tools facts), loaded as the cdk construct is. */
+async function imagesSource<T>(path: string): Promise<T> {
+  return (await import(pathToFileURL(join(root, 'packages/images/src', path)).href)) as T;
+}
 
 /** The file as written (anchors resolved by the YAML parser, `extends` not). */
 let raw: Pipeline;
@@ -165,13 +188,44 @@ describe('.gitlab-ci.yml structure', () => {
     }
   });
 
-  it('builds and pushes both images', () => {
-    const images = job('images');
-    const script = commandsOf(images).join('\n');
-    expect(script).toMatch(/for image in ci-coordinator runner-manager/);
-    expect(script).toMatch(/buildah build --tag "\$CI_REGISTRY_IMAGE\/\$image:\$CI_COMMIT_SHORT_SHA" "images\/\$image"/);
-    expect(script).toMatch(/buildah push "\$CI_REGISTRY_IMAGE\/\$image:\$CI_COMMIT_SHORT_SHA"/);
-    expect(neededJobs(images)).toEqual(['build dev']);
+  it('builds no image in a job (a Fargate task cannot): cdk deploy publishes the stacks\' images', () => {
+    expect(expanded.jobs.has('images')).toBe(false);
+    for (const [name, j] of jobs()) {
+      const programs = commandsOf(j).flatMap(programsOf);
+      for (const builder of ['buildah', 'docker', 'podman', 'kaniko', 'executor']) expect(programs, name).not.toContain(builder);
+      expect(Object.keys(j.variables ?? {}), name).not.toContain('CDK_DOCKER');
+    }
+  });
+
+  it("deploys every environment with the ci-tools job image, generated from the images package's spec", async () => {
+    const app = readFileSync(join(root, 'packages/cdk/examples/three-environments/app.ts'), 'utf8');
+    expect(app, "the example app takes the job image's build context from -c jobImage").toMatch(/context\('jobImage'\)/);
+    for (const environment of ENVIRONMENTS) {
+      const cdkDeploy = commandsOf(job(`deploy ${environment}`)).find((c) => c.includes('npx cdk deploy'));
+      expect(cdkDeploy, `deploy ${environment}`).toContain(`-c jobImage="$CI_PROJECT_DIR/${CI_TOOLS_CONTEXT}"`);
+    }
+    // What the deploys build from is what the spec generates now: the images package's own stale check.
+    const { findStaleFiles, generateImages } = await imagesSource<{
+      generateImages(): GeneratedFile[];
+      findStaleFiles(outDir: string, files: readonly GeneratedFile[]): Promise<{ path: string; reason: string }[]>;
+    }>('generate.ts');
+    const ciTools = generateImages().filter((file) => file.path.startsWith('ci-tools/'));
+    expect(ciTools.map((file) => file.path)).toContain('ci-tools/Dockerfile');
+    expect(await findStaleFiles(join(root, 'images'), ciTools)).toEqual([]);
+  });
+
+  it('calls no program that the ci-tools image lacks (CI_TOOLS_COMMANDS, which its integration test runs)', async () => {
+    const { CI_TOOLS_COMMANDS } = await imagesSource<{ CI_TOOLS_COMMANDS: readonly string[] }>('spec/ci-tools.ts');
+    const allowed = new Set([...CI_TOOLS_COMMANDS, ...SHELL_BUILTINS]);
+    const called = new Set<string>();
+    for (const [name, j] of jobs()) {
+      for (const program of commandsOf(j).flatMap(programsOf)) {
+        called.add(program);
+        expect(allowed.has(program), `${name} calls ${program}: add it to the ciTools spec and CI_TOOLS_COMMANDS`).toBe(true);
+      }
+    }
+    // The check sees the jobs' real programs, not an empty list.
+    expect([...called]).toEqual(expect.arrayContaining(['npm', 'npx', 'git', 'node', 'mktemp']));
   });
 
   it('runs mutation testing on the default branch only and keeps the Stryker reports', async () => {
@@ -209,7 +263,7 @@ describe('.gitlab-ci.yml structure', () => {
     const text = readFileSync(pipelineFile, 'utf8');
     const header = text.slice(0, text.indexOf('\nstages:'));
     expect(header.split('\n').every((line) => line === '' || line.startsWith('#'))).toBe(true);
-    for (const topic of ['AWS_ROLE_ARN', 'Protected environments', 'gitlab-ci-local', 'images/ci-coordinator']) {
+    for (const topic of ['AWS_ROLE_ARN', 'Protected environments', 'gitlab-ci-local', CI_TOOLS_CONTEXT, 'replaces the manager']) {
       expect(header, topic).toContain(topic);
     }
   });

@@ -95,3 +95,24 @@ export function environmentOf(job: Job): string | undefined {
 export function commandsOf(job: Job): string[] {
   return [...(job.before_script ?? []), ...(job.script ?? [])];
 }
+
+/** Shell builtins and keywords: what a job's commands may use besides the image's programs. */
+export const SHELL_BUILTINS: ReadonlySet<string> = new Set([
+  '!', '[', 'cd', 'do', 'done', 'echo', 'elif', 'else', 'exit', 'export', 'false', 'fi', 'for', 'if', 'printf', 'set',
+  'test', 'then', 'true', 'unset',
+]);
+
+/**
+ * The programs a job's command line runs: the first word of each simple command, command substitutions `$(…)`
+ * included, quoted text and leading `VAR=value` assignments left out. Enough for the shell `.gitlab-ci.yml` holds;
+ * not a shell parser.
+ */
+export function programsOf(command: string): string[] {
+  const substitutions = [...command.matchAll(/\$\(([^()]*)\)/g)].map((match) => match[1] ?? '');
+  const unquoted = (text: string) => text.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/'[^']*'/g, "''");
+  return [command.replace(/\$\([^()]*\)/g, '""'), ...substitutions]
+    .flatMap((text) => unquoted(text).split(/\|\||&&|[;|\n(){}]/))
+    .map((simple) => simple.trim().split(/\s+/).find((word) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word)) ?? '')
+    .filter((word) => word !== '' && !/^[<>]|^\d*[<>]/.test(word))
+    .map((word) => word.replace(/^["']|["']$/g, ''));
+}
