@@ -33,6 +33,7 @@ Suites (in this order): ${SUITE_IDS.join(', ')}
   memory          peak RSS of custom run streaming 50 MiB (fast and slow reader)
   concurrency     50 jobs at once: success, prepare p50/p95, ECS calls per job, throttling
   run-summary     what the job log's timeline and cost line add to the stage that prints them (median of 21)
+  job-image       an image: job against the same plain job: prepare, RunTask → first script byte, overhead (ratios)
 
 Options:
   --smoke            tiny iteration counts (CI: every table produced, figures not worth quoting)

@@ -8,6 +8,7 @@ import { SUITE_IDS, type SuiteId, type SuiteResult, type TargetCheck } from './r
 import { startBenchStack } from './stack/bench-stack.js';
 import { concurrencySuite } from './suites/concurrency.js';
 import { FULL_SETTINGS, SMOKE_SETTINGS, type BenchSettings, type SuiteContext } from './suites/context.js';
+import { jobImageSuite } from './suites/job-image.js';
 import { jobOverheadSuite } from './suites/job-overhead.js';
 import { logThroughputSuite } from './suites/log-throughput.js';
 import { memorySuite } from './suites/memory.js';
@@ -27,6 +28,7 @@ const SUITES: Record<SuiteId, (ctx: SuiteContext) => Promise<SuiteResult>> = {
   memory: memorySuite,
   concurrency: concurrencySuite,
   'run-summary': runSummarySuite,
+  'job-image': jobImageSuite,
 };
 
 /** Options of {@link runBench}. */
@@ -70,7 +72,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   progress(`Bundling the driver as the runner-manager image ships it (${DRIVER_BUNDLE.command})`);
   execFileSync(process.execPath, DRIVER_BUNDLE.args, { cwd: driverPackage, stdio: 'ignore' });
   progress('Starting the local stack (Docker, job image, ECS emulator, counting proxy)');
-  const bench = await startBenchStack(progress, join(driverPackage, DRIVER_BUNDLE.entry));
+  const bench = await startBenchStack(progress, join(driverPackage, DRIVER_BUNDLE.entry), { jobImages: selected.includes('job-image') });
   const suites: SuiteResult[] = [];
   try {
     for (const id of selected) {

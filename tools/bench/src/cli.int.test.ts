@@ -48,6 +48,8 @@ describe('gitlab-fargate-bench --smoke', () => {
     expect(figures.concurrency!.succeeded).toBe(figures.concurrency!.jobs);
     expect(figures.concurrency!.callsPerJob).toBeGreaterThanOrEqual(3);
     expect(figures['run-summary']!.summaryMs).toBeGreaterThan(0);
+    expect(figures['job-image']!.imageFirstByteMs).toBeGreaterThan(0);
+    expect(figures['job-image']!.prepareRatio).toBeGreaterThan(0);
     expect(report.targets.length).toBeGreaterThanOrEqual(8);
     const text = readFileSync(markdown, 'utf8');
     expect(text).toContain('## Targets');

@@ -22,9 +22,14 @@ export interface BenchStack {
 /**
  * Starts the stack the benchmarks share: local stack (Docker, job image, emulator, cluster, configuration) plus
  * the counting proxy. The emulator keeps AWS's throttling buckets on. `driverEntry` is the driver script the
- * stack's gitlab-runner configuration runs (default: the compiled CLI).
+ * stack's gitlab-runner configuration runs (default: the compiled CLI); `options.jobImages` builds the job-agent image
+ * and turns `[JobImages]` on (the job-image suite).
  */
-export async function startBenchStack(onProgress?: (message: string) => void, driverEntry?: string): Promise<BenchStack> {
+export async function startBenchStack(
+  onProgress?: (message: string) => void,
+  driverEntry?: string,
+  options: { readonly jobImages?: boolean } = {},
+): Promise<BenchStack> {
   const timelines = new Map<string, { taskArn: string; at: Record<string, number> }>();
   const record = (change: TaskStateChange) => {
     let entry = timelines.get(change.taskArn);
@@ -43,6 +48,8 @@ export async function startBenchStack(onProgress?: (message: string) => void, dr
     emulator: { onTaskStateChange: record, portReadinessTimeoutMs: 10_000 },
     ...(driverEntry !== undefined ? { driverEntry } : {}),
     ...(onProgress ? { onProgress } : {}),
+    // The job-image suite's image: jobs: the job-agent image, and [JobImages] on in the driver TOML.
+    ...(options.jobImages === true ? { jobImages: true } : {}),
   });
   let proxy: CountingProxy;
   try {
