@@ -4,6 +4,7 @@ import { fmt } from '../report/format.js';
 import type { SuiteResult, Table, TargetCheck } from '../report/types.js';
 import { median, sum } from '../measure/stats.js';
 import { runTimed } from '../measure/timed-process.js';
+import { buildNativeRunClient, withNativeRunClient } from '../stack/native-run-client.js';
 import type { SuiteContext } from './context.js';
 
 /** What the job log showed, with the time each marker arrived. */
@@ -94,16 +95,25 @@ interface Measured {
   readonly jobs: readonly JobMeasurement[];
   /** The plain job: a script and an after_script. */
   readonly plainJobs: readonly JobMeasurement[];
+  /** The first job again with `run_exec` the Node driver (where the native run client is not built, or left out). */
+  readonly nodeRunJobs: readonly JobMeasurement[];
+  /** How run stages ran in {@link jobs}: the native client, or the Node driver (and why). */
+  readonly runClient: string;
   /** `node -e 0` between the jobs: the machine's speed at the time, to read the seconds against. */
   readonly nodeMs: readonly number[];
 }
 
 async function measureJobs(ctx: SuiteContext): Promise<Measured> {
   const { bench, settings } = ctx;
-  const runner = await loadRunnerSettings(bench.stack.runnerConfigPath);
+  const nodeRunner = await loadRunnerSettings(bench.stack.runnerConfigPath);
+  // run_exec as the runner-manager image renders it: the native client where it is built, the Node driver otherwise.
+  const native = buildNativeRunClient();
+  const runner = 'path' in native ? withNativeRunClient(nodeRunner, native.path) : nodeRunner;
+  const runClient = 'path' in native ? 'the native run client' : `the Node driver (no native client: ${native.reason.split('\n')[0]})`;
   bench.stack.emulator.setPhases({ provisioningMs: 0, pendingMs: 0, activatingMs: 0, deactivatingMs: 0, deprovisioningMs: 0 });
   const jobs: JobMeasurement[] = [];
   const plainJobs: JobMeasurement[] = [];
+  const nodeRunJobs: JobMeasurement[] = [];
   const nodeMs: number[] = [];
   try {
     for (let i = 0; i < settings.overheadJobs; i += 1) {
@@ -111,11 +121,12 @@ async function measureJobs(ctx: SuiteContext): Promise<Measured> {
       for (let k = 0; k < 3; k += 1) nodeMs.push((await runTimed(process.execPath, ['-e', '0'])).ms);
       jobs.push(await measureJob(bench, runner, overheadJob));
       plainJobs.push(await measureJob(bench, runner, plainJob));
+      nodeRunJobs.push(await measureJob(bench, nodeRunner, overheadJob));
     }
   } finally {
     bench.stack.emulator.setPhases(DEFAULT_PHASES);
   }
-  return { jobs, plainJobs, nodeMs };
+  return { jobs, plainJobs, nodeRunJobs, runClient, nodeMs };
 }
 
 const overhead = (j: JobMeasurement): number => j.driverSeconds - j.containerStartSeconds;
@@ -169,7 +180,7 @@ function overheadTable({ jobs }: Measured, { m, calls, runStages, nodeMs }: Summ
   };
 }
 
-function patternTable({ jobs, plainJobs }: Measured): Table {
+function patternTable({ jobs, plainJobs, nodeRunJobs, runClient }: Measured): Table {
   const patternRow = (label: string, measured: readonly JobMeasurement[]): string[] => {
     const mm = (pick: (j: JobMeasurement) => number) => median(measured.map(pick));
     const stages = measured[0]?.runStages ?? 0;
@@ -182,8 +193,10 @@ function patternTable({ jobs, plainJobs }: Measured): Table {
     rows: [
       patternRow('plain: a script and an after_script', plainJobs),
       patternRow('with a cache, artifacts and a dependency', jobs),
+      patternRow('the same, run stages in Node (run_exec = the driver, the fallback)', nodeRunJobs),
     ],
     notes: [
+      `Run stages: ${runClient}; the last row runs them with the Node driver, as where the native client is not installed.`,
       'gitlab-runner 19 calls a stage only when its script would do something: restore_cache and archive_cache need a cache,',
       'download_artifacts a dependency, upload_artifacts artifacts (for that result). The other tables measure the second job.',
     ],
@@ -230,10 +243,9 @@ function overheadTargets({ plainJobs }: Measured, s: Summary): TargetCheck[] {
       note: `measured on the job with a cache and artifacts (a plain job: ${fmt(median(plainJobs.map(overhead)), 2)} s); ${calls} driver ` +
         `processes: prepare's overhead is ${fmt(m((j) => (j.phases.prepare ?? NaN) - j.containerStartSeconds), 2)} s ` +
         `(${fmt(m((j) => j.prepareStartMs))} ms from spawn to its first line, ${fmt(m((j) => j.prepareNoticeMs))} ms from RUNNING to exit), ` +
-        `each of the ${runStages} run stages ${fmt(perStageMs)} ms (a Node start, the driver's modules and config, one ` +
-        `channel on the job's SSH connection, a remote bash; node -e 0 is ${fmt(nodeMs)} ms here). ${calls} Node start-ups ` +
-        `alone take ${fmt((calls * nodeMs) / 1000, 2)} s of the 1.5 s; closing the rest needs stages that are not Node ` +
-        'processes (a small native client for run) or fewer of them',
+        `each of the ${runStages} run stages ${fmt(perStageMs)} ms (the native client, or a Node start with the driver's ` +
+        `modules and config, then one channel on the job's SSH connection and a remote bash; node -e 0 is ${fmt(nodeMs)} ms ` +
+        'here); config, prepare, cleanup and the last run stage (it prints the job summary) are Node processes',
     },
     {
       name: 'readiness lag', target: '≤ 300 ms', measured: `${fmt(lagMs)} ms`, met: lagMs <= 300,
@@ -244,9 +256,12 @@ function overheadTargets({ plainJobs }: Measured, s: Summary): TargetCheck[] {
   ];
 }
 
-function overheadFigures({ jobs, plainJobs }: Measured, { m, calls, nodeMs, overheadS, lagMs }: Summary): Record<string, number> {
+function overheadFigures({ jobs, plainJobs, nodeRunJobs }: Measured, { m, calls, nodeMs, overheadS, lagMs }: Summary): Record<string, number> {
   return {
     jobs: jobs.length,
+    overheadNodeStartups: (overheadS * 1000) / nodeMs,
+    nodeRunOverheadSeconds: median(nodeRunJobs.map(overhead)),
+    nodeRunOverheadNodeStartups: (median(nodeRunJobs.map(overhead)) * 1000) / nodeMs,
     driverCalls: calls,
     plainDriverCalls: 3 + (plainJobs[0]?.runStages ?? 0),
     plainOverheadSeconds: median(plainJobs.map(overhead)),
