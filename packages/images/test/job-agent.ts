@@ -26,18 +26,23 @@ export const JOB_AGENT_TEST_LABELS = { 'org.gitlab-fargate.test': 'images-job-ag
 /** `--label` arguments for {@link JOB_AGENT_TEST_LABELS}. */
 export const labelArgs = Object.entries(JOB_AGENT_TEST_LABELS).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
 
-/** Generates the job-agent build context and builds it offline on the local Debian base. */
-export async function buildJobAgentImage(tag = JOB_AGENT_TEST_IMAGE, platform?: string, baseImage = LOCAL_BASE_IMAGE): Promise<string> {
+/** Generates the job-agent build context in a temporary folder, runs `build` on it, and removes the folder. */
+export async function withJobAgentContext<T>(build: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'job-agent-'));
   try {
     const files = generateImages()
       .filter((file) => file.path.startsWith('job-agent/'))
       .map((file) => ({ ...file, path: file.path.slice('job-agent/'.length) }));
     await writeGeneratedFiles(dir, files);
-    return await buildImage(dir, tag, { BASE_IMAGE: baseImage }, platform);
+    return await build(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Generates the job-agent build context and builds it offline on the local Debian base. */
+export async function buildJobAgentImage(tag = JOB_AGENT_TEST_IMAGE, platform?: string, baseImage = LOCAL_BASE_IMAGE): Promise<string> {
+  return withJobAgentContext((dir) => buildImage(dir, tag, { BASE_IMAGE: baseImage }, platform));
 }
 
 function checked(result: CommandResult, what: string): string {
