@@ -5,6 +5,7 @@ export * from './job/job-capacity';
 export * from './job/job-task';
 export * from './job/job-images';
 export * from './manager/runner-manager';
+export * from './manager/pool-options';
 export * from './manager/runner-token';
 export * from './manager/orphan-reaper';
 export * from './manager/manager-controller';

@@ -38,8 +38,11 @@ function awsSolutionsFindings(app: App): string[] {
 describe('cdk-nag AwsSolutions', () => {
   test('a full environment with every option, endpoints and a deploy role has no unacknowledged finding', () => {
     const { app, stack, vpc } = newStack();
+    const dev = validProps(stack, vpc);
     new RunnerEnvironment(stack, 'Dev', {
-      ...validProps(stack, vpc),
+      ...dev,
+      // A warm pool: the keeper container, its shared volume and the claim's retag permission.
+      manager: { ...dev.manager, pools: [{ name: 'warm', idleCount: 1 }] },
       assignPublicIpToJobs: true,
       connectViaPublicIp: true,
       capacity: JobCapacity.SPOT,

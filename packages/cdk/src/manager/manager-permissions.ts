@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { derivedFamiliesArn, jobImageManagerStatements } from '../job/job-image-permissions';
 import { JobTask } from '../job/job-task';
+import { POOL_CLAIM_TAG_KEYS } from './pool-keeper';
 
 /** What the runner manager's driver may do, and nothing more. */
 export interface ManagerPermissionsOptions {
@@ -107,6 +108,24 @@ export function reaperStatements(scope: Construct, cluster: ecs.ICluster): iam.P
       conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
     }),
   ];
+}
+
+/**
+ * With warm pools: a job's prepare that claimed an idle pool task retags it while it runs, with the job's own
+ * deadline and the claim, and with no other key (the pool keeper itself runs, watches, lists and stops tasks with
+ * the statements above: the pool tasks come from the same job task definition, in the same cluster).
+ */
+export function poolClaimStatement(scope: Construct, cluster: ecs.ICluster): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'RetagClaimedPoolTasks',
+    actions: ['ecs:TagResource'],
+    resources: [Stack.of(scope).formatArn({ service: 'ecs', resource: 'task', resourceName: `${cluster.clusterName}/*` })],
+    conditions: {
+      'ForAllValues:StringEquals': { 'aws:TagKeys': POOL_CLAIM_TAG_KEYS },
+      // ForAllValues holds for a request without tag keys too: require them.
+      'Null': { 'aws:TagKeys': 'false' },
+    },
+  });
 }
 
 /**

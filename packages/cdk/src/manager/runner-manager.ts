@@ -11,8 +11,10 @@ import { JobTask } from '../job/job-task';
 import { acknowledgeNag, ECR_AUTH_REASON, NAG_ARN_PREFIX, nagRef } from '../validation/nag';
 import { looksLikeGitLabToken } from '../validation/secret-values';
 import { fargateSizeProblem } from '../validation/fargate-sizes';
-import { managerJobStatements, managerSettingsStatement } from './manager-permissions';
+import { managerJobStatements, managerSettingsStatement, poolClaimStatement } from './manager-permissions';
 import { CLEANUP_GRACE, managerSettings, RUNNER_ONLY_SETTINGS, START_ONLY_SETTINGS } from './manager-settings';
+import { addPoolKeeper, POOL_DRIVER_CONFIG, poolProblems, poolSettings } from './pool-keeper';
+import { PoolOptions } from './pool-options';
 import { RunnerToken } from './runner-token';
 
 /** The runner manager's own task: image, size and logging. */
@@ -75,6 +77,15 @@ export interface RunnerManagerOptions {
    * @default - none
    */
   readonly extraEnvironment?: { [name: string]: string };
+
+  /**
+   * Warm pools of idle job tasks that jobs claim instead of starting a task (see the README's "Warm pools"). With
+   * at least one, each manager task gets a second container, the pool keeper (`gitlab-fargate-driver pool keep`
+   * from the same image), and the pools go into the settings parameter: changing them replaces no manager. Needs
+   * `orphanReaper: { runnerShortToken }`. Idle tasks bill while they wait.
+   * @default - none: no keeper, every job starts its own task
+   */
+  readonly pools?: PoolOptions[];
 }
 
 /** Properties of {@link RunnerManager}; {@link RunnerEnvironment} fills them in. */
@@ -175,6 +186,8 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
   public readonly image: ecs.ContainerImage;
   /** The CPU architecture the manager image is built for. */
   public readonly architecture: ecs.CpuArchitecture;
+  /** The pool keeper container, when {@link RunnerManagerOptions.pools} names a pool. */
+  public readonly poolKeeper?: ecs.ContainerDefinition;
 
   constructor(scope: Construct, id: string, props: RunnerManagerProps) {
     super(scope, id);
@@ -190,8 +203,11 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
     this.driverSettings = Object.fromEntries(
       Object.entries(this.settings).filter(([name]) => !RUNNER_ONLY_SETTINGS.includes(name)),
     );
-    this.settings = { ...this.settings, ...props.runnerSettings };
-    for (const problem of managerProblems(props, this.settings, cpu, memoryMiB, this.count)) {
+    // The pools are the managers' only (the orphan reaper's gc needs none of them): after driverSettings.
+    const pools = props.pools ?? [];
+    this.settings = { ...this.settings, ...props.runnerSettings, ...(pools.length > 0 ? poolSettings(pools) : {}) };
+    const problems = [...managerProblems(props, this.settings, cpu, memoryMiB, this.count), ...poolProblems(pools, props.runnerShortToken)];
+    for (const problem of problems) {
       Annotations.of(this).addError(problem);
     }
 
@@ -204,12 +220,14 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
     // environment name is a synth error of its own; here it must not make the parameter throw and hide the others.
     const parameterName = `/gitlab-fargate/${Stack.of(this).stackName}/${props.environmentName.replace(/[^A-Za-z0-9_.-]/g, '-')}/manager-settings`;
     this.taskRole.addToPrincipalPolicy(managerSettingsStatement(this, parameterName));
+    if (pools.length > 0) this.taskRole.addToPrincipalPolicy(poolClaimStatement(this, props.cluster));
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
     this.image = props.image.bind(this.architecture);
     this.taskDefinition = this.createTaskDefinition(props, { cpu, memoryMiB, parameterName });
+    this.poolKeeper = this.addPoolKeeper(props, pools);
     this.settingsParameter = new ssm.StringParameter(this, 'Settings', {
       parameterName,
       description: `gitlab-fargate ${props.environmentName}: the runner managers' settings and current version (JSON)`,
@@ -246,6 +264,8 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
         // The settings parameter is read before anything is rendered: the SDKs and the CLI need the region first.
         AWS_REGION: Stack.of(this).region,
         ...(props.runnerShortToken === undefined ? {} : { [RunnerManager.RUNNER_IDENTITY_VARIABLE]: props.runnerShortToken }),
+        // With pools, the driver's TOML lives on the volume the keeper shares, and is re-rendered in place there.
+        ...((props.pools ?? []).length > 0 ? { DRIVER_CONFIG_PATH: POOL_DRIVER_CONFIG } : {}),
       },
       secrets: { [RunnerManager.TOKEN_VARIABLE]: props.runnerToken.bind(this) },
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'manager' }),
@@ -255,6 +275,17 @@ export class RunnerManager extends Construct implements ec2.IConnectable {
       stopTimeout: Duration.seconds(120),
     });
     return definition;
+  }
+
+  private addPoolKeeper(props: RunnerManagerProps, pools: PoolOptions[]): ecs.ContainerDefinition | undefined {
+    if (pools.length === 0 || props.runnerShortToken === undefined) return undefined;
+    return addPoolKeeper(this, this.taskDefinition, {
+      image: this.image,
+      manager: this.taskDefinition.findContainer(RunnerManager.CONTAINER_NAME)!,
+      runnerShortToken: props.runnerShortToken,
+      region: Stack.of(this).region,
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
   }
 }
 
@@ -288,7 +319,8 @@ function acknowledgeManagerFindings(manager: RunnerManager, props: RunnerManager
     manager.taskRole,
     `AwsSolutions-IAM5[Resource::${account}:task/${nagRef(props.cluster)}/*]`,
     'Job task ARNs are only known at run time: DescribeTasks, StopTask and TagResource are limited to the tasks of ' +
-      'this environment\'s cluster, TagResource further to tagging at RunTask (ecs:CreateAction).',
+      'this environment\'s cluster, TagResource further to tagging at RunTask (ecs:CreateAction), and with pools to ' +
+      'the two tag keys a warm claim sets on a running task (aws:TagKeys).',
   );
   acknowledgeNag(
     manager.taskRole,
