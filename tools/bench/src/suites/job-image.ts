@@ -1,7 +1,7 @@
 import { DEFAULT_PHASES } from '@gitlab-fargate/ecs-emulator';
 import { loadRunnerSettings, runJob, type JobSpec, type RunnerSettings } from '@gitlab-fargate/runner-harness';
 import { fmt } from '../report/format.js';
-import type { SuiteResult, Table } from '../report/types.js';
+import type { SuiteResult, Table, TargetCheck } from '../report/types.js';
 import { median, sum } from '../measure/stats.js';
 import type { SuiteContext } from './context.js';
 
@@ -149,6 +149,19 @@ function comparisonTable(measured: Measured, f: Record<string, number>): Table {
   };
 }
 
+/** Issue 12's target: RunTask → first script byte with an injected image at most 1.5× the plain path's. */
+function firstByteTarget(f: Record<string, number>): TargetCheck {
+  const ratio = f.firstByteRatio ?? Number.NaN;
+  return {
+    name: 'image: RunTask → first script byte',
+    target: '≤ 1.5× the plain job',
+    measured: `${fmt(ratio, 2)}×`,
+    met: ratio <= 1.5,
+    note: `${fmt(f.imageFirstByteMs ?? Number.NaN)} ms against ${fmt(f.plainFirstByteMs ?? Number.NaN)} ms: gf-init must exit before build starts, ` +
+      "then prepare waits for the helper's SSH and the agent's",
+  };
+}
+
 /**
  * A job with `image:` against the same job without, in one run: prepare, RunTask → first script byte, and the
  * driver's overhead per job (the containers' own start subtracted), each as a ratio image / plain.
@@ -161,7 +174,7 @@ export async function jobImageSuite(ctx: SuiteContext): Promise<SuiteResult> {
     id: 'job-image',
     title: 'Job image: an image: job against a plain one',
     tables: [comparisonTable(measured, figures)],
-    targets: [],
+    targets: [firstByteTarget(figures)],
     figures,
     seconds: (performance.now() - started) / 1000,
   };
