@@ -130,7 +130,9 @@ esmPackage(root, {
     '@gitlab-fargate/runner-harness@0.0.0',
     `@aws-sdk/client-ecs@${versions.awsSdk}`,
   ],
-  devDeps: [`ssh2@${versions.ssh2}`, `@types/ssh2@${versions.typesSsh2}`],
+  // src/managers/controller-lambda.int.test.ts loads the cdk package's bundled controller (assets/manager-controller),
+  // which the cdk build makes: a dependency, so that Nx builds it first and reruns the test when it changes.
+  devDeps: [`ssh2@${versions.ssh2}`, `@types/ssh2@${versions.typesSsh2}`, '@gitlab-fargate/cdk@0.0.0'],
   testsNeedDocker: true,
   testInputs: [GENERATED_IMAGES],
 });

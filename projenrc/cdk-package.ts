@@ -49,6 +49,8 @@ export function cdkConstructLibrary(
       `cdk-nag@${versions.cdkNag}`,
       `aws-cdk@${versions.awsCdkCli}`,
       `@types/node@${versions.typesNode}`,
+      // scripts/bundle-controller.mjs bundles the manager controller's Lambda handler from the driver's sources.
+      `esbuild@${versions.esbuild}`,
       // test/fargate-sizes.test.ts checks src/validation/fargate-sizes.ts against the config package's table.
       '@gitlab-fargate/config@0.0.0',
     ],
@@ -73,12 +75,23 @@ export function cdkConstructLibrary(
   });
   project.npmignore?.exclude('/tsconfig.dev.json');
 
+  // The manager controller's Lambda code: the driver's reconcile pass and its AWS SDK clients in one ES module,
+  // bundled before jsii compiles so that lib/ and the asset come from the same sources. Not in git (a build output);
+  // in the npm tarball (.npmignore keeps it), where ManagerController finds it beside lib/.
+  project.compileTask.prependExec('node scripts/bundle-controller.mjs');
+  project.gitignore.exclude('/assets/manager-controller/');
+
   project.package.addField('nx', {
     includedScripts: ['test'],
-    // The renderer contract test runs the config package's CLI: Nx must build it first (`^build`).
-    implicitDependencies: ['@gitlab-fargate/config'],
+    // The renderer contract test runs the config package's CLI: Nx must build it first (`^build`). The controller's
+    // asset is bundled from the driver's sources, so a change there must rebuild this package (Nx inputs `^production`).
+    implicitDependencies: ['@gitlab-fargate/config', '@gitlab-fargate/driver'],
     targets: {
-      build: { command: 'projen compile', options: { cwd: '{projectRoot}' } },
+      build: {
+        command: 'projen compile',
+        options: { cwd: '{projectRoot}' },
+        outputs: ['{projectRoot}/dist', '{projectRoot}/lib', '{projectRoot}/assets/manager-controller'],
+      },
       typecheck: { command: 'tsc --noEmit -p tsconfig.dev.json', options: { cwd: '{projectRoot}' } },
       pack: { command: 'jsii-pacmak --targets js', options: { cwd: '{projectRoot}' }, dependsOn: ['build'] },
     },

@@ -91,7 +91,11 @@ const KNIP = {
   workspaces: {
     '.': { entry: ['.projenrc.ts', '.ci/*.mjs'], project: ['projenrc/**/*.ts'] },
     // src/manager/cli.ts: the runner-manager image's own helper command (packages/images), copied into the image.
-    'packages/*': { entry: ['src/cli.ts', 'src/manager/cli.ts', 'scripts/*.mjs', 'test/**/*.test.ts', 'examples/**/*.ts'], project: ['src/**/*.ts', 'test/**/*.ts'] },
+    // src/managers/lambda.ts: the manager controller's Lambda handler, which packages/cdk bundles.
+    'packages/*': {
+      entry: ['src/cli.ts', 'src/manager/cli.ts', 'src/managers/lambda.ts', 'scripts/*.mjs', 'test/**/*.test.ts', 'examples/**/*.ts'],
+      project: ['src/**/*.ts', 'test/**/*.ts'],
+    },
     'tools/*': { entry: ['src/cli.ts'], project: ['src/**/*.ts', 'test/**/*.ts'] },
   },
   ignoreDependencies: [
