@@ -117,8 +117,8 @@ describe('IAM of a runner environment', () => {
     expect(JSON.stringify(manager)).not.toContain('ec2:DescribeNetworkInterfaces');
   });
 
-  test('the manager controller may only run the manager family, watch, tag (at launch or the drain tag) and stop the cluster\'s tasks, and pass the manager\'s two roles', () => {
-    const controllerPolicy = logicalId(template, 'AWS::IAM::Policy', 'DevManagerControllerTaskRoleDefaultPolicy');
+  test('the manager controller may only run the manager family, watch, tag (at launch or the drain tag) and stop the cluster\'s tasks, pass the manager\'s two roles, and write its own log group', () => {
+    const controllerPolicy = logicalId(template, 'AWS::IAM::Policy', 'DevManagerControllerRoleDefaultPolicy');
     const clusterId = logicalId(template, 'AWS::ECS::Cluster', 'Dev');
     const managerFamily = template.toJSON().Resources[logicalId(template, 'AWS::ECS::TaskDefinition', 'DevManagerDefinition')]
       .Properties.Family;
@@ -159,7 +159,19 @@ describe('IAM of a runner environment', () => {
         ],
         Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
       },
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [logicalId(template, 'AWS::Logs::LogGroup', 'DevManagerControllerLogs'), 'Arn'] },
+      },
     ]);
+    // The function's role is the only role with that policy, Lambda's alone may assume it, and no managed policy
+    // (AWSLambdaBasicExecutionRole would let it create log groups and write any of them).
+    const role = template.toJSON().Resources[logicalId(template, 'AWS::IAM::Role', 'DevManagerControllerRole')].Properties;
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+    ]);
+    expect(role.ManagedPolicyArns).toBeUndefined();
     // Only the manager's task role and execution role are passed: not the job's, not the controller's own.
     expect(JSON.stringify(statements.filter((s) => s.policy === controllerPolicy))).not.toContain('DevJob');
   });

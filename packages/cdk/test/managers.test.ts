@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, FileSystem } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { describe, expect, test } from 'vitest';
@@ -30,10 +30,8 @@ describe('the managers and their controller', () => {
     const settings = driverSource('managers/settings.ts');
     const block = /CONTROLLER_VARIABLES = \{([^}]*)\}/.exec(settings)?.[1] ?? '';
     const names = [...block.matchAll(/: '([A-Z_]+)'/g)].map((match) => match[1]);
-    // All but the settle time, whose default the construct keeps; and AWS_REGION, for the SDK.
-    expect(Object.keys(environment.controller.environment).sort()).toEqual(
-      [...names.filter((name) => name !== 'MANAGER_DRAIN_SETTLE_SECONDS'), 'AWS_REGION'].sort(),
-    );
+    // All but the settle time, whose default the construct keeps (Lambda sets AWS_REGION itself).
+    expect(Object.keys(environment.controller.environment).sort()).toEqual(names.filter((name) => name !== 'MANAGER_DRAIN_SETTLE_SECONDS').sort());
     expect(settings).toContain(`MANAGER_VERSION_VARIABLE = '${RunnerManager.VERSION_VARIABLE}'`);
     expect(driverSource('managers/reconcile.ts')).toContain(`DRAIN_STARTED_TAG = '${ManagerController.DRAIN_STARTED_TAG}'`);
     expect(driverSource('job/environment.ts')).toContain(`MANAGER_ID_VARIABLE = '${RunnerManager.MANAGER_ID_VARIABLE}'`);
@@ -52,29 +50,56 @@ describe('the managers and their controller', () => {
     expect(keys.filter((key) => key !== RunnerManager.VERSION_VARIABLE && !reloadable.includes(key))).toEqual([]);
   });
 
-  test('the controller runs in the manager subnets without a public IP, with HTTPS out only', () => {
+  test('the controller is a Lambda function outside the VPC, invoked every minute, one pass at a time, that logs to its own group', () => {
     const { template } = synth();
-    const group = logicalId(template, 'AWS::EC2::SecurityGroup', 'DevManagerControllerSecurityGroup');
-    expect(template.toJSON().Resources[group].Properties.SecurityGroupEgress).toEqual([
-      { CidrIp: '0.0.0.0/0', Description: 'ECS, ECR and CloudWatch APIs', FromPort: 443, IpProtocol: 'tcp', ToPort: 443 },
-    ]);
-    expect(template.toJSON().Resources[group].Properties.SecurityGroupIngress).toBeUndefined();
+    const fn = logicalId(template, 'AWS::Lambda::Function', 'DevManagerControllerFunction');
+    const properties = template.toJSON().Resources[fn].Properties;
+    expect(properties).toMatchObject({
+      Handler: 'index.handler',
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: 256,
+      // Less than the schedule's minute.
+      Timeout: 50,
+      ReservedConcurrentExecutions: 1,
+      Role: { 'Fn::GetAtt': [logicalId(template, 'AWS::IAM::Role', 'DevManagerControllerRole'), 'Arn'] },
+      LoggingConfig: { LogGroup: { Ref: logicalId(template, 'AWS::Logs::LogGroup', 'DevManagerControllerLogs') } },
+    });
+    // Not in a VPC: it only calls the ECS API, and needs no subnet, security group or NAT.
+    expect(properties.VpcConfig).toBeUndefined();
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    // A throttled (second) or failed invocation is not retried later: the next minute's pass does the work.
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: fn }, MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 0 });
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
-      Targets: [
-        Match.objectLike({
-          EcsParameters: Match.objectLike({
-            NetworkConfiguration: {
-              AwsVpcConfiguration: {
-                AssignPublicIp: 'DISABLED',
-                SecurityGroups: [{ 'Fn::GetAtt': [group, 'GroupId'] }],
-                Subnets: [{ Ref: Match.stringLikeRegexp('^VpcprivateSubnet1') }, { Ref: Match.stringLikeRegexp('^VpcprivateSubnet2') }],
-              },
-            },
-          }),
-        }),
-      ],
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fn, 'Arn'] }, RetryPolicy: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 2 } })],
     });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [fn, 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [logicalId(template, 'AWS::Events::Rule', 'DevManagerControllerSchedule'), 'Arn'] },
+    });
+    // No Fargate controller any more: the job's and the managers' task definitions only, and no controller security group.
+    expect(Object.keys(template.findResources('AWS::ECS::TaskDefinition')).filter((id) => id.includes('Controller'))).toEqual([]);
+    expect(Object.keys(template.findResources('AWS::EC2::SecurityGroup')).filter((id) => id.includes('Controller'))).toEqual([]);
+  });
+
+  test("the function's code is the bundled reconcile pass this package ships, with the AWS SDK it was built with", () => {
+    const { template } = synth();
+    const fn = template.toJSON().Resources[logicalId(template, 'AWS::Lambda::Function', 'DevManagerControllerFunction')];
+    const assetDir = path.resolve(__dirname, '../assets/manager-controller');
+    expect(fs.readdirSync(assetDir)).toEqual(['index.mjs']);
+    const code = fs.readFileSync(path.join(assetDir, 'index.mjs'), 'utf8');
+    // One ES module, with no import but Node's own: the AWS SDK is inside, so the Lambda runtime's is never used.
+    const imports = [...code.matchAll(/(?:^|[;}\n])\s*import\s*[\w$*{},\s]*?\s*from\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/g)];
+    expect(imports.length).toBeGreaterThan(0);
+    expect(imports.map((match) => match[1] ?? match[2]).filter((name) => !name!.startsWith('node:'))).toEqual([]);
+    // The SDK's one optional require (SigV4a's CRT signer, inside a try): ECS never signs with SigV4a.
+    expect([...new Set([...code.matchAll(/\brequire\("([^"]+)"\)/g)].map((match) => match[1]))]).toEqual(['@aws-sdk/signature-v4-crt']);
+    expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
+    // The asset CloudFormation deploys is that folder, as it is: its key is the hash of the folder's content.
+    expect(fn.Properties.Code.S3Key).toBe(`${FileSystem.fingerprint(assetDir)}.zip`);
   });
 
   test('a settings change rewrites the parameter and leaves the manager task definition (the version) alone', () => {

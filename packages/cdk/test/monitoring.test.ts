@@ -11,10 +11,10 @@ import {
   DRIVER_METRICS_NAMESPACE,
   GC_STOPPED_PREFIX,
   REAPER_FAILED_MARKER,
-  CONTROLLER_FAILED_MARKER,
+  CONTROLLER_METRIC,
   THROTTLING_TERMS,
 } from '../src/monitoring/metric-names';
-import { newStack, validProps } from './helpers';
+import { logicalId, newStack, validProps } from './helpers';
 
 describe('RunnerMonitoring with defaults', () => {
   let template: Template;
@@ -38,7 +38,7 @@ describe('RunnerMonitoring with defaults', () => {
   });
 
   test('alarms on p95 start latency (2 min), start-failure rate (10%), reaper stops and failures (any), each notifying the topic', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'GitLabFargate',
       MetricName: 'StartLatency',
@@ -95,10 +95,6 @@ describe('RunnerMonitoring with defaults', () => {
         FilterPattern: `"${REAPER_FAILED_MARKER}"`,
         MetricTransformations: [{ MetricNamespace: 'GitLabFargate/staging', MetricName: 'ReaperFailures', MetricValue: '1', DefaultValue: 0 }],
       }),
-      expect.objectContaining({
-        FilterPattern: `"${CONTROLLER_FAILED_MARKER}"`,
-        MetricTransformations: [{ MetricNamespace: 'GitLabFargate/staging', MetricName: 'ControllerFailures', MetricValue: '1', DefaultValue: 0 }],
-      }),
     ]);
     const managerLogs = Object.keys(template.findResources('AWS::Logs::LogGroup')).find((id) => id.includes('Manager'));
     for (const filter of filters) expect(filter.LogGroupName).toEqual({ Ref: managerLogs });
@@ -120,6 +116,7 @@ describe('RunnerMonitoring with defaults', () => {
       'Estimated cost per day (USD)',
       'Leaked tasks stopped by the reaper',
       'AWS API throttling reaching the driver',
+      'Manager controller',
     ]);
     expect(metricsOf('Jobs per hour')).toEqual([
       ['GitLabFargate', 'Jobs', 'Environment', 'staging', { label: 'jobs', period: 3600, stat: 'Sum' }],
@@ -135,6 +132,11 @@ describe('RunnerMonitoring with defaults', () => {
     expect(metricsOf('Estimated cost per day (USD)')).toEqual([['GitLabFargate', 'Cost', 'Environment', 'staging', { label: 'cost', period: 86400, stat: 'Sum' }]]);
     expect(metricsOf('Leaked tasks stopped by the reaper')).toEqual([['GitLabFargate/staging', 'ReaperStops', { period: 3600, stat: 'Sum' }]]);
     expect(metricsOf('AWS API throttling reaching the driver')).toEqual([['GitLabFargate/staging', 'ApiThrottles', { period: 3600, stat: 'Sum' }]]);
+    expect(metricsOf('Manager controller')).toEqual([
+      ['AWS/Lambda', 'Errors', 'FunctionName', expect.anything(), { period: 3600, stat: 'Sum' }],
+      // 5 minutes, the dashboard's default period, is left out.
+      ['GitLabFargate', 'ManagerCrashes', 'Cluster', expect.anything(), { stat: 'Maximum', yAxis: 'right' }],
+    ]);
   });
 });
 
@@ -159,7 +161,7 @@ describe('RunnerMonitoring options', () => {
     const monitoring = new RunnerMonitoring(stack, 'Monitoring', { environment });
     const template = Template.fromStack(stack);
     expect(monitoring.reaperFailuresAlarm).toBeUndefined();
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
     template.resourcePropertiesCountIs('AWS::Logs::MetricFilter', { FilterPattern: `"${REAPER_FAILED_MARKER}"` }, 0);
   });
 });
@@ -188,31 +190,61 @@ describe('the names the dashboard uses are the ones the driver writes', () => {
   });
 });
 
-describe('the manager controller alarm', () => {
-  test('fires at 3 failed passes an hour (the controller runs every minute) and notifies the topic', () => {
+describe('the manager controller alarms', () => {
+  test("fire at 3 failed passes an hour (its Lambda function's Errors; it runs every minute) and notify the topic", () => {
     const { stack, vpc } = newStack();
     const environment = new RunnerEnvironment(stack, 'Dev', validProps(stack, vpc, 'staging'));
     const monitoring = new RunnerMonitoring(stack, 'Monitoring', { environment });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'ControllerFailures',
-      Namespace: 'GitLabFargate/staging',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(template, 'AWS::Lambda::Function', 'DevManagerControllerFunction') } }],
+      Statistic: 'Sum',
+      Period: 3600,
       Threshold: 2,
       ComparisonOperator: 'GreaterThanThreshold',
       AlarmActions: [{ Ref: Object.keys(template.findResources('AWS::SNS::Topic'))[0] }],
     });
     expect(monitoring.controllerFailuresAlarm).toBeDefined();
+    // No metric filter on the managers' log group for the controller any more: it logs to its own group.
+    expect(JSON.stringify(template.findResources('AWS::Logs::MetricFilter'))).not.toContain('ControllerFailures');
   });
 
-  test('counts the line the driver prints when a pass fails (the jsii package keeps a copy of it)', () => {
-    const source = fs.readFileSync(path.join(__dirname, '../../driver/src/managers/command.ts'), 'utf8');
-    expect(/const CONTROLLER_FAILED_MARKER = '([^']+)';/.exec(source)?.[1]).toBe(CONTROLLER_FAILED_MARKER);
+  test('fire when 3 managers of the current version crashed within 30 minutes (a crash-looping version)', () => {
+    const { stack, vpc } = newStack();
+    const environment = new RunnerEnvironment(stack, 'Dev', validProps(stack, vpc, 'staging'));
+    const monitoring = new RunnerMonitoring(stack, 'Monitoring', { environment });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'GitLabFargate',
+      MetricName: 'ManagerCrashes',
+      Dimensions: [{ Name: 'Cluster', Value: { Ref: logicalId(template, 'AWS::ECS::Cluster', 'DevCluster') } }],
+      // A level each pass writes (crashes in the last 30 minutes): its maximum, not its sum.
+      Statistic: 'Maximum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 2,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: Object.keys(template.findResources('AWS::SNS::Topic'))[0] }],
+    });
+    expect(monitoring.managerCrashesAlarm.alarmArn).toBeDefined();
   });
 
-  test('takes another threshold', () => {
+  test("use the metric names the controller's Lambda handler writes (the jsii package keeps a copy of them)", () => {
+    const source = fs.readFileSync(path.join(__dirname, '../../driver/src/managers/controller-metrics.ts'), 'utf8');
+    const block = /CONTROLLER_METRICS = \{([\s\S]*?)\} as const;/.exec(source)?.[1] ?? '';
+    const driver = Object.fromEntries([...block.matchAll(/(\w+): '([^']+)'/g)].map((match) => [match[1], match[2]]));
+    expect(driver).toEqual(CONTROLLER_METRIC);
+  });
+
+  test('take other thresholds', () => {
     const { stack, vpc } = newStack();
     const environment = new RunnerEnvironment(stack, 'Dev', validProps(stack, vpc));
-    new RunnerMonitoring(stack, 'Monitoring', { environment, controllerFailures: 10 });
-    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ControllerFailures', Threshold: 9 });
+    new RunnerMonitoring(stack, 'Monitoring', { environment, controllerFailures: 10, managerCrashes: 5 });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Threshold: 9 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ManagerCrashes', Threshold: 4 });
   });
 });

@@ -86,12 +86,10 @@ describe('RunnerEnvironment with defaults', () => {
 
   test('no ECS service: the controller keeps 2 managers running, one in each zone\'s manager subnet, on on-demand Fargate', () => {
     template.resourceCountIs('AWS::ECS::Service', 0);
-    const controllerDefinition = logicalId(template, 'AWS::ECS::TaskDefinition', 'DevManagerControllerDefinition');
-    const [controller] = template.toJSON().Resources[controllerDefinition].Properties.ContainerDefinitions;
-    const variables = Object.fromEntries(controller.Environment.map((v: { Name: string; Value: unknown }) => [v.Name, v.Value]));
+    const controller = logicalId(template, 'AWS::Lambda::Function', 'DevManagerControllerFunction');
+    const variables = template.toJSON().Resources[controller].Properties.Environment.Variables;
     expect(variables).toEqual({
       CLUSTER: { Ref: logicalId(template, 'AWS::ECS::Cluster', 'Dev') },
-      AWS_REGION: { Ref: 'AWS::Region' },
       MANAGER_TASK_DEFINITION: { Ref: logicalId(template, 'AWS::ECS::TaskDefinition', 'DevManagerDefinition') },
       MANAGER_CONTAINER_NAME: 'runner-manager',
       MANAGER_COUNT: '2',
@@ -107,13 +105,11 @@ describe('RunnerEnvironment with defaults', () => {
       ({ Ref }) => JSON.stringify(subnets[Ref]?.Properties.AvailabilityZone),
     );
     expect(new Set(zones).size).toBe(2);
-    expect(controller.EntryPoint).toEqual(['/usr/bin/tini', '--', 'gitlab-fargate-driver', 'managers', 'reconcile']);
-    expect(controller.Secrets).toBeUndefined();
     const rule = logicalId(template, 'AWS::Events::Rule', 'DevManagerControllerSchedule');
     template.hasResource('AWS::Events::Rule', {
       Properties: Match.objectLike({
         ScheduleExpression: 'rate(1 minute)',
-        Targets: [Match.objectLike({ EcsParameters: Match.objectLike({ LaunchType: 'FARGATE', TaskDefinitionArn: { Ref: controllerDefinition } }) })],
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [controller, 'Arn'] } })],
       }),
       // Managers go on the FARGATE capacity provider, which must be associated first.
       DependsOn: Match.arrayWith([logicalId(template, 'AWS::ECS::ClusterCapacityProviderAssociations', 'Dev')]),

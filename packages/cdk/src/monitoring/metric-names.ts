@@ -37,12 +37,17 @@ export const GC_STOPPED_PREFIX = 'stopped arn:';
 export const REAPER_FAILED_MARKER = 'gitlab-fargate orphan reaper failed';
 
 /**
- * How `gitlab-fargate-driver managers reconcile` begins the line it prints when a pass failed (it still did all it
- * could). A controller that keeps failing starts no manager, drains none and stops no dead manager's job tasks.
- * A copy of the driver's `CONTROLLER_FAILED_MARKER` (this jsii package cannot import it): test/monitoring.test.ts
- * proves they agree.
+ * The manager controller's metrics, which its Lambda function writes in embedded metric format each pass. A copy of
+ * the driver's `CONTROLLER_METRICS` (packages/driver/src/managers/controller-metrics.ts; this jsii package cannot
+ * import it): test/monitoring.test.ts proves they agree.
  */
-export const CONTROLLER_FAILED_MARKER = 'gitlab-fargate manager controller failed';
+export const CONTROLLER_METRIC = {
+  namespace: 'GitLabFargate',
+  /** Managers of the current version that crashed in the last 30 minutes: a level, alarmed on its maximum. */
+  managerCrashes: 'ManagerCrashes',
+  /** Its one dimension: the cluster's name. */
+  clusterDimension: 'Cluster',
+} as const;
 
 /** Words of the AWS throttling errors the driver logs. */
 export const THROTTLING_TERMS = ['ThrottlingException', 'Rate exceeded'];

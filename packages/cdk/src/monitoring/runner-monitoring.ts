@@ -13,7 +13,7 @@ import {
   DRIVER_METRICS_NAMESPACE,
   GC_STOPPED_PREFIX,
   REAPER_FAILED_MARKER,
-  CONTROLLER_FAILED_MARKER,
+  CONTROLLER_METRIC,
   THROTTLING_TERMS,
 } from './metric-names';
 
@@ -59,11 +59,20 @@ export interface RunnerMonitoringOptions {
   readonly reaperFailures?: number;
 
   /**
-   * Alarm when the manager controller's passes failed at least this many times in an hour. It runs every minute;
-   * while it fails, no manager replaces one that died and old managers are not stopped.
+   * Alarm when the manager controller's passes failed at least this many times in an hour (its Lambda function's
+   * `Errors`: a pass that could not do something, a bad setting, a timeout). It runs every minute; while it fails, no
+   * manager replaces one that died and old managers are not stopped.
    * @default 3
    */
   readonly controllerFailures?: number;
+
+  /**
+   * Alarm when at least this many managers of the current version crashed (failed to start, or exited non-zero)
+   * within 30 minutes: a new version that crash-loops. The controller starts a replacement every minute, the old
+   * managers have drained, and jobs queue until a working version is deployed.
+   * @default 3
+   */
+  readonly managerCrashes?: number;
 
   /**
    * The dashboard's name.
@@ -100,8 +109,10 @@ export class RunnerMonitoring extends Construct {
   public readonly reaperFailuresAlarm?: cloudwatch.Alarm;
   /** Leaked tasks the orphan reaper stopped (sum per hour). */
   public readonly reaperStops: cloudwatch.IMetric;
-  /** The manager controller's failed passes. */
+  /** The manager controller's failed passes (its Lambda function's errors). */
   public readonly controllerFailuresAlarm: cloudwatch.Alarm;
+  /** Managers of the current version crashing: a new version that crash-loops. */
+  public readonly managerCrashesAlarm: cloudwatch.Alarm;
 
   private readonly environmentName: string;
   private readonly notify: actions.SnsAction;
@@ -132,14 +143,12 @@ export class RunnerMonitoring extends Construct {
     );
     this.reaperStopsAlarm = this.alarm('Reaper Stops', this.reaperStops, stops - 1, `the orphan reaper stopped ${stops} or more leaked tasks in an hour`);
     if (props.environment.orphanReaper) this.reaperFailuresAlarm = this.reaperFailures(logGroup, props.reaperFailures ?? 1);
-    const controllerFailures = props.controllerFailures ?? 3;
-    const failedPasses = logMetric(
-      this, 'Controller Failures Filter', logGroup, this.environmentName, 'ControllerFailures',
-      logs.FilterPattern.literal(`"${CONTROLLER_FAILED_MARKER}"`),
-    );
-    this.controllerFailuresAlarm = this.alarm(
-      'Controller Failures', failedPasses, controllerFailures - 1,
-      `the manager controller failed ${controllerFailures} or more times in an hour (see the manager-controller log streams)`,
+    this.controllerFailuresAlarm = this.newControllerFailuresAlarm(props);
+    const crashes = props.managerCrashes ?? 3;
+    this.managerCrashesAlarm = this.alarm(
+      'Manager Crashes', managerCrashes(props.environment), crashes - 1,
+      `${crashes} or more managers of the current version crashed within 30 minutes: a new version that crash-loops ` +
+        "(see the controller's log group for why; deploy a working version)",
     );
 
     this.dashboard = this.newDashboard(props.dashboardName ?? `gitlab-fargate-${this.environmentName}`, throttles);
@@ -168,6 +177,17 @@ export class RunnerMonitoring extends Construct {
     });
     created.addAlarmAction(this.notify);
     return created;
+  }
+
+  /** The controller's failed passes: its Lambda function's Errors (a failed pass throws, a timeout counts too). */
+  private newControllerFailuresAlarm(props: RunnerMonitoringProps): cloudwatch.Alarm {
+    const failures = props.controllerFailures ?? 3;
+    return this.alarm(
+      'Controller Failures',
+      props.environment.controller.reconcileFunction.metricErrors({ statistic: 'Sum', period: HOUR }),
+      failures - 1,
+      `the manager controller failed ${failures} or more times in an hour (see its log group)`,
+    );
   }
 
   /** The orphan reaper's failed runs, counted from the line it prints when rendering or gc fails. */
@@ -199,6 +219,14 @@ export class RunnerMonitoring extends Construct {
       new cloudwatch.GraphWidget({ title: 'Leaked tasks stopped by the reaper', left: [this.reaperStops] }),
       new cloudwatch.GraphWidget({ title: 'AWS API throttling reaching the driver', left: [throttles] }),
     );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Manager controller',
+        // Failed passes per hour (the function's Errors), and the current version's crashes in the last 30 minutes.
+        left: [this.controllerFailuresAlarm.metric],
+        right: [this.managerCrashesAlarm.metric],
+      }),
+    );
     return dashboard;
   }
 
@@ -212,6 +240,20 @@ export class RunnerMonitoring extends Construct {
     );
     return topic;
   }
+}
+
+/**
+ * The current version's managers that crashed in the last 30 minutes, as each controller pass counts them: a level,
+ * so its maximum over 5 minutes.
+ */
+function managerCrashes(environment: RunnerEnvironment): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: CONTROLLER_METRIC.namespace,
+    metricName: CONTROLLER_METRIC.managerCrashes,
+    dimensionsMap: { [CONTROLLER_METRIC.clusterDimension]: environment.cluster.clusterName },
+    statistic: 'Maximum',
+    period: Duration.minutes(5),
+  });
 }
 
 /** Jobs by outcome and reason, from the driver's Environment+Outcome+Reason dimension set (one line per pair). */
