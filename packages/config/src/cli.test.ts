@@ -245,7 +245,7 @@ describe('gitlab-fargate-config render driver', () => {
     const secret = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:reg=x-AbCdEf';
     const result = await run(
       ['render', 'driver', '--job-images', 'true', '--allowed-images', '{ruby,node}:*, registry.example.com/**', '--registry-credentials', `registry.example.com=${secret}`],
-      { ...DRIVER_ENV, JOB_AGENT_IMAGE: 'registry.example.com/gf/job-agent:1', UNUSED_FAMILY_TTL: '86400' },
+      { ...DRIVER_ENV, JOB_AGENT_IMAGE: 'registry.example.com/gf/job-agent:1', ARM64_JOB_AGENT_IMAGE: 'registry.example.com/gf/job-agent:1-arm64', UNUSED_FAMILY_TTL: '86400' },
     );
     expect(result.code).toBe(0);
     expect(parseDriverConfig(result.stdout).config.jobImages).toEqual({
@@ -253,6 +253,7 @@ describe('gitlab-fargate-config render driver', () => {
       allowedImages: ['{ruby,node}:*', 'registry.example.com/**'],
       allowedServices: [],
       agentImage: 'registry.example.com/gf/job-agent:1',
+      arm64AgentImage: 'registry.example.com/gf/job-agent:1-arm64',
       registryCredentials: [{ registry: 'registry.example.com', secretArn: secret }],
       familyPrefix: 'ci-job-job',
       unusedFamilyTtl: 86_400,

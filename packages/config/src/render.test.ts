@@ -100,6 +100,7 @@ const driverConfig: fc.Arbitrary<DriverConfig> = fc.record(
         allowedImages: fc.uniqueArray(fc.constantFrom('ruby:*', 'registry.example.com/**', '{node,deno}:[0-9]*', 'a\\*'), { maxLength: 3 }),
         allowedServices: fc.uniqueArray(fc.constantFrom('postgres:*', 'redis:7'), { maxLength: 2 }),
         agentImage: fc.constant('123456789012.dkr.ecr.eu-west-1.amazonaws.com/gitlab-fargate/job-agent:1.0.0'),
+        arm64AgentImage: fc.constant('123456789012.dkr.ecr.eu-west-1.amazonaws.com/gitlab-fargate/job-agent:1.0.0-arm64'),
         registryCredentials: fc.constantFrom([], [{ registry: 'registry.example.com', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:reg-AbCdEf' }]),
         familyPrefix: name,
         unusedFamilyTtl: fc.integer({ min: 3600, max: 31_622_400 }),

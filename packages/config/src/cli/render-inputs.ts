@@ -70,6 +70,7 @@ export const DRIVER_INPUTS: RenderKind = {
     { flag: 'allowed-images', env: 'ALLOWED_IMAGES', help: 'images jobs may name, comma-separated doublestar patterns (none = every image)', covers: ['JobImages.AllowedImages'] },
     { flag: 'allowed-services', env: 'ALLOWED_SERVICES', help: 'service images jobs may name, likewise', covers: ['JobImages.AllowedServices'] },
     { flag: 'agent-image', env: 'JOB_AGENT_IMAGE', help: 'the job-agent image (required with --job-images true)', covers: ['JobImages.AgentImage'] },
+    { flag: 'arm64-agent-image', env: 'ARM64_JOB_AGENT_IMAGE', help: "ARM64 jobs' job-agent image (default: --agent-image, then multi-platform)", covers: ['JobImages.Arm64AgentImage'] },
     { flag: 'registry-credentials', env: 'REGISTRY_CREDENTIALS', help: 'REGISTRY=SECRET_ARN,… private registries and their Secrets Manager secrets', covers: ['JobImages.RegistryCredentials'] },
     { flag: 'family-prefix', env: 'JOB_FAMILY_PREFIX', help: "derived task definitions' family prefix (default: the task definition's family + -job)", covers: ['JobImages.FamilyPrefix'] },
     { flag: 'unused-family-ttl', env: 'UNUSED_FAMILY_TTL', help: 'seconds a derived task definition may go unused before gc retires it (default 604800)', covers: ['JobImages.UnusedFamilyTTL'] },
@@ -123,6 +124,7 @@ export const DRIVER_INPUTS: RenderKind = {
     put(values, 'allowed-images', jobImages, 'AllowedImages', asPatternList);
     put(values, 'allowed-services', jobImages, 'AllowedServices', asPatternList);
     put(values, 'agent-image', jobImages, 'AgentImage');
+    put(values, 'arm64-agent-image', jobImages, 'Arm64AgentImage');
     put(values, 'registry-credentials', jobImages, 'RegistryCredentials', asRegistryCredentials);
     put(values, 'family-prefix', jobImages, 'FamilyPrefix');
     put(values, 'unused-family-ttl', jobImages, 'UnusedFamilyTTL', asNumber);

@@ -191,6 +191,12 @@ export interface JobImageSettings {
   readonly allowedServices: readonly string[];
   /** The job-agent image (`gf-init`: copies the SSH server and entry script into the task). Required when `enabled`. */
   readonly agentImage?: string;
+  /**
+   * The job-agent image of ARM64 jobs, whose task definition's `runtimePlatform.cpuArchitecture` is `ARM64`: a task runs
+   * one architecture, so its agent must be built for it. Set it when the images are pushed as one tag per architecture.
+   * @default agentImage, which must then be a multi-platform image (a manifest list with linux/arm64)
+   */
+  readonly arm64AgentImage?: string;
   /** Credentials per registry pattern, the first match wins; no match = a public registry or ECR (the execution role). @default [] */
   readonly registryCredentials: readonly RegistryCredential[];
   /** Prefix of the derived task definitions' families (`<prefix>-<16 hex digits>`). @default "<TaskDefinition's family>-job" */

@@ -107,6 +107,7 @@ function renderJobImagesAndPools(out: TomlWriter, { jobImages, poolDefaults }: D
     .set('AllowedImages', jobImages.allowedImages)
     .set('AllowedServices', jobImages.allowedServices)
     .set('AgentImage', jobImages.agentImage)
+    .set('Arm64AgentImage', jobImages.arm64AgentImage)
     .set('RegistryCredentials', jobImages.registryCredentials.map(({ registry, secretArn }) => ({ Registry: registry, SecretArn: secretArn })))
     .set('FamilyPrefix', jobImages.familyPrefix)
     .set('UnusedFamilyTTL', jobImages.unusedFamilyTtl)

@@ -100,6 +100,7 @@ export const START_ONLY_VARIABLES: Readonly<Record<string, string>> = {
   // root beside every image job: these change only with the task definition (a new manager version).
   GITLAB_URL: 'the runner token is sent there: a changed URL is a new manager version (task definition), never a parameter write',
   JOB_AGENT_IMAGE: 'it runs as root in every image job: a changed agent is a new manager version (task definition)',
+  ARM64_JOB_AGENT_IMAGE: 'the same, for ARM64 image jobs',
   POOL_DIRECTORY: "the running jobs' claimed pool entries and the keeper's volume are there",
   POOL_METRICS_PORT: 'the keeper binds it once, at start',
 };

@@ -23,7 +23,7 @@ describe('[JobImages]', () => {
   it('reads every key, case-insensitively, and renders back to the same settings', () => {
     const text =
       `${BASE}[JobImages]\nenabled = true\nAllowedImages = ["ruby:*", "registry.example.com/**"]\nallowedservices = ["postgres:*"]\n` +
-      `AgentImage = "${AGENT}"\nFamilyPrefix = "gf-prod"\nUnusedFamilyTTL = 86400\nServiceWaitTimeout = 45\n` +
+      `AgentImage = "${AGENT}"\nArm64AgentImage = "${AGENT}-arm64"\nFamilyPrefix = "gf-prod"\nUnusedFamilyTTL = 86400\nServiceWaitTimeout = 45\n` +
       `[[JobImages.RegistryCredentials]]\nRegistry = "registry.example.com"\nSecretArn = "${SECRET}"\n`;
     const { config } = parseDriverConfig(text, { file: 'f.toml' });
     expect(config.jobImages).toEqual({
@@ -31,6 +31,7 @@ describe('[JobImages]', () => {
       allowedImages: ['ruby:*', 'registry.example.com/**'],
       allowedServices: ['postgres:*'],
       agentImage: AGENT,
+      arm64AgentImage: `${AGENT}-arm64`,
       registryCredentials: [{ registry: 'registry.example.com', secretArn: SECRET }],
       familyPrefix: 'gf-prod',
       unusedFamilyTtl: 86_400,
@@ -57,7 +58,7 @@ describe('[JobImages]', () => {
   it('refuses malformed patterns, bad ARNs, prefixes, durations each located', () => {
     const text =
       `${BASE}[JobImages]\nAllowedImages = ["ruby:["]\nAllowedServices = ["{postgres"]\nFamilyPrefix = "gf prod"\nUnusedFamilyTTL = 60\n` +
-      `ServiceWaitTimeout = -1\nAgentImage = "has space"\n` +
+      `ServiceWaitTimeout = -1\nAgentImage = "has space"\nArm64AgentImage = "arm 64"\n` +
       `[[JobImages.RegistryCredentials]]\nRegistry = "r.example.com"\nSecretArn = "arn:aws:ssm:eu-west-1:123456789012:parameter/x"\n` +
       `[[JobImages.RegistryCredentials]]\nRegistry = "q.example.com"\nSecretArn = "${SECRET}"\n`;
     const issues = issuesOf(() => parseDriverConfig(text, { file: 'f.toml' }));
@@ -68,7 +69,8 @@ describe('[JobImages]', () => {
       'f.toml:9:1: error: JobImages.UnusedFamilyTTL: expected seconds from 3600 (1 hour) to 31622400 (366 days), found 60 (an integer)',
       'f.toml:10:1: error: JobImages.ServiceWaitTimeout: expected seconds from 0 (do not wait) to 3600, found -1 (an integer)',
       expect.stringMatching(/^f\.toml:11:1: error: JobImages\.AgentImage: expected an image reference like "[^"]+", found "has space"$/),
-      expect.stringMatching(/^f\.toml:14:1: error: JobImages\.RegistryCredentials\[0\]\.SecretArn: expected a Secrets Manager secret ARN like "[^"]+", found "arn:aws:ssm:/),
+      expect.stringMatching(/^f\.toml:12:1: error: JobImages\.Arm64AgentImage: expected the linux\/arm64 job-agent image, like "[^"]+", found "arm 64"$/),
+      expect.stringMatching(/^f\.toml:15:1: error: JobImages\.RegistryCredentials\[0\]\.SecretArn: expected a Secrets Manager secret ARN like "[^"]+", found "arn:aws:ssm:/),
     ]);
   });
 

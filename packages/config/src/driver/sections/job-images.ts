@@ -32,8 +32,9 @@ const registryCredential = section<RegistryCredential>(
   { expected: 'a table with Registry and SecretArn' },
 );
 
-interface JobImagesRaw extends Omit<JobImageSettings, 'agentImage'> {
+interface JobImagesRaw extends Omit<JobImageSettings, 'agentImage' | 'arm64AgentImage'> {
   agentImage: string;
+  arm64AgentImage: string;
 }
 
 /** `Enabled = true` needs the agent image: without it no job image could be reached. */
@@ -71,6 +72,7 @@ export const jobImages: Schema<JobImageSettings> = refine(
       allowedImages: { key: 'AllowedImages', schema: list(imagePattern, { unique: true }), default: [] },
       allowedServices: { key: 'AllowedServices', schema: list(imagePattern, { unique: true }), default: [] },
       agentImage: { key: 'AgentImage', schema: string({ pattern: IMAGE_REFERENCE, expected: 'an image reference like "123456789012.dkr.ecr.eu-west-1.amazonaws.com/gitlab-fargate/job-agent:1.0.0"' }), default: '' },
+      arm64AgentImage: { key: 'Arm64AgentImage', schema: string({ pattern: IMAGE_REFERENCE, expected: 'the linux/arm64 job-agent image, like "123456789012.dkr.ecr.eu-west-1.amazonaws.com/gitlab-fargate/job-agent:1.0.0-arm64"' }), default: '' },
       registryCredentials: { key: 'RegistryCredentials', schema: list(registryCredential, { max: 50 }), default: [] },
       familyPrefix: {
         key: 'FamilyPrefix',
@@ -86,7 +88,11 @@ export const jobImages: Schema<JobImageSettings> = refine(
         [checkAgentImage(raw, failed, at, checker), checkRegistries(raw, failed, at, checker)].every(Boolean),
     },
   ),
-  ({ agentImage, ...rest }): JobImageSettings => (agentImage === '' ? rest : { ...rest, agentImage }),
+  ({ agentImage, arm64AgentImage, ...rest }): JobImageSettings => ({
+    ...rest,
+    ...(agentImage === '' ? {} : { agentImage }),
+    ...(arm64AgentImage === '' ? {} : { arm64AgentImage }),
+  }),
 );
 
 /** The family of a task definition reference: `family`, `family:revision` or `arn:…:task-definition/family:revision`. */
