@@ -1,4 +1,4 @@
-import type { Task } from '@aws-sdk/client-ecs';
+import { ListTaskDefinitionsCommand, type Task } from '@aws-sdk/client-ecs';
 import type { LocalStack } from '@gitlab-fargate/local-stack';
 import { runJob, type JobSpec, type RunnerSettings } from '@gitlab-fargate/runner-harness';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -103,5 +103,36 @@ describe('the job user', () => {
     const { outcome, log } = await run(job({ image: { name: images.user1000 }, script: ['echo "uid=$(id -u)"'] }));
     expect(outcome, log).toBe('success');
     expect(log).toMatch(/^uid=0$/m);
+  });
+});
+
+describe('refused at prepare, with the reason, before any task or registration', () => {
+  async function counts(): Promise<{ tasks: number; definitions: number }> {
+    const definitions = await stack.ecs.send(new ListTaskDefinitionsCommand({ maxResults: 100 }));
+    return { tasks: (await describeAllTasks(stack)).length, definitions: definitions.taskDefinitionArns?.length ?? 0 };
+  }
+
+  async function refused(spec: JobSpec): Promise<string> {
+    const before = await counts();
+    const { outcome, log } = await run(spec);
+    expect(outcome, log).toBe('system_failure');
+    expect(await counts()).toEqual(before);
+    return log;
+  }
+
+  it('a docker:dind service: Fargate has no privileged mode', async () => {
+    const log = await refused(job({ image: { name: images.debian }, services: [{ name: 'docker:27-dind' }], script: ['true'] }));
+    expect(log).toContain('the service "docker:27-dind" is refused: Docker-in-Docker (dind) needs Docker\'s privileged mode');
+  });
+
+  it("docker: platform: for another architecture than the task's", async () => {
+    const log = await refused(job({ image: { name: images.debian, platform: 'linux/arm64' }, script: ['true'] }));
+    expect(log).toContain('image: docker: platform: "linux/arm64" does not match the task\'s architecture X86_64');
+  });
+
+  it('more services than a task definition has containers for, naming the limit and the numbers', async () => {
+    const services = Array.from({ length: 8 }, (_, index) => ({ name: `local/service-${index}:1` }));
+    const log = await refused(job({ image: { name: images.debian }, services, script: ['true'] }));
+    expect(log).toMatch(/the job needs 11 containers \(.*\), and a Fargate task definition holds at most 10: this job may have at most 7 services, it has 8/);
   });
 });
