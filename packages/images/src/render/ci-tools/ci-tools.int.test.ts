@@ -62,8 +62,7 @@ describe('ci-tools image (the pipeline job image, default spec, on a test fixtur
       'git diff --exit-code && echo clean',
     ].join('\n');
     const result = await exec(client, 'bash -s', script);
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/clean\n$/);
   });
 
