@@ -11,6 +11,7 @@ import {
   type RegistryCredential,
 } from '@gitlab-fargate/config';
 import { SystemFailure } from '../errors.js';
+import { agentImageFor, taskArchitecture } from './agent-image.js';
 import { contentHash } from './content.js';
 import { familyName } from './hash.js';
 import { checkDefinitionLimits, checkServicePorts, type PortOwner } from './limits.js';
@@ -41,7 +42,7 @@ export interface DeriveInput {
   readonly helperContainerName: string;
   /** gitlab-runner's `builds_dir`: the `builds` volume is mounted there in the helper and the build container. */
   readonly buildsDir: string;
-  readonly settings: Pick<JobImageSettings, 'agentImage' | 'registryCredentials' | 'familyPrefix'>;
+  readonly settings: Pick<JobImageSettings, 'agentImage' | 'arm64AgentImage' | 'registryCredentials' | 'familyPrefix'>;
   /** The job's image; absent = services beside the helper only (no agent, no build container). */
   readonly image?: JobImage;
   readonly services: readonly JobService[];
@@ -193,7 +194,8 @@ function volumes(template: TaskDefinition, withTools: boolean): Volume[] {
 export function deriveTaskDefinition(input: DeriveInput): DerivedTaskDefinition {
   const { containers, helper } = templateContainers(input);
   checkServicePorts(input.services, reservedPorts(containers, input.image !== undefined));
-  const { agentImage, registryCredentials, familyPrefix } = input.settings;
+  const { registryCredentials, familyPrefix } = input.settings;
+  const agentImage = agentImageFor(taskArchitecture(input.template), input.settings);
   if (input.image !== undefined && agentImage === undefined) throw new SystemFailure('[JobImages] AgentImage is not set: the job image cannot be reached without the agent');
   const agent =
     input.image === undefined || agentImage === undefined

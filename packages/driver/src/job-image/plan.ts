@@ -1,5 +1,6 @@
 import type { TaskDefinition } from '@aws-sdk/client-ecs';
-import type { CpuArchitecture, JobImageSettings } from '@gitlab-fargate/config';
+import type { JobImageSettings } from '@gitlab-fargate/config';
+import { taskArchitecture } from './agent-image.js';
 import { serviceHostnames } from './aliases.js';
 import { deriveTaskDefinition, type DerivedTaskDefinition } from './derive.js';
 import type { JobImageRequest } from './payload.js';
@@ -31,11 +32,6 @@ export interface JobImagePlan {
   readonly warnings: readonly string[];
 }
 
-/** The task's CPU architecture as its `runtimePlatform` says (X86_64 when absent, as ECS assumes). */
-function architectureOf(template: TaskDefinition): CpuArchitecture {
-  return template.runtimePlatform?.cpuArchitecture === 'ARM64' ? 'ARM64' : 'X86_64';
-}
-
 /**
  * Checks and plans a job's image and services: the allow-lists and privileged images, the platform, the aliases,
  * the services' environments, the derived task definition and its limits and port clashes. Undefined when the job
@@ -45,7 +41,7 @@ function architectureOf(template: TaskDefinition): CpuArchitecture {
 export function planJobImage(input: JobImagePlanInput): JobImagePlan | undefined {
   const { request, settings, template } = input;
   if (request.image === undefined && request.services.length === 0) return undefined;
-  checkJobImagePolicy(request, settings, architectureOf(template));
+  checkJobImagePolicy(request, settings, taskArchitecture(template));
   const hostnames = serviceHostnames(request.services);
   const derived = deriveTaskDefinition({
     template,
