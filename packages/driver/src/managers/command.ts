@@ -10,13 +10,16 @@ export const CONTROLLER_FAILED_MARKER = 'gitlab-fargate manager controller faile
 
 export const MANAGERS_HELP = `Usage: gitlab-fargate-driver managers reconcile
 
-One pass of the manager controller of one environment (the CDK construct runs it every minute, in a task of its own):
+One pass of the manager controller of one environment (the CDK construct runs the same pass every minute as a Lambda
+function):
 keep ${V.count} runner managers of task definition ${V.taskDefinition} running, one per subnet in turn; let older
 revisions of that family drain (each manager compares its ${MANAGER_VERSION_VARIABLE}, which this command sets
 at RunTask, with the settings parameter's and stops taking jobs when they differ) and stop each old manager once its
 job tasks (tag gitlab-fargate:manager) are gone, ${V.drainSettle} (default ${DEFAULT_DRAIN_SETTLE_SECONDS}) seconds at
 the earliest after it was first found old (tag gitlab-fargate:drain-started), or with its job tasks after
-${V.drainTimeout}; stop at once the job tasks of a manager of that family that has stopped.
+${V.drainTimeout}; drain the managers of the current revision beyond ${V.count} the same way; stop at once the job
+tasks of a manager of that family that has stopped; count the current revision's managers that crashed in the last
+30 minutes.
 
 Settings, from the environment: ${Object.values(V).join(', ')}. Credentials and region: the AWS SDK's default chain.
 Needs no driver TOML. Exit code 0, or 1 when a setting is bad or something could not be done (the rest still is).`;
