@@ -86,7 +86,14 @@ async function register(client: ECSClient, command: string[] = ['sleep', 'infini
 }
 
 /** A cluster of its own, the manager family at an old and a current revision, and the function's environment. */
-async function environment(client: ECSClient, command?: string[]): Promise<{ cluster: string; old: string; current: string; env: NodeJS.ProcessEnv }> {
+interface Environment {
+  readonly cluster: string;
+  readonly old: string;
+  readonly current: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+async function environment(client: ECSClient, command?: string[]): Promise<Environment> {
   const cluster = `lambda-${++clusters}`;
   await client.send(new CreateClusterCommand({ clusterName: cluster }));
   await client.send(new PutClusterCapacityProvidersCommand({ cluster, capacityProviders: ['FARGATE', 'FARGATE_SPOT'], defaultCapacityProviderStrategy: [] }));
@@ -126,7 +133,10 @@ describe('the manager controller Lambda function (the shipped asset) against the
     Object.assign(process.env, env);
     expect(await asset.handler()).toEqual({ started: 2, draining: 0, stoppedManagers: 0, stoppedJobs: 0, crashed: 0 });
     const running = await managers(ecs, cluster);
-    expect(running.map((task) => [task.taskDefinitionArn, task.startedBy])).toEqual([[current, MANAGER_STARTED_BY], [current, MANAGER_STARTED_BY]]);
+    expect(running.map((task) => [task.taskDefinitionArn, task.startedBy])).toEqual([
+      [current, MANAGER_STARTED_BY],
+      [current, MANAGER_STARTED_BY],
+    ]);
     // The next minute's invocation (a warm sandbox keeps its client) finds them running.
     expect(await asset.handler()).toMatchObject({ started: 0 });
   });

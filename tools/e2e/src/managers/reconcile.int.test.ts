@@ -230,7 +230,8 @@ describe('managers reconcile against the ECS emulator', () => {
 
   it('keeps a busy surplus manager until its jobs end or its drain deadline, then stops it with its job tasks', async () => {
     const { cluster, settings } = await environment();
-    const [first, second] = (await describe_(cluster, (await reconcile(settings, T0)).started)).map((task) => task.taskArn!) as [string, string];
+    const started = (await reconcile(settings, T0)).started;
+    const [first, second] = (await describe_(cluster, started)).map((task) => task.taskArn!) as [string, string];
     const firstJobs = [await jobOf(cluster, first), await jobOf(cluster, first)];
     const secondJob = await jobOf(cluster, second);
     const one = { ...settings, count: 1 };
