@@ -33,4 +33,10 @@ export const POOL_TAG_KEYS = {
   pool: 'gitlab-fargate:pool',
   /** The hash of the configuration the task was started under; a task of another hash is drained. */
   configHash: 'gitlab-fargate:config-hash',
+  /**
+   * Set by the job that claimed the task (value: its `CI_JOB_ID`), together with the job's own
+   * `gitlab-fargate:deadline`: a pool task with this tag is a job's task; one without it is idle (not a job, so the
+   * manager controller does not wait for it when draining a manager: it stops with its keeper or its idle watchdog).
+   */
+  claimed: 'gitlab-fargate:pool-claimed',
 } as const;
