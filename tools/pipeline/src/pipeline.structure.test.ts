@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contextOf, expandVariables, managerContextStub, synthesizeExampleApp } from './example-app.js';
 import { GitLabCiLocalProject } from './gitlab-ci-local.js';
 import {
   commandsOf,
@@ -215,6 +216,42 @@ describe('.gitlab-ci.yml structure', () => {
     expect(ciTools.map((file) => file.path)).toContain('ci-tools/Dockerfile');
     expect(await findStaleFiles(join(root, 'images'), ciTools)).toEqual([]);
   });
+
+  it("synthesizes every runner stack with ci-tools as the job image, from the deploy jobs' own -c values", async () => {
+    const command = commandsOf(job('deploy dev')).find((c) => c.includes('npx cdk deploy')) ?? '';
+    for (const environment of ENVIRONMENTS) {
+      expect(commandsOf(job(`deploy ${environment}`)), environment).toContain(command);
+    }
+    const ci = { CI_SERVER_URL: 'https://gitlab.example.com', CI_PROJECT_PATH: 'group/project', CI_PROJECT_DIR: root };
+    const context = Object.fromEntries(Object.entries(contextOf(command)).map(([key, value]) => [key, expandVariables(value, ci)]));
+    expect(Object.keys(context).sort()).toEqual(['gitlabUrl', 'jobImage', 'projectPath']);
+    const example = join(root, 'packages/cdk/examples/three-environments/build-context.ts');
+    const { MANAGER_CONTEXT_FILES } = (await import(pathToFileURL(example).href)) as { MANAGER_CONTEXT_FILES: string[] };
+    const { JobTask } = (await import(pathToFileURL(join(root, 'packages/cdk/src/job/job-task.ts')).href)) as {
+      JobTask: { DEFAULT_CONTAINER_NAME: string };
+    };
+    const manager = managerContextStub(root, MANAGER_CONTEXT_FILES);
+    const out = await synthesizeExampleApp(root, { ...context, managerImage: manager.dir }).finally(manager.remove);
+    try {
+      for (const environment of ENVIRONMENTS) {
+        const read = (suffix: string): unknown => JSON.parse(readFileSync(join(out, `GitLabRunner-${environment}.${suffix}`), 'utf8'));
+        const { dockerImages } = read('assets.json') as { dockerImages: Record<string, { source: { directory: string } }> };
+        const ciTools = Object.entries(dockerImages)
+          .filter(([, asset]) => readFileSync(join(out, asset.source.directory, 'Dockerfile'), 'utf8').startsWith('# ci-tools:'))
+          .map(([hash]) => hash);
+        expect(ciTools, `${environment}: one image asset built from images/ci-tools`).toHaveLength(1);
+        const { Resources } = read('template.json') as { Resources: Record<string, { Type: string; Properties: never }> };
+        const jobContainers = Object.values(Resources)
+          .filter((resource) => resource.Type === 'AWS::ECS::TaskDefinition')
+          .flatMap((resource) => (resource.Properties as { ContainerDefinitions: { Name: string; Image: unknown }[] }).ContainerDefinitions)
+          .filter((container) => container.Name === JobTask.DEFAULT_CONTAINER_NAME);
+        expect(jobContainers.length, environment).toBeGreaterThan(0);
+        for (const container of jobContainers) expect(JSON.stringify(container.Image), environment).toContain(ciTools[0]);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 240_000);
 
   it('calls no program that the ci-tools image lacks (CI_TOOLS_COMMANDS, which its integration test runs)', async () => {
     const { CI_TOOLS_COMMANDS } = await imagesSource<{ CI_TOOLS_COMMANDS: readonly string[] }>('spec/ci-tools.ts');
