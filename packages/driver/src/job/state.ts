@@ -53,6 +53,19 @@ export interface JobState {
    * timeline, cost and metrics (`metrics/job-record.ts`). Read through `readJobRecord`, which drops what is malformed.
    */
   readonly metrics?: JobRecord;
+  /**
+   * Set when the task came from the warm pool (a warm start, see `stages/prepare-warm.ts`); absent for a cold start.
+   * Cleanup then also removes the job's claimed pool entry; the job's metrics say `start: warm`.
+   */
+  readonly pool?: WarmStartRecord;
+}
+
+/** Which pool a warm start's task came from, and how long taking it took. */
+export interface WarmStartRecord {
+  /** `[[Pool]] Name`. */
+  readonly name: string;
+  /** The claim (directory rename) to the in-task lock taken, in milliseconds. */
+  readonly claimMs: number;
 }
 
 /** How a job image's build container answers SSH (the job agent): same address and key as the helper. */
@@ -192,6 +205,10 @@ export function parseState(text: string, path: string): JobState {
     if (typeof build?.port !== 'number' || !Number.isInteger(build.port) || typeof build.username !== 'string' || typeof build.hostKey !== 'string') {
       problems.push('build must be { port: integer, username: string, hostKey: string }');
     }
+  }
+  if (v.pool !== undefined) {
+    const pool = v.pool as Partial<Record<keyof WarmStartRecord, unknown>> | null;
+    if (typeof pool?.name !== 'string' || typeof pool.claimMs !== 'number' || !(pool.claimMs >= 0)) problems.push('pool must be { name: string, claimMs: number >= 0 }');
   }
   if (problems.length > 0) {
     throw new UnusableState(path, `is damaged (${problems.join(', ')})`);

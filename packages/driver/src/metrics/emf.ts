@@ -19,6 +19,8 @@ export interface JobMetricsInput {
   /** Absent when the task's size was never known (prepare failed before RunTask answered). */
   readonly cost?: CostEstimate;
   readonly region?: string;
+  /** Whether the job's task came from the warm pool. @default 'cold' */
+  readonly start?: 'warm' | 'cold';
 }
 
 /** Prepare failed on the platform's side: a cancelled start or a refused override is not the platform failing. */
@@ -85,7 +87,7 @@ export function jobMetricsDocument(input: JobMetricsInput): Record<string, unkno
     [DIMENSION.outcome]: input.outcome.kind,
     [DIMENSION.reason]: input.outcome.reason,
     ...values,
-    start: 'cold',
+    start: input.start ?? 'cold',
     project: input.project,
     jobId: input.jobId,
     ...(input.taskArn !== undefined ? { taskArn: input.taskArn } : {}),

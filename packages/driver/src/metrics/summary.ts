@@ -11,6 +11,8 @@ export interface SummaryInput {
   readonly taskArn?: string;
   /** The state's `metrics` (see `job-record.ts`); checked here. */
   readonly metrics?: unknown;
+  /** Set for a warm start: the pool the task came from (the state's `pool`). */
+  readonly pool?: { readonly name: string; readonly claimMs: number };
 }
 
 const MILESTONES: readonly (readonly [keyof JobRecord, string, keyof JobPhases | undefined, string])[] = [
@@ -46,6 +48,7 @@ export function jobSummary(input: SummaryInput, now: number, pricing: PricingSet
     lines.push(`  ${((at - start) / 1000).toFixed(1).padStart(7)}  ${label.padEnd(28)}${note === '' ? '' : `  ${note}`}`.trimEnd());
   }
   if (phases.startLatency !== undefined) lines.push(`  start latency ${phases.startLatency.toFixed(1)} s (prepare started → SSH ready)`);
+  if (input.pool !== undefined) lines.push(`  warm start: an idle task of pool ${input.pool.name}, claimed in ${input.pool.claimMs} ms`);
   const usage = taskUsage(record, input.taskArn, now);
   lines.push(usage === undefined ? 'Fargate cost so far: unknown (the task\'s size was not recorded)' : costLine(estimateCost(usage, pricing), usage.cpuUnits, usage.memoryMiB, usage.ephemeralGiB, regionOfArn(input.taskArn)));
   return lines;

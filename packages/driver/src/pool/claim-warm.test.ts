@@ -37,27 +37,28 @@ describe('claimWarmTask', () => {
     dir = mkdtempSync(join(tmpdir(), 'gf-claim-'));
     const c = config();
     keeperEntry(c);
-    const claimed = claimWarmTask({ config: c, plan: jobPlan(c), jobKey: 'abc123xyz-0011223344556677' });
+    const claimed = claimWarmTask({ config: c, env, plan: jobPlan(c), jobKey: 'abc123xyz-0011223344556677' });
     expect(claimed).toMatchObject({ kind: 'warm', entry: { taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/ci/abc' } });
-    expect(claimWarmTask({ config: c, plan: jobPlan(c), jobKey: 'other' })).toMatchObject({ kind: 'cold', reason: 'no ready task' });
+    expect(claimWarmTask({ config: c, env, plan: jobPlan(c), jobKey: 'other' })).toMatchObject({ kind: 'cold', reason: 'no ready task' });
   });
 
-  it('sends a job with another RunTask (Spot asked for) or under another configuration to the cold path', () => {
+  it('sends a job with another RunTask (Spot asked for, an image:) or under another configuration to the cold path', () => {
     dir = mkdtempSync(join(tmpdir(), 'gf-claim-'));
     const c = config();
     keeperEntry(c);
-    expect(claimWarmTask({ config: c, plan: jobPlan(c, true), jobKey: 'j1' })).toMatchObject({ kind: 'cold', reason: 'no ready task' });
+    expect(claimWarmTask({ config: c, env, plan: jobPlan(c, true), jobKey: 'j1' })).toMatchObject({ kind: 'cold', reason: 'no matching pool', pools: ['default'] });
+    expect(claimWarmTask({ config: c, env, plan: jobPlan(c), jobKey: 'j1', imageHash: 'ci-job-0123456789abcdef' })).toMatchObject({ kind: 'cold', reason: 'no matching pool' });
     const tagged = config('[Fargate.Tags]\nteam = "ci"\n');
-    expect(claimWarmTask({ config: tagged, plan: jobPlan(tagged), jobKey: 'j1' })).toMatchObject({ kind: 'cold', reason: 'no ready task' });
-    expect(claimWarmTask({ config: c, plan: jobPlan(c), jobKey: 'j1' }).kind).toBe('warm');
+    expect(claimWarmTask({ config: tagged, env, plan: jobPlan(tagged), jobKey: 'j1' })).toMatchObject({ kind: 'cold', reason: 'no ready task' });
+    expect(claimWarmTask({ config: c, env, plan: jobPlan(c), jobKey: 'j1' }).kind).toBe('warm');
   });
 
   it('never takes a task within the claim margin of its idle deadline, and says when there is no pool', () => {
     dir = mkdtempSync(join(tmpdir(), 'gf-claim-'));
     const c = config();
     keeperEntry(c, Math.floor(Date.now() / 1000) + 100);
-    expect(claimWarmTask({ config: c, plan: jobPlan(c), jobKey: 'j1' })).toMatchObject({ kind: 'cold', reason: 'no ready task' });
+    expect(claimWarmTask({ config: c, env, plan: jobPlan(c), jobKey: 'j1' })).toMatchObject({ kind: 'cold', reason: 'no ready task' });
     const none = { ...c, pools: [] };
-    expect(claimWarmTask({ config: none, plan: jobPlan(none), jobKey: 'j1' })).toEqual({ kind: 'cold', reason: 'no pool', claimMs: 0 });
+    expect(claimWarmTask({ config: none, env, plan: jobPlan(none), jobKey: 'j1' })).toEqual({ kind: 'cold', reason: 'no pool', claimMs: 0, pools: [] });
   });
 });

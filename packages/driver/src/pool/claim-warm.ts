@@ -1,21 +1,41 @@
 import type { DriverConfig } from '@gitlab-fargate/config';
 import type { LaunchPlan } from '../aws/launch.js';
+import type { JobEnvironment } from '../job/environment.js';
 import { type ClaimRequest, claim } from './directory.js';
 import type { PoolEntry } from './entry.js';
+import { currentKeys } from './fill.js';
 import { configHash, poolKey } from './pool-key.js';
+
+/**
+ * Why a job takes the cold path without trying a task: `no pool` (no `[[Pool]]` configured), `no matching pool` (the
+ * job's own RunTask differs from the pool tasks': another size, task definition, Spot choice, or an `image:`), `no
+ * ready task` (its pool has no idle task outside the claim margin now).
+ */
+export type ColdReason = 'no pool' | 'no matching pool' | 'no ready task';
 
 /** A warm task taken for a job, or why there was none. */
 export type WarmClaim =
   | { readonly kind: 'warm'; readonly entry: PoolEntry; readonly path: string; readonly claimMs: number }
-  | { readonly kind: 'cold'; readonly reason: 'no pool' | 'no ready task'; readonly claimMs: number };
+  | {
+    readonly kind: 'cold';
+    readonly reason: ColdReason;
+    readonly claimMs: number;
+    /** The configured `[[Pool]]` names (every pool starts the same tasks, so each could have served the job). */
+    readonly pools: readonly string[];
+  };
 
 /** What {@link claimWarmTask} needs: the job's own RunTask plan (after overrides) decides which pool fits. */
 export interface WarmClaimInput {
   readonly config: DriverConfig;
+  /** The job's environment: the pool tasks' own plan (the keeper's) is computed from it and the config. */
+  readonly env: JobEnvironment;
   readonly plan: LaunchPlan;
   /** The job's state-file stem (`stateStem(runnerShortToken, jobId)`): names the claimed entry. */
   readonly jobKey: string;
-  /** Reserved for `image:` jobs (the job-image hash); '' for the task definition's image. @default '' */
+  /**
+   * For an `image:`/`services:` job, the job-image hash (its derived family): the keeper never starts such tasks, so
+   * the job finds no matching pool. '' for the task definition's image. @default ''
+   */
   readonly imageHash?: string;
   /** @default Date.now */
   readonly now?: () => number;
@@ -31,8 +51,10 @@ export function claimWarmTask(input: WarmClaimInput): WarmClaim {
   const now = input.now ?? Date.now;
   const started = now();
   const { directory, claimMargin } = input.config.poolDefaults;
-  if (input.config.pools.length === 0 || directory === undefined) return { kind: 'cold', reason: 'no pool', claimMs: 0 };
+  const pools = input.config.pools.map((pool) => pool.name);
+  if (pools.length === 0 || directory === undefined) return { kind: 'cold', reason: 'no pool', claimMs: 0, pools };
   const key = poolKey(input.plan, input.imageHash);
+  if (key !== currentKeys(input).poolKey) return { kind: 'cold', reason: 'no matching pool', claimMs: now() - started, pools };
   const request: ClaimRequest = {
     root: directory,
     poolKey: key,
@@ -43,6 +65,6 @@ export function claimWarmTask(input: WarmClaimInput): WarmClaim {
   };
   const claimed = claim(request);
   const claimMs = now() - started;
-  if (claimed === undefined) return { kind: 'cold', reason: 'no ready task', claimMs };
+  if (claimed === undefined) return { kind: 'cold', reason: 'no ready task', claimMs, pools };
   return { kind: 'warm', entry: claimed.entry, path: claimed.path, claimMs };
 }

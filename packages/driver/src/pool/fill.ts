@@ -23,7 +23,7 @@ export function poolPlan(ctx: KeeperContext, pool: string, publicKey: string, se
 }
 
 /** The pool key and config hash the keeper's tasks get now (and a job's plan must give to claim one). */
-export function currentKeys(ctx: KeeperContext): { poolKey: string; configHash: string } {
+export function currentKeys(ctx: Pick<KeeperContext, 'config' | 'env'>): { poolKey: string; configHash: string } {
   const key = poolKey(planLaunch(ctx.config, ctx.env, {}, {}, '', 'keys'));
   return { poolKey: key, configHash: configHash(key, ctx.config) };
 }

@@ -30,6 +30,7 @@ export function emitJobMetrics(ctx: StageContext, state: JobState, now: number =
         phases: jobPhases(record, Date.parse(state.createdAt)),
         ...(usage !== undefined ? { cost: estimateCost(usage, ctx.config.pricing) } : {}),
         ...(region !== undefined ? { region } : {}),
+        start: state.pool === undefined ? 'cold' : 'warm',
       }),
     );
   } catch (error) {

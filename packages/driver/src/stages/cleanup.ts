@@ -1,8 +1,9 @@
 import { type AwsClients, createAwsClients } from '../aws/clients.js';
 import { stopTask } from '../aws/launch.js';
 import { secondsToMs } from '../duration.js';
-import { SystemFailure } from '../errors.js';
-import { type JobState, UnusableState, readState, removeState } from '../job/state.js';
+import { SystemFailure, messageOf } from '../errors.js';
+import { type JobState, UnusableState, readState, removeState, stateStem } from '../job/state.js';
+import { releaseJobClaims } from '../pool/job-claims.js';
 import type { Sleep } from '../sleep.js';
 import { stopMultiplexer } from '../ssh/mux/launcher.js';
 import { emitJobMetrics } from './cleanup-metrics.js';
@@ -28,13 +29,13 @@ export async function cleanupStage(ctx: StageContext, options: CleanupOptions = 
     ctx.log.progress(`No state for job ${ctx.env.jobId}: nothing to clean up`);
     return;
   }
+  const clients = options.clients ?? createAwsClients(state.region ?? ctx.config.fargate.region);
   try {
     if (state.mux !== undefined) stopMultiplexer(state.mux);
     if (state.taskArn === undefined) {
       ctx.log.progress('Prepare never started a task: nothing to stop');
       return;
     }
-    const clients = options.clients ?? createAwsClients(state.region ?? ctx.config.fargate.region);
     const outcome = await stopTask(
       clients.ecs,
       { cluster: state.cluster, taskArn: state.taskArn, reason: `gitlab-fargate: job ${state.jobId} finished (cleanup)` },
@@ -42,9 +43,30 @@ export async function cleanupStage(ctx: StageContext, options: CleanupOptions = 
     );
     ctx.log.progress(outcome === 'stopped' ? `Stopped task ${state.taskArn}` : `Task ${state.taskArn} was already gone`);
   } finally {
+    await releasePoolClaims(ctx, state, clients, options.sleep);
     // Once per job, whatever happened: how long the start took, how it ended, what it cost (metrics/emf.ts).
     emitJobMetrics(ctx, state);
     removeState(path);
+  }
+}
+
+/**
+ * A warm start's pool entry (it holds the task's private key) is removed with the job; a task this job claimed that
+ * the state does not name (prepare killed between its claim and its state file) is stopped first. Never fails cleanup.
+ */
+async function releasePoolClaims(ctx: StageContext, state: JobState, clients: AwsClients, sleep: Sleep | undefined): Promise<void> {
+  const root = ctx.config.poolDefaults.directory;
+  if (root === undefined) return;
+  try {
+    const stopped = await releaseJobClaims({
+      ecs: clients.ecs, root, jobKey: stateStem(state.runnerShortToken, state.jobId), log: ctx.log,
+      ...(state.taskArn === undefined ? {} : { ownTaskArn: state.taskArn }),
+      reason: `gitlab-fargate: job ${state.jobId} finished (cleanup)`,
+      stop: { deadlineMs: secondsToMs(ctx.config.timeouts.stopTask), ...(sleep === undefined ? {} : { sleep }) },
+    });
+    for (const taskArn of stopped) ctx.log.progress(`Stopped pool task ${taskArn}, claimed by this job's prepare`);
+  } catch (error) {
+    ctx.log.warn(`could not remove this job's warm-pool entries: ${messageOf(error)}`);
   }
 }
 

@@ -9,18 +9,20 @@ import { type JobImageLaunch, decideJobImage, planJobImageLaunch } from '../job-
 import { jobDeadline } from '../job/deadline.js';
 import { readOverrides } from '../job/overrides.js';
 import { planLaunch } from '../job/plan.js';
-import { type BuildContainerSsh, type JobState, TASK_DEFINITION_CACHE_FILE, UnusableState, readState, writeState } from '../job/state.js';
+import { type BuildContainerSsh, type JobState, TASK_DEFINITION_CACHE_FILE, UnusableState, readState, stateStem, writeState } from '../job/state.js';
 import { elapsedSeconds } from '../log.js';
 import { TaskObserver } from '../metrics/observe.js';
 import { recordStageOutcome } from '../metrics/record-outcome.js';
+import { releaseJobClaims } from '../pool/job-claims.js';
 import { type Sleep, sleep as defaultSleep } from '../sleep.js';
 import { sshTransport } from '../ssh/connect.js';
 import { type JobKeyPair, generateJobKeyPair } from '../ssh/keys.js';
-import { MUX_IDLE_TIMEOUT_MS, type PendingMultiplexer, launchMultiplexer } from '../ssh/mux/launcher.js';
-import { muxSocketPath } from '../ssh/mux/socket.js';
+import type { PendingMultiplexer } from '../ssh/mux/launcher.js';
 import type { Transport } from '../ssh/transport.js';
 import { type Ready, awaitReady } from './await-ready.js';
 import { type StageContext, jobStatePath } from './context.js';
+import { handOverToMultiplexer, startJobMultiplexer } from './prepare-mux.js';
+import { prepareWarm } from './prepare-warm.js';
 
 /** Injectable parts of {@link prepareStage}. */
 export interface PrepareOptions {
@@ -34,21 +36,50 @@ export interface PrepareOptions {
   readonly launchBaseDelayMs?: number;
 }
 
-/** For the multiplexer's socket to listen, counted from readiness (it started when RunTask returned). */
-const MUX_START_TIMEOUT_MS = 5_000;
+/** What prepare decided before any task: the job's plan, its state file and what it wrote there. */
+interface PlannedJob {
+  readonly ctx: StageContext;
+  readonly clients: AwsClients;
+  /** The job's RunTask plan, after its overrides and its image (when honoured). */
+  readonly plan: LaunchPlan;
+  /** The job's image and services (`[JobImages]`), when honoured. */
+  readonly image?: JobImageLaunch;
+  readonly path: string;
+  /** The state before any task: the job's own key pair, SSH settings, deadline. */
+  readonly initial: JobState;
+  readonly deadline?: Date;
+  readonly started: number;
+  readonly sleep: Sleep;
+  readonly now: () => number;
+}
 
 /**
- * `custom prepare`: starts the job's task and returns once its sshd accepts the job key. Per-job overrides are
- * checked before anything starts; the task ARN is in the state file before any waiting, so cleanup can always stop
- * it; if anything after RunTask fails (recording the task included, or the job is cancelled), the task is stopped
- * under a fresh deadline.
+ * `custom prepare`: gives the job a task whose sshd accepts the job's key. Per-job overrides are checked before
+ * anything starts. An idle task of the warm pool is taken when one fits (`prepare-warm.ts`); otherwise a task is
+ * started: its ARN is in the state file before any waiting, so cleanup can always stop it, and if anything after
+ * RunTask fails (recording the task included, or the job is cancelled), the task is stopped under a fresh deadline.
  */
 export async function prepareStage(ctx: StageContext, options: PrepareOptions = {}): Promise<JobState> {
+  const job = await planJob(ctx, options);
+  const transport = options.transport ?? sshTransport;
+  const warm = await prepareWarm({
+    ctx, ecs: job.clients.ecs, plan: job.plan, path: job.path, initial: job.initial, started: job.started, transport,
+    sleep: job.sleep, now: job.now,
+    ...(job.deadline === undefined ? {} : { deadline: job.deadline }),
+    ...(job.image === undefined ? {} : { imageHash: job.image.family }),
+  });
+  return warm ?? (await prepareCold(job, transport, options));
+}
+
+/**
+ * Everything before a task: overrides, key pair, deadline and plan; an earlier attempt's task stopped; the state file
+ * written (an unwritable metadata directory fails here); the job image's refusals (allow-lists, limits, port clashes).
+ */
+async function planJob(ctx: StageContext, options: PrepareOptions): Promise<PlannedJob> {
   const { config, env, log } = ctx;
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? defaultSleep;
   const started = now();
-
   const overrides = readOverrides(env.variables, config.overrides);
   const keys = generateJobKeyPair(`gitlab-fargate-job-${env.jobId}`);
   const deadline = jobDeadline(started, env.jobTimeoutSeconds);
@@ -59,16 +90,23 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
   const path = jobStatePath(ctx);
   const clients = options.clients ?? createAwsClients(config.fargate.region);
   await stopLeftover(ctx, path, clients, sleep);
+  await releaseLeftoverClaims(ctx, clients, sleep);
   const initial = initialState(ctx, keys, started, deadline);
-  // Written before RunTask too: an unwritable metadata directory must fail before a task exists.
   writeState(path, initial);
-  // Refusals (allow-lists, limits, port clashes) fail here, before any task exists.
   const image = jobImage.kind !== 'honoured' ? undefined : await planJobImageLaunch({
     ecs: clients.ecs, config, env, request: jobImage.request, plan: plainPlan, publicKey: keys.publicKey,
     cacheFile: join(dirname(path), TASK_DEFINITION_CACHE_FILE), log, signal: ctx.signal, sleep,
   });
-  const plan = image?.plan ?? plainPlan;
+  return {
+    ctx, clients, plan: image?.plan ?? plainPlan, path, initial, started, sleep, now,
+    ...(image === undefined ? {} : { image }), ...(deadline === undefined ? {} : { deadline }),
+  };
+}
 
+/** The cold path: RunTask, the ARN recorded, then the wait until the task answers SSH. */
+async function prepareCold(planned: PlannedJob, transport: Transport, options: PrepareOptions): Promise<JobState> {
+  const { ctx, clients, plan, path, now, sleep } = planned;
+  const { config, log } = ctx;
   log.progress(`Starting a Fargate task from ${plan.taskDefinition} in cluster ${plan.cluster} (${describePlacement(plan.placement)})`);
   const observer = new TaskObserver(now);
   observer.runTaskSent();
@@ -85,21 +123,33 @@ export async function prepareStage(ctx: StageContext, options: PrepareOptions = 
   });
   observer.runTaskReturned(launched.task);
   const taskArn = launched.task.taskArn;
-  const job: StartedJob = {
-    ctx, clients, plan, path, taskArn, sleep, now, started, observer, recorded: false, ...(image === undefined ? {} : { image }),
-  };
+  const job: StartedJob = { ...planned, taskArn, observer, recorded: false };
   try {
-    const recorded: JobState = { ...initial, taskArn, metrics: observer.snapshot() };
+    const recorded: JobState = { ...planned.initial, taskArn, metrics: observer.snapshot() };
     writeState(path, recorded);
     job.recorded = true;
     // Only now: whoever sees this line (a person, a test that kills prepare then) may count on cleanup stopping it.
     log.progress(`Task ${taskArn} created (${describePlacement(launched.placement)})`);
-    return await awaitJob(job, recorded, options.transport ?? sshTransport);
+    return await awaitJob(job, recorded, transport);
   } catch (error) {
     if (job.recorded) noteProblem(ctx, recordStageOutcome(path, 'prepare', error, observer.snapshot()));
     await stopAfterFailedPrepare(job, error);
     throw error;
   }
+}
+
+/**
+ * Pool tasks an earlier attempt of this job claimed (its claimed entries, found by the job's key) are stopped and
+ * their entries removed: each pool task serves one attempt, and the entry holds the task's private key.
+ */
+async function releaseLeftoverClaims(ctx: StageContext, clients: AwsClients, sleep: Sleep): Promise<void> {
+  const root = ctx.config.poolDefaults.directory;
+  if (root === undefined) return;
+  await releaseJobClaims({
+    ecs: clients.ecs, root, jobKey: stateStem(ctx.env.runnerShortToken, ctx.env.jobId), log: ctx.log,
+    reason: `gitlab-fargate: replaced by a new prepare of job ${ctx.env.jobId}`,
+    stop: { deadlineMs: secondsToMs(ctx.config.timeouts.stopTask), sleep },
+  });
 }
 
 /** A metrics record that could not be written is worth a warning, never a failed job. */
@@ -126,21 +176,12 @@ function initialState(ctx: StageContext, keys: JobKeyPair, started: number, dead
 }
 
 /** A prepare past RunTask: a task exists that must be stopped if anything fails from here on. */
-interface StartedJob {
-  readonly ctx: StageContext;
-  readonly clients: AwsClients;
-  readonly plan: LaunchPlan;
-  readonly path: string;
+interface StartedJob extends PlannedJob {
   readonly taskArn: string;
-  readonly sleep: Sleep;
-  readonly now: () => number;
-  readonly started: number;
   /** What ECS says about the task, for the job's timeline and cost. */
   readonly observer: TaskObserver;
   /** Whether the state file names the task (cleanup can then stop it if this prepare cannot). */
   recorded: boolean;
-  /** The job's image and services (`[JobImages]`), when honoured. */
-  readonly image?: JobImageLaunch;
   mux?: PendingMultiplexer;
 }
 
@@ -149,17 +190,8 @@ async function awaitJob(job: StartedJob, recorded: JobState, transport: Transpor
   const { ctx, path, now } = job;
   const { config, log } = ctx;
   let state = recorded;
-  if (config.ssh.multiplex && ctx.driverEntry !== undefined) {
-    // Started now so its start-up overlaps the task's; it connects once the task is ready.
-    job.mux = launchMultiplexer(ctx.driverEntry, {
-      statePath: path,
-      socketPath: muxSocketPath(path),
-      connectTimeoutMs: secondsToMs(config.ssh.connectTimeout),
-      keepaliveIntervalMs: secondsToMs(config.ssh.keepaliveInterval),
-      keepaliveCountMax: config.ssh.keepaliveCountMax,
-      idleTimeoutMs: MUX_IDLE_TIMEOUT_MS,
-    });
-  }
+  // Started now so its start-up overlaps the task's; it connects once the task is ready.
+  job.mux = startJobMultiplexer(ctx, path);
   const ready = await awaitReady({
     ecs: job.clients.ecs,
     ec2: job.clients.ec2,
@@ -188,7 +220,7 @@ async function awaitJob(job: StartedJob, recorded: JobState, transport: Transpor
   job.observer.ready();
   state = { ...state, hostKey: ready.connection.hostKey, ...(build === undefined ? {} : { build }), metrics: job.observer.snapshot() };
   writeState(path, state);
-  if (job.mux !== undefined) state = await handOver(job.mux, state, job);
+  if (job.mux !== undefined) state = await handOverToMultiplexer(job.mux, state, path, log);
   const after = ready.runningAt === undefined ? 'before ECS reported RUNNING' : `${elapsedSeconds(ready.runningAt, now())} s after RUNNING`;
   log.progress(`Job container ready after ${elapsedSeconds(job.started, now())} s (SSH answered ${after})`);
   return state;
@@ -202,21 +234,6 @@ function jobImageInput(job: StartedJob, launch: JobImageLaunch, ready: Ready, st
     address: ready.address, privateKey: state.privateKey, helper: ready.connection,
     log: ctx.log, signal: ctx.signal, sleep: job.sleep, now: job.now,
   };
-}
-
-/** Tells the multiplexer to connect and records it; without it, each stage opens its own connection. */
-async function handOver(mux: PendingMultiplexer, state: JobState, job: StartedJob): Promise<JobState> {
-  const { log } = job.ctx;
-  try {
-    // Not waiting for its handshake: the first stage's own start-up overlaps it, and its command waits for it.
-    const withMux = { ...state, mux: await mux.connect(MUX_START_TIMEOUT_MS) };
-    writeState(job.path, withMux);
-    log.debug('the run stages go through the job\'s SSH multiplexer', { pid: withMux.mux.pid, socket: withMux.mux.socket });
-    return withMux;
-  } catch (error) {
-    log.warn(`each stage opens its own SSH connection: ${messageOf(error)}`);
-    return state;
-  }
 }
 
 /**

@@ -1,0 +1,198 @@
+import { rmSync } from 'node:fs';
+import { PassThrough, Writable } from 'node:stream';
+import { type ECSClient, TagResourceCommand } from '@aws-sdk/client-ecs';
+import { POOL_CLAIM_COMMAND, POOL_TAG_KEYS } from '@gitlab-fargate/config';
+import { type LaunchPlan, stopTask } from '../aws/launch.js';
+import { describeAwsError } from '../aws/errors.js';
+import { secondsToMs } from '../duration.js';
+import { SystemFailure, messageOf } from '../errors.js';
+import { MAX_JOB_TIMEOUT_SECONDS, deadlineTagValue, jobDeadline } from '../job/deadline.js';
+import { TAG_KEYS } from '../job/plan.js';
+import { type JobState, stateStem, writeState } from '../job/state.js';
+import { elapsedSeconds } from '../log.js';
+import { type WarmClaim, claimWarmTask } from '../pool/claim-warm.js';
+import type { PoolEntry } from '../pool/entry.js';
+import type { Sleep } from '../sleep.js';
+import type { Transport } from '../ssh/transport.js';
+import type { StageContext } from './context.js';
+import { handOverToMultiplexer, startJobMultiplexer } from './prepare-mux.js';
+
+/** A first claim, and one more after a warm task failed; then the cold path. */
+const WARM_ATTEMPTS = 2;
+
+/** The in-task lock is one `mkdir`: a session that has not ended this long after its cancel is given up. */
+const LOCK_CANCEL_GRACE_MS = 1_000;
+
+/** What the warm path needs from prepare: the job's plan (after overrides) and the state it wrote before any task. */
+export interface WarmPrepareInput {
+  readonly ctx: StageContext;
+  readonly ecs: ECSClient;
+  /** The job's own RunTask plan: only a pool whose tasks were started with the same one can serve it. */
+  readonly plan: LaunchPlan;
+  /** The derived family of an honoured `image:`/`services:` job (its job-image hash); such a job is never warm. */
+  readonly imageHash?: string;
+  /** The job's state file, and what prepare wrote there before any task. */
+  readonly path: string;
+  readonly initial: JobState;
+  /** The job's deadline (its timeout + grace); undefined when the timeout is unknown. */
+  readonly deadline?: Date;
+  /** When prepare started (ms). */
+  readonly started: number;
+  readonly transport: Transport;
+  readonly sleep: Sleep;
+  readonly now: () => number;
+}
+
+type WarmTaken = Extract<WarmClaim, { kind: 'warm' }>;
+
+/**
+ * Prepare's warm path: takes an idle pool task (a directory rename, no AWS call), makes it the job's with the
+ * in-task lock as the first SSH command (the task's own key, its pinned host key), records it in the state file and
+ * hands the connection to the multiplexer. A task that fails (unreachable, its lock already taken by the idle
+ * watchdog, stale) is stopped and its entry removed, and one more is tried. One job-log line says `Warm start` or
+ * `Cold start` and why. @returns the job's state, or undefined for the cold path
+ */
+export async function prepareWarm(input: WarmPrepareInput): Promise<JobState | undefined> {
+  const { ctx } = input;
+  const failures: string[] = [];
+  for (let attempt = 1; attempt <= WARM_ATTEMPTS; attempt++) {
+    const claimed = claimWarmTask({
+      config: ctx.config, env: ctx.env, plan: input.plan, jobKey: stateStem(ctx.env.runnerShortToken, ctx.env.jobId),
+      now: input.now, ...(input.imageHash === undefined ? {} : { imageHash: input.imageHash }),
+    });
+    if (claimed.kind === 'cold') {
+      if (claimed.reason !== 'no pool') ctx.log.progress(`Cold start: ${[...failures, coldReason(claimed, input, failures.length > 0)].join('; ')}`);
+      return undefined;
+    }
+    try {
+      return await takeTask(input, claimed);
+    } catch (error) {
+      failures.push(`warm task ${claimed.entry.taskArn} failed: ${messageOf(error)}`);
+      await giveBack(input, claimed, messageOf(error));
+      ctx.signal.throwIfAborted();
+    }
+  }
+  ctx.log.progress(`Cold start: ${failures.join('; ')}`);
+  return undefined;
+}
+
+/** The job-log words for a cold start without a try. */
+function coldReason(claimed: Extract<WarmClaim, { kind: 'cold' }>, input: WarmPrepareInput, afterFailure: boolean): string {
+  const pools = claimed.pools.join(', ');
+  if (claimed.reason === 'no ready task') return `no ${afterFailure ? 'other ' : ''}ready task in pool ${pools}`;
+  if (input.imageHash !== undefined) return `no pool for this job's image: and services: (pool ${pools} runs the task definition's image)`;
+  return `no pool for this job's task definition/size (its RunTask differs from pool ${pools}'s)`;
+}
+
+/** The job's state once it owns the pool task: the task's address, key and pinned host key instead of its own. */
+function warmState(input: WarmPrepareInput, entry: PoolEntry): JobState {
+  const { address, hostKey, taskArn } = entry;
+  if (address === undefined || hostKey === undefined || taskArn === undefined) {
+    throw new SystemFailure(`its pool entry names no ${address === undefined ? 'address' : hostKey === undefined ? 'host key' : 'task'} (a damaged entry)`);
+  }
+  return {
+    ...input.initial,
+    cluster: entry.cluster,
+    ...(entry.region !== undefined ? { region: entry.region } : {}),
+    taskArn, address, hostKey,
+    port: entry.port,
+    username: entry.username,
+    privateKey: entry.privateKey,
+    publicKey: entry.publicKey,
+  };
+}
+
+/** Makes the claimed task the job's: state first (so cleanup stops it whatever happens), then the in-task lock. */
+async function takeTask(input: WarmPrepareInput, claimed: WarmTaken): Promise<JobState> {
+  const { ctx, path, now } = input;
+  const lockStarted = now();
+  let state = warmState(input, claimed.entry);
+  writeState(path, state);
+  // Started now so its Node start-up overlaps the SSH handshake.
+  const mux = startJobMultiplexer(ctx, path);
+  try {
+    await takeInTaskLock(input, state);
+    const tagging = tagClaimedTask(input, state.taskArn as string);
+    ctx.log.progress(`Warm start: took idle task ${state.taskArn} of pool ${claimed.entry.pool} (claim ${claimed.claimMs} ms, in-task lock ${now() - lockStarted} ms)`);
+    state = { ...state, pool: { name: claimed.entry.pool, claimMs: claimed.claimMs }, metrics: { readyAt: new Date(now()).toISOString() } };
+    writeState(path, state);
+    if (mux !== undefined) state = await handOverToMultiplexer(mux, state, path, ctx.log);
+    await tagging;
+  } catch (error) {
+    mux?.abort();
+    throw error;
+  }
+  ctx.log.progress(`Job container ready after ${elapsedSeconds(input.started, now())} s (warm start)`);
+  return state;
+}
+
+/** Connects with the task's key, its host key pinned, and runs {@link POOL_CLAIM_COMMAND}: exit 0 or it is not ours. */
+async function takeInTaskLock(input: WarmPrepareInput, state: JobState): Promise<void> {
+  const { ctx } = input;
+  const timeoutMs = secondsToMs(ctx.config.ssh.connectTimeout);
+  const target = {
+    host: state.address as string, port: state.port, username: state.username,
+    privateKey: state.privateKey, hostKey: state.hostKey as string,
+  };
+  const connection = await input.transport.connect(target, { timeoutMs, keepaliveIntervalMs: 0 });
+  try {
+    const stderr = new PassThrough();
+    let said = '';
+    stderr.on('data', (chunk: Buffer) => {
+      said = `${said}${chunk.toString('utf8')}`.slice(0, 500);
+    });
+    const cancel = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
+    const result = await connection.exec(POOL_CLAIM_COMMAND, { stdin: '', stdout: discard(), stderr, cancel, graceMs: LOCK_CANCEL_GRACE_MS });
+    if (result.exitCode === 0) return;
+    const how = result.cancelled ? `did not finish within ${timeoutMs / 1000} s` : result.exitCode !== undefined ? `exited ${result.exitCode}` : 'ended without an exit status';
+    throw new SystemFailure(`its in-task lock (${POOL_CLAIM_COMMAND}) ${how}${said.trim() === '' ? '' : `: ${said.trim()}`} (the idle watchdog or another job took it first)`);
+  } finally {
+    connection.close();
+  }
+}
+
+function discard(): Writable {
+  return new Writable({ write: (_chunk, _encoding, done) => done() });
+}
+
+/**
+ * One TagResource, once the job owns the task: the job's deadline replaces the idle one (so `gc` and the reaper judge
+ * the task as the job's), and {@link POOL_TAG_KEYS.claimed}, the job ID and its project mark it as a job's. A failure
+ * is a warning: the job runs all the same. Never rejects.
+ */
+async function tagClaimedTask(input: WarmPrepareInput, taskArn: string): Promise<void> {
+  const { ctx, plan } = input;
+  // No timeout known: the longest a job may run, as a job of unknown timeout can still be running until then.
+  const deadline = input.deadline ?? (jobDeadline(input.started, MAX_JOB_TIMEOUT_SECONDS) as Date);
+  const jobTags = [TAG_KEYS.jobId, TAG_KEYS.project].flatMap((key) => {
+    const value = plan.tags[key];
+    return value === undefined ? [] : [{ key, value }];
+  });
+  const tags = [
+    { key: TAG_KEYS.deadline, value: deadlineTagValue(deadline) },
+    { key: POOL_TAG_KEYS.claimed, value: ctx.env.jobId },
+    ...jobTags,
+  ];
+  try {
+    await input.ecs.send(new TagResourceCommand({ resourceArn: taskArn, tags }));
+  } catch (error) {
+    ctx.log.warn(`could not tag the warm task ${taskArn} as this job's (its idle deadline tag stays: the orphan reaper may stop it then): ${describeAwsError(error)}`);
+  }
+}
+
+/** A claimed task that failed is stopped under a fresh deadline, its entry removed, the state back to no task. */
+async function giveBack(input: WarmPrepareInput, claimed: WarmTaken, why: string): Promise<void> {
+  const { ctx } = input;
+  const { taskArn, cluster } = claimed.entry;
+  if (taskArn !== undefined) {
+    try {
+      const reason = `gitlab-fargate: warm start of job ${ctx.env.jobId} failed: ${why}`;
+      const deadlineMs = secondsToMs(ctx.config.timeouts.stopTask);
+      await stopTask(input.ecs, { cluster, taskArn, reason }, { deadlineMs, sleep: input.sleep });
+    } catch (error) {
+      ctx.log.warn(`could not stop the warm task ${taskArn} this job gave up (gc stops it by age): ${messageOf(error)}`);
+    }
+  }
+  rmSync(claimed.path, { force: true });
+  writeState(input.path, input.initial);
+}
