@@ -1,7 +1,7 @@
-import { DescribeTasksCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, ECSClient, ListTasksCommand, type Tag } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { deadManagers, type Fleet } from './fleet.js';
+import { deadManagers, type Fleet, observeFleet } from './fleet.js';
 import type { ControllerSettings } from './settings.js';
 
 const ecsMock = mockClient(ECSClient);
@@ -24,5 +24,22 @@ describe('deadManagers', () => {
       ],
     });
     expect(await deadManagers(ecs, settings, fleet)).toEqual(['gone']);
+  });
+});
+
+describe('observeFleet', () => {
+  it("counts a claimed pool task as its manager's job, and an idle one (no claim tag) as no job at all", async () => {
+    const tags = (extra: Tag[]): Tag[] => [{ key: 'gitlab-fargate:manager', value: 'm1' }, ...extra];
+    const job = (id: string, extra: Tag[]) => ({ taskArn: taskArn(id), startedBy: 'gitlab-fargate/abc123xyz', desiredStatus: 'RUNNING', lastStatus: 'RUNNING', tags: tags(extra) });
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: ['cold', 'idle', 'claimed'].map(taskArn) });
+    ecsMock.on(DescribeTasksCommand).resolves({
+      tasks: [
+        job('cold', []),
+        job('idle', [{ key: 'gitlab-fargate:pool', value: 'warm' }]),
+        job('claimed', [{ key: 'gitlab-fargate:pool', value: 'warm' }, { key: 'gitlab-fargate:pool-claimed', value: '42' }]),
+      ],
+    });
+    const fleet = await observeFleet(ecs, settings);
+    expect(fleet.jobsByManager.get('m1')?.map((task) => task.taskArn)).toEqual([taskArn('cold'), taskArn('claimed')]);
   });
 });

@@ -1,4 +1,5 @@
 import { DescribeTasksCommand, type ECSClient, ListTasksCommand, type Task } from '@aws-sdk/client-ecs';
+import { POOL_TAG_KEYS } from '@gitlab-fargate/config';
 import { describeTasksWithTags, tagOf } from '../aws/task-listing.js';
 import { TAG_KEYS } from '../job/plan.js';
 import { type ControllerSettings, familyOf } from './settings.js';
@@ -10,7 +11,10 @@ const JOB_STARTED_BY_PREFIX = 'gitlab-fargate/';
 export interface Fleet {
   /** Tasks of the manager family that are to keep running (desired status RUNNING), whatever their revision. */
   readonly managers: readonly Task[];
-  /** Job tasks still to run (desired status RUNNING), by the manager task ID of their `gitlab-fargate:manager` tag. */
+  /**
+   * Job tasks still to run (desired status RUNNING), by the manager task ID of their `gitlab-fargate:manager` tag;
+   * idle warm-pool tasks are not jobs ({@link isIdlePoolTask}).
+   */
   readonly jobsByManager: ReadonlyMap<string, readonly Task[]>;
 }
 
@@ -40,10 +44,19 @@ export async function observeFleet(ecs: ECSClient, settings: ControllerSettings)
   const jobsByManager = new Map<string, Task[]>();
   for (const task of running) {
     const manager = tagOf(task, TAG_KEYS.manager);
-    if (manager === undefined || !(task.startedBy ?? '').startsWith(JOB_STARTED_BY_PREFIX)) continue;
+    if (manager === undefined || !(task.startedBy ?? '').startsWith(JOB_STARTED_BY_PREFIX) || isIdlePoolTask(task)) continue;
     jobsByManager.set(manager, [...(jobsByManager.get(manager) ?? []), task]);
   }
   return { managers, jobsByManager };
+}
+
+/**
+ * An idle warm-pool task (the keeper's tag, no job's claim tag): not a job. A manager being drained need not wait for
+ * it, nor is it stopped with a dead manager's jobs: it stops with its keeper, or by its own idle watchdog at its idle
+ * deadline. A claimed pool task is a job's like any other.
+ */
+export function isIdlePoolTask(task: Task): boolean {
+  return tagOf(task, POOL_TAG_KEYS.pool) !== undefined && tagOf(task, POOL_TAG_KEYS.claimed) === undefined;
 }
 
 /**
