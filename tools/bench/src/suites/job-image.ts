@@ -2,7 +2,9 @@ import { DEFAULT_PHASES } from '@gitlab-fargate/ecs-emulator';
 import { loadRunnerSettings, runJob, type JobSpec, type RunnerSettings } from '@gitlab-fargate/runner-harness';
 import { fmt } from '../report/format.js';
 import type { SuiteResult, Table, TargetCheck } from '../report/types.js';
-import { median, sum } from '../measure/stats.js';
+import { max, median, sum } from '../measure/stats.js';
+import { runTimed } from '../measure/timed-process.js';
+import { DriverJob } from '../stack/driver-job.js';
 import type { SuiteContext } from './context.js';
 
 /**
@@ -99,8 +101,42 @@ async function measureJobs(ctx: SuiteContext): Promise<Measured> {
   }
 }
 
+/** Peak RSS (max over the runs, MiB) of `custom run … build_script` on a live task, and of `node -e 0`. */
+interface RunRss {
+  readonly plainMiB: number;
+  readonly imageMiB: number;
+  readonly nodeMiB: number;
+}
+
+/**
+ * The peak RSS of one job's `build_script` run stage, `runs` times on one live task. The image job names its image as
+ * gitlab-runner's `CI_JOB_IMAGE` (the driver's fallback without a job payload), so its run stage goes to the build
+ * container through the job agent. NaN when the run stage is not a Node process (the reporter cannot load).
+ */
+async function runStageRss(bench: SuiteContext['bench'], runs: number, image?: string): Promise<number> {
+  const job = new DriverJob(image === undefined ? bench : { ...bench, env: { ...bench.env, CUSTOM_ENV_CI_JOB_IMAGE: image } });
+  try {
+    await job.prepare();
+    const script = job.script('echo', 'echo "hello from the run stage"');
+    const rss: number[] = [];
+    for (let i = 0; i < runs; i += 1) rss.push((await job.run(script, 'build_script', { measureRss: true })).maxRssMiB ?? Number.NaN);
+    return max(rss);
+  } finally {
+    await job.driver(['cleanup']).catch(() => undefined);
+    job.dispose();
+  }
+}
+
+async function measureRunRss(ctx: SuiteContext): Promise<RunRss> {
+  const runs = ctx.settings.rssRuns;
+  ctx.progress(`job-image: peak RSS of ${runs} build_script run stage(s), plain and image`);
+  const nodeRss: number[] = [];
+  for (let i = 0; i < runs; i += 1) nodeRss.push((await runTimed(process.execPath, ['-e', '0'], { measureRss: true })).maxRssMiB ?? Number.NaN);
+  return { plainMiB: await runStageRss(ctx.bench, runs), imageMiB: await runStageRss(ctx.bench, runs, JOB_IMAGE), nodeMiB: max(nodeRss) };
+}
+
 /** Medians of the plain and image jobs, and what the image job costs over the plain one. */
-function figuresOf({ first, plain, image }: Measured): Record<string, number> {
+function figuresOf({ first, plain, image }: Measured, rss: RunRss): Record<string, number> {
   const m = (jobs: readonly ImageMeasurement[], pick: (j: ImageMeasurement) => number) => median(jobs.map(pick));
   const figures = {
     jobs: image.length,
@@ -114,6 +150,9 @@ function figuresOf({ first, plain, image }: Measured): Record<string, number> {
     plainDriverSeconds: m(plain, (j) => j.overheadSeconds + j.containerStartSeconds),
     imageDriverSeconds: m(image, (j) => j.overheadSeconds + j.containerStartSeconds),
     plainOverheadSeconds: m(plain, (j) => j.overheadSeconds),
+    plainRunRssMiB: rss.plainMiB,
+    imageRunRssMiB: rss.imageMiB,
+    nodeRssMiB: rss.nodeMiB,
     imageOverheadSeconds: m(image, (j) => j.overheadSeconds),
   };
   return {
@@ -121,6 +160,8 @@ function figuresOf({ first, plain, image }: Measured): Record<string, number> {
     prepareRatio: figures.imagePrepareSeconds / figures.plainPrepareSeconds,
     firstByteRatio: figures.imageFirstByteMs / figures.plainFirstByteMs,
     driverRatio: figures.imageDriverSeconds / figures.plainDriverSeconds,
+    runRssRatio: figures.imageRunRssMiB / figures.plainRunRssMiB,
+    imageRunRssOverNode: figures.imageRunRssMiB / figures.nodeRssMiB,
     overheadRatio: figures.imageOverheadSeconds / figures.plainOverheadSeconds,
   };
 }
@@ -138,6 +179,7 @@ function comparisonTable(measured: Measured, f: Record<string, number>): Table {
       ['all driver calls, s', n('plainDriverSeconds', 3), n('imageDriverSeconds', 3), ratio('driverRatio')],
       ['driver overhead (all calls − containers\' start), s', n('plainOverheadSeconds', 3), n('imageOverheadSeconds', 3), ratio('overheadRatio')],
       [`first image job's prepare (definition ${measured.first.definition}), s`, '', n('firstImagePrepareSeconds', 3), ''],
+      [`peak RSS of a build_script run stage, MiB (node -e 0: ${n('nodeRssMiB', 1)})`, n('plainRunRssMiB', 1), n('imageRunRssMiB', 1), ratio('runRssRatio')],
     ],
     notes: [
       `image: ${JOB_IMAGE}, the local base image; the task runs gf-init (copies the job agent), the helper and build.`,
@@ -162,6 +204,20 @@ function firstByteTarget(f: Record<string, number>): TargetCheck {
   };
 }
 
+/** Issue 12's other target: a run stage of an image job keeps the plain run stage's peak RSS (≤ 1.2× node -e 0). */
+function runRssTarget(f: Record<string, number>): TargetCheck {
+  const overNode = f.imageRunRssOverNode ?? Number.NaN;
+  return {
+    name: 'image: peak RSS of a run stage',
+    target: '≤ 1.2× node -e 0',
+    measured: `${fmt(overNode, 2)}×`,
+    met: overNode <= 1.2,
+    note: `${fmt(f.imageRunRssMiB ?? Number.NaN, 1)} MiB against ${fmt(f.plainRunRssMiB ?? Number.NaN, 1)} MiB for the plain job's run stage ` +
+      `(${fmt(f.runRssRatio ?? Number.NaN, 2)}×) and ${fmt(f.nodeRssMiB ?? Number.NaN, 1)} MiB for node -e 0: an image costs the run stage ` +
+      'nothing; the plain run stage is itself over 1.2× node -e 0 when this misses',
+  };
+}
+
 /**
  * A job with `image:` against the same job without, in one run: prepare, RunTask → first script byte, and the
  * driver's overhead per job (the containers' own start subtracted), each as a ratio image / plain.
@@ -169,13 +225,14 @@ function firstByteTarget(f: Record<string, number>): TargetCheck {
 export async function jobImageSuite(ctx: SuiteContext): Promise<SuiteResult> {
   const started = performance.now();
   const measured = await measureJobs(ctx);
-  const figures = figuresOf(measured);
+  const figures = figuresOf(measured, await measureRunRss(ctx));
   return {
     id: 'job-image',
     title: 'Job image: an image: job against a plain one',
     tables: [comparisonTable(measured, figures)],
-    targets: [firstByteTarget(figures)],
-    figures,
+    targets: [firstByteTarget(figures), runRssTarget(figures)],
+    // A run stage that is not a Node process has no peak RSS to report: its figures are left out, not NaN.
+    figures: Object.fromEntries(Object.entries(figures).filter(([, value]) => Number.isFinite(value))),
     seconds: (performance.now() - started) / 1000,
   };
 }
