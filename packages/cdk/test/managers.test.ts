@@ -68,7 +68,7 @@ describe('the managers and their controller', () => {
     // Not in a VPC: it only calls the ECS API, and needs no subnet, security group or NAT.
     expect(properties.VpcConfig).toBeUndefined();
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
-    // A throttled (second) or failed invocation is not retried later: the next minute's pass does the work.
+    // A failed pass is not retried, and a throttled (second) invocation waits at most a minute: the next pass does the work.
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: fn }, MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 0 });
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',

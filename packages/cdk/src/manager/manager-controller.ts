@@ -126,7 +126,7 @@ export class ManagerController extends Construct {
       timeout: Duration.seconds(50),
       // One pass at a time: EventBridge delivers at least once, and a second invocation meanwhile is throttled.
       reservedConcurrentExecutions: 1,
-      // A throttled or failed invocation is not retried later: the next minute's pass does it.
+      // A failed pass is not retried, and a throttled invocation waits at most a minute: the next minute's pass does it.
       maxEventAge: Duration.minutes(1),
       retryAttempts: 0,
       environment: this.environment,
