@@ -135,4 +135,9 @@ describe('refused at prepare, with the reason, before any task or registration',
     const log = await refused(job({ image: { name: images.debian }, services, script: ['true'] }));
     expect(log).toMatch(/the job needs 11 containers \(.*\), and a Fargate task definition holds at most 10: this job may have at most 7 services, it has 8/);
   });
+
+  it("a task definition over ECS's 64 KiB, naming the limit and the size", async () => {
+    const log = await refused(job({ image: { name: images.debian }, services: [{ name: images.debian, command: ['x'.repeat(70_000)] }], script: ['true'] }));
+    expect(log).toMatch(/the job's task definition \S+-job-[0-9a-f]{16} is \d+ bytes, over ECS's limit of 65536 bytes \(64 KiB\)/);
+  });
 });
