@@ -9,8 +9,8 @@
  * ($BUILD_FAILURE_EXIT_CODE with the script's code in $BUILD_EXIT_CODE_FILE, else $SYSTEM_FAILURE_EXIT_CODE).
  *
  * Whenever nothing ran yet and anything is unusual (no socket variable, no multiplexer, "unavailable", a frame it does
- * not expect, odd arguments, the last stage that prints the job's summary), it becomes the Node driver with the same
- * arguments (execv), which handles every case. Once the multiplexer said "started", it never does: a script never
+ * not expect, odd arguments), it becomes the Node driver with the same arguments (execv), which handles every case.
+ * The request names the driver TOML of `--config`, so the multiplexer ends the last stage with the job's summary. Once the multiplexer said "started", it never does: a script never
  * runs twice.
  *
  * Build: cc -O2 -static -o gitlab-fargate-run run-client.c (native/build.sh). Linux only (ppoll).
@@ -38,8 +38,8 @@
 #define DRIVER_COMMAND "gitlab-fargate-driver"
 #define SAY_PREFIX "gitlab-fargate-driver: "
 
-/* SUMMARY_STAGE in src/stages/run-summary.ts: the Node stage prints the job's timeline and cost after it. */
-#define SUMMARY_STAGE "cleanup_file_variables"
+/* The driver's default --config (src/args.ts), relative to the working directory. */
+#define DEFAULT_CONFIG "config.toml"
 
 /* FrameType in src/ssh/mux/protocol.ts. */
 enum {
@@ -417,20 +417,58 @@ static int exchange_until_closed(struct exchange *x, const sigset_t *while_waiti
   }
 }
 
-/* The request: the stage name (the multiplexer picks the command), the signal to forward and the grace period. */
-static void queue_request(struct exchange *x) {
-  struct buffer json = {0};
-  buffer_append(&json, "{\"stage\":\"", 10);
-  for (const unsigned char *s = (const unsigned char *)x->stage; *s != '\0'; s++) {
-    if (*s == '"' || *s == '\\') { buffer_append(&json, "\\", 1); buffer_append(&json, s, 1); }
-    else if (*s < 0x20) { char escaped[8]; snprintf(escaped, sizeof escaped, "\\u%04x", *s); buffer_append(&json, escaped, 6); }
-    else buffer_append(&json, s, 1);
+/* Appends `text` as a JSON string, quotes included. */
+static void append_json_string(struct buffer *json, const char *text) {
+  buffer_append(json, "\"", 1);
+  for (const unsigned char *s = (const unsigned char *)text; *s != '\0'; s++) {
+    if (*s == '"' || *s == '\\') { buffer_append(json, "\\", 1); buffer_append(json, s, 1); }
+    else if (*s < 0x20) { char escaped[8]; snprintf(escaped, sizeof escaped, "\\u%04x", *s); buffer_append(json, escaped, 6); }
+    else buffer_append(json, s, 1);
   }
+  buffer_append(json, "\"", 1);
+}
+
+/*
+ * The request: the stage name (the multiplexer picks the command), the driver TOML (for the last stage's summary),
+ * the signal to forward and the grace period.
+ */
+static void queue_request(struct exchange *x, const char *config_path) {
+  struct buffer json = {0};
+  buffer_append(&json, "{\"stage\":", 9);
+  append_json_string(&json, x->stage);
+  buffer_append(&json, ",\"configPath\":", 14);
+  append_json_string(&json, config_path);
   char tail[64];
-  int n = snprintf(tail, sizeof tail, "\",\"forwardSignal\":\"TERM\",\"graceMs\":%d}", GRACE_MS);
+  int n = snprintf(tail, sizeof tail, ",\"forwardSignal\":\"TERM\",\"graceMs\":%d}", GRACE_MS);
   buffer_append(&json, tail, (size_t)n);
   append_frame(&x->out, FRAME_REQUEST, json.data, json.length);
   free(json.data);
+}
+
+/*
+ * The driver TOML as the Node stage resolves it: the last `--config PATH` or `--config=PATH` before SCRIPT STAGE,
+ * else config.toml, relative to the working directory. NULL when it cannot say (the caller falls back).
+ */
+static char *config_path(int argc, char **argv) {
+  const char *given = DEFAULT_CONFIG;
+  for (int i = 1; i < argc - 2; i++) {
+    if (strcmp(argv[i], "--") == 0) return NULL;
+    if (strcmp(argv[i], "--config") == 0) {
+      if (i + 1 >= argc - 2) return NULL;
+      given = argv[++i];
+    } else if (strncmp(argv[i], "--config=", 9) == 0) {
+      given = argv[i] + 9;
+    }
+  }
+  if (given[0] == '/') return strdup(given);
+  char *cwd = getcwd(NULL, 0);
+  if (cwd == NULL) return NULL;
+  struct buffer path = {0};
+  buffer_append(&path, cwd, strlen(cwd));
+  buffer_append(&path, "/", 1);
+  buffer_append(&path, given, strlen(given) + 1);
+  free(cwd);
+  return (char *)path.data;
 }
 
 /* The script's failure: its code into $BUILD_EXIT_CODE_FILE (the runner reads its first line), then the build code. */
@@ -465,7 +503,9 @@ static void finish(struct exchange *x) {
     exit(system_code);
   }
   if (x->kind == NONE) {
-    say("the job's SSH multiplexer went away before the script finished (the driver stopped, or the task did)");
+    /* The multiplexer ended with the task's connection before it could answer: the Node stage's words for it. */
+    say("the SSH connection to the task ended before the script finished "
+        "(the task may have stopped: Spot interruption, out of memory, or stopped by hand)");
     exit(system_code);
   }
   if (x->answer.has_exit_code && x->answer.exit_code == 0) exit(0);
@@ -524,7 +564,9 @@ int main(int argc, char **argv) {
     system_code = system_code < 0 ? 2 : system_code; /* the Node stage says what is wrong */
     fall_back(stage);
   }
-  if (!stage_arguments(argc, argv, &script, &stage) || strcmp(stage, SUMMARY_STAGE) == 0) fall_back(stage);
+  if (!stage_arguments(argc, argv, &script, &stage)) fall_back(stage);
+  char *config = config_path(argc, argv);
+  if (config == NULL) fall_back(stage);
   const char *socket_path = getenv(ENV_SOCKET);
   if (socket_path == NULL || *socket_path == '\0') fall_back(stage);
   struct exchange x = {.stage = stage, .socket_writable = 1, .phase = REQUESTED, .kind = NONE};
@@ -533,7 +575,7 @@ int main(int argc, char **argv) {
   if (x.script < 0 || fstat(x.script, &info) != 0 || !S_ISREG(info.st_mode)) fall_back(stage);
   x.sock = open_socket(socket_path);
   if (x.sock < 0) fall_back(stage);
-  queue_request(&x);
+  queue_request(&x, config);
   if (!exchange_until_closed(&x, &while_waiting)) {
     close(x.sock);
     fall_back(stage);

@@ -5,7 +5,6 @@ import { driverToml, testContext } from '../../test/context.js';
 import { statePath } from '../job/state.js';
 import { NATIVE_CLIENT_ENV } from '../ssh/mux/protocol.js';
 import { configStage } from './config.js';
-import { SUMMARY_STAGE } from './run-summary.js';
 
 describe('custom config', () => {
   it('prints one JSON object without builds_dir or cache_dir, so config.toml decides them', () => {
@@ -67,6 +66,5 @@ describe('custom config', () => {
     expect(source).toContain(`#define ENV_SOCKET "${NATIVE_CLIENT_ENV.socket}"`);
     expect(source).toContain(`#define ENV_NODE "${NATIVE_CLIENT_ENV.node}"`);
     expect(source).toContain(`#define ENV_DRIVER_SCRIPT "${NATIVE_CLIENT_ENV.driverScript}"`);
-    expect(source).toContain(`#define SUMMARY_STAGE "${SUMMARY_STAGE}"`);
   });
 });

@@ -1,3 +1,4 @@
+import type { PricingSettings } from '@gitlab-fargate/config';
 import { messageOf } from '../errors.js';
 import { readState } from '../job/state.js';
 import { recordStageOutcome } from '../metrics/record-outcome.js';
@@ -18,11 +19,23 @@ export async function afterRunStage(ctx: StageContext, stageName: string, failur
   if (problem !== undefined) ctx.log.warn(problem);
   if (stageName !== SUMMARY_STAGE) return;
   try {
-    const state = readState(path);
-    if (state === undefined) return;
-    const { jobSummary } = await import('../metrics/summary.js');
-    ctx.stdout.write(jobSummary(state, now(), ctx.config.pricing).map((line) => `${line}\n`).join(''));
+    ctx.stdout.write(await jobSummaryText(path, ctx.config.pricing, now()));
   } catch (error) {
-    ctx.log.warn(`could not print the job's timeline and cost: ${messageOf(error)}`);
+    ctx.log.warn(`${SUMMARY_FAILED}${messageOf(error)}`);
   }
+}
+
+/** How a summary that could not be printed is reported. */
+export const SUMMARY_FAILED = "could not print the job's timeline and cost: ";
+
+/**
+ * The job log's last lines (the task's timeline and the job's cost so far) from the job's state file, one `\n` each;
+ * empty without a state. Printed after the last stage by whoever ran it: the Node stage, or the multiplexer for the
+ * native client.
+ */
+export async function jobSummaryText(statePath: string, pricing: PricingSettings, now: number): Promise<string> {
+  const state = readState(statePath);
+  if (state === undefined) return '';
+  const { jobSummary } = await import('../metrics/summary.js');
+  return jobSummary(state, now, pricing).map((line) => `${line}\n`).join('');
 }

@@ -69,6 +69,12 @@ export interface MuxRequest {
   readonly stage?: string;
   /** The command to run in the helper when the request names no stage (tests, tools). @default '' */
   readonly command?: string;
+  /**
+   * The driver TOML the stage was given, absolute: with it, the multiplexer ends the last stage
+   * (`cleanup_file_variables`) with the job's timeline and cost (its pricing settings), as the Node stage does.
+   * @default - none: the client prints the summary itself (the Node stage)
+   */
+  readonly configPath?: string;
   /** Signal forwarded on cancel, without `SIG`. */
   readonly forwardSignal: string;
   /** How long the multiplexer waits for the command after forwarding the signal. */

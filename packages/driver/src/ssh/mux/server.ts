@@ -28,6 +28,8 @@ export interface MuxRoute {
    * returns is added to the Result.
    */
   readonly settle?: (end: ExecResult | Error) => StageVerdict | undefined;
+  /** Text for the client's stdout after the command's output and before its Result (the job summary). */
+  readonly epilogue?: (result: ExecResult) => Promise<string>;
 }
 
 /**
@@ -64,8 +66,7 @@ export async function serveMultiplexed(
 ): Promise<MuxServer> {
   connecting.catch(() => {}); // Each client hears about a failure; it is never unhandled.
   const multiplexer = new Multiplexer(connecting, options);
-  // Gracefully: the commands it carried end at once as lost, and their clients hear it from us rather than guess.
-  connecting.then((connection) => connection.onClose(() => multiplexer.stop('the SSH connection to the task ended', { graceful: true })), () => {});
+  connecting.then((connection) => connection.onClose(() => multiplexer.stop('the SSH connection to the task ended')), () => {});
   await multiplexer.listen(socketPath);
   return { stop: (reason, how) => multiplexer.stop(reason, how) };
 }
@@ -205,7 +206,7 @@ class ClientSession {
     );
   }
 
-  private execute({ connection, command, settle }: MuxRoute, request: MuxRequest): void {
+  private execute({ connection, command, settle, epilogue }: MuxRoute, request: MuxRequest): void {
     if (this.phase === 'finished') return; // cancelled while the connection was still coming up
     if (this.socket.destroyed || this.cancel.signal.aborted) return this.finish(FrameType.Result, NOT_STARTED);
     this.phase = 'running';
@@ -215,10 +216,13 @@ class ClientSession {
     const { forwardSignal, graceMs } = request;
     connection.exec(command, { stdin: this.stdin, stdout, stderr, cancel: this.cancel.signal, forwardSignal, graceMs }).then(
       async (result: ExecResult) => {
+        // Settled before the answer: the stage's client exits on it, and the next stage may read what was recorded.
+        const verdict = settle?.(result);
+        const tail = (await epilogue?.(result)) ?? '';
+        if (tail !== '') stdout.write(tail);
         // The last output frames go out before the result, never after the socket's end.
         await Promise.all([finished(stdout.end()), finished(stderr.end())]).catch(() => {});
-        // Settled before the answer: the stage's client exits on it, and the next stage may read what was recorded.
-        this.finish(FrameType.Result, JSON.stringify({ ...result, ...settle?.(result) }));
+        this.finish(FrameType.Result, JSON.stringify({ ...result, ...verdict }));
       },
       (error: unknown) => {
         settle?.(error instanceof Error ? error : new Error(messageOf(error)));

@@ -3,6 +3,7 @@ import { stageExecution } from '../../job-image/build-stage.js';
 import { readState } from '../../job/state.js';
 import { recordStageOutcome } from '../../metrics/record-outcome.js';
 import { stageFailure } from '../../stages/run-result.js';
+import { SUMMARY_FAILED, SUMMARY_STAGE, jobSummaryText } from '../../stages/run-summary.js';
 import type { Connection, ConnectOptions, ExecResult, Transport, TransportTarget } from '../transport.js';
 import type { StageVerdict } from './protocol.js';
 import type { MuxRouter } from './server.js';
@@ -43,7 +44,10 @@ export function stageRouter(options: StageRouterOptions): StageRouter {
     if (target === undefined) throw new SystemFailure(`the job state ${options.statePath} has no reachable task yet`);
     const connection = await (inBuildContainer ? build.connect(target) : helper);
     const end = { stageName: stage, endpoint: `${target.host}:${target.port}`, cancelReason: new Cancelled(`SIG${request.forwardSignal}`) };
-    return { connection, command, settle: (outcome) => settleStage(options.statePath, stage, outcome, end) };
+    const settle = (outcome: ExecResult | Error): StageVerdict | undefined => settleStage(options.statePath, stage, outcome, end);
+    const { configPath } = request;
+    if (stage !== SUMMARY_STAGE || configPath === undefined) return { connection, command, settle };
+    return { connection, command, settle, epilogue: () => summaryEpilogue(options.statePath, configPath) };
   };
   return { route, close: () => build.close() };
 }
@@ -57,6 +61,20 @@ function settleStage(statePath: string, stage: string, outcome: ExecResult | Err
   recordStageOutcome(statePath, stage, failure);
   if (outcome instanceof Error || failure === undefined || outcome.cancelled) return undefined;
   return failure instanceof BuildFailure ? { scriptExitCode: failure.exitCode } : { message: failure.message };
+}
+
+/**
+ * The last stage's summary, with the pricing of the driver TOML the stage was given; a failure is said in the job log,
+ * as the Node stage does, and never fails the stage.
+ */
+async function summaryEpilogue(statePath: string, configPath: string): Promise<string> {
+  try {
+    const { loadDriverConfig } = await import('@gitlab-fargate/config');
+    const { config } = await loadDriverConfig(configPath);
+    return await jobSummaryText(statePath, config.pricing, Date.now());
+  } catch (error) {
+    return `gitlab-fargate-driver: ${SUMMARY_FAILED}${error instanceof Error ? error.message : String(error)}\n`;
+  }
 }
 
 /** The build container's connection: opened on first use, again after it failed or ended, or when the target changed. */
