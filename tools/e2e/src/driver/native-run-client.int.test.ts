@@ -7,8 +7,8 @@ import { useLocalStack } from '../shared-stack.js';
 import { CapturedLog, NumberedLineChecker, discard, job, waitForNothingLeft } from '../index.js';
 
 // Whole jobs through the runner harness with run_exec = the driver's native run client (packages/driver/native), as
-// the runner-manager image renders it: the run stages relay bytes over the job's SSH multiplexer, and the last one
-// (the job summary) falls back to the Node driver that the config stage names in job_env.
+// the runner-manager image renders it: the run stages relay bytes over the job's SSH multiplexer, which ends the last
+// one with the job summary; none needs the Node driver that the config stage names in job_env for a fallback.
 const BUILD_SCRIPT = fileURLToPath(new URL('../../../../packages/driver/native/build.sh', import.meta.url));
 const CLIENT = fileURLToPath(new URL('../../../../packages/driver/dist/native/gitlab-fargate-run', import.meta.url));
 
@@ -32,7 +32,7 @@ const nothingLeft = { runningTasks: [], containers: [], metadataFiles: [] };
 const nodeStage = (stage: string): RegExp => new RegExp(`executing the script in the job container.*stage=${stage}\\b`);
 
 describe('a job whose run stages go through the native run client', () => {
-  it('reports the script exit code 3 as a script failure, runs every other stage, and only the last in Node', async () => {
+  it('reports the script exit code 3 as a script failure, runs every other stage, none of them in Node', async () => {
     const log = new CapturedLog();
     const result = await runJob({
       runner, env: stack.env, log, runnerLog: discard, prepareAttempts: 1,
@@ -56,9 +56,10 @@ describe('a job whose run stages go through the native run client', () => {
     expect(log.text).toContain('build on ');
     expect(log.text).toContain('to stderr');
     expect(log.text).toContain('after_script sees failed');
-    for (const stage of ['prepare_script', 'get_sources', 'build_script', 'after_script']) expect(log.text).not.toMatch(nodeStage(stage));
-    expect(log.text).toMatch(nodeStage('cleanup_file_variables'));
-    expect(log.text).toContain('Fargate cost so far');
+    for (const stage of ['prepare_script', 'get_sources', 'build_script', 'after_script', 'cleanup_file_variables']) {
+      expect(log.text).not.toMatch(nodeStage(stage));
+    }
+    expect(log.text).toMatch(/Fargate task timeline .*\n[\s\S]*Fargate cost so far/);
     expect(await waitForNothingLeft(stack)).toEqual(nothingLeft);
   });
 
