@@ -53,7 +53,7 @@ describe('gitlab-fargate-config --help', () => {
       expect(driver).toContain(`(${name})`);
     }
     const runner = (await run(['render', 'runner', '--help'])).stdout;
-    for (const name of ['GITLAB_URL', 'RUNNER_TOKEN', 'RUNNER_NAME', 'RUNNER_TAGS', 'CONCURRENT', 'DRIVER_PATH', 'DRIVER_CONFIG_PATH', 'BUILDS_DIR', 'CACHE_DIR', 'CHECK_INTERVAL', 'CACHE_S3_BUCKET', 'CACHE_S3_REGION']) {
+    for (const name of ['GITLAB_URL', 'RUNNER_TOKEN', 'RUNNER_NAME', 'RUNNER_TAGS', 'CONCURRENT', 'DRIVER_PATH', 'RUN_EXEC_PATH', 'DRIVER_CONFIG_PATH', 'BUILDS_DIR', 'CACHE_DIR', 'CHECK_INTERVAL', 'CACHE_S3_BUCKET', 'CACHE_S3_REGION']) {
       expect(runner).toContain(`(${name})`);
     }
   });
@@ -345,6 +345,23 @@ describe('gitlab-fargate-config render runner', () => {
       expect(runner?.custom[`${stage}Args` as 'runArgs']).toEqual(['--config', '/etc/gitlab-runner/dev.toml', 'custom', stage]);
     }
     expect(runner?.cache).toMatchObject({ type: 's3', s3: { bucketName: 'ci-cache-dev', bucketLocation: 'eu-west-1', authenticationType: 'iam' } });
+  });
+
+  it("points run_exec alone at the driver's native run client when given, with the driver's arguments", async () => {
+    const out = join(dir, 'native.toml');
+    const result = await run(['render', 'runner', '--out', out], {
+      GITLAB_URL: 'https://gitlab.example.com/',
+      RUNNER_TOKEN: SECRET,
+      RUN_EXEC_PATH: '/usr/local/bin/gitlab-fargate-run',
+    });
+    expect(result).toEqual({ code: 0, stdout: '', stderr: '' });
+    const [runner] = parseRunnerConfig(await readFile(out, 'utf8')).config.runners;
+    expect(runner?.custom).toMatchObject({
+      configExec: '/usr/local/bin/gitlab-fargate-driver',
+      runExec: '/usr/local/bin/gitlab-fargate-run',
+      runArgs: ['--config', '/etc/gitlab-runner/fargate.toml', 'custom', 'run'],
+      cleanupExec: '/usr/local/bin/gitlab-fargate-driver',
+    });
   });
 
   it('warns about a registration token without ever printing it', async () => {
