@@ -52,7 +52,8 @@ describe('@gitlab-fargate/cdk from its tarball', () => {
   it('packs the compiled constructs, the jsii assembly, README and LICENSE, and no sources or examples', () => {
     expect(packed.name).toBe('@gitlab-fargate/cdk');
     expect(tarballContentProblems(packed.files)).toEqual([]);
-    expect(packed.files).toEqual(expect.arrayContaining(['lib/index.js', 'lib/index.d.ts', '.jsii']));
+    // The manager controller's Lambda code: a bundle the constructs load from the installed package.
+    expect(packed.files).toEqual(expect.arrayContaining(['lib/index.js', 'lib/index.d.ts', '.jsii', 'assets/manager-controller/index.mjs']));
     // The example app imports ../../src, which is not shipped; cdk.json would run it.
     const checkoutOnly = packed.files.filter((file) => /^(src|test|examples)\/|^cdk\.json$/.test(file));
     expect(checkoutOnly).toEqual([]);
@@ -69,12 +70,14 @@ describe('@gitlab-fargate/cdk from its tarball', () => {
     const { resourceTypes, errors } = JSON.parse(result.stdout) as { resourceTypes: string[]; errors: unknown[] };
     expect(errors).toEqual([]);
     expect(resourceTypes).toEqual(
-      // The managers run under the manager controller (a scheduled task), which reads their settings parameter.
-      expect.arrayContaining(['AWS::ECS::Cluster', 'AWS::ECS::TaskDefinition', 'AWS::SSM::Parameter', 'AWS::Events::Rule', 'AWS::IAM::Role']),
+      // The managers run under the manager controller, a Lambda function an EventBridge rule invokes every minute.
+      expect.arrayContaining([
+        'AWS::ECS::Cluster', 'AWS::ECS::TaskDefinition', 'AWS::SSM::Parameter', 'AWS::Events::Rule', 'AWS::IAM::Role', 'AWS::Lambda::Function',
+      ]),
     );
     expect(resourceTypes).not.toContain('AWS::ECS::Service');
-    // The job's, the managers' and the controller's.
-    expect(resourceTypes.filter((type) => type === 'AWS::ECS::TaskDefinition')).toHaveLength(3);
+    // The job's and the managers': the controller is no task any more.
+    expect(resourceTypes.filter((type) => type === 'AWS::ECS::TaskDefinition')).toHaveLength(2);
   });
 
   it('packages for jsii consumers: jsii-pacmak --targets js makes a tarball carrying the assembly', async () => {
@@ -89,7 +92,9 @@ describe('@gitlab-fargate/cdk from its tarball', () => {
     const tarballs = readdirSync(join(outdir, 'js')).filter((file) => file.endsWith('.tgz'));
     expect(tarballs).toEqual([expect.stringMatching(/^cdk@0\.0\.0\.jsii\.tgz$/)]);
     const listing = await runProcess('tar', ['-tzf', join(outdir, 'js', tarballs[0]!)], { cwd: outdir });
-    expect(listing.stdout.split('\n')).toEqual(expect.arrayContaining(['package/.jsii', 'package/lib/index.js']));
+    expect(listing.stdout.split('\n')).toEqual(
+      expect.arrayContaining(['package/.jsii', 'package/lib/index.js', 'package/assets/manager-controller/index.mjs']),
+    );
     // The assembly is what Python (and other jsii) bindings are generated from: the public constructs must be in it.
     const assembly = JSON.parse(readFileSync(join(packageDir, '.jsii'), 'utf8')) as { types: Record<string, unknown> };
     expect(Object.keys(assembly.types)).toEqual(
