@@ -13,8 +13,9 @@ export interface JobAgentSpec {
   /**
    * Default of the `BASE_IMAGE` build argument: the Debian image of the builder stage (apt with deb-src reachable,
    * musl-tools). Its apt sources decide the dropbear and busybox versions. Pin it by digest,
-   * `NAME:TAG@sha256:<64 hex digits>`, for a repeatable build; the reference is used verbatim in `FROM`. For
-   * linux/arm64 build with `--platform linux/arm64` on an arm64 variant of the same base.
+   * `NAME:TAG@sha256:<64 hex digits>`, for a repeatable build; the reference is used verbatim in `FROM`. The stage
+   * runs on the build machine's platform and cross-compiles for BuildKit's `TARGETARCH`, so one base serves both
+   * linux/amd64 and linux/arm64.
    * @default "debian:bookworm-slim"
    */
   readonly baseImage?: string;
