@@ -44,7 +44,11 @@ export function stageRouter(options: StageRouterOptions): StageRouter {
     if (target === undefined) throw new SystemFailure(`the job state ${options.statePath} has no reachable task yet`);
     const connection = await (inBuildContainer ? build.connect(target) : helper);
     const end = { stageName: stage, endpoint: `${target.host}:${target.port}`, cancelReason: new Cancelled(`SIG${request.forwardSignal}`) };
-    const settle = (outcome: ExecResult | Error): StageVerdict | undefined => settleStage(options.statePath, stage, outcome, end);
+    const settle = (outcome: ExecResult | Error): StageVerdict | undefined => {
+      // Loaded while the runner prepares the next stage, so the last one does not wait for them.
+      setImmediate(preloadSummaryModules);
+      return settleStage(options.statePath, stage, outcome, end);
+    };
     const { configPath } = request;
     if (stage !== SUMMARY_STAGE || configPath === undefined) return { connection, command, settle };
     return { connection, command, settle, epilogue: () => summaryEpilogue(options.statePath, configPath) };
@@ -61,6 +65,13 @@ function settleStage(statePath: string, stage: string, outcome: ExecResult | Err
   recordStageOutcome(statePath, stage, failure);
   if (outcome instanceof Error || failure === undefined || outcome.cancelled) return undefined;
   return failure instanceof BuildFailure ? { scriptExitCode: failure.exitCode } : { message: failure.message };
+}
+
+let summaryModules: Promise<unknown> | undefined;
+
+/** Loads what the last stage's summary needs (the driver TOML's parser, the cost modules), once. */
+function preloadSummaryModules(): void {
+  summaryModules ??= Promise.all([import('@gitlab-fargate/config'), import('../../metrics/summary.js')]).catch(() => {});
 }
 
 /**
