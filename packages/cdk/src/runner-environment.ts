@@ -205,8 +205,9 @@ export class RunnerEnvironment extends Construct implements iam.IGrantable, ec2.
       manager: this.manager,
       // One subnet per zone: the controller spreads the managers over them in turn.
       managerSubnetIds: props.vpc.selectSubnets({ ...resolved.managerSubnets, onePerAz: true }).subnetIds,
-      subnets: resolved.managerSubnets,
       assignPublicIp: managerPublicIp,
+      // The controller's log group keeps its lines as long as the managers' group.
+      logRetention: props.manager.logRetention,
     });
     // The controller starts managers on the FARGATE provider, which must be associated with the cluster first; and
     // it learns of a new manager revision before the managers do (from the settings parameter), so that new managers

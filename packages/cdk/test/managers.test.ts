@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Duration, FileSystem } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, test } from 'vitest';
 import { ManagerController, RunnerEnvironment, RunnerEnvironmentProps, RunnerManager, TaskImage } from '../src';
 import { logicalId, managerSettingsParameter, newStack, validProps } from './helpers';
@@ -138,5 +139,13 @@ describe('the managers and their controller', () => {
     expect(synth((props) => ({ ...props, manager: { ...props.manager, count: 0 } })).errors).toEqual([
       'manager count 0 must be a whole number from 1 to 10 (the managers of one environment).',
     ]);
+  });
+
+  test("the controller's log group keeps its lines as long as the managers' group (manager.logRetention)", () => {
+    const { template } = synth((props) => ({ ...props, manager: { ...props.manager, logRetention: logs.RetentionDays.ONE_WEEK } }));
+    const retention = (fragment: string) =>
+      template.toJSON().Resources[logicalId(template, 'AWS::Logs::LogGroup', fragment)].Properties.RetentionInDays;
+    expect(retention('DevManagerControllerLogs')).toBe(7);
+    expect(retention('DevManagerLogs')).toBe(7);
   });
 });

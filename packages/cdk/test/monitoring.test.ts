@@ -38,7 +38,7 @@ describe('RunnerMonitoring with defaults', () => {
   });
 
   test('alarms on p95 start latency (2 min), start-failure rate (10%), reaper stops and failures (any), each notifying the topic', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'GitLabFargate',
       MetricName: 'StartLatency',
@@ -161,7 +161,7 @@ describe('RunnerMonitoring options', () => {
     const monitoring = new RunnerMonitoring(stack, 'Monitoring', { environment });
     const template = Template.fromStack(stack);
     expect(monitoring.reaperFailuresAlarm).toBeUndefined();
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
     template.resourcePropertiesCountIs('AWS::Logs::MetricFilter', { FilterPattern: `"${REAPER_FAILED_MARKER}"` }, 0);
   });
 });
@@ -230,6 +230,27 @@ describe('the manager controller alarms', () => {
       AlarmActions: [{ Ref: Object.keys(template.findResources('AWS::SNS::Topic'))[0] }],
     });
     expect(monitoring.managerCrashesAlarm.alarmArn).toBeDefined();
+  });
+
+  test('fire when the controller did not run for 5 minutes: no invocation, and no data, is an alarm', () => {
+    const { stack, vpc } = newStack();
+    const environment = new RunnerEnvironment(stack, 'Dev', validProps(stack, vpc, 'staging'));
+    const monitoring = new RunnerMonitoring(stack, 'Monitoring', { environment });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Invocations',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(template, 'AWS::Lambda::Function', 'DevManagerControllerFunction') } }],
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      // Lambda publishes no Invocations for a function nothing invoked: missing data is the failure itself.
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: Object.keys(template.findResources('AWS::SNS::Topic'))[0] }],
+    });
+    expect(monitoring.controllerNotRunningAlarm.alarmArn).toBeDefined();
   });
 
   test("use the metric names the controller's Lambda handler writes (the jsii package keeps a copy of them)", () => {

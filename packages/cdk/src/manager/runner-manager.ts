@@ -44,7 +44,7 @@ export interface RunnerManagerOptions {
   readonly architecture?: ecs.CpuArchitecture;
 
   /**
-   * How long manager logs (gitlab-runner and driver diagnostics) are kept.
+   * How long manager logs (gitlab-runner and driver diagnostics) and the manager controller's logs are kept.
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;

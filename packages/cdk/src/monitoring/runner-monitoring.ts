@@ -111,6 +111,13 @@ export class RunnerMonitoring extends Construct {
   public readonly reaperStops: cloudwatch.IMetric;
   /** The manager controller's failed passes (its Lambda function's errors). */
   public readonly controllerFailuresAlarm: cloudwatch.Alarm;
+  /**
+   * The manager controller did not run for 5 minutes (no `Invocations` of its Lambda function, or no data).
+   *
+   * Its schedule is disabled or deleted, or its invocations are throttled (reserved concurrency 0). While it does not
+   * run, no manager is started, replaced or drained.
+   */
+  public readonly controllerNotRunningAlarm: cloudwatch.Alarm;
   /** Managers of the current version crashing: a new version that crash-loops. */
   public readonly managerCrashesAlarm: cloudwatch.Alarm;
 
@@ -144,6 +151,7 @@ export class RunnerMonitoring extends Construct {
     this.reaperStopsAlarm = this.alarm('Reaper Stops', this.reaperStops, stops - 1, `the orphan reaper stopped ${stops} or more leaked tasks in an hour`);
     if (props.environment.orphanReaper) this.reaperFailuresAlarm = this.reaperFailures(logGroup, props.reaperFailures ?? 1);
     this.controllerFailuresAlarm = this.newControllerFailuresAlarm(props);
+    this.controllerNotRunningAlarm = this.newControllerNotRunningAlarm(props);
     const crashes = props.managerCrashes ?? 3;
     this.managerCrashesAlarm = this.alarm(
       'Manager Crashes', managerCrashes(props.environment), crashes - 1,
@@ -188,6 +196,27 @@ export class RunnerMonitoring extends Construct {
       failures - 1,
       `the manager controller failed ${failures} or more times in an hour (see its log group)`,
     );
+  }
+
+  /**
+   * The controller's invocations over 5 minutes (it runs every minute): none is an alarm, and so is no data, since
+   * Lambda publishes no `Invocations` for a function that was not invoked; a throttled invocation (its reserved
+   * concurrency set to 0) is not counted either
+   * (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#invocation-metrics).
+   */
+  private newControllerNotRunningAlarm(props: RunnerMonitoringProps): cloudwatch.Alarm {
+    const created = new cloudwatch.Alarm(this, 'Controller Not Running', {
+      metric: props.environment.controller.reconcileFunction.metricInvocations({ statistic: 'Sum', period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      alarmDescription:
+        `gitlab-fargate ${this.environmentName}: the manager controller did not run for 5 minutes (its EventBridge rule ` +
+        'disabled or deleted, or its function throttled): no manager is started, replaced or drained meanwhile',
+    });
+    created.addAlarmAction(this.notify);
+    return created;
   }
 
   /** The orphan reaper's failed runs, counted from the line it prints when rendering or gc fails. */
