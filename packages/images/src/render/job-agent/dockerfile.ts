@@ -85,9 +85,11 @@ function header(spec: ResolvedJobAgentSpec): string[] {
   ];
 }
 
-/** Where the builder stage keeps the target's facts (bash `declare -p`), which every later step sources. */
+/** Where the builder stage keeps the target's facts, one line of four words (the last may hold spaces). */
 const TARGET_FILE = '/etc/gitlab-fargate-target';
-const LOAD_TARGET = `. ${TARGET_FILE};`;
+const TARGET_FACTS = 'build_arch target_arch gnu_type elf_machine';
+/** Every later step reads them into its own variables: each RUN is a shell of its own. */
+const LOAD_TARGET = `read -r ${TARGET_FACTS} < ${TARGET_FILE};`;
 
 /**
  * The target architecture (Fargate's two), the GNU type its cross tools are named by, and the ELF machine its binaries
@@ -107,7 +109,7 @@ function targetArchitecture(): string[] {
     '  arm64) gnu_type=aarch64-linux-gnu; elf_machine=AArch64;;',
     '  *) echo "job-agent: error: Fargate runs linux/amd64 and linux/arm64, not $target_arch: build for one of those" >&2; exit 1;;',
     'esac;',
-    `declare -p build_arch target_arch gnu_type elf_machine > ${TARGET_FILE}`,
+    `echo "${TARGET_FACTS.split(' ').map((name) => `$${name}`).join(' ')}" > ${TARGET_FILE}`,
   ];
 }
 
