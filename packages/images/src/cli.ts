@@ -33,7 +33,7 @@ const GENERATE_USAGE = `Usage: gitlab-fargate-images generate [--out DIR] [--spe
   --check       write nothing; exit 1 listing the files that differ from what would be generated`;
 
 const CONTEXT_USAGE = `Usage: gitlab-fargate-images context --out DIR (--config-package DIR | --config-bundle FILE)
-                                     [--driver-bundle FILE] [--spec FILE]
+                                     [--driver-bundle FILE [--run-client-source FILE]] [--spec FILE]
 
   --out DIR             build context folder; its dist/ is replaced      (required)
   --config-package DIR  compiled @gitlab-fargate/config, copied with its dependencies
@@ -41,6 +41,8 @@ const CONTEXT_USAGE = `Usage: gitlab-fargate-images context --out DIR (--config-
   --driver-bundle FILE  the driver's bundle; of a split bundle (scripts/bundle.mjs --split), the entry: its
                         chunks/ folder goes along                        default: none (then build with
                         --build-arg DRIVER_BUNDLE= ; the image renders configuration but runs no jobs)
+  --run-client-source FILE  the driver's native run client (packages/driver/native/run-client.c): the image
+                        compiles it and makes it run_exec                default: none (run_exec = the driver)
   --spec FILE           JSON specs as for generate                       default: every default`;
 
 /** A mistake in how the command was called: usage text follows the message. */
@@ -104,6 +106,7 @@ async function context(args: string[]): Promise<number> {
     'config-package': { type: 'string' },
     'config-bundle': { type: 'string' },
     'driver-bundle': { type: 'string' },
+    'run-client-source': { type: 'string' },
     spec: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -119,6 +122,7 @@ async function context(args: string[]): Promise<number> {
     configPackageDir: values['config-package'] as string | undefined,
     configBundle: values['config-bundle'] as string | undefined,
     driverBundle: values['driver-bundle'] as string | undefined,
+    runClientSource: values['run-client-source'] as string | undefined,
     // Checked field by field inside, like generate's.
     spec: (await readSpec(values.spec as string | undefined)) as ImagesSpec,
   });

@@ -3,7 +3,7 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeGeneratedFiles, generateImages } from '../generate.js';
 import { resolveImagesSpec, type ImagesSpec } from '../spec/images-spec.js';
-import { runnerManagerLayout } from '../render/runner-manager/layout.js';
+import { RUN_CLIENT_SOURCE, runnerManagerLayout } from '../render/runner-manager/layout.js';
 import { vendorPackage } from './vendor-package.js';
 
 /** What goes into a runner-manager build context. */
@@ -25,6 +25,12 @@ export interface RunnerManagerContextOptions {
    * @default no driver
    */
   readonly driverBundle?: string;
+  /**
+   * The driver's native run client source (`packages/driver/native/run-client.c`), copied to `dist/native/`: the
+   * image compiles it and renders `run_exec` to it. Only with `driverBundle` (the client falls back to the driver).
+   * @default none: run_exec is the driver
+   */
+  readonly runClientSource?: string;
   /**
    * The specs; only the runner manager's is used.
    * @default {} (all defaults)
@@ -62,6 +68,10 @@ export async function assembleRunnerManagerContext(options: RunnerManagerContext
   if (options.configBundle !== undefined) {
     await requireFile(options.configBundle, 'config CLI bundle (--config-bundle)');
   }
+  if (options.runClientSource !== undefined) {
+    if (options.driverBundle === undefined) throw new Error('--run-client-source needs --driver-bundle: the run client falls back to the driver');
+    await requireFile(options.runClientSource, 'native run client source (--run-client-source)');
+  }
   const [packageFolder, ...entryInPackage] = spec.configCli.split('/');
   if (options.configPackageDir !== undefined) {
     if (entryInPackage.length === 0 || packageFolder === undefined) {
@@ -78,6 +88,9 @@ export async function assembleRunnerManagerContext(options: RunnerManagerContext
   const dist = join(options.outDir, 'dist');
   await rm(dist, { recursive: true, force: true });
   await mkdir(dist, { recursive: true });
+  // Always there: the Dockerfile's first stage copies it, and compiles the run client only when its source is in it.
+  await mkdir(join(dist, dirname(RUN_CLIENT_SOURCE)), { recursive: true });
+  if (options.runClientSource !== undefined) await cp(options.runClientSource, join(dist, RUN_CLIENT_SOURCE));
   const files = generateImages(options.spec ?? {})
     .filter((file) => file.path.startsWith('runner-manager/'))
     .map((file) => ({ ...file, path: file.path.slice('runner-manager/'.length) }));

@@ -1,7 +1,8 @@
+import { dirname } from 'node:path';
 import type { ResolvedRunnerManagerSpec } from '../../spec/runner-manager.js';
 import { gitlabRunnerInstall } from '../gitlab-runner-install.js';
 import { generatedNotice, runInstruction } from '../shell.js';
-import { runnerManagerLayout, type RunnerManagerLayout } from './layout.js';
+import { RUN_CLIENT_SOURCE, runnerManagerLayout, type RunnerManagerLayout } from './layout.js';
 
 /**
  * The runner-manager Dockerfile for a resolved spec. Its sections, separated by a blank line: the header comment and
@@ -12,6 +13,8 @@ export function runnerManagerDockerfile(spec: ResolvedRunnerManagerSpec): string
   const layout = runnerManagerLayout(spec);
   return [
     [...headerComment(spec), ...buildArguments(spec)],
+    runClientStage(),
+    [`FROM \${BASE_IMAGE}`, ...otherBuildArguments(spec)],
     [basePackagesAndUser(spec, layout)],
     [gitlabRunnerInstall()],
     commandsFromDist(layout),
@@ -44,11 +47,34 @@ function headerComment(spec: ResolvedRunnerManagerSpec): string[] {
   ];
 }
 
-/** The base image, then the other build arguments (the spec's values are only their defaults) and the shell. */
+/** The base image (a build argument of every stage). */
 function buildArguments(spec: ResolvedRunnerManagerSpec): string[] {
+  return [`ARG BASE_IMAGE=${spec.baseImage}`];
+}
+
+/**
+ * A first stage that compiles the driver's native run client (one static binary) when the build context has its
+ * source, so the image itself carries no compiler; otherwise it leaves nothing, and run_exec stays the driver.
+ */
+function runClientStage(): string[] {
   return [
-    `ARG BASE_IMAGE=${spec.baseImage}`,
-    'FROM ${BASE_IMAGE}',
+    '# The driver\'s native run client (run_exec), compiled static here when dist/ has its source.',
+    'FROM ${BASE_IMAGE} AS run-client',
+    'COPY dist/native/ /src/',
+    runInstruction([
+      'mkdir -p /out;',
+      `if [ -f /src/${RUN_CLIENT_SOURCE.slice('native/'.length)} ]; then`,
+      '  apt-get update;',
+      '  apt-get install -y --no-install-recommends gcc libc6-dev;',
+      `  gcc -O2 -static -o /out/gitlab-fargate-run /src/${RUN_CLIENT_SOURCE.slice('native/'.length)};`,
+      'fi',
+    ]),
+  ];
+}
+
+/** The final stage's build arguments (the spec's values are only their defaults) and the shell. */
+function otherBuildArguments(spec: ResolvedRunnerManagerSpec): string[] {
+  return [
     '',
     `ARG INSTALL_GITLAB_RUNNER=${spec.gitlabRunner}`,
     `ARG GITLAB_RUNNER_VERSION=${spec.gitlabRunnerVersion}`,
@@ -78,6 +104,7 @@ function basePackagesAndUser(spec: ResolvedRunnerManagerSpec, layout: RunnerMana
 function commandsFromDist(layout: RunnerManagerLayout): string[] {
   return [
     `COPY dist/ ${layout.bundleDir}/`,
+    `COPY --from=run-client /out/ ${dirname(layout.runClientCommand)}/`,
     runInstruction([
       ...nodeWrapper(layout, layout.configCliCommand, '$CONFIG_CLI'),
       `${layout.configCliCommand} --help >/dev/null;`,

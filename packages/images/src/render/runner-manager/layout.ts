@@ -7,6 +7,11 @@ export interface RunnerManagerLayout {
   readonly entrypoint: string;
   readonly configCliCommand: string;
   readonly driverCommand: string;
+  /**
+   * The driver's native run client (`run_exec`), compiled in the image from the build context's
+   * `dist/native/run-client.c` when the context has it (the entrypoint then renders `run_exec` to it).
+   */
+  readonly runClientCommand: string;
   /** The runner-manager helper (`src/manager/`): settings parameter, manager ID, settings watcher. */
   readonly managerCommand: string;
   /** Where the helper's compiled files go in the build context's `dist/`, and so in `bundleDir`. */
@@ -25,6 +30,7 @@ export function runnerManagerLayout(spec: ResolvedRunnerManagerSpec): RunnerMana
     entrypoint: '/entrypoint',
     configCliCommand: '/usr/local/bin/gitlab-fargate-config',
     driverCommand: '/usr/local/bin/gitlab-fargate-driver',
+    runClientCommand: '/usr/local/bin/gitlab-fargate-run',
     managerCommand: '/usr/local/bin/gitlab-fargate-manager',
     managerFolder: 'gitlab-fargate-manager',
     runnerConfigPath: `${spec.configDir}/config.toml`,
@@ -52,6 +58,9 @@ export function safeConfigInspection(layout: RunnerManagerLayout): string {
 export const RELAYED_DRIVER_LOG_DIR = '/var/log/gitlab-fargate';
 /** The file in {@link RELAYED_DRIVER_LOG_DIR}; the driver rotates it to `driver.log.1` past its size limit. */
 export const RELAYED_DRIVER_LOG_FILE = `${RELAYED_DRIVER_LOG_DIR}/driver.log`;
+
+/** Where the build context holds the native run client's source (`RunnerManagerContextOptions.runClientSource`). */
+export const RUN_CLIENT_SOURCE = 'native/run-client.c';
 
 /** Where a private CA given at start is installed for the system store (and Node.js). */
 export const PRIVATE_CA_FILE = '/usr/local/share/ca-certificates/gitlab-fargate-private-ca.crt';
