@@ -27,7 +27,8 @@ describe('the settings variables', () => {
   });
 
   it('keep secrets and what running jobs depend on out of the parameter', () => {
-    for (const name of ['RUNNER_TOKEN', 'REGISTRATION_TOKEN', 'METADATA_DIR', 'DRIVER_CONFIG_PATH', 'LOG_FILE', 'GITLAB_FARGATE_RUNNER_SHORT_TOKEN']) {
+    const agents = ['JOB_AGENT_IMAGE', 'ARM64_JOB_AGENT_IMAGE'];
+    for (const name of ['RUNNER_TOKEN', 'REGISTRATION_TOKEN', 'METADATA_DIR', 'DRIVER_CONFIG_PATH', 'LOG_FILE', 'GITLAB_FARGATE_RUNNER_SHORT_TOKEN', ...agents]) {
       expect(START_ONLY_VARIABLES[name], name).toBeDefined();
       expect(RELOADABLE_SETTING_VARIABLES, name).not.toContain(name);
     }
