@@ -226,6 +226,14 @@ describe('job state file: what a usable one holds', () => {
     }
   });
 
+  it("takes a warm start's pool record, and refuses a malformed one", () => {
+    const warm = { ...STATE, pool: { name: 'warm', claimMs: 3 } };
+    expect(parseState(JSON.stringify(warm), '/m/x.json')).toEqual(warm);
+    for (const pool of [null, {}, { name: 'warm' }, { name: 7, claimMs: 3 }, { name: 'warm', claimMs: -1 }, { name: 'warm', claimMs: '3' }]) {
+      expect(damaged({ ...STATE, pool }), JSON.stringify(pool)).toBe('is damaged (pool must be { name: string, claimMs: number >= 0 })');
+    }
+  });
+
   it('names every problem at once, and the file and the fix', () => {
     expect(() => parseState(JSON.stringify({ ...STATE, version: 0, cluster: 1, port: 'x' }), '/m/x.json')).toThrow(
       'the job state file /m/x.json is damaged (version must be 1, cluster must be a string, port must be an integer); remove it and retry the job',

@@ -91,4 +91,9 @@ describe('jobSummary: the timeline and cost line at the end of the job log', () 
       "Fargate cost so far: unknown (the task's size was not recorded)",
     ]);
   });
+
+  it('says when the task came from the warm pool', () => {
+    const warm = { createdAt: new Date(T0).toISOString(), metrics: { readyAt: new Date(T0 + 400).toISOString() }, pool: { name: 'warm', claimMs: 2 } };
+    expect(jobSummary(warm, T0 + 1000, NO_OVERRIDE)).toContain('  warm start: an idle task of pool warm, claimed in 2 ms');
+  });
 });

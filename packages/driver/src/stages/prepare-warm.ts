@@ -145,7 +145,7 @@ async function takeInTaskLock(input: WarmPrepareInput, state: JobState): Promise
     const result = await connection.exec(POOL_CLAIM_COMMAND, { stdin: '', stdout: discard(), stderr, cancel, graceMs: LOCK_CANCEL_GRACE_MS });
     if (result.exitCode === 0) return;
     const how = result.cancelled ? `did not finish within ${timeoutMs / 1000} s` : result.exitCode !== undefined ? `exited ${result.exitCode}` : 'ended without an exit status';
-    throw new SystemFailure(`its in-task lock (${POOL_CLAIM_COMMAND}) ${how}${said.trim() === '' ? '' : `: ${said.trim()}`} (the idle watchdog or another job took it first)`);
+    throw new SystemFailure(`its in-task lock (${POOL_CLAIM_COMMAND}) ${how}${said.trim() === '' ? '' : `: ${said.trim()}`}: not this job's task`);
   } finally {
     connection.close();
   }

@@ -1,0 +1,160 @@
+import { ECSClient, StopTaskCommand, TagResourceCommand } from '@aws-sdk/client-ecs';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { POOL_RUN_DIR } from '@gitlab-fargate/config';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { testContext } from '../../test/context.js';
+import { type Sshd, startSshd } from '../../test/sshd-fixture.js';
+import { readOverrides } from '../job/overrides.js';
+import { planLaunch } from '../job/plan.js';
+import { type JobState, readState, stateStem, writeState } from '../job/state.js';
+import { ensurePoolDirectory, writeEntry } from '../pool/directory.js';
+import type { PoolEntry } from '../pool/entry.js';
+import { currentKeys } from '../pool/fill.js';
+import { sshTransport } from '../ssh/connect.js';
+import { generateJobKeyPair } from '../ssh/keys.js';
+import { jobStatePath } from './context.js';
+import { prepareWarm } from './prepare-warm.js';
+
+// The warm path against a real sshd (the fixture, standing in for an idle pool task's ci-coordinator) with ECS
+// mocked: which task the job takes, what it does with one whose in-task lock is gone or whose host key is wrong.
+const ecsMock = mockClient(ECSClient);
+const ecs = new ECSClient({ region: 'us-east-1' });
+const taskKey = generateJobKeyPair('pool-task');
+const arn = (id: string) => `arn:aws:ecs:us-east-1:123456789012:task/ci/${id}`;
+let sshd: Sshd;
+let hostKey: string;
+
+beforeAll(async () => {
+  sshd = await startSshd(taskKey.publicKey);
+  const connection = await sshTransport.connect({ host: sshd.host, port: sshd.port, username: 'root', privateKey: taskKey.privateKey });
+  hostKey = connection.hostKey;
+  connection.close();
+}, 120_000);
+afterAll(async () => {
+  await sshd?.stop();
+  ecsMock.restore();
+});
+
+/** A fresh in-task lock's parent (the ci-coordinator image has it): each test's task is unclaimed again. */
+async function resetLock(): Promise<void> {
+  const connection = await sshTransport.connect({ host: sshd.host, port: sshd.port, username: 'root', privateKey: taskKey.privateKey, hostKey });
+  await connection.exec(`sh -c 'rm -rf ${POOL_RUN_DIR} && mkdir -p ${POOL_RUN_DIR}'`, { stdin: '', stdout: new PassThrough(), stderr: new PassThrough() });
+  connection.close();
+}
+
+beforeEach(async () => {
+  ecsMock.reset();
+  ecsMock.on(StopTaskCommand).resolves({});
+  ecsMock.on(TagResourceCommand).resolves({});
+  await resetLock();
+});
+
+/** A job of a runner with one pool, its plan, and a `prepareWarm` input over it. */
+function job(env: Record<string, string> = {}) {
+  const t = testContext({ extra: '[Overrides]\nMaxCpu = 1024\n[[Pool]]\nName = "warm"\n', env });
+  const { config } = t.ctx;
+  const keys = generateJobKeyPair('job');
+  const plan = planLaunch(config, t.ctx.env, {}, readOverrides(t.ctx.env.variables, config.overrides), keys.publicKey, 'seed');
+  const path = jobStatePath(t.ctx);
+  const initial: JobState = {
+    version: 1, jobId: '42', runnerShortToken: 'abc123xyz', cluster: 'ci', port: 22, username: 'root',
+    privateKey: keys.privateKey, publicKey: keys.publicKey, createdAt: new Date().toISOString(),
+  };
+  writeState(path, initial);
+  const root = config.poolDefaults.directory!;
+  ensurePoolDirectory(root, 'warm');
+  /** A ready entry as the keeper writes it, for the fixture sshd (or with another host key pinned). */
+  const addReady = (id: string, options: { hostKey?: string; deadlineIn?: number } = {}): string => {
+    const entry: PoolEntry = {
+      version: 1, pool: 'warm', ...currentKeys({ config, env: t.ctx.env }), cluster: 'ci', fillId: id, taskArn: arn(id),
+      address: sshd.host, port: sshd.port, username: 'root', privateKey: taskKey.privateKey, publicKey: taskKey.publicKey,
+      hostKey: options.hostKey ?? hostKey, launchedAt: new Date().toISOString(),
+      idleDeadline: Math.floor(Date.now() / 1000) + (options.deadlineIn ?? 1200),
+    };
+    writeEntry(root, entry, 'ready');
+    return entry.taskArn!;
+  };
+  const input = {
+    ctx: t.ctx, ecs, plan, path, initial, started: Date.now(), transport: sshTransport, sleep: async () => {}, now: Date.now,
+    deadline: new Date('2030-01-01T00:00:00Z'),
+  };
+  const entries = (state: string) => readdirSync(join(root, 'warm', state));
+  return { ...t, input, path, addReady, entries };
+}
+
+describe('prepareWarm', () => {
+  it("takes the ready task: the state has the task's key, address and pinned host key; one TagResource marks it the job's", async () => {
+    const j = job();
+    const taskArn = j.addReady('t1');
+    const state = await prepareWarm(j.input);
+    expect(state).toMatchObject({ taskArn, address: sshd.host, port: sshd.port, hostKey, privateKey: taskKey.privateKey, pool: { name: 'warm' } });
+    expect(readState(j.path)).toEqual(state);
+    expect(j.entries('claimed')).toEqual([`t1.${stateStem('abc123xyz', '42')}.json`]);
+    expect(j.progress.lines.join('')).toMatch(new RegExp(`Warm start: took idle task ${taskArn} of pool warm \\(claim \\d+ ms, in-task lock \\d+ ms\\)`));
+    expect(ecsMock).toHaveReceivedCommandTimes(TagResourceCommand, 1);
+    expect(ecsMock).toHaveReceivedCommandWith(TagResourceCommand, {
+      resourceArn: taskArn,
+      tags: [
+        { key: 'gitlab-fargate:deadline', value: '2030-01-01T00:00:00Z' },
+        { key: 'gitlab-fargate:pool-claimed', value: '42' },
+        { key: 'gitlab-fargate:job-id', value: '42' },
+        { key: 'gitlab-fargate:project', value: 'group/project' },
+      ],
+    });
+    expect(ecsMock).toHaveReceivedCommandTimes(StopTaskCommand, 0);
+  }, 60_000);
+
+  it('stops a task whose in-task lock is taken, removes its entry, and goes cold saying why', async () => {
+    const j = job();
+    const taskArn = j.addReady('t1');
+    expect(await prepareWarm(j.input)).toBeDefined();
+    // Another job's (or the watchdog's) lock is now in the "task": a second job must not use it.
+    const k = job();
+    k.addReady('t2');
+    expect(await prepareWarm(k.input)).toBeUndefined();
+    expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { task: arn('t2') });
+    expect(ecsMock).not.toHaveReceivedCommandWith(StopTaskCommand, { task: taskArn });
+    expect(k.progress.lines.join('')).toMatch(new RegExp(`Cold start: warm task ${arn('t2')} failed: its in-task lock \\(mkdir .*\\) exited 1: .*File exists.*; no other ready task in pool warm`));
+    expect(readState(k.path)).toEqual(k.input.initial);
+    expect(k.entries('claimed').filter((name) => name.startsWith('t2.'))).toEqual([]);
+  }, 60_000);
+
+  it('tries one more task after a failure (a wrong host key pinned), then takes it', async () => {
+    const j = job();
+    // The soonest to expire is tried first.
+    j.addReady('bad', { hostKey: 'AAAAC3NzaC1lZDI1NTE5AAAAIBadBadBadBadBadBadBadBadBadBadBadBadBadBadBa', deadlineIn: 600 });
+    const good = j.addReady('good');
+    const state = await prepareWarm(j.input);
+    expect(state?.taskArn).toBe(good);
+    expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { task: arn('bad') });
+    expect(j.entries('ready')).toEqual([]);
+  }, 60_000);
+
+  it('goes cold with the reason for a job of another size, and says nothing without a pool', async () => {
+    const j = job({ CUSTOM_ENV_FARGATE_CPU: '1024' });
+    j.addReady('t1');
+    expect(await prepareWarm(j.input)).toBeUndefined();
+    expect(j.progress.lines.join('')).toMatch(/Cold start: no pool for this job's task definition\/size/);
+    expect(j.entries('ready')).toHaveLength(1);
+    const image = job();
+    image.addReady('t2');
+    expect(await prepareWarm({ ...image.input, imageHash: 'ci-job-0123456789abcdef' })).toBeUndefined();
+    expect(image.progress.lines.join('')).toMatch(/Cold start: no pool for this job's image: and services:/);
+    const none = testContext();
+    expect(await prepareWarm({ ...j.input, ctx: none.ctx })).toBeUndefined();
+    expect(none.progress.lines).toEqual([]);
+    expect(ecsMock.calls()).toHaveLength(0);
+  });
+
+  it('keeps the warm task when TagResource fails: a warning, not a failed job', async () => {
+    ecsMock.on(TagResourceCommand).rejects(Object.assign(new Error('not authorized to perform ecs:TagResource'), { name: 'AccessDeniedException' }));
+    const j = job();
+    const taskArn = j.addReady('t1');
+    expect((await prepareWarm(j.input))?.taskArn).toBe(taskArn);
+    expect(j.logs.lines.join('')).toMatch(/could not tag the warm task .* as this job's/);
+  }, 60_000);
+});
