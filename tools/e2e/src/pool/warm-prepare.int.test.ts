@@ -1,10 +1,11 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { DescribeTasksCommand, type Task } from '@aws-sdk/client-ecs';
 import { type DriverConfig, POOL_CLAIM_COMMAND, loadDriverConfig } from '@gitlab-fargate/config';
 import {
-  type KeeperContext, NO_METRICS, PoolKeeper, type StoredEntry, createLogger, listPoolEntries, readJobEnvironment, readState, sshTransport, statePath,
+  type KeeperContext, NO_METRICS, PoolKeeper, type StoredEntry, createLogger, listPoolEntries, readJobEnvironment, readState, sshTransport,
+  statePath,
 } from '@gitlab-fargate/driver';
 import type { LocalStack } from '@gitlab-fargate/local-stack';
 import type { RunnerSettings } from '@gitlab-fargate/runner-harness';
@@ -87,9 +88,12 @@ describe('prepare takes a warm pool task', () => {
     const { root, ready } = await filledPool(1);
     const taskArn = ready[0]!.entry.taskArn!;
     const job = await ProtocolJob.create(stack, runner, { timeoutSeconds: 600 });
+    const started = performance.now();
     const prepare = await stage(job, 'prepare');
+    const took = performance.now() - started;
     expect(prepare.code, prepare.output).toBe(0);
     expect(prepare.output).toMatch(new RegExp(`Warm start: took idle task ${taskArn} of pool warm \\(claim \\d+ ms, in-task lock \\d+ ms\\)`));
+    process.stdout.write(`warm prepare on the emulator: ${took.toFixed(0)} ms, process start to exit (${/claim \d+ ms, in-task lock \d+ ms/.exec(prepare.output)?.[0]})\n`);
     expect(prepare.output).not.toMatch(/Starting a Fargate task/);
     expect(taskOfJob(job)).toBe(taskArn);
     expect(listPoolEntries(root, 'warm').map((e) => e.state)).toEqual(['claimed']);
@@ -166,6 +170,12 @@ describe('prepare takes a warm pool task', () => {
     expect(cleanup.code, cleanup.output).toBe(0);
     expect(listPoolEntries(root, 'warm')).toEqual([]);
     expect((await describeArns([taskArn]))[0]?.desiredStatus).toBe('STOPPED');
+    // A kill during a state write leaves its temporary file (mode 0600): gc removes those older than 10 minutes.
+    const temporary = readdirSync(stack.metadataDirectory).filter((name) => /^\.[0-9a-f]{12}\.tmp$/.test(name));
+    const tenMinutesAgo = new Date(Date.now() - 11 * 60_000);
+    for (const name of temporary) utimesSync(join(stack.metadataDirectory, name), tenMinutesAgo, tenMinutesAgo);
+    const gc = await job.gc().exited;
+    expect(gc.code, gc.output).toBe(0);
     await job.remove();
   });
 
@@ -173,7 +183,9 @@ describe('prepare takes a warm pool task', () => {
     const { root, ready } = await filledPool(1, SIZE_OVERRIDES);
     const job = await ProtocolJob.create(stack, runner, { timeoutSeconds: 600 });
     Object.assign(job.env, { CUSTOM_ENV_FARGATE_CPU: '1024', CUSTOM_ENV_FARGATE_MEMORY: '2048' });
+    const started = performance.now();
     const prepare = await stage(job, 'prepare');
+    process.stdout.write(`cold prepare on the emulator: ${(performance.now() - started).toFixed(0)} ms, process start to exit\n`);
     expect(prepare.code, prepare.output).toBe(0);
     expect(prepare.output).toMatch(/Cold start: no pool for this job's task definition\/size/);
     expect(taskOfJob(job)).not.toBe(ready[0]!.entry.taskArn);
