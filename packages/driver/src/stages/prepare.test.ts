@@ -8,7 +8,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { testContext } from '../../test/context.js';
 import type { AwsClients } from '../aws/clients.js';
 import { OverrideRefused } from '../errors.js';
-import { readState, writeState } from '../job/state.js';
+import { readState, stateStem, writeState } from '../job/state.js';
 import { createLogger, memorySink } from '../log.js';
 import { jobStatePath } from './context.js';
 import { prepareStage } from './prepare.js';
@@ -186,6 +186,24 @@ describe('prepare (AWS failure paths)', () => {
     });
     await expect(prepareStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(/AGENT/);
     expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { task: leftover, reason: 'gitlab-fargate: replaced by a new prepare of job 42' });
+  });
+
+  it("stops a pool task an earlier attempt of the same job claimed, removes its entry, and says why it goes cold", async () => {
+    ecsMock.on(StopTaskCommand).resolves({});
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [], failures: [{ reason: 'AGENT' }] });
+    const { ctx, progress } = testContext({ extra: '[[Pool]]\nName = "warm"\n' });
+    const claimed = join(ctx.config.poolDefaults.directory!, 'warm', 'claimed');
+    mkdirSync(claimed, { recursive: true, mode: 0o700 });
+    const leftover = 'arn:aws:ecs:us-east-1:123456789012:task/ci/pooltask';
+    const entry = {
+      version: 1, pool: 'warm', poolKey: '0123456789abcdef', configHash: 'fedcba9876543210', cluster: 'ci', fillId: 'f', taskArn: leftover,
+      port: 22, username: 'root', privateKey: 'K', publicKey: 'P', launchedAt: '2026-11-28T09:00:00.000Z', idleDeadline: 2_000_000_000,
+    };
+    writeFileSync(join(claimed, `pooltask.${stateStem('abc123xyz', '42')}.json`), JSON.stringify(entry), { mode: 0o600 });
+    await expect(prepareStage(ctx, { clients, sleep: noSleep })).rejects.toThrow(/AGENT/);
+    expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { task: leftover, reason: 'gitlab-fargate: replaced by a new prepare of job 42' });
+    expect(readdirSync(claimed)).toEqual([]);
+    expect(progress.lines.join('')).toContain('Cold start: no ready task in pool warm');
   });
 
   it.each([
