@@ -150,6 +150,15 @@ describe('prepareWarm', () => {
     expect(ecsMock.calls()).toHaveLength(0);
   });
 
+  it('takes no task for a job already cancelled', async () => {
+    const j = job();
+    j.addReady('t1');
+    const cancel = new AbortController();
+    cancel.abort(new Error('job cancelled'));
+    await expect(prepareWarm({ ...j.input, ctx: { ...j.ctx, signal: cancel.signal } })).rejects.toThrow('job cancelled');
+    expect(j.entries('ready')).toHaveLength(1);
+  });
+
   it('keeps the warm task when TagResource fails: a warning, not a failed job', async () => {
     ecsMock.on(TagResourceCommand).rejects(Object.assign(new Error('not authorized to perform ecs:TagResource'), { name: 'AccessDeniedException' }));
     const j = job();

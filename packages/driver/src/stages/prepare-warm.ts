@@ -56,6 +56,8 @@ export async function prepareWarm(input: WarmPrepareInput): Promise<JobState | u
   const { ctx } = input;
   const failures: string[] = [];
   for (let attempt = 1; attempt <= WARM_ATTEMPTS; attempt++) {
+    // A cancelled job must not use up an idle task.
+    ctx.signal.throwIfAborted();
     const claimed = claimWarmTask({
       config: ctx.config, env: ctx.env, plan: input.plan, jobKey: stateStem(ctx.env.runnerShortToken, ctx.env.jobId),
       now: input.now, ...(input.imageHash === undefined ? {} : { imageHash: input.imageHash }),
