@@ -147,12 +147,14 @@ export function addPoolKeeper(
 }
 
 /**
- * Waits for the manager container's first render of the driver TOML, takes the manager's ID (its ECS task ID, the
+ * Waits for the manager container's first render of the driver TOML (polling once a second: the only thing to wait
+ * for is another container's file), takes the manager's ID (its ECS task ID, the
  * pool tasks' `gitlab-fargate:manager` tag) the way the manager's entrypoint does, then becomes the keeper.
  */
 function keeperScript(): string {
   return [
-    `until [ -s ${POOL_DRIVER_CONFIG} ]; do sleep 1; done`,
+    // Readable, not only there: the entrypoint renders it as root (0600) and then hands it to the runner's user.
+    `until [ -r ${POOL_DRIVER_CONFIG} ] && [ -s ${POOL_DRIVER_CONFIG} ]; do sleep 1; done`,
     'GITLAB_FARGATE_MANAGER_ID=$(gitlab-fargate-manager manager-id) || exit 1',
     'export GITLAB_FARGATE_MANAGER_ID',
     `exec gitlab-fargate-driver pool keep --config ${POOL_DRIVER_CONFIG}`,
