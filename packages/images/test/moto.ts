@@ -67,13 +67,20 @@ export const TEST_CREDENTIALS = { accessKeyId: 'AKIATESTTESTTEST', secretAccessK
 /** The Region the tests' parameters live in. */
 export const TEST_REGION = 'eu-west-1';
 
+/** The signing name moto routes a JSON-protocol target by. */
+function serviceOf(target: string): string {
+  if (target.startsWith('AmazonSSM.')) return 'ssm';
+  if (target.startsWith('AmazonEC2ContainerServiceV20141113.')) return 'ecs';
+  return 'iam';
+}
+
 /** Calls an AWS JSON-protocol action (e.g. `AmazonSSM.PutParameter`) on moto; throws on an error answer. */
 export async function callJsonAction(endpoint: string, target: string, input: unknown, credentials = TEST_CREDENTIALS): Promise<unknown> {
   const url = new URL(`${endpoint}/`);
   const body = JSON.stringify(input);
   const headers = signatureV4Headers(
     { method: 'POST', url, body, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target } },
-    { region: TEST_REGION, service: target.startsWith('AmazonSSM.') ? 'ssm' : 'iam', credentials, now: new Date() },
+    { region: TEST_REGION, service: serviceOf(target), credentials, now: new Date() },
   );
   const response = await fetch(url, { method: 'POST', headers, body });
   const text = await response.text();

@@ -46,6 +46,8 @@ export function managerJobStatements(scope: Construct, options: ManagerPermissio
 
   const statements = [
     runJobTasksStatement(scope, options),
+    // The manager's own task is one of them: its image reads the controller's drain tag with DescribeTasks
+    // (include TAGS), which needs no ecs:ListTagsForResource.
     new iam.PolicyStatement({
       sid: 'WatchAndStopJobTasks',
       actions: ['ecs:DescribeTasks', 'ecs:StopTask'],

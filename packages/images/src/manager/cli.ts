@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { CredentialSource } from './aws/credentials.js';
 import { SsmParameterReader } from './aws/ssm.js';
+import { DRAIN_STARTED_TAG, DrainTagReader } from './drain-tag.js';
 import { EXIT_MISCONFIGURED, EXIT_UNAVAILABLE, MisconfiguredError } from './exit-codes.js';
 import { resolveManagerId } from './manager-id.js';
+import { ECS_METADATA_VARIABLE } from './own-task.js';
 import { pollSeconds } from './poll-interval.js';
 import { renderConfiguration } from './rerender.js';
 import { overlaySettings } from './settings.js';
@@ -23,7 +26,9 @@ Commands:
   manager-id              print this manager's ID (its ECS task ID) for GITLAB_FARGATE_MANAGER_ID
   watch --runner-pid PID --config-cli PATH [--applied-version N]
                           poll the parameter; re-render config.toml and the driver TOML when it changes, SIGQUIT
-                          PID when it names another manager version`;
+                          PID when it names another manager version or when the manager controller tagged this
+                          manager's own ECS task ${DRAIN_STARTED_TAG} (read with ECS DescribeTasks; the task
+                          from ${ECS_METADATA_VARIABLE}/task)`;
 
 /** A mistake in how the command was called. */
 class UsageError extends Error {}
@@ -74,7 +79,10 @@ async function watchCommand(args: string[], env: Environment): Promise<number> {
   if (!Number.isSafeInteger(pid) || pid < 2) throw new UsageError('watch: --runner-pid must be the process ID of gitlab-runner');
   if (!values['config-cli']) throw new UsageError('watch: --config-cli PATH is required');
   const name = parameterName(env);
-  const reader = new SsmParameterReader(env);
+  const credentials = new CredentialSource(env);
+  const reader = new SsmParameterReader(env, credentials);
+  const metadataEndpoint = env[ECS_METADATA_VARIABLE] || undefined;
+  const drainTags = metadataEndpoint === undefined ? undefined : new DrainTagReader(metadataEndpoint, env, credentials);
   const ownVersion = env[MANAGER_VERSION_VARIABLE] || undefined;
   const applied = values['applied-version'] === undefined ? undefined : Number(values['applied-version']);
   const targets = {
@@ -94,12 +102,16 @@ async function watchCommand(args: string[], env: Environment): Promise<number> {
       read: () => reader.get(name),
       render: (settings) => renderConfiguration(overlaySettings(env, settings), targets),
       drain: () => signalDrain(pid),
+      ...(drainTags === undefined ? {} : { drainTag: () => drainTags.read() }),
       runnerAlive: () => isAlive(pid),
       sleep,
       log,
     },
   );
-  log(`watching SSM parameter ${name} every ${seconds} s for settings changes`);
+  log(
+    `watching SSM parameter ${name} every ${seconds} s for settings changes` +
+      (drainTags === undefined ? ` (${ECS_METADATA_VARIABLE} is not set: no drain tag to watch)` : ` and this manager's ${DRAIN_STARTED_TAG} tag`),
+  );
   await watcher.run();
   return 0;
 }

@@ -1,18 +1,16 @@
 import { hostname } from 'node:os';
 import { MisconfiguredError } from './exit-codes.js';
+import { ECS_METADATA_VARIABLE, readOwnTask } from './own-task.js';
 import { MANAGER_ID_VARIABLE } from './variables.js';
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
-/** The variable ECS sets in every container of a task: its task metadata endpoint, version 4. */
-export const ECS_METADATA_VARIABLE = 'ECS_CONTAINER_METADATA_URI_V4';
 /**
  * What the driver accepts as a manager ID, and refuses every stage otherwise: an ECS task ID's characters, at most 64
  * (`MANAGER_ID` in packages/driver/src/job/environment.ts; `manager-id.test.ts` checks that the two agree).
  */
 export const MANAGER_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
 const ATTEMPTS = 3;
-const TIMEOUT_MS = 5_000;
 
 /** The manager's identity and where it came from, for the log. */
 export interface ManagerId {
@@ -48,7 +46,7 @@ export async function resolveManagerId(
   let last: unknown;
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     try {
-      return { id: await taskIdFrom(`${endpoint}/task`), source: `the ECS task ID (${ECS_METADATA_VARIABLE}/task)` };
+      return { id: (await readOwnTask(endpoint)).taskId, source: `the ECS task ID (${ECS_METADATA_VARIABLE}/task)` };
     } catch (error) {
       last = error;
       if (attempt < ATTEMPTS) await sleep(1_000 * attempt);
@@ -62,11 +60,3 @@ function hostId(name: string): string {
   return name.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 64) || 'localhost';
 }
 
-async function taskIdFrom(url: string): Promise<string> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  const arn = ((await response.json()) as { TaskARN?: unknown }).TaskARN;
-  const id = typeof arn === 'string' ? /^arn:[^:]+:ecs:[^:]*:[^:]*:task\/(?:[^/]+\/)?([A-Za-z0-9-]+)$/.exec(arn)?.[1] : undefined;
-  if (id === undefined) throw new Error(`the answer's TaskARN ${JSON.stringify(arn)} is not an ECS task ARN`);
-  return id;
-}

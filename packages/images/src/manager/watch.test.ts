@@ -7,7 +7,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { configCliStatus } from '../../test/config-cli.js';
 import { MANAGER_BASE_ENVIRONMENT, testTargets } from '../../test/manager-fixtures.js';
 import { deleteParameter, MOTO_MISSING, putParameter, startMoto, TEST_CREDENTIALS, TEST_REGION, type Moto } from '../../test/moto.js';
+import { runManagerTask, tagTask } from '../../test/moto-ecs.js';
+import { startTaskMetadataEndpoint, type TaskMetadataEndpoint } from '../../test/task-metadata.js';
 import { SsmParameterReader } from './aws/ssm.js';
+import { DRAIN_STARTED_TAG, DrainTagReader } from './drain-tag.js';
 import { renderConfiguration, type RenderTargets } from './rerender.js';
 import { overlaySettings } from './settings.js';
 import { SettingsWatcher, type WatcherOptions } from './watch.js';
@@ -45,19 +48,24 @@ describe.skipIf(MOTO_MISSING !== undefined)('SettingsWatcher (moto as SSM, the c
     await rm(dir, { recursive: true, force: true });
   });
 
-  function watcher(options: Partial<WatcherOptions> = {}): SettingsWatcher {
-    const reader = new SsmParameterReader({
-      AWS_ENDPOINT_URL_SSM: moto.endpoint,
-      AWS_REGION: TEST_REGION,
-      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-    });
+  const awsEnv = () => ({
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_REGION: TEST_REGION,
+    AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+  });
+
+  /** A watcher as the CLI wires it; with `metadata`, it also reads its own task's drain tag from moto's ECS. */
+  function watcher(options: Partial<WatcherOptions> = {}, metadata?: TaskMetadataEndpoint): SettingsWatcher {
+    const reader = new SsmParameterReader(awsEnv());
+    const drainTags = metadata === undefined ? undefined : new DrainTagReader(metadata.uri, awsEnv());
     return new SettingsWatcher(
       { parameterName: PARAMETER, pollSeconds: 30, ownVersion: 'v1', ...options },
       {
         read: () => reader.get(PARAMETER),
         render: (settings) => renderConfiguration(overlaySettings(base, settings), targets),
         drain: () => runner.kill('SIGQUIT'),
+        ...(drainTags === undefined ? {} : { drainTag: () => drainTags.read() }),
         runnerAlive: () => runner.exitCode === null && runner.signalCode === null,
         sleep: async () => {},
         log: (line) => lines.push(line),
@@ -121,6 +129,51 @@ describe.skipIf(MOTO_MISSING !== undefined)('SettingsWatcher (moto as SSM, the c
     expect(await exited).toBe('SIGQUIT');
     expect(await files()).toEqual(before);
     expect(lines[0]).toMatch(/names manager version v2, this manager is v1: draining \(SIGQUIT to gitlab-runner/);
+  });
+
+  describe('a manager whose own ECS task the controller tagged to drain (one beyond the count: its version matches)', () => {
+    let metadata: TaskMetadataEndpoint;
+    let taskArn: string;
+    beforeEach(async () => {
+      const task = await runManagerTask(moto.endpoint, 'gitlab-ci-watch');
+      taskArn = task.taskArn;
+      // What Fargate's endpoint answers at /task (trimmed): the task's ARN and its cluster's.
+      metadata = await startTaskMetadataEndpoint({ TaskARN: task.taskArn, Cluster: task.clusterArn, LaunchType: 'FARGATE' });
+      await putParameter(moto.endpoint, PARAMETER, '{"GITLAB_FARGATE_MANAGER_VERSION":"v1"}');
+    });
+    afterEach(async () => {
+      await metadata.close();
+    });
+
+    it('drains gitlab-runner with SIGQUIT once the tag is there, and not before', async () => {
+      const w = watcher({}, metadata);
+      expect(await w.poll()).toBe('watching');
+      expect(await w.poll()).toBe('watching');
+      expect(runner.exitCode === null && runner.signalCode === null).toBe(true);
+
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => runner.once('exit', (_code, signal) => resolve(signal)));
+      await tagTask(moto.endpoint, taskArn, { [DRAIN_STARTED_TAG]: '2026-12-03T06:00:00Z' });
+      expect(await w.poll()).toBe('drained');
+      expect(await exited).toBe('SIGQUIT');
+      expect(lines.at(-1)).toBe(
+        `the manager controller tagged this manager's task ${DRAIN_STARTED_TAG}=2026-12-03T06:00:00Z (an old manager, or one beyond ` +
+          "the managers' count): draining (SIGQUIT to gitlab-runner: it takes no more jobs and exits when its running jobs end; " +
+          'the container then exits 0)',
+      );
+      // The task's ARN and cluster are read from the metadata endpoint once.
+      expect(metadata.hits()).toBe(1);
+    });
+
+    it('keeps taking jobs while the tag cannot be read, saying so once', async () => {
+      const unknown = await startTaskMetadataEndpoint({ TaskARN: 'arn:aws:ecs:eu-west-1:123456789012:task/gitlab-ci-watch/0123456789abcdef' });
+      const w = watcher({}, unknown);
+      expect(await w.poll()).toBe('watching');
+      expect(await w.poll()).toBe('watching');
+      await unknown.close();
+      expect(runner.exitCode === null && runner.signalCode === null).toBe(true);
+      const complaints = lines.filter((line) => line.startsWith(`cannot read this manager's ${DRAIN_STARTED_TAG} tag`));
+      expect(complaints).toEqual([expect.stringMatching(/ECS DescribeTasks does not describe this manager's task .*; it keeps taking jobs, and tries again each poll$/)]);
+    });
   });
 
   it('never drains a manager without a version of its own, nor for a parameter without one', async () => {

@@ -2,6 +2,7 @@ import { nextDelaySeconds } from './poll-interval.js';
 import type { RenderOutcome } from './rerender.js';
 import { changedSettingNames, parseSettings, SettingsError, type ManagerSettings } from './settings.js';
 import type { ParameterValue } from './aws/ssm.js';
+import { DRAIN_STARTED_TAG } from './drain-tag.js';
 
 /** What the watcher does to the world; the CLI wires SSM, the config CLI and signals in. */
 export interface WatcherDependencies {
@@ -11,6 +12,11 @@ export interface WatcherDependencies {
   render(settings: ManagerSettings): Promise<RenderOutcome>;
   /** Asks gitlab-runner to stop taking jobs and exit when its running jobs end (SIGQUIT). */
   drain(): void;
+  /**
+   * The value of the manager controller's drain tag on this manager's own ECS task, undefined while it has none.
+   * Absent outside ECS (no task metadata endpoint): then only a version change drains.
+   */
+  drainTag?(): Promise<string | undefined>;
   /** Whether gitlab-runner still runs; the watcher ends with it. */
   runnerAlive(): boolean;
   sleep(ms: number): Promise<void>;
@@ -33,12 +39,14 @@ export type PollResult = 'watching' | 'drained';
 
 /**
  * Polls the settings parameter and applies each new value: re-renders config.toml and the driver TOML (gitlab-runner
- * reloads config.toml by itself), or drains the manager when the value names another manager version. A value that
- * cannot be used is logged once and changes nothing; a failed read is logged and retried, later and later, without
- * ever stopping the manager.
+ * reloads config.toml by itself), or drains the manager when the value names another manager version. Each poll also
+ * drains it when the manager controller tagged its task to drain (a manager beyond the managers' count, whose version
+ * still matches). A value that cannot be used is logged once and changes nothing; a failed read is logged and retried,
+ * later and later, without ever stopping the manager.
  */
 export class SettingsWatcher {
   private failures = 0;
+  private drainTagUnreadable = false;
   private seenValue: string | undefined;
   private applied: ManagerSettings | undefined;
 
@@ -61,8 +69,13 @@ export class SettingsWatcher {
     }
   }
 
-  /** Reads the parameter once and acts on what it holds. */
+  /** Reads the parameter and the drain tag once and acts on what they hold. */
   async poll(): Promise<PollResult> {
+    if ((await this.pollParameter()) === 'drained') return 'drained';
+    return this.pollDrainTag();
+  }
+
+  private async pollParameter(): Promise<PollResult> {
     const parameter = await this.read();
     if (parameter === undefined || parameter.value === this.seenValue) return 'watching';
     this.seenValue = parameter.value;
@@ -89,6 +102,30 @@ export class SettingsWatcher {
     }
     await this.apply(settings, source);
     return 'watching';
+  }
+
+  /** Drains when the controller tagged this manager's task; a failed read is logged once and changes nothing. */
+  private async pollDrainTag(): Promise<PollResult> {
+    if (this.deps.drainTag === undefined) return 'watching';
+    let tagged: string | undefined;
+    try {
+      tagged = await this.deps.drainTag();
+    } catch (error) {
+      if (!this.drainTagUnreadable) {
+        this.deps.log(`cannot read this manager's ${DRAIN_STARTED_TAG} tag: ${(error as Error).message}; it keeps taking jobs, and tries again each poll`);
+      }
+      this.drainTagUnreadable = true;
+      return 'watching';
+    }
+    if (this.drainTagUnreadable) this.deps.log(`read this manager's ${DRAIN_STARTED_TAG} tag again`);
+    this.drainTagUnreadable = false;
+    if (tagged === undefined) return 'watching';
+    this.deps.log(
+      `the manager controller tagged this manager's task ${DRAIN_STARTED_TAG}=${tagged} (an old manager, or one beyond the managers' count): ` +
+        'draining (SIGQUIT to gitlab-runner: it takes no more jobs and exits when its running jobs end; the container then exits 0)',
+    );
+    this.deps.drain();
+    return 'drained';
   }
 
   private async read(): Promise<ParameterValue | undefined> {
