@@ -64,13 +64,9 @@ export async function assembleRunnerManagerContext(options: RunnerManagerContext
       );
     }
   }
-
+  await checkRunClientSource(options);
   if (options.configBundle !== undefined) {
     await requireFile(options.configBundle, 'config CLI bundle (--config-bundle)');
-  }
-  if (options.runClientSource !== undefined) {
-    if (options.driverBundle === undefined) throw new Error('--run-client-source needs --driver-bundle: the run client falls back to the driver');
-    await requireFile(options.runClientSource, 'native run client source (--run-client-source)');
   }
   const [packageFolder, ...entryInPackage] = spec.configCli.split('/');
   if (options.configPackageDir !== undefined) {
@@ -88,9 +84,7 @@ export async function assembleRunnerManagerContext(options: RunnerManagerContext
   const dist = join(options.outDir, 'dist');
   await rm(dist, { recursive: true, force: true });
   await mkdir(dist, { recursive: true });
-  // Always there: the Dockerfile's first stage copies it, and compiles the run client only when its source is in it.
-  await mkdir(join(dist, dirname(RUN_CLIENT_SOURCE)), { recursive: true });
-  if (options.runClientSource !== undefined) await cp(options.runClientSource, join(dist, RUN_CLIENT_SOURCE));
+  await placeRunClientSource(dist, options.runClientSource);
   const files = generateImages(options.spec ?? {})
     .filter((file) => file.path.startsWith('runner-manager/'))
     .map((file) => ({ ...file, path: file.path.slice('runner-manager/'.length) }));
@@ -129,6 +123,19 @@ async function copyManagerHelper(target: string): Promise<void> {
   await requireFile(join(COMPILED_MANAGER_HELPER, 'cli.js'), 'the compiled runner-manager helper (compile @gitlab-fargate/images: npx nx run @gitlab-fargate/images:build)');
   await cp(COMPILED_MANAGER_HELPER, target, { recursive: true, filter: (source) => !/\.test\.|\.map$|\.d\.ts$/.test(source) });
   await writeFile(join(target, 'package.json'), `${JSON.stringify({ type: 'module', private: true }, null, 2)}\n`);
+}
+
+/** The run client's source must be a file, and comes only with a driver (its fallback). */
+async function checkRunClientSource(options: RunnerManagerContextOptions): Promise<void> {
+  if (options.runClientSource === undefined) return;
+  if (options.driverBundle === undefined) throw new Error('--run-client-source needs --driver-bundle: the run client falls back to the driver');
+  await requireFile(options.runClientSource, 'native run client source (--run-client-source)');
+}
+
+/** `dist/native/`, always there (the Dockerfile's first stage copies it), with the run client's source when given. */
+async function placeRunClientSource(dist: string, source: string | undefined): Promise<void> {
+  await mkdir(join(dist, dirname(RUN_CLIENT_SOURCE)), { recursive: true });
+  if (source !== undefined) await cp(source, join(dist, RUN_CLIENT_SOURCE));
 }
 
 /** The folder beside a split bundle's entry that holds its lazily loaded parts (scripts/bundle.mjs --split). */

@@ -256,7 +256,8 @@ function overheadTargets({ plainJobs }: Measured, s: Summary): TargetCheck[] {
   ];
 }
 
-function overheadFigures({ jobs, plainJobs, nodeRunJobs }: Measured, { m, calls, nodeMs, overheadS, lagMs }: Summary): Record<string, number> {
+function overheadFigures(measured: Measured, { m, calls, nodeMs, overheadS, lagMs }: Summary): Record<string, number> {
+  const { jobs, plainJobs, nodeRunJobs } = measured;
   return {
     jobs: jobs.length,
     overheadNodeStartups: (overheadS * 1000) / nodeMs,

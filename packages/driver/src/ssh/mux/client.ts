@@ -151,7 +151,8 @@ class MultiplexedConnection implements Connection {
         else resolve(outcome.result);
       });
       const forwardSignal = streams.forwardSignal ?? 'TERM';
-      const request: MuxRequest = this.stage === undefined ? { command, forwardSignal, graceMs } : { stage: this.stage, forwardSignal, graceMs };
+      const request: MuxRequest =
+        this.stage === undefined ? { command, forwardSignal, graceMs } : { stage: this.stage, forwardSignal, graceMs };
       socket.write(encodeFrame(FrameType.Request, JSON.stringify(request)));
       if (streams.cancel?.aborted) onCancel();
       else streams.cancel?.addEventListener('abort', onCancel, { once: true });

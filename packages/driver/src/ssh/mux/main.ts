@@ -27,16 +27,18 @@ export async function runMultiplexerProcess(specJson: string | undefined, readSt
     process.stderr.write(`${MUX_COMMAND} is started by 'custom prepare', not by hand\n`);
     return 2;
   }
+  // The process's own entry: it wires in the job-aware router of run stages (stages/ composes job/ and ssh/).
   const [{ sshTransport }, { serveMultiplexed }, { stageRouter }] = await Promise.all([
     import('../connect.js'),
     import('./server.js'),
-    import('./stage-router.js'),
+    import('../../stages/run-route.js'),
   ]);
   process.umask(0o077); // The socket: only this user may run commands in the job container.
   const connecting = deferred<Connection>();
   const stopped = deferred<string>();
   const { connectTimeoutMs: timeoutMs, keepaliveIntervalMs, keepaliveCountMax } = spec;
-  const router = stageRouter({ statePath: spec.statePath, transport: sshTransport, connectOptions: { timeoutMs, keepaliveIntervalMs, keepaliveCountMax } });
+  const connectOptions = { timeoutMs, keepaliveIntervalMs, keepaliveCountMax };
+  const router = stageRouter({ statePath: spec.statePath, transport: sshTransport, connectOptions });
   const server = await listen(serveMultiplexed, connecting.promise, spec, { onStop: stopped.resolve, route: router.route });
   if (server === undefined) return 1;
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => server.stop(`got ${signal}`));

@@ -13,7 +13,7 @@ export interface MuxServerOptions {
   /** Called once when the server stops, with why. */
   readonly onStop: (reason: string) => void;
   /**
-   * Where each request runs (stage requests: `stage-router.ts`).
+   * Where each request runs (stage requests: `stages/run-route.ts`).
    * @default the request's `command` on the helper's connection
    */
   readonly route?: MuxRouter;

@@ -1,12 +1,12 @@
-import { BuildFailure, Cancelled, SystemFailure } from '../../errors.js';
-import { stageExecution } from '../../job-image/build-stage.js';
-import { readState } from '../../job/state.js';
-import { recordStageOutcome } from '../../metrics/record-outcome.js';
-import { stageFailure } from '../../stages/run-result.js';
-import { SUMMARY_FAILED, SUMMARY_STAGE, jobSummaryText } from '../../stages/run-summary.js';
-import type { Connection, ConnectOptions, ExecResult, Transport, TransportTarget } from '../transport.js';
-import type { StageVerdict } from './protocol.js';
-import type { MuxRouter } from './server.js';
+import { BuildFailure, Cancelled, SystemFailure } from '../errors.js';
+import { stageExecution } from '../job-image/build-stage.js';
+import { readState } from '../job/state.js';
+import { recordStageOutcome } from '../metrics/record-outcome.js';
+import type { StageVerdict } from '../ssh/mux/protocol.js';
+import type { MuxRouter } from '../ssh/mux/server.js';
+import type { Connection, ConnectOptions, ExecResult, Transport, TransportTarget } from '../ssh/transport.js';
+import { stageFailure } from './run-result.js';
+import { SUMMARY_FAILED, SUMMARY_STAGE, jobSummaryText } from './run-summary.js';
 
 /** Options of {@link stageRouter}. */
 export interface StageRouterOptions {
@@ -60,7 +60,12 @@ export function stageRouter(options: StageRouterOptions): StageRouter {
  * Records how a stage ended and returns its verdict. Never throws: a stage's result matters more than its metrics,
  * and the multiplexer has no job log to warn in.
  */
-function settleStage(statePath: string, stage: string, outcome: ExecResult | Error, end: Parameters<typeof stageFailure>[1]): StageVerdict | undefined {
+function settleStage(
+  statePath: string,
+  stage: string,
+  outcome: ExecResult | Error,
+  end: Parameters<typeof stageFailure>[1],
+): StageVerdict | undefined {
   const failure = outcome instanceof Error ? new SystemFailure(outcome.message) : stageFailure(outcome, end);
   recordStageOutcome(statePath, stage, failure);
   if (outcome instanceof Error || failure === undefined || outcome.cancelled) return undefined;
@@ -71,7 +76,7 @@ let summaryModules: Promise<unknown> | undefined;
 
 /** Loads what the last stage's summary needs (the driver TOML's parser, the cost modules), once. */
 function preloadSummaryModules(): void {
-  summaryModules ??= Promise.all([import('@gitlab-fargate/config'), import('../../metrics/summary.js')]).catch(() => {});
+  summaryModules ??= Promise.all([import('@gitlab-fargate/config'), import('../metrics/summary.js')]).catch(() => {});
 }
 
 /**

@@ -2,12 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HELPER_COMMAND_WITH_BUILD_CONTAINER } from '../../job-image/build-stage.js';
-import { detectShellCommand } from '../../job-image/shell-detect.js';
-import { type JobState, readState, statePath, writeState } from '../../job/state.js';
-import type { Connection, ExecResult, Transport, TransportTarget } from '../transport.js';
-import type { MuxRequest } from './protocol.js';
-import { stageRouter } from './stage-router.js';
+import { HELPER_COMMAND_WITH_BUILD_CONTAINER } from '../job-image/build-stage.js';
+import { detectShellCommand } from '../job-image/shell-detect.js';
+import { type JobState, readState, statePath, writeState } from '../job/state.js';
+import type { MuxRequest } from '../ssh/mux/protocol.js';
+import type { Connection, ExecResult, Transport, TransportTarget } from '../ssh/transport.js';
+import { stageRouter } from './run-route.js';
 
 const state: JobState = {
   version: 1,
