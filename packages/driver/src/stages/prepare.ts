@@ -22,7 +22,7 @@ import type { Transport } from '../ssh/transport.js';
 import { type Ready, awaitReady } from './await-ready.js';
 import { type StageContext, jobStatePath } from './context.js';
 import { handOverToMultiplexer, startJobMultiplexer } from './prepare-mux.js';
-import { prepareWarm } from './prepare-warm.js';
+import { type WarmPrepareInput, prepareWarm } from './prepare-warm.js';
 
 /** Injectable parts of {@link prepareStage}. */
 export interface PrepareOptions {
@@ -62,13 +62,18 @@ interface PlannedJob {
 export async function prepareStage(ctx: StageContext, options: PrepareOptions = {}): Promise<JobState> {
   const job = await planJob(ctx, options);
   const transport = options.transport ?? sshTransport;
-  const warm = await prepareWarm({
-    ctx, ecs: job.clients.ecs, plan: job.plan, path: job.path, initial: job.initial, started: job.started, transport,
+  const warm = await prepareWarm(warmInput(job, transport));
+  return warm ?? (await prepareCold(job, transport, options));
+}
+
+/** The warm path's view of the job: its plan, and for an `image:` job its derived family as the image hash. */
+function warmInput(job: PlannedJob, transport: Transport): WarmPrepareInput {
+  return {
+    ctx: job.ctx, ecs: job.clients.ecs, plan: job.plan, path: job.path, initial: job.initial, started: job.started, transport,
     sleep: job.sleep, now: job.now,
     ...(job.deadline === undefined ? {} : { deadline: job.deadline }),
     ...(job.image === undefined ? {} : { imageHash: job.image.family }),
-  });
-  return warm ?? (await prepareCold(job, transport, options));
+  };
 }
 
 /**
