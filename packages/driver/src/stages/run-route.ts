@@ -20,6 +20,11 @@ export interface StageRouterOptions {
 /** The multiplexer's router for `run` stages, and the connection it may hold to the job image's build container. */
 export interface StageRouter {
   readonly route: MuxRouter;
+  /**
+   * Loads what the last stage's summary needs (the driver TOML's parser, the cost modules) ahead of time: called while
+   * the multiplexer waits for its task, so that no stage waits for them.
+   */
+  preload(): void;
   /** Ends the build container's connection, if any. */
   close(): void;
 }
@@ -44,16 +49,12 @@ export function stageRouter(options: StageRouterOptions): StageRouter {
     if (target === undefined) throw new SystemFailure(`the job state ${options.statePath} has no reachable task yet`);
     const connection = await (inBuildContainer ? build.connect(target) : helper);
     const end = { stageName: stage, endpoint: `${target.host}:${target.port}`, cancelReason: new Cancelled(`SIG${request.forwardSignal}`) };
-    const settle = (outcome: ExecResult | Error): StageVerdict | undefined => {
-      // Loaded while the runner prepares the next stage, so the last one does not wait for them.
-      setImmediate(preloadSummaryModules);
-      return settleStage(options.statePath, stage, outcome, end);
-    };
+    const settle = (outcome: ExecResult | Error): StageVerdict | undefined => settleStage(options.statePath, stage, outcome, end);
     const { configPath } = request;
     if (stage !== SUMMARY_STAGE || configPath === undefined) return { connection, command, settle };
     return { connection, command, settle, epilogue: () => summaryEpilogue(options.statePath, configPath) };
   };
-  return { route, close: () => build.close() };
+  return { route, preload: preloadSummaryModules, close: () => build.close() };
 }
 
 /**

@@ -43,6 +43,7 @@ export async function runMultiplexerProcess(specJson: string | undefined, readSt
   if (server === undefined) return 1;
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => server.stop(`got ${signal}`));
   report(`${LISTENING_PREFIX}${process.pid}`);
+  router.preload(); // while the task starts: nothing waits on this process yet
 
   if (await goAhead()) {
     const connection = connectToTask(sshTransport, readState, spec);
