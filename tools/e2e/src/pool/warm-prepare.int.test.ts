@@ -34,7 +34,7 @@ async function configWith(extraTables: string): Promise<DriverConfig> {
   return (await loadDriverConfig(stack.driverConfigPath)).config;
 }
 
-function keeper(config: DriverConfig): PoolKeeper {
+function keeper(config: DriverConfig, now: () => number = Date.now): PoolKeeper {
   const ctx: KeeperContext = {
     config,
     root: config.poolDefaults.directory!,
@@ -45,7 +45,7 @@ function keeper(config: DriverConfig): PoolKeeper {
     log: createLogger({ level: 'warn', sink: { write: () => {} }, progress: { write: () => {} } }),
     signal: new AbortController().signal,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    now: Date.now,
+    now,
     metrics: NO_METRICS,
   };
   return new PoolKeeper(ctx);
@@ -156,6 +156,26 @@ describe('prepare takes a warm pool task', () => {
     await job.remove();
   });
 
+  it('goes cold when the ready task was stopped before the keeper noticed (a Spot interruption: a stale entry)', async () => {
+    await stack.rewriteDriverConfig({ extraTables: poolToml(1), fargateExtra: 'CapacityProviderStrategy = [{ CapacityProvider = "FARGATE_SPOT", Weight = 1 }]\n' });
+    const config = (await loadDriverConfig(stack.driverConfigPath)).config;
+    await keeper(config).cycle();
+    const root = config.poolDefaults.directory!;
+    const [stale] = listPoolEntries(root, 'warm');
+    const taskArn = stale!.entry.taskArn!;
+    expect(stack.emulator.interruptSpot(taskArn, 100)).toBe(true);
+    // The observable event: ECS reports the task stopped; its entry is still in ready/.
+    await untilAsync(async () => (await describeArns([taskArn]))[0]?.lastStatus === 'STOPPED');
+    const job = await ProtocolJob.create(stack, runner, { timeoutSeconds: 600 });
+    const prepare = await stage(job, 'prepare');
+    expect(prepare.code, prepare.output).toBe(0);
+    expect(prepare.output).toMatch(new RegExp(`Cold start: warm task ${taskArn} failed: .*; no other ready task in pool warm`));
+    expect(taskOfJob(job)).not.toBe(taskArn);
+    expect(listPoolEntries(root, 'warm')).toEqual([]);
+    expect((await stage(job, 'cleanup')).code).toBe(0);
+    await job.remove();
+  });
+
   it('leaves nothing cleanup does not remove when prepare is killed (SIGKILL) right after its claim', async () => {
     const { root, ready } = await filledPool(1);
     const taskArn = ready[0]!.entry.taskArn!;
@@ -200,5 +220,13 @@ async function until(check: () => boolean, timeoutMs = 60_000): Promise<void> {
   while (!check()) {
     if (Date.now() > deadline) throw new Error('timed out waiting for the claim');
     await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+async function untilAsync(check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the task to stop');
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
