@@ -65,6 +65,8 @@ Generates the job's ed25519 key, runs the task (SSH_PUBLIC_KEY into the SSH cont
 job's state file before waiting, waits for RUNNING (reporting each status change), resolves the address, waits
 until sshd answers and pins its host key. Per-job CI variables FARGATE_TASK_DEFINITION, FARGATE_PLATFORM_VERSION,
 FARGATE_CPU, FARGATE_MEMORY, FARGATE_EPHEMERAL_STORAGE and FARGATE_SPOT apply only as far as [Overrides] allows.
+With a [[Pool]], it first takes an idle warm-pool task started with the job's RunTask (no AWS call on that path);
+the job log says "Warm start" or "Cold start" and why.
 
 ${GLOBAL}
 
@@ -82,7 +84,7 @@ ${EXIT}`,
 
 Stops the job's task (with a reason, retried on throttling; a task already gone counts as stopped) and deletes the
 job's state file and key, after writing the job's metrics (one CloudWatch embedded metric format JSON line) to the
-driver's log. Safe to run twice, after a failed prepare, or with no state at all.
+driver's log; a warm start's claimed pool entry goes too. Safe to run twice, after a failed prepare, or with no state.
 
 ${GLOBAL}
 
