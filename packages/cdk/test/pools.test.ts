@@ -72,7 +72,7 @@ describe('warm pools in the manager task', () => {
     expect(keeper.Command[0]).toContain('GITLAB_FARGATE_MANAGER_ID=$(gitlab-fargate-manager manager-id)');
     // The drain (at most 90 s) fits in the stop timeout; a crashed keeper restarts in place.
     expect(keeper.StopTimeout).toBe(120);
-    expect(keeper.RestartPolicy).toMatchObject({ Enabled: true });
+    expect(keeper.RestartPolicy).toMatchObject({ Enabled: true, IgnoredExitCodes: [0] });
     expect(environmentOf(keeper)).toMatchObject({ GITLAB_FARGATE_RUNNER_SHORT_TOKEN: 'devXy9Ab1' });
     // One task volume, mounted at the same path in all three; the manager and keeper start once it is the runner's.
     expect(definition.Volumes).toEqual([{ Name: 'gitlab-fargate-shared' }]);

@@ -138,7 +138,9 @@ export function addPoolKeeper(
     environment: { GITLAB_FARGATE_RUNNER_SHORT_TOKEN: options.runnerShortToken, AWS_REGION: options.region },
     logging: ecs.LogDrivers.awsLogs({ logGroup: keeperLogGroup(scope, options.logRetention), streamPrefix: 'pool-keeper' }),
     stopTimeout: Duration.seconds(120),
+    // A keeper that crashed restarts in place; one that exits 0 stopped on purpose (its manager is draining).
     enableRestartPolicy: true,
+    restartIgnoredExitCodes: [0],
     restartAttemptPeriod: Duration.seconds(60),
   });
   keeper.addMountPoints(mount);

@@ -25,7 +25,8 @@ keep    The warm-pool keeper: every [PoolSettings] ReconcileInterval seconds, fo
         IdleCount (at most MaxIdle), each with its own SSH key and GITLAB_FARGATE_IDLE_DEADLINE. Re-reads the TOML
         when it changes (a bad one is logged and the last good one kept). Runs until SIGTERM, SIGINT or SIGQUIT (the
         runner-manager image's stop signal): it stops filling, fills in flight stop their tasks, then it stops every
-        unclaimed idle task and exits, within 90 s; --once runs one cycle. Serves Prometheus metrics on
+        unclaimed idle task and exits, within 90 s. It does the same, exit code 0, when the manager controller has
+        tagged its manager task gitlab-fargate:drain-started; --once runs one cycle. Serves Prometheus metrics on
         [PoolSettings] MetricsPort when set. Exit code 0, or 1 on bad configuration or a failed --once.
 status  Prints each pool's ready, pending, claimed and draining counts from the pool directory (no AWS call);
         --json prints {"pools":[{"name","ready","pending","claimed","draining","nextDeadline"?}]}.
@@ -139,6 +140,11 @@ async function keep(io: PoolIo, args: PoolArgs, config: DriverConfig, root: stri
         if (args.once) return 1;
       }
       if (args.once || stop.signal.aborted) break;
+      if (await keeper.managerDraining()) {
+        log.info(`manager ${ctx.managerId} is draining (its gitlab-runner takes no new job): stopping the idle tasks and exiting`);
+        await drainWithin(keeper, log, KEEPER_SHUTDOWN_BUDGET_MS);
+        return 0;
+      }
       await defaultSleep(reload.interval() * 1000, stop.signal).catch(() => {});
       if (stop.signal.aborted) break;
     }

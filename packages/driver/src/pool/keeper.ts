@@ -8,6 +8,7 @@ import { describeTasksWithTags, listTaskArns, tagOf } from '../aws/task-listing.
 import { secondsToMs } from '../duration.js';
 import { messageOf } from '../errors.js';
 import { TAG_KEYS, startedByFor } from '../job/plan.js';
+import { DRAIN_STARTED_TAG } from '../managers/reconcile.js';
 import type { KeeperContext } from './context.js';
 import { ensurePoolDirectory, listEntries, moveEntry, poolRootExists, removeEntry } from './directory.js';
 import type { StoredEntry } from './entry.js';
@@ -172,6 +173,24 @@ export class PoolKeeper {
     return stopped.filter(Boolean).length;
   }
 
+  /**
+   * Whether the manager controller marked this keeper's manager task for draining (`gitlab-fargate:drain-started`:
+   * an old version, or one beyond the count). Its gitlab-runner takes no new job from then on, so idle tasks would
+   * wait for nothing until the manager stops, possibly hours later. One DescribeTasks; false when the manager is not
+   * an ECS task of this cluster (a host-… ID, another cluster) or ECS cannot say.
+   */
+  async managerDraining(): Promise<boolean> {
+    const { ctx } = this;
+    if (!ECS_TASK_ID.test(ctx.managerId)) return false;
+    try {
+      const [task] = await describeTasksWithTags(ctx.clients.ecs, ctx.config.fargate.cluster, [ctx.managerId]);
+      return task !== undefined && tagOf(task, DRAIN_STARTED_TAG) !== undefined;
+    } catch (error) {
+      ctx.log.debug(`could not read the drain tag of manager ${ctx.managerId}: ${messageOf(error)}`);
+      return false;
+    }
+  }
+
   /** Reports, once each, the claims prepare made since this keeper started: ready → claimed seconds. */
   private observeClaims(): void {
     const claimed = this.allEntries().filter((e) => e.state === 'claimed');
@@ -224,6 +243,9 @@ export class PoolKeeper {
     }
   }
 }
+
+/** An ECS task ID (the last part of a task ARN), which a manager in ECS has as its ID. */
+const ECS_TASK_ID = /^[0-9a-f]{32}$/;
 
 /** Why a ready entry must go, or undefined to keep it. */
 function retireReason(stored: StoredEntry, keys: { poolKey: string; configHash: string }, now: number, pool: PoolSettings, claimMargin: number): 'drift' | 'deadline' | undefined {

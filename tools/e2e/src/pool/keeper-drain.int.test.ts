@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { rmSync } from 'node:fs';
-import { DescribeTasksCommand, ListTasksCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, ListTasksCommand, RunTaskCommand, StopTaskCommand, TagResourceCommand, type Task } from '@aws-sdk/client-ecs';
 import { loadDriverConfig } from '@gitlab-fargate/config';
-import { claimPoolEntry, listPoolEntries } from '@gitlab-fargate/driver';
+import { DRAIN_STARTED_TAG, claimPoolEntry, listPoolEntries } from '@gitlab-fargate/driver';
 import type { LocalStack } from '@gitlab-fargate/local-stack';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useLocalStack } from '../shared-stack.js';
@@ -33,9 +33,9 @@ async function writeConfig(idleCount: number, metricsPort: number): Promise<stri
   return (await loadDriverConfig(stack.driverConfigPath)).config.poolDefaults.directory!;
 }
 
-function startKeeper(): { child: ChildProcess; exited: Promise<number | null> } {
+function startKeeper(managerId = MANAGER): { child: ChildProcess; exited: Promise<number | null> } {
   const child = spawn(stack.driver.executable, [...stack.driver.leadingArgs, 'pool', 'keep', '--config', stack.driverConfigPath], {
-    env: { ...stack.env, GITLAB_FARGATE_MANAGER_ID: MANAGER },
+    env: { ...stack.env, GITLAB_FARGATE_MANAGER_ID: managerId },
     stdio: 'ignore',
   });
   return { child, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
@@ -111,6 +111,30 @@ describe('pool keep stopped by its manager task (emulator)', () => {
     expect(await next.exited).toBe(0);
     expect(listPoolEntries(root, 'warm')).toEqual([]);
     expect((await describeArns([left!]))[0]?.desiredStatus).toBe('STOPPED');
+  });
+});
+
+describe('pool keep whose manager the controller drains (emulator)', () => {
+  it('stops its idle tasks and exits 0 once its manager task carries the drain tag', async () => {
+    // A task of the cluster stands in for the manager task (the keeper only reads its tags).
+    const { config } = await loadDriverConfig(stack.driverConfigPath);
+    const run = await stack.ecs.send(new RunTaskCommand({
+      cluster: stack.cluster,
+      taskDefinition: stack.taskDefinition,
+      launchType: 'FARGATE',
+      networkConfiguration: { awsvpcConfiguration: { subnets: [...config.fargate.subnets], assignPublicIp: 'DISABLED' } },
+    }));
+    const managerArn = run.tasks![0]!.taskArn!;
+    const root = await writeConfig(1, await freePort());
+    const keeper = startKeeper(managerArn.slice(managerArn.lastIndexOf('/') + 1));
+    await until(async () => readyArns(root).length === 1);
+    const idle = readyArns(root);
+    const drainTag = { key: DRAIN_STARTED_TAG, value: new Date().toISOString() };
+    await stack.ecs.send(new TagResourceCommand({ resourceArn: managerArn, tags: [drainTag] }));
+    // No signal: the keeper sees the tag at its next cycle.
+    expect(await keeper.exited).toBe(0);
+    expect(listPoolEntries(root, 'warm')).toEqual([]);
+    expect((await describeArns(idle)).map((t) => t.desiredStatus)).toEqual(['STOPPED']);
   });
 });
 
