@@ -4,7 +4,7 @@ import { type AddressInfo, type Server, type Socket, createServer } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, ensureBuilt, signalOnOutput } from '../../../test/cli-process.js';
+import { CLI, ensureBuilt, runCli, signalOnOutput } from '../../../test/cli-process.js';
 import { buildNativeClient, runNative } from '../../../test/native-client.js';
 import { type Sshd, startSshd } from '../../../test/sshd-fixture.js';
 import { type JobState, readState, statePath, writeState } from '../../job/state.js';
@@ -178,6 +178,18 @@ describe('the native run client (real multiplexer, real sshd)', () => {
     const run = await runNative(client, stage(script('last.sh', 'echo last\n'), 'cleanup_file_variables'), { env, cwd: dir });
     expect(run, run.stderr).toMatchObject({ code: 0, stderr: '' });
     expect(run.stdout).toMatch(/^last\nFargate task timeline .*\nFargate cost so far/s);
+  });
+
+  it("sends the Node stage's user stages of an image job through the multiplexer too", async () => {
+    // The multiplexer's own copy of the state; the stage's copy points both containers at a dead port, so the stage
+    // can only have run through the multiplexer.
+    const muxState = join(dir, 'mux-image-state.json');
+    const withBuild = { ...state, build: { port: build.port, username: 'root', hostKey: buildHostKey } };
+    writeState(muxState, withBuild);
+    const mux = await start({ statePath: muxState });
+    writeState(path, { ...withBuild, port: 9, build: { ...withBuild.build, port: 9 }, mux });
+    const run = await runCli(stage(script('node-where.sh', 'cat /etc/hostname\n'), 'step_script'), { env, cwd: dir });
+    expect(run, run.stderr).toMatchObject({ code: 0, stdout: inContainer(build, 'cat /etc/hostname') });
   });
 
   describe('falls back to the Node stage, with the same arguments, when nothing ran', () => {
