@@ -127,10 +127,16 @@ async function keep(io: PoolIo, args: PoolArgs, config: DriverConfig, root: stri
   const keeper = new PoolKeeper(ctx);
   const reload = configReloader(resolve(io.cwd, args.config), config, root, log);
   const unlock = lockPoolDirectory(root);
+  let unwatch = (): void => {};
   try {
+    unwatch = keeper.watchClaims();
     for (;;) {
       const changed = await reload();
-      if (changed !== undefined) keeper.reconfigure(changed);
+      if (changed !== undefined) {
+        unwatch();
+        keeper.reconfigure(changed);
+        unwatch = keeper.watchClaims();
+      }
       try {
         const report = await keeper.cycle();
         io.stdout.write(`${JSON.stringify({ cycle: report })}\n`);
@@ -151,6 +157,7 @@ async function keep(io: PoolIo, args: PoolArgs, config: DriverConfig, root: stri
     if (stop.signal.aborted) await drainWithin(keeper, log, stop.deadlineMs() - Date.now());
     return 0;
   } finally {
+    unwatch();
     stop.dispose();
     unlock();
     server?.close();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { type FSWatcher, readdirSync, rmSync, statSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import type { Task } from '@aws-sdk/client-ecs';
 import { type DriverConfig, POOL_TAG_KEYS, type PoolSettings } from '@gitlab-fargate/config';
@@ -10,7 +10,7 @@ import { messageOf } from '../errors.js';
 import { TAG_KEYS, startedByFor } from '../job/plan.js';
 import { DRAIN_STARTED_TAG } from '../managers/reconcile.js';
 import type { KeeperContext } from './context.js';
-import { ensurePoolDirectory, listEntries, moveEntry, poolRootExists, removeEntry } from './directory.js';
+import { ensurePoolDirectory, listEntries, moveEntry, poolRootExists, readEntry, removeEntry, stateDirectory } from './directory.js';
 import type { StoredEntry } from './entry.js';
 import type { DrainReason } from './metrics.js';
 import { currentKeys, fillOne } from './fill.js';
@@ -191,19 +191,49 @@ export class PoolKeeper {
     }
   }
 
+  /**
+   * Watches every configured pool's `claimed/` folder (inotify), so that a claim is reported when prepare's rename
+   * lands, even one whose job ends (and whose cleanup removes the entry) before the next cycle; each cycle still looks
+   * too. Call again after {@link reconfigure}. @returns a function that stops watching
+   */
+  watchClaims(): () => void {
+    const watchers: FSWatcher[] = [];
+    for (const pool of this.ctx.config.pools) {
+      ensurePoolDirectory(this.ctx.root, pool.name);
+      const dir = stateDirectory(this.ctx.root, pool.name, 'claimed');
+      const watcher = watch(dir, (_event, name) => {
+        if (name !== null) this.observeClaim(join(dir, String(name)));
+      });
+      // The folder went (a removed pool's, a lost directory): the cycles still look.
+      watcher.on('error', () => watcher.close());
+      watchers.push(watcher);
+    }
+    return () => watchers.forEach((watcher) => watcher.close());
+  }
+
   /** Reports, once each, the claims prepare made since this keeper started: ready → claimed seconds. */
   private observeClaims(): void {
     const claimed = this.allEntries().filter((e) => e.state === 'claimed');
     const current = new Set(claimed.map((e) => e.path));
     for (const seen of this.seenClaims) if (!current.has(seen)) this.seenClaims.delete(seen);
-    for (const { entry, path } of claimed) {
-      if (this.seenClaims.has(path)) continue;
-      this.seenClaims.add(path);
-      // The claim is prepare's rename, which sets the file's ctime: prepare needs to write nothing more.
-      const claimedAtMs = statSync(path, { throwIfNoEntry: false })?.ctimeMs;
-      if (claimedAtMs === undefined || claimedAtMs < this.startedAtMs || entry.readyAt === undefined) continue;
-      this.ctx.metrics.claimed(entry.pool, (claimedAtMs - Date.parse(entry.readyAt)) / 1000);
+    for (const { path } of claimed) this.observeClaim(path);
+  }
+
+  private observeClaim(path: string): void {
+    if (this.seenClaims.has(path) || !path.endsWith('.json')) return;
+    // The claim is prepare's rename, which sets the file's ctime: prepare needs to write nothing more.
+    const claimedAtMs = statSync(path, { throwIfNoEntry: false })?.ctimeMs;
+    if (claimedAtMs === undefined) return;
+    this.seenClaims.add(path);
+    let readyAt: string | undefined;
+    let pool: string;
+    try {
+      ({ readyAt, pool } = readEntry(path));
+    } catch {
+      return;
     }
+    if (claimedAtMs < this.startedAtMs || readyAt === undefined) return;
+    this.ctx.metrics.claimed(pool, (claimedAtMs - Date.parse(readyAt)) / 1000);
   }
 
   private async stopAndCount(stored: StoredEntry, why: string, reason: DrainReason): Promise<boolean> {
