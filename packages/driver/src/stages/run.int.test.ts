@@ -2,11 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBundle, ensureBuilt, runCli, signalOnOutput } from '../../test/cli-process.js';
+import { CLI, buildBundle, ensureBuilt, runCli, signalOnOutput } from '../../test/cli-process.js';
 import { type Sshd, startSshd } from '../../test/sshd-fixture.js';
 import { type JobState, statePath, writeState } from '../job/state.js';
 import { sshTransport } from '../ssh/connect.js';
 import { generateJobKeyPair } from '../ssh/keys.js';
+import { NATIVE_CLIENT_ENV } from '../ssh/mux/protocol.js';
 
 const TOKEN = 'abc123xyz';
 const JOB_ID = '4242';
@@ -158,6 +159,12 @@ describe('custom run (the compiled CLI against a real sshd)', () => {
       hostname: expect.stringMatching(/^abc123xyz-[0-9a-f]{16}$/),
       builds_dir_is_shared: false,
       shell: 'bash',
+      // For the native run client: where prepare will put the job's multiplexer, and this driver as its fallback.
+      job_env: {
+        [NATIVE_CLIENT_ENV.socket]: expect.stringMatching(/\/abc123xyz-[0-9a-f]{16}\.sock$/),
+        [NATIVE_CLIENT_ENV.node]: process.execPath,
+        [NATIVE_CLIENT_ENV.driverScript]: CLI,
+      },
     });
   });
 });
