@@ -151,6 +151,11 @@ describe('warm pools in the manager task', () => {
       expect.stringContaining('pool "x": policies[0].periods must name at least one period.'),
       expect.stringContaining('pool "x": give every pool its own name'),
     ]));
+    const overridden = synth((props, vpc) => ({
+      ...withPools([BUSINESS_HOURS])(props, vpc),
+      manager: { ...withPools([BUSINESS_HOURS])(props, vpc).manager, extraEnvironment: { DRIVER_CONFIG_PATH: '/etc/other.toml' } },
+    }));
+    expect(overridden.errors).toEqual([expect.stringContaining('manager extraEnvironment DRIVER_CONFIG_PATH: this variable is set by the construct')]);
     const noToken = synth((props, vpc) => ({ ...withPools([BUSINESS_HOURS])(props, vpc), orphanReaper: undefined }));
     expect(noToken.errors).toEqual(expect.arrayContaining([expect.stringContaining("pools need the runner's short token")]));
     expect(managerDefinition(noToken.template).ContainerDefinitions.map((c) => c.Name)).toEqual(['runner-manager']);

@@ -366,7 +366,7 @@ function managerProblems(
           'into the task definition). Pass the runner token with runnerToken: RunnerToken.fromSecretsManager(...) ' +
           'or RunnerToken.fromSsmSecureString(...).',
       );
-    } else if (name in settings || CONSTRUCT_VARIABLES.includes(name)) {
+    } else if (name in settings || CONSTRUCT_VARIABLES.includes(name) || (name === 'DRIVER_CONFIG_PATH' && (props.pools ?? []).length > 0)) {
       problems.push(`manager extraEnvironment ${name}: this variable is set by the construct; use its own option.`);
     }
   }
