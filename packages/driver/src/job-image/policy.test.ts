@@ -60,6 +60,8 @@ describe('checkJobImagePolicy', () => {
       const error = refusal(() => checkJobImagePolicy(request('ruby:3', [name]), open, 'X86_64'));
       expect(error.message).toContain(`the service "${name}" is refused:`);
       expect(error.message).toContain('Fargate tasks cannot run privileged containers');
+      expect(error.message).toContain('e.g. kaniko, or hand the build to a build service such as AWS CodeBuild');
+      expect(error.message).not.toMatch(/or buildah|BuildKit rootless/);
     },
   );
 

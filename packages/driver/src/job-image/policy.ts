@@ -29,7 +29,9 @@ function privilegedReason(name: string, role: string): string | undefined {
   if (rule === undefined) return undefined;
   return (
     `the ${role} ${JSON.stringify(name)} is refused: ${rule.what} needs Docker's privileged mode, and Fargate tasks cannot run ` +
-    'privileged containers. Build images without a Docker daemon instead (e.g. kaniko or buildah, or BuildKit rootless)'
+    'privileged containers. Build images with an unprivileged builder that needs no Docker daemon and no user namespaces ' +
+    '(Fargate allows neither, so buildah and rootless BuildKit fail too), e.g. kaniko, or hand the build to a build service ' +
+    'such as AWS CodeBuild'
   );
 }
 
