@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installedPackageProblems, tarballContentProblems } from './manifest.js';
 import { Sandbox } from './sandbox.js';
@@ -14,7 +14,21 @@ const GENERATED = [
   'ci-coordinator/aws-cli-public-key.asc',
   'runner-manager/Dockerfile',
   'runner-manager/entrypoint',
+  'job-agent/Dockerfile',
+  'job-agent/localoptions.h',
+  'job-agent/gf-entry',
+  'job-agent/gf-session',
+  'ci-tools/Dockerfile',
+  'ci-tools/docker-entrypoint.sh',
+  'ci-tools/aws-cli-public-key.asc',
 ];
+
+/** Every file under `dir`, as paths relative to it with `/` separators. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/'));
+}
 
 beforeAll(async () => {
   sandbox = Sandbox.create('images');
@@ -34,10 +48,11 @@ describe('@gitlab-fargate/images from its tarball', () => {
     expect(installedPackageProblems(join(sandbox.dir, 'node_modules/@gitlab-fargate/images'))).toEqual([]);
   });
 
-  it('generates both images, the same files the repository commits', async () => {
+  it('generates every image, the same files the repository commits', async () => {
     const result = await sandbox.runBin('gitlab-fargate-images', ['generate', '--out', 'images']);
     expect(result.exitCode, result.stderr).toBe(0);
     const root = workspaceRoot();
+    expect(filesUnder(join(sandbox.dir, 'images')).sort()).toEqual([...GENERATED].sort());
     for (const file of GENERATED) {
       const written = join(sandbox.dir, 'images', file);
       expect(existsSync(written), file).toBe(true);
