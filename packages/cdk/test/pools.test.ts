@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { POOL_TAG_KEYS, parseDriverConfig } from '@gitlab-fargate/config';
 import { Duration } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -11,6 +10,9 @@ import { POOL_CLAIM_TAG_KEYS } from '../src/manager/pool-keeper';
 import { iamStatements, logicalId, managerSettingsParameter, newStack, validProps } from './helpers';
 
 const CONFIG_CLI = path.resolve(__dirname, '../../config/dist/cli.js');
+
+/** The config package is ESM and this one CommonJS (jsii): loaded with import(), as the types allow. */
+const configPackage = () => import('@gitlab-fargate/config');
 
 /** The README's example: two idle tasks on weekdays 08:00-17:59 in Berlin, none otherwise. */
 const BUSINESS_HOURS: PoolOptions = {
@@ -85,7 +87,7 @@ describe('warm pools in the manager task', () => {
     expect(environment.manager.poolKeeper?.containerName).toBe('pool-keeper');
   });
 
-  test('render [[Pool]] from the settings parameter (reloadable) and [PoolSettings] from the task definition', () => {
+  test('render [[Pool]] from the settings parameter (reloadable) and [PoolSettings] from the task definition', async () => {
     const { template } = synth(withPools([BUSINESS_HOURS, { name: 'nights', idleCount: 1, maxIdle: 3, maxAge: Duration.hours(2) }]));
     const settings = managerSettingsParameter(template, 'DevManagerSettings');
     expect(JSON.parse(settings.POOLS as string)).toEqual([
@@ -110,7 +112,7 @@ describe('warm pools in the manager task', () => {
       encoding: 'utf8',
     });
     expect(rendered.stderr).toBe('');
-    const { config } = parseDriverConfig(rendered.stdout);
+    const { config } = (await configPackage()).parseDriverConfig(rendered.stdout);
     expect(config.pools.map((p) => [p.name, p.idleCount, p.idleTime, p.policies])).toEqual([
       ['business-hours', 0, 1800, [{ periods: ['* 8-17 * * mon-fri'], timezone: 'Europe/Berlin', idleCount: 2 }]],
       ['nights', 1, 1200, []],
@@ -131,10 +133,10 @@ describe('warm pools in the manager task', () => {
     expect(tagging.find((s) => s.Sid === 'TagJobTasksAtLaunch')!.Condition).toEqual({ StringEquals: { 'ecs:CreateAction': 'RunTask' } });
   });
 
-  test('use the tag keys the driver and the config contract use (the cdk cannot import them)', () => {
+  test('use the tag keys the driver and the config contract use (the cdk cannot import them)', async () => {
     const plan = fs.readFileSync(path.resolve(__dirname, '../../driver/src/job/plan.ts'), 'utf8');
     const deadline = /deadline: '([^']+)'/.exec(plan)?.[1];
-    expect(POOL_CLAIM_TAG_KEYS).toEqual([deadline, POOL_TAG_KEYS.claimed]);
+    expect(POOL_CLAIM_TAG_KEYS).toEqual([deadline, (await configPackage()).POOL_TAG_KEYS.claimed]);
   });
 
   test('refuse bad pools at synth, and pools without the runner short token', () => {
@@ -151,12 +153,12 @@ describe('warm pools in the manager task', () => {
       expect.stringContaining('pool "x": policies[0].periods must name at least one period.'),
       expect.stringContaining('pool "x": give every pool its own name'),
     ]));
-    const overridden = synth((props, vpc) => ({
-      ...withPools([BUSINESS_HOURS])(props, vpc),
-      manager: { ...withPools([BUSINESS_HOURS])(props, vpc).manager, extraEnvironment: { DRIVER_CONFIG_PATH: '/etc/other.toml' } },
+    const overridden = synth((props) => ({
+      ...withPools([BUSINESS_HOURS])(props),
+      manager: { ...withPools([BUSINESS_HOURS])(props).manager, extraEnvironment: { DRIVER_CONFIG_PATH: '/etc/other.toml' } },
     }));
     expect(overridden.errors).toEqual([expect.stringContaining('manager extraEnvironment DRIVER_CONFIG_PATH: this variable is set by the construct')]);
-    const noToken = synth((props, vpc) => ({ ...withPools([BUSINESS_HOURS])(props, vpc), orphanReaper: undefined }));
+    const noToken = synth((props) => ({ ...withPools([BUSINESS_HOURS])(props), orphanReaper: undefined }));
     expect(noToken.errors).toEqual(expect.arrayContaining([expect.stringContaining("pools need the runner's short token")]));
     expect(managerDefinition(noToken.template).ContainerDefinitions.map((c) => c.Name)).toEqual(['runner-manager']);
   });
