@@ -31,7 +31,7 @@ export { DRIVER_TASK_TAG_KEYS } from './driver/reserved-tags.js';
 export { imagePatternProblem, isImageAllowed, matchesImagePattern } from './driver/image-glob.js';
 export { familyOf } from './driver/sections/job-images.js';
 export { CronSyntaxError, cronMatches, isKnownTimeZone, parseCron, zonedMinute, type CronSchedule, type ZonedMinute } from './driver/cron.js';
-export { POOL_CLAIM_COMMAND, POOL_CLAIM_LOCK_DIR, POOL_IDLE_DEADLINE_VARIABLE, POOL_RUN_DIR, POOL_TAG_KEYS } from './contract/pool.js';
+export { POOL_CLAIM_COMMAND, POOL_CLAIM_LOCK_DIR, POOL_CLAIM_TAG_KEYS, POOL_IDLE_DEADLINE_VARIABLE, POOL_RUN_DIR, POOL_TAG_KEYS } from './contract/pool.js';
 export {
   JOB_AGENT_BUSYBOX,
   JOB_AGENT_CONTAINER_USER,

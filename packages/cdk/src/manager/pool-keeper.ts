@@ -16,11 +16,11 @@ export const POOL_DIRECTORY = `${POOL_SHARED_PATH}/pool`;
  */
 export const POOL_METRICS_PORT = 9464;
 /**
- * The only tag keys a manager may set on a running task (prepare retags a claimed pool task: the job's deadline and
- * the claim). The driver's `TAG_KEYS.deadline` and the config contract's `POOL_TAG_KEYS.claimed`: a test checks that
- * the copies agree (a jsii package cannot import either).
+ * The only tag keys a manager may set on a running task: prepare retags a claimed pool task with the job's deadline,
+ * the claim, and the job's ID and project. The config contract's `POOL_CLAIM_TAG_KEYS`: a test checks that the copies
+ * agree (a jsii package cannot import it).
  */
-export const POOL_CLAIM_TAG_KEYS = ['gitlab-fargate:deadline', 'gitlab-fargate:pool-claimed'];
+export const POOL_CLAIM_TAG_KEYS = ['gitlab-fargate:deadline', 'gitlab-fargate:pool-claimed', 'gitlab-fargate:job-id', 'gitlab-fargate:project'];
 
 const POOL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const KEEPER_USER = 'gitlab-runner';

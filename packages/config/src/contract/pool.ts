@@ -40,3 +40,10 @@ export const POOL_TAG_KEYS = {
    */
   claimed: 'gitlab-fargate:pool-claimed',
 } as const;
+
+/**
+ * Every tag key the job that claimed a pool task may put on it (one TagResource, once it owns the task): the job's
+ * deadline (which replaces the idle one), {@link POOL_TAG_KEYS.claimed}, and the job's ID and project, so a claimed
+ * task carries the job tags a cold one gets at RunTask. The manager's role may set exactly these on a running task.
+ */
+export const POOL_CLAIM_TAG_KEYS = ['gitlab-fargate:deadline', POOL_TAG_KEYS.claimed, 'gitlab-fargate:job-id', 'gitlab-fargate:project'] as const;

@@ -2,7 +2,7 @@ import { ECSClient, StopTaskCommand, TagResourceCommand } from '@aws-sdk/client-
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { POOL_RUN_DIR } from '@gitlab-fargate/config';
+import { POOL_CLAIM_TAG_KEYS, POOL_RUN_DIR } from '@gitlab-fargate/config';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -105,6 +105,9 @@ describe('prepareWarm', () => {
         { key: 'gitlab-fargate:project', value: 'group/project' },
       ],
     });
+    // The manager's IAM allows exactly the contract's keys on a running task: any other key fails the whole call.
+    const sent = ecsMock.commandCalls(TagResourceCommand)[0]!.args[0].input.tags ?? [];
+    expect(sent.map((tag) => tag.key).filter((key) => !(POOL_CLAIM_TAG_KEYS as readonly (string | undefined)[]).includes(key))).toEqual([]);
     expect(ecsMock).toHaveReceivedCommandTimes(StopTaskCommand, 0);
   }, 60_000);
 

@@ -170,6 +170,7 @@ async function tagClaimedTask(input: WarmPrepareInput, taskArn: string): Promise
     const value = plan.tags[key];
     return value === undefined ? [] : [{ key, value }];
   });
+  // Only POOL_CLAIM_TAG_KEYS: the manager's role may set no other key on a running task.
   const tags = [
     { key: TAG_KEYS.deadline, value: deadlineTagValue(deadline) },
     { key: POOL_TAG_KEYS.claimed, value: ctx.env.jobId },
