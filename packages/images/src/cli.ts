@@ -33,7 +33,8 @@ const GENERATE_USAGE = `Usage: gitlab-fargate-images generate [--out DIR] [--spe
   --check       write nothing; exit 1 listing the files that differ from what would be generated`;
 
 const CONTEXT_USAGE = `Usage: gitlab-fargate-images context --out DIR (--config-package DIR | --config-bundle FILE)
-                                     [--driver-bundle FILE [--run-client-source FILE]] [--spec FILE]
+                                     [--driver-bundle FILE [--run-client-source FILE | --no-run-client]]
+                                     [--spec FILE]
 
   --out DIR             build context folder; its dist/ is replaced      (required)
   --config-package DIR  compiled @gitlab-fargate/config, copied with its dependencies
@@ -41,8 +42,10 @@ const CONTEXT_USAGE = `Usage: gitlab-fargate-images context --out DIR (--config-
   --driver-bundle FILE  the driver's bundle; of a split bundle (scripts/bundle.mjs --split), the entry: its
                         chunks/ folder goes along                        default: none (then build with
                         --build-arg DRIVER_BUNDLE= ; the image renders configuration but runs no jobs)
-  --run-client-source FILE  the driver's native run client (packages/driver/native/run-client.c): the image
-                        compiles it and makes it run_exec                default: none (run_exec = the driver)
+  --run-client-source FILE  the driver's native run client source: the image compiles it and makes it
+                        run_exec                                         default: the driver package's
+                        native/run-client.c when the driver bundle lies in that package (packages/driver/...)
+  --no-run-client       leave the run client out: run_exec is the driver, the build installs no compiler
   --spec FILE           JSON specs as for generate                       default: every default`;
 
 /** A mistake in how the command was called: usage text follows the message. */
@@ -107,6 +110,7 @@ async function context(args: string[]): Promise<number> {
     'config-bundle': { type: 'string' },
     'driver-bundle': { type: 'string' },
     'run-client-source': { type: 'string' },
+    'no-run-client': { type: 'boolean', default: false },
     spec: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -117,16 +121,22 @@ async function context(args: string[]): Promise<number> {
   if (values.out === undefined) {
     throw new UsageError('context needs --out DIR, the build context folder to fill');
   }
+  if (values['no-run-client'] === true && values['run-client-source'] !== undefined) {
+    throw new UsageError('give --run-client-source FILE or --no-run-client, not both');
+  }
   const result = await assembleRunnerManagerContext({
     outDir: values.out as string,
     configPackageDir: values['config-package'] as string | undefined,
     configBundle: values['config-bundle'] as string | undefined,
     driverBundle: values['driver-bundle'] as string | undefined,
-    runClientSource: values['run-client-source'] as string | undefined,
+    runClientSource: values['no-run-client'] === true ? false : (values['run-client-source'] as string | undefined),
     // Checked field by field inside, like generate's.
     spec: (await readSpec(values.spec as string | undefined)) as ImagesSpec,
   });
   console.log(`filled ${result.outDir} (config CLI dependencies: ${result.vendoredDependencies.join(', ') || 'none'})`);
+  if (values['driver-bundle'] !== undefined) {
+    console.log(`native run client: ${result.runClientSource ?? 'none (run_exec is the driver)'}`);
+  }
   for (const [name, value] of Object.entries(result.buildArgs)) {
     console.log(`build with --build-arg ${name}=${value}${name === 'DRIVER_BUNDLE' ? '  (no driver given)' : ''}`);
   }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { writeGeneratedFiles, generateImages } from '../generate.js';
 import { resolveImagesSpec, type ImagesSpec } from '../spec/images-spec.js';
 import { RUN_CLIENT_SOURCE, runnerManagerLayout } from '../render/runner-manager/layout.js';
+import { resolveRunClientSource } from './run-client-source.js';
 import { vendorPackage } from './vendor-package.js';
 
 /** What goes into a runner-manager build context. */
@@ -26,11 +27,13 @@ export interface RunnerManagerContextOptions {
    */
   readonly driverBundle?: string;
   /**
-   * The driver's native run client source (`packages/driver/native/run-client.c`), copied to `dist/native/`: the
-   * image compiles it and renders `run_exec` to it. Only with `driverBundle` (the client falls back to the driver).
-   * @default none: run_exec is the driver
+   * The driver's native run client source, copied to `dist/native/`: the image compiles it and renders `run_exec` to
+   * it. A file overrides; `false` leaves it out (`run_exec` is then the driver, and the image build installs no
+   * compiler). Only with `driverBundle` (the client falls back to the driver).
+   * @default with `driverBundle`, the driver package's `native/run-client.c` when the bundle lies in that package
+   * (e.g. `packages/driver/dist/bundle/`); otherwise none
    */
-  readonly runClientSource?: string;
+  readonly runClientSource?: string | false;
   /**
    * The specs; only the runner manager's is used.
    * @default {} (all defaults)
@@ -45,6 +48,8 @@ export interface RunnerManagerContext {
   readonly buildArgs: Record<string, string>;
   /** Dependencies copied beside the config package. */
   readonly vendoredDependencies: readonly string[];
+  /** The native run client source copied to `dist/native/`, or undefined: `run_exec` is the driver. */
+  readonly runClientSource: string | undefined;
 }
 
 /**
@@ -64,7 +69,7 @@ export async function assembleRunnerManagerContext(options: RunnerManagerContext
       );
     }
   }
-  await checkRunClientSource(options);
+  const runClientSource = await resolveRunClientSource(options.runClientSource, options.driverBundle);
   if (options.configBundle !== undefined) {
     await requireFile(options.configBundle, 'config CLI bundle (--config-bundle)');
   }
@@ -84,7 +89,7 @@ export async function assembleRunnerManagerContext(options: RunnerManagerContext
   const dist = join(options.outDir, 'dist');
   await rm(dist, { recursive: true, force: true });
   await mkdir(dist, { recursive: true });
-  await placeRunClientSource(dist, options.runClientSource);
+  await placeRunClientSource(dist, runClientSource);
   const files = generateImages(options.spec ?? {})
     .filter((file) => file.path.startsWith('runner-manager/'))
     .map((file) => ({ ...file, path: file.path.slice('runner-manager/'.length) }));
@@ -109,6 +114,7 @@ export async function assembleRunnerManagerContext(options: RunnerManagerContext
     outDir: options.outDir,
     buildArgs: options.driverBundle === undefined ? { DRIVER_BUNDLE: '' } : {},
     vendoredDependencies: vendored,
+    runClientSource,
   };
 }
 
@@ -123,13 +129,6 @@ async function copyManagerHelper(target: string): Promise<void> {
   await requireFile(join(COMPILED_MANAGER_HELPER, 'cli.js'), 'the compiled runner-manager helper (compile @gitlab-fargate/images: npx nx run @gitlab-fargate/images:build)');
   await cp(COMPILED_MANAGER_HELPER, target, { recursive: true, filter: (source) => !/\.test\.|\.map$|\.d\.ts$/.test(source) });
   await writeFile(join(target, 'package.json'), `${JSON.stringify({ type: 'module', private: true }, null, 2)}\n`);
-}
-
-/** The run client's source must be a file, and comes only with a driver (its fallback). */
-async function checkRunClientSource(options: RunnerManagerContextOptions): Promise<void> {
-  if (options.runClientSource === undefined) return;
-  if (options.driverBundle === undefined) throw new Error('--run-client-source needs --driver-bundle: the run client falls back to the driver');
-  await requireFile(options.runClientSource, 'native run client source (--run-client-source)');
 }
 
 /** `dist/native/`, always there (the Dockerfile's first stage copies it), with the run client's source when given. */

@@ -78,7 +78,8 @@ describe.runIf(ARM64_TESTS && configCli.ready)('runner-manager built for linux/a
     const base = await testArm64NodeBaseImage();
     contextDir = await mkdtemp(join(tmpdir(), 'runner-manager-arm64-'));
     const context = await assembleRunnerManagerContext({
-      outDir: contextDir, configPackageDir: CONFIG_PACKAGE_DIR, driverBundle: DRIVER_BUNDLE,
+      // No native run client: compiling it would install gcc under emulation; run-client.int.test.ts covers it.
+      outDir: contextDir, configPackageDir: CONFIG_PACKAGE_DIR, driverBundle: DRIVER_BUNDLE, runClientSource: false,
     });
     const buildArgs = { BASE_IMAGE: base, INSTALL_GITLAB_RUNNER: 'false', ...context.buildArgs };
     image = await buildImage(contextDir, 'gitlab-fargate-test/runner-manager:arm64', buildArgs, ARM64_PLATFORM);
