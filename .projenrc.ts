@@ -57,6 +57,9 @@ esmPackage(root, {
   testInputs: [SSHD_FIXTURE],
   // The runner-manager image carries the split bundle (packages/driver/README.md "Bundle"); the single file is kept for simple copies.
   bundle: { exec: 'node scripts/bundle.mjs && node scripts/bundle.mjs --split', outputs: ['dist/gitlab-fargate-driver.mjs', 'dist/bundle'] },
+  // The native run client's source and build script, which gitlab-fargate-images context finds beside the driver; not
+  // dist/native/, a binary native/build.sh made for this machine.
+  packFiles: ['native', '!dist/native'],
 });
 
 esmPackage(root, {

@@ -31,6 +31,12 @@ export interface EsmPackageOptions {
   readonly buildFirst?: string[];
   /** A single-file build of the package made by a script of its own (e.g. esbuild), as the `bundle` task. */
   readonly bundle?: EsmBundleOptions;
+  /**
+   * What the npm tarball carries besides `dist/`, README and LICENSE, as npm `files` entries after the `dist/` ones:
+   * package-relative files or folders (e.g. `native`, sources a user builds on the target) and `!` patterns to leave out.
+   * @default none
+   */
+  readonly packFiles?: string[];
 }
 
 /** The `bundle` task of an {@link EsmPackageOptions}. */
@@ -120,6 +126,7 @@ export function esmPackage(parent: javascript.NodeProject, options: EsmPackageOp
     '!dist/**/test-support.*',
     '!dist/tsconfig.tsbuildinfo',
     ...bundleOutputs.map((output) => `!${output}`),
+    ...(options.packFiles ?? []),
     'README.md',
     'LICENSE',
   ]);

@@ -26,6 +26,12 @@ describe('@gitlab-fargate/driver from its tarball', () => {
     expect(driver.files).toEqual(expect.arrayContaining(['dist/cli.js', 'dist/index.js', 'dist/index.d.ts']));
   });
 
+  it("ships the native run client's source and build script, not a binary built on this machine", () => {
+    // gitlab-fargate-images context finds native/run-client.c beside the driver and compiles it into the image.
+    expect(driver.files).toEqual(expect.arrayContaining(['native/run-client.c', 'native/build.sh']));
+    expect(driver.files.filter((file) => file.startsWith('dist/native/'))).toEqual([]);
+  });
+
   it('installs with its sibling into an empty folder with valid metadata and an executable bin', () => {
     expect(installedPackageProblems(join(sandbox.dir, 'node_modules/@gitlab-fargate/driver'))).toEqual([]);
   });
