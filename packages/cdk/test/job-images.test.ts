@@ -3,12 +3,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, test } from 'vitest';
 import { JobImages, JobImagesOptions, RunnerEnvironment, TaskImage } from '../src';
-import { iamStatements, logicalId, managerSettingsParameter, newStack, validProps } from './helpers';
+import { iamStatements, JOB_IMAGE_DIR, logicalId, managerSettingsParameter, newStack, validProps } from './helpers';
 import { START_ONLY_SETTINGS } from '../src/manager/manager-settings';
 
 const CONFIG_CLI = path.resolve(__dirname, '../../config/dist/cli.js');
@@ -243,6 +244,111 @@ describe('job images: the settings render into [JobImages] with the real config 
     expect(Object.keys(environment.job.images!.settings).sort()).toEqual(
       ['ALLOWED_IMAGES', 'ALLOWED_SERVICES', 'JOB_AGENT_IMAGE', 'JOB_FAMILY_PREFIX', 'JOB_IMAGES', 'REGISTRY_CREDENTIALS', 'SERVICE_WAIT_TIMEOUT', 'UNUSED_FAMILY_TTL'],
     );
+  });
+});
+
+describe("job images with offerArm64: the ARM64 jobs' agent", () => {
+  const arm64Repository = 'gitlab-fargate/job-agent-arm64';
+  /** One environment offering ARM64, with `images` on its job task. */
+  function synthArm64(images: (stack: Stack) => JobImagesOptions, offerArm64 = true, configure: (app: App) => void = () => {}) {
+    const { app, stack, vpc } = newStack();
+    configure(app);
+    const props = validProps(stack, vpc);
+    const environment = new RunnerEnvironment(stack, 'Dev', { ...props, job: { ...props.job, offerArm64, images: images(stack) } });
+    return { app, stack, environment, template: Template.fromStack(stack) };
+  }
+  const ownAgent = (stack: Stack): JobImagesOptions => ({
+    ...fullImages(stack),
+    arm64AgentImage: TaskImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'Arm64AgentRepo', arm64Repository), '1.0.0'),
+  });
+  /** The manager container's environment, as the task definition has it. */
+  function managerContainerEnvironment(template: Template): { [name: string]: unknown } {
+    const definition = template.toJSON().Resources[logicalId(template, 'AWS::ECS::TaskDefinition', 'DevManagerDefinition')];
+    const container = definition.Properties.ContainerDefinitions.find((entry: { Name: string }) => entry.Name === 'runner-manager');
+    return Object.fromEntries(container.Environment.map((entry: { Name: string; Value: unknown }) => [entry.Name, entry.Value]));
+  }
+
+  test('the managers get arm64AgentImage as ARM64_JOB_AGENT_IMAGE in their task definition, never in the settings parameter', () => {
+    const { environment, stack, template } = synthArm64(ownAgent);
+    const images = environment.job.images!;
+    expect(images.settings.ARM64_JOB_AGENT_IMAGE).toBe(images.arm64AgentImageName);
+    expect(JSON.stringify(stack.resolve(images.arm64AgentImageName))).toContain(`/${arm64Repository}:1.0.0`);
+    const container = managerContainerEnvironment(template);
+    expect(container.ARM64_JOB_AGENT_IMAGE).toEqual(stack.resolve(images.arm64AgentImageName));
+    expect(container.JOB_AGENT_IMAGE).toEqual(stack.resolve(images.agentImageName));
+    const parameter = managerSettingsParameter(template, 'DevManagerSettings');
+    expect(Object.keys(parameter)).not.toContain('ARM64_JOB_AGENT_IMAGE');
+    expect(JSON.stringify(parameter)).not.toContain(arm64Repository);
+    // The parameter does carry the other [JobImages] settings: the check above looks in the right place.
+    expect(parameter.JOB_FAMILY_PREFIX).toBe(images.familyPrefix);
+  });
+
+  test('the job execution role pulls both agents, each from its repository', () => {
+    const { template } = synthArm64(ownAgent);
+    const pulls = statementsOf(template, 'DevJobExecutionRole').filter((statement) => JSON.stringify(statement.Action).includes('ecr:BatchGetImage'));
+    const pulling = (repository: string) => pulls.filter((statement) => JSON.stringify(statement.Resource).includes(`:repository/${repository}"`));
+    expect(pulling('gitlab-fargate/job-agent')).toHaveLength(1);
+    expect(pulling(arm64Repository)).toHaveLength(1);
+  });
+
+  test('without arm64AgentImage, a registry agentImage serves both architectures (a multi-platform image)', () => {
+    const { environment, template } = synthArm64((scope) => ({
+      ...fullImages(scope),
+      agentImage: TaskImage.fromRegistry('registry.example.com/gitlab-fargate/job-agent:1.0.0'),
+    }));
+    expect(environment.job.images!.settings.ARM64_JOB_AGENT_IMAGE).toBe('registry.example.com/gitlab-fargate/job-agent:1.0.0');
+    expect(managerContainerEnvironment(template).ARM64_JOB_AGENT_IMAGE).toBe('registry.example.com/gitlab-fargate/job-agent:1.0.0');
+  });
+
+  test('without arm64AgentImage, an asset agentImage is built for linux/arm64 as well', () => {
+    const { app, environment } = synthArm64((scope) => ({ ...fullImages(scope), agentImage: TaskImage.fromAsset(JOB_IMAGE_DIR) }));
+    const images = environment.job.images!;
+    expect(images.arm64AgentImageName).not.toEqual(images.agentImageName);
+    const assembly = app.synth();
+    const manifestFile = assembly.artifacts.find((artifact) => artifact instanceof cxapi.AssetManifestArtifact) as cxapi.AssetManifestArtifact;
+    const dockerImages = JSON.parse(fs.readFileSync(manifestFile.file, 'utf8')).dockerImages as { [hash: string]: { source: { platform?: string } } };
+    // The asset's hash is its image tag, which the image name ends with.
+    const platformOf = (name: string | undefined) => {
+      const resolved = JSON.stringify(Stack.of(environment).resolve(name));
+      const hashes = Object.keys(dockerImages).filter((hash) => resolved.includes(hash));
+      expect(hashes, resolved).toHaveLength(1);
+      return dockerImages[hashes[0]!]!.source.platform;
+    };
+    expect(platformOf(images.agentImageName)).toBe('linux/amd64');
+    expect(platformOf(images.arm64AgentImageName)).toBe('linux/arm64');
+  });
+
+  test('without offerArm64, no ARM64 agent is bound or set, and arm64AgentImage is a synth error', () => {
+    const { environment, stack } = synthArm64(ownAgent, false);
+    expect(environment.job.images!.arm64AgentImageName).toBeUndefined();
+    expect(Object.keys(environment.job.images!.settings)).not.toContain('ARM64_JOB_AGENT_IMAGE');
+    const errors = Annotations.fromStack(stack).findError('*', Match.anyValue()).map((entry) => String(entry.entry.data));
+    expect(errors).toEqual([expect.stringContaining('job images arm64AgentImage is the agent of the ARM64 task definition that offerArm64 adds')]);
+    expect(Annotations.fromStack(synthArm64(ownAgent).stack).findError('*', Match.anyValue())).toEqual([]);
+  });
+
+  test("renders into [JobImages] Arm64AgentImage with the real config CLI, and the image's start-only list names it", () => {
+    if (!fs.existsSync(CONFIG_CLI)) throw new Error(`${CONFIG_CLI} is missing: build the config package first`);
+    const { environment } = synthArm64((scope) => ({
+      ...fullImages(scope),
+      agentImage: TaskImage.fromRegistry('registry.example.com/gitlab-fargate/job-agent:1.0.0'),
+      arm64AgentImage: TaskImage.fromRegistry('registry.example.com/gitlab-fargate/job-agent:1.0.0-arm64'),
+    }));
+    const result = spawnSync(process.execPath, [CONFIG_CLI, 'render', 'driver'], {
+      env: { PATH: process.env.PATH ?? '', CLUSTER: 'c', SUBNETS: 'subnet-0123456789abcdef0', TASK_DEFINITION: 'f', ...environment.job.images!.settings },
+      encoding: 'utf8',
+    });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain('Arm64AgentImage = "registry.example.com/gitlab-fargate/job-agent:1.0.0-arm64"');
+    // The runner-manager image refuses a parameter naming a start-only variable: it must know every one the construct keeps out.
+    const variables = fs.readFileSync(path.resolve(__dirname, '../../images/src/manager/variables.ts'), 'utf8');
+    const startOnly = /START_ONLY_VARIABLES[^=]*=\s*\{([\s\S]*?)\n\};/.exec(variables)?.[1] ?? '';
+    for (const name of START_ONLY_SETTINGS) expect(startOnly, name).toMatch(new RegExp(`^\\s*${name}:`, 'm'));
+  });
+
+  test('an environment offering ARM64 with both agents has no unacknowledged AwsSolutions finding', () => {
+    const { app } = synthArm64(ownAgent, true, (target) => Validations.of(target).addPlugins(new AwsSolutionsChecks(target)));
+    expect(() => app.synth()).not.toThrow();
   });
 });
 

@@ -178,6 +178,7 @@ export class JobTask extends Construct implements iam.IGrantable, ec2.IConnectab
         templateFamily: this.taskDefinition.family,
         executionRole: this.executionRole,
         architecture: this.architecture,
+        offerArm64: props.offerArm64,
       });
     }
   }

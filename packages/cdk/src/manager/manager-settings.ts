@@ -33,10 +33,11 @@ export const CLEANUP_GRACE = Duration.minutes(10);
  * The settings a manager reads only at start, so they stay in its task definition (a change is a new manager version)
  * and out of the settings parameter, which the runner-manager image refuses as a whole if it names one: the running
  * jobs find their state files in METADATA_DIR (and their claimed pool entries in POOL_DIRECTORY, on the volume the
- * keeper shares; the keeper binds POOL_METRICS_PORT once); the runner token is sent to GITLAB_URL and the agent image runs as root
- * in every image job, so whoever may write the parameter must not be able to change either.
+ * keeper shares; the keeper binds POOL_METRICS_PORT once); the runner token is sent to GITLAB_URL and the agent images
+ * (JOB_AGENT_IMAGE, and ARM64_JOB_AGENT_IMAGE for ARM64 jobs) run as root in every image job, so whoever may write the
+ * parameter must not be able to change any of them.
  */
-export const START_ONLY_SETTINGS = ['METADATA_DIR', 'GITLAB_URL', 'JOB_AGENT_IMAGE', 'POOL_DIRECTORY', 'POOL_METRICS_PORT'];
+export const START_ONLY_SETTINGS = ['METADATA_DIR', 'GITLAB_URL', 'JOB_AGENT_IMAGE', 'ARM64_JOB_AGENT_IMAGE', 'POOL_DIRECTORY', 'POOL_METRICS_PORT'];
 
 /** The settings only gitlab-runner's `config.toml` needs; the rest feed the driver's TOML. */
 export const RUNNER_ONLY_SETTINGS = ['GITLAB_URL', 'RUNNER_NAME', 'RUNNER_TAGS', 'CONCURRENT'];
