@@ -39,6 +39,10 @@ export interface JobRecord {
   readonly runningSeenAt?: string;
   /** When sshd accepted the job key: the job could start. */
   readonly readyAt?: string;
+  /** A warm start: when the job claimed its idle pool task. The job's cost counts from here (before, the pool's). */
+  readonly claimedAt?: string;
+  /** A warm start: when the pool task first answered SSH (the keeper's clock): it idled from then to the claim. */
+  readonly poolReadyAt?: string;
   /** Task size as ECS placed it: CPU units, MiB, GiB. */
   readonly cpu?: number;
   readonly memoryMiB?: number;
@@ -48,7 +52,10 @@ export interface JobRecord {
   readonly outcome?: JobOutcomeRecord;
 }
 
-const TIME_KEYS = ['runTaskSentAt', 'runTaskReturnedAt', 'taskCreatedAt', 'pullStartedAt', 'pullStoppedAt', 'taskStartedAt', 'runningSeenAt', 'readyAt'] as const;
+const TIME_KEYS = [
+  'runTaskSentAt', 'runTaskReturnedAt', 'taskCreatedAt', 'pullStartedAt', 'pullStoppedAt', 'taskStartedAt', 'runningSeenAt', 'readyAt',
+  'claimedAt', 'poolReadyAt',
+] as const;
 const NUMBER_KEYS = ['cpu', 'memoryMiB', 'ephemeralGiB'] as const;
 const OUTCOME_KINDS: readonly string[] = ['success', 'script_failure', 'system_failure'];
 

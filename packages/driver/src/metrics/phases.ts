@@ -40,10 +40,11 @@ export function regionOfArn(taskArn: string | undefined): string | undefined {
 
 /**
  * What Fargate bills for the task up to `until` (ms): from the image pull's start (AWS bills from there), else from
- * the earliest moment known. `undefined` before RunTask answered with the task's size.
+ * the earliest moment known; for a warm start from the claim (the idle time before it is the pool's cost).
+ * `undefined` before RunTask answered with the task's size, and for a warm task whose entry recorded none.
  */
 export function taskUsage(record: JobRecord, taskArn: string | undefined, until: number): TaskUsage | undefined {
-  const from = timeOf(record.pullStartedAt ?? record.taskCreatedAt ?? record.runTaskReturnedAt ?? record.runTaskSentAt);
+  const from = timeOf(record.claimedAt ?? record.pullStartedAt ?? record.taskCreatedAt ?? record.runTaskReturnedAt ?? record.runTaskSentAt);
   if (from === undefined || record.cpu === undefined || record.memoryMiB === undefined) return undefined;
   const region = regionOfArn(taskArn);
   return {

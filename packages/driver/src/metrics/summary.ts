@@ -23,6 +23,7 @@ const MILESTONES: readonly (readonly [keyof JobRecord, string, keyof JobPhases |
   ['pullStoppedAt', 'image pull finished (ECS)', 'imagePullTime', 'image pull'],
   ['taskStartedAt', 'container started (ECS)', 'containerStartTime', 'container start'],
   ['runningSeenAt', 'RUNNING seen by the driver', undefined, ''],
+  ['claimedAt', 'idle pool task claimed', undefined, ''],
   ['readyAt', 'SSH ready: the job starts', 'readinessLag', 'readiness lag'],
 ];
 
@@ -48,10 +49,19 @@ export function jobSummary(input: SummaryInput, now: number, pricing: PricingSet
     lines.push(`  ${((at - start) / 1000).toFixed(1).padStart(7)}  ${label.padEnd(28)}${note === '' ? '' : `  ${note}`}`.trimEnd());
   }
   if (phases.startLatency !== undefined) lines.push(`  start latency ${phases.startLatency.toFixed(1)} s (prepare started → SSH ready)`);
-  if (input.pool !== undefined) lines.push(`  warm start: an idle task of pool ${input.pool.name}, claimed in ${input.pool.claimMs} ms`);
+  if (input.pool !== undefined) lines.push(warmLine(input.pool, record));
   const usage = taskUsage(record, input.taskArn, now);
   lines.push(usage === undefined ? 'Fargate cost so far: unknown (the task\'s size was not recorded)' : costLine(estimateCost(usage, pricing), usage.cpuUnits, usage.memoryMiB, usage.ephemeralGiB, regionOfArn(input.taskArn)));
   return lines;
+}
+
+/** A warm start: its pool, and how long the task idled there (the pool's cost: this job's counts from the claim). */
+function warmLine(pool: NonNullable<SummaryInput['pool']>, record: JobRecord): string {
+  const line = `  warm start: an idle task of pool ${pool.name}, claimed in ${pool.claimMs} ms`;
+  const ready = timeOf(record.poolReadyAt);
+  const claimed = timeOf(record.claimedAt);
+  if (ready === undefined || claimed === undefined) return line;
+  return `${line}, after ${Math.max(0, (claimed - ready) / 1000).toFixed(1)} s idle (the pool's cost; this job's counts from the claim)`;
 }
 
 function costLine(cost: CostEstimate, cpuUnits: number, memoryMiB: number, ephemeralGiB: number, region: string | undefined): string {

@@ -1,3 +1,5 @@
+import type { JobRecord } from '../metrics/job-record.js';
+
 /** The states of a pool entry, each a subdirectory of the pool's directory. */
 export const ENTRY_STATES = ['pending', 'ready', 'claimed', 'draining'] as const;
 export type EntryState = (typeof ENTRY_STATES)[number];
@@ -35,6 +37,12 @@ export interface PoolEntry {
   readonly idleDeadline: number;
   /** ISO time the task answered SSH. */
   readonly readyAt?: string;
+  /**
+   * What ECS said about the task while the keeper started it (`metrics/observe.ts`): its size, capacity and
+   * architecture for the job's cost, and ECS's timestamps. Absent in entries of older keepers: a job that claims one
+   * has no cost in its log.
+   */
+  readonly observed?: JobRecord;
 }
 
 /** An entry and the file it was read from. */

@@ -4,6 +4,7 @@ import { type LaunchPlan, launchTask, stopTask } from '../aws/launch.js';
 import { secondsToMs } from '../duration.js';
 import { messageOf } from '../errors.js';
 import { TAG_KEYS, planLaunch } from '../job/plan.js';
+import { TaskObserver } from '../metrics/observe.js';
 import { awaitReady } from '../stages/await-ready.js';
 import { generateJobKeyPair } from '../ssh/keys.js';
 import type { KeeperContext } from './context.js';
@@ -22,9 +23,17 @@ export function poolPlan(ctx: KeeperContext, pool: string, publicKey: string, se
   return { ...base, tags, environment: { ...base.environment, [POOL_IDLE_DEADLINE_VARIABLE]: String(idleDeadline) } };
 }
 
+/**
+ * The RunTask the keeper's tasks are planned with, up to their key, tags and deadline: from the driver TOML alone
+ * (no command-line flag, no job override).
+ */
+export function poolTaskPlan(ctx: Pick<KeeperContext, 'config' | 'env'>): LaunchPlan {
+  return planLaunch(ctx.config, ctx.env, {}, {}, '', 'keys');
+}
+
 /** The pool key and config hash the keeper's tasks get now (and a job's plan must give to claim one). */
 export function currentKeys(ctx: Pick<KeeperContext, 'config' | 'env'>): { poolKey: string; configHash: string } {
-  const key = poolKey(planLaunch(ctx.config, ctx.env, {}, {}, '', 'keys'));
+  const key = poolKey(poolTaskPlan(ctx));
   return { poolKey: key, configHash: configHash(key, ctx.config) };
 }
 
@@ -84,11 +93,17 @@ export async function fillOne(ctx: KeeperContext, request: FillRequest): Promise
   }
 }
 
-/** RunTask, the ARN into the pending entry, then the readiness wait. @returns the entry, ready to publish */
+/**
+ * RunTask, the ARN into the pending entry, then the readiness wait. What ECS says about the task on the way (size,
+ * capacity, timestamps) goes into the entry, for the cost of the job that claims it. @returns the entry, ready to publish
+ */
 async function launchAndWait(ctx: KeeperContext, plan: LaunchPlan, entry: PoolEntry, started: { taskArn?: string }): Promise<PoolEntry> {
   const { config } = ctx;
   const deadlineMs = secondsToMs(config.timeouts.taskStart);
+  const observer = new TaskObserver(ctx.now);
+  observer.runTaskSent();
   const launched = await launchTask(ctx.clients.ecs, plan, { signal: ctx.signal, sleep: ctx.sleep, now: ctx.now, deadlineMs });
+  observer.runTaskReturned(launched.task);
   let current: PoolEntry = { ...entry, taskArn: launched.task.taskArn };
   started.taskArn = launched.task.taskArn;
   writeEntry(ctx.root, current, 'pending');
@@ -108,10 +123,13 @@ async function launchAndWait(ctx: KeeperContext, plan: LaunchPlan, entry: PoolEn
     onAddress: (address) => {
       current = { ...current, address };
     },
+    onTask: (task) => observer.see(task),
   });
   const hostKey = ready.connection.hostKey;
   ready.connection.close();
-  return { ...current, address: ready.address, hostKey, readyAt: new Date(ctx.now()).toISOString() };
+  observer.ready();
+  const observed = observer.snapshot();
+  return { ...current, address: ready.address, hostKey, readyAt: observed.readyAt as string, observed };
 }
 
 /** A fill that failed after RunTask returned stops its task under a fresh deadline (a SIGTERM aborted the old one). */

@@ -8,6 +8,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { testContext } from '../../test/context.js';
 import { type Sshd, startSshd } from '../../test/sshd-fixture.js';
+import type { CommandLineOverrides } from '../job/command-line.js';
 import { readOverrides } from '../job/overrides.js';
 import { planLaunch } from '../job/plan.js';
 import { type JobState, readState, stateStem, writeState } from '../job/state.js';
@@ -54,11 +55,12 @@ beforeEach(async () => {
 });
 
 /** A job of a runner with one pool, its plan, and a `prepareWarm` input over it. */
-function job(env: Record<string, string> = {}) {
+function job(env: Record<string, string> = {}, cli: CommandLineOverrides = {}) {
   const t = testContext({ extra: '[Overrides]\nMaxCpu = 1024\n[[Pool]]\nName = "warm"\n', env });
-  const { config } = t.ctx;
+  const ctx = { ...t.ctx, cli };
+  const { config } = ctx;
   const keys = generateJobKeyPair('job');
-  const plan = planLaunch(config, t.ctx.env, {}, readOverrides(t.ctx.env.variables, config.overrides), keys.publicKey, 'seed');
+  const plan = planLaunch(config, ctx.env, cli, readOverrides(ctx.env.variables, config.overrides), keys.publicKey, 'seed');
   const path = jobStatePath(t.ctx);
   const initial: JobState = {
     version: 1, jobId: '42', runnerShortToken: 'abc123xyz', cluster: 'ci', port: 22, username: 'root',
@@ -68,18 +70,19 @@ function job(env: Record<string, string> = {}) {
   const root = config.poolDefaults.directory!;
   ensurePoolDirectory(root, 'warm');
   /** A ready entry as the keeper writes it, for the fixture sshd (or with another host key pinned). */
-  const addReady = (id: string, options: { hostKey?: string; deadlineIn?: number } = {}): string => {
+  const addReady = (id: string, options: { hostKey?: string; deadlineIn?: number; observed?: PoolEntry['observed'] } = {}): string => {
     const entry: PoolEntry = {
       version: 1, pool: 'warm', ...currentKeys({ config, env: t.ctx.env }), cluster: 'ci', fillId: id, taskArn: arn(id),
       address: sshd.host, port: sshd.port, username: 'root', privateKey: taskKey.privateKey, publicKey: taskKey.publicKey,
       hostKey: options.hostKey ?? hostKey, launchedAt: new Date().toISOString(),
       idleDeadline: Math.floor(Date.now() / 1000) + (options.deadlineIn ?? 1200),
+      ...(options.observed === undefined ? {} : { observed: options.observed }),
     };
     writeEntry(root, entry, 'ready');
     return entry.taskArn!;
   };
   const input = {
-    ctx: t.ctx, ecs, plan, path, initial, started: Date.now(), transport: sshTransport, sleep: async () => {}, now: Date.now,
+    ctx, ecs, plan, path, initial, started: Date.now(), transport: sshTransport, sleep: async () => {}, now: Date.now,
     deadline: new Date('2030-01-01T00:00:00Z'),
   };
   const entries = (state: string) => readdirSync(join(root, 'warm', state));
@@ -89,9 +92,13 @@ function job(env: Record<string, string> = {}) {
 describe('prepareWarm', () => {
   it("takes the ready task: the state has the task's key, address and pinned host key; one TagResource marks it the job's", async () => {
     const j = job();
-    const taskArn = j.addReady('t1');
+    const observed = { cpu: 1024, memoryMiB: 2048, ephemeralGiB: 21, capacity: 'FARGATE_SPOT', architecture: 'ARM64', taskStartedAt: '2026-12-03T04:00:00.000Z' } as const;
+    const taskArn = j.addReady('t1', { observed });
     const state = await prepareWarm(j.input);
     expect(state).toMatchObject({ taskArn, address: sshd.host, port: sshd.port, hostKey, privateKey: taskKey.privateKey, pool: { name: 'warm' } });
+    // The size the keeper observed, for the job's cost from its claim; not the pool task's own start times.
+    const { taskStartedAt: _poolStart, ...size } = observed;
+    expect(state?.metrics).toEqual({ ...size, claimedAt: expect.any(String), readyAt: expect.any(String) });
     expect(readState(j.path)).toEqual(state);
     expect(j.entries('claimed')).toEqual([`t1.${stateStem('abc123xyz', '42')}.json`]);
     expect(j.progress.lines.join('')).toMatch(new RegExp(`Warm start: took idle task ${taskArn} of pool warm \\(claim \\d+ ms, in-task lock \\d+ ms\\)`));
@@ -141,7 +148,9 @@ describe('prepareWarm', () => {
     const j = job({ CUSTOM_ENV_FARGATE_CPU: '1024' });
     j.addReady('t1');
     expect(await prepareWarm(j.input)).toBeUndefined();
-    expect(j.progress.lines.join('')).toMatch(/Cold start: no pool for this job's task definition\/size/);
+    expect(j.progress.lines.join('')).toContain(
+      "Cold start: no pool for this job's task definition/size (its RunTask differs from pool warm's: CPU 1024 units here, the task definition's in the pool)",
+    );
     expect(j.entries('ready')).toHaveLength(1);
     const image = job();
     image.addReady('t2');
@@ -151,6 +160,19 @@ describe('prepareWarm', () => {
     expect(await prepareWarm({ ...j.input, ctx: none.ctx })).toBeUndefined();
     expect(none.progress.lines).toEqual([]);
     expect(ecsMock.calls()).toHaveLength(0);
+  });
+
+  it("names both task definitions, and prepare_args as their source, when the runner passes --task-def the keeper never sees", async () => {
+    const j = job({}, { taskDefinition: 'ci-job-large:7', platformVersion: '1.4.0' });
+    j.addReady('t1');
+    expect(await prepareWarm(j.input)).toBeUndefined();
+    expect(j.progress.lines.join('')).toContain(
+      "Cold start: no pool for this job's task definition/size (its RunTask differs from pool warm's: task definition ci-job-large:7 here, " +
+        "ci-job:3 in the pool; platform version 1.4.0 here, LATEST in the pool; the runner's prepare_args pass --task-def (set [Fargate] " +
+        'TaskDefinition instead) and --platform-version (set [Fargate] PlatformVersion instead), which `pool keep` never sees: it starts ' +
+        'tasks from the driver TOML alone)',
+    );
+    expect(j.entries('ready')).toHaveLength(1);
   });
 
   it('takes no task for a job already cancelled', async () => {

@@ -10,8 +10,11 @@ import { MAX_JOB_TIMEOUT_SECONDS, deadlineTagValue, jobDeadline } from '../job/d
 import { TAG_KEYS } from '../job/plan.js';
 import { type JobState, stateStem, writeState } from '../job/state.js';
 import { elapsedSeconds } from '../log.js';
+import { warmJobRecord } from '../metrics/warm-record.js';
 import { type WarmClaim, claimWarmTask } from '../pool/claim-warm.js';
 import type { PoolEntry } from '../pool/entry.js';
+import { poolTaskPlan } from '../pool/fill.js';
+import { planDifference } from '../pool/plan-difference.js';
 import type { Sleep } from '../sleep.js';
 import type { Transport } from '../ssh/transport.js';
 import type { StageContext } from './context.js';
@@ -83,7 +86,8 @@ function coldReason(claimed: Extract<WarmClaim, { kind: 'cold' }>, input: WarmPr
   const pools = claimed.pools.join(', ');
   if (claimed.reason === 'no ready task') return `no ${afterFailure ? 'other ' : ''}ready task in pool ${pools}`;
   if (input.imageHash !== undefined) return `no pool for this job's image: and services: (pool ${pools} runs the task definition's image)`;
-  return `no pool for this job's task definition/size (its RunTask differs from pool ${pools}'s)`;
+  const difference = planDifference(input.plan, poolTaskPlan(input.ctx), input.ctx.cli);
+  return `no pool for this job's task definition/size (its RunTask differs from pool ${pools}'s${difference === '' ? '' : `: ${difference}`})`;
 }
 
 /** The job's state once it owns the pool task: the task's address, key and pinned host key instead of its own. */
@@ -116,7 +120,8 @@ async function takeTask(input: WarmPrepareInput, claimed: WarmTaken): Promise<Jo
     await takeInTaskLock(input, state);
     const tagging = tagClaimedTask(input, state.taskArn as string);
     ctx.log.progress(`Warm start: took idle task ${state.taskArn} of pool ${claimed.entry.pool} (claim ${claimed.claimMs} ms, in-task lock ${now() - lockStarted} ms)`);
-    state = { ...state, pool: { name: claimed.entry.pool, claimMs: claimed.claimMs }, metrics: { readyAt: new Date(now()).toISOString() } };
+    const metrics = warmJobRecord({ observed: claimed.entry.observed, poolReadyAt: claimed.entry.readyAt, claimedAt: lockStarted, readyAt: now() });
+    state = { ...state, pool: { name: claimed.entry.pool, claimMs: claimed.claimMs }, metrics };
     writeState(path, state);
     if (mux !== undefined) state = await handOverToMultiplexer(mux, state, path, ctx.log);
     await tagging;
