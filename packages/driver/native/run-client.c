@@ -1,5 +1,6 @@
 /*
- * gitlab-fargate-run: the driver's `custom run SCRIPT STAGE` without Node, for config.toml's `run_exec`.
+ * gitlab-fargate-run: the driver's `custom run SCRIPT STAGE` and `custom cleanup` without Node, for config.toml's
+ * `run_exec` and `cleanup_exec` (which of the two, it tells by its arguments, as the driver does).
  *
  * A job's SSH multiplexer (src/ssh/mux/, started by prepare) already holds the connection to the task and decides
  * everything about a stage: which container and command (stageExecution), and what its end means (it records the
@@ -12,6 +13,12 @@
  * not expect, odd arguments), it becomes the Node driver with the same arguments (execv), which handles every case.
  * The request names the driver TOML of `--config`, so the multiplexer ends the last stage with the job's summary. Once the multiplexer said "started", it never does: a script never
  * runs twice.
+ *
+ * Cleanup: the multiplexer runs the driver's own cleanup (its `main`, with this client's arguments, environment and
+ * working directory) and relays its output, then stops. Cleanup is never cancelled (SIGTERM/SIGINT are ignored, as
+ * the Node cleanup does), and it always happens: whenever the multiplexer does not answer with a Result, even after
+ * it started (it died, or was killed), the client becomes the Node cleanup, which is idempotent (the task stopped, the
+ * state gone: nothing to do).
  *
  * Build: cc -O2 -static -o gitlab-fargate-run run-client.c (native/build.sh). Linux only (ppoll).
  */
@@ -47,6 +54,7 @@ enum {
   FRAME_STDIN = 2,
   FRAME_STDIN_END = 3,
   FRAME_CANCEL = 4,
+  FRAME_CLEANUP = 5,
   FRAME_STDOUT = 11,
   FRAME_STDERR = 12,
   FRAME_RESULT = 13,
@@ -60,11 +68,18 @@ enum {
 /* The Node stage's defaults: graceMs of runStage, CANCEL_ANSWER_MARGIN_MS of src/ssh/mux/client.ts. */
 #define GRACE_MS 10000
 #define CANCEL_ANSWER_MARGIN_MS 5000
+/* How long a cleanup waits for the multiplexer's Started before it runs the Node cleanup instead. */
+#define CLEANUP_START_MS 10000
+#define CLEANUP_STAGE "cleanup"
+
+extern char **environ;
 
 static int saved_argc;
 static char **saved_argv;
 static int build_code = 1, system_code = 2;
 static volatile sig_atomic_t caught_signal;
+/* This process is cleanup_exec: never cancelled, and always ends in a cleanup (the multiplexer's, else Node's). */
+static int cleanup_mode;
 
 static void on_signal(int number) {
   if (caught_signal == 0) caught_signal = number;
@@ -86,7 +101,7 @@ static void exit_cancelled(const char *stage) {
 
 /* Becomes the Node driver with our arguments: the stage as if this client did not exist. Nothing ran yet. */
 static void fall_back(const char *stage) {
-  if (caught_signal != 0) exit_cancelled(stage);
+  if (caught_signal != 0 && !cleanup_mode) exit_cancelled(stage);
   /* Node sets its own handlers; a mask or an ignored signal would outlive execv. */
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);
@@ -293,6 +308,7 @@ struct exchange {
   int sock, script;
   struct buffer out, in;
   int stdin_done, cancel_sent, socket_writable, script_error;
+  int started; /* the multiplexer said Started (or sent output) */
   struct timespec give_up_at;
   enum phase phase;
   enum answer_kind kind;
@@ -305,10 +321,12 @@ static int on_frame(struct exchange *x, int type, const unsigned char *payload, 
   switch (type) {
   case FRAME_STARTED:
     x->phase = STARTED;
+    x->started = 1;
     return 1;
   case FRAME_STDOUT:
   case FRAME_STDERR:
     x->phase = STARTED; /* output means it runs: never fall back after this */
+    x->started = 1;
     relay(type == FRAME_STDOUT ? 1 : 2, payload, n);
     return 1;
   case FRAME_RESULT:
@@ -359,6 +377,7 @@ static void queue_stdin(struct exchange *x) {
 }
 
 static void queue_cancel(struct exchange *x) {
+  if (cleanup_mode) return; /* cleanup frees the task: a cancel does not stop it */
   if ((caught_signal == 0 && x->script_error == 0) || x->cancel_sent) return;
   x->cancel_sent = 1;
   append_frame(&x->out, FRAME_CANCEL, NULL, 0);
@@ -377,9 +396,9 @@ static void send_queued(struct exchange *x) {
   }
 }
 
-/* How long ppoll may wait: until the give-up time after a cancel, else forever. */
+/* How long ppoll may wait: until the give-up time after a cancel (or before a cleanup's start), else forever. */
 static struct timespec *wait_limit(struct exchange *x, struct timespec *left) {
-  if (!x->cancel_sent) return NULL;
+  if (!x->cancel_sent && !(cleanup_mode && x->phase == REQUESTED)) return NULL;
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
   long long ns = (long long)(x->give_up_at.tv_sec - now.tv_sec) * 1000000000LL + (x->give_up_at.tv_nsec - now.tv_nsec);
@@ -397,7 +416,8 @@ static int exchange_until_closed(struct exchange *x, const sigset_t *while_waiti
     struct pollfd p = {.fd = x->sock, .events = POLLIN | (x->out.length > 0 ? POLLOUT : 0)};
     struct timespec left;
     struct timespec *limit = wait_limit(x, &left);
-    if (limit != NULL && limit->tv_sec == 0 && limit->tv_nsec == 0) return 1; /* given up on, as the Node client does */
+    /* Given up on, as the Node client does; a cleanup that never started goes to Node. */
+    if (limit != NULL && limit->tv_sec == 0 && limit->tv_nsec == 0) return !(cleanup_mode && x->phase == REQUESTED);
     int ready = ppoll(&p, 1, limit, while_waiting);
     if (ready < 0) {
       if (errno == EINTR) continue;
@@ -528,6 +548,114 @@ static int stage_arguments(int argc, char **argv, const char **script, const cha
   return (*script)[0] != '-' && (*stage)[0] != '-' && (*stage)[0] != '\0';
 }
 
+/* ---- cleanup ---- */
+
+static int open_socket(const char *path);
+
+/* The cleanup's arguments as gitlab-runner passes them: [options] custom cleanup; 0 when anything else. */
+static int cleanup_arguments(int argc, char **argv) {
+  if (argc < 3) return 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--help") || !strcmp(a, "-h") || !strcmp(a, "--version") || !strcmp(a, "-v") || !strcmp(a, "--")) return 0;
+  }
+  const char *custom = argv[argc - 2], *stage = argv[argc - 1];
+  return (!strcmp(custom, "custom") || !strcmp(custom, "c")) && (!strcmp(stage, "cleanup") || !strcmp(stage, "cl"));
+}
+
+/* 1 when `text` is valid UTF-8: the multiplexer reads JSON text, and must get every byte as it is, or nothing. */
+static int utf8_valid(const char *text) {
+  const unsigned char *s = (const unsigned char *)text;
+  while (*s != '\0') {
+    int extra = *s < 0x80 ? 0 : (*s & 0xE0) == 0xC0 ? 1 : (*s & 0xF0) == 0xE0 ? 2 : (*s & 0xF8) == 0xF0 ? 3 : -1;
+    if (extra < 0 || (extra == 1 && *s < 0xC2)) return 0;
+    for (s++; extra > 0; extra--, s++) {
+      if ((*s & 0xC0) != 0x80) return 0;
+    }
+  }
+  return 1;
+}
+
+/* Appends `text` as a JSON string; 0 when it is not UTF-8 (the caller falls back). */
+static int append_json_text(struct buffer *json, const char *text) {
+  if (!utf8_valid(text)) return 0;
+  append_json_string(json, text);
+  return 1;
+}
+
+/* Appends the environment as a JSON object of strings; 0 when a variable is not UTF-8. */
+static int append_json_environment(struct buffer *json) {
+  buffer_append(json, "{", 1);
+  int first = 1;
+  for (char **entry = environ; *entry != NULL; entry++) {
+    const char *equals = strchr(*entry, '=');
+    if (equals == NULL || equals == *entry) continue;
+    char *name = strndup(*entry, (size_t)(equals - *entry));
+    if (name == NULL) return 0;
+    if (!first) buffer_append(json, ",", 1);
+    first = 0;
+    int ok = append_json_text(json, name);
+    free(name);
+    if (!ok) return 0;
+    buffer_append(json, ":", 1);
+    if (!append_json_text(json, equals + 1)) return 0;
+  }
+  buffer_append(json, "}", 1);
+  return 1;
+}
+
+/* The cleanup request: this process's arguments (without the program), environment and working directory. */
+static int queue_cleanup_request(struct exchange *x, const char *cwd) {
+  struct buffer json = {0};
+  int ok = 1;
+  buffer_append(&json, "{\"argv\":[", 9);
+  for (int i = 1; i < saved_argc && ok; i++) {
+    if (i > 1) buffer_append(&json, ",", 1);
+    ok = append_json_text(&json, saved_argv[i]);
+  }
+  buffer_append(&json, "],\"env\":", 8);
+  ok = ok && append_json_environment(&json);
+  buffer_append(&json, ",\"cwd\":", 7);
+  ok = ok && append_json_text(&json, cwd);
+  buffer_append(&json, "}", 1);
+  if (ok) append_frame(&x->out, FRAME_CLEANUP, json.data, json.length);
+  free(json.data);
+  return ok;
+}
+
+/* Exits with the multiplexer's cleanup's code; without one (it died, or any doubt), becomes the Node cleanup. */
+static void finish_cleanup(struct exchange *x) {
+  if (x->started && x->kind == RESULT && x->answer.has_exit_code && x->answer.exit_code >= 0 && x->answer.exit_code <= 255) {
+    exit(x->answer.exit_code);
+  }
+  close(x->sock);
+  if (x->started) {
+    if (x->kind == ERROR && x->answer.message != NULL) say(x->answer.message);
+    say("the SSH multiplexer did not finish the cleanup: cleaning up with the Node driver");
+  }
+  fall_back(CLEANUP_STAGE);
+}
+
+/* cleanup_exec: the job's multiplexer runs the cleanup, else Node does. Never returns. */
+static void run_cleanup(const sigset_t *while_waiting) {
+  cleanup_mode = 1;
+  const char *socket_path = getenv(ENV_SOCKET);
+  if (socket_path == NULL || *socket_path == '\0') fall_back(CLEANUP_STAGE);
+  char *cwd = getcwd(NULL, 0);
+  if (cwd == NULL) fall_back(CLEANUP_STAGE);
+  struct exchange x = {.stage = CLEANUP_STAGE, .script = -1, .stdin_done = 1, .socket_writable = 1, .phase = REQUESTED, .kind = NONE};
+  x.sock = open_socket(socket_path);
+  if (x.sock < 0) fall_back(CLEANUP_STAGE);
+  if (!queue_cleanup_request(&x, cwd)) {
+    close(x.sock);
+    fall_back(CLEANUP_STAGE);
+  }
+  clock_gettime(CLOCK_MONOTONIC, &x.give_up_at);
+  x.give_up_at.tv_sec += CLEANUP_START_MS / 1000;
+  exchange_until_closed(&x, while_waiting);
+  finish_cleanup(&x);
+}
+
 static int open_socket(const char *path) {
   struct sockaddr_un address = {.sun_family = AF_UNIX};
   if (strlen(path) >= sizeof address.sun_path) return -1;
@@ -564,6 +692,7 @@ int main(int argc, char **argv) {
     system_code = system_code < 0 ? 2 : system_code; /* the Node stage says what is wrong */
     fall_back(stage);
   }
+  if (cleanup_arguments(argc, argv)) run_cleanup(&while_waiting);
   if (!stage_arguments(argc, argv, &script, &stage)) fall_back(stage);
   char *config = config_path(argc, argv);
   if (config == NULL) fall_back(stage);

@@ -21,6 +21,12 @@ export interface MainIo {
   /** File descriptors for synchronous log writes (stderr = 2). */
   readonly stdoutFd: number;
   readonly stderrFd: number;
+  /**
+   * Where the log writes instead of `stdoutFd`/`stderrFd`: the multiplexer running the native client's cleanup,
+   * whose output travels as frames.
+   * @default synchronous writes to `stdoutFd` and `stderrFd`
+   */
+  readonly logSinks?: { readonly stdout: LogSink; readonly stderr: LogSink };
   /** Aborted on SIGTERM/SIGINT, with a `Cancelled` error as reason. */
   readonly signal: AbortSignal;
   /**
@@ -119,7 +125,8 @@ async function runJobCommand(
 /** The SSH multiplexer that prepare starts as a process of its own (the driver's script with a hidden command). */
 async function runMultiplexer(argument: string | undefined): Promise<number> {
   const [{ runMultiplexerProcess }, { readState }] = await Promise.all([import('./ssh/mux/main.js'), import('./job/state.js')]);
-  return runMultiplexerProcess(argument, readState);
+  // It runs the native client's cleanup with this very function: the one cleanup there is.
+  return runMultiplexerProcess(argument, readState, main);
 }
 
 /** The first records of a command's log. */
@@ -212,7 +219,8 @@ function stageLogger(io: MainIo, flags: GlobalFlags, config: DriverConfig, comma
   const level = flags.debug ? 'debug' : (flags.logLevel ?? parseLogLevel(config.logLevel) ?? 'info');
   const format = flags.logFormat ?? parseLogFormat(config.logFormat) ?? 'text';
   const file = flags.logFile ?? config.logFile;
-  let sink: LogSink = fdSink(io.stderrFd);
+  const stderrSink = io.logSinks?.stderr ?? fdSink(io.stderrFd);
+  let sink: LogSink = stderrSink;
   if (file !== undefined) {
     try {
       sink = fileSink(resolve(io.cwd, file));
@@ -222,7 +230,7 @@ function stageLogger(io: MainIo, flags: GlobalFlags, config: DriverConfig, comma
   }
   const stage = command.kind === 'stage' ? command.stage : command.kind;
   // prepare's stdout is the job log; config's stdout is reserved for its JSON; run's stdout is the script's.
-  const progress = stage === 'prepare' || stage === 'gc' ? fdSink(io.stdoutFd) : fdSink(io.stderrFd);
+  const progress = stage === 'prepare' || stage === 'gc' ? (io.logSinks?.stdout ?? fdSink(io.stdoutFd)) : stderrSink;
   return createLogger({
     level,
     format,

@@ -87,10 +87,12 @@ function release(child: ChildProcess): void {
 
 /**
  * Stops a job's multiplexer and removes its socket. The pid is only signalled while it is still that multiplexer
- * (its command line names the socket), never a process that reused the number.
+ * (its command line names the socket), never a process that reused the number, and never this process: the
+ * multiplexer running the job's cleanup itself has stopped serving already and exits once the cleanup answered.
  */
 export function stopMultiplexer(record: MuxRecord): void {
   try {
+    if (record.pid === process.pid) return removeMuxSocket(record.socket);
     const commandLine = readFileSync(`/proc/${record.pid}/cmdline`, 'utf8');
     // The socket path sits inside the JSON spec on the command line, escaped as JSON.
     if (commandLine.includes(MUX_COMMAND) && commandLine.includes(JSON.stringify(record.socket).slice(1, -1))) {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FrameType, encodeFrame, frameReader } from './protocol.js';
@@ -26,5 +27,14 @@ describe('multiplexer framing', () => {
   it('refuses a frame larger than any peer of ours sends', () => {
     const header = Buffer.from([FrameType.Stdout, 0x7f, 0xff, 0xff, 0xff]);
     expect(() => frameReader(() => {})(header)).toThrow(/frame of 2147483647 bytes is larger than 16777216/);
+  });
+
+  it('numbers the frames as the native client does', () => {
+    const source = readFileSync(new URL('../../../native/run-client.c', import.meta.url), 'utf8');
+    const names: Record<string, number> = {
+      REQUEST: FrameType.Request, STDIN: FrameType.Stdin, STDIN_END: FrameType.StdinEnd, CANCEL: FrameType.Cancel,
+      CLEANUP: FrameType.Cleanup, STDOUT: FrameType.Stdout, STDERR: FrameType.Stderr, RESULT: FrameType.Result, ERROR: FrameType.Error,
+      UNAVAILABLE: FrameType.Unavailable, STARTED: FrameType.Started };
+    for (const [name, value] of Object.entries(names)) expect(source).toContain(`FRAME_${name} = ${value},`);
   });
 });

@@ -45,6 +45,12 @@ export const FrameType = {
   StdinEnd: 3,
   /** The client was cancelled: forward the request's signal to the command. */
   Cancel: 4,
+  /**
+   * JSON {@link MuxCleanupRequest}, instead of a Request: run the job's `custom cleanup` in the multiplexer, which
+   * then stops. Answered with Started, the stage's Stdout/Stderr, and a Result `{ exitCode }`; Unavailable when it
+   * cannot (nothing ran: the client runs the Node cleanup).
+   */
+  Cleanup: 5,
   Stdout: 11,
   Stderr: 12,
   /** JSON `ExecResult`; the last frame of a command that ran. */
@@ -79,6 +85,23 @@ export interface MuxRequest {
   readonly forwardSignal: string;
   /** How long the multiplexer waits for the command after forwarding the signal. */
   readonly graceMs: number;
+}
+
+/**
+ * The native client's `custom cleanup` invocation, which the multiplexer runs as the driver would (the driver's
+ * `main`, so the same cleanup with the same log, output and exit code): its arguments (without the program), its
+ * environment (the AWS credentials, the job's variables, the runner's exit codes: the multiplexer itself was started
+ * without them) and its working directory.
+ */
+export interface MuxCleanupRequest {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string;
+}
+
+/** The Result of a cleanup request: the exit code the driver's cleanup returned. */
+export interface MuxCleanupResult {
+  readonly exitCode: number;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -7,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deferred } from '../../deferred.js';
 import type { Connection, ExecResult, ExecStreams, TransportTarget } from '../transport.js';
 import { MuxUnavailable, multiplexedTransport } from './client.js';
-import { type MuxServer, serveMultiplexed } from './server.js';
+import { FrameType, encodeFrame, readFrames } from './protocol.js';
+import { type MuxCleanupRunner, type MuxServer, serveMultiplexed } from './server.js';
 
 const CHUNK = Buffer.alloc(64 * 1024, 0x61);
 /** The multiplexer ignores the target: it has its own connection. */
@@ -165,6 +167,91 @@ describe('serveMultiplexed', () => {
     expect(await later).toMatchObject({ exitCode: 0 });
     expect(task.commands).toHaveLength(1);
     expect(task.scripts).toEqual(['echo later\n']);
+  });
+});
+
+describe('serveMultiplexed: the native client\'s cleanup', () => {
+  let dir: string;
+  let server: MuxServer | undefined;
+  afterEach(() => {
+    server?.stop('test over');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const REQUEST = JSON.stringify({ argv: ['custom', 'cleanup'], env: { A: 'b' }, cwd: '/tmp' });
+
+  async function serveCleanup(cleanup: MuxCleanupRunner) {
+    dir = mkdtempSync(join(tmpdir(), 'mux-cleanup-'));
+    const socket = join(dir, 'mux.sock');
+    const stopped = deferred<string>();
+    let sshClosed = false;
+    const connection: Connection = { hostKey: 'AAAA', exec: () => new Promise(() => {}), onClose: () => {}, close: () => (sshClosed = true) };
+    server = await serveMultiplexed(Promise.resolve(connection), socket, { idleTimeoutMs: 60_000, onStop: stopped.resolve, cleanup });
+    return { socket, stopped: stopped.promise, sshClosed: () => sshClosed };
+  }
+
+  /** Sends one frame and collects every frame answered until the multiplexer closes the connection. */
+  function ask(socket: string, type: FrameType, payload: string): Promise<[FrameType, string][]> {
+    return new Promise((resolve) => {
+      const frames: [FrameType, string][] = [];
+      const client = connect(socket, () => client.write(encodeFrame(type, payload)));
+      readFrames(client, (frameType, body) => frames.push([frameType, body.toString()]));
+      client.on('close', () => resolve(frames));
+    });
+  }
+
+  it('closes the SSH connection, runs the cleanup, relays its output in order, answers its code, then stops', async () => {
+    let sshClosedFirst: boolean | undefined;
+    const seen: unknown[] = [];
+    const { socket, stopped, sshClosed } = await serveCleanup(async (request, output) => {
+      seen.push(request);
+      // The driver's cleanup reads its TOML (a file read) before anything else: the connection is closed by then.
+      await new Promise(setImmediate);
+      sshClosedFirst = sshClosed();
+      output.stderr.write('one\n');
+      output.stdout.write('two\n');
+      output.stderr.write('three\n');
+      return 8;
+    });
+    expect(await ask(socket, FrameType.Cleanup, REQUEST)).toEqual([
+      [FrameType.Started, ''],
+      [FrameType.Stderr, 'one\n'],
+      [FrameType.Stdout, 'two\n'],
+      [FrameType.Stderr, 'three\n'],
+      [FrameType.Result, '{"exitCode":8}'],
+    ]);
+    expect(seen).toEqual([JSON.parse(REQUEST)]);
+    expect(sshClosedFirst).toBe(true);
+    expect(await stopped).toBe('the job is being cleaned up');
+  });
+
+  it('finishes a cleanup whose client went away before it stops', async () => {
+    const gate = deferred<void>();
+    const ended = deferred<void>();
+    let stoppedYet = false;
+    const { socket, stopped } = await serveCleanup(async () => {
+      await gate.promise;
+      ended.resolve();
+      return 0;
+    });
+    void stopped.then(() => (stoppedYet = true));
+    const client = connect(socket, () => client.write(encodeFrame(FrameType.Cleanup, REQUEST)));
+    readFrames(client, (type) => {
+      if (type === FrameType.Started) client.destroy();
+    });
+    await new Promise((resolve) => client.on('close', resolve));
+    expect(stoppedYet).toBe(false);
+    gate.resolve();
+    await ended.promise;
+    expect(await stopped).toBe('the job is being cleaned up');
+  });
+
+  it('answers "unavailable" to what is not a cleanup it runs, and keeps serving', async () => {
+    let stops = 0;
+    const { socket, stopped } = await serveCleanup(() => undefined);
+    void stopped.then(() => (stops += 1));
+    expect(await ask(socket, FrameType.Cleanup, REQUEST)).toEqual([[FrameType.Unavailable, expect.stringContaining('cannot run the cleanup')]]);
+    expect(await ask(socket, FrameType.Cleanup, '{"argv":"custom cleanup"}')).toEqual([[FrameType.Unavailable, expect.stringContaining('cannot run the cleanup')]]);
+    expect(stops).toBe(0);
   });
 });
 

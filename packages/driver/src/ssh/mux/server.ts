@@ -4,7 +4,7 @@ import { finished } from 'node:stream/promises';
 import { deferred } from '../../deferred.js';
 import { messageOf } from '../../errors.js';
 import type { Connection, ExecResult } from '../transport.js';
-import { FrameType, type MuxRequest, type StageVerdict, encodeFrame, readFrames } from './protocol.js';
+import { FrameType, type MuxCleanupRequest, type MuxRequest, type StageVerdict, encodeFrame, readFrames } from './protocol.js';
 
 /** Options of {@link serveMultiplexed}. */
 export interface MuxServerOptions {
@@ -17,6 +17,32 @@ export interface MuxServerOptions {
    * @default the request's `command` on the helper's connection
    */
   readonly route?: MuxRouter;
+  /**
+   * Runs a cleanup request (the job's `custom cleanup`, `stages/cleanup-route.ts`) with the client's output, and
+   * resolves with its exit code. The multiplexer stops serving before it runs (its SSH connection ends first, as when
+   * the Node cleanup stops it) and stops once it answered.
+   * @default none: cleanup requests are answered "unavailable"
+   */
+  readonly cleanup?: MuxCleanupRunner;
+}
+
+/** Where a cleanup request's output goes: the client's stdout and stderr, frame by frame, in the order written. */
+export interface MuxOutput {
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+}
+
+/**
+ * Starts a cleanup request; resolves with the exit code the driver's cleanup returned. `undefined` when the request
+ * is not a cleanup it runs (nothing ran): its output may only begin after it returned.
+ */
+export type MuxCleanupRunner = (request: MuxCleanupRequest, output: MuxOutput) => Promise<number> | undefined;
+
+/** What a client session may ask of its multiplexer. */
+interface SessionHandlers {
+  readonly route: MuxRouter;
+  /** Starts a cleanup request; `undefined` when it cannot (none configured, or the multiplexer is stopping). */
+  readonly cleanup: (request: MuxCleanupRequest, output: MuxOutput) => Promise<number> | undefined;
 }
 
 /** Where and how one request runs, and what happens at its end. */
@@ -119,11 +145,22 @@ class Multiplexer {
   private accept(socket: Socket): void {
     this.active.add(socket);
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    void new ClientSession(this.connecting, this.options.route ?? commandRoute, socket).served.then(() => {
+    const cleanup: SessionHandlers['cleanup'] = (request, output) => this.cleanup(request, output);
+    const handlers: SessionHandlers = { route: this.options.route ?? commandRoute, cleanup };
+    void new ClientSession(this.connecting, handlers, socket).served.then(() => {
       this.active.delete(socket);
       if (this.phase === 'draining' && this.active.size === 0) this.end();
       this.armIdleTimer();
     });
+  }
+
+  /** Cleanup ends the job: no command after it, and the SSH connection ends first, as the Node cleanup's stop did. */
+  private cleanup(request: MuxCleanupRequest, output: MuxOutput): Promise<number> | undefined {
+    const run = this.options.cleanup;
+    if (run === undefined || this.phase !== 'serving') return undefined;
+    const running = run(request, output);
+    if (running !== undefined) this.stop('the job is being cleaned up', { graceful: true });
+    return running;
   }
 
   private end(): void {
@@ -167,7 +204,7 @@ class ClientSession {
 
   constructor(
     private readonly connecting: Promise<Connection>,
-    private readonly route: MuxRouter,
+    private readonly handlers: SessionHandlers,
     private readonly socket: Socket,
   ) {
     const served = deferred<void>();
@@ -181,6 +218,8 @@ class ClientSession {
     if (this.phase === 'finished') return;
     if (type === FrameType.Request && this.phase === 'awaiting-request') {
       this.onRequest(payload);
+    } else if (type === FrameType.Cleanup && this.phase === 'awaiting-request') {
+      this.onCleanup(payload);
     } else if (type === FrameType.Stdin) {
       this.stdin.write(payload);
     } else if (type === FrameType.StdinEnd) {
@@ -200,9 +239,30 @@ class ClientSession {
     } catch {
       return this.finish(FrameType.Unavailable, JSON.stringify({ message: 'the request is not JSON' }));
     }
-    this.route(request, this.connecting).then(
+    this.handlers.route(request, this.connecting).then(
       (route) => this.execute(route, request),
       (error: unknown) => this.finish(FrameType.Unavailable, JSON.stringify({ message: messageOf(error) })),
+    );
+  }
+
+  /**
+   * Runs the job's cleanup here. It is never cancelled: a client that goes away (killed by its runner) does not stop
+   * it, and the client runs the Node cleanup itself when the connection ends before the Result (cleanup is idempotent).
+   */
+  private onCleanup(payload: Buffer): void {
+    const request = parseCleanupRequest(payload);
+    const output: MuxOutput = { stdout: this.immediateOutput(FrameType.Stdout), stderr: this.immediateOutput(FrameType.Stderr) };
+    // Started goes out before anything the cleanup writes; the run only begins on a later tick (it is async).
+    const running = request === undefined ? undefined : this.handlers.cleanup(request, output);
+    if (running === undefined) {
+      const message = 'this multiplexer cannot run the cleanup (malformed request, or stopping)';
+      return this.finish(FrameType.Unavailable, JSON.stringify({ message }));
+    }
+    this.phase = 'running';
+    this.send(FrameType.Started);
+    running.then(
+      (exitCode) => this.finish(FrameType.Result, JSON.stringify({ exitCode })),
+      (error: unknown) => this.finish(FrameType.Error, JSON.stringify({ message: messageOf(error) })),
     );
   }
 
@@ -257,8 +317,35 @@ class ClientSession {
     this.socket.write(encodeFrame(type, payload), () => callback?.());
   }
 
+  /**
+   * Writes complete at once, each a frame in call order: a cleanup's log writes lines synchronously and its output is
+   * small, so nothing is held back and nothing overtakes.
+   */
+  private immediateOutput(type: FrameType): Writable {
+    return new Writable({
+      write: (chunk: Buffer, _encoding, callback) => {
+        this.send(type, chunk);
+        callback();
+      },
+    });
+  }
+
   /** Writes complete when the socket took the frame, so a slow client slows the remote command down, not memory. */
   private toClient(type: FrameType): Writable {
     return new Writable({ write: (chunk: Buffer, _encoding, callback) => this.send(type, chunk, () => callback()) });
+  }
+}
+
+/** A cleanup request as the native client sends it; `undefined` when it is not one. */
+function parseCleanupRequest(payload: Buffer): MuxCleanupRequest | undefined {
+  try {
+    const request = JSON.parse(payload.toString('utf8')) as Partial<MuxCleanupRequest> | null;
+    const { argv, env, cwd } = request ?? {};
+    const strings = (values: readonly unknown[]): boolean => values.every((value) => typeof value === 'string');
+    if (!Array.isArray(argv) || !strings(argv) || typeof cwd !== 'string' || typeof env !== 'object' || env === null) return undefined;
+    if (!strings(Object.values(env))) return undefined;
+    return { argv, env, cwd };
+  } catch {
+    return undefined;
   }
 }
