@@ -53,7 +53,7 @@ describe('gitlab-fargate-config --help', () => {
       expect(driver).toContain(`(${name})`);
     }
     const runner = (await run(['render', 'runner', '--help'])).stdout;
-    for (const name of ['GITLAB_URL', 'RUNNER_TOKEN', 'RUNNER_NAME', 'RUNNER_TAGS', 'CONCURRENT', 'DRIVER_PATH', 'RUN_EXEC_PATH', 'DRIVER_CONFIG_PATH', 'BUILDS_DIR', 'CACHE_DIR', 'CHECK_INTERVAL', 'CACHE_S3_BUCKET', 'CACHE_S3_REGION']) {
+    for (const name of ['GITLAB_URL', 'RUNNER_TOKEN', 'RUNNER_NAME', 'RUNNER_TAGS', 'CONCURRENT', 'DRIVER_PATH', 'RUN_EXEC_PATH', 'CLEANUP_EXEC_PATH', 'DRIVER_CONFIG_PATH', 'BUILDS_DIR', 'CACHE_DIR', 'CHECK_INTERVAL', 'CACHE_S3_BUCKET', 'CACHE_S3_REGION']) {
       expect(runner).toContain(`(${name})`);
     }
   });
@@ -361,6 +361,24 @@ describe('gitlab-fargate-config render runner', () => {
       runExec: '/usr/local/bin/gitlab-fargate-run',
       runArgs: ['--config', '/etc/gitlab-runner/fargate.toml', 'custom', 'run'],
       cleanupExec: '/usr/local/bin/gitlab-fargate-driver',
+    });
+  });
+
+  it("points cleanup_exec at the driver's native client when given, with the driver's arguments", async () => {
+    const out = join(dir, 'native-cleanup.toml');
+    const result = await run(['render', 'runner', '--out', out, '--cleanup-exec', '/usr/local/bin/gitlab-fargate-run'], {
+      GITLAB_URL: 'https://gitlab.example.com/',
+      RUNNER_TOKEN: SECRET,
+      RUN_EXEC_PATH: '/usr/local/bin/gitlab-fargate-run',
+    });
+    expect(result).toEqual({ code: 0, stdout: '', stderr: '' });
+    const [runner] = parseRunnerConfig(await readFile(out, 'utf8')).config.runners;
+    expect(runner?.custom).toMatchObject({
+      configExec: '/usr/local/bin/gitlab-fargate-driver',
+      prepareExec: '/usr/local/bin/gitlab-fargate-driver',
+      runExec: '/usr/local/bin/gitlab-fargate-run',
+      cleanupExec: '/usr/local/bin/gitlab-fargate-run',
+      cleanupArgs: ['--config', '/etc/gitlab-runner/fargate.toml', 'custom', 'cleanup'],
     });
   });
 

@@ -155,6 +155,7 @@ export const RUNNER_INPUTS: RenderKind = {
     { flag: 'check-interval', env: 'CHECK_INTERVAL', help: 'seconds between job requests', default: () => '3', covers: ['check_interval'] },
     { flag: 'driver-path', env: 'DRIVER_PATH', help: 'the driver executable', default: () => '/usr/local/bin/gitlab-fargate-driver', covers: ['runners[0].custom'] },
     { flag: 'run-exec', env: 'RUN_EXEC_PATH', help: "run_exec only: the driver's native run client (default: the driver)", covers: ['runners[0].custom'] },
+    { flag: 'cleanup-exec', env: 'CLEANUP_EXEC_PATH', help: "cleanup_exec only: the driver's native client (default: the driver)", covers: ['runners[0].custom'] },
     { flag: 'driver-config', env: 'DRIVER_CONFIG_PATH', help: "the driver's TOML", default: () => '/etc/gitlab-runner/fargate.toml', covers: ['runners[0].custom'] },
     { flag: 'builds-dir', env: 'BUILDS_DIR', help: 'builds_dir inside the job container, used as is (the driver does not override it); the job image must create it', default: () => DEFAULT_BUILDS_DIR, covers: ['runners[0].builds_dir'] },
     { flag: 'cache-dir', env: 'CACHE_DIR', help: 'cache_dir inside the job container, used as is, like --builds-dir', default: () => DEFAULT_CACHE_DIR, covers: ['runners[0].cache_dir'] },
@@ -169,8 +170,9 @@ export const RUNNER_INPUTS: RenderKind = {
     const custom: Table = {};
     if (driver !== undefined) {
       for (const stage of STAGES) {
-        // The native run client takes the driver's arguments and falls back to the driver (packages/driver/native).
-        custom[`${stage}_exec`] = stage === 'run' ? (values.get('run-exec') ?? driver) : driver;
+        // The native client (run and cleanup) takes the driver's arguments and falls back to the driver (packages/driver/native).
+        const native = stage === 'run' || stage === 'cleanup' ? values.get(`${stage}-exec`) : undefined;
+        custom[`${stage}_exec`] = native ?? driver;
         custom[`${stage}_args`] = ['--config', driverConfig, 'custom', stage];
       }
     }
