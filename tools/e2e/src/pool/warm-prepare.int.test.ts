@@ -108,6 +108,12 @@ describe('prepare takes a warm pool task', () => {
     const run = await (await job.startRun(['echo "ran in $(hostname)"'])).exited;
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain('ran in');
+    // The job log's last lines: the size the keeper recorded at fill time gives the job its cost, from the claim.
+    const last = await (await job.startRun(['true'], 'cleanup_file_variables')).exited;
+    expect(last.code, last.output).toBe(0);
+    expect(last.output).toMatch(/ {2}warm start: an idle task of pool warm, claimed in \d+ ms, after \d+\.\d s idle \(the pool's cost; this job's counts from the claim\)/);
+    expect(last.output).toMatch(/Fargate cost so far: \d+ s.* × [\d.]+ vCPU, [\d.]+ GB: [\d.]+ vCPU-s, [\d.]+ GB-s.*; on-demand x86 in /);
+    expect(last.output).not.toContain('Fargate cost so far: unknown');
     const cleanup = await stage(job, 'cleanup');
     expect(cleanup.code, cleanup.output).toBe(0);
     expect(listPoolEntries(root, 'warm')).toEqual([]);
@@ -207,7 +213,10 @@ describe('prepare takes a warm pool task', () => {
     const prepare = await stage(job, 'prepare');
     process.stdout.write(`cold prepare on the emulator: ${(performance.now() - started).toFixed(0)} ms, process start to exit\n`);
     expect(prepare.code, prepare.output).toBe(0);
-    expect(prepare.output).toMatch(/Cold start: no pool for this job's task definition\/size/);
+    expect(prepare.output).toContain(
+      "Cold start: no pool for this job's task definition/size (its RunTask differs from pool warm's: CPU 1024 units here, the task " +
+        "definition's in the pool; memory 2048 MiB here, the task definition's in the pool)",
+    );
     expect(taskOfJob(job)).not.toBe(ready[0]!.entry.taskArn);
     expect(listPoolEntries(root, 'warm').map((e) => e.state)).toEqual(['ready']);
     expect((await stage(job, 'cleanup')).code).toBe(0);
