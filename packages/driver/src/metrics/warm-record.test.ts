@@ -52,8 +52,9 @@ function roundTrip(observed: PoolEntry['observed']): PoolEntry {
   ensurePoolDirectory(dir, 'warm');
   const entry: PoolEntry = {
     version: 1, pool: 'warm', poolKey: '0123456789abcdef', configHash: 'fedcba9876543210', cluster: 'ci', fillId: 'f1', taskArn: ARN,
-    address: '10.0.0.1', port: 22, username: 'root', privateKey: 'K', publicKey: 'P', hostKey: 'AAAA', launchedAt: new Date(T0).toISOString(),
-    idleDeadline: Math.floor(T0 / 1000) + 3600, readyAt: new Date(T0 + 30_000).toISOString(), ...(observed === undefined ? {} : { observed }),
+    address: '10.0.0.1', port: 22, username: 'root', privateKey: 'K', publicKey: 'P', hostKey: 'AAAA',
+    launchedAt: new Date(T0).toISOString(), idleDeadline: Math.floor(T0 / 1000) + 3600, readyAt: new Date(T0 + 30_000).toISOString(),
+    ...(observed === undefined ? {} : { observed }),
   };
   return readEntry(writeEntry(dir, entry, 'ready'));
 }

@@ -120,7 +120,8 @@ async function takeTask(input: WarmPrepareInput, claimed: WarmTaken): Promise<Jo
     await takeInTaskLock(input, state);
     const tagging = tagClaimedTask(input, state.taskArn as string);
     ctx.log.progress(`Warm start: took idle task ${state.taskArn} of pool ${claimed.entry.pool} (claim ${claimed.claimMs} ms, in-task lock ${now() - lockStarted} ms)`);
-    const metrics = warmJobRecord({ observed: claimed.entry.observed, poolReadyAt: claimed.entry.readyAt, claimedAt: lockStarted, readyAt: now() });
+    const { observed, readyAt: poolReadyAt } = claimed.entry;
+    const metrics = warmJobRecord({ observed, poolReadyAt, claimedAt: lockStarted, readyAt: now() });
     state = { ...state, pool: { name: claimed.entry.pool, claimMs: claimed.claimMs }, metrics };
     writeState(path, state);
     if (mux !== undefined) state = await handOverToMultiplexer(mux, state, path, ctx.log);
