@@ -184,7 +184,13 @@ describe('serveMultiplexed: the native client\'s cleanup', () => {
     const socket = join(dir, 'mux.sock');
     const stopped = deferred<string>();
     let sshClosed = false;
-    const connection: Connection = { hostKey: 'AAAA', exec: () => new Promise(() => {}), onClose: () => {}, close: () => (sshClosed = true) };
+    const closeListeners: (() => void)[] = [];
+    // As ssh2's: closing the connection calls its close listeners (the multiplexer's stop, among them).
+    const close = (): void => {
+      sshClosed = true;
+      for (const listener of closeListeners.splice(0)) listener();
+    };
+    const connection: Connection = { hostKey: 'AAAA', exec: () => new Promise(() => {}), onClose: (listener) => closeListeners.push(listener), close };
     server = await serveMultiplexed(Promise.resolve(connection), socket, { idleTimeoutMs: 60_000, onStop: stopped.resolve, cleanup });
     return { socket, stopped: stopped.promise, sshClosed: () => sshClosed };
   }

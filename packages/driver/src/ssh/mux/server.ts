@@ -108,6 +108,8 @@ class Multiplexer {
   private phase: MultiplexerPhase = 'serving';
   private stopReason = '';
   private readonly active = new Set<Socket>();
+  /** The client of the cleanup this multiplexer runs: its answer outlives any stop (it needs no SSH connection). */
+  private readonly cleaning = new Set<Socket>();
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly server: Server = createServer((socket) => this.accept(socket));
 
@@ -139,34 +141,42 @@ class Multiplexer {
       this.connecting.then((connection) => connection.close(), () => {});
       this.phase = 'draining';
     }
-    if (!how.graceful || this.active.size === 0) this.end();
+    if (this.active.size === 0) return this.end();
+    if (how.graceful || this.phase === 'stopped') return;
+    if (this.cleaning.size === 0) return this.end();
+    // A cleanup runs: every other command ends now; the stop is told once the cleanup answered (its session ends).
+    for (const socket of this.active) if (!this.cleaning.has(socket)) socket.destroy();
   }
 
   private accept(socket: Socket): void {
     this.active.add(socket);
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    const cleanup: SessionHandlers['cleanup'] = (request, output) => this.cleanup(request, output);
+    const cleanup: SessionHandlers['cleanup'] = (request, output) => this.cleanup(socket, request, output);
     const handlers: SessionHandlers = { route: this.options.route ?? commandRoute, cleanup };
     void new ClientSession(this.connecting, handlers, socket).served.then(() => {
       this.active.delete(socket);
+      this.cleaning.delete(socket);
       if (this.phase === 'draining' && this.active.size === 0) this.end();
       this.armIdleTimer();
     });
   }
 
   /** Cleanup ends the job: no command after it, and the SSH connection ends first, as the Node cleanup's stop did. */
-  private cleanup(request: MuxCleanupRequest, output: MuxOutput): Promise<number> | undefined {
+  private cleanup(socket: Socket, request: MuxCleanupRequest, output: MuxOutput): Promise<number> | undefined {
     const run = this.options.cleanup;
     if (run === undefined || this.phase !== 'serving') return undefined;
     const running = run(request, output);
-    if (running !== undefined) this.stop('the job is being cleaned up', { graceful: true });
+    if (running === undefined) return undefined;
+    // Closing the SSH connection stops this multiplexer again, at once: that must not cut the cleanup's answer off.
+    this.cleaning.add(socket);
+    this.stop('the job is being cleaned up', { graceful: true });
     return running;
   }
 
   private end(): void {
     if (this.phase === 'stopped') return;
     this.phase = 'stopped';
-    for (const socket of this.active) socket.destroy();
+    for (const socket of this.active) if (!this.cleaning.has(socket)) socket.destroy();
     this.options.onStop(this.stopReason);
   }
 
