@@ -27,7 +27,18 @@ export function buildNativeRunClient(): { readonly path: string } | { readonly r
  * first, and falls back to that script (the config stage names it in `job_env`).
  */
 export function withNativeRunClient(runner: RunnerSettings, client: string): RunnerSettings {
-  const args = runner.custom.runArgs ?? [];
-  const driverArgs = args.indexOf('--config') >= 0 ? args.slice(args.indexOf('--config')) : args;
-  return { ...runner, custom: { ...runner.custom, runExec: client, runArgs: driverArgs } };
+  return { ...runner, custom: { ...runner.custom, runExec: client, runArgs: driverArguments(runner.custom.runArgs) } };
+}
+
+/**
+ * The runner's settings with `cleanup_exec` pointing at the same native client (`--cleanup-exec` of the config CLI):
+ * the job's multiplexer then runs the cleanup, and the client falls back to the Node cleanup.
+ */
+export function withNativeCleanup(runner: RunnerSettings, client: string): RunnerSettings {
+  return { ...runner, custom: { ...runner.custom, cleanupExec: client, cleanupArgs: driverArguments(runner.custom.cleanupArgs) } };
+}
+
+/** A stage's arguments without the Node script the local stack puts before the driver's own (`--config …`). */
+function driverArguments(args: readonly string[] = []): string[] {
+  return args.indexOf('--config') >= 0 ? args.slice(args.indexOf('--config')) : [...args];
 }

@@ -4,7 +4,7 @@ import { fmt } from '../report/format.js';
 import type { SuiteResult, Table, TargetCheck } from '../report/types.js';
 import { median, sum } from '../measure/stats.js';
 import { runTimed } from '../measure/timed-process.js';
-import { buildNativeRunClient, withNativeRunClient } from '../stack/native-run-client.js';
+import { buildNativeRunClient, withNativeCleanup, withNativeRunClient } from '../stack/native-run-client.js';
 import type { SuiteContext } from './context.js';
 
 /** What the job log showed, with the time each marker arrived. */
@@ -95,9 +95,9 @@ interface Measured {
   readonly jobs: readonly JobMeasurement[];
   /** The plain job: a script and an after_script. */
   readonly plainJobs: readonly JobMeasurement[];
-  /** The first job again with `run_exec` the Node driver (where the native run client is not built, or left out). */
+  /** The first job again with `run_exec` and `cleanup_exec` the Node driver (where the native client is not built). */
   readonly nodeRunJobs: readonly JobMeasurement[];
-  /** How run stages ran in {@link jobs}: the native client, or the Node driver (and why). */
+  /** How run stages and cleanup ran in {@link jobs}: the native client, or the Node driver (and why). */
   readonly runClient: string;
   /** `node -e 0` between the jobs: the machine's speed at the time, to read the seconds against. */
   readonly nodeMs: readonly number[];
@@ -106,9 +106,9 @@ interface Measured {
 async function measureJobs(ctx: SuiteContext): Promise<Measured> {
   const { bench, settings } = ctx;
   const nodeRunner = await loadRunnerSettings(bench.stack.runnerConfigPath);
-  // run_exec as the runner-manager image renders it: the native client where it is built, the Node driver otherwise.
+  // run_exec and cleanup_exec: the native client where it is built (--run-exec, --cleanup-exec), the Node driver otherwise.
   const native = buildNativeRunClient();
-  const runner = 'path' in native ? withNativeRunClient(nodeRunner, native.path) : nodeRunner;
+  const runner = 'path' in native ? withNativeCleanup(withNativeRunClient(nodeRunner, native.path), native.path) : nodeRunner;
   const runClient = 'path' in native ? 'the native run client' : `the Node driver (no native client: ${native.reason.split('\n')[0]})`;
   bench.stack.emulator.setPhases({ provisioningMs: 0, pendingMs: 0, activatingMs: 0, deactivatingMs: 0, deprovisioningMs: 0 });
   const jobs: JobMeasurement[] = [];
@@ -193,10 +193,10 @@ function patternTable({ jobs, plainJobs, nodeRunJobs, runClient }: Measured): Ta
     rows: [
       patternRow('plain: a script and an after_script', plainJobs),
       patternRow('with a cache, artifacts and a dependency', jobs),
-      patternRow('the same, run stages in Node (run_exec = the driver, the fallback)', nodeRunJobs),
+      patternRow('the same, run stages and cleanup in Node (run_exec, cleanup_exec = the driver, the fallback)', nodeRunJobs),
     ],
     notes: [
-      `Run stages: ${runClient}; the last row runs them with the Node driver, as where the native client is not installed.`,
+      `Run stages and cleanup: ${runClient}; the last row runs them with the Node driver, as where the native client is not installed.`,
       'gitlab-runner 19 calls a stage only when its script would do something: restore_cache and archive_cache need a cache,',
       'download_artifacts a dependency, upload_artifacts artifacts (for that result). The other tables measure the second job.',
     ],
@@ -245,7 +245,7 @@ function overheadTargets({ plainJobs }: Measured, s: Summary): TargetCheck[] {
         `(${fmt(m((j) => j.prepareStartMs))} ms from spawn to its first line, ${fmt(m((j) => j.prepareNoticeMs))} ms from RUNNING to exit), ` +
         `each of the ${runStages} run stages ${fmt(perStageMs)} ms (the native client, or a Node start with the driver's ` +
         `modules and config, then one channel on the job's SSH connection and a remote bash; node -e 0 is ${fmt(nodeMs)} ms ` +
-        'here); config, prepare, cleanup and the last run stage (it prints the job summary) are Node processes',
+        'here); config and prepare are Node processes, cleanup runs in the job\'s multiplexer with the native client',
     },
     {
       name: 'readiness lag', target: '≤ 300 ms', measured: `${fmt(lagMs)} ms`, met: lagMs <= 300,
