@@ -305,7 +305,8 @@ describe("job images with offerArm64: the ARM64 jobs' agent", () => {
     const images = environment.job.images!;
     expect(images.arm64AgentImageName).not.toEqual(images.agentImageName);
     const assembly = app.synth();
-    const manifestFile = assembly.artifacts.find((artifact) => artifact instanceof cxapi.AssetManifestArtifact) as cxapi.AssetManifestArtifact;
+    const manifestFile = assembly.artifacts
+      .find((artifact) => artifact instanceof cxapi.AssetManifestArtifact) as cxapi.AssetManifestArtifact;
     const dockerImages = JSON.parse(fs.readFileSync(manifestFile.file, 'utf8')).dockerImages as { [hash: string]: { source: { platform?: string } } };
     // The asset's hash is its image tag, which the image name ends with.
     const platformOf = (name: string | undefined) => {
