@@ -12,7 +12,10 @@ const DRIVER_PACKAGE_NAME = '@gitlab-fargate/driver';
  * copy), so that an image built from the driver's bundle runs the client that was built and tested with it.
  * @throws Error when a source is given without a driver bundle (the client falls back to the driver) or is not a file.
  */
-export async function resolveRunClientSource(given: string | false | undefined, driverBundle: string | undefined): Promise<string | undefined> {
+export async function resolveRunClientSource(
+  given: string | false | undefined,
+  driverBundle: string | undefined,
+): Promise<string | undefined> {
   if (given === false) return undefined;
   if (given !== undefined) {
     if (driverBundle === undefined) throw new Error('--run-client-source needs --driver-bundle: the run client falls back to the driver');

@@ -61,14 +61,7 @@ export async function assembleRunnerManagerContext(options: RunnerManagerContext
   if ((options.configPackageDir === undefined) === (options.configBundle === undefined)) {
     throw new Error('give exactly one of the config package folder (--config-package) or a config CLI bundle (--config-bundle)');
   }
-  if (options.driverBundle !== undefined) {
-    await requireFile(options.driverBundle, 'driver bundle (--driver-bundle)');
-    if (extname(options.driverBundle) !== extname(spec.driverBundle)) {
-      throw new Error(
-        `the driver bundle ${options.driverBundle} and the spec's driverBundle "${spec.driverBundle}" differ in extension, which decides how node loads it: set runnerManager.driverBundle to a name ending in ${extname(options.driverBundle)}`,
-      );
-    }
-  }
+  if (options.driverBundle !== undefined) await checkDriverBundle(options.driverBundle, spec.driverBundle);
   const runClientSource = await resolveRunClientSource(options.runClientSource, options.driverBundle);
   if (options.configBundle !== undefined) {
     await requireFile(options.configBundle, 'config CLI bundle (--config-bundle)');
@@ -129,6 +122,16 @@ async function copyManagerHelper(target: string): Promise<void> {
   await requireFile(join(COMPILED_MANAGER_HELPER, 'cli.js'), 'the compiled runner-manager helper (compile @gitlab-fargate/images: npx nx run @gitlab-fargate/images:build)');
   await cp(COMPILED_MANAGER_HELPER, target, { recursive: true, filter: (source) => !/\.test\.|\.map$|\.d\.ts$/.test(source) });
   await writeFile(join(target, 'package.json'), `${JSON.stringify({ type: 'module', private: true }, null, 2)}\n`);
+}
+
+/** The driver bundle must be a file whose extension is the spec's (it decides how node loads it). */
+async function checkDriverBundle(driverBundle: string, specName: string): Promise<void> {
+  await requireFile(driverBundle, 'driver bundle (--driver-bundle)');
+  if (extname(driverBundle) !== extname(specName)) {
+    throw new Error(
+      `the driver bundle ${driverBundle} and the spec's driverBundle "${specName}" differ in extension, which decides how node loads it: set runnerManager.driverBundle to a name ending in ${extname(driverBundle)}`,
+    );
+  }
 }
 
 /** `dist/native/`, always there (the Dockerfile's first stage copies it), with the run client's source when given. */
