@@ -64,7 +64,7 @@ export interface EmulatorState {
     privateIp?: string;
     publicIp?: string;
     dockerIds: Record<string, string>;
-    /** Docker id of the network holder (tasks with more than one container). */
+    /** Docker id of the task's network holder. */
     holderId?: string;
     /** Docker volume names of the task's volumes, by task-definition volume name. */
     volumes: Record<string, string>;

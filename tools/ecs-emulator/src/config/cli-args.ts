@@ -23,7 +23,7 @@ Options (flags override the config file; defaults in brackets):
   --stopped-retention-ms MS     how long STOPPED tasks stay describable           [3600000]
   --stop-timeout S              SIGTERM→SIGKILL seconds without a stopTimeout     [30]
   --loopback-block N            task addresses are 127.N.y.z                      [a free block in 64-254]
-  --holder-image IMAGE          network holder of multi-container tasks           [local/debian:bookworm]
+  --holder-image IMAGE          every task's network holder                       [local/debian:bookworm]
   --no-throttling               turn AWS's API token buckets off                  [on]
   --no-resource-limits          do not apply task cpu/memory as Docker limits     [applied]
   --no-remove-orphans           keep containers of dead emulators                 [removed]

@@ -48,8 +48,8 @@ export interface EmulatorOptions {
   /** Apply task/container cpu and memory as Docker limits. @default true */
   readonly applyResourceLimits?: boolean;
   /**
-   * Image of the network holder each multi-container task gets (it runs `sleep infinity` and owns the task's
-   * network namespace and published ports). @default 'local/debian:bookworm'
+   * Image of the network holder every task gets (it runs `sleep infinity` and owns the task's network namespace and
+   * published ports). @default 'local/debian:bookworm'
    */
   readonly holderImage?: string;
   /** On start, remove containers left by emulators whose process is gone. @default true */

@@ -89,8 +89,8 @@ function networkConfig(placement: Pick<ContainerPlacement, 'taskDefinition' | 'a
 }
 
 /**
- * The network holder of a multi-container task: owns the task's network namespace (its loopback address and
- * every published port) so containers can exit and start in any order, as the ENI outlives them on Fargate.
+ * The network holder of a task: owns the task's network namespace (its loopback address and every published port),
+ * up before the task shows its address and while containers exit and start in any order, as the ENI on Fargate.
  */
 export function holderSpec(image: string, placement: Pick<ContainerPlacement, 'task' | 'taskDefinition' | 'addresses' | 'instanceLabels'>): ContainerCreateSpec {
   const network = networkConfig(placement);

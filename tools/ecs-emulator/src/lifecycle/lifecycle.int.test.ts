@@ -145,7 +145,8 @@ describe('Docker-backed task lifecycle', () => {
       await registerFargateTaskDefinition(otherEcs, 'sshd', image, { environment: [{ name: 'SSH_PUBLIC_KEY', value: 'ssh-ed25519 AAAA unused' }] });
       const run = await otherEcs.send(new RunTaskCommand({ cluster: 'c', taskDefinition: 'sshd', launchType: 'FARGATE', networkConfiguration: awsvpc() }));
       await waitForTask(otherEcs, 'c', run.tasks![0]!.taskArn!, isRunning);
-      expect(await docker.listContainers([`${LABELS.instance}=${other.instanceId}`])).toHaveLength(1);
+      // The task's container and its network holder.
+      expect(await docker.listContainers([`${LABELS.instance}=${other.instanceId}`])).toHaveLength(2);
       // The first emulator's containers survive: the other one is alive.
       await other.stop();
       expect(await docker.listContainers([`${LABELS.instance}=${other.instanceId}`])).toEqual([]);

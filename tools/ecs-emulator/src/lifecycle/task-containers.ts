@@ -28,8 +28,8 @@ export interface ContainerSite {
 }
 
 /**
- * The Docker side of one task: its network holder (multi-container tasks), task volumes, one container per
- * container definition started in `dependsOn` order, exit and health watching, stop and removal.
+ * The Docker side of one task: its network holder, task volumes, one container per container definition started in
+ * `dependsOn` order, exit and health watching, stop and removal.
  */
 export class TaskContainers {
   /** Docker ids by container name. */
@@ -46,9 +46,29 @@ export class TaskContainers {
     private readonly site: ContainerSite,
   ) {}
 
-  /** Creates volumes, the holder (more than one container: one network namespace for all) and the containers. */
+  /**
+   * Creates and starts the network holder, which owns the task's network namespace (its addresses, hostname and every
+   * published port) as the ENI does on Fargate, so that the namespace is up before any client learns the address.
+   */
+  async openNetwork(addresses: readonly string[]): Promise<void> {
+    const placement = { task: this.task, taskDefinition: this.taskDefinition, addresses, instanceLabels: this.site.instanceLabels };
+    const id = await this.site.docker.createContainer(holderSpec(this.site.holderImage, placement)).catch((error: Error) => {
+      throw new Error(`the emulator's network holder (image ${this.site.holderImage}) could not be created: ${error.message}`);
+    });
+    if (this.site.aborted()) {
+      // The emulator shut down while Docker was creating it: its cleanup has already listed containers.
+      await this.site.docker.removeContainer(id);
+      return;
+    }
+    this.holderId = id;
+    await this.site.docker.startContainer(id);
+  }
+
+  /** Creates the volumes and the containers, in the namespace of the holder {@link openNetwork} started. */
   async create(addresses: readonly string[]): Promise<void> {
     const { docker } = this.site;
+    const networkOwnerId = this.holderId;
+    if (networkOwnerId === undefined) throw new Error('the task network is not open: openNetwork comes first');
     this.volumes = await createTaskVolumes(docker, this.task, this.taskDefinition, this.site.instanceLabels);
     const placement: ContainerPlacement = {
       task: this.task,
@@ -59,13 +79,8 @@ export class TaskContainers {
       applyResourceLimits: this.site.applyResourceLimits,
       volumes: this.volumes,
     };
-    let networkOwnerId: string | undefined;
-    if (this.taskDefinition.containerDefinitions.length > 1) {
-      networkOwnerId = await this.createHolder(placement);
-      if (networkOwnerId === undefined) return;
-    }
     for (const definition of this.taskDefinition.containerDefinitions) {
-      const spec = containerSpec(definition, { ...placement, ...(networkOwnerId ? { networkOwnerId } : {}) });
+      const spec = containerSpec(definition, { ...placement, networkOwnerId });
       const id = await docker.createContainer(spec, undefined, taskDockerPlatform(this.taskDefinition));
       if (this.site.aborted()) {
         // The emulator shut down while Docker was creating it: its cleanup has already listed containers.
@@ -73,26 +88,12 @@ export class TaskContainers {
         return;
       }
       this.ids.set(definition.name, id);
-      networkOwnerId ??= id;
       this.containerOf(definition.name).runtimeId = id;
     }
   }
 
-  private async createHolder(placement: ContainerPlacement): Promise<string | undefined> {
-    const id = await this.site.docker.createContainer(holderSpec(this.site.holderImage, placement)).catch((error: Error) => {
-      throw new Error(`the emulator's network holder (image ${this.site.holderImage}) could not be created: ${error.message}`);
-    });
-    if (this.site.aborted()) {
-      await this.site.docker.removeContainer(id);
-      return undefined;
-    }
-    this.holderId = id;
-    return id;
-  }
-
-  /** Starts the holder, then the containers in dependency order; resolves once every essential one started or never will. */
+  /** Starts the containers in dependency order; resolves once every essential one started or never will. */
   async start(): Promise<void> {
-    if (this.holderId) await this.site.docker.startContainer(this.holderId);
     this.scheduler = new StartScheduler(this.taskDefinition.containerDefinitions, {
       start: (name) => this.startOne(name),
       neverStarts: (name, reason) => this.neverStarts(name, reason),

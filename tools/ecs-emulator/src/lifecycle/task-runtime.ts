@@ -5,7 +5,7 @@ import { newEniId, newMacAddress } from '../ecs/identifiers.js';
 import type { StartFailureError } from '../faults/faults.js';
 import { taskPorts } from './container-spec.js';
 import { TaskContainers } from './task-containers.js';
-import { portAccepts } from './port-probe.js';
+import { awaitProxyPath, portAccepts } from './port-probe.js';
 import type { LoopbackPool } from './loopback-pool.js';
 import type { PhaseDurations } from './phases.js';
 import { enterStatus, requestStop, type EniAllocation } from './state-machine.js';
@@ -17,7 +17,7 @@ export interface RuntimeEnvironment {
   readonly region: string;
   readonly instanceLabels: Record<string, string>;
   readonly applyResourceLimits: boolean;
-  /** Image of the network holder of multi-container tasks. */
+  /** Image of the network holder every task gets. */
   readonly holderImage: string;
   /** Seconds between SIGTERM and SIGKILL when the container definition sets no `stopTimeout`. */
   readonly defaultStopTimeoutSeconds: number;
@@ -158,6 +158,9 @@ export class TaskRuntime {
     await this.pause(phases.provisioningMs + (this.faults.extraProvisioningMs ?? 0));
     if (!this.stopRequested) {
       this.allocateEni();
+      await this.openNetwork();
+    }
+    if (!this.stopRequested) {
       this.enter('PENDING');
       await this.prepareContainers(phases.pendingMs);
     }
@@ -180,9 +183,7 @@ export class TaskRuntime {
    * (bounded), so that RUNNING means "connectable". Off by default, as on AWS. The lateSshd fault skips this.
    */
   private async awaitPorts(): Promise<void> {
-    const ports = taskPorts(this.taskDefinition)
-      .filter((port) => port.endsWith('/tcp'))
-      .map((port) => Number(port.split('/')[0]));
+    const ports = this.tcpPorts();
     if (ports.length === 0 || !this.eni || this.env.portReadinessTimeoutMs <= 0) return;
     const deadline = Date.now() + this.env.portReadinessTimeoutMs;
     while (!this.stopRequested && Date.now() < deadline) {
@@ -190,6 +191,35 @@ export class TaskRuntime {
       if (ready.every(Boolean)) return;
       await this.pause(25);
     }
+  }
+
+  /**
+   * Still PROVISIONING: starts the task's network holder and waits until each TCP port's path through Docker's proxy
+   * works, so that a client probing the address from PENDING (as the driver does) is refused at once until the
+   * container listens, rather than held by the proxy for about a second.
+   */
+  private async openNetwork(): Promise<void> {
+    const addresses = this.addresses();
+    try {
+      await Promise.race([this.containers.openNetwork(addresses), this.stopped]);
+      if (this.stopRequested) return;
+      const paths = addresses.flatMap((address) => this.tcpPorts().map((port) => awaitProxyPath(address, port)));
+      await Promise.race([Promise.all(paths), this.stopped]);
+    } catch (error) {
+      if (!this.aborted) this.failToStart(`CannotStartContainerError: ${(error as Error).message}`);
+    }
+  }
+
+  /** Where the task's ports are published: its private address and, when assigned, its public one. */
+  private addresses(): string[] {
+    return [this.eni!.privateIp, ...(this.eni!.publicIp ? [this.eni!.publicIp] : [])];
+  }
+
+  /** The task's TCP container ports (awsvpc: one namespace, host port = container port). */
+  private tcpPorts(): number[] {
+    return taskPorts(this.taskDefinition)
+      .filter((port) => port.endsWith('/tcp'))
+      .map((port) => Number(port.split('/')[0]));
   }
 
   private allocateEni(): void {
@@ -226,7 +256,7 @@ export class TaskRuntime {
           return;
         }
       }
-      await this.containers.create([this.eni!.privateIp, ...(this.eni!.publicIp ? [this.eni!.publicIp] : [])]);
+      await this.containers.create(this.addresses());
       await waited;
       if (this.stopRequested) return;
       if (this.faults.lateStartMs === undefined) await Promise.race([this.containers.start(), this.stopped]);
