@@ -9,6 +9,8 @@ import { type Sshd, startSshd } from '../../../test/sshd-fixture.js';
 import { type JobState, statePath, writeState } from '../../job/state.js';
 import { sshTransport } from '../connect.js';
 import { generateJobKeyPair } from '../keys.js';
+import { Writable } from 'node:stream';
+import { multiplexedTransport } from './client.js';
 import { launchMultiplexer, stopMultiplexer } from './launcher.js';
 import { FrameType, type MuxCleanupRequest, NATIVE_CLIENT_ENV, encodeFrame, readFrames } from './protocol.js';
 import type { MuxRecord } from './record.js';
@@ -43,6 +45,12 @@ describe('the native client as cleanup_exec (real multiplexer, real sshd)', () =
     const record = await launchMultiplexer(CLI, spec).connect(15_000);
     running.push(record);
     writeState(path, { ...state, mux: record });
+    // Connected once a command ran: it read the state by then, which a test may then damage.
+    const target = { host: sshd.host, port: sshd.port, username: 'root', privateKey: keys.privateKey };
+    const viaMux = await multiplexedTransport(record.socket).connect(target);
+    const discard = (): Writable => new Writable({ write: (_chunk, _encoding, callback) => callback() });
+    await viaMux.exec('true', { stdin: '', stdout: discard(), stderr: discard() });
+    viaMux.close();
     return record;
   };
 
@@ -68,6 +76,8 @@ describe('the native client as cleanup_exec (real multiplexer, real sshd)', () =
       CUSTOM_ENV_CI_JOB_ID: JOB_ID,
       CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN: TOKEN,
       TMPDIR: dir,
+      // Without gitlab-fargate-driver (the client's last fallback), which vitest's PATH has.
+      PATH: '/usr/bin:/bin',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       [NATIVE_CLIENT_ENV.socket]: muxSocketPath(path),
       [NATIVE_CLIENT_ENV.node]: join(dir, 'no-node'),
