@@ -15,9 +15,12 @@ private_ca_file=${PRIVATE_CA_FILE}
 : "\${DRIVER_CONFIG_PATH:=${layout.driverConfigPath}}"
 : "\${DRIVER_PATH:=${layout.driverCommand}}"
 export RUNNER_CONFIG_PATH DRIVER_CONFIG_PATH DRIVER_PATH
-# run_exec: the driver's native run client when the image has one (it falls back to the driver), else the driver.
+# run_exec and cleanup_exec: the driver's native client when the image has one (it falls back to the driver), else
+# the driver.
 if [[ -z \${RUN_EXEC_PATH:-} && -x ${layout.runClientCommand} ]]; then RUN_EXEC_PATH=${layout.runClientCommand}; fi
 if [[ -n \${RUN_EXEC_PATH:-} ]]; then export RUN_EXEC_PATH; fi
+if [[ -z \${CLEANUP_EXEC_PATH:-} && -x ${layout.runClientCommand} ]]; then CLEANUP_EXEC_PATH=${layout.runClientCommand}; fi
+if [[ -n \${CLEANUP_EXEC_PATH:-} ]]; then export CLEANUP_EXEC_PATH; fi
 relayed_driver_log=${RELAYED_DRIVER_LOG_FILE}
 relay_driver_log=false
 # What the settings watcher needs to see the task definition's environment again: -u NAME for settings the

@@ -43,7 +43,7 @@ describe.skipIf(!configCli.ready)('runner-manager image with the native run clie
     if (contextDir) await rm(contextDir, { recursive: true, force: true });
   });
 
-  it('renders run_exec to the compiled client, with the driver for every other stage', () => {
+  it('renders run_exec and cleanup_exec to the compiled client, with the driver for config and prepare', () => {
     const result = dockerRun(
       image,
       ['-e', 'CLUSTER=ci', '-e', 'SUBNETS=subnet-0a1b2c3d4e5f60718', '-e', 'TASK_DEFINITION=ci-job:1', '-e', 'GITLAB_URL=https://gitlab.example.com/',
@@ -56,7 +56,8 @@ describe.skipIf(!configCli.ready)('runner-manager image with the native run clie
       configExec: layout.driverCommand,
       runExec: layout.runClientCommand,
       runArgs: ['--config', layout.driverConfigPath, 'custom', 'run'],
-      cleanupExec: layout.driverCommand,
+      cleanupArgs: ['--config', layout.driverConfigPath, 'custom', 'cleanup'],
+      cleanupExec: layout.runClientCommand,
     });
   });
 
