@@ -9,7 +9,7 @@ const basePath = fileURLToPath(new URL('.', import.meta.url));
 
 export default [
   {
-    ignores: ["**/dist/**","**/lib/**","**/node_modules/**","**/cdk.out/**","**/.jsii","**/*.d.ts",".nx/**","**/test-results/**","**/reports/**","**/.stryker-tmp/**","images/**","**/.projen/**","**/bin/*.js"],
+    ignores: ["**/dist/**","**/lib/**","**/node_modules/**","**/cdk.out/**","**/.jsii","**/*.d.ts",".nx/**","**/test-results/**","**/reports/**","**/.stryker-tmp/**","images/**","**/.projen/**","**/bin/*.js","packages/cdk/assets/**"],
   },
   {
     files: ['**/*.ts', '**/*.mts', '**/*.mjs', '**/*.js'],

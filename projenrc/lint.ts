@@ -29,7 +29,9 @@ function eslintConfig(): string[] {
     'export default [',
     '  {',
     `    ignores: ${json(['**/dist/**', '**/lib/**', '**/node_modules/**', '**/cdk.out/**', '**/.jsii', '**/*.d.ts', '.nx/**',
-      '**/test-results/**', '**/reports/**', '**/.stryker-tmp/**', 'images/**', '**/.projen/**', '**/bin/*.js'])},`,
+      '**/test-results/**', '**/reports/**', '**/.stryker-tmp/**', 'images/**', '**/.projen/**', '**/bin/*.js',
+      // Generated at compile (the manager controller's Lambda bundle).
+      'packages/cdk/assets/**'])},`,
     '  },',
     '  {',
     "    files: ['**/*.ts', '**/*.mts', '**/*.mjs', '**/*.js'],",
@@ -107,7 +109,7 @@ const KNIP = {
     '@stryker-mutator/api',
   ],
   // System tools the tests call.
-  ignoreBinaries: ['mkfifo', 'shellcheck', 'gpg', 'gpgconf', 'openssl', 'ip', 'flock'],
+  ignoreBinaries: ['mkfifo', 'shellcheck', 'gpg', 'gpgconf', 'openssl', 'ip', 'flock', 'file'],
 };
 
 /** `npm run lint`: ESLint (flat config, eslint.config.mjs) and knip (knip.json), both generated here. */

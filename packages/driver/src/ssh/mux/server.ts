@@ -4,7 +4,7 @@ import { finished } from 'node:stream/promises';
 import { deferred } from '../../deferred.js';
 import { messageOf } from '../../errors.js';
 import type { Connection, ExecResult } from '../transport.js';
-import { FrameType, type MuxCleanupRequest, type MuxRequest, type StageVerdict, encodeFrame, readFrames } from './protocol.js';
+import { FrameType, type MuxCleanupRequest, type MuxCleanupResult, type MuxRequest, type StageVerdict, encodeFrame, readFrames } from './protocol.js';
 
 /** Options of {@link serveMultiplexed}. */
 export interface MuxServerOptions {
@@ -271,7 +271,7 @@ class ClientSession {
     this.phase = 'running';
     this.send(FrameType.Started);
     running.then(
-      (exitCode) => this.finish(FrameType.Result, JSON.stringify({ exitCode })),
+      (exitCode) => this.finish(FrameType.Result, JSON.stringify({ exitCode } satisfies MuxCleanupResult)),
       (error: unknown) => this.finish(FrameType.Error, JSON.stringify({ message: messageOf(error) })),
     );
   }
