@@ -34,6 +34,7 @@ Suites (in this order): ${SUITE_IDS.join(', ')}
   concurrency     50 jobs at once: success, prepare p50/p95, ECS calls per job, throttling
   run-summary     what the job log's timeline and cost line add to the stage that prints them (median of 21)
   job-image       an image: job against the same plain job: prepare, RunTask → first script byte, overhead (ratios)
+  warm-pool       warm prepares from a keeper-filled pool against cold ones and node -e 0 (alternating, medians)
 
 Options:
   --smoke            tiny iteration counts (CI: every table produced, figures not worth quoting)

@@ -13,6 +13,7 @@ import { jobOverheadSuite } from './suites/job-overhead.js';
 import { logThroughputSuite } from './suites/log-throughput.js';
 import { memorySuite } from './suites/memory.js';
 import { runSummarySuite } from './suites/run-summary.js';
+import { warmPoolSuite } from './suites/warm-pool.js';
 import { startupSuite } from './suites/startup.js';
 
 /** The repository checkout this package lives in (for the driver's commit). */
@@ -29,6 +30,7 @@ const SUITES: Record<SuiteId, (ctx: SuiteContext) => Promise<SuiteResult>> = {
   concurrency: concurrencySuite,
   'run-summary': runSummarySuite,
   'job-image': jobImageSuite,
+  'warm-pool': warmPoolSuite,
 };
 
 /** Options of {@link runBench}. */

@@ -50,6 +50,8 @@ describe('gitlab-fargate-bench --smoke', () => {
     expect(figures['run-summary']!.summaryMs).toBeGreaterThan(0);
     expect(figures['job-image']!.imageFirstByteMs).toBeGreaterThan(0);
     expect(figures['job-image']!.prepareRatio).toBeGreaterThan(0);
+    expect(figures['warm-pool']!.warmOverCold).toBeGreaterThan(0);
+    expect(figures['warm-pool']!.warmOverNode).toBeGreaterThan(0);
     expect(report.targets.length).toBeGreaterThanOrEqual(8);
     const text = readFileSync(markdown, 'utf8');
     expect(text).toContain('## Targets');

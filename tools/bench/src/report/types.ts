@@ -20,7 +20,7 @@ export interface TargetCheck {
 }
 
 /** The identifiers of the benchmark suites, in the order they run. */
-export const SUITE_IDS = ['startup', 'job-overhead', 'log-throughput', 'memory', 'concurrency', 'run-summary', 'job-image'] as const;
+export const SUITE_IDS = ['startup', 'job-overhead', 'log-throughput', 'memory', 'concurrency', 'run-summary', 'job-image', 'warm-pool'] as const;
 export type SuiteId = (typeof SUITE_IDS)[number];
 
 /** What one suite produced. */

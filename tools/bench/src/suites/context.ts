@@ -19,6 +19,8 @@ export interface BenchSettings {
   readonly concurrencyJobs: number;
   /** Fresh processes measuring the job log's timeline and cost line (the median is reported). */
   readonly summaryRuns: number;
+  /** Warm prepares (from a keeper-filled pool), each followed by a cold one (the medians are reported). */
+  readonly warmPrepares: number;
 }
 
 /** The figures the brief asks for. */
@@ -32,6 +34,7 @@ export const FULL_SETTINGS: BenchSettings = {
   slowReaderMiBps: 10,
   concurrencyJobs: 50,
   summaryRuns: 21,
+  warmPrepares: 9,
 };
 
 /** Tiny counts: proves every suite still runs and produces its tables (CI), not a measurement. */
@@ -45,6 +48,7 @@ export const SMOKE_SETTINGS: BenchSettings = {
   slowReaderMiBps: 4,
   concurrencyJobs: 3,
   summaryRuns: 3,
+  warmPrepares: 1,
 };
 
 /** What every suite gets. */
