@@ -11,7 +11,7 @@ const wait = (): void => {
     return;
   }
   const started = process.hrtime.bigint();
-  const claimed = claim({ root, poolKey, configHash, jobKey, claimMarginSeconds: 120, nowMs: Date.now() });
+  const claimed = claim({ root, pools: ['default'], poolKey, configHash, jobKey, claimMarginSeconds: 120, nowMs: Date.now() });
   const micros = Number(process.hrtime.bigint() - started) / 1000;
   process.stdout.write(`${JSON.stringify({ taskArn: claimed?.entry.taskArn ?? null, micros })}\n`);
 };

@@ -57,6 +57,7 @@ export function claimWarmTask(input: WarmClaimInput): WarmClaim {
   if (key !== currentKeys(input).poolKey) return { kind: 'cold', reason: 'no matching pool', claimMs: now() - started, pools };
   const request: ClaimRequest = {
     root: directory,
+    pools,
     poolKey: key,
     configHash: configHash(key, input.config),
     jobKey: input.jobKey,

@@ -61,7 +61,7 @@ describe('the pool directory', () => {
     writeEntry(dir, entry(3, { configHash: 'bbbbbbbbbbbbbbbb' }), 'ready');
     writeEntry(dir, entry(5), 'ready');
     writeEntry(dir, entry(4), 'ready');
-    const request = { root: dir, poolKey: KEY, configHash: HASH, jobKey: 'abc-0011223344556677', claimMarginSeconds: 120, nowMs: NOW };
+    const request = { root: dir, pools: ['default'], poolKey: KEY, configHash: HASH, jobKey: 'abc-0011223344556677', claimMarginSeconds: 120, nowMs: NOW };
     expect(claim(request)?.entry.fillId).toBe('fill-4');
     expect(claim(request)?.entry.fillId).toBe('fill-5');
     expect(claim(request)).toBeUndefined();
@@ -69,11 +69,20 @@ describe('the pool directory', () => {
     expect(claimed).toEqual([`${'0'.repeat(31)}4.abc-0011223344556677.json`, `${'0'.repeat(31)}5.abc-0011223344556677.json`]);
   });
 
+  it("claims only from the configured pools: a removed pool's folder is its keeper's to empty", () => {
+    const dir = setUp();
+    ensurePoolDirectory(dir, 'removed');
+    writeEntry(dir, entry(1, { pool: 'removed' }), 'ready');
+    const request = { root: dir, poolKey: KEY, configHash: HASH, jobKey: 'job', claimMarginSeconds: 0, nowMs: NOW };
+    expect(claim({ ...request, pools: ['default'] })).toBeUndefined();
+    expect(claim({ ...request, pools: ['default', 'removed'] })?.entry.fillId).toBe('fill-1');
+  });
+
   it('lets the keeper and a claimer race for one entry: one rename wins', () => {
     const dir = setUp();
     writeEntry(dir, entry(1), 'ready');
     const [stored] = listEntries(dir, 'default');
-    expect(claim({ root: dir, poolKey: KEY, configHash: HASH, jobKey: 'job', claimMarginSeconds: 0, nowMs: NOW })).toBeDefined();
+    expect(claim({ root: dir, pools: ['default'], poolKey: KEY, configHash: HASH, jobKey: 'job', claimMarginSeconds: 0, nowMs: NOW })).toBeDefined();
     expect(moveEntry(stored!, 'draining')).toBeUndefined();
   });
 

@@ -122,6 +122,11 @@ function rootOf(path: string): string {
 export interface ClaimRequest {
   /** The pool state directory (`[PoolSettings] Directory`). */
   readonly root: string;
+  /**
+   * The configured `[[Pool]]` names: only their folders are searched. A removed pool's folder stays until its keeper
+   * has stopped its tasks, which a claim must not race.
+   */
+  readonly pools: readonly string[];
   readonly poolKey: string;
   readonly configHash: string;
   /** The claiming job's state-file stem (`stateStem`): names the claimed entry. */
@@ -159,12 +164,11 @@ interface Candidate {
   readonly taskId: string;
 }
 
-/** Every pool's ready entries that fit the request, the soonest to expire first. */
+/** The configured pools' ready entries that fit the request, the soonest to expire first. */
 function candidates(request: ClaimRequest): Candidate[] {
   const earliest = request.nowMs / 1000 + request.claimMarginSeconds;
   const found: Candidate[] = [];
-  for (const pool of safeReaddir(request.root)) {
-    if (pool.startsWith('.')) continue;
+  for (const pool of request.pools) {
     const dir = stateDirectory(request.root, pool, 'ready');
     for (const name of safeReaddir(dir)) {
       const match = READY_NAME.exec(name);

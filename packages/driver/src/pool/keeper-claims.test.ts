@@ -54,7 +54,7 @@ describe('the keeper reports claims from the claimed folder', () => {
     try {
       // A job's prepare claims it (one rename). No keeper cycle runs here: a job shorter than the reconcile interval
       // would have its entry removed by its cleanup before the cycle saw it.
-      const claimed = claim({ root, poolKey: '0123456789abcdef', configHash: 'fedcba9876543210', jobKey: 'job-1', claimMarginSeconds: 120, nowMs: Date.now() });
+      const claimed = claim({ root, pools: ['warm'], poolKey: '0123456789abcdef', configHash: 'fedcba9876543210', jobKey: 'job-1', claimMarginSeconds: 120, nowMs: Date.now() });
       expect(claimed).toBeDefined();
       const text = await claimCount(metrics);
       expect(text, 'the claim was never reported').toBeDefined();

@@ -93,15 +93,23 @@ export class PoolKeeper {
     return retired;
   }
 
-  /** A pool no longer in the config: its idle tasks are stopped and its directory removed (claimed ones stay the jobs'). */
+  /**
+   * A pool no longer in the config: its ready entries are renamed to `draining/` first (a job still running prepare
+   * under the old configuration may claim one meanwhile: that task is the job's), then what moved, what was pending
+   * and what was draining is stopped. The directory goes once nothing is left in it (claimed ones stay the jobs').
+   */
   private async retireRemovedPools(): Promise<void> {
     const { ctx } = this;
     const configured = new Set(ctx.config.pools.map((p) => p.name));
     for (const name of readdirSync(ctx.root)) {
       if (name.startsWith('.') || configured.has(name)) continue;
-      const entries = listEntries(ctx.root, name);
-      for (const stored of entries.filter((e) => e.state !== 'claimed')) await this.stopAndCount(stored, `of pool ${name}, no longer configured`, 'removed');
-      if (entries.every((e) => e.state !== 'claimed')) rmSync(join(ctx.root, name), { recursive: true, force: true });
+      const idle = listEntries(ctx.root, name).flatMap((stored): StoredEntry[] => {
+        if (stored.state !== 'ready') return stored.state === 'claimed' ? [] : [stored];
+        const path = moveEntry(stored, 'draining');
+        return path === undefined ? [] : [{ ...stored, state: 'draining', path }];
+      });
+      for (const stored of idle) await this.stopAndCount(stored, `of pool ${name}, no longer configured`, 'removed');
+      if (listEntries(ctx.root, name).length === 0) rmSync(join(ctx.root, name), { recursive: true, force: true });
     }
   }
 

@@ -77,7 +77,7 @@ describe('pool keep stopped by its manager task (emulator)', () => {
     await until(async () => readyArns(root).length === 2);
     // A job's prepare claims one, with the claim path prepare runs (one rename, nothing else recorded).
     const [first] = listPoolEntries(root, 'warm').filter((e) => e.state === 'ready');
-    const claimed = claimPoolEntry({ root, poolKey: first!.entry.poolKey, configHash: first!.entry.configHash, jobKey: 'job-1', claimMarginSeconds: 120, nowMs: Date.now() });
+    const claimed = claimPoolEntry({ root, pools: ['warm'], poolKey: first!.entry.poolKey, configHash: first!.entry.configHash, jobKey: 'job-1', claimMarginSeconds: 120, nowMs: Date.now() });
     expect(claimed).toBeDefined();
     // The claim is counted once, and the claimed task replaced: three fills in all.
     await until(async () => {

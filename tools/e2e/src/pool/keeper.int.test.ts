@@ -189,7 +189,7 @@ describe('pool keep against the ECS emulator', () => {
     const config = await configWith(poolToml(1));
     await keeper(config).cycle();
     const [entry] = ready(config);
-    const request = { root: config.poolDefaults.directory!, poolKey: entry!.entry.poolKey, configHash: entry!.entry.configHash, jobKey: 'job-1', claimMarginSeconds: 120, nowMs: Date.now() };
+    const request = { root: config.poolDefaults.directory!, pools: config.pools.map((p) => p.name), poolKey: entry!.entry.poolKey, configHash: entry!.entry.configHash, jobKey: 'job-1', claimMarginSeconds: 120, nowMs: Date.now() };
     const started = performance.now();
     const claimed = claimPoolEntry(request);
     expect(claimed?.entry.taskArn).toBe(entry!.entry.taskArn);
