@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DriverConfig, parseDriverConfig } from '@gitlab-fargate/config';
@@ -60,5 +60,20 @@ describe('claimWarmTask', () => {
     expect(claimWarmTask({ config: c, env, plan: jobPlan(c), jobKey: 'j1' })).toMatchObject({ kind: 'cold', reason: 'no ready task' });
     const none = { ...c, pools: [] };
     expect(claimWarmTask({ config: none, env, plan: jobPlan(none), jobKey: 'j1' })).toEqual({ kind: 'cold', reason: 'no pool', claimMs: 0, pools: [] });
+  });
+
+  it('gives back a damaged entry it took (removed, a warning) and sends the job to the cold path', () => {
+    dir = mkdtempSync(join(tmpdir(), 'gf-claim-'));
+    const c = config();
+    keeperEntry(c);
+    const readyDir = join(c.poolDefaults.directory!, 'default', 'ready');
+    const [name] = readdirSync(readyDir);
+    writeFileSync(join(readyDir, name!), '{"version": 1, "pool": ');
+    const warnings: string[] = [];
+    const claimed = claimWarmTask({ config: c, env, plan: jobPlan(c), jobKey: 'j1', log: { warn: (m: string) => warnings.push(m) } });
+    expect(claimed).toMatchObject({ kind: 'cold', reason: 'damaged entry', pools: ['default'], detail: expect.stringContaining('is damaged') });
+    expect(readdirSync(join(c.poolDefaults.directory!, 'default', 'claimed'))).toEqual([]);
+    expect(existsSync(join(readyDir, name!))).toBe(false);
+    expect(warnings.join('\n')).toMatch(/damaged.*gc stops its task/);
   });
 });

@@ -1,7 +1,9 @@
+import { rmSync } from 'node:fs';
 import type { DriverConfig } from '@gitlab-fargate/config';
 import type { LaunchPlan } from '../aws/launch.js';
 import type { JobEnvironment } from '../job/environment.js';
-import { type ClaimRequest, claim } from './directory.js';
+import type { Logger } from '../log.js';
+import { type ClaimRequest, DamagedClaim, claim } from './directory.js';
 import type { PoolEntry } from './entry.js';
 import { currentKeys } from './fill.js';
 import { configHash, poolKey } from './pool-key.js';
@@ -9,9 +11,10 @@ import { configHash, poolKey } from './pool-key.js';
 /**
  * Why a job takes the cold path without trying a task: `no pool` (no `[[Pool]]` configured), `no matching pool` (the
  * job's own RunTask differs from the pool tasks': another size, task definition, Spot choice, or an `image:`), `no
- * ready task` (its pool has no idle task outside the claim margin now).
+ * ready task` (its pool has no idle task outside the claim margin now), `damaged entry` (the entry it took could not be
+ * read: removed, the task left to the keeper's gc).
  */
-export type ColdReason = 'no pool' | 'no matching pool' | 'no ready task';
+export type ColdReason = 'no pool' | 'no matching pool' | 'no ready task' | 'damaged entry';
 
 /** A warm task taken for a job, or why there was none. */
 export type WarmClaim =
@@ -22,6 +25,8 @@ export type WarmClaim =
     readonly claimMs: number;
     /** The configured `[[Pool]]` names (every pool starts the same tasks, so each could have served the job). */
     readonly pools: readonly string[];
+    /** What was wrong, for `damaged entry`. */
+    readonly detail?: string;
   };
 
 /** What {@link claimWarmTask} needs: the job's own RunTask plan (after overrides) decides which pool fits. */
@@ -39,6 +44,8 @@ export interface WarmClaimInput {
   readonly imageHash?: string;
   /** @default Date.now */
   readonly now?: () => number;
+  /** Where a damaged entry is reported. @default no log */
+  readonly log?: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -64,8 +71,21 @@ export function claimWarmTask(input: WarmClaimInput): WarmClaim {
     claimMarginSeconds: claimMargin,
     nowMs: started,
   };
-  const claimed = claim(request);
+  let claimed;
+  try {
+    claimed = claim(request);
+  } catch (error) {
+    if (!(error instanceof DamagedClaim)) throw error;
+    giveUpDamaged(error, input.log);
+    return { kind: 'cold', reason: 'damaged entry', claimMs: now() - started, pools, detail: error.message };
+  }
   const claimMs = now() - started;
   if (claimed === undefined) return { kind: 'cold', reason: 'no ready task', claimMs, pools };
   return { kind: 'warm', entry: claimed.entry, path: claimed.path, claimMs };
+}
+
+/** Removes a damaged claimed entry: its task (named only by the unreadable file) has no entry then, so gc stops it. */
+function giveUpDamaged(error: DamagedClaim, log: Pick<Logger, 'warn'> | undefined): void {
+  rmSync(error.path, { force: true });
+  log?.warn(`${error.message}; removed it, and the keeper's gc stops its task (no entry names it now); taking the cold path`);
 }

@@ -151,10 +151,21 @@ export function claim(request: ClaimRequest): StoredEntry | undefined {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw error;
     }
-    const entry = readEntry(claimedPath);
-    return { entry, state: 'claimed', path: claimedPath };
+    try {
+      return { entry: readEntry(claimedPath), state: 'claimed', path: claimedPath };
+    } catch (error) {
+      throw new DamagedClaim(claimedPath, error);
+    }
   }
   return undefined;
+}
+
+/** The entry {@link claim} renamed into `claimed/` cannot be read (damaged JSON, not a pool entry). */
+export class DamagedClaim extends SystemFailure {
+  constructor(readonly path: string, cause: unknown) {
+    super(`the claimed pool entry ${path} is damaged: ${(cause as Error).message}`, { cause });
+    this.name = 'DamagedClaim';
+  }
 }
 
 interface Candidate {
