@@ -29,8 +29,9 @@ export interface ReconcileReport {
   /** Managers of the current version started. */
   readonly started: string[];
   /**
-   * Managers of the current version beyond {@link ControllerSettings.count} (the count was lowered): they drain like
-   * old ones, and are also in `waiting` or `stoppedManagers`.
+   * Managers of the current version beyond {@link ControllerSettings.count} (the count was lowered), and any already
+   * tagged draining (a raised count does not take one back: it takes no job): they drain like old ones, and are also
+   * in `waiting` or `stoppedManagers`.
    */
   readonly surplus: string[];
   /** Old and surplus managers left running: their jobs are not done and the deadline has not passed. */
@@ -89,7 +90,9 @@ export async function reconcilePass(
   const desired = familyRevision(settings.taskDefinition);
   const current = fleet.managers.filter((task) => familyRevision(task.taskDefinitionArn ?? '') === desired);
   const old = fleet.managers.filter((task) => !current.includes(task));
-  const surplus = surplusOf(settings, fleet, current);
+  // A drain-tagged manager takes no job (its keeper and runner drain on the tag), so it never counts again.
+  const tagged = current.filter((task) => tagOf(task, DRAIN_STARTED_TAG) !== undefined);
+  const surplus = [...tagged, ...surplusOf(settings, fleet, current.filter((task) => !tagged.includes(task)))];
   report.surplus.push(...surplus.map(taskIdOf));
   await startMissing(run, current.filter((task) => !surplus.includes(task)));
   for (const manager of old) await drainOld(run, fleet, manager, 'old');
@@ -169,9 +172,9 @@ function managerRunTask(settings: ControllerSettings, subnet: string): Construct
 }
 
 /**
- * The managers of the current version beyond {@link ControllerSettings.count}, to drain like old ones: those already
- * draining first (their drain clock runs), then those with the fewest job tasks (the least to wait for), then from the
- * subnet that has the most (the rest stay spread), then the newest.
+ * The managers of the current version (none draining) beyond {@link ControllerSettings.count}, to drain like old ones:
+ * those with the fewest job tasks (the least to wait for), then from the subnet that has the most (the rest stay
+ * spread), then the newest.
  */
 function surplusOf(settings: ControllerSettings, fleet: Fleet, current: readonly Task[]): Task[] {
   const excess = current.length - settings.count;
@@ -179,7 +182,6 @@ function surplusOf(settings: ControllerSettings, fleet: Fleet, current: readonly
   const perSubnet = new Map<string | undefined, number>();
   for (const task of current) perSubnet.set(subnetOf(task), (perSubnet.get(subnetOf(task)) ?? 0) + 1);
   const rank = (task: Task): number[] => [
-    tagOf(task, DRAIN_STARTED_TAG) === undefined ? 1 : 0,
     (fleet.jobsByManager.get(taskIdOf(task)) ?? []).length,
     -(perSubnet.get(subnetOf(task)) ?? 0),
     -((task.startedAt ?? task.createdAt)?.getTime() ?? 0),

@@ -244,6 +244,25 @@ describe('managers reconcile against the ECS emulator', () => {
     expect(await desired(cluster, [second, secondJob, first, ...firstJobs])).toEqual(['STOPPED', 'STOPPED', 'RUNNING', 'RUNNING', 'RUNNING']);
   });
 
+  it('starts a new manager when a lowered count is raised again: the drained one keeps draining to its deadline', async () => {
+    const { cluster, settings } = await environment();
+    const started = (await reconcile(settings, T0)).started;
+    const [first, second] = (await describe_(cluster, started)).map((task) => task.taskArn!) as [string, string];
+    await jobOf(cluster, first);
+    await jobOf(cluster, first);
+    const secondJob = await jobOf(cluster, second);
+    expect(await reconcile({ ...settings, count: 1 }, T0 + 60_000)).toMatchObject({ started: [], surplus: [idOf(second)], waiting: [idOf(second)] });
+
+    // Back to 2: the tagged one takes no job (its runner and keeper drain on the tag), so a new one starts.
+    const raised = await reconcile(settings, T0 + 120_000);
+    expect(raised).toMatchObject({ surplus: [idOf(second)], waiting: [idOf(second)] });
+    expect(raised.started).toHaveLength(1);
+    expect(await reconcile(settings, T0 + 180_000)).toMatchObject({ started: [], surplus: [idOf(second)], waiting: [idOf(second)] });
+    const deadline = T0 + 60_000 + settings.drainTimeoutSeconds * 1000;
+    expect(await reconcile(settings, deadline)).toMatchObject({ started: [], stoppedManagers: [idOf(second)], stoppedJobs: [idOf(secondJob)] });
+    expect(await desired(cluster, [second, secondJob, first])).toEqual(['STOPPED', 'STOPPED', 'RUNNING']);
+  });
+
   it('runs as `gitlab-fargate-driver managers reconcile` with the settings the CDK construct puts in its environment', async () => {
     const { cluster, current } = await environment();
     const sdk = { AWS_ENDPOINT_URL_ECS: emu.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' };
