@@ -1,4 +1,5 @@
 import { JsonFile, awscdk, javascript } from 'projen';
+import { UNIT_TEST_TASK, VITEST_ALL, VITEST_UNIT } from './unit-tests';
 import { nodeEngines, versions } from './versions';
 
 export interface CdkConstructLibraryOptions {
@@ -82,7 +83,7 @@ export function cdkConstructLibrary(
   project.gitignore.exclude('/assets/manager-controller/');
 
   project.package.addField('nx', {
-    includedScripts: ['test'],
+    includedScripts: ['test', UNIT_TEST_TASK],
     // The renderer contract test runs the config package's CLI: Nx must build it first (`^build`). The controller's
     // asset is bundled from the driver's sources, so a change there must rebuild this package (Nx inputs `^production`).
     implicitDependencies: ['@gitlab-fargate/config', '@gitlab-fargate/driver'],
@@ -96,9 +97,8 @@ export function cdkConstructLibrary(
       pack: { command: 'jsii-pacmak --targets js', options: { cwd: '{projectRoot}' }, dependsOn: ['build'] },
     },
   });
-  project.testTask.reset('vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json', {
-    receiveArgs: true,
-  });
+  project.testTask.reset(VITEST_ALL, { receiveArgs: true });
+  project.addTask(UNIT_TEST_TASK, { description: 'Run the unit tests alone (no *.int.test.ts, no Docker)', exec: VITEST_UNIT, receiveArgs: true });
   project.gitignore.exclude('test-results/', 'cdk.out/');
   // The example app imports the sources (not shipped) and cdk.json runs it: both are for a checkout only.
   project.npmignore?.exclude('test-results/', 'vitest.config.mts', '/examples/', '/cdk.json', 'cdk.out/');

@@ -1,5 +1,6 @@
 import { TextFile, javascript, typescript } from 'projen';
 import { extendTsconfigBase } from './tsconfig-base';
+import { UNIT_TEST_TASK, VITEST_ALL, VITEST_UNIT } from './unit-tests';
 import { nodeEngines, versions } from './versions';
 
 /** What differs between the workspace's ESM TypeScript packages. */
@@ -148,9 +149,10 @@ export function esmPackage(parent: javascript.NodeProject, options: EsmPackageOp
   }
   if (options.testInputs) {
     nxTargets.test = { inputs: ['default', '^production', ...options.testInputs] };
+    nxTargets[UNIT_TEST_TASK] = nxTargets.test;
   }
   project.package.addField('nx', {
-    includedScripts: ['test', 'typecheck', ...(options.bundle ? ['bundle'] : [])],
+    includedScripts: ['test', UNIT_TEST_TASK, 'typecheck', ...(options.bundle ? ['bundle'] : [])],
     ...(options.buildFirst ? { implicitDependencies: options.buildFirst } : {}),
     targets: nxTargets,
   });
@@ -164,10 +166,11 @@ export function esmPackage(parent: javascript.NodeProject, options: EsmPackageOp
     project.testTask.exec('bash ../../tools/docker/ensure-engine');
   }
   for (const command of options.testSetup ?? []) project.testTask.exec(command);
-  // The JSON report is what .ci/run sums into its closing "N passed, N failed" line.
-  project.testTask.exec('vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json', {
-    receiveArgs: true,
-  });
+  project.testTask.exec(VITEST_ALL, { receiveArgs: true });
+  // No engine check: the unit tests need no Docker, so a Fargate CI job can run them.
+  const unitTests = project.addTask(UNIT_TEST_TASK, { description: 'Run the unit tests alone (no *.int.test.ts, no Docker)' });
+  for (const command of options.testSetup ?? []) unitTests.exec(command);
+  unitTests.exec(VITEST_UNIT, { receiveArgs: true });
   project.gitignore.exclude('test-results/');
   project.npmignore?.exclude('test-results/', 'vitest.config.mts', 'tsconfig.dev.json', 'stryker.config.mjs', 'reports/', '.stryker-tmp/');
   return project;

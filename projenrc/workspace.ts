@@ -2,6 +2,7 @@ import { JsonFile, javascript, typescript } from 'projen';
 import { lint } from './lint';
 import { nxRelease } from './release';
 import { tsconfigBase } from './tsconfig-base';
+import { UNIT_TEST_TASK } from './unit-tests';
 import { nodeEngines, versions } from './versions';
 
 /** Variables every Nx task sees; tests and CI rely on them (docs/testing.md). */
@@ -123,6 +124,7 @@ export function workspaceRoot(): javascript.NodeProject {
         build: { dependsOn: ['^build'], inputs: ['production', '^production'], outputs: ['{projectRoot}/dist', '{projectRoot}/lib'], cache: true },
         typecheck: { dependsOn: ['^build'], inputs: ['default', '^production'], cache: true },
         test: { dependsOn: ['build', '^build'], inputs: ['default', '^production'], outputs: ['{projectRoot}/test-results'], cache: true },
+        [UNIT_TEST_TASK]: { dependsOn: ['build', '^build'], inputs: ['default', '^production'], outputs: ['{projectRoot}/test-results'], cache: true },
       },
       // A fresh clone must never replay another checkout's results from the shared ~/.nx cache.
       cacheDirectory: '.nx/cache',

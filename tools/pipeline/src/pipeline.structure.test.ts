@@ -2,6 +2,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dockerTargetsOf, loadWorkspaceTasks } from './docker-targets.js';
 import { contextOf, expandVariables, managerContextStub, synthesizeExampleApp } from './example-app.js';
 import { GitLabCiLocalProject } from './gitlab-ci-local.js';
 import {
@@ -99,7 +100,7 @@ describe('.gitlab-ci.yml structure', () => {
   it('builds and tests with Nx, with npm and Nx caches and artifacts that expire', () => {
     for (const environment of ENVIRONMENTS) {
       const build = job(`build ${environment}`);
-      expect(commandsOf(build)).toContain('npx nx run-many -t build test --output-style=static');
+      expect(commandsOf(build)).toContain('npx nx run-many -t build test:unit --output-style=static');
       expect(commandsOf(build).some((c) => c.includes('driver:bundle')), 'driver bundle for the manager image').toBe(true);
       expect(build.artifacts?.expire_in).toMatch(/^\d+ ?(days?|d|hours?|h|weeks?)$/);
       expect(build.artifacts?.paths).toEqual(expect.arrayContaining(['packages/*/dist/', 'images/runner-manager/dist/']));
@@ -198,6 +199,21 @@ describe('.gitlab-ci.yml structure', () => {
       for (const builder of ['buildah', 'docker', 'podman', 'kaniko', 'executor']) expect(programs, name).not.toContain(builder);
       expect(Object.keys(j.variables ?? {}), name).not.toContain('CDK_DOCKER');
     }
+  });
+
+  it('runs no target that needs a Docker engine in a Fargate job unless the job sets DOCKER_HOST', () => {
+    // Every job runs on an environment's Fargate runner (checked above), where ensure-engine cannot start dockerd.
+    const workspace = loadWorkspaceTasks(root);
+    expect(workspace.dockerTargets.has('test'), "the check sees the packages' Docker target").toBe(true);
+    for (const [name, j] of jobs()) {
+      if (j.variables?.DOCKER_HOST !== undefined) continue;
+      for (const command of commandsOf(j)) {
+        expect(dockerTargetsOf(command, workspace), `${name} runs "${command}" without DOCKER_HOST: run test:unit`).toEqual([]);
+      }
+    }
+    const text = readFileSync(pipelineFile, 'utf8');
+    const header = text.slice(0, text.indexOf('\nstages:'));
+    for (const topic of ['test:unit', 'DOCKER_HOST', '*.int.test.ts']) expect(header, topic).toContain(topic);
   });
 
   it("deploys every environment with the ci-tools job image, generated from the images package's spec", async () => {
