@@ -1,11 +1,12 @@
 import { ECSClient, StopTaskCommand, TagResourceCommand } from '@aws-sdk/client-ecs';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { POOL_CLAIM_TAG_KEYS, POOL_RUN_DIR } from '@gitlab-fargate/config';
+import { POOL_CLAIM_COMMAND, POOL_CLAIM_TAG_KEYS, POOL_RUN_DIR } from '@gitlab-fargate/config';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CLI, ensureBuilt } from '../../test/cli-process.js';
 import { testContext } from '../../test/context.js';
 import { type Sshd, startSshd } from '../../test/sshd-fixture.js';
 import type { CommandLineOverrides } from '../job/command-line.js';
@@ -17,6 +18,10 @@ import type { PoolEntry } from '../pool/entry.js';
 import { currentKeys } from '../pool/fill.js';
 import { sshTransport } from '../ssh/connect.js';
 import { generateJobKeyPair } from '../ssh/keys.js';
+import { multiplexedTransport } from '../ssh/mux/client.js';
+import { stopMultiplexer } from '../ssh/mux/launcher.js';
+import { muxSocketPath } from '../ssh/mux/socket.js';
+import type { Transport } from '../ssh/transport.js';
 import { jobStatePath } from './context.js';
 import { prepareWarm } from './prepare-warm.js';
 
@@ -30,6 +35,7 @@ let sshd: Sshd;
 let hostKey: string;
 
 beforeAll(async () => {
+  ensureBuilt(); // the multiplexer tests start the compiled driver's multiplexer process
   sshd = await startSshd(taskKey.publicKey);
   const connection = await sshTransport.connect({ host: sshd.host, port: sshd.port, username: 'root', privateKey: taskKey.privateKey });
   hostKey = connection.hostKey;
@@ -191,4 +197,53 @@ describe('prepareWarm', () => {
     expect((await prepareWarm(j.input))?.taskArn).toBe(taskArn);
     expect(j.logs.lines.join('')).toMatch(/could not tag the warm task .* as this job's/);
   }, 60_000);
+
+  describe('with the job\'s multiplexer ([SSH] Multiplex, the compiled driver)', () => {
+    /** The real SSH transport, counting the connections prepare opens itself. */
+    function countingTransport(): { transport: Transport; connections: () => number } {
+      let connections = 0;
+      return {
+        transport: { connect: (target, options) => ((connections += 1), sshTransport.connect(target, options)) },
+        connections: () => connections,
+      };
+    }
+
+    it('takes the in-task lock through the multiplexer: prepare opens no SSH connection of its own', async () => {
+      const j = job();
+      const taskArn = j.addReady('t1');
+      const own = countingTransport();
+      const state = await prepareWarm({ ...j.input, ctx: { ...j.ctx, driverEntry: CLI }, transport: own.transport });
+      try {
+        expect(state).toMatchObject({ taskArn, mux: { socket: muxSocketPath(j.path) } });
+        expect(readState(j.path)).toEqual(state);
+        expect(own.connections()).toBe(0);
+        // The lock is the job's now: the same command through the job's multiplexer finds it taken.
+        const connection = await multiplexedTransport(state!.mux!.socket).connect({ host: '', port: 0, username: '', privateKey: '' });
+        const again = await connection.exec(POOL_CLAIM_COMMAND, { stdin: '', stdout: new PassThrough(), stderr: new PassThrough() });
+        expect(again.exitCode).toBe(1);
+      } finally {
+        if (state?.mux !== undefined) stopMultiplexer(state.mux);
+      }
+    }, 60_000);
+
+    it('stops each task whose lock through the multiplexer fails (wrong host key, lock taken), and its multiplexer', async () => {
+      const j = job();
+      j.addReady('t1');
+      expect(await prepareWarm(j.input)).toBeDefined(); // the fixture's lock is taken now
+      const k = job();
+      k.addReady('bad', { hostKey: 'AAAAC3NzaC1lZDI1NTE5AAAAIBadBadBadBadBadBadBadBadBadBadBadBadBadBadBa', deadlineIn: 600 });
+      k.addReady('t2');
+      const own = countingTransport();
+      expect(await prepareWarm({ ...k.input, ctx: { ...k.ctx, driverEntry: CLI }, transport: own.transport })).toBeUndefined();
+      expect(own.connections()).toBe(0);
+      expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { task: arn('bad') });
+      expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { task: arn('t2') });
+      expect(k.progress.lines.join('')).toMatch(
+        new RegExp(`Cold start: warm task ${arn('bad')} failed: .*; warm task ${arn('t2')} failed: its in-task lock \\(mkdir .*\\) exited 1: .*File exists`),
+      );
+      expect(readState(k.path)).toEqual(k.input.initial);
+      expect(k.entries('claimed')).toEqual([]);
+      expect(existsSync(muxSocketPath(k.path))).toBe(false);
+    }, 60_000);
+  });
 });
