@@ -105,7 +105,8 @@ describe('gitlab-fargate-ecs-emulator CLI', () => {
     const left = (await ecs.send(new RunTaskCommand({ cluster: 'cli', taskDefinition: 'sshd', networkConfiguration: awsvpc() }))).tasks![0]!;
     await waitForTask(ecs, 'cli', left.taskArn!, isRunning);
     const docker = new DockerClient();
-    expect(await docker.listContainers([`${LABELS.taskArn}=${left.taskArn}`])).toHaveLength(1);
+    // The task's container and its network holder.
+    expect(await docker.listContainers([`${LABELS.taskArn}=${left.taskArn}`])).toHaveLength(2);
     cli.child.kill('SIGTERM');
     expect(await cli.closed).toBe(0);
     expect(await docker.listContainers([`${LABELS.taskArn}=${left.taskArn}`])).toEqual([]);
