@@ -234,6 +234,25 @@ static char *json_string(const char **p, const char *end) {
   return (char *)text.data;
 }
 
+/*
+ * Reads the JSON number at *p (a '-' or a digit) without looking past end, and moves *p past it. 1 with *value when
+ * it is an integer of at most 10 digits; 0 for a fraction, an exponent or a longer one (still skipped).
+ */
+static int json_integer(const char **p, const char *end, long long *value) {
+  const char *s = *p;
+  int negative = *s == '-';
+  if (negative) s++;
+  long long magnitude = 0;
+  int digits = 0, integer = 1;
+  for (; s < end && *s >= '0' && *s <= '9'; s++) {
+    if (++digits <= 10) magnitude = magnitude * 10 + (*s - '0');
+  }
+  for (; s < end && *s != '\0' && strchr("0123456789.eE+-", *s) != NULL; s++) integer = 0; /* a fraction: not ours */
+  *p = s;
+  *value = negative ? -magnitude : magnitude;
+  return integer && digits >= 1 && digits <= 10;
+}
+
 /* Parses {"key":value,...}; values other than the ones we read are skipped when they are scalars. 0 when malformed. */
 static int parse_answer(const char *json, size_t n, struct answer *a) {
   const char *p = json, *end = json + n;
@@ -255,12 +274,13 @@ static int parse_answer(const char *json, size_t n, struct answer *a) {
       if (value == NULL) { free(key); return 0; }
       if (strcmp(key, "message") == 0) { free(a->message); a->message = value; } else free(value);
     } else if (p < end && (*p == '-' || (*p >= '0' && *p <= '9'))) {
-      char *after;
-      long value = strtol(p, &after, 10);
-      while (after < end && strchr("0123456789.eE+-", *after) != NULL) after++; /* a fraction: not ours */
-      p = after;
-      if (strcmp(key, "exitCode") == 0) { a->has_exit_code = 1; a->exit_code = (int)value; }
-      if (strcmp(key, "scriptExitCode") == 0) { a->has_script_exit_code = 1; a->script_exit_code = (int)value; }
+      long long value;
+      int integer = json_integer(&p, end, &value);
+      int exit_code = strcmp(key, "exitCode") == 0, script_exit_code = strcmp(key, "scriptExitCode") == 0;
+      /* An exit code is 0..255: anything else is not an answer of the driver's (and must never pass as 0). */
+      if ((exit_code || script_exit_code) && (!integer || value < 0 || value > 255)) { free(key); return 0; }
+      if (exit_code) { a->has_exit_code = 1; a->exit_code = (int)value; }
+      if (script_exit_code) { a->has_script_exit_code = 1; a->script_exit_code = (int)value; }
     } else if (end - p >= 4 && strncmp(p, "true", 4) == 0) {
       p += 4;
       if (strcmp(key, "cancelled") == 0) a->cancelled = 1;

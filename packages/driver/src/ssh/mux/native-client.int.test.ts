@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, ensureBuilt, runCli, signalOnOutput } from '../../../test/cli-process.js';
 import { buildNativeClient, runNative } from '../../../test/native-client.js';
@@ -18,6 +19,8 @@ import { muxSocketPath } from './socket.js';
 const TOKEN = 'nativetok';
 const JOB_ID = '4242';
 /** A loopback port nothing listens on: the stage's own connection there fails, so only the multiplexer can run it. */
+/** The native client's source, for the AddressSanitizer build. */
+const NATIVE_SOURCE = fileURLToPath(new URL('../../../native/run-client.c', import.meta.url));
 
 describe('the native run client (real multiplexer, real sshd)', () => {
   const keys = generateJobKeyPair('native-test');
@@ -243,6 +246,28 @@ describe('the native run client (real multiplexer, real sshd)', () => {
     const run = await runNative(client, stage(script('order.sh', 'true\n')), { env: { ...env, [NATIVE_CLIENT_ENV.socket]: fake.socket }, cwd: dir, oneStream: true });
     expect(run).toMatchObject({ code: 0, output: '1\n2\n3\n4\n5\n6\n' });
     expect(fake.stdin).toBe('true\n');
+  });
+
+  it('takes an exit code only as an integer 0..255 read within its frame: anything else is a system failure', async () => {
+    // Built with AddressSanitizer too (not static, which ASan cannot be): a read past the frame's end aborts that one.
+    const asan = join(dir, 'run-client-asan');
+    execFileSync('cc', ['-fsanitize=address', '-g', '-O1', '-std=c11', '-Wall', '-Wextra', '-Werror', '-o', asan, NATIVE_SOURCE]);
+    // With Started, this Result fills the client's first read buffer (4096 bytes) exactly: its digits end the block.
+    const tail = '"exitCode":12345';
+    const endsInDigits = `{"message":"${'x'.repeat(4096 - 2 * 5 - 14 - tail.length)}",${tail}`;
+    expect(Buffer.byteLength(endsInDigits) + 2 * 5).toBe(4096);
+    const answers = ['{"exitCode":4294967296,"cancelled":false,"lost":false}', '{"exitCode":-1}', '{"scriptExitCode":256}', '{"exitCode":1.5}', endsInDigits];
+    for (const answer of answers) {
+      for (const binary of [client, asan]) {
+        const fake = await fakeMultiplexer([encodeFrame(FrameType.Started), encodeFrame(FrameType.Result, answer)]);
+        const run = await runNative(binary, stage(script('code.sh', 'true\n')), {
+          env: { ...env, [NATIVE_CLIENT_ENV.socket]: fake.socket, ASAN_OPTIONS: 'detect_leaks=0:exitcode=99' },
+          cwd: dir,
+        });
+        expect(run.stderr, `${binary} on ${answer.slice(-40)}`).not.toContain('AddressSanitizer');
+        expect(run, `${binary} on ${answer.slice(-40)}`).toMatchObject({ code: 8, stderr: expect.stringContaining("the SSH multiplexer's answer is not what the driver expects") });
+      }
+    }
   });
 
   /**
