@@ -637,7 +637,13 @@ static int queue_cleanup_request(struct exchange *x, const char *cwd) {
   ok = ok && append_json_environment(&json);
   buffer_append(&json, ",\"cwd\":", 7);
   ok = ok && append_json_text(&json, cwd);
-  buffer_append(&json, "}", 1);
+  /* When it was asked (CLOCK_MONOTONIC, which the multiplexer's process.hrtime reads too): one that reads it after
+     this client gave up (CLEANUP_START_MS) must not run it as well. */
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  char sent_at[48];
+  int n = snprintf(sent_at, sizeof sent_at, ",\"sentAtMs\":%lld}", (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+  buffer_append(&json, sent_at, (size_t)n);
   if (ok) append_frame(&x->out, FRAME_CLEANUP, json.data, json.length);
   free(json.data);
   return ok;

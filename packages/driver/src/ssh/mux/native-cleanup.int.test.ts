@@ -136,7 +136,7 @@ describe('the native client as cleanup_exec (real multiplexer, real sshd)', () =
     expect(existsSync(path)).toBe(false);
     // What the multiplexer was asked to run: this very invocation.
     const sentEnv = expect.objectContaining({ ...nodeEnv(), [NATIVE_CLIENT_ENV.socket]: fake.socket }) as unknown;
-    expect(fake.requests).toEqual([{ argv: cleanupArgs(), env: sentEnv, cwd: dir }]);
+    expect(fake.requests).toEqual([{ argv: cleanupArgs(), env: sentEnv, cwd: dir, sentAtMs: expect.any(Number) }]);
   });
 
   it('runs the Node cleanup on a frame it does not know before the start', async () => {

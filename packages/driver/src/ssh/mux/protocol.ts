@@ -97,7 +97,16 @@ export interface MuxCleanupRequest {
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly cwd: string;
+  /**
+   * When the client sent it, in ms of CLOCK_MONOTONIC (`process.hrtime`): the client gives up waiting for Started
+   * after 10 s and cleans up itself, so a request read late is answered Unavailable ({@link CLEANUP_ACCEPT_MS}).
+   * @default - not checked
+   */
+  readonly sentAtMs?: number;
 }
+
+/** How old a cleanup request the multiplexer still runs: half the native client's wait for Started (its CLEANUP_START_MS). */
+export const CLEANUP_ACCEPT_MS = 5_000;
 
 /** The Result of a cleanup request: the exit code the driver's cleanup returned. */
 export interface MuxCleanupResult {

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deferred } from '../../deferred.js';
 import type { Connection, ExecResult, ExecStreams, TransportTarget } from '../transport.js';
 import { MuxUnavailable, multiplexedTransport } from './client.js';
-import { FrameType, encodeFrame, readFrames } from './protocol.js';
+import { CLEANUP_ACCEPT_MS, FrameType, encodeFrame, readFrames } from './protocol.js';
 import { type MuxCleanupRunner, type MuxServer, serveMultiplexed } from './server.js';
 
 const CHUNK = Buffer.alloc(64 * 1024, 0x61);
@@ -249,6 +249,21 @@ describe('serveMultiplexed: the native client\'s cleanup', () => {
     gate.resolve();
     await ended.promise;
     expect(await stopped).toBe('the job is being cleaned up');
+  });
+
+  it('never runs a cleanup its client gave up on (read past CLEANUP_ACCEPT_MS): that client cleans up itself', async () => {
+    let runs = 0;
+    const { socket } = await serveCleanup(async () => {
+      runs += 1;
+      return 0;
+    });
+    const monotonicMs = Number(process.hrtime.bigint() / 1_000_000n);
+    const late = JSON.stringify({ ...JSON.parse(REQUEST), sentAtMs: monotonicMs - CLEANUP_ACCEPT_MS - 5_000 });
+    expect(await ask(socket, FrameType.Cleanup, late)).toEqual([[FrameType.Unavailable, expect.stringContaining('its client cleans up itself')]]);
+    expect(runs).toBe(0);
+    const fresh = JSON.stringify({ ...JSON.parse(REQUEST), sentAtMs: monotonicMs });
+    expect(await ask(socket, FrameType.Cleanup, fresh)).toEqual([[FrameType.Started, ''], [FrameType.Result, '{"exitCode":0}']]);
+    expect(runs).toBe(1);
   });
 
   it('answers "unavailable" to what is not a cleanup it runs, and keeps serving', async () => {

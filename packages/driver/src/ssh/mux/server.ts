@@ -4,7 +4,7 @@ import { finished } from 'node:stream/promises';
 import { deferred } from '../../deferred.js';
 import { messageOf } from '../../errors.js';
 import type { Connection, ExecResult } from '../transport.js';
-import { FrameType, type MuxCleanupRequest, type MuxCleanupResult, type MuxRequest, type StageVerdict, encodeFrame, readFrames } from './protocol.js';
+import { CLEANUP_ACCEPT_MS, FrameType, type MuxCleanupRequest, type MuxCleanupResult, type MuxRequest, type StageVerdict, encodeFrame, readFrames } from './protocol.js';
 
 /** Options of {@link serveMultiplexed}. */
 export interface MuxServerOptions {
@@ -261,6 +261,12 @@ class ClientSession {
    */
   private onCleanup(payload: Buffer): void {
     const request = parseCleanupRequest(payload);
+    // A client that gave up waiting for Started cleans up itself: the cleanup must not run twice at once.
+    const lateMs = request?.sentAtMs === undefined ? 0 : monotonicMs() - request.sentAtMs;
+    if (this.socket.destroyed || lateMs > CLEANUP_ACCEPT_MS) {
+      const message = `the cleanup request was read ${lateMs} ms after it was sent: its client cleans up itself`;
+      return this.finish(FrameType.Unavailable, JSON.stringify({ message }));
+    }
     const output: MuxOutput = { stdout: this.immediateOutput(FrameType.Stdout), stderr: this.immediateOutput(FrameType.Stderr) };
     // Started goes out before anything the cleanup writes; the run only begins on a later tick (it is async).
     const running = request === undefined ? undefined : this.handlers.cleanup(request, output);
@@ -354,8 +360,14 @@ function parseCleanupRequest(payload: Buffer): MuxCleanupRequest | undefined {
     const strings = (values: readonly unknown[]): boolean => values.every((value) => typeof value === 'string');
     if (!Array.isArray(argv) || !strings(argv) || typeof cwd !== 'string' || typeof env !== 'object' || env === null) return undefined;
     if (!strings(Object.values(env))) return undefined;
-    return { argv, env, cwd };
+    const { sentAtMs } = request ?? {};
+    return { argv, env, cwd, ...(typeof sentAtMs === 'number' ? { sentAtMs } : {}) };
   } catch {
     return undefined;
   }
+}
+
+/** Milliseconds of CLOCK_MONOTONIC (libuv's hrtime), the clock the native client stamps its cleanup request with. */
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint() / 1_000_000n);
 }
