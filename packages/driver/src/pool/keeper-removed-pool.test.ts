@@ -49,10 +49,12 @@ describe('the keeper retires a pool removed from the configuration', () => {
       return {};
     });
     ecs.on(ListTasksCommand).resolves({ taskArns: [] });
-    ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({ tasks: input.tasks.map((taskArn) => ({ taskArn, desiredStatus: 'RUNNING', lastStatus: 'RUNNING', tags: [] })) }));
+    const running = (taskArn: string) => ({ taskArn, desiredStatus: 'RUNNING', lastStatus: 'RUNNING', tags: [] });
+    ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({ tasks: input.tasks.map(running) }));
     const keeper = new PoolKeeper({
       config, root, env: readJobEnvironment({}), managerId: 'host-test', clients, transport: sshTransport,
-      log: createLogger({ sink: { write: () => {} } }), signal: new AbortController().signal, sleep, now: Date.now, metrics: new PrometheusRegistry(),
+      log: createLogger({ sink: { write: () => {} } }), signal: new AbortController().signal, sleep, now: Date.now,
+      metrics: new PrometheusRegistry(),
     });
     try {
       await keeper.cycle();
