@@ -89,6 +89,10 @@ export const START_ONLY_VARIABLES: Readonly<Record<string, string>> = {
   REGISTRATION_TOKEN_FILE: 'read once at start (the token is a secret)',
   DRIVER_PATH: 'a path inside the image',
   DRIVER_CONFIG_PATH: 'a path inside the image',
+  // The native client runs whatever this names with the job's environment: as the driver's own path, never set by
+  // whoever may write the parameter.
+  RUN_EXEC_PATH: 'a path inside the image',
+  CLEANUP_EXEC_PATH: 'a path inside the image',
   RUNNER_CONFIG_PATH: 'a path inside the image',
   METADATA_DIR: 'the running jobs find their state files in it',
   LOG_FILE: 'the driver log relay is set up at start',
