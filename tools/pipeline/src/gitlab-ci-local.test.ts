@@ -57,7 +57,6 @@ describe('gitlab-ci-local', () => {
     expect(listed.map((line) => line.split(/\s{2,}/)[0])).toEqual([
       'validate',
       'build dev',
-      'mutation',
       'deploy dev',
       'build staging',
       'deploy staging',
@@ -93,7 +92,6 @@ describe('gitlab-ci-local', () => {
       [
         'validate',
         'build dev',
-        'mutation',
         'deploy dev',
         'build staging',
         'deploy staging',
