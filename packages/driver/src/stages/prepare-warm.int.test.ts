@@ -21,7 +21,6 @@ import { generateJobKeyPair } from '../ssh/keys.js';
 import { multiplexedTransport } from '../ssh/mux/client.js';
 import { stopMultiplexer } from '../ssh/mux/launcher.js';
 import { muxSocketPath } from '../ssh/mux/socket.js';
-import type { Transport } from '../ssh/transport.js';
 import { jobStatePath } from './context.js';
 import { prepareWarm } from './prepare-warm.js';
 
@@ -199,25 +198,14 @@ describe('prepareWarm', () => {
   }, 60_000);
 
   describe('with the job\'s multiplexer ([SSH] Multiplex, the compiled driver)', () => {
-    /** The real SSH transport, counting the connections prepare opens itself. */
-    function countingTransport(): { transport: Transport; connections: () => number } {
-      let connections = 0;
-      return {
-        transport: { connect: (target, options) => ((connections += 1), sshTransport.connect(target, options)) },
-        connections: () => connections,
-      };
-    }
-
-    it('takes the in-task lock through the multiplexer: prepare opens no SSH connection of its own', async () => {
+    it("hands the task to the job's multiplexer once the lock is the job's", async () => {
       const j = job();
       const taskArn = j.addReady('t1');
-      const own = countingTransport();
-      const state = await prepareWarm({ ...j.input, ctx: { ...j.ctx, driverEntry: CLI }, transport: own.transport });
+      const state = await prepareWarm({ ...j.input, ctx: { ...j.ctx, driverEntry: CLI } });
       try {
         expect(state).toMatchObject({ taskArn, mux: { socket: muxSocketPath(j.path) } });
         expect(readState(j.path)).toEqual(state);
-        expect(own.connections()).toBe(0);
-        // The lock is the job's now: the same command through the job's multiplexer finds it taken.
+        // The multiplexer serves the task, and the lock is the job's: the same command through it finds it taken.
         const connection = await multiplexedTransport(state!.mux!.socket).connect({ host: '', port: 0, username: '', privateKey: '' });
         const again = await connection.exec(POOL_CLAIM_COMMAND, { stdin: '', stdout: new PassThrough(), stderr: new PassThrough() });
         expect(again.exitCode).toBe(1);
@@ -226,16 +214,14 @@ describe('prepareWarm', () => {
       }
     }, 60_000);
 
-    it('stops each task whose lock through the multiplexer fails (wrong host key, lock taken), and its multiplexer', async () => {
+    it('stops each task whose lock fails (wrong host key, lock taken), and the multiplexer started for it', async () => {
       const j = job();
       j.addReady('t1');
       expect(await prepareWarm(j.input)).toBeDefined(); // the fixture's lock is taken now
       const k = job();
       k.addReady('bad', { hostKey: 'AAAAC3NzaC1lZDI1NTE5AAAAIBadBadBadBadBadBadBadBadBadBadBadBadBadBadBa', deadlineIn: 600 });
       k.addReady('t2');
-      const own = countingTransport();
-      expect(await prepareWarm({ ...k.input, ctx: { ...k.ctx, driverEntry: CLI }, transport: own.transport })).toBeUndefined();
-      expect(own.connections()).toBe(0);
+      expect(await prepareWarm({ ...k.input, ctx: { ...k.ctx, driverEntry: CLI } })).toBeUndefined();
       expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { task: arn('bad') });
       expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { task: arn('t2') });
       expect(k.progress.lines.join('')).toMatch(

@@ -16,7 +16,6 @@ import type { PoolEntry } from '../pool/entry.js';
 import { poolTaskPlan } from '../pool/fill.js';
 import { planDifference } from '../pool/plan-difference.js';
 import type { Sleep } from '../sleep.js';
-import { multiplexedTransport } from '../ssh/mux/client.js';
 import type { Transport } from '../ssh/transport.js';
 import type { StageContext } from './context.js';
 import { handOverToMultiplexer, startJobMultiplexer } from './prepare-mux.js';
@@ -109,20 +108,15 @@ function warmState(input: WarmPrepareInput, entry: PoolEntry): JobState {
   };
 }
 
-/**
- * Makes the claimed task the job's: state first (so cleanup stops it whatever happens), then the job's multiplexer
- * told to connect, then the in-task lock through it: the multiplexer's handshake is the job's only one, and prepare
- * never opens an SSH connection of its own (without a multiplexer it does).
- */
+/** Makes the claimed task the job's: state first (so cleanup stops it whatever happens), then the in-task lock. */
 async function takeTask(input: WarmPrepareInput, claimed: WarmTaken): Promise<JobState> {
   const { ctx, path, now } = input;
   const lockStarted = now();
   let state = warmState(input, claimed.entry);
   writeState(path, state);
+  // Started now so its Node start-up overlaps the SSH handshake.
   const mux = startJobMultiplexer(ctx, path);
   try {
-    // Told to connect at once: the lock below waits for its handshake.
-    if (mux !== undefined) state = await handOverToMultiplexer(mux, state, path, ctx.log);
     await takeInTaskLock(input, state);
     const tagging = tagClaimedTask(input, state.taskArn as string);
     ctx.log.progress(`Warm start: took idle task ${state.taskArn} of pool ${claimed.entry.pool} (claim ${claimed.claimMs} ms, in-task lock ${now() - lockStarted} ms)`);
@@ -130,6 +124,7 @@ async function takeTask(input: WarmPrepareInput, claimed: WarmTaken): Promise<Jo
     const metrics = warmJobRecord({ observed, poolReadyAt, claimedAt: lockStarted, readyAt: now() });
     state = { ...state, pool: { name: claimed.entry.pool, claimMs: claimed.claimMs }, metrics };
     writeState(path, state);
+    if (mux !== undefined) state = await handOverToMultiplexer(mux, state, path, ctx.log);
     await tagging;
   } catch (error) {
     mux?.abort();
@@ -139,21 +134,15 @@ async function takeTask(input: WarmPrepareInput, claimed: WarmTaken): Promise<Jo
   return state;
 }
 
-/**
- * Runs {@link POOL_CLAIM_COMMAND} in the task, with the task's key and its host key pinned: exit 0 or it is not ours.
- * Through the job's multiplexer when the state names one (its handshake counts against the time allowed too), else
- * on a connection of prepare's own.
- */
+/** Connects with the task's key, its host key pinned, and runs {@link POOL_CLAIM_COMMAND}: exit 0 or it is not ours. */
 async function takeInTaskLock(input: WarmPrepareInput, state: JobState): Promise<void> {
   const { ctx } = input;
-  const connectMs = secondsToMs(ctx.config.ssh.connectTimeout);
-  const timeoutMs = state.mux === undefined ? connectMs : 2 * connectMs;
-  const transport = state.mux === undefined ? input.transport : multiplexedTransport(state.mux.socket);
+  const timeoutMs = secondsToMs(ctx.config.ssh.connectTimeout);
   const target = {
     host: state.address as string, port: state.port, username: state.username,
     privateKey: state.privateKey, hostKey: state.hostKey as string,
   };
-  const connection = await transport.connect(target, { timeoutMs: connectMs, keepaliveIntervalMs: 0 });
+  const connection = await input.transport.connect(target, { timeoutMs, keepaliveIntervalMs: 0 });
   try {
     const stderr = new PassThrough();
     let said = '';
