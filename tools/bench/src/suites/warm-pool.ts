@@ -27,6 +27,9 @@ interface Measured {
   readonly nodeMs: number[];
   /** The in-task lock's time as the warm prepare's own job-log line states it. */
   readonly lockMs: number[];
+  /** Prepare's spawn → the first byte of a `build_script` run stage (the Node driver, through the multiplexer). */
+  readonly warmFirstByteMs: number[];
+  readonly coldFirstByteMs: number[];
 }
 
 /** The keeper as the manager runs it, in this process, on the bench's stack (no EC2, no metrics). */
@@ -73,15 +76,27 @@ async function poolConfigs(bench: BenchStack, idleCount: number): Promise<PoolCo
   }
 }
 
-/** One job's whole `custom prepare`, then its cleanup (not timed); throws unless it started as `warm` says. */
-async function timedPrepare(job: DriverJob, warm: boolean): Promise<TimedProcessResult> {
+/** One job's whole `custom prepare` and how long until its first script byte, from prepare's spawn (ms). */
+interface PreparedJob {
+  readonly prepare: TimedProcessResult;
+  readonly firstByteMs: number;
+}
+
+/**
+ * One job's whole `custom prepare`, then a `build_script` run stage (the Node driver) for the first script byte, then
+ * its cleanup (not timed); throws unless it started as `warm` says.
+ */
+async function timedPrepare(job: DriverJob, warm: boolean): Promise<PreparedJob> {
   try {
+    const spawned = Date.now();
     const prepare = await job.prepare();
     const said = `${prepare.stdoutHead}${prepare.stderr}`;
     if (/Warm start: took idle task/.test(said) !== warm) {
       throw new Error(`warm-pool: a ${warm ? 'warm' : 'cold'} prepare started ${warm ? 'cold' : 'warm'}:\n${said.slice(-3000)}`);
     }
-    return prepare;
+    const run = await job.run(job.script('first', 'echo first'), 'build_script');
+    if (run.exitCode !== 0) throw new Error(`warm-pool: the run stage exited ${run.exitCode}: ${run.stderr.slice(-2000)}`);
+    return { prepare, firstByteMs: run.firstByteAt - spawned };
   } finally {
     await job.driver(['cleanup']).catch(() => undefined);
     job.dispose();
@@ -99,15 +114,18 @@ async function measurePrepares(ctx: SuiteContext, configs: PoolConfigs): Promise
   const poolKeeper = keeper(bench, configs.withPool);
   const root = configs.withPool.poolDefaults.directory as string;
   const coldBench: BenchStack = { ...bench, stack: { ...bench.stack, driverConfigPath: configs.coldConfigPath } };
-  const measured: Measured = { warmMs: [], coldMs: [], nodeMs: [], lockMs: [] };
+  const measured: Measured = { warmMs: [], coldMs: [], nodeMs: [], lockMs: [], warmFirstByteMs: [], coldFirstByteMs: [] };
   for (let i = 0; i < settings.warmPrepares; i += 1) {
     ctx.progress(`warm-pool: warm and cold prepare ${i + 1}/${settings.warmPrepares}`);
     await poolKeeper.cycle();
     if (!listPoolEntries(root, POOL).some((e) => e.state === 'ready')) throw new Error(`warm-pool: the keeper left no ready task in ${root}`);
     const warm = await timedPrepare(new DriverJob(bench), true);
-    measured.warmMs.push(warm.ms);
-    measured.lockMs.push(lockMsOf(warm));
-    measured.coldMs.push((await timedPrepare(new DriverJob(coldBench), false)).ms);
+    measured.warmMs.push(warm.prepare.ms);
+    measured.lockMs.push(lockMsOf(warm.prepare));
+    measured.warmFirstByteMs.push(warm.firstByteMs);
+    const cold = await timedPrepare(new DriverJob(coldBench), false);
+    measured.coldMs.push(cold.prepare.ms);
+    measured.coldFirstByteMs.push(cold.firstByteMs);
     for (let k = 0; k < 3; k += 1) measured.nodeMs.push((await runTimed(process.execPath, ['-e', '0'])).ms);
   }
   return measured;
@@ -126,6 +144,7 @@ function figuresOf(m: Measured): Record<string, number> {
   const nodeMs = median(m.nodeMs);
   return {
     prepares: m.warmMs.length, warmPrepareMs: warmMs, coldPrepareMs: coldMs, nodeMs, lockMs: median(m.lockMs),
+    warmFirstByteMs: median(m.warmFirstByteMs), coldFirstByteMs: median(m.coldFirstByteMs),
     warmOverCold: warmMs / coldMs, warmOverNode: warmMs / nodeMs,
   };
 }
@@ -139,6 +158,8 @@ function prepareTable(f: Record<string, number>): Table {
       ['warm prepare (whole custom prepare: claim, in-task lock, multiplexer)', n('warmPrepareMs'), '', ''],
       [`  of which the in-task lock (its job-log line)`, n('lockMs'), '', ''],
       ['cold prepare (whole custom prepare: RunTask, wait, SSH)', n('coldPrepareMs'), '', ''],
+      ['warm: prepare spawned → first script byte (a Node build_script stage)', n('warmFirstByteMs'), '', ''],
+      ['cold: prepare spawned → first script byte (a Node build_script stage)', n('coldFirstByteMs'), '', ''],
       ['node -e 0 (between the pairs)', n('nodeMs'), '', ''],
       ['warm / cold', '', `${n('warmOverCold', 2)}×`, `≤ ${WARM_OVER_COLD_TARGET}× ${met(f.warmOverCold, WARM_OVER_COLD_TARGET)}`],
       ['warm / node -e 0', '', `${n('warmOverNode', 1)}×`, `≤ ${WARM_OVER_NODE_TARGET}× ${met(f.warmOverNode, WARM_OVER_NODE_TARGET)}`],
@@ -169,7 +190,8 @@ function warmTargets(f: Record<string, number>): TargetCheck[] {
       name: 'warm prepare against node -e 0', target: `≤ ${WARM_OVER_NODE_TARGET}× node -e 0`, measured: `${fmt(warmOverNode, 1)}×`,
       met: warmOverNode <= WARM_OVER_NODE_TARGET,
       note: `${ms} (in-task lock ${fmt(f.lockMs ?? Number.NaN)} ms), node -e 0 ${fmt(f.nodeMs ?? Number.NaN)} ms: ` +
-        "prepare's own Node start-up and modules, the claim, the lock through the job's multiplexer",
+        "prepare's own Node start-up, modules and planning, the claim (a rename), the lock on its own SSH connection, " +
+        "the wait for the multiplexer to listen",
     },
   ];
 }
