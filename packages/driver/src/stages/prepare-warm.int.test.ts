@@ -1,5 +1,5 @@
 import { ECSClient, StopTaskCommand, TagResourceCommand } from '@aws-sdk/client-ecs';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { POOL_CLAIM_COMMAND, POOL_CLAIM_TAG_KEYS, POOL_RUN_DIR } from '@gitlab-fargate/config';
@@ -189,12 +189,25 @@ describe('prepareWarm', () => {
     expect(j.entries('ready')).toHaveLength(1);
   });
 
-  it('keeps the warm task when TagResource fails: a warning, not a failed job', async () => {
+  it('goes cold naming a damaged entry it claimed, and removes that entry', async () => {
+    const j = job();
+    j.addReady('t1');
+    const [file] = j.entries('ready');
+    writeFileSync(join(j.input.ctx.config.poolDefaults.directory!, 'warm', 'ready', file!), '{ damaged');
+    expect(await prepareWarm(j.input)).toBeUndefined();
+    expect(j.progress.lines.join('')).toMatch(/Cold start: a damaged entry in pool warm \(/);
+    expect(j.entries('claimed')).toEqual([]);
+  }, 60_000);
+
+  it('gives the task back and goes cold when TagResource fails: its idle deadline tag would get it reaped mid-job', async () => {
     ecsMock.on(TagResourceCommand).rejects(Object.assign(new Error('not authorized to perform ecs:TagResource'), { name: 'AccessDeniedException' }));
     const j = job();
     const taskArn = j.addReady('t1');
-    expect((await prepareWarm(j.input))?.taskArn).toBe(taskArn);
-    expect(j.logs.lines.join('')).toMatch(/could not tag the warm task .* as this job's/);
+    expect(await prepareWarm(j.input)).toBeUndefined();
+    expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { task: taskArn });
+    expect(j.entries('claimed')).toEqual([]);
+    expect(j.progress.lines.join('')).toMatch(new RegExp(`Cold start: warm task ${taskArn} failed: could not tag it as this job's .*AccessDenied`));
+    expect(j.progress.lines.join('')).not.toMatch(/Warm start/);
   }, 60_000);
 
   describe('with the job\'s multiplexer ([SSH] Multiplex, the compiled driver)', () => {

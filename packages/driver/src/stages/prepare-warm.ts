@@ -63,7 +63,7 @@ export async function prepareWarm(input: WarmPrepareInput): Promise<JobState | u
     ctx.signal.throwIfAborted();
     const claimed = claimWarmTask({
       config: ctx.config, env: ctx.env, plan: input.plan, jobKey: stateStem(ctx.env.runnerShortToken, ctx.env.jobId),
-      now: input.now, ...(input.imageHash === undefined ? {} : { imageHash: input.imageHash }),
+      now: input.now, log: ctx.log, ...(input.imageHash === undefined ? {} : { imageHash: input.imageHash }),
     });
     if (claimed.kind === 'cold') {
       if (claimed.reason !== 'no pool') ctx.log.progress(`Cold start: ${[...failures, coldReason(claimed, input, failures.length > 0)].join('; ')}`);
@@ -85,6 +85,7 @@ export async function prepareWarm(input: WarmPrepareInput): Promise<JobState | u
 function coldReason(claimed: Extract<WarmClaim, { kind: 'cold' }>, input: WarmPrepareInput, afterFailure: boolean): string {
   const pools = claimed.pools.join(', ');
   if (claimed.reason === 'no ready task') return `no ${afterFailure ? 'other ' : ''}ready task in pool ${pools}`;
+  if (claimed.reason === 'damaged entry') return `a damaged entry in pool ${pools} (${claimed.detail ?? 'unreadable'})`;
   if (input.imageHash !== undefined) return `no pool for this job's image: and services: (pool ${pools} runs the task definition's image)`;
   const difference = planDifference(input.plan, poolTaskPlan(input.ctx), input.ctx.cli);
   return `no pool for this job's task definition/size (its RunTask differs from pool ${pools}'s${difference === '' ? '' : `: ${difference}`})`;
@@ -118,14 +119,17 @@ async function takeTask(input: WarmPrepareInput, claimed: WarmTaken): Promise<Jo
   const mux = startJobMultiplexer(ctx, path);
   try {
     await takeInTaskLock(input, state);
+    const lockMs = now() - lockStarted;
     const tagging = tagClaimedTask(input, state.taskArn as string);
-    ctx.log.progress(`Warm start: took idle task ${state.taskArn} of pool ${claimed.entry.pool} (claim ${claimed.claimMs} ms, in-task lock ${now() - lockStarted} ms)`);
+    // Awaited below, after the handover it overlaps; this only keeps a rejection from being unhandled meanwhile.
+    tagging.catch(() => undefined);
     const { observed, readyAt: poolReadyAt } = claimed.entry;
     const metrics = warmJobRecord({ observed, poolReadyAt, claimedAt: lockStarted, readyAt: now() });
     state = { ...state, pool: { name: claimed.entry.pool, claimMs: claimed.claimMs }, metrics };
     writeState(path, state);
     if (mux !== undefined) state = await handOverToMultiplexer(mux, state, path, ctx.log);
     await tagging;
+    ctx.log.progress(`Warm start: took idle task ${state.taskArn} of pool ${claimed.entry.pool} (claim ${claimed.claimMs} ms, in-task lock ${lockMs} ms)`);
   } catch (error) {
     mux?.abort();
     throw error;
@@ -166,7 +170,8 @@ function discard(): Writable {
 /**
  * One TagResource, once the job owns the task: the job's deadline replaces the idle one (so `gc` and the reaper judge
  * the task as the job's), and {@link POOL_TAG_KEYS.claimed}, the job ID and its project mark it as a job's. A failure
- * is a warning: the job runs all the same. Never rejects.
+ * gives the task back (the caller stops it and tries another, or goes cold): with its idle deadline tag the orphan
+ * reaper would stop it under the running job, and the manager controller would count it idle.
  */
 async function tagClaimedTask(input: WarmPrepareInput, taskArn: string): Promise<void> {
   const { ctx, plan } = input;
@@ -185,7 +190,9 @@ async function tagClaimedTask(input: WarmPrepareInput, taskArn: string): Promise
   try {
     await input.ecs.send(new TagResourceCommand({ resourceArn: taskArn, tags }));
   } catch (error) {
-    ctx.log.warn(`could not tag the warm task ${taskArn} as this job's (its idle deadline tag stays: the orphan reaper may stop it then): ${describeAwsError(error)}`);
+    throw new SystemFailure(
+      `could not tag it as this job's (with its idle deadline tag the orphan reaper would stop it under the job): ${describeAwsError(error)}`,
+    );
   }
 }
 
