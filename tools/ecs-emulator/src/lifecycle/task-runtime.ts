@@ -134,7 +134,7 @@ export class TaskRuntime {
     return this.containers.ids;
   }
 
-  /** Docker id of the network holder of a multi-container task. */
+  /** Docker id of the task's network holder. */
   get holderId(): string | undefined {
     return this.containers.holderId;
   }
@@ -201,7 +201,9 @@ export class TaskRuntime {
   private async openNetwork(): Promise<void> {
     const addresses = this.addresses();
     try {
-      await Promise.race([this.containers.openNetwork(addresses), this.stopped]);
+      // Not raced with a stop: the stop sequence removes the holder only once its id is known, so a StopTask during
+      // its creation would otherwise leave it running.
+      await this.containers.openNetwork(addresses);
       if (this.stopRequested) return;
       const paths = addresses.flatMap((address) => this.tcpPorts().map((port) => awaitProxyPath(address, port)));
       await Promise.race([Promise.all(paths), this.stopped]);
