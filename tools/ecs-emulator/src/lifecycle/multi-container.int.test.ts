@@ -200,6 +200,20 @@ describe('multi-container tasks (one network namespace, task volumes, dependsOn,
     await ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: healthyArn }));
   });
 
+  it('sets pullStoppedAt before any container starts, while the task is still PENDING (as on AWS)', async () => {
+    // The gate never becomes healthy, so the task stays PENDING with 'app' waiting: its description shows the pull done.
+    const taskArn = await run('pulled', [
+      bashContainer('gate', 'exec sleep infinity', { essential: false, healthCheck: { command: ['CMD-SHELL', 'false'], interval: 5, timeout: 2, retries: 1 } }),
+      bashContainer('app', 'exec sleep infinity', { dependsOn: [{ containerName: 'gate', condition: 'HEALTHY' }] }),
+    ]);
+    const pulled = await waitForTask(ecs, CLUSTER, taskArn, (task) => task.lastStatus !== 'PROVISIONING' && (task.lastStatus !== 'PENDING' || task.pullStoppedAt !== undefined), 10_000);
+    expect(pulled.lastStatus).toBe('PENDING');
+    expect(pulled.pullStoppedAt!.getTime()).toBeGreaterThanOrEqual(pulled.pullStartedAt!.getTime());
+    expect(containerNamed(pulled, 'app').lastStatus).toBe('PENDING');
+    await ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: taskArn }));
+    await waitForTask(ecs, CLUSTER, taskArn, isStopped);
+  });
+
   it('removes task volumes of an emulator whose process is gone', async () => {
     const labels = { [LABELS.managed]: 'true', [LABELS.host]: (await import('node:os')).hostname(), [LABELS.instance]: 'dead', [LABELS.pid]: '999999999' };
     await docker.createVolume('ecs-emulator-orphan-test-volume', labels);

@@ -54,6 +54,15 @@ export function requestStop(task: Task, stopCode: StopCode, reason: string | und
   return true;
 }
 
+/**
+ * The images are "pulled" (PENDING's duration has passed): sets `pullStoppedAt` and bumps `version`. As on AWS, this
+ * comes before any container starts, so a client that reaches the task's sshd sees it in the next description.
+ */
+export function finishPull(task: Task, nowMs: number): void {
+  task.pullStoppedAt ??= epochSeconds(nowMs);
+  task.version += 1;
+}
+
 /** Moves a task to `status`, filling the fields AWS fills at that point, and bumps `version`. */
 export function enterStatus(task: Task, status: TaskStatus, nowMs: number, eni?: EniAllocation): void {
   if (!canTransition(task.lastStatus, status)) {
@@ -78,7 +87,7 @@ export function enterStatus(task: Task, status: TaskStatus, nowMs: number, eni?:
       task.pullStartedAt = now;
       break;
     case 'ACTIVATING':
-      task.pullStoppedAt = now;
+      task.pullStoppedAt ??= now;
       break;
     case 'RUNNING': {
       task.startedAt = now;

@@ -8,7 +8,7 @@ import { TaskContainers } from './task-containers.js';
 import { awaitProxyPath, portAccepts } from './port-probe.js';
 import type { LoopbackPool } from './loopback-pool.js';
 import type { PhaseDurations } from './phases.js';
-import { enterStatus, requestStop, type EniAllocation } from './state-machine.js';
+import { enterStatus, finishPull, requestStop, type EniAllocation } from './state-machine.js';
 
 /** What the runtime needs from the emulator around it. */
 export interface RuntimeEnvironment {
@@ -261,6 +261,8 @@ export class TaskRuntime {
       await this.containers.create(this.addresses());
       await waited;
       if (this.stopRequested) return;
+      finishPull(this.task, Date.now());
+      this.env.onChange(this.task);
       if (this.faults.lateStartMs === undefined) await Promise.race([this.containers.start(), this.stopped]);
     } catch (error) {
       await waited;
