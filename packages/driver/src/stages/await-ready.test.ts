@@ -69,3 +69,39 @@ describe('awaitReady: a task that never answers SSH', () => {
     );
   });
 });
+
+describe('awaitReady: SSH answers before the poller sees RUNNING', () => {
+  const ecsMock = mockClient(ECSClient);
+  afterAll(() => ecsMock.restore());
+
+  it('describes the task once more, so the timeline gets what ECS set since the last poll', async () => {
+    const pending = { ...RUNNING, lastStatus: 'PENDING', pullStartedAt: new Date(1_000) };
+    const activating = { ...pending, lastStatus: 'ACTIVATING', pullStoppedAt: new Date(2_000) };
+    ecsMock.reset();
+    ecsMock.on(DescribeTasksCommand).resolvesOnce({ tasks: [pending] }).resolves({ tasks: [activating] });
+    const { ctx } = testContext();
+    const answering: Transport = {
+      connect: async () => ({ hostKey: 'AAAA', exec: () => Promise.reject(new Error('not used')), onClose: () => {}, close: () => {} }),
+    };
+    const seen: string[] = [];
+    const ready = await awaitReady({
+      ecs: new ECSClient({ region: 'us-east-1' }),
+      ec2: async () => new EC2Client({ region: 'us-east-1' }),
+      transport: answering,
+      config: ctx.config,
+      cluster: 'ci',
+      taskArn: ARN,
+      containerName: 'ci-coordinator',
+      target: { port: 2222, username: 'root', privateKey: 'unused' },
+      log: ctx.log,
+      signal: new AbortController().signal,
+      // The poller's next poll never comes: SSH answers first, as when sshd starts between two polls.
+      sleep: (_ms, signal) => new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true })),
+      now: () => 0,
+      onAddress: () => {},
+      onTask: (task) => seen.push(`${task.lastStatus} pullStoppedAt=${task.pullStoppedAt?.toISOString() ?? '-'}`),
+    });
+    expect(ready.runningAt).toBeUndefined();
+    expect(seen).toEqual(['PENDING pullStoppedAt=-', 'ACTIVATING pullStoppedAt=1970-01-01T00:00:02.000Z']);
+  });
+});

@@ -1,5 +1,5 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { ECSClient, Task } from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, type ECSClient, type Task } from '@aws-sdk/client-ecs';
 import type { DriverConfig } from '@gitlab-fargate/config';
 import { privateAddress, resolveAddress } from '../aws/address.js';
 import { waitForRunning } from '../aws/watch.js';
@@ -96,6 +96,7 @@ export async function awaitReady(input: AwaitReadyInput): Promise<Ready> {
       ssh.early.promise.then((connection) => ({ kind: 'ssh' as const, connection })),
     ]);
     if (first.kind === 'ssh') {
+      await lastLook(input);
       return { address: ssh.address as string, connection: first.connection };
     }
     const runningAt = input.now();
@@ -104,6 +105,22 @@ export async function awaitReady(input: AwaitReadyInput): Promise<Ready> {
   } finally {
     // Whatever happened, stop the poller and any probe still running.
     done.abort(new Error('readiness settled'));
+  }
+}
+
+/**
+ * SSH answered before the poller saw RUNNING: one more description, so that `onTask` gets what ECS set since the last
+ * poll (the image pull's end, the start) for the job's timeline. Best effort: a failure only leaves those times out.
+ */
+async function lastLook(input: AwaitReadyInput): Promise<void> {
+  const { ecs, cluster, taskArn, onTask } = input;
+  if (onTask === undefined) return;
+  try {
+    const out = await ecs.send(new DescribeTasksCommand({ cluster, tasks: [taskArn] }), { abortSignal: input.signal });
+    const task = out.tasks?.find((t) => t.taskArn === taskArn);
+    if (task !== undefined) onTask(task);
+  } catch (error) {
+    input.log.debug('DescribeTasks after SSH answered failed; the timeline lacks what ECS set since the last poll', { error: messageOf(error) });
   }
 }
 
