@@ -31,8 +31,8 @@ export function describeStoppedTask(task: Task): string {
 export interface WatchOptions {
   /** Give up after this long. @default 600_000 */
   readonly timeoutMs?: number;
-  /** Pause between polls. @default 2_000 */
-  readonly pollIntervalMs?: number;
+  /** Pause between polls; a function is asked before each pause. @default 2_000 */
+  readonly pollIntervalMs?: number | (() => number);
   /**
    * How long a MISSING answer counts as ECS's eventual consistency right after RunTask, not a lost task.
    * @default 30_000
@@ -64,7 +64,7 @@ export async function waitForRunning(ecs: ECSClient, cluster: string, taskArn: s
   const sleep = options.sleep ?? defaultSleep;
   const start = now();
   const timeoutMs = options.timeoutMs ?? 600_000;
-  const interval = options.pollIntervalMs ?? 2_000;
+  const interval = (): number => (typeof options.pollIntervalMs === 'function' ? options.pollIntervalMs() : options.pollIntervalMs ?? 2_000);
   let lastReported: string | undefined;
   for (;;) {
     options.signal?.throwIfAborted();
@@ -110,7 +110,7 @@ export async function waitForRunning(ecs: ECSClient, cluster: string, taskArn: s
           'large images pull slowly: raise [Timeouts] TaskStart if this is expected',
       );
     }
-    await sleep(Math.min(interval, Math.max(0, timeoutMs - elapsed)), options.signal);
+    await sleep(Math.min(interval(), Math.max(0, timeoutMs - elapsed)), options.signal);
   }
 }
 

@@ -5,7 +5,8 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { testContext } from '../../test/context.js';
 import { SshConnectError } from '../ssh/connect.js';
 import type { Transport } from '../ssh/transport.js';
-import { awaitReady } from './await-ready.js';
+import { secondsToMs } from '../duration.js';
+import { awaitReady, stopWatchPollMs } from './await-ready.js';
 
 const ARN = 'arn:aws:ecs:us-east-1:123456789012:task/ci/0f1e2d3c4b5a69788796a5b4c3d2e1f0';
 const RUNNING = {
@@ -103,5 +104,54 @@ describe('awaitReady: SSH answers before the poller sees RUNNING', () => {
     });
     expect(ready.runningAt).toBeUndefined();
     expect(seen).toEqual(['PENDING pullStoppedAt=-', 'ACTIVATING pullStoppedAt=1970-01-01T00:00:02.000Z']);
+  });
+});
+
+describe('awaitReady: while the SSH probe runs, the poller only watches for a stop', () => {
+  const ecsMock = mockClient(ECSClient);
+  afterAll(() => ecsMock.restore());
+
+  it('polls DescribeTasks less often than TaskPollInterval once the probe has the address', async () => {
+    ecsMock.reset();
+    // PENDING with its address from the first answer: the image is still pulling, the probe starts at once.
+    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [{ ...RUNNING, lastStatus: 'PENDING' }] });
+    const { ctx } = testContext();
+    let clock = 0;
+    let attempts = 0;
+    // sshd answers on the 40th attempt (about 40 s of SSHPollInterval on the fake clock).
+    const late: Transport = {
+      connect: (target) => (++attempts < 40
+        ? Promise.reject(new SshConnectError(target, 'connection refused'))
+        : Promise.resolve({ hostKey: 'AAAA', exec: () => Promise.reject(new Error('not used')), onClose: () => {}, close: () => {} })),
+    };
+    const pollerPauses: number[] = [];
+    const taskPollMs = secondsToMs(ctx.config.timeouts.taskPollInterval);
+    await awaitReady({
+      ecs: new ECSClient({ region: 'us-east-1' }),
+      ec2: async () => new EC2Client({ region: 'us-east-1' }),
+      transport: late,
+      config: ctx.config,
+      cluster: 'ci',
+      taskArn: ARN,
+      containerName: 'ci-coordinator',
+      target: { port: 2222, username: 'root', privateKey: 'unused' },
+      log: ctx.log,
+      signal: new AbortController().signal,
+      sleep: async (ms) => {
+        if (ms === taskPollMs || ms === stopWatchPollMs(taskPollMs)) pollerPauses.push(ms);
+        clock += ms;
+        await new Promise((resolve) => setImmediate(resolve));
+      },
+      now: () => clock,
+      onAddress: () => {},
+    });
+    expect(pollerPauses.length).toBeGreaterThan(2);
+    expect(new Set(pollerPauses)).toEqual(new Set([stopWatchPollMs(taskPollMs)]));
+  });
+
+  it('stretches the default 2 s to 5 s, and never polls more often than TaskPollInterval', () => {
+    expect(stopWatchPollMs(2_000)).toBe(5_000);
+    expect(stopWatchPollMs(500)).toBe(1_250);
+    expect(stopWatchPollMs(10_000)).toBe(10_000);
   });
 });

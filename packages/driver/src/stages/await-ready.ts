@@ -88,7 +88,7 @@ export async function awaitReady(input: AwaitReadyInput): Promise<Ready> {
   const done = new AbortController();
   const signal = AbortSignal.any([input.signal, done.signal]);
   const ssh = new SshProbe(input, signal);
-  const watching = watchTask(input, signal, (task) => ssh.startEarly(task));
+  const watching = watchTask(input, signal, ssh);
   watching.catch(() => {});
   try {
     const first = await Promise.race([
@@ -124,12 +124,24 @@ async function lastLook(input: AwaitReadyInput): Promise<void> {
   }
 }
 
+/**
+ * Once the SSH probe has the task's address, readiness is the probe's to see, and the poller only watches for a task
+ * that stops: it then polls 2.5 times less often, up to every 5 s (with the default TaskPollInterval of 2 s), so a
+ * task whose image pulls for a minute costs a dozen DescribeTasks instead of thirty (ECS's read bucket is shared by
+ * every job of the account); a stop is still seen within 5 s.
+ */
+export function stopWatchPollMs(taskPollMs: number): number {
+  return Math.max(taskPollMs, Math.min(taskPollMs * 2.5, 5_000));
+}
+
 /** Polls DescribeTasks until the task runs (or stops), showing each status change; `onTask` sees every answer. */
-function watchTask(input: AwaitReadyInput, signal: AbortSignal, onTask: (task: Task) => void): Promise<Task> {
+function watchTask(input: AwaitReadyInput, signal: AbortSignal, ssh: SshProbe): Promise<Task> {
   const { config, log } = input;
+  const onTask = (task: Task): void => ssh.startEarly(task);
+  const interval = secondsToMs(config.timeouts.taskPollInterval);
   return waitForRunning(input.ecs, input.cluster, input.taskArn, {
     timeoutMs: secondsToMs(config.timeouts.taskStart),
-    pollIntervalMs: secondsToMs(config.timeouts.taskPollInterval),
+    pollIntervalMs: () => (ssh.probing ? stopWatchPollMs(interval) : interval),
     containerName: input.containerName,
     signal,
     sleep: input.sleep,
@@ -150,6 +162,11 @@ class SshProbe {
   /** The task's address, once known. */
   address: string | undefined;
   private probe: Promise<Connection> | undefined;
+
+  /** Whether a probe is running: readiness is then the probe's to see. */
+  get probing(): boolean {
+    return this.probe !== undefined;
+  }
   private readonly started: number;
 
   constructor(
