@@ -120,7 +120,8 @@ async function lastLook(input: AwaitReadyInput): Promise<void> {
     const task = out.tasks?.find((t) => t.taskArn === taskArn);
     if (task !== undefined) onTask(task);
   } catch (error) {
-    input.log.debug('DescribeTasks after SSH answered failed; the timeline lacks what ECS set since the last poll', { error: messageOf(error) });
+    const note = 'DescribeTasks after SSH answered failed; the timeline lacks what ECS set since the last poll';
+    input.log.debug(note, { error: messageOf(error) });
   }
 }
 
