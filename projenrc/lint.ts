@@ -109,7 +109,7 @@ const KNIP = {
     '@stryker-mutator/api',
   ],
   // System tools the tests call.
-  ignoreBinaries: ['mkfifo', 'shellcheck', 'gpg', 'gpgconf', 'openssl', 'ip', 'flock', 'file'],
+  ignoreBinaries: ['mkfifo', 'shellcheck', 'gpg', 'gpgconf', 'openssl', 'ip', 'flock', 'file', 'cc'],
 };
 
 /** `npm run lint`: ESLint (flat config, eslint.config.mjs) and knip (knip.json), both generated here. */
