@@ -37,6 +37,28 @@ function skippedTests(results) {
   );
 }
 
+/**
+ * Each failed test of one vitest JSON report, as `FILE :: FULL TEST NAME: first line of its failure`: CI's log keeps
+ * only its tail, so the names must come out here, next to the closing line, not only in the runner's output above.
+ */
+function failedTests(results) {
+  return (results.testResults ?? []).flatMap((file) => {
+    const where = relative(process.cwd(), file.name);
+    const tests = (file.assertionResults ?? []).filter((test) => test.status === 'failed');
+    // A file that failed to load has no failed tests, only its own message.
+    if (tests.length === 0 && file.status === 'failed') return [`${where}: ${firstLine(file.message)}`];
+    return tests.map((test) => `${where} :: ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
+  });
+}
+
+/** The first non-empty line of a failure message, without colour codes, at most 300 characters. */
+function firstLine(message) {
+  // eslint-disable-next-line no-control-regex
+  const plain = String(message ?? '(no message)').replace(/\u001b\[[0-9;]*m/g, '');
+  const line = plain.split('\n').find((text) => text.trim() !== '') ?? '(no message)';
+  return line.trim().slice(0, 300);
+}
+
 function packagesWithTests() {
   const dirs = ['packages', 'tools'].flatMap((parent) => (existsSync(parent) ? readdirSync(parent).map((name) => join(parent, name)) : []));
   return dirs.filter((dir) => {
@@ -46,6 +68,7 @@ function packagesWithTests() {
 }
 
 const problems = [];
+const failures = [];
 const allowed = readAllowedSkips(problems);
 let passed = 0;
 let failed = 0;
@@ -73,7 +96,9 @@ for (const dir of packagesWithTests()) {
     }
   }
   console.error(`count-tests: ${dir}: ${results.numPassedTests} passed, ${results.numFailedTests} failed`);
+  failures.push(...failedTests(results));
 }
+for (const failure of failures) console.error(`count-tests: FAILED ${failure}`);
 for (const [test, entry] of allowed) {
   if (!entry.used) problems.push(`${ALLOWED_SKIPS}:${entry.line}: allows a skip that did not happen (remove the line): ${test}`);
 }

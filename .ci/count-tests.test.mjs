@@ -17,7 +17,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-/** A package with a test script whose vitest report holds `tests` ([status, full name]) of one file. */
+/** A package with a test script whose vitest report holds `tests` ([status, full name, failure message?]) of one file. */
 function workspacePackage(name, tests, { report = true } = {}) {
   const dir = join(root, 'packages', name);
   mkdirSync(join(dir, 'test-results'), { recursive: true });
@@ -32,7 +32,16 @@ function workspacePackage(name, tests, { report = true } = {}) {
       numPendingTests: count('skipped'),
       numTodoTests: count('todo'),
       success: count('failed') === 0,
-      testResults: [{ name: join(dir, 'src', `${name}.test.ts`), assertionResults: tests.map(([status, fullName]) => ({ status, fullName })) }],
+      testResults: [
+        {
+          name: join(dir, 'src', `${name}.test.ts`),
+          assertionResults: tests.map(([status, fullName, failure]) => ({
+            status,
+            fullName,
+            failureMessages: failure === undefined ? [] : [failure],
+          })),
+        },
+      ],
     }),
   );
 }
@@ -97,6 +106,24 @@ describe('count-tests', () => {
     assert.equal(run.code, 1);
     assert.match(run.stderr, /allowed-skips\.txt:3: allows a skip that did not happen \(remove the line\)/);
     assert.equal(run.line, '1 passed, 1 failed, 0 skipped');
+  });
+
+  it('names each failed test next to the closing line, with the first line of its failure', () => {
+    workspacePackage('a', [['passed', 'x one'], ['failed', 'x two', '\u001b[31mAssertionError: expected 1 to be 2\u001b[39m\n    at a.test.ts:3:4']]);
+    const run = countTests();
+    assert.equal(run.code, 1);
+    assert.equal(run.line, '1 passed, 1 failed, 0 skipped');
+    assert.match(run.stderr, /count-tests: FAILED packages\/a\/src\/a\.test\.ts :: x two: AssertionError: expected 1 to be 2\n/);
+  });
+
+  it('names a test file that failed to load, with its message', () => {
+    workspacePackage('a', [['passed', 'x one']]);
+    const report = join(root, 'packages', 'a', 'test-results', 'vitest.json');
+    const file = { name: join(root, FILE), status: 'failed', message: 'Error: Cannot find module ./gone.js', assertionResults: [] };
+    writeFileSync(report, JSON.stringify({ numPassedTests: 1, numFailedTests: 0, success: false, testResults: [file] }));
+    const run = countTests();
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /count-tests: FAILED packages\/a\/src\/a\.test\.ts: Error: Cannot find module \.\/gone\.js\n/);
   });
 
   it('counts a package with a test script but no report, and a suite that failed to load, as failures', () => {
