@@ -4,6 +4,7 @@ import { runJob, type JobSpec, type RunnerSettings } from '@gitlab-fargate/runne
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useLocalStack } from '../shared-stack.js';
 import { CapturedLog, describeAllTasks, discard, job, waitForNothingLeft } from '../index.js';
+import { expectCancelledImageJobEndsOnSigterm } from '../test/cancelled-image-job.js';
 import { buildJobImageFixtures, type JobImageFixtures } from './job-image-fixtures.js';
 
 // Whole jobs with `image:` and `services:` through the runner harness, the compiled driver, the ECS emulator's
@@ -94,23 +95,7 @@ describe('a job with image:', () => {
 
 describe('a cancelled job with image:', () => {
   it('forwards SIGTERM to the script in a FROM scratch image (busybox sh), as on the helper, and leaves nothing', async () => {
-    const log = new CapturedLog();
-    const controller = new AbortController();
-    void log.waitFor(/^marker-42$/m).then(() => controller.abort());
-    const result = await runJob({
-      runner, env: stack.env, log, runnerLog: discard, prepareAttempts: 1, signal: controller.signal,
-      job: job({
-        image: { name: images.scratchBusybox },
-        script: ['trap \'echo "TERM reached the script in the image"; exit 7\' TERM', 'echo "marker-$((6 * 7))"', 'sleep 300 & wait', 'echo "after the sleep"'],
-      }),
-    });
-    expect(result.outcome, log.text).toBe('canceled');
-    expect(log.text).toContain('TERM reached the script in the image');
-    expect(log.text).not.toMatch(/^after the sleep$/m);
-    const stage = result.timings.find((t) => t.phase === 'build_script');
-    expect(stage).toMatchObject({ exitCode: 2 });
-    expect(stage!.seconds).toBeLessThan(15);
-    expect(await waitForNothingLeft(stack)).toEqual(nothingLeft);
+    await expectCancelledImageJobEndsOnSigterm(stack, runner, images.scratchBusybox);
   });
 });
 

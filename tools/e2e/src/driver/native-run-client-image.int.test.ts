@@ -5,6 +5,7 @@ import { runJob, type RunnerSettings } from '@gitlab-fargate/runner-harness';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useLocalStack } from '../shared-stack.js';
 import { CapturedLog, discard, job, waitForNothingLeft } from '../index.js';
+import { expectCancelledImageJobEndsOnSigterm } from '../test/cancelled-image-job.js';
 import { buildJobImageFixtures, type JobImageFixtures } from './job-image-fixtures.js';
 
 // A job with image: whose run stages go through the driver's native run client: the multiplexer routes the job's
@@ -55,24 +56,6 @@ describe('a job with image: through the native run client', () => {
   });
 
   it('forwards SIGTERM to the whole script in a FROM scratch image, its background children too', async () => {
-    const log = new CapturedLog();
-    const controller = new AbortController();
-    void log.waitFor(/^marker-42$/m).then(() => controller.abort());
-    const result = await runJob({
-      runner, env: stack.env, log, runnerLog: discard, prepareAttempts: 1, signal: controller.signal,
-      job: job({
-        image: { name: images.scratchBusybox },
-        script: ['trap \'echo "TERM reached the script in the image"; exit 7\' TERM', 'echo "marker-$((6 * 7))"', 'sleep 300 & wait', 'echo "after the sleep"'],
-      }),
-    });
-    expect(result.outcome, log.text).toBe('canceled');
-    expect(log.text).toContain('TERM reached the script in the image');
-    expect(log.text).not.toMatch(/^after the sleep$/m);
-    const stage = result.timings.find((t) => t.phase === 'build_script');
-    expect(stage).toMatchObject({ exitCode: 2 });
-    // Under the 10 s grace period: the signal ended the stage. A `sleep` left running kept the channel open until the
-    // client gave up (15 s) when dropbear's session shell led no process group for the cancel's kill to reach.
-    expect(stage!.seconds).toBeLessThan(10);
-    expect(await waitForNothingLeft(stack)).toEqual({ runningTasks: [], containers: [], metadataFiles: [] });
+    await expectCancelledImageJobEndsOnSigterm(stack, runner, images.scratchBusybox);
   });
 });

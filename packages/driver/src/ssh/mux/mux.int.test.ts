@@ -1,16 +1,15 @@
 import { type ChildProcess, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { type AddressInfo, type Socket, createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, ensureBuilt, runCli, signalOnOutput } from '../../../test/cli-process.js';
+import { createMuxTestJob, isAlive, muxSpec, useMultiplexers, writeScript } from '../../../test/mux-fixture.js';
 import { type Sshd, startSshd } from '../../../test/sshd-fixture.js';
 import { deferred } from '../../deferred.js';
 import { type JobState, statePath, writeState } from '../../job/state.js';
-import { sshTransport } from '../connect.js';
 import { generateJobKeyPair } from '../keys.js';
 import { multiplexedTransport } from './client.js';
 import { launchMultiplexer, stopMultiplexer } from './launcher.js';
@@ -25,78 +24,31 @@ const DEAD_PORT = 9;
 
 describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
   const keys = generateJobKeyPair('mux-test');
+  const multiplexers = useMultiplexers();
   let sshd: Sshd;
   let dir: string;
-  let stateDir: string;
   let config: string;
   let path: string;
   /** The multiplexer's own copy of the state, so the stages' copy can point at a dead port without racing it. */
   let muxStatePath: string;
   let state: JobState;
   let env: Record<string, string>;
-  const running: MuxRecord[] = [];
 
-  const spec = (overrides: Partial<MuxSpec> = {}): MuxSpec => ({
-    statePath: muxStatePath,
-    socketPath: muxSocketPath(path),
-    connectTimeoutMs: 10_000,
-    keepaliveIntervalMs: 15_000,
-    keepaliveCountMax: 4,
-    idleTimeoutMs: 60_000,
-    ...overrides,
-  });
-  const start = async (overrides: Partial<MuxSpec> = {}): Promise<MuxRecord> => {
-    const record = await launchMultiplexer(CLI, spec(overrides)).connect(15_000);
-    running.push(record);
-    return record;
-  };
-  const script = (name: string, text: string): string => {
-    const file = join(dir, name);
-    writeFileSync(file, text, { mode: 0o700 });
-    return file;
-  };
+  const spec = (overrides: Partial<MuxSpec> = {}): MuxSpec => muxSpec(muxStatePath, { socketPath: muxSocketPath(path), ...overrides });
+  const start = (overrides: Partial<MuxSpec> = {}): Promise<MuxRecord> => multiplexers.start(spec(overrides));
+  const script = (name: string, text: string): string => writeScript(dir, name, text);
   const remote = (command: string): string => execFileSync('docker', ['exec', sshd.container.getId(), 'bash', '-c', command], { encoding: 'utf8' });
 
   beforeAll(async () => {
     ensureBuilt();
     sshd = await startSshd(keys.publicKey);
-    const first = await sshTransport.connect({ host: sshd.host, port: sshd.port, username: 'root', privateKey: keys.privateKey });
-    first.close();
-    dir = mkdtempSync(join(tmpdir(), 'driver-mux-'));
-    stateDir = join(dir, 'state');
-    config = join(dir, 'driver.toml');
-    writeFileSync(config, `[Fargate]\nCluster = "ci"\nSubnets = ["subnet-0123456789abcdef0"]\nTaskDefinition = "ci-job"\n[TaskMetadata]\nDirectory = "${stateDir}"\n`);
-    path = statePath(stateDir, TOKEN, JOB_ID);
+    const job = await createMuxTestJob({ prefix: 'driver-mux-', token: TOKEN, jobId: JOB_ID, sshd, keys, exitCodes: { build: 1, system: 2 }, withTask: true });
+    ({ dir, config, path, state, env } = job);
     muxStatePath = statePath(join(dir, 'mux-state'), TOKEN, JOB_ID);
-    state = {
-      version: 1,
-      jobId: JOB_ID,
-      runnerShortToken: TOKEN,
-      cluster: 'ci',
-      taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/ci/0123456789abcdef0123456789abcdef',
-      address: sshd.host,
-      port: sshd.port,
-      username: 'root',
-      privateKey: keys.privateKey,
-      publicKey: keys.publicKey,
-      hostKey: first.hostKey,
-      createdAt: new Date().toISOString(),
-    };
-    env = {
-      BUILD_FAILURE_EXIT_CODE: '1',
-      SYSTEM_FAILURE_EXIT_CODE: '2',
-      BUILD_EXIT_CODE_FILE: join(dir, 'build_exit_code'),
-      CUSTOM_ENV_CI_JOB_ID: JOB_ID,
-      CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN: TOKEN,
-      TMPDIR: dir,
-    };
   });
   beforeEach(() => {
     writeState(muxStatePath, state);
     writeState(path, state);
-  });
-  afterEach(() => {
-    for (const record of running.splice(0)) stopMultiplexer(record);
   });
   afterAll(async () => {
     await sshd?.stop();
@@ -385,13 +337,4 @@ async function heldProxy(
       for (const socket of sockets) socket.destroy();
     },
   };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,17 +1,15 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, ensureBuilt, runCli } from '../../../test/cli-process.js';
+import { createMuxTestJob, muxSpec, useMultiplexers } from '../../../test/mux-fixture.js';
 import { buildNativeClient, runNative } from '../../../test/native-client.js';
 import { type Sshd, startSshd } from '../../../test/sshd-fixture.js';
-import { type JobState, statePath, writeState } from '../../job/state.js';
-import { sshTransport } from '../connect.js';
+import { type JobState, writeState } from '../../job/state.js';
 import { generateJobKeyPair } from '../keys.js';
-import { Writable } from 'node:stream';
 import { multiplexedTransport } from './client.js';
-import { launchMultiplexer, stopMultiplexer } from './launcher.js';
 import { FrameType, type MuxCleanupRequest, NATIVE_CLIENT_ENV, encodeFrame, readFrames } from './protocol.js';
 import type { MuxRecord } from './record.js';
 import { muxSocketPath } from './socket.js';
@@ -27,6 +25,7 @@ const NOTHING_TO_STOP = 'Prepare never started a task: nothing to stop';
  */
 describe('the native client as cleanup_exec (real multiplexer, real sshd)', () => {
   const keys = generateJobKeyPair('native-cleanup-test');
+  const multiplexers = useMultiplexers();
   let client: string;
   let sshd: Sshd;
   let dir: string;
@@ -34,16 +33,12 @@ describe('the native client as cleanup_exec (real multiplexer, real sshd)', () =
   let path: string;
   let state: JobState;
   let env: Record<string, string>;
-  const running: MuxRecord[] = [];
   const cleanupArgs = (): string[] => ['--config', config, 'custom', 'cleanup'];
   /** With a working Node driver to fall back to; `env` has none, so a cleanup that passes there ran in the multiplexer. */
   const nodeEnv = (): Record<string, string> => ({ ...env, [NATIVE_CLIENT_ENV.node]: process.execPath });
 
   const start = async (): Promise<MuxRecord> => {
-    const timing = { connectTimeoutMs: 10_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 4, idleTimeoutMs: 60_000 };
-    const spec = { statePath: path, socketPath: muxSocketPath(path), ...timing };
-    const record = await launchMultiplexer(CLI, spec).connect(15_000);
-    running.push(record);
+    const record = await multiplexers.start(muxSpec(path));
     writeState(path, { ...state, mux: record });
     // Connected once a command ran: it read the state by then, which a test may then damage.
     const target = { host: sshd.host, port: sshd.port, username: 'root', privateKey: keys.privateKey };
@@ -58,24 +53,10 @@ describe('the native client as cleanup_exec (real multiplexer, real sshd)', () =
     ensureBuilt();
     client = buildNativeClient();
     sshd = await startSshd(keys.publicKey);
-    const first = await sshTransport.connect({ host: sshd.host, port: sshd.port, username: 'root', privateKey: keys.privateKey });
-    first.close();
-    dir = mkdtempSync(join(tmpdir(), 'driver-native-cleanup-'));
-    const stateDir = join(dir, 'state');
-    config = join(dir, 'driver.toml');
-    writeFileSync(config, `[Fargate]\nCluster = "ci"\nSubnets = ["subnet-0123456789abcdef0"]\nTaskDefinition = "ci-job"\n[TaskMetadata]\nDirectory = "${stateDir}"\n`);
-    path = statePath(stateDir, TOKEN, JOB_ID);
-    state = {
-      version: 1, jobId: JOB_ID, runnerShortToken: TOKEN, cluster: 'ci', region: 'us-east-1',
-      address: sshd.host, port: sshd.port, username: 'root', privateKey: keys.privateKey, publicKey: keys.publicKey,
-      hostKey: first.hostKey, createdAt: new Date().toISOString(),
-    };
+    const job = await createMuxTestJob({ prefix: 'driver-native-cleanup-', token: TOKEN, jobId: JOB_ID, sshd, keys, exitCodes: { build: 7, system: 8 }, withTask: false });
+    ({ dir, config, path, state } = job);
     env = {
-      BUILD_FAILURE_EXIT_CODE: '7',
-      SYSTEM_FAILURE_EXIT_CODE: '8',
-      CUSTOM_ENV_CI_JOB_ID: JOB_ID,
-      CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN: TOKEN,
-      TMPDIR: dir,
+      ...job.env,
       // Without gitlab-fargate-driver (the client's last fallback), which vitest's PATH has.
       PATH: '/usr/bin:/bin',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -85,9 +66,6 @@ describe('the native client as cleanup_exec (real multiplexer, real sshd)', () =
     };
   });
   beforeEach(() => writeState(path, state));
-  afterEach(() => {
-    for (const record of running.splice(0)) stopMultiplexer(record);
-  });
   afterAll(async () => {
     await sshd?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });

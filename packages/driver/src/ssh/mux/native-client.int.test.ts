@@ -1,29 +1,27 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, ensureBuilt, runCli, signalOnOutput } from '../../../test/cli-process.js';
+import { createMuxTestJob, hostKeyOf, muxSpec, useMultiplexers, writeScript } from '../../../test/mux-fixture.js';
 import { buildNativeClient, runNative } from '../../../test/native-client.js';
 import { type Sshd, startSshd } from '../../../test/sshd-fixture.js';
-import { type JobState, readState, statePath, writeState } from '../../job/state.js';
-import { sshTransport } from '../connect.js';
+import { type JobState, readState, writeState } from '../../job/state.js';
 import { generateJobKeyPair } from '../keys.js';
-import { launchMultiplexer, stopMultiplexer } from './launcher.js';
 import { FrameType, type MuxSpec, NATIVE_CLIENT_ENV, encodeFrame, readFrames } from './protocol.js';
 import type { MuxRecord } from './record.js';
 import { muxSocketPath } from './socket.js';
 
 const TOKEN = 'nativetok';
 const JOB_ID = '4242';
-/** A loopback port nothing listens on: the stage's own connection there fails, so only the multiplexer can run it. */
 /** The native client's source, for the AddressSanitizer build. */
 const NATIVE_SOURCE = fileURLToPath(new URL('../../../native/run-client.c', import.meta.url));
 
 describe('the native run client (real multiplexer, real sshd)', () => {
   const keys = generateJobKeyPair('native-test');
+  const multiplexers = useMultiplexers();
   let client: string;
   let helper: Sshd;
   let build: Sshd;
@@ -33,67 +31,22 @@ describe('the native run client (real multiplexer, real sshd)', () => {
   let path: string;
   let state: JobState;
   let env: Record<string, string>;
-  const running: MuxRecord[] = [];
 
-  const spec = (overrides: Partial<MuxSpec> = {}): MuxSpec => ({
-    statePath: path,
-    socketPath: muxSocketPath(path),
-    connectTimeoutMs: 10_000,
-    keepaliveIntervalMs: 15_000,
-    keepaliveCountMax: 4,
-    idleTimeoutMs: 60_000,
-    ...overrides,
-  });
-  const start = async (overrides: Partial<MuxSpec> = {}): Promise<MuxRecord> => {
-    const record = await launchMultiplexer(CLI, spec(overrides)).connect(15_000);
-    running.push(record);
-    return record;
-  };
-  const script = (name: string, text: string): string => {
-    const file = join(dir, name);
-    writeFileSync(file, text, { mode: 0o700 });
-    return file;
-  };
+  const start = (overrides: Partial<MuxSpec> = {}): Promise<MuxRecord> => multiplexers.start(muxSpec(path, overrides));
+  const script = (name: string, text: string): string => writeScript(dir, name, text);
   const stage = (file: string, name = 'build_script'): string[] => ['--config', config, 'custom', 'run', file, name];
   const inContainer = (sshd: Sshd, command: string): string =>
     execFileSync('docker', ['exec', sshd.container.getId(), 'bash', '-c', command], { encoding: 'utf8' });
-  const hostKeyOf = async (sshd: Sshd): Promise<string> => {
-    const first = await sshTransport.connect({ host: sshd.host, port: sshd.port, username: 'root', privateKey: keys.privateKey });
-    first.close();
-    return first.hostKey;
-  };
 
   beforeAll(async () => {
     ensureBuilt();
     client = buildNativeClient();
     [helper, build] = await Promise.all([startSshd(keys.publicKey), startSshd(keys.publicKey)]);
-    buildHostKey = await hostKeyOf(build);
-    dir = mkdtempSync(join(tmpdir(), 'driver-native-'));
-    const stateDir = join(dir, 'state');
-    config = join(dir, 'driver.toml');
-    writeFileSync(config, `[Fargate]\nCluster = "ci"\nSubnets = ["subnet-0123456789abcdef0"]\nTaskDefinition = "ci-job"\n[TaskMetadata]\nDirectory = "${stateDir}"\n`);
-    path = statePath(stateDir, TOKEN, JOB_ID);
-    state = {
-      version: 1,
-      jobId: JOB_ID,
-      runnerShortToken: TOKEN,
-      cluster: 'ci',
-      taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/ci/0123456789abcdef0123456789abcdef',
-      address: helper.host,
-      port: helper.port,
-      username: 'root',
-      privateKey: keys.privateKey,
-      publicKey: keys.publicKey,
-      hostKey: await hostKeyOf(helper),
-      createdAt: new Date().toISOString(),
-    };
+    buildHostKey = await hostKeyOf(build, keys.privateKey);
+    const job = await createMuxTestJob({ prefix: 'driver-native-', token: TOKEN, jobId: JOB_ID, sshd: helper, keys, exitCodes: { build: 7, system: 8 }, withTask: true });
+    ({ dir, config, path, state } = job);
     env = {
-      BUILD_FAILURE_EXIT_CODE: '7',
-      SYSTEM_FAILURE_EXIT_CODE: '8',
-      BUILD_EXIT_CODE_FILE: join(dir, 'build_exit_code'),
-      CUSTOM_ENV_CI_JOB_ID: JOB_ID,
-      CUSTOM_ENV_CI_RUNNER_SHORT_TOKEN: TOKEN,
-      TMPDIR: dir,
+      ...job.env,
       [NATIVE_CLIENT_ENV.socket]: muxSocketPath(path),
       // No Node to fall back to: a stage that passes ran in the native client alone.
       [NATIVE_CLIENT_ENV.node]: join(dir, 'no-node'),
@@ -103,9 +56,6 @@ describe('the native run client (real multiplexer, real sshd)', () => {
   beforeEach(() => {
     writeState(path, state);
     rmSync(env.BUILD_EXIT_CODE_FILE!, { force: true });
-  });
-  afterEach(() => {
-    for (const record of running.splice(0)) stopMultiplexer(record);
   });
   afterAll(async () => {
     await Promise.all([helper?.stop(), build?.stop()]);
