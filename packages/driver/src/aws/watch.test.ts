@@ -119,6 +119,19 @@ describe('waitForRunning', () => {
     expect(time.now()).toBe(30_000);
   });
 
+  it('with pauseFirst, pauses before the first poll too, and asks for each pause with the time waited', async () => {
+    const time = fakeTime();
+    const asked: number[] = [];
+    const polledAt: number[] = [];
+    ecsMock.on(DescribeTasksCommand).callsFake(() => {
+      polledAt.push(time.now());
+      return { tasks: [task(polledAt.length < 3 ? 'PENDING' : 'RUNNING')] };
+    });
+    await waitForRunning(ecs, 'ci', ARN, { ...time, pauseFirst: true, pollIntervalMs: (elapsedMs) => (asked.push(elapsedMs), 1_000 + elapsedMs) });
+    expect(asked).toEqual([0, 1_000, 3_000]);
+    expect(polledAt).toEqual([1_000, 3_000, 7_000]);
+  });
+
   it('stops waiting when the job is cancelled', async () => {
     ecsMock.on(DescribeTasksCommand).resolves({ tasks: [task('PENDING')] });
     const controller = new AbortController();

@@ -31,8 +31,13 @@ export function describeStoppedTask(task: Task): string {
 export interface WatchOptions {
   /** Give up after this long. @default 600_000 */
   readonly timeoutMs?: number;
-  /** Pause between polls; a function is asked before each pause. @default 2_000 */
-  readonly pollIntervalMs?: number | (() => number);
+  /** Pause between polls; a function is asked before each pause, with the milliseconds since the watch began. @default 2_000 */
+  readonly pollIntervalMs?: number | ((elapsedMs: number) => number);
+  /**
+   * Pause (the interval at 0 ms) before the first poll too: for a caller that already has RunTask's description of the
+   * task, which a poll right away would only repeat. @default false
+   */
+  readonly pauseFirst?: boolean;
   /**
    * How long a MISSING answer counts as ECS's eventual consistency right after RunTask, not a lost task.
    * @default 30_000
@@ -64,8 +69,10 @@ export async function waitForRunning(ecs: ECSClient, cluster: string, taskArn: s
   const sleep = options.sleep ?? defaultSleep;
   const start = now();
   const timeoutMs = options.timeoutMs ?? 600_000;
-  const interval = (): number => (typeof options.pollIntervalMs === 'function' ? options.pollIntervalMs() : options.pollIntervalMs ?? 2_000);
+  const interval = (elapsedMs: number): number =>
+    typeof options.pollIntervalMs === 'function' ? options.pollIntervalMs(elapsedMs) : options.pollIntervalMs ?? 2_000;
   let lastReported: string | undefined;
+  if (options.pauseFirst === true) await sleep(Math.min(interval(0), timeoutMs), options.signal);
   for (;;) {
     options.signal?.throwIfAborted();
     const elapsed = now() - start;
@@ -110,7 +117,8 @@ export async function waitForRunning(ecs: ECSClient, cluster: string, taskArn: s
           'large images pull slowly: raise [Timeouts] TaskStart if this is expected',
       );
     }
-    await sleep(Math.min(interval(), Math.max(0, timeoutMs - elapsed)), options.signal);
+    const waited = now() - start;
+    await sleep(Math.min(interval(waited), Math.max(0, timeoutMs - waited)), options.signal);
   }
 }
 

@@ -5,8 +5,8 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { testContext } from '../../test/context.js';
 import { SshConnectError } from '../ssh/connect.js';
 import type { Transport } from '../ssh/transport.js';
-import { secondsToMs } from '../duration.js';
-import { awaitReady, stopWatchPollMs } from './await-ready.js';
+import type { Sleep } from '../sleep.js';
+import { awaitReady } from './await-ready.js';
 
 const ARN = 'arn:aws:ecs:us-east-1:123456789012:task/ci/0f1e2d3c4b5a69788796a5b4c3d2e1f0';
 const RUNNING = {
@@ -85,6 +85,7 @@ describe('awaitReady: SSH answers before the poller sees RUNNING', () => {
       connect: async () => ({ hostKey: 'AAAA', exec: () => Promise.reject(new Error('not used')), onClose: () => {}, close: () => {} }),
     };
     const seen: string[] = [];
+    let pauses = 0;
     const ready = await awaitReady({
       ecs: new ECSClient({ region: 'us-east-1' }),
       ec2: async () => new EC2Client({ region: 'us-east-1' }),
@@ -96,8 +97,12 @@ describe('awaitReady: SSH answers before the poller sees RUNNING', () => {
       target: { port: 2222, username: 'root', privateKey: 'unused' },
       log: ctx.log,
       signal: new AbortController().signal,
-      // The poller's next poll never comes: SSH answers first, as when sshd starts between two polls.
-      sleep: (_ms, signal) => new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true })),
+      // The pause before the first poll ends; the next poll never comes: SSH answers first, as when sshd starts
+      // between two polls.
+      sleep: (_ms, signal) =>
+        pauses++ === 0
+          ? Promise.resolve()
+          : new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true })),
       now: () => 0,
       onAddress: () => {},
       onTask: (task) => seen.push(`${task.lastStatus} pullStoppedAt=${task.pullStoppedAt?.toISOString() ?? '-'}`),
@@ -107,51 +112,105 @@ describe('awaitReady: SSH answers before the poller sees RUNNING', () => {
   });
 });
 
-describe('awaitReady: while the SSH probe runs, the poller only watches for a stop', () => {
+
+/**
+ * Virtual time for everything that sleeps in a readiness wait (the poller and the SSH probe at once): each sleep is a
+ * timer, and `run` moves the clock to the earliest one only once every other promise chain has settled.
+ */
+function virtualTime() {
+  let clock = 0;
+  let timers: { at: number; wake: () => void }[] = [];
+  const sleep: Sleep = (ms, signal) =>
+    new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const timer = { at: clock + ms, wake: resolve };
+      timers.push(timer);
+      signal?.addEventListener('abort', () => {
+        timers = timers.filter((t) => t !== timer);
+        reject(signal.reason);
+      }, { once: true });
+    });
+  async function run<T>(work: Promise<T>): Promise<T> {
+    let settled = false;
+    work.then(() => (settled = true), () => (settled = true));
+    while (!settled) {
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+      if (settled || timers.length === 0) continue;
+      const next = timers.reduce((a, b) => (b.at < a.at ? b : a));
+      timers = timers.filter((t) => t !== next);
+      clock = Math.max(clock, next.at);
+      next.wake();
+    }
+    return work;
+  }
+  return { now: () => clock, sleep, run };
+}
+
+/** The driver's default intervals (TaskPollInterval 2 s, SSHPollInterval 1 s). */
+const DEFAULT_INTERVALS_TOML = '[Fargate]\nCluster = "ci"\nSubnets = ["subnet-0123456789abcdef0"]\nTaskDefinition = "ci-job:3"\n';
+
+describe('awaitReady: DescribeTasks while a task starts', () => {
   const ecsMock = mockClient(ECSClient);
   afterAll(() => ecsMock.restore());
+  const PROVISIONING = { taskArn: ARN, lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING' };
+  const PENDING = { ...RUNNING, lastStatus: 'PENDING' };
 
-  it('polls DescribeTasks less often than TaskPollInterval once the probe has the address', async () => {
+  /** A start whose address appears after 10 s (PENDING) and whose sshd answers after `readySeconds`, or never. */
+  function start(time: ReturnType<typeof virtualTime>, readySeconds: number, describe: () => object) {
     ecsMock.reset();
-    // PENDING with its address from the first answer: the image is still pulling, the probe starts at once.
-    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [{ ...RUNNING, lastStatus: 'PENDING' }] });
-    const { ctx } = testContext();
-    let clock = 0;
-    let attempts = 0;
-    // sshd answers on the 40th attempt (about 40 s of SSHPollInterval on the fake clock).
-    const late: Transport = {
-      connect: (target) => (++attempts < 40
+    const polledAt: number[] = [];
+    ecsMock.on(DescribeTasksCommand).callsFake(() => {
+      polledAt.push(time.now());
+      return describe();
+    });
+    const { ctx } = testContext({ toml: DEFAULT_INTERVALS_TOML });
+    const transport: Transport = {
+      connect: (target) => (time.now() < readySeconds * 1_000
         ? Promise.reject(new SshConnectError(target, 'connection refused'))
         : Promise.resolve({ hostKey: 'AAAA', exec: () => Promise.reject(new Error('not used')), onClose: () => {}, close: () => {} })),
     };
-    const pollerPauses: number[] = [];
-    const taskPollMs = secondsToMs(ctx.config.timeouts.taskPollInterval);
-    await awaitReady({
+    const waiting = awaitReady({
       ecs: new ECSClient({ region: 'us-east-1' }),
       ec2: async () => new EC2Client({ region: 'us-east-1' }),
-      transport: late,
+      transport,
       config: ctx.config,
       cluster: 'ci',
       taskArn: ARN,
       containerName: 'ci-coordinator',
-      target: { port: 2222, username: 'root', privateKey: 'unused' },
+      target: { port: 22, username: 'root', privateKey: 'unused' },
       log: ctx.log,
       signal: new AbortController().signal,
-      sleep: async (ms) => {
-        if (ms === taskPollMs || ms === stopWatchPollMs(taskPollMs)) pollerPauses.push(ms);
-        clock += ms;
-        await new Promise((resolve) => setImmediate(resolve));
-      },
-      now: () => clock,
+      sleep: time.sleep,
+      now: time.now,
       onAddress: () => {},
+      onTask: () => {},
     });
-    expect(pollerPauses.length).toBeGreaterThan(2);
-    expect(new Set(pollerPauses)).toEqual(new Set([stopWatchPollMs(taskPollMs)]));
+    return { waiting: time.run(waiting), polledAt };
+  }
+
+  it('polls first after TaskPollInterval, then less and less often: a 55 s start costs 10 calls, not 16', async () => {
+    const time = virtualTime();
+    const { waiting, polledAt } = start(time, 55, () => ({ tasks: [time.now() < 10_000 ? PROVISIONING : PENDING] }));
+    await waiting;
+    // RunTask's answer already described the task: the first poll comes one TaskPollInterval later.
+    expect(polledAt[0]).toBe(2_000);
+    // Polls at 2, 4, 6, 9 and 13.5 s (the address), then after half the time waited, at most 10 s: 20.25, 30.25, 40.25,
+    // 50.25; the last call is the look after SSH answered (55.5 s). A poll every 2 s until the address and every 5 s
+    // after it made 16.
+    expect(polledAt).toHaveLength(10);
+    const pauses = polledAt.slice(1, -1).map((at, i) => at - polledAt[i]!);
+    expect(Math.max(...pauses)).toBeLessThanOrEqual(10_000);
   });
 
-  it('stretches the default 2 s to 5 s, and never polls more often than TaskPollInterval', () => {
-    expect(stopWatchPollMs(2_000)).toBe(5_000);
-    expect(stopWatchPollMs(500)).toBe(1_250);
-    expect(stopWatchPollMs(10_000)).toBe(10_000);
+  it('still reports a task that stops while the SSH probe waits, with ECS\'s reason, within 10 s', async () => {
+    const time = virtualTime();
+    const stopped = {
+      ...PENDING, lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stopCode: 'TaskFailedToStart',
+      stoppedReason: 'CannotPullContainerError: pull image manifest has been retried 5 time(s): not found',
+    };
+    const { waiting } = start(time, Number.POSITIVE_INFINITY, () => ({ tasks: [time.now() < 40_000 ? PENDING : stopped] }));
+    await expect(waiting).rejects.toThrow(/stopCode TaskFailedToStart; reason: CannotPullContainerError: pull image manifest/);
+    expect(time.now()).toBeGreaterThanOrEqual(40_000);
+    expect(time.now()).toBeLessThanOrEqual(50_000);
   });
 });

@@ -2,6 +2,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeTasksCommand, type ECSClient, type Task } from '@aws-sdk/client-ecs';
 import type { DriverConfig } from '@gitlab-fargate/config';
 import { privateAddress, resolveAddress } from '../aws/address.js';
+import { type StartWatch, startPollDelayMs } from '../aws/poll-schedule.js';
 import { waitForRunning } from '../aws/watch.js';
 import { type Deferred, deferred } from '../deferred.js';
 import { secondsToMs } from '../duration.js';
@@ -126,23 +127,19 @@ async function lastLook(input: AwaitReadyInput): Promise<void> {
 }
 
 /**
- * Once the SSH probe has the task's address, readiness is the probe's to see, and the poller only watches for a task
- * that stops: it then polls 2.5 times less often, up to every 5 s (with the default TaskPollInterval of 2 s), so a
- * task whose image pulls for a minute costs a dozen DescribeTasks instead of thirty (ECS's read bucket is shared by
- * every job of the account); a stop is still seen within 5 s.
+ * Polls DescribeTasks until the task runs (or stops), showing each status change; `onTask` sees every answer. The first
+ * poll waits one TaskPollInterval (RunTask's answer already described the task), then the pauses grow with the time
+ * waited (`startPollDelayMs`): once the SSH probe has the address the poller only watches for a stop.
  */
-export function stopWatchPollMs(taskPollMs: number): number {
-  return Math.max(taskPollMs, Math.min(taskPollMs * 2.5, 5_000));
-}
-
-/** Polls DescribeTasks until the task runs (or stops), showing each status change; `onTask` sees every answer. */
 function watchTask(input: AwaitReadyInput, signal: AbortSignal, ssh: SshProbe): Promise<Task> {
   const { config, log } = input;
   const onTask = (task: Task): void => ssh.startEarly(task);
-  const interval = secondsToMs(config.timeouts.taskPollInterval);
+  const taskPollMs = secondsToMs(config.timeouts.taskPollInterval);
+  const watching = (): StartWatch => (ssh.probing ? 'stop' : config.fargate.usePublicIp ? 'running' : 'address');
   return waitForRunning(input.ecs, input.cluster, input.taskArn, {
     timeoutMs: secondsToMs(config.timeouts.taskStart),
-    pollIntervalMs: () => (ssh.probing ? stopWatchPollMs(interval) : interval),
+    pauseFirst: true,
+    pollIntervalMs: (elapsedMs) => startPollDelayMs({ elapsedMs, taskPollMs, watch: watching() }),
     containerName: input.containerName,
     signal,
     sleep: input.sleep,
