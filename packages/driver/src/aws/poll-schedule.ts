@@ -8,7 +8,7 @@
 export type StartWatch = 'running' | 'address' | 'stop';
 
 /** Each pause is this share of the time waited so far: the number of polls grows with the log of the start time. */
-export const START_POLL_GROWTH = 0.5;
+const START_POLL_GROWTH = 0.5;
 
 /** The longest pause while the poller waits for the address, in TaskPollIntervals and absolutely. */
 const ADDRESS_CAP = { intervals: 2.5, ms: 5_000 };
@@ -22,6 +22,7 @@ export interface StartPoll {
   readonly elapsedMs: number;
   /** `[Timeouts] TaskPollInterval`: the first and the shortest pause. */
   readonly taskPollMs: number;
+  /** What the poller is waiting for now. */
   readonly watch: StartWatch;
 }
 
