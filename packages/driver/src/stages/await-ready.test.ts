@@ -1,5 +1,5 @@
 import { DescribeTasksCommand, ECSClient } from '@aws-sdk/client-ecs';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { testContext } from '../../test/context.js';
@@ -156,14 +156,14 @@ describe('awaitReady: DescribeTasks while a task starts', () => {
   const PENDING = { ...RUNNING, lastStatus: 'PENDING' };
 
   /** A start whose address appears after 10 s (PENDING) and whose sshd answers after `readySeconds`, or never. */
-  function start(time: ReturnType<typeof virtualTime>, readySeconds: number, describe: () => object) {
+  function start(time: ReturnType<typeof virtualTime>, readySeconds: number, describe: () => object, toml = DEFAULT_INTERVALS_TOML) {
     ecsMock.reset();
     const polledAt: number[] = [];
     ecsMock.on(DescribeTasksCommand).callsFake(() => {
       polledAt.push(time.now());
       return describe();
     });
-    const { ctx } = testContext({ toml: DEFAULT_INTERVALS_TOML });
+    const { ctx } = testContext({ toml });
     const transport: Transport = {
       connect: (target) => (time.now() < readySeconds * 1_000
         ? Promise.reject(new SshConnectError(target, 'connection refused'))
@@ -200,6 +200,22 @@ describe('awaitReady: DescribeTasks while a task starts', () => {
     expect(polledAt).toHaveLength(10);
     const pauses = polledAt.slice(1, -1).map((at, i) => at - polledAt[i]!);
     expect(Math.max(...pauses)).toBeLessThanOrEqual(10_000);
+  });
+
+  it('keeps to TaskPollInterval with UsePublicIP, where the poller alone sees the task become usable', async () => {
+    const time = virtualTime();
+    const ec2Mock = mockClient(EC2Client);
+    ec2Mock.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [{ Association: { PublicIp: '203.0.113.7' } }] });
+    const eni = { type: 'ElasticNetworkInterface', details: [{ name: 'networkInterfaceId', value: 'eni-0123456789abcdef0' }, ...RUNNING.attachments[0]!.details] };
+    const running = { ...RUNNING, attachments: [eni] };
+    const { waiting, polledAt } = start(time, 0, () => ({ tasks: [time.now() < 20_000 ? { ...running, lastStatus: 'PENDING' } : running] }),
+      `${DEFAULT_INTERVALS_TOML}UsePublicIP = true\n`);
+    try {
+      await expect(waiting).resolves.toMatchObject({ address: '203.0.113.7' });
+    } finally {
+      ec2Mock.restore();
+    }
+    expect(polledAt).toEqual([2_000, 4_000, 6_000, 8_000, 10_000, 12_000, 14_000, 16_000, 18_000, 20_000]);
   });
 
   it('still reports a task that stops while the SSH probe waits, with ECS\'s reason, within 10 s', async () => {
