@@ -82,8 +82,9 @@ function probeSsh(input: AwaitReadyInput, host: string, deadlineMs: number, sign
 /**
  * Waits until the task's sshd accepts the job key. The SSH probe starts as soon as the task's private address
  * appears (the ENI is attached while the task is still PENDING), in parallel with the DescribeTasks poller, so
- * readiness is not held back by the poll interval; the poller still ends the wait the moment the task stops. With
- * UsePublicIP the address needs EC2 and a RUNNING task, so the probe starts after RUNNING.
+ * readiness is not held back by the poll interval; the poller still ends the wait when it sees the task stop (at most
+ * 10 s late with the default TaskPollInterval: `startPollDelayMs`). With UsePublicIP the address needs EC2 and a
+ * RUNNING task, so the probe starts after RUNNING.
  */
 export async function awaitReady(input: AwaitReadyInput): Promise<Ready> {
   const done = new AbortController();
