@@ -34,10 +34,15 @@ export function stdinStream(stdin: ExecStreams['stdin']): Readable {
 /** How long after the channel closed its stderr may take to deliver the rest. */
 const STDERR_TAIL_WAIT_MS = 2_000;
 
+/** How long a command that outlived its grace period has to end after SIGKILL before its channel is given up on. */
+const KILL_WAIT_MS = 1_000;
+
 /**
  * Drives one exec channel: feeds stdin, passes stdout/stderr through as they arrive (with backpressure), and
- * resolves with the exit status once the channel closes. On cancel it forwards a signal, waits for the remote
- * process for a grace period, then gives up via `abandon` (which closes the connection).
+ * resolves with the exit status once the channel closes. On cancel it forwards a signal and waits for the remote
+ * process for a grace period; one still running then gets SIGKILL (the same two ways), and {@link KILL_WAIT_MS}
+ * later its channel is closed and given up on: the result goes out at once, and `abandon` ends the connection
+ * when it is the command's own (a shared one goes on serving the other commands).
  */
 export function execOnChannel(
   channel: ClientChannel,
@@ -101,11 +106,39 @@ class ChannelRun {
       // The channel may be closing already; the grace timer still bounds the wait.
     }
     this.alsoSignal?.(name);
-    this.graceTimer = setTimeout(() => {
-      this.channel.close();
-      this.abandon();
-    }, this.streams.graceMs ?? 10_000);
+    const graceMs = this.streams.graceMs ?? 10_000;
+    this.graceTimer = setTimeout(() => this.kill(`${graceMs / 1000} s`, name), graceMs);
   };
+
+  /**
+   * The command ignored the forwarded signal for its whole grace period: SIGKILL, then, if even that does not end it
+   * soon, the channel is given up on. sshd closes a session's channel only once its command exited, so without the
+   * kill a command that ignores SIGTERM would hold the stage until its client gives up on the multiplexer.
+   */
+  private kill(grace: string, forwarded: string): void {
+    this.streams.stderr.write(`gitlab-fargate-driver: the remote command did not exit within ${grace} of SIG${forwarded}: sending SIGKILL\n`);
+    try {
+      sendSignal(this.channel, 'KILL');
+    } catch {
+      // Closing already: the timer below still bounds the wait.
+    }
+    this.alsoSignal?.('KILL');
+    this.graceTimer = setTimeout(() => this.giveUp(), KILL_WAIT_MS);
+  }
+
+  /** Stops waiting for the channel: closes it, drops what it still sends, and settles now with no exit status. */
+  private giveUp(): void {
+    const { channel, streams } = this;
+    channel.unpipe(streams.stdout);
+    channel.stderr.unpipe(streams.stderr);
+    this.stdin.unpipe(channel);
+    channel.resume();
+    channel.stderr.resume();
+    channel.close();
+    this.abandon();
+    this.pending.clear();
+    this.ended('channel');
+  }
 
   /**
    * The result goes out once the channel closed (ssh2 emits that after stdout's end) and stderr delivered its last

@@ -136,22 +136,44 @@ describe('SSH transport against a real sshd', () => {
     await expectCancellationReachesScript(target);
   });
 
-  it('gives up on a remote script that ignores the signal after the grace period', async () => {
+  it('kills a remote script that ignores the signal once the grace period is over', async () => {
     const controller = new AbortController();
     const connection = await sshTransport.connect(target);
     // Cancelled once the trap is set (the script says so); had the driver waited for the script, it would have
-    // ended with exit code 0 after 30 s instead of being given up on.
+    // ended with exit code 0 after 30 s instead of being killed.
     const stdout = new PassThrough();
     stdout.on('data', (chunk: Buffer) => chunk.toString().includes('trapped') && controller.abort());
+    const stderr = sink();
     const result = await connection.exec(SCRIPT_COMMAND, {
       stdin: "trap '' TERM\necho trapped\nsleep 30\n",
       stdout,
-      stderr: sink(),
+      stderr,
       cancel: controller.signal,
       graceMs: 500,
     });
-    expect(result).toMatchObject({ cancelled: true, lost: true });
+    expect(result).toMatchObject({ cancelled: true, signal: 'KILL', lost: false });
     expect(result.exitCode).toBeUndefined();
+    expect(stderr.text()).toBe('gitlab-fargate-driver: the remote command did not exit within 0.5 s of SIGTERM: sending SIGKILL\n');
+  });
+
+  it('gives up on a channel that even SIGKILL leaves open, and its shared connection runs the next command', async () => {
+    const controller = new AbortController();
+    const connection = await sshTransport.connect(target, { shared: true });
+    const stdout = new PassThrough();
+    stdout.on('data', (chunk: Buffer) => chunk.toString().includes('trapped') && controller.abort());
+    // A process in a session of its own, out of the kill's reach, holds the channel's output open: sshd keeps the
+    // channel open as long as it lives, longer than this test's timeout.
+    const held = 'driver-held-output';
+    const script = `trap '' TERM\nsetsid bash -c 'exec -a ${held} sleep 300' &\necho trapped\nsleep 300\n`;
+    const cancel = controller.signal;
+    const result = await connection.exec(SCRIPT_COMMAND, { stdin: script, stdout, stderr: sink(), cancel, graceMs: 500 });
+    expect(result).toMatchObject({ cancelled: true });
+    expect(result.exitCode).toBeUndefined();
+    const next = sink();
+    const after = await connection.exec(SCRIPT_COMMAND, { stdin: `pkill -f '^${held}'; echo next\n`, stdout: next, stderr: sink() });
+    expect(after).toMatchObject({ exitCode: 0 });
+    expect(next.text()).toBe('next\n');
+    connection.close();
   });
 
   it('waits for an sshd that starts after the container (readiness probe)', async () => {

@@ -23,8 +23,8 @@ export interface ExecStreams {
   /** Receives the remote stderr as it comes (not ended by the transport). */
   readonly stderr: Writable;
   /**
-   * Aborting forwards `forwardSignal` to the remote process, then waits up to `graceMs` for it to exit before
-   * giving up on it.
+   * Aborting forwards `forwardSignal` to the remote process and waits up to `graceMs` for it to exit; then it gets
+   * SIGKILL, and one that outlives even that is given up on (its channel closed) a second later.
    */
   readonly cancel?: AbortSignal;
   /** @default 'TERM' */
