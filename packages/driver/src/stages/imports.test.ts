@@ -61,7 +61,14 @@ describe('module boundaries', () => {
   it('run, the stage that starts ~10 times a job, loads nothing from aws/, no AWS SDK, and ssh2 only without a multiplexer', () => {
     const loaded = [...staticImports(resolve(SRC, 'stages/run.ts'))];
     expect(loaded.filter((m) => m.includes('/aws/') || m.startsWith('@aws-sdk') || m === 'ssh2')).toEqual([]);
-    expect(readFileSync(resolve(SRC, 'stages/run.ts'), 'utf8')).toContain("await import('../ssh/connect.js')");
+    expect(readFileSync(resolve(SRC, 'stages/run-direct.ts'), 'utf8')).toContain("await import('../ssh/connect.js')");
+  });
+
+  it('run loads its own SSH route (run-direct: the retry loop, its sleep) only when the multiplexer ran nothing', () => {
+    // Each module a run stage loads costs it memory (the benchmark's run-stage RSS): the multiplexer route needs none of these.
+    const loaded = [...staticImports(resolve(SRC, 'stages/run.ts'))].map((m) => m.slice(SRC.length));
+    expect(loaded.filter((m) => ['stages/run-direct.ts', 'sleep.ts', 'duration.ts'].includes(m))).toEqual([]);
+    expect(readFileSync(resolve(SRC, 'stages/run.ts'), 'utf8')).toContain("await import('./run-direct.js')");
   });
 
   it('prepare, cleanup and gc load the EC2 client only when a public IP is needed', () => {

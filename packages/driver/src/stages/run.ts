@@ -1,17 +1,12 @@
 import { createReadStream, statSync } from 'node:fs';
-import { secondsToMs } from '../duration.js';
 import { SystemFailure } from '../errors.js';
 import { stageExecution } from '../job-image/build-stage.js';
 import { readState } from '../job/state.js';
-import { sleep } from '../sleep.js';
 import { MuxUnavailable, multiplexedTransport } from '../ssh/mux/client.js';
 import type { Connection, ExecResult, Transport, TransportTarget } from '../ssh/transport.js';
 import { type StageContext, jobStatePath } from './context.js';
 import { stageFailure } from './run-result.js';
 import { afterRunStage } from './run-summary.js';
-
-/** How many times `run` tries to connect before calling it a system failure (the task is already known good). */
-const CONNECT_ATTEMPTS = 3;
 
 /** Options of {@link runStage}. */
 export interface RunStageOptions {
@@ -80,7 +75,7 @@ async function runScript(ctx: StageContext, scriptPath: string, stageName: strin
   // The multiplexer routes the stage itself (the same `stageExecution`), to the helper or the build container.
   const multiplexer = state.mux === undefined ? undefined : { socket: state.mux.socket, stage: stageName };
   const result = (await throughMultiplexer(multiplexer, options, target, execute, log)) ??
-    (await execute(await connectOnOurOwn(options, target, ctx, log)));
+    (await execute(await connectDirectly(options, target, ctx, log)));
   const failure = stageFailure(result, { stageName, endpoint: `${state.address}:${target.port}`, cancelReason: ctx.signal.reason });
   if (failure !== undefined) throw failure;
 }
@@ -103,35 +98,14 @@ async function throughMultiplexer(
   }
 }
 
-async function connectOnOurOwn(
+/** The stage's own SSH connection (`run-direct.ts`), loaded only on this route: through the multiplexer, none of it is. */
+async function connectDirectly(
   options: RunStageOptions,
   target: TransportTarget,
   ctx: StageContext,
   log: StageContext['log'],
 ): Promise<Connection> {
-  const transport = options.transport ?? (await import('../ssh/connect.js')).sshTransport;
-  return connectWithRetry(transport, target, ctx, options.retryDelayMs ?? 1_000, log);
-}
-
-async function connectWithRetry(
-  transport: Transport,
-  target: Parameters<Transport['connect']>[0],
-  ctx: StageContext,
-  delayMs: number,
-  log: StageContext['log'],
-): Promise<Connection> {
-  for (let attempt = 1; ; attempt++) {
-    ctx.signal.throwIfAborted();
-    try {
-      return await transport.connect(target, {
-        timeoutMs: secondsToMs(ctx.config.ssh.connectTimeout),
-        keepaliveIntervalMs: secondsToMs(ctx.config.ssh.keepaliveInterval),
-        keepaliveCountMax: ctx.config.ssh.keepaliveCountMax,
-      });
-    } catch (error) {
-      if (!(error instanceof Error) || error.name !== 'SshConnectError' || attempt >= CONNECT_ATTEMPTS) throw error;
-      log.warn(`${error.message}; retrying (${attempt}/${CONNECT_ATTEMPTS})`);
-      await sleep(delayMs, ctx.signal);
-    }
-  }
+  const { connectOnOurOwn } = await import('./run-direct.js');
+  const transport = options.transport !== undefined ? { transport: options.transport } : {};
+  return connectOnOurOwn(target, ctx, log, { ...transport, retryDelayMs: options.retryDelayMs ?? 1_000 });
 }
