@@ -54,8 +54,7 @@ export async function runMultiplexerProcess(
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => server.stop(`got ${signal}`));
   report(`${LISTENING_PREFIX}${process.pid}`);
   router.preload(); // while the task starts: nothing waits on this process yet
-  // Not the cleanup's modules (the AWS SDK, ~13 MiB of RSS for the job's whole life): `main` imports them when a
-  // cleanup request arrives, for the one cleanup this process ever runs.
+  cleanupRoute.preloadCleanupModules();
 
   if (await goAhead()) {
     const connection = connectToTask(sshTransport, readState, spec);
