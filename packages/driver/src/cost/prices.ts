@@ -1,6 +1,6 @@
 /**
  * The built-in Fargate price table the driver's cost estimates use (Linux, on-demand, US dollars). The one place these
- * numbers live: `[Pricing]` in the driver TOML overrides them (see `resolve-prices.ts`), and a test checks that the
+ * numbers live: `[Pricing]` in the driver TOML overrides them (see `resolvePrices` in `estimate.ts`), and a test checks that the
  * tables in the driver's README and in docs/ agree with this file.
  *
  * AWS's price page (https://aws.amazon.com/fargate/pricing/) is the authority; the driver cannot read it at run time,

@@ -71,6 +71,12 @@ describe('module boundaries', () => {
     expect(readFileSync(resolve(SRC, 'stages/run.ts'), 'utf8')).toContain("await import('./run-direct.js')");
   });
 
+  it("the cost line loads two modules of cost/: the estimate and the price table", () => {
+    // The summary's modules load after the job's last script, each a few hundred microseconds: keep them few.
+    const loaded = [...staticImports(resolve(SRC, 'metrics/summary.ts'))].map((m) => m.slice(SRC.length));
+    expect(loaded.filter((m) => m.startsWith('cost/')).sort()).toEqual(['cost/estimate.ts', 'cost/prices.ts']);
+  });
+
   it('prepare, cleanup and gc load the EC2 client only when a public IP is needed', () => {
     for (const stage of ['prepare', 'cleanup', 'gc']) {
       const loaded = [...staticImports(resolve(SRC, `stages/${stage}.ts`))];
