@@ -137,9 +137,9 @@ function concurrencyTargets(run: ConcurrentRun, figures: Record<string, number>)
     },
     {
       name: 'ECS API calls per job', target: '≤ 15 (retries excluded)', measured: fmt(callsPerJob, 1), met: callsPerJob <= 15,
-      note: `DescribeTasks polls are ${fmt((counts.calls.DescribeTasks ?? 0) / n, 1)} per job: one every TaskPollInterval until ` +
-        'the task has an address, then one every 2.5× that (at most 5 s) until SSH answers, so calls still grow with start ' +
-        'time (see "first / last task RUNNING"); one DescribeTasks for many tasks from a shared poller would bound them',
+      note: `DescribeTasks polls are ${fmt((counts.calls.DescribeTasks ?? 0) / n, 1)} per job: the pause after each grows ` +
+        'with the time waited (TaskPollInterval first, then half the time so far, at most 5 s before the task has an ' +
+        'address and 10 s after), so calls grow with the log of the start time (see "first / last task RUNNING")',
     },
   ];
 }
