@@ -8,7 +8,7 @@ import { planLaunch } from '../job/plan.js';
 import { claimWarmTask } from './claim-warm.js';
 import type { KeeperContext } from './context.js';
 import { ensurePoolDirectory, writeEntry } from './directory.js';
-import { currentKeys } from './fill.js';
+import { currentKeys } from './task-keys.js';
 
 let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));

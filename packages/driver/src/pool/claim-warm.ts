@@ -5,8 +5,8 @@ import type { JobEnvironment } from '../job/environment.js';
 import type { Logger } from '../log.js';
 import { type ClaimRequest, DamagedClaim, claim } from './directory.js';
 import type { PoolEntry } from './entry.js';
-import { currentKeys } from './fill.js';
 import { configHash, poolKey } from './pool-key.js';
+import { currentKeys } from './task-keys.js';
 
 /**
  * Why a job takes the cold path without trying a task: `no pool` (no `[[Pool]]` configured), `no matching pool` (the

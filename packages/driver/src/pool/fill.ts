@@ -11,6 +11,7 @@ import type { KeeperContext } from './context.js';
 import { removeEntry, writeEntry } from './directory.js';
 import type { PoolEntry } from './entry.js';
 import { configHash, poolKey } from './pool-key.js';
+import { currentKeys } from './task-keys.js';
 
 /** The RunTask plan of a pool task: the job's default plan, without job tags, with the pool's tags and deadline. */
 export function poolPlan(ctx: KeeperContext, pool: string, publicKey: string, seed: string, idleDeadline: number): LaunchPlan {
@@ -21,20 +22,6 @@ export function poolPlan(ctx: KeeperContext, pool: string, publicKey: string, se
   delete tags[TAG_KEYS.project];
   tags[POOL_TAG_KEYS.configHash] = configHash(poolKey(base), ctx.config);
   return { ...base, tags, environment: { ...base.environment, [POOL_IDLE_DEADLINE_VARIABLE]: String(idleDeadline) } };
-}
-
-/**
- * The RunTask the keeper's tasks are planned with, up to their key, tags and deadline: from the driver TOML alone
- * (no command-line flag, no job override).
- */
-export function poolTaskPlan(ctx: Pick<KeeperContext, 'config' | 'env'>): LaunchPlan {
-  return planLaunch(ctx.config, ctx.env, {}, {}, '', 'keys');
-}
-
-/** The pool key and config hash the keeper's tasks get now (and a job's plan must give to claim one). */
-export function currentKeys(ctx: Pick<KeeperContext, 'config' | 'env'>): { poolKey: string; configHash: string } {
-  const key = poolKey(poolTaskPlan(ctx));
-  return { poolKey: key, configHash: configHash(key, ctx.config) };
 }
 
 /** One fill: which slot of which cycle, so a repeated RunTask (same client token) cannot start a second task. */

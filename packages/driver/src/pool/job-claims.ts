@@ -1,7 +1,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ECSClient } from '@aws-sdk/client-ecs';
-import { type StopOptions, stopTask } from '../aws/launch.js';
+import type { StopOptions } from '../aws/launch.js';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { poolRootExists, readEntry, stateDirectory } from './directory.js';
@@ -72,6 +72,8 @@ export async function releaseJobClaims(input: ReleaseInput): Promise<string[]> {
   for (const claim of claimsOfJob(input.root, input.jobKey)) {
     if (claim.taskArn !== undefined && claim.cluster !== undefined && claim.taskArn !== input.ownTaskArn) {
       try {
+        // Loaded only when there is a task to stop: prepare calls this on every start, and almost always finds none.
+        const { stopTask } = await import('../aws/launch.js');
         await stopTask(input.ecs, { cluster: claim.cluster, taskArn: claim.taskArn, reason: input.reason }, input.stop);
         stopped.push(claim.taskArn);
       } catch (error) {

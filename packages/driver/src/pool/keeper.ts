@@ -13,8 +13,9 @@ import type { KeeperContext } from './context.js';
 import { ensurePoolDirectory, listEntries, moveEntry, poolRootExists, readEntry, removeEntry, stateDirectory } from './directory.js';
 import type { StoredEntry } from './entry.js';
 import type { DrainReason } from './metrics.js';
-import { currentKeys, fillOne } from './fill.js';
+import { fillOne } from './fill.js';
 import { poolTarget } from './policy.js';
+import { currentKeys } from './task-keys.js';
 
 /** What one cycle did, per pool (for logs and tests). */
 export interface CycleReport {

@@ -2,8 +2,8 @@ import { parseDriverConfig } from '@gitlab-fargate/config';
 import { describe, expect, it } from 'vitest';
 import { readJobEnvironment } from '../job/environment.js';
 import { planLaunch } from '../job/plan.js';
-import { poolTaskPlan } from './fill.js';
 import { planDifference } from './plan-difference.js';
+import { poolTaskPlan } from './task-keys.js';
 
 const TOML = '[Fargate]\nCluster = "ci"\nSubnets = ["subnet-0123456789abcdef0"]\nTaskDefinition = "ci:1"\nPlatformVersion = "1.4.0"\n';
 const config = parseDriverConfig(TOML, { file: 'f.toml' }).config;

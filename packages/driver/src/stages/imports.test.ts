@@ -84,6 +84,15 @@ describe('module boundaries', () => {
     }
   });
 
+  it('prepare loads neither the AWS SDK nor ssh2 before its multiplexer starts, nor the cold path before it is taken', () => {
+    const warm = [...staticImports(resolve(SRC, 'stages/prepare.ts')), ...staticImports(resolve(SRC, 'stages/prepare-warm.ts'))];
+    expect(warm.filter((m) => m.startsWith('@aws-sdk') || m === 'ssh2' || m.endsWith('/prepare-cold.ts'))).toEqual([]);
+    const prepare = readFileSync(resolve(SRC, 'stages/prepare.ts'), 'utf8');
+    expect(prepare).toContain("await import('./prepare-cold.js')");
+    // The cold path loads the SDK, but the EC2 client only when a public IP is needed.
+    expect([...staticImports(resolve(SRC, 'stages/prepare-cold.ts'))]).not.toContain('@aws-sdk/client-ec2');
+  });
+
   it('config loads neither the AWS SDK nor ssh2', () => {
     const loaded = [...staticImports(resolve(SRC, 'stages/config.ts')), ...staticImports(resolve(SRC, 'main.ts'))];
     expect(loaded.filter((m) => m.startsWith('@aws-sdk') || m === 'ssh2')).toEqual([]);

@@ -1,5 +1,5 @@
 import { ECSClient, StopTaskCommand, TagResourceCommand } from '@aws-sdk/client-ecs';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { POOL_CLAIM_COMMAND, POOL_CLAIM_TAG_KEYS, POOL_RUN_DIR } from '@gitlab-fargate/config';
@@ -15,14 +15,16 @@ import { planLaunch } from '../job/plan.js';
 import { type JobState, readState, stateStem, writeState } from '../job/state.js';
 import { ensurePoolDirectory, writeEntry } from '../pool/directory.js';
 import type { PoolEntry } from '../pool/entry.js';
-import { currentKeys } from '../pool/fill.js';
+import { currentKeys } from '../pool/task-keys.js';
 import { sshTransport } from '../ssh/connect.js';
 import { generateJobKeyPair } from '../ssh/keys.js';
 import { multiplexedTransport } from '../ssh/mux/client.js';
 import { stopMultiplexer } from '../ssh/mux/launcher.js';
+import { MUX_COMMAND } from '../ssh/mux/protocol.js';
 import { muxSocketPath } from '../ssh/mux/socket.js';
-import { jobStatePath } from './context.js';
-import { prepareWarm } from './prepare-warm.js';
+import { type StageContext, jobStatePath } from './context.js';
+import { JobMultiplexer } from './prepare-mux.js';
+import { type WarmPrepareInput, prepareWarm } from './prepare-warm.js';
 
 // The warm path against a real sshd (the fixture, standing in for an idle pool task's ci-coordinator) with ECS
 // mocked: which task the job takes, what it does with one whose in-task lock is gone or whose host key is wrong.
@@ -86,12 +88,14 @@ function job(env: Record<string, string> = {}, cli: CommandLineOverrides = {}) {
     writeEntry(root, entry, 'ready');
     return entry.taskArn!;
   };
-  const input = {
-    ctx, ecs, plan, path, initial, started: Date.now(), transport: sshTransport, sleep: async () => {}, now: Date.now,
-    deadline: new Date('2030-01-01T00:00:00Z'),
+  const input: WarmPrepareInput = {
+    ctx, ecs: async () => ecs, plan, path, initial, started: Date.now(), transport: sshTransport, mux: new JobMultiplexer(ctx, path),
+    sleep: async () => {}, now: Date.now, deadline: new Date('2030-01-01T00:00:00Z'),
   };
   const entries = (state: string) => readdirSync(join(root, 'warm', state));
-  return { ...t, input, path, addReady, entries };
+  /** The input under another stage context (a cancelled one, one that starts multiplexers), with its own multiplexer. */
+  const within = (other: StageContext): WarmPrepareInput => ({ ...input, ctx: other, mux: new JobMultiplexer(other, path) });
+  return { ...t, input, path, addReady, entries, within };
 }
 
 describe('prepareWarm', () => {
@@ -162,7 +166,7 @@ describe('prepareWarm', () => {
     expect(await prepareWarm({ ...image.input, imageHash: 'ci-job-0123456789abcdef' })).toBeUndefined();
     expect(image.progress.lines.join('')).toMatch(/Cold start: no pool for this job's image: and services:/);
     const none = testContext();
-    expect(await prepareWarm({ ...j.input, ctx: none.ctx })).toBeUndefined();
+    expect(await prepareWarm(j.within(none.ctx))).toBeUndefined();
     expect(none.progress.lines).toEqual([]);
     expect(ecsMock.calls()).toHaveLength(0);
   });
@@ -185,7 +189,7 @@ describe('prepareWarm', () => {
     j.addReady('t1');
     const cancel = new AbortController();
     cancel.abort(new Error('job cancelled'));
-    await expect(prepareWarm({ ...j.input, ctx: { ...j.ctx, signal: cancel.signal } })).rejects.toThrow('job cancelled');
+    await expect(prepareWarm(j.within({ ...j.ctx, signal: cancel.signal }))).rejects.toThrow('job cancelled');
     expect(j.entries('ready')).toHaveLength(1);
   });
 
@@ -214,7 +218,7 @@ describe('prepareWarm', () => {
     it("hands the task to the job's multiplexer once the lock is the job's", async () => {
       const j = job();
       const taskArn = j.addReady('t1');
-      const state = await prepareWarm({ ...j.input, ctx: { ...j.ctx, driverEntry: CLI } });
+      const state = await prepareWarm(j.within({ ...j.ctx, driverEntry: CLI }));
       try {
         expect(state).toMatchObject({ taskArn, mux: { socket: muxSocketPath(j.path) } });
         expect(readState(j.path)).toEqual(state);
@@ -227,14 +231,15 @@ describe('prepareWarm', () => {
       }
     }, 60_000);
 
-    it('stops each task whose lock fails (wrong host key, lock taken), and the multiplexer started for it', async () => {
+    it('keeps one multiplexer, never told of the tasks whose lock failed, for the cold path (wrong host key, lock taken)', async () => {
       const j = job();
       j.addReady('t1');
       expect(await prepareWarm(j.input)).toBeDefined(); // the fixture's lock is taken now
       const k = job();
       k.addReady('bad', { hostKey: 'AAAAC3NzaC1lZDI1NTE5AAAAIBadBadBadBadBadBadBadBadBadBadBadBadBadBadBa', deadlineIn: 600 });
       k.addReady('t2');
-      expect(await prepareWarm({ ...k.input, ctx: { ...k.ctx, driverEntry: CLI } })).toBeUndefined();
+      const input = k.within({ ...k.ctx, driverEntry: CLI });
+      expect(await prepareWarm(input)).toBeUndefined();
       expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { task: arn('bad') });
       expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { task: arn('t2') });
       expect(k.progress.lines.join('')).toMatch(
@@ -242,7 +247,58 @@ describe('prepareWarm', () => {
       );
       expect(readState(k.path)).toEqual(k.input.initial);
       expect(k.entries('claimed')).toEqual([]);
+      // One multiplexer for both attempts, still waiting: the task the cold path starts is the first it is told of.
+      expect(multiplexersOf(k.path)).toHaveLength(1);
+      const coldTask: JobState = { ...k.input.initial, taskArn: arn('cold'), address: sshd.host, port: sshd.port, privateKey: taskKey.privateKey, hostKey };
+      writeState(k.path, coldTask);
+      const handed = await input.mux.handOver(coldTask);
+      try {
+        expect(handed.mux?.pid).toBe(multiplexersOf(k.path)[0]);
+        const connection = await multiplexedTransport(handed.mux!.socket).connect({ host: '', port: 0, username: '', privateKey: '' });
+        expect((await connection.exec('true', { stdin: '', stdout: new PassThrough(), stderr: new PassThrough() })).exitCode).toBe(0);
+      } finally {
+        input.mux.abort();
+      }
       expect(existsSync(muxSocketPath(k.path))).toBe(false);
+    }, 60_000);
+
+    it('stops the multiplexer it handed a task that it then gave back (TagResource failed)', async () => {
+      const j = job();
+      // TagResource fails only once the multiplexer serves the task (it ran a command there): it must not outlive the job's claim.
+      ecsMock.on(TagResourceCommand).callsFake(async () => {
+        await until(() => existsSync(muxSocketPath(j.path)));
+        const connection = await multiplexedTransport(muxSocketPath(j.path)).connect({ host: '', port: 0, username: '', privateKey: '' });
+        expect((await connection.exec('true', { stdin: '', stdout: new PassThrough(), stderr: new PassThrough() })).exitCode).toBe(0);
+        throw Object.assign(new Error('not authorized to perform ecs:TagResource'), { name: 'AccessDeniedException' });
+      });
+      const taskArn = j.addReady('t1');
+      expect(await prepareWarm(j.within({ ...j.ctx, driverEntry: CLI }))).toBeUndefined();
+      expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { task: taskArn });
+      expect(readState(j.path)).toEqual(j.input.initial);
+      await until(() => multiplexersOf(j.path).length === 0);
+      expect(existsSync(muxSocketPath(j.path))).toBe(false);
     }, 60_000);
   });
 });
+
+/** The pids of the multiplexer processes started for the job whose state file is `statePath` (by their command line). */
+function multiplexersOf(statePath: string): number[] {
+  const socket = JSON.stringify(muxSocketPath(statePath)).slice(1, -1);
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).flatMap((pid) => {
+    try {
+      const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      return commandLine.includes(MUX_COMMAND) && commandLine.includes(socket) ? [Number(pid)] : [];
+    } catch {
+      return []; // gone meanwhile
+    }
+  });
+}
+
+/** Waits for an observable change (a process exiting after its SIGTERM). */
+async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,24 +1,21 @@
 import { rmSync } from 'node:fs';
 import { PassThrough, Writable } from 'node:stream';
-import { type ECSClient, TagResourceCommand } from '@aws-sdk/client-ecs';
-import { POOL_CLAIM_COMMAND, POOL_TAG_KEYS } from '@gitlab-fargate/config';
-import { type LaunchPlan, stopTask } from '../aws/launch.js';
-import { describeAwsError } from '../aws/errors.js';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import { POOL_CLAIM_COMMAND } from '@gitlab-fargate/config';
+import type { LaunchPlan } from '../aws/launch.js';
 import { secondsToMs } from '../duration.js';
 import { SystemFailure, messageOf } from '../errors.js';
-import { MAX_JOB_TIMEOUT_SECONDS, deadlineTagValue, jobDeadline } from '../job/deadline.js';
-import { TAG_KEYS } from '../job/plan.js';
 import { type JobState, stateStem, writeState } from '../job/state.js';
 import { elapsedSeconds } from '../log.js';
 import { warmJobRecord } from '../metrics/warm-record.js';
 import { type WarmClaim, claimWarmTask } from '../pool/claim-warm.js';
 import type { PoolEntry } from '../pool/entry.js';
-import { poolTaskPlan } from '../pool/fill.js';
 import { planDifference } from '../pool/plan-difference.js';
+import { poolTaskPlan } from '../pool/task-keys.js';
 import type { Sleep } from '../sleep.js';
 import type { Transport } from '../ssh/transport.js';
 import type { StageContext } from './context.js';
-import { handOverToMultiplexer, startJobMultiplexer } from './prepare-mux.js';
+import type { JobMultiplexer } from './prepare-mux.js';
 
 /** A first claim, and one more after a warm task failed; then the cold path. */
 const WARM_ATTEMPTS = 2;
@@ -29,7 +26,11 @@ const LOCK_CANCEL_GRACE_MS = 1_000;
 /** What the warm path needs from prepare: the job's plan (after overrides) and the state it wrote before any task. */
 export interface WarmPrepareInput {
   readonly ctx: StageContext;
-  readonly ecs: ECSClient;
+  /**
+   * The ECS client, created on first use: nothing before the claim needs the AWS SDK, and the warm path only for the
+   * one TagResource after the lock (or to stop a task it gives back).
+   */
+  readonly ecs: () => Promise<ECSClient>;
   /** The job's own RunTask plan: only a pool whose tasks were started with the same one can serve it. */
   readonly plan: LaunchPlan;
   /** The derived family of an honoured `image:`/`services:` job (its job-image hash); such a job is never warm. */
@@ -42,6 +43,8 @@ export interface WarmPrepareInput {
   /** When prepare started (ms). */
   readonly started: number;
   readonly transport: Transport;
+  /** The job's multiplexer: told to connect once the lock is the job's (started already when prepare began). */
+  readonly mux: JobMultiplexer;
   readonly sleep: Sleep;
   readonly now: () => number;
 }
@@ -109,33 +112,45 @@ function warmState(input: WarmPrepareInput, entry: PoolEntry): JobState {
   };
 }
 
-/** Makes the claimed task the job's: state first (so cleanup stops it whatever happens), then the in-task lock. */
+/**
+ * Makes the claimed task the job's: the in-task lock, then the state file names the task, the multiplexer gets it and
+ * one TagResource marks it the job's. Until the state names it, the claimed entry does: cleanup (the state file it
+ * finds is this prepare's, written before the claim) stops a claimed task the state does not name.
+ */
 async function takeTask(input: WarmPrepareInput, claimed: WarmTaken): Promise<JobState> {
   const { ctx, path, now } = input;
-  const lockStarted = now();
+  const claimedAt = now();
   let state = warmState(input, claimed.entry);
-  writeState(path, state);
-  // Started now so its Node start-up overlaps the SSH handshake.
-  const mux = startJobMultiplexer(ctx, path);
+  input.mux.start();
   try {
+    // Before the lock, not during it: parsing the SDK would hold up the handshake's packets as long as it takes.
+    const tag = await loadTagger(input, state.taskArn as string);
+    const lockStarted = now();
     await takeInTaskLock(input, state);
     const lockMs = now() - lockStarted;
-    const tagging = tagClaimedTask(input, state.taskArn as string);
-    // Awaited below, after the handover it overlaps; this only keeps a rejection from being unhandled meanwhile.
-    tagging.catch(() => undefined);
     const { observed, readyAt: poolReadyAt } = claimed.entry;
-    const metrics = warmJobRecord({ observed, poolReadyAt, claimedAt: lockStarted, readyAt: now() });
+    const metrics = warmJobRecord({ observed, poolReadyAt, claimedAt, readyAt: now() });
     state = { ...state, pool: { name: claimed.entry.pool, claimMs: claimed.claimMs }, metrics };
     writeState(path, state);
-    if (mux !== undefined) state = await handOverToMultiplexer(mux, state, path, ctx.log);
+    const tagging = tag();
+    // Awaited below, after the handover it overlaps; this only keeps a rejection from being unhandled meanwhile.
+    tagging.catch(() => undefined);
+    state = await input.mux.handOver(state);
     await tagging;
     ctx.log.progress(`Warm start: took idle task ${state.taskArn} of pool ${claimed.entry.pool} (claim ${claimed.claimMs} ms, in-task lock ${lockMs} ms)`);
   } catch (error) {
-    mux?.abort();
+    input.mux.abandonTask();
     throw error;
   }
   ctx.log.progress(`Job container ready after ${elapsedSeconds(input.started, now())} s (warm start)`);
   return state;
+}
+
+/** Creates the ECS client (the SDK loaded) and loads the tagging module: @returns the TagResource call for `taskArn` */
+async function loadTagger(input: WarmPrepareInput, taskArn: string): Promise<() => Promise<void>> {
+  const [ecs, { tagClaimedTask }] = await Promise.all([input.ecs(), import('./prepare-warm-tag.js')]);
+  const { ctx, plan, started, deadline } = input;
+  return () => tagClaimedTask({ ecs, taskArn, jobId: ctx.env.jobId, plan, started, ...(deadline === undefined ? {} : { deadline }) });
 }
 
 /** Connects with the task's key, its host key pinned, and runs {@link POOL_CLAIM_COMMAND}: exit 0 or it is not ours. */
@@ -167,35 +182,6 @@ function discard(): Writable {
   return new Writable({ write: (_chunk, _encoding, done) => done() });
 }
 
-/**
- * One TagResource, once the job owns the task: the job's deadline replaces the idle one (so `gc` and the reaper judge
- * the task as the job's), and {@link POOL_TAG_KEYS.claimed}, the job ID and its project mark it as a job's. A failure
- * gives the task back (the caller stops it and tries another, or goes cold): with its idle deadline tag the orphan
- * reaper would stop it under the running job, and the manager controller would count it idle.
- */
-async function tagClaimedTask(input: WarmPrepareInput, taskArn: string): Promise<void> {
-  const { ctx, plan } = input;
-  // No timeout known: the longest a job may run, as a job of unknown timeout can still be running until then.
-  const deadline = input.deadline ?? (jobDeadline(input.started, MAX_JOB_TIMEOUT_SECONDS) as Date);
-  const jobTags = [TAG_KEYS.jobId, TAG_KEYS.project].flatMap((key) => {
-    const value = plan.tags[key];
-    return value === undefined ? [] : [{ key, value }];
-  });
-  // Only POOL_CLAIM_TAG_KEYS: the manager's role may set no other key on a running task.
-  const tags = [
-    { key: TAG_KEYS.deadline, value: deadlineTagValue(deadline) },
-    { key: POOL_TAG_KEYS.claimed, value: ctx.env.jobId },
-    ...jobTags,
-  ];
-  try {
-    await input.ecs.send(new TagResourceCommand({ resourceArn: taskArn, tags }));
-  } catch (error) {
-    throw new SystemFailure(
-      `could not tag it as this job's (with its idle deadline tag the orphan reaper would stop it under the job): ${describeAwsError(error)}`,
-    );
-  }
-}
-
 /** A claimed task that failed is stopped under a fresh deadline, its entry removed, the state back to no task. */
 async function giveBack(input: WarmPrepareInput, claimed: WarmTaken, why: string): Promise<void> {
   const { ctx } = input;
@@ -204,7 +190,8 @@ async function giveBack(input: WarmPrepareInput, claimed: WarmTaken, why: string
     try {
       const reason = `gitlab-fargate: warm start of job ${ctx.env.jobId} failed: ${why}`;
       const deadlineMs = secondsToMs(ctx.config.timeouts.stopTask);
-      await stopTask(input.ecs, { cluster, taskArn, reason }, { deadlineMs, sleep: input.sleep });
+      const [ecs, { stopTask }] = await Promise.all([input.ecs(), import('../aws/launch.js')]);
+      await stopTask(ecs, { cluster, taskArn, reason }, { deadlineMs, sleep: input.sleep });
     } catch (error) {
       ctx.log.warn(`could not stop the warm task ${taskArn} this job gave up (gc stops it by age): ${messageOf(error)}`);
     }
