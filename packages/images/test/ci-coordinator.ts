@@ -85,10 +85,11 @@ export async function removeLabelled(labelSet: Record<string, string>): Promise<
   }
 }
 
-/** Waits until the container has exited and returns its exit status; rejects after `timeoutMs`. */
+/** Waits until the container has exited and returns its exit status; rejects after `timeoutMs`, with its log. */
 export async function waitForExit(id: string, timeoutMs: number): Promise<number> {
-  const waited = await dockerAsync(['wait', id], timeoutMs).catch((error: Error) => {
-    throw new Error(`container ${id} still running after ${timeoutMs} ms (${error.message})`);
+  const waited = await dockerAsync(['wait', id], timeoutMs).catch(async (error: Error) => {
+    const log = await dockerAsync(['logs', id]).catch(() => ({ stdout: '', stderr: '(no log)' }));
+    throw new Error(`container ${id} still running after ${timeoutMs} ms (${error.message}):\n${log.stdout}${log.stderr}`);
   });
   if (waited.code !== 0 || !/^\d+$/.test(waited.stdout.trim())) {
     throw new Error(`docker wait ${id} failed: ${waited.stderr}`);
