@@ -2,8 +2,8 @@ import { createConnection } from 'node:net';
 import ssh2 from 'ssh2';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCiCoordinator } from '../../../test/ci-coordinator.js';
-import { docker, dockerRun, removeOurContainers, TEST_LABELS } from '../../../test/docker.js';
+import { buildCiCoordinator, finishedAtMs, waitForExit } from '../../../test/ci-coordinator.js';
+import { docker, dockerRun, removeOurContainers, signalContainer, TEST_LABELS } from '../../../test/docker.js';
 import { connect, connectNegotiating, exec } from '../../../test/ssh.js';
 import { EXIT_MISCONFIGURED } from './entrypoint.js';
 import { JOB_KEY_TYPE, SSH_CIPHERS, SSH_KEX_ALGORITHMS, SSH_MACS } from './ssh-algorithms.js';
@@ -20,12 +20,18 @@ const TASK_ENVIRONMENT = {
   TRICKY_VALUE: `it's "quoted" $HOME \`x\` \\ and\na second line`,
 };
 
+/** How long a container may take to start and sshd to listen: minutes only on a machine loaded far past its cores. */
+const CONTAINER_START_TIMEOUT_MS = 180_000;
+/** "Stops within two seconds of SIGTERM": the bound on the signal → container exit. */
+const SIGTERM_EXIT_WITHIN_MS = 2_000;
+
 async function startJobContainer(image: string, publicKey: string): Promise<StartedTestContainer> {
   return new GenericContainer(image)
     .withEnvironment({ ...TASK_ENVIRONMENT, SSH_PUBLIC_KEY: publicKey })
     .withExposedPorts(22)
     .withLabels(TEST_LABELS)
     .withWaitStrategy(Wait.forLogMessage(/Server listening on 0\.0\.0\.0 port 22/))
+    .withStartupTimeout(CONTAINER_START_TIMEOUT_MS)
     .start();
 }
 
@@ -286,17 +292,23 @@ describe('ci-coordinator image (root SSH user, the default spec)', () => {
   it('stops within two seconds of SIGTERM, through tini to sshd', async () => {
     const stopped = await startJobContainer(image, keys.public);
     const id = stopped.getId();
-    const started = performance.now();
-    expect(docker(['kill', '--signal', 'TERM', id]).code).toBe(0);
-    const waited = docker(['wait', id], { timeoutMs: 15_000 });
-    const seconds = (performance.now() - started) / 1000;
-    const logs = docker(['logs', id]);
-    docker(['rm', '-f', id]);
-    console.log(`ci-coordinator: SIGTERM to exit in ${seconds.toFixed(2)} s, exit status ${waited.stdout.trim()}`);
-    expect(seconds).toBeLessThan(2);
-    expect(waited.stdout.trim()).not.toBe('137');
-    expect(logs.stderr).toContain('Received signal 15; terminating.');
-  });
+    try {
+      // From the engine API request (as ECS's StopTask reaches the agent) to Docker's own record of the exit: neither
+      // a docker CLI's start-up nor the wait for the exit is in the figure. The engine's handling of the request is,
+      // so this is an upper bound on tini's and sshd's part.
+      const signalledAt = await signalContainer(id, 'TERM');
+      const status = await waitForExit(id, 60_000);
+      const latencyMs = (await finishedAtMs(id)) - signalledAt;
+      const logs = docker(['logs', id]);
+      console.log(`ci-coordinator: SIGTERM to exit in ${latencyMs} ms, exit status ${status}`);
+      expect(latencyMs, logs.stderr).toBeGreaterThanOrEqual(0);
+      expect(latencyMs, logs.stderr).toBeLessThan(SIGTERM_EXIT_WITHIN_MS);
+      expect(status, logs.stderr).not.toBe(137);
+      expect(logs.stderr).toContain('Received signal 15; terminating.');
+    } finally {
+      docker(['rm', '-f', id]);
+    }
+  }, CONTAINER_START_TIMEOUT_MS + 90_000);
 
   it('exits with a clear message when SSH_PUBLIC_KEY is missing', () => {
     const result = dockerRun(image, []);
