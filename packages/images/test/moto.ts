@@ -43,12 +43,13 @@ export async function startMoto(env: Record<string, string> = {}): Promise<Moto>
   const port = await freePort();
   const child: ChildProcess = spawn(binary, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore', env: { ...process.env, ...env } });
   const endpoint = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  // Python's imports alone take seconds on a loaded machine: a generous bound, the answer itself is the event.
+  const deadline = Date.now() + 180_000;
   for (;;) {
     const answered = await fetch(`${endpoint}/moto-api/`).then((res) => res.status < 500, () => false);
     if (answered) break;
     if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}`);
-    if (Date.now() > deadline) throw new Error('moto_server did not answer within 60 s');
+    if (Date.now() > deadline) throw new Error(`moto_server (${binary}) did not answer on ${endpoint} within 180 s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   return {

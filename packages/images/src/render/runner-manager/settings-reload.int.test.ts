@@ -68,18 +68,23 @@ function dockerRunAsync(runArgs: string[], command: string[]): Promise<{ code: n
   });
 }
 
-/** Polls `probe` until it returns something; fails saying `what` did not happen within two minutes. */
-async function waitFor<T>(what: string, probe: () => T | undefined): Promise<T> {
+/** Polls `probe` until it returns something; fails saying `what` did not happen within two minutes, and `context()`. */
+async function waitFor<T>(what: string, probe: () => T | undefined, context: () => string = () => ''): Promise<T> {
   const deadline = Date.now() + 120_000;
   for (;;) {
     const value = probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within 120 s`);
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within 120 s\n${context()}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
 let image: string;
+/**
+ * A test of a running manager: each of its waits (a log line, the exit) is bounded by itself at two minutes, with the
+ * container's log; together they may take longer on a loaded machine than the file's default 120 s.
+ */
+const MANAGER_TEST_TIMEOUT_MS = 300_000;
 
 describe.skipIf(MOTO_MISSING !== undefined)('runner-manager image: settings parameter (moto as SSM)', () => {
   let contextDir: string;
@@ -122,14 +127,26 @@ describe.skipIf(MOTO_MISSING !== undefined)('runner-manager image: settings para
     return result.stdout + result.stderr;
   };
   const logsOnceContaining = (container: string, text: string): Promise<string> =>
-    waitFor(`"${text}" in the container's log`, () => {
-      const all = logs(container);
-      return all.includes(text) ? all : undefined;
-    });
+    waitFor(
+      `"${text}" in the container's log`,
+      () => {
+        const all = logs(container);
+        return all.includes(text) ? all : undefined;
+      },
+      () => `the container's log:\n${logs(container)}`,
+    );
   const exec = (container: string, ...command: string[]): string => {
     const result = docker(['exec', container, ...command]);
     expect(result.code, result.stderr).toBe(0);
     return result.stdout;
+  };
+  /** The container's exit status once it ended; fails after two minutes with its log. */
+  const exitStatus = (container: string): string => {
+    try {
+      return docker(['wait', container], { timeoutMs: 120_000 }).stdout.trim();
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\nthe container's log:\n${logs(container)}`);
+    }
   };
   const fileFacts = (container: string): string => exec(container, 'stat', '-c', '%i %a %U %G %n', DRIVER, CONFIG).trim();
   const standInAlive = (container: string, pid: string): boolean => docker(['exec', container, 'kill', '-0', pid]).code === 0;
@@ -164,7 +181,7 @@ describe.skipIf(MOTO_MISSING !== undefined)('runner-manager image: settings para
     expect(exec(container, 'cat', PID_FILE).trim()).toBe(pid);
     expect(logs(container)).not.toContain('SIGQUIT, exiting 0');
     expect(logs(container)).not.toContain(RUNNER_TOKEN);
-  });
+  }, MANAGER_TEST_TIMEOUT_MS);
 
   it('logs a malformed value, re-renders nothing and keeps running', async () => {
     const { name, env } = await parameter({ CONCURRENT: '3' });
@@ -179,7 +196,7 @@ describe.skipIf(MOTO_MISSING !== undefined)('runner-manager image: settings para
     expect(all).toMatch(/runner-manager: SSM parameter \S+ \(version 2\) is not valid JSON .*; nothing re-rendered, the current configuration stays/);
     expect([fileFacts(container), exec(container, 'cat', CONFIG), exec(container, 'cat', DRIVER)]).toEqual(before);
     expect(standInAlive(container, pid)).toBe(true);
-  });
+  }, MANAGER_TEST_TIMEOUT_MS);
 
   it('drains when the parameter names another manager version: SIGQUIT to gitlab-runner, then the container exits 0', async () => {
     const { name, env } = await parameter({ GITLAB_FARGATE_MANAGER_VERSION: 'v1' });
@@ -188,12 +205,12 @@ describe.skipIf(MOTO_MISSING !== undefined)('runner-manager image: settings para
     await logsOnceContaining(container, 'stand-in gitlab-runner: running');
 
     await putParameter(moto.endpoint, name, JSON.stringify({ GITLAB_FARGATE_MANAGER_VERSION: 'v2' }));
-    const waited = docker(['wait', container], { timeoutMs: 120_000 });
-    expect(waited.stdout.trim()).toBe('0');
+    const waited = exitStatus(container);
     const all = logs(container);
+    expect(waited, all).toBe('0');
     expect(all).toContain('names manager version v2, this manager is v1: draining (SIGQUIT to gitlab-runner');
     expect(all).toContain('stand-in gitlab-runner: SIGQUIT, exiting 0');
-  });
+  }, MANAGER_TEST_TIMEOUT_MS);
 
   it('does not start gitlab-runner while the parameter names another version, and starts it once it names this one', async () => {
     const { name, env } = await parameter({ GITLAB_FARGATE_MANAGER_VERSION: 'v0', CONCURRENT: '2' });
@@ -203,7 +220,7 @@ describe.skipIf(MOTO_MISSING !== undefined)('runner-manager image: settings para
     await putParameter(moto.endpoint, name, JSON.stringify({ GITLAB_FARGATE_MANAGER_VERSION: 'v1', CONCURRENT: '5' }));
     await logsOnceContaining(container, 'stand-in gitlab-runner: running as gitlab-runner');
     expect(parseRunnerConfig(exec(container, 'cat', CONFIG)).config.concurrent).toBe(5);
-  });
+  }, MANAGER_TEST_TIMEOUT_MS);
 
   it('ends at once with exit 0 when stopped (SIGQUIT, the image’s stop signal) while it waits for its version', async () => {
     const { name, env } = await parameter({ GITLAB_FARGATE_MANAGER_VERSION: 'v0' });
@@ -214,7 +231,7 @@ describe.skipIf(MOTO_MISSING !== undefined)('runner-manager image: settings para
     expect(docker(['inspect', '--format', '{{.State.ExitCode}}', container]).stdout.trim()).toBe('0');
     expect(logs(container)).toContain('runner-manager: stop signal while waiting to start: exiting, gitlab-runner was never started');
     expect(logs(container)).not.toContain('stand-in gitlab-runner');
-  });
+  }, MANAGER_TEST_TIMEOUT_MS);
 
   it('refuses to start with a parameter it cannot use, before running the command', async () => {
     const { env } = await parameter({ RUNNER_TOKEN: 'glrt-not-here', CONCURRENT: '2' });
