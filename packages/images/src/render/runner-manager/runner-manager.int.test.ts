@@ -245,13 +245,16 @@ describe.skipIf(!configCli.ready)('runner-manager image', () => {
   });
 
   describe('driver log relay', () => {
-    /** Polls `probe` until it returns something; fails saying `what` did not happen within a minute. */
-    const waitFor = async (what: string, probe: () => string | undefined): Promise<string> => {
-      const deadline = Date.now() + 60_000;
+    /** Polls `probe` until it returns something; fails saying `what` did not happen within two minutes, with the log. */
+    const waitFor = async (container: string, what: string, probe: () => string | undefined): Promise<string> => {
+      const deadline = Date.now() + 120_000;
       for (;;) {
         const value = probe();
         if (value !== undefined) return value;
-        if (Date.now() > deadline) throw new Error(`${what} did not happen within 60 s`);
+        if (Date.now() > deadline) {
+          const logs = docker(['logs', container]);
+          throw new Error(`${what} did not happen within 120 s; the container's log:\n${logs.stdout}${logs.stderr}`);
+        }
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     };
@@ -270,7 +273,7 @@ describe.skipIf(!configCli.ready)('runner-manager image', () => {
       expect(started.code, started.stderr).toBe(0);
       const container = started.stdout.trim();
       try {
-        const followerUser = await waitFor('the log follower starting', () => docker(['exec', container, ...FOLLOWER_USER]).stdout.trim() || undefined);
+        const followerUser = await waitFor(container, 'the log follower starting', () => docker(['exec', container, ...FOLLOWER_USER]).stdout.trim() || undefined);
         expect(followerUser).toBe('gitlab-runner');
 
         const driverToml = docker(['exec', container, 'cat', '/etc/gitlab-runner/fargate.toml']);
@@ -282,7 +285,7 @@ describe.skipIf(!configCli.ready)('runner-manager image', () => {
         const emf = JSON.stringify({ _aws: { Timestamp: 1, CloudWatchMetrics: [] }, msg: 'job metrics', marker: randomBytes(8).toString('hex') });
         const appended = docker(['exec', '-u', 'gitlab-runner', container, 'sh', '-c', 'printf "%s\\n" "$1" >>"$2"', 'sh', emf, RELAYED_DRIVER_LOG_FILE]);
         expect(appended.code, appended.stderr).toBe(0);
-        const stdout = await waitFor('the line reaching the container’s stdout', () => {
+        const stdout = await waitFor(container, 'the line reaching the container’s stdout', () => {
           const logs = docker(['logs', container]).stdout;
           return logs.includes(emf) ? logs : undefined;
         });
@@ -292,7 +295,7 @@ describe.skipIf(!configCli.ready)('runner-manager image', () => {
         const afterRotation = `after rotation ${randomBytes(8).toString('hex')}`;
         const rotated = docker(['exec', '-u', 'gitlab-runner', container, 'sh', '-c', 'mv "$2" "$2.1" && printf "%s\\n" "$1" >>"$2"', 'sh', afterRotation, RELAYED_DRIVER_LOG_FILE]);
         expect(rotated.code, rotated.stderr).toBe(0);
-        const followed = await waitFor('the new file’s line reaching the container’s stdout', () => {
+        const followed = await waitFor(container, 'the new file’s line reaching the container’s stdout', () => {
           const logs = docker(['logs', container]).stdout;
           return logs.includes(afterRotation) ? logs : undefined;
         });
@@ -304,7 +307,8 @@ describe.skipIf(!configCli.ready)('runner-manager image', () => {
       } finally {
         docker(['rm', '-f', container]);
       }
-    });
+      // Three waits of up to two minutes each and a stop of up to one: more than the file's default on a loaded machine.
+    }, 480_000);
 
     it('keeps the driver on stderr with LOG_FILE="", and uses any other LOG_FILE as it is, without relaying it', () => {
       for (const logFile of ['', '/tmp/driver.log']) {
