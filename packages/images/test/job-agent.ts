@@ -111,11 +111,17 @@ export function runBuildContainer(options: BuildContainerOptions): CommandResult
 }
 
 /**
+ * How long a login may keep being refused while dropbear starts: natively well under a second, but a machine loaded
+ * far past its cores can hold a container's start for many seconds.
+ */
+const LOGIN_DEADLINE_MS = 90_000;
+
+/**
  * Logs in as the agent's login with the job key, retrying while dropbear is not yet listening (refused or reset
  * connections) until `deadlineMs`: the connection itself is the event waited for. A container that stopped fails
  * at once with its log.
  */
-export async function loginWhenReady(container: string, privateKey: string, deadlineMs = 30_000): Promise<ssh2.Client> {
+export async function loginWhenReady(container: string, privateKey: string, deadlineMs = LOGIN_DEADLINE_MS): Promise<ssh2.Client> {
   const mapping = docker(['port', container, String(JOB_AGENT_DEFAULT_SSH_PORT)]);
   if (mapping.code !== 0) {
     throw new Error(`${container} publishes no SSH port (${mapping.stderr.trim()}): ${describeContainer(container)}`);
@@ -124,7 +130,7 @@ export async function loginWhenReady(container: string, privateKey: string, dead
   const until = Date.now() + deadlineMs;
   for (;;) {
     try {
-      return await connectOnce({ host: '127.0.0.1', port, username: JOB_AGENT_LOGIN_NAME, privateKey, readyTimeout: 10_000 });
+      return await connectOnce({ host: '127.0.0.1', port, username: JOB_AGENT_LOGIN_NAME, privateKey, readyTimeout: 30_000 });
     } catch (error) {
       const running = docker(['inspect', '--format', '{{.State.Running}}', container]).stdout.trim() === 'true';
       if (!running || Date.now() > until) {

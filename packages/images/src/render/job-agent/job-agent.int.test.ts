@@ -40,6 +40,12 @@ import {
 } from '../../spec/job-agent-contract.js';
 import { JOB_AGENT_LICENSES } from './dockerfile.js';
 
+/**
+ * How long Postgres may take to initialise its cluster and accept connections: seconds on an idle machine, but initdb
+ * writes and fsyncs its whole catalogue, which a loaded machine can stretch to minutes.
+ */
+const POSTGRES_READY_TIMEOUT_MS = 180_000;
+
 /** What ECS puts into a Fargate container's environment, plus a value that must arrive byte for byte. */
 const TASK_ENVIRONMENT = {
   AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '/v2/credentials/0c5a8e4e-test',
@@ -260,7 +266,7 @@ describe('job-agent image', () => {
       '-e', 'POSTGRES_PASSWORD=secret-pw', '-e', 'POSTGRES_DB=app', POSTGRES_FIXTURE_IMAGE,
     ]);
     expect(started.code, started.stderr).toBe(0);
-    await waitForLog(service, POSTGRES_FIXTURE_READY);
+    await waitForLog(service, POSTGRES_FIXTURE_READY, POSTGRES_READY_TIMEOUT_MS);
     const container = startBuildContainer({
       image: JOB_IMAGE_FIXTURES.debian,
       agentVolume,
@@ -276,7 +282,7 @@ describe('job-agent image', () => {
     } finally {
       client.end();
     }
-  });
+  }, POSTGRES_READY_TIMEOUT_MS + 120_000);
 
   it('lets OpenSSH in too, accepting the new host key', async () => {
     const env = { [JOB_AGENT_ENV.sshPublicKey]: keys.public };
@@ -290,9 +296,10 @@ describe('job-agent image', () => {
       const options = ['-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${join(dir, 'known_hosts')}`];
       const result = spawnSync('ssh', [...options, '-i', join(dir, 'key'), '-p', port, `${JOB_AGENT_LOGIN_NAME}@127.0.0.1`, 'id -un; exit 5'], {
         encoding: 'utf8',
-        timeout: 30_000,
+        timeout: 60_000,
       });
-      expect(result.stdout).toBe('root\n');
+      expect(result.error, 'ssh gave no answer within 60 s').toBeUndefined();
+      expect(result.stdout, result.stderr).toBe('root\n');
       expect(result.status).toBe(5);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -352,9 +359,13 @@ describe('job-agent image', () => {
   });
 });
 
-/** Waits until a container's log shows `pattern` (the event), failing when the container stops first. */
-async function waitForLog(container: string, pattern: RegExp): Promise<void> {
+/**
+ * Waits until a container's log shows `pattern` (the event), failing with the log when the container stops first or
+ * `timeoutMs` passes.
+ */
+async function waitForLog(container: string, pattern: RegExp, timeoutMs: number): Promise<void> {
   const follow = spawn('docker', ['logs', '-f', container]);
+  let timer: NodeJS.Timeout | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       let seen = '';
@@ -367,8 +378,10 @@ async function waitForLog(container: string, pattern: RegExp): Promise<void> {
       follow.stdout.on('data', onData);
       follow.stderr.on('data', onData);
       follow.once('exit', () => reject(new Error(`${container} stopped before logging ${pattern}: ${seen}`)));
+      timer = setTimeout(() => reject(new Error(`${container} did not log ${pattern} within ${timeoutMs} ms: ${seen}`)), timeoutMs);
     });
   } finally {
+    clearTimeout(timer);
     follow.kill();
   }
 }
