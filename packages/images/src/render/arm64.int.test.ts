@@ -16,6 +16,11 @@ import { generateImages, writeGeneratedFiles } from '../generate.js';
 // Both generated images built for linux/arm64 under qemu, unchanged: their Dockerfiles name no architecture.
 // Slow (minutes the first time), so only with GITLAB_FARGATE_ARM64_TESTS=1, which .ci/run sets.
 const BUILD_TIMEOUT_MS = 1_800_000;
+/**
+ * Runs under qemu: a container's start, an SSH handshake or a Node.js start take seconds idle and far longer on a
+ * machine loaded past its cores (the emulated code competes for the same two cores). Each wait is bounded by this.
+ */
+const EMULATED_RUN_TIMEOUT_MS = 600_000;
 const DRIVER_DIR = join(REPO_ROOT, 'packages/driver');
 const DRIVER_BUNDLE = join(DRIVER_DIR, 'dist/gitlab-fargate-driver.mjs');
 
@@ -48,9 +53,16 @@ describe.runIf(ARM64_TESTS)('ci-coordinator built for linux/arm64', () => {
       .withExposedPorts(22)
       .withLabels(TEST_LABELS)
       .withWaitStrategy(Wait.forLogMessage(/Server listening on 0\.0\.0\.0 port 22/))
+      .withStartupTimeout(EMULATED_RUN_TIMEOUT_MS)
       .start();
-    client = await connect({ host: '127.0.0.1', port: container.getMappedPort(22), username: 'root', privateKey: keys.private });
-  }, BUILD_TIMEOUT_MS);
+    client = await connect({
+      host: '127.0.0.1',
+      port: container.getMappedPort(22),
+      username: 'root',
+      privateKey: keys.private,
+      readyTimeout: EMULATED_RUN_TIMEOUT_MS,
+    });
+  }, BUILD_TIMEOUT_MS + 2 * EMULATED_RUN_TIMEOUT_MS);
 
   afterAll(async () => {
     client?.end();
@@ -62,7 +74,7 @@ describe.runIf(ARM64_TESTS)('ci-coordinator built for linux/arm64', () => {
     const result = await exec(client, 'uname -m; git --version');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^aarch64\ngit version /);
-  });
+  }, EMULATED_RUN_TIMEOUT_MS);
 });
 
 const configCli = configCliStatus();
@@ -93,9 +105,11 @@ describe.runIf(ARM64_TESTS && configCli.ready)('runner-manager built for linux/a
     expect(imagePlatform(image)).toBe(ARM64_PLATFORM);
     const labels = Object.entries(TEST_LABELS).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
     const script = 'node -p "process.arch"; gitlab-fargate-driver --version; gitlab-fargate-config --help >/dev/null && echo config-cli-ok';
-    const run = docker(['run', '--rm', ...labels, '--platform', ARM64_PLATFORM, '--entrypoint', 'bash', image, '-c', script]);
+    const run = docker(['run', '--rm', ...labels, '--platform', ARM64_PLATFORM, '--entrypoint', 'bash', image, '-c', script], {
+      timeoutMs: EMULATED_RUN_TIMEOUT_MS,
+    });
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe('arm64\ngitlab-fargate-driver 0.0.0\nconfig-cli-ok\n');
     expect(run.code).toBe(0);
-  });
+  }, EMULATED_RUN_TIMEOUT_MS + 30_000);
 });

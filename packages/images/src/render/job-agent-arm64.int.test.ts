@@ -24,8 +24,11 @@ import { DROPBEAR_OPTIONS_FILE } from './job-agent/dropbear-options.js';
 // The runs are slow under qemu, so only with GITLAB_FARGATE_ARM64_TESTS=1, which .ci/run sets.
 const ARM64_AGENT_IMAGE = 'gitlab-fargate-test/job-agent:arm64';
 const BUILD_TIMEOUT_MS = 600_000;
-/** dropbear makes its host key under qemu before it listens: seconds, not the native fraction of one. */
-const LOGIN_DEADLINE_MS = 120_000;
+/**
+ * dropbear makes its host key under qemu before it listens: seconds, not the native fraction of one, and minutes when
+ * the emulated code competes with a loaded machine for its two cores.
+ */
+const LOGIN_DEADLINE_MS = 300_000;
 
 /**
  * TEST ONLY, for the login under qemu: qemu-user (7.2, binfmt flags "PF", as tools/docker/ensure-engine registers it)
