@@ -32,6 +32,8 @@ describe('ci-tools image (the pipeline job image, default spec, on a test fixtur
       .withExposedPorts(22)
       .withLabels(TEST_LABELS)
       .withWaitStrategy(Wait.forLogMessage(/Server listening on 0\.0\.0\.0 port 22/))
+      // Minutes only on a machine loaded far past its cores; testcontainers' default is one.
+      .withStartupTimeout(180_000)
       .start();
     client = await connect({ host: '127.0.0.1', port: container.getMappedPort(22), username: 'root', privateKey: keys.private });
   });
