@@ -9,7 +9,7 @@ import { ARM64_PLATFORM, ARM64_TESTS, ensureArm64Engine, LOCAL_ARM64_BASE_IMAGE,
 import { configCliStatus } from '../../test/config-cli.js';
 import { buildImage, docker, TEST_LABELS } from '../../test/docker.js';
 import { CONFIG_PACKAGE_DIR, REPO_ROOT } from '../../test/paths.js';
-import { connect, exec } from '../../test/ssh.js';
+import { connect, ed25519KeyPair, exec } from '../../test/ssh.js';
 import { assembleRunnerManagerContext } from '../context/runner-manager-context.js';
 import { generateImages, writeGeneratedFiles } from '../generate.js';
 
@@ -27,7 +27,7 @@ const DRIVER_BUNDLE = join(DRIVER_DIR, 'dist/gitlab-fargate-driver.mjs');
 const imagePlatform = (image: string) => docker(['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', image]).stdout.trim();
 
 describe.runIf(ARM64_TESTS)('ci-coordinator built for linux/arm64', () => {
-  const keys = ssh2.utils.generateKeyPairSync('ed25519');
+  const keys = ed25519KeyPair();
   let image: string;
   let container: StartedTestContainer;
   let client: ssh2.Client;

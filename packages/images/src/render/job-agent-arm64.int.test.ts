@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import { GenericContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARM64_PLATFORM, ARM64_TESTS, ensureArm64Engine, LOCAL_ARM64_BASE_IMAGE } from '../../test/arm64.js';
@@ -18,6 +17,7 @@ import {
 } from '../../test/job-agent.js';
 import { JOB_AGENT_DIR, JOB_AGENT_ENV, JOB_AGENT_STATE_DIR } from '../spec/job-agent-contract.js';
 import { DROPBEAR_OPTIONS_FILE } from './job-agent/dropbear-options.js';
+import { ed25519KeyPair } from '../../test/ssh.js';
 
 // The job agent for linux/arm64, cross-compiled by BuildKit on this amd64 machine (no emulation while building), then
 // run under qemu as an ARM64 Fargate task would run it: init container, then an arm64 build container that logs in.
@@ -87,7 +87,7 @@ function describeBinary(path: string): string {
 }
 
 describe.runIf(ARM64_TESTS)('job-agent cross-compiled for linux/arm64', () => {
-  const keys = ssh2.utils.generateKeyPairSync('ed25519');
+  const keys = ed25519KeyPair();
   const containers: string[] = [];
   const volumes: string[] = [];
   let filesDir: string;

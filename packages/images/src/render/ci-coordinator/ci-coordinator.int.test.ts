@@ -4,7 +4,7 @@ import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainer
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCiCoordinator, finishedAtMs, waitForExit } from '../../../test/ci-coordinator.js';
 import { docker, dockerRun, removeOurContainers, signalContainer, TEST_LABELS } from '../../../test/docker.js';
-import { connect, connectNegotiating, exec } from '../../../test/ssh.js';
+import { connect, connectNegotiating, ed25519KeyPair, exec } from '../../../test/ssh.js';
 import { EXIT_MISCONFIGURED } from './entrypoint.js';
 import { JOB_KEY_TYPE, SSH_CIPHERS, SSH_KEX_ALGORITHMS, SSH_MACS } from './ssh-algorithms.js';
 import { SSHD_LOGIN_GRACE_SECONDS, SSHD_MAX_AUTH_TRIES } from './sshd-config.js';
@@ -46,7 +46,7 @@ function parseEnv(output: string): Map<string, string> {
 }
 
 describe('ci-coordinator image (root SSH user, the default spec)', () => {
-  const keys = ssh2.utils.generateKeyPairSync('ed25519');
+  const keys = ed25519KeyPair();
   let image: string;
   let container: StartedTestContainer;
   let client: ssh2.Client;
@@ -146,7 +146,7 @@ describe('ci-coordinator image (root SSH user, the default spec)', () => {
   });
 
   it('refuses a key it was not given', async () => {
-    const other = ssh2.utils.generateKeyPairSync('ed25519');
+    const other = ed25519KeyPair();
     await expect(
       connect({ host: '127.0.0.1', port: container.getMappedPort(22), username: 'root', privateKey: other.private }),
     ).rejects.toThrow(/authentication methods failed/);
@@ -236,7 +236,7 @@ describe('ci-coordinator image (root SSH user, the default spec)', () => {
   });
 
   it('disconnects a client at its third failed attempt (MaxAuthTries 3)', async () => {
-    const strangers = Array.from({ length: 5 }, () => ssh2.utils.generateKeyPairSync('ed25519').private);
+    const strangers = Array.from({ length: 5 }, () => ed25519KeyPair().private);
     let attempts = 0;
     const error = await connect({
       host: '127.0.0.1',
@@ -325,7 +325,7 @@ describe('ci-coordinator image (root SSH user, the default spec)', () => {
 });
 
 describe('ci-coordinator image with a non-root SSH user', () => {
-  const keys = ssh2.utils.generateKeyPairSync('ed25519');
+  const keys = ed25519KeyPair();
   let container: StartedTestContainer;
 
   beforeAll(async () => {

@@ -11,7 +11,7 @@ import {
   waitForLog,
 } from '../../../test/ci-coordinator.js';
 import { poolTaskSetUpBudgetMs, SSHD_LISTENING, startPoolTask, type PoolTask } from '../../../test/pool-task.js';
-import { connect, exec, type ExecResult } from '../../../test/ssh.js';
+import { connect, ed25519KeyPair, exec, type ExecResult } from '../../../test/ssh.js';
 import { EXIT_MISCONFIGURED } from './entrypoint.js';
 import { IDLE_DEADLINE_PASSED_LOG, IDLE_WATCHDOG_FLAG, IDLE_WATCHDOG_STANDS_DOWN_LOG } from './idle-watchdog.js';
 import { CLAIM_COMMAND, IDLE_DEADLINE_VARIABLE } from './pool-contract.js';
@@ -42,7 +42,7 @@ const standsDown = new RegExp(IDLE_WATCHDOG_STANDS_DOWN_LOG);
 const LABELS = { 'org.gitlab-fargate.test': 'images-idle-watchdog' };
 const labelArgs = Object.entries(LABELS).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
 
-const keys = ssh2.utils.generateKeyPairSync('ed25519');
+const keys = ed25519KeyPair();
 
 /** A pool task of `image` with the job key, `prepare` done before its deadline (see `startPoolTask`). */
 function poolTask<T>(

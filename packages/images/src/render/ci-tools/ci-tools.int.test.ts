@@ -3,7 +3,7 @@ import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainer
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCiTools } from '../../../test/ci-tools.js';
 import { removeOurContainers, TEST_LABELS } from '../../../test/docker.js';
-import { connect, exec } from '../../../test/ssh.js';
+import { connect, ed25519KeyPair, exec } from '../../../test/ssh.js';
 import { CI_TOOLS_COMMANDS, CI_TOOLS_DEFAULTS, CI_TOOLS_NODE_VERSION } from '../../spec/ci-tools.js';
 
 /** A project with no dependencies: what `npm ci --ignore-scripts` of the pipeline's jobs needs, offline. */
@@ -19,7 +19,7 @@ const EMPTY_PROJECT = {
 };
 
 describe('ci-tools image (the pipeline job image, default spec, on a test fixture Node.js base)', () => {
-  const keys = ssh2.utils.generateKeyPairSync('ed25519');
+  const keys = ed25519KeyPair();
   let container: StartedTestContainer;
   let client: ssh2.Client;
 

@@ -2,7 +2,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, LOCAL_BASE_IMAGE } from '../../../test/docker.js';
 import {
@@ -39,6 +38,7 @@ import {
   JOB_AGENT_SESSION_ENV,
 } from '../../spec/job-agent-contract.js';
 import { JOB_AGENT_LICENSES } from './dockerfile.js';
+import { ed25519KeyPair } from '../../../test/ssh.js';
 
 /**
  * How long Postgres may take to initialise its cluster and accept connections: seconds on an idle machine, but initdb
@@ -73,7 +73,7 @@ function parseEnv(output: string): Map<string, string> {
 }
 
 describe('job-agent image', () => {
-  const keys = ssh2.utils.generateKeyPairSync('ed25519');
+  const keys = ed25519KeyPair();
   const containers: string[] = [];
   const volumes: string[] = [];
   let agentVolume: string;
@@ -179,7 +179,7 @@ describe('job-agent image', () => {
     const container = startBuildContainer({ image: JOB_IMAGE_FIXTURES.debian, agentVolume, env });
     containers.push(container);
     (await loginWhenReady(container, keys.private)).end();
-    const foreign = ssh2.utils.generateKeyPairSync('ed25519');
+    const foreign = ed25519KeyPair();
     await expect(loginWhenReady(container, foreign.private, -1)).rejects.toThrow(/All configured authentication methods failed/);
   });
 
