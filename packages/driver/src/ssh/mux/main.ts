@@ -7,7 +7,7 @@ import { ERROR_PREFIX, GO_LINE, LISTENING_PREFIX, firstLine } from './handshake.
 import { MUX_COMMAND, type MuxSpec } from './protocol.js';
 import type { DriverMain } from '../../stages/cleanup-route.js';
 import type { ReadMuxTaskState } from './record.js';
-import type { MuxCleanupRunner, MuxServer, MuxServerOptions, serveMultiplexed } from './server.js';
+import type { MuxCleanupRunner, MuxServer, MuxServerOptions, MuxTagRunner, serveMultiplexed } from './server.js';
 import { removeMuxSocket } from './socket.js';
 
 /** How often the multiplexer checks that its job's state file still exists. */
@@ -48,13 +48,14 @@ export async function runMultiplexerProcess(
   const connectOptions = { timeoutMs, keepaliveIntervalMs, keepaliveCountMax };
   const router = stageRouter({ statePath: spec.statePath, transport: sshTransport, connectOptions });
   const cleanup = trackCleanup((request, output) => cleanupRoute.runCleanupRequest(driverMain, request, output));
-  const how = { onStop: stopped.resolve, route: router.route, cleanup: cleanup.run };
+  const how = { onStop: stopped.resolve, route: router.route, cleanup: cleanup.run, tag: tagRunner() };
   const server = await listen(serveMultiplexed, connecting.promise, spec, how);
   if (server === undefined) return 1;
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => server.stop(`got ${signal}`));
   report(`${LISTENING_PREFIX}${process.pid}`);
   router.preload(); // while the task starts: nothing waits on this process yet
   cleanupRoute.preloadCleanupModules();
+  void tagModule().catch(() => {}); // the AWS SDK's client for prepare's TagResource of a warm task, loaded meanwhile
 
   if (await goAhead()) {
     const connection = connectToTask(sshTransport, readState, spec);
@@ -74,6 +75,17 @@ export async function runMultiplexerProcess(
   removeMuxSocket(spec.socketPath);
   await cleanup.finished(); // a task being stopped is stopped before this process ends
   return 0;
+}
+
+/** Prepare's TagResource of a warm task (`FrameType.Tag`); its module loads with the AWS SDK, once. */
+let tagModuleLoad: Promise<typeof import('../../stages/prepare-warm-tag-sdk.js')> | undefined;
+function tagModule(): Promise<typeof import('../../stages/prepare-warm-tag-sdk.js')> {
+  tagModuleLoad ??= import('../../stages/prepare-warm-tag-sdk.js');
+  return tagModuleLoad;
+}
+
+function tagRunner(): MuxTagRunner {
+  return async (request) => (await tagModule()).runMuxTagRequest(request);
 }
 
 /** The cleanup this multiplexer runs, if any: whether it started, and its end (never rejected). */
@@ -119,7 +131,7 @@ async function listen(
   serve: typeof serveMultiplexed,
   connecting: Promise<Connection>,
   spec: MuxSpec,
-  how: Pick<MuxServerOptions, 'onStop' | 'route' | 'cleanup'>,
+  how: Pick<MuxServerOptions, 'onStop' | 'route' | 'cleanup' | 'tag'>,
 ): Promise<MuxServer | undefined> {
   try {
     rmSync(spec.socketPath, { force: true });
