@@ -53,9 +53,10 @@ export async function runMultiplexerProcess(
   if (server === undefined) return 1;
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => server.stop(`got ${signal}`));
   report(`${LISTENING_PREFIX}${process.pid}`);
-  router.preload(); // while the task starts: nothing waits on this process yet
+  // While the task starts: a warm prepare's TagResource (the AWS SDK) comes first, then the stages' and cleanup's modules.
+  void tagModule().catch(() => {});
+  router.preload();
   cleanupRoute.preloadCleanupModules();
-  void tagModule().catch(() => {}); // the AWS SDK's client for prepare's TagResource of a warm task, loaded meanwhile
 
   if (await goAhead()) {
     const connection = connectToTask(sshTransport, readState, spec);
