@@ -93,14 +93,6 @@ describe('module boundaries', () => {
     expect([...staticImports(resolve(SRC, 'stages/prepare-cold.ts'))]).not.toContain('@aws-sdk/client-ec2');
   });
 
-  it("prepare's warm path loads no AWS SDK even to tag its task: the multiplexer makes the TagResource", () => {
-    // Its own client (the SDK, loaded by a dynamic import) only when the multiplexer does not answer.
-    const tag = [...staticImports(resolve(SRC, 'stages/prepare-warm-tag.ts'))];
-    expect(tag.filter((m) => m.startsWith('@aws-sdk') || m.includes('/aws/clients'))).toEqual([]);
-    expect(readFileSync(resolve(SRC, 'stages/prepare-warm-tag.ts'), 'utf8')).toContain("import('./prepare-warm-tag-sdk.js')");
-    expect([...staticImports(resolve(SRC, 'stages/prepare-warm.ts'))]).toContain(resolve(SRC, 'stages/prepare-warm-tag.ts'));
-  });
-
   it('config loads neither the AWS SDK nor ssh2', () => {
     const loaded = [...staticImports(resolve(SRC, 'stages/config.ts')), ...staticImports(resolve(SRC, 'main.ts'))];
     expect(loaded.filter((m) => m.startsWith('@aws-sdk') || m === 'ssh2')).toEqual([]);

@@ -1,7 +1,5 @@
 import { ECSClient, StopTaskCommand, TagResourceCommand } from '@aws-sdk/client-ecs';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { POOL_CLAIM_COMMAND, POOL_CLAIM_TAG_KEYS, POOL_RUN_DIR } from '@gitlab-fargate/config';
@@ -37,52 +35,15 @@ const arn = (id: string) => `arn:aws:ecs:us-east-1:123456789012:task/ci/${id}`;
 let sshd: Sshd;
 let hostKey: string;
 
-/**
- * The ECS endpoint the job's multiplexer reaches (`AWS_ENDPOINT_URL_ECS`, as with the emulator): a local HTTP server
- * speaking ECS's JSON protocol for TagResource, which records each call and answers as `answer` says.
- */
-interface TagEndpoint {
-  readonly calls: { readonly target: string; readonly body: { resourceArn?: string; tags?: { key: string; value: string }[] } }[];
-  answer: (body: TagEndpoint['calls'][number]['body']) => Promise<{ status: number; body: object }>;
-  url: string;
-  server?: Server;
-}
-const ecsEndpoint: TagEndpoint = { calls: [], answer: async () => ({ status: 200, body: {} }), url: '' };
-/** What prepare's own SDK would read, pointing at {@link ecsEndpoint}: the multiplexer gets it with the tag request. */
-const awsEnv = (): Record<string, string> => ({
-  AWS_ENDPOINT_URL_ECS: ecsEndpoint.url, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-east-1',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-});
-
-async function startTagEndpoint(): Promise<void> {
-  const server = createServer((request, response) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-    request.on('end', () => {
-      const call = { target: String(request.headers['x-amz-target'] ?? ''), body: JSON.parse(text || '{}') as TagEndpoint['calls'][number]['body'] };
-      ecsEndpoint.calls.push(call);
-      void ecsEndpoint.answer(call.body).then(({ status, body }) => {
-        response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
-        response.end(JSON.stringify(body));
-      });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  ecsEndpoint.server = server;
-  ecsEndpoint.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
 beforeAll(async () => {
   ensureBuilt(); // the multiplexer tests start the compiled driver's multiplexer process
   sshd = await startSshd(taskKey.publicKey);
-  await startTagEndpoint();
   const connection = await sshTransport.connect({ host: sshd.host, port: sshd.port, username: 'root', privateKey: taskKey.privateKey });
   hostKey = connection.hostKey;
   connection.close();
 }, 120_000);
 afterAll(async () => {
   await sshd?.stop();
-  ecsEndpoint.server?.close();
   ecsMock.restore();
 });
 
@@ -97,8 +58,6 @@ beforeEach(async () => {
   ecsMock.reset();
   ecsMock.on(StopTaskCommand).resolves({});
   ecsMock.on(TagResourceCommand).resolves({});
-  ecsEndpoint.calls.length = 0;
-  ecsEndpoint.answer = async () => ({ status: 200, body: {} });
   await resetLock();
 });
 
@@ -130,8 +89,7 @@ function job(env: Record<string, string> = {}, cli: CommandLineOverrides = {}) {
     return entry.taskArn!;
   };
   const input: WarmPrepareInput = {
-    ctx, ecs: async () => ecs, awsEnv: awsEnv(), plan, path, initial, started: Date.now(), transport: sshTransport,
-    mux: new JobMultiplexer(ctx, path),
+    ctx, ecs: async () => ecs, plan, path, initial, started: Date.now(), transport: sshTransport, mux: new JobMultiplexer(ctx, path),
     sleep: async () => {}, now: Date.now, deadline: new Date('2030-01-01T00:00:00Z'),
   };
   const entries = (state: string) => readdirSync(join(root, 'warm', state));
@@ -304,70 +262,18 @@ describe('prepareWarm', () => {
       expect(existsSync(muxSocketPath(k.path))).toBe(false);
     }, 60_000);
 
-    it("has the multiplexer make the TagResource: prepare asks for no ECS client, the endpoint gets the job's tags", async () => {
-      const j = job();
-      const taskArn = j.addReady('t1');
-      const input = j.within({ ...j.ctx, driverEntry: CLI });
-      const state = await prepareWarm({ ...input, ecs: async () => Promise.reject(new Error('the warm path asked for its own ECS client')) });
-      try {
-        expect(state).toMatchObject({ taskArn, mux: { socket: muxSocketPath(j.path) } });
-        expect(ecsEndpoint.calls).toEqual([{
-          target: 'AmazonEC2ContainerServiceV20141113.TagResource',
-          body: {
-            resourceArn: taskArn,
-            tags: [
-              { key: 'gitlab-fargate:deadline', value: '2030-01-01T00:00:00Z' },
-              { key: 'gitlab-fargate:pool-claimed', value: '42' },
-              { key: 'gitlab-fargate:job-id', value: '42' },
-              { key: 'gitlab-fargate:project', value: 'group/project' },
-            ],
-          },
-        }]);
-        expect(ecsMock.calls()).toHaveLength(0);
-        expect(j.logs.lines.join('')).toContain("TagResource made by the job's multiplexer");
-      } finally {
-        if (state?.mux !== undefined) stopMultiplexer(state.mux);
-      }
-    }, 60_000);
-
-    it('tags with its own client when the multiplexer does not answer (it is gone)', async () => {
-      const j = job();
-      const taskArn = j.addReady('t1');
-      const input = j.within({ ...j.ctx, driverEntry: CLI });
-      // The multiplexer dies once it has the task, before prepare's tag request reaches it.
-      const handOver = input.mux.handOver.bind(input.mux);
-      input.mux.handOver = async (given) => {
-        const handed = await handOver(given);
-        stopMultiplexer(handed.mux!);
-        await until(() => multiplexersOf(j.path).length === 0);
-        return handed;
-      };
-      const state = await prepareWarm(input);
-      expect(state?.taskArn).toBe(taskArn);
-      expect(ecsEndpoint.calls).toEqual([]);
-      expect(ecsMock).toHaveReceivedCommandTimes(TagResourceCommand, 1);
-      expect(ecsMock).toHaveReceivedCommandWith(TagResourceCommand, { resourceArn: taskArn });
-      expect(j.logs.lines.join('')).toContain("TagResource with prepare's own client");
-    }, 60_000);
-
-    it('gives the task back, stopping the multiplexer it handed it, when the TagResource it made failed', async () => {
+    it('stops the multiplexer it handed a task that it then gave back (TagResource failed)', async () => {
       const j = job();
       // TagResource fails only once the multiplexer serves the task (it ran a command there): it must not outlive the job's claim.
-      ecsEndpoint.answer = async () => {
+      ecsMock.on(TagResourceCommand).callsFake(async () => {
+        await until(() => existsSync(muxSocketPath(j.path)));
         const connection = await multiplexedTransport(muxSocketPath(j.path)).connect({ host: '', port: 0, username: '', privateKey: '' });
         expect((await connection.exec('true', { stdin: '', stdout: new PassThrough(), stderr: new PassThrough() })).exitCode).toBe(0);
-        return { status: 400, body: { __type: 'AccessDeniedException', message: 'not authorized to perform ecs:TagResource' } };
-      };
+        throw Object.assign(new Error('not authorized to perform ecs:TagResource'), { name: 'AccessDeniedException' });
+      });
       const taskArn = j.addReady('t1');
       expect(await prepareWarm(j.within({ ...j.ctx, driverEntry: CLI }))).toBeUndefined();
-      expect(ecsEndpoint.calls).toHaveLength(1);
-      expect(ecsMock).not.toHaveReceivedCommand(TagResourceCommand);
       expect(ecsMock).toHaveReceivedCommandWith(StopTaskCommand, { task: taskArn });
-      // The same words as when prepare's own call fails.
-      expect(j.progress.lines.join('')).toContain(
-        `Cold start: warm task ${taskArn} failed: could not tag it as this job's (with its idle deadline tag the orphan reaper would stop it ` +
-          'under the job): AccessDeniedException: not authorized to perform ecs:TagResource; no other ready task in pool warm',
-      );
       expect(readState(j.path)).toEqual(j.input.initial);
       await until(() => multiplexersOf(j.path).length === 0);
       expect(existsSync(muxSocketPath(j.path))).toBe(false);

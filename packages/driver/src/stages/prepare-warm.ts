@@ -16,7 +16,6 @@ import type { Sleep } from '../sleep.js';
 import type { Transport } from '../ssh/transport.js';
 import type { StageContext } from './context.js';
 import type { JobMultiplexer } from './prepare-mux.js';
-import { tagClaimedTask } from './prepare-warm-tag.js';
 
 /** A first claim, and one more after a warm task failed; then the cold path. */
 const WARM_ATTEMPTS = 2;
@@ -28,15 +27,10 @@ const LOCK_CANCEL_GRACE_MS = 1_000;
 export interface WarmPrepareInput {
   readonly ctx: StageContext;
   /**
-   * The ECS client, created on first use: nothing before the claim needs the AWS SDK, and the warm path only to stop a
-   * task it gives back, or for the one TagResource after the lock when the job's multiplexer does not make it.
+   * The ECS client, created on first use: nothing before the claim needs the AWS SDK, and the warm path only for the
+   * one TagResource after the lock (or to stop a task it gives back).
    */
   readonly ecs: () => Promise<ECSClient>;
-  /**
-   * The environment prepare's own AWS SDK client reads: its `AWS_*` variables (and `HOME`) go with the tag request to
-   * the multiplexer, which was started without them. @default process.env
-   */
-  readonly awsEnv?: Readonly<Record<string, string | undefined>>;
   /** The job's own RunTask plan: only a pool whose tasks were started with the same one can serve it. */
   readonly plan: LaunchPlan;
   /** The derived family of an honoured `image:`/`services:` job (its job-image hash); such a job is never warm. */
@@ -129,6 +123,8 @@ async function takeTask(input: WarmPrepareInput, claimed: WarmTaken): Promise<Jo
   let state = warmState(input, claimed.entry);
   input.mux.start();
   try {
+    // Before the lock, not during it: parsing the SDK would hold up the handshake's packets as long as it takes.
+    const tag = await loadTagger(input, state.taskArn as string);
     const lockStarted = now();
     await takeInTaskLock(input, state);
     const lockMs = now() - lockStarted;
@@ -136,9 +132,11 @@ async function takeTask(input: WarmPrepareInput, claimed: WarmTaken): Promise<Jo
     const metrics = warmJobRecord({ observed, poolReadyAt, claimedAt, readyAt: now() });
     state = { ...state, pool: { name: claimed.entry.pool, claimMs: claimed.claimMs }, metrics };
     writeState(path, state);
-    // Handed over first: the multiplexer (its AWS SDK loaded while prepare claimed) makes the TagResource.
+    const tagging = tag();
+    // Awaited below, after the handover it overlaps; this only keeps a rejection from being unhandled meanwhile.
+    tagging.catch(() => undefined);
     state = await input.mux.handOver(state);
-    await tagTask(input, state);
+    await tagging;
     ctx.log.progress(`Warm start: took idle task ${state.taskArn} of pool ${claimed.entry.pool} (claim ${claimed.claimMs} ms, in-task lock ${lockMs} ms)`);
   } catch (error) {
     input.mux.abandonTask();
@@ -148,15 +146,11 @@ async function takeTask(input: WarmPrepareInput, claimed: WarmTaken): Promise<Jo
   return state;
 }
 
-/** The one TagResource after the lock: through the job's multiplexer when it has one, else with prepare's own client. */
-async function tagTask(input: WarmPrepareInput, state: JobState): Promise<void> {
+/** Creates the ECS client (the SDK loaded) and loads the tagging module: @returns the TagResource call for `taskArn` */
+async function loadTagger(input: WarmPrepareInput, taskArn: string): Promise<() => Promise<void>> {
+  const [ecs, { tagClaimedTask }] = await Promise.all([input.ecs(), import('./prepare-warm-tag.js')]);
   const { ctx, plan, started, deadline } = input;
-  const region = ctx.config.fargate.region;
-  await tagClaimedTask({
-    ecs: input.ecs, env: input.awsEnv ?? process.env, taskArn: state.taskArn as string, jobId: ctx.env.jobId, plan, started, log: ctx.log,
-    ...(state.mux === undefined ? {} : { muxSocket: state.mux.socket }), ...(region === undefined ? {} : { region }),
-    ...(deadline === undefined ? {} : { deadline }),
-  });
+  return () => tagClaimedTask({ ecs, taskArn, jobId: ctx.env.jobId, plan, started, ...(deadline === undefined ? {} : { deadline }) });
 }
 
 /** Connects with the task's key, its host key pinned, and runs {@link POOL_CLAIM_COMMAND}: exit 0 or it is not ours. */

@@ -3,7 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import { SystemFailure } from '../../errors.js';
 import { stdinStream } from '../exec.js';
 import type { Connection, ExecResult, ExecStreams, Transport, TransportTarget } from '../transport.js';
-import { FrameType, type MuxRequest, type MuxTagRequest, type MuxTagResult, encodeFrame, readFrames } from './protocol.js';
+import { FrameType, type MuxRequest, encodeFrame, readFrames } from './protocol.js';
 
 /**
  * The job's multiplexer cannot run the command (never started, exited, its socket is gone, or it could not connect
@@ -41,29 +41,6 @@ export function multiplexedTransport(socketPath: string, stage?: string): Transp
         socket.once('error', onError);
       }),
   };
-}
-
-/**
- * Asks the job's multiplexer to make prepare's TagResource (protocol.ts, `FrameType.Tag`). Resolves with the call's
- * outcome, an AWS error included; rejects with {@link MuxUnavailable} when there is no answer (no multiplexer,
- * "unavailable", or it went away first): TagResource sets the same tags again harmlessly, so the caller then makes
- * the call itself.
- */
-export function requestTag(socketPath: string, request: MuxTagRequest): Promise<MuxTagResult> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection(socketPath);
-    let result: MuxTagResult | undefined;
-    let unavailable = 'it closed the connection without an answer';
-    readFrames(socket, (type, payload) => {
-      if (type === FrameType.Result) result = JSON.parse(payload.toString('utf8')) as MuxTagResult;
-      else if (type === FrameType.Unavailable || type === FrameType.Error) unavailable = messageIn(payload);
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      unavailable = error.code ?? error.message;
-    });
-    socket.once('close', () => (result !== undefined ? resolve(result) : reject(new MuxUnavailable(socketPath, unavailable))));
-    socket.write(encodeFrame(FrameType.Tag, JSON.stringify(request)));
-  });
 }
 
 /** How a client's command ended: what `exec` resolves or rejects with. */

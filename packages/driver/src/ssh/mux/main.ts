@@ -7,7 +7,7 @@ import { ERROR_PREFIX, GO_LINE, LISTENING_PREFIX, firstLine } from './handshake.
 import { MUX_COMMAND, type MuxSpec } from './protocol.js';
 import type { DriverMain } from '../../stages/cleanup-route.js';
 import type { ReadMuxTaskState } from './record.js';
-import type { MuxCleanupRunner, MuxServer, MuxServerOptions, MuxTagRunner, serveMultiplexed } from './server.js';
+import type { MuxCleanupRunner, MuxServer, MuxServerOptions, serveMultiplexed } from './server.js';
 import { removeMuxSocket } from './socket.js';
 
 /** How often the multiplexer checks that its job's state file still exists. */
@@ -48,14 +48,12 @@ export async function runMultiplexerProcess(
   const connectOptions = { timeoutMs, keepaliveIntervalMs, keepaliveCountMax };
   const router = stageRouter({ statePath: spec.statePath, transport: sshTransport, connectOptions });
   const cleanup = trackCleanup((request, output) => cleanupRoute.runCleanupRequest(driverMain, request, output));
-  const how = { onStop: stopped.resolve, route: router.route, cleanup: cleanup.run, tag: tagRunner() };
+  const how = { onStop: stopped.resolve, route: router.route, cleanup: cleanup.run };
   const server = await listen(serveMultiplexed, connecting.promise, spec, how);
   if (server === undefined) return 1;
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => server.stop(`got ${signal}`));
   report(`${LISTENING_PREFIX}${process.pid}`);
-  // While the task starts: a warm prepare's TagResource (the AWS SDK) comes first, then the stages' and cleanup's modules.
-  void tagModule().catch(() => {});
-  router.preload();
+  router.preload(); // while the task starts: nothing waits on this process yet
   cleanupRoute.preloadCleanupModules();
 
   if (await goAhead()) {
@@ -76,17 +74,6 @@ export async function runMultiplexerProcess(
   removeMuxSocket(spec.socketPath);
   await cleanup.finished(); // a task being stopped is stopped before this process ends
   return 0;
-}
-
-/** Prepare's TagResource of a warm task (`FrameType.Tag`); its module loads with the AWS SDK, once. */
-let tagModuleLoad: Promise<typeof import('../../stages/prepare-warm-tag-sdk.js')> | undefined;
-function tagModule(): Promise<typeof import('../../stages/prepare-warm-tag-sdk.js')> {
-  tagModuleLoad ??= import('../../stages/prepare-warm-tag-sdk.js');
-  return tagModuleLoad;
-}
-
-function tagRunner(): MuxTagRunner {
-  return async (request) => (await tagModule()).runMuxTagRequest(request);
 }
 
 /** The cleanup this multiplexer runs, if any: whether it started, and its end (never rejected). */
@@ -132,7 +119,7 @@ async function listen(
   serve: typeof serveMultiplexed,
   connecting: Promise<Connection>,
   spec: MuxSpec,
-  how: Pick<MuxServerOptions, 'onStop' | 'route' | 'cleanup' | 'tag'>,
+  how: Pick<MuxServerOptions, 'onStop' | 'route' | 'cleanup'>,
 ): Promise<MuxServer | undefined> {
   try {
     rmSync(spec.socketPath, { force: true });

@@ -51,12 +51,6 @@ export const FrameType = {
    * cannot (nothing ran: the client runs the Node cleanup).
    */
   Cleanup: 5,
-  /**
-   * JSON {@link MuxTagRequest}, instead of a Request: one ECS TagResource for prepare's warm path, made with the AWS
-   * SDK this multiplexer loaded for the cleanup. Answered with a Result {@link MuxTagResult}; Unavailable when it
-   * cannot (nothing was sent to AWS: prepare makes the call itself).
-   */
-  Tag: 6,
   Stdout: 11,
   Stderr: 12,
   /** JSON `ExecResult`; the last frame of a command that ran. */
@@ -118,23 +112,6 @@ export const CLEANUP_ACCEPT_MS = 5_000;
 export interface MuxCleanupResult {
   readonly exitCode: number;
 }
-
-/**
- * Prepare's TagResource of a claimed warm task (`stages/prepare-warm-tag.ts`), made by the multiplexer so that a warm
- * prepare never loads the AWS SDK. `env` is the part of prepare's environment the SDK reads (`AWS_*`, `HOME`: its
- * credentials, Region, endpoints such as `AWS_ENDPOINT_URL_ECS`, profile files): the multiplexer, started with
- * `PATH` alone, uses it for this call only.
- */
-export interface MuxTagRequest {
-  readonly resourceArn: string;
-  readonly tags: readonly { readonly key: string; readonly value: string }[];
-  /** The driver TOML's `[Fargate] Region`. @default - the SDK's default (`AWS_REGION`, profile) */
-  readonly region?: string;
-  readonly env: Readonly<Record<string, string>>;
-}
-
-/** The Result of a tag request: done, or the AWS SDK's error (its name and message, as prepare's own call throws it). */
-export type MuxTagResult = { readonly tagged: true } | { readonly error: { readonly name: string; readonly message: string } };
 
 /**
  * What the multiplexer adds to the Result of a stage request (after the `ExecResult` fields), so that a client

@@ -7,9 +7,9 @@ import { finished } from 'node:stream/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deferred } from '../../deferred.js';
 import type { Connection, ExecResult, ExecStreams, TransportTarget } from '../transport.js';
-import { MuxUnavailable, multiplexedTransport, requestTag } from './client.js';
-import { CLEANUP_ACCEPT_MS, FrameType, type MuxTagRequest, encodeFrame, readFrames } from './protocol.js';
-import { type MuxCleanupRunner, type MuxServer, type MuxTagRunner, serveMultiplexed } from './server.js';
+import { MuxUnavailable, multiplexedTransport } from './client.js';
+import { CLEANUP_ACCEPT_MS, FrameType, encodeFrame, readFrames } from './protocol.js';
+import { type MuxCleanupRunner, type MuxServer, serveMultiplexed } from './server.js';
 
 const CHUNK = Buffer.alloc(64 * 1024, 0x61);
 /** The multiplexer ignores the target: it has its own connection. */
@@ -352,40 +352,3 @@ class StandInTask {
     for (const wait of this.cancelWaits) if (this.cancelled >= wait.count) wait.resolve();
   }
 }
-
-describe("serveMultiplexed: prepare's TagResource", () => {
-  let dir: string;
-  let server: MuxServer | undefined;
-  afterEach(() => {
-    server?.stop('test over');
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const request = { resourceArn: 'arn:aws:ecs:us-east-1:123456789012:task/ci/t1', tags: [{ key: 'k', value: 'v' }], env: { AWS_REGION: 'us-east-1' } };
-
-  it('answers what its tag runner returned (an AWS error included) without waiting for the SSH connection', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mux-server-'));
-    const socket = join(dir, 'mux.sock');
-    const seen: MuxTagRequest[] = [];
-    const tag: MuxTagRunner = async (asked) => {
-      seen.push(asked);
-      return asked.tags.length === 0 ? { error: { name: 'InvalidParameterException', message: 'no tags' } } : { tagged: true };
-    };
-    server = await serveMultiplexed(new Promise<Connection>(() => {}), socket, { idleTimeoutMs: 60_000, onStop: () => {}, tag });
-    expect(await requestTag(socket, request)).toEqual({ tagged: true });
-    expect(await requestTag(socket, { ...request, tags: [], region: 'eu-west-1' })).toEqual({ error: { name: 'InvalidParameterException', message: 'no tags' } });
-    expect(seen).toEqual([request, { ...request, tags: [], region: 'eu-west-1' }]);
-  });
-
-  it('answers "unavailable" (nothing sent: prepare tags itself) without a runner, to a malformed request, or when the runner throws', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mux-server-'));
-    const socket = join(dir, 'mux.sock');
-    server = await serveMultiplexed(new Promise<Connection>(() => {}), socket, { idleTimeoutMs: 60_000, onStop: () => {} });
-    await expect(requestTag(socket, request)).rejects.toThrow(MuxUnavailable);
-    server.stop('next');
-    const tag: MuxTagRunner = async () => Promise.reject(new Error('the SDK did not load'));
-    server = await serveMultiplexed(new Promise<Connection>(() => {}), socket, { idleTimeoutMs: 60_000, onStop: () => {}, tag });
-    await expect(requestTag(socket, request)).rejects.toThrow(/the SDK did not load/);
-    await expect(requestTag(socket, { ...request, env: { AWS_REGION: 1 } } as unknown as MuxTagRequest)).rejects.toThrow(/malformed request/);
-    await expect(requestTag(join(dir, 'gone.sock'), request)).rejects.toThrow(MuxUnavailable);
-  });
-});

@@ -4,10 +4,7 @@ import { finished } from 'node:stream/promises';
 import { deferred } from '../../deferred.js';
 import { messageOf } from '../../errors.js';
 import type { Connection, ExecResult } from '../transport.js';
-import {
-  CLEANUP_ACCEPT_MS, FrameType, type MuxCleanupRequest, type MuxCleanupResult, type MuxRequest, type MuxTagRequest, type MuxTagResult,
-  type StageVerdict, encodeFrame, readFrames,
-} from './protocol.js';
+import { CLEANUP_ACCEPT_MS, FrameType, type MuxCleanupRequest, type MuxCleanupResult, type MuxRequest, type StageVerdict, encodeFrame, readFrames } from './protocol.js';
 
 /** Options of {@link serveMultiplexed}. */
 export interface MuxServerOptions {
@@ -27,15 +24,7 @@ export interface MuxServerOptions {
    * @default none: cleanup requests are answered "unavailable"
    */
   readonly cleanup?: MuxCleanupRunner;
-  /**
-   * Makes prepare's TagResource of a claimed warm task (`stages/prepare-warm-tag.ts`); needs no SSH connection.
-   * @default none: tag requests are answered "unavailable"
-   */
-  readonly tag?: MuxTagRunner;
 }
-
-/** Makes a tag request's TagResource; resolves with its outcome (an AWS error included), rejects when nothing was sent. */
-export type MuxTagRunner = (request: MuxTagRequest) => Promise<MuxTagResult>;
 
 /** Where a cleanup request's output goes: the client's stdout and stderr, frame by frame, in the order written. */
 export interface MuxOutput {
@@ -54,8 +43,6 @@ interface SessionHandlers {
   readonly route: MuxRouter;
   /** Starts a cleanup request; `undefined` when it cannot (none configured, or the multiplexer is stopping). */
   readonly cleanup: (request: MuxCleanupRequest, output: MuxOutput) => Promise<number> | undefined;
-  /** Makes a tag request's call; `undefined` when it cannot (none configured, or the multiplexer is stopping). */
-  readonly tag: (request: MuxTagRequest) => Promise<MuxTagResult> | undefined;
 }
 
 /** Where and how one request runs, and what happens at its end. */
@@ -165,8 +152,7 @@ class Multiplexer {
     this.active.add(socket);
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
     const cleanup: SessionHandlers['cleanup'] = (request, output) => this.cleanup(socket, request, output);
-    const { route = commandRoute, tag } = this.options;
-    const handlers: SessionHandlers = { route, cleanup, tag: (request) => (tag === undefined || this.phase !== 'serving' ? undefined : tag(request)) };
+    const handlers: SessionHandlers = { route: this.options.route ?? commandRoute, cleanup };
     void new ClientSession(this.connecting, handlers, socket).served.then(() => {
       this.active.delete(socket);
       this.cleaning.delete(socket);
@@ -244,8 +230,6 @@ class ClientSession {
       this.onRequest(payload);
     } else if (type === FrameType.Cleanup && this.phase === 'awaiting-request') {
       this.onCleanup(payload);
-    } else if (type === FrameType.Tag && this.phase === 'awaiting-request') {
-      this.onTag(payload);
     } else if (type === FrameType.Stdin) {
       this.stdin.write(payload);
     } else if (type === FrameType.StdinEnd) {
@@ -295,21 +279,6 @@ class ClientSession {
     running.then(
       (exitCode) => this.finish(FrameType.Result, JSON.stringify({ exitCode } satisfies MuxCleanupResult)),
       (error: unknown) => this.finish(FrameType.Error, JSON.stringify({ message: messageOf(error) })),
-    );
-  }
-
-  /** Makes prepare's TagResource; a client that goes away does not cancel it (prepare then makes the call itself). */
-  private onTag(payload: Buffer): void {
-    const request = parseTagRequest(payload);
-    const tagging = request === undefined ? undefined : this.handlers.tag(request);
-    if (tagging === undefined) {
-      const message = 'this multiplexer cannot tag (malformed request, or stopping)';
-      return this.finish(FrameType.Unavailable, JSON.stringify({ message }));
-    }
-    this.phase = 'running';
-    tagging.then(
-      (result) => this.finish(FrameType.Result, JSON.stringify(result)),
-      (error: unknown) => this.finish(FrameType.Unavailable, JSON.stringify({ message: messageOf(error) })),
     );
   }
 
@@ -393,20 +362,6 @@ function parseCleanupRequest(payload: Buffer): MuxCleanupRequest | undefined {
     if (!strings(Object.values(env))) return undefined;
     const { sentAtMs } = request ?? {};
     return { argv, env, cwd, ...(typeof sentAtMs === 'number' ? { sentAtMs } : {}) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** A tag request as prepare sends it; `undefined` when it is not one. */
-function parseTagRequest(payload: Buffer): MuxTagRequest | undefined {
-  try {
-    const request = JSON.parse(payload.toString('utf8')) as Partial<MuxTagRequest> | null;
-    const { resourceArn, tags, region, env } = request ?? {};
-    const isTag = (tag: unknown): boolean => typeof (tag as MuxTagRequest['tags'][number] | null)?.key === 'string' && typeof (tag as { value?: unknown }).value === 'string';
-    if (typeof resourceArn !== 'string' || !Array.isArray(tags) || !tags.every(isTag)) return undefined;
-    if (typeof env !== 'object' || env === null || !Object.values(env).every((value) => typeof value === 'string')) return undefined;
-    return { resourceArn, tags, env, ...(typeof region === 'string' ? { region } : {}) };
   } catch {
     return undefined;
   }
