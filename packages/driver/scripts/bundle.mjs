@@ -5,7 +5,7 @@
 //                                               the AWS SDK and ssh2 load only in the stages that use them, so
 //                                               `config` and `run` start faster (one parse of 2-4 MiB saved).
 // Run in packages/driver.
-import { readFileSync, statSync, chmodSync } from 'node:fs';
+import { chmodSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -47,8 +47,22 @@ const result = await build({
 
 chmodSync(outfile, 0o755);
 const outputs = Object.keys(result.metafile.outputs);
+if (split) removeStaleChunks(outputs);
 const bytes = outputs.reduce((sum, file) => sum + statSync(`${root}${file}`).size, 0);
 const inputs = Object.keys(result.metafile.inputs).length;
 console.log(
   `${outfile}: ${outputs.length} file(s), ${(bytes / 1024 / 1024).toFixed(2)} MiB from ${inputs} modules (version ${pkg.version})`,
 );
+
+/**
+ * Chunks of an earlier build (their names carry a content hash) would stay beside the new ones and be copied into the
+ * runner-manager image with them. They are removed after the build, not before: a bundle another process is running
+ * from the same folder (tests, the bench) keeps every file it can load, since an unchanged source gives the same names.
+ */
+function removeStaleChunks(outputs) {
+  const current = new Set(outputs.map((file) => `${root}${file}`));
+  const chunks = `${root}dist/bundle/chunks`;
+  for (const name of readdirSync(chunks)) {
+    if (!current.has(`${chunks}/${name}`)) rmSync(`${chunks}/${name}`, { force: true });
+  }
+}

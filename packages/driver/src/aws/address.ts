@@ -58,8 +58,8 @@ export async function resolveAddress(
   }
   const client = await ec2();
   // Loaded here, not at the top: the EC2 client package costs prepare ~0.3-0.6 s of module loading, and only
-  // public-IP jobs need it.
-  const { DescribeNetworkInterfacesCommand } = await import('@aws-sdk/client-ec2');
+  // public-IP jobs need it (through ./ec2.js: see there why).
+  const { DescribeNetworkInterfacesCommand } = await import('./ec2.js');
   const attempts = options.attempts ?? 5;
   for (let attempt = 1; ; attempt++) {
     let out;

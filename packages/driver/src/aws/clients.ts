@@ -25,7 +25,7 @@ export function createAwsClients(region?: string): AwsClients {
   return {
     ecs,
     ec2: () => {
-      ec2 ??= import('@aws-sdk/client-ec2').then(({ EC2Client }) => new EC2Client(config));
+      ec2 ??= import('./ec2.js').then(({ EC2Client }) => new EC2Client(config));
       return ec2;
     },
   };

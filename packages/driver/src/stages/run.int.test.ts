@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, buildBundle, ensureBuilt, runCli, signalOnOutput } from '../../test/cli-process.js';
 import { type Sshd, startSshd } from '../../test/sshd-fixture.js';
@@ -147,6 +147,27 @@ describe('custom run (the compiled CLI against a real sshd)', () => {
     expect(readFileSync(env.BUILD_EXIT_CODE_FILE!, 'utf8')).toBe('6\n');
     const version = await runCli(['--version'], { env, cwd: dir, entry });
     expect(version.stdout).toMatch(/^gitlab-fargate-driver \d+\.\d+\.\d+/);
+  });
+
+  it('the split bundle holds no stale chunk, and each chunk loaded on demand gives the names its importers read', async () => {
+    const entry = buildBundle('split');
+    const chunks = join(dirname(entry), 'chunks');
+    writeFileSync(join(chunks, 'chunk-STALE000.mjs'), 'export {};\n');
+    buildBundle('split');
+    expect(readdirSync(chunks)).not.toContain('chunk-STALE000.mjs');
+    // esbuild turns a dynamic import of a CommonJS package (the AWS SDK) into a module with only a default export:
+    // `const { EC2Client } = await import('@aws-sdk/client-ec2')` read undefined in the image's driver.
+    const files = [entry, ...readdirSync(chunks).map((name) => join(chunks, name))];
+    const targets = new Set(
+      files.flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/import\("(\.\/[^"]+)"\)/g)].map((m) => join(dirname(file), m[1]!))),
+    );
+    expect(targets.size).toBeGreaterThan(0);
+    const defaultOnly: string[] = [];
+    for (const target of targets) {
+      const names = Object.keys((await import(target)) as object);
+      if (names.length === 1 && names[0] === 'default') defaultOnly.push(target);
+    }
+    expect(defaultOnly).toEqual([]);
   });
 
   it('custom config prints exactly one JSON object on stdout', async () => {
