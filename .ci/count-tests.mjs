@@ -77,6 +77,7 @@ for (const dir of packagesWithTests()) {
   const report = join(dir, 'test-results', 'vitest.json');
   if (!existsSync(report)) {
     console.error(`count-tests: ${dir} has a test script but wrote no ${report}`);
+    failures.push(`${dir}: wrote no ${report} (its test runner crashed before reporting)`);
     failed += 1;
     continue;
   }

@@ -134,5 +134,6 @@ describe('count-tests', () => {
     const run = countTests();
     assert.equal(run.code, 1);
     assert.equal(run.line, '1 passed, 2 failed, 0 skipped');
+    assert.match(run.stderr, /count-tests: FAILED packages\/a: wrote no packages\/a\/test-results\/vitest\.json/);
   });
 });
