@@ -24,8 +24,8 @@ import { type WarmPrepareInput, prepareWarm } from './prepare-warm.js';
  *
  * A warm start pays only for what it uses: this module loads neither the AWS SDK nor ssh2, the job's multiplexer
  * starts before either loads (its Node start-up overlaps the whole stage), and the SDK (for one TagResource) loads
- * while the in-task lock waits on the network. The cold path's modules (RunTask, the readiness wait, job images)
- * load only when it is taken.
+ * after the claim and before the in-task lock: parsing it during the lock would hold up the handshake's packets. The
+ * cold path's modules (RunTask, the readiness wait, job images) load only when it is taken.
  */
 export async function prepareStage(ctx: StageContext, options: PrepareOptions = {}): Promise<JobState> {
   const checked = checkJob(ctx, options);
