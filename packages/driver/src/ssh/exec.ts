@@ -62,6 +62,8 @@ class ChannelRun {
   private signal: string | undefined;
   private cancelled = false;
   private graceTimer: NodeJS.Timeout | undefined;
+  /** The command exited and its channel closed: nothing is left to signal, only stderr's tail to wait for. */
+  private channelClosed = false;
   /** The ends still to come; the result goes out once none is left. */
   private readonly pending = new Set<ChannelEnd>(['channel', 'stderr']);
   private settled = false;
@@ -99,6 +101,8 @@ class ChannelRun {
   private readonly onCancel = (): void => {
     if (this.cancelled) return;
     this.cancelled = true;
+    // Exited already (stderr's tail is still coming): its process group is gone, and its PID may be reused.
+    if (this.channelClosed) return;
     const name = this.streams.forwardSignal ?? 'TERM';
     try {
       sendSignal(this.channel, name);
@@ -151,6 +155,10 @@ class ChannelRun {
     channel.stderr.once('end', stderrFinished);
     channel.stderr.once('close', stderrFinished);
     channel.once('close', () => {
+      // The command is over: a grace period still running must not SIGKILL a process that already exited (its PID may
+      // be reused) nor, once that kill gives up, cut off the stderr tail still on its way.
+      this.channelClosed = true;
+      clearTimeout(this.graceTimer);
       this.stdin.unpipe(channel);
       setTimeout(stderrFinished, STDERR_TAIL_WAIT_MS).unref();
       this.ended('channel');
