@@ -105,7 +105,11 @@ export interface TimeoutSettings {
   readonly sshReady: number;
   /** For StopTask in cleanup, retries included. @default 60 */
   readonly stopTask: number;
-  /** Between DescribeTasks polls while the task starts. @default 2 */
+  /**
+   * The first and shortest pause between DescribeTasks polls while the task starts: later pauses grow to half the time
+   * waited so far, capped (the driver's `aws/poll-schedule.ts`). Also the fixed pause (at least 0.25 s) between the
+   * rounds of a job image's services wait. @default 2
+   */
   readonly taskPollInterval: number;
   /** Between SSH readiness probes. @default 1 */
   readonly sshPollInterval: number;
