@@ -65,7 +65,8 @@ enum {
 #define HEADER_BYTES 5
 #define MAX_PAYLOAD_BYTES (16u * 1024u * 1024u)
 #define STDIN_CHUNK 65536
-/* The Node stage's defaults: graceMs of runStage, CANCEL_ANSWER_MARGIN_MS of src/ssh/mux/client.ts. */
+/* The Node client's defaults (src/ssh/mux/client.test.ts checks they match): DEFAULT_GRACE_MS of src/ssh/exec.ts,
+ * CANCEL_ANSWER_MARGIN_MS of src/ssh/mux/client.ts. */
 #define GRACE_MS 10000
 #define CANCEL_ANSWER_MARGIN_MS 5000
 /* How long a cleanup waits for the multiplexer's Started before it runs the Node cleanup instead. */

@@ -31,11 +31,17 @@ export function stdinStream(stdin: ExecStreams['stdin']): Readable {
   return typeof stdin === 'string' || Buffer.isBuffer(stdin) ? Readable.from([Buffer.from(stdin)]) : stdin;
 }
 
+/**
+ * How long a cancelled command has to exit after the forwarded signal before it gets SIGKILL, when the caller does not
+ * say. The native run client (`native/run-client.c`) has its own copy, `GRACE_MS`; a test checks that they match.
+ */
+export const DEFAULT_GRACE_MS = 10_000;
+
 /** How long after the channel closed its stderr may take to deliver the rest. */
-const STDERR_TAIL_WAIT_MS = 2_000;
+export const STDERR_TAIL_WAIT_MS = 2_000;
 
 /** How long a command that outlived its grace period has to end after SIGKILL before its channel is given up on. */
-const KILL_WAIT_MS = 1_000;
+export const KILL_WAIT_MS = 1_000;
 
 /**
  * Drives one exec channel: feeds stdin, passes stdout/stderr through as they arrive (with backpressure), and
@@ -110,7 +116,7 @@ class ChannelRun {
       // The channel may be closing already; the grace timer still bounds the wait.
     }
     this.alsoSignal?.(name);
-    const graceMs = this.streams.graceMs ?? 10_000;
+    const graceMs = this.streams.graceMs ?? DEFAULT_GRACE_MS;
     this.graceTimer = setTimeout(() => this.kill(`${graceMs / 1000} s`, name), graceMs);
   };
 

@@ -1,11 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SystemFailure } from '../../errors.js';
-import { ClientExchange, MuxUnavailable, multiplexedTransport } from './client.js';
+import { DEFAULT_GRACE_MS, KILL_WAIT_MS, STDERR_TAIL_WAIT_MS } from '../exec.js';
+import { CANCEL_ANSWER_MARGIN_MS, ClientExchange, MuxUnavailable, multiplexedTransport } from './client.js';
 import { FrameType, encodeFrame, frameReader } from './protocol.js';
 
 const SOCKET = '/run/job.sock';
@@ -66,6 +67,20 @@ describe('ClientExchange: how a multiplexed command ends once the socket closes'
     exchange.onFrame(FrameType.Result, exited(0));
     const outcome = exchange.closed();
     expect('error' in outcome && outcome.error.message).toBe('cannot read the script: EISDIR');
+  });
+});
+
+describe('how long a cancelled client waits for the multiplexer', () => {
+  it('leaves the multiplexer room for the SIGKILL and the stderr tail after the grace period', () => {
+    // Past the grace period the multiplexer may spend KILL_WAIT_MS on the SIGKILL, then STDERR_TAIL_WAIT_MS on stderr's
+    // tail, before it answers; a client giving up first calls the outcome lost. 1 s of slack for the hops in between.
+    expect(CANCEL_ANSWER_MARGIN_MS).toBeGreaterThanOrEqual(KILL_WAIT_MS + STDERR_TAIL_WAIT_MS + 1_000);
+  });
+
+  it('uses the same grace period and margin as the native client', () => {
+    const source = readFileSync(new URL('../../../native/run-client.c', import.meta.url), 'utf8');
+    expect(source).toMatch(new RegExp(`^#define GRACE_MS ${DEFAULT_GRACE_MS}$`, 'm'));
+    expect(source).toMatch(new RegExp(`^#define CANCEL_ANSWER_MARGIN_MS ${CANCEL_ANSWER_MARGIN_MS}$`, 'm'));
   });
 });
 

@@ -1,7 +1,7 @@
 import { type Socket, createConnection } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { SystemFailure } from '../../errors.js';
-import { stdinStream } from '../exec.js';
+import { DEFAULT_GRACE_MS, stdinStream } from '../exec.js';
 import type { Connection, ExecResult, ExecStreams, Transport, TransportTarget } from '../transport.js';
 import { FrameType, type MuxRequest, encodeFrame, readFrames } from './protocol.js';
 
@@ -16,8 +16,13 @@ export class MuxUnavailable extends SystemFailure {
   }
 }
 
-/** How long past the request's grace period a cancelled client waits for the multiplexer's answer. */
-const CANCEL_ANSWER_MARGIN_MS = 5_000;
+/**
+ * How long past the request's grace period a cancelled client waits for the multiplexer's answer. The multiplexer
+ * spends up to `KILL_WAIT_MS` after the grace period on SIGKILL, and up to `STDERR_TAIL_WAIT_MS` on stderr's tail
+ * (`../exec.ts`), before it answers; a test checks the margin leaves room for both. The native run client
+ * (`native/run-client.c`) has its own copy; a test checks that they match.
+ */
+export const CANCEL_ANSWER_MARGIN_MS = 5_000;
 
 /**
  * Reaches the job container through the job's multiplexer (server.ts) instead of a new SSH connection. The
@@ -132,14 +137,15 @@ class MultiplexedConnection implements Connection {
     if (this.used) return Promise.reject(new Error('a multiplexed connection runs one command'));
     this.used = true;
     const { socket } = this;
-    const graceMs = streams.graceMs ?? 10_000;
+    const graceMs = streams.graceMs ?? DEFAULT_GRACE_MS;
     const exchange = new ClientExchange(this.socketPath);
     return new Promise((resolve, reject) => {
       let giveUpTimer: NodeJS.Timeout | undefined;
       const onCancel = (): void => {
         if (!exchange.cancel()) return;
         socket.write(encodeFrame(FrameType.Cancel));
-        // The multiplexer answers once the command exits or its grace period ends; a silent one is given up on.
+        // The multiplexer answers once the command exits: by itself, from the forwarded signal, or from the SIGKILL at
+        // the end of its grace period (at most KILL_WAIT_MS later it answers anyway). A silent one is given up on.
         giveUpTimer = setTimeout(() => socket.destroy(), graceMs + CANCEL_ANSWER_MARGIN_MS);
       };
       this.readAnswers(exchange, streams);
