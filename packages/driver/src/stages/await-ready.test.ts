@@ -155,8 +155,16 @@ describe('awaitReady: DescribeTasks while a task starts', () => {
   const PROVISIONING = { taskArn: ARN, lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING' };
   const PENDING = { ...RUNNING, lastStatus: 'PENDING' };
 
-  /** A start whose address appears after 10 s (PENDING) and whose sshd answers after `readySeconds`, or never. */
-  function start(time: ReturnType<typeof virtualTime>, readySeconds: number, describe: () => object, toml = DEFAULT_INTERVALS_TOML) {
+  /**
+   * A start whose address appears after 10 s (PENDING) and whose sshd answers after `readySeconds`, or never; until then
+   * each connection attempt fails with `refusal` (after its timeout when `timesOut`, as packets a security group drops).
+   */
+  function start(
+    time: ReturnType<typeof virtualTime>,
+    readySeconds: number,
+    describe: () => object,
+    { toml = DEFAULT_INTERVALS_TOML, refusal = 'connection refused', timesOut = false } = {},
+  ) {
     ecsMock.reset();
     const polledAt: number[] = [];
     ecsMock.on(DescribeTasksCommand).callsFake(() => {
@@ -165,8 +173,8 @@ describe('awaitReady: DescribeTasks while a task starts', () => {
     });
     const { ctx } = testContext({ toml });
     const transport: Transport = {
-      connect: (target) => (time.now() < readySeconds * 1_000
-        ? Promise.reject(new SshConnectError(target, 'connection refused'))
+      connect: (target, options) => (time.now() < readySeconds * 1_000
+        ? time.sleep(timesOut ? (options?.timeoutMs ?? 0) : 0).then(() => Promise.reject(new SshConnectError(target, refusal)))
         : Promise.resolve({ hostKey: 'AAAA', exec: () => Promise.reject(new Error('not used')), onClose: () => {}, close: () => {} })),
     };
     const waiting = awaitReady({
@@ -209,7 +217,7 @@ describe('awaitReady: DescribeTasks while a task starts', () => {
     const eni = { type: 'ElasticNetworkInterface', details: [{ name: 'networkInterfaceId', value: 'eni-0123456789abcdef0' }, ...RUNNING.attachments[0]!.details] };
     const running = { ...RUNNING, attachments: [eni] };
     const { waiting, polledAt } = start(time, 0, () => ({ tasks: [time.now() < 20_000 ? { ...running, lastStatus: 'PENDING' } : running] }),
-      `${DEFAULT_INTERVALS_TOML}UsePublicIP = true\n`);
+      { toml: `${DEFAULT_INTERVALS_TOML}UsePublicIP = true\n` });
     try {
       await expect(waiting).resolves.toMatchObject({ address: '203.0.113.7' });
     } finally {
@@ -228,5 +236,37 @@ describe('awaitReady: DescribeTasks while a task starts', () => {
     await expect(waiting).rejects.toThrow(/stopCode TaskFailedToStart; reason: CannotPullContainerError: pull image manifest/);
     expect(time.now()).toBeGreaterThanOrEqual(40_000);
     expect(time.now()).toBeLessThanOrEqual(50_000);
+  });
+
+  /** PENDING with the address from 10 s, RUNNING from 30 s (the poller sees it at 30.25 s). */
+  const runningFrom30s = (time: ReturnType<typeof virtualTime>) => () => ({
+    tasks: [time.now() < 10_000 ? PROVISIONING : time.now() < 30_000 ? PENDING : RUNNING],
+  });
+
+  it('gives sshd SSHReady from RUNNING even when the probe started earlier, and names what to check', async () => {
+    const time = virtualTime();
+    // A security group without the inbound rule: every attempt times out, and would for TaskStart + SSHReady.
+    const { waiting } = start(time, Number.POSITIVE_INFINITY, runningFrom30s(time), { refusal: 'connect ETIMEDOUT 10.0.3.7:22', timesOut: true });
+    const error = await waiting.then(() => new Error('expected the readiness wait to fail'), (reason: unknown) => reason as Error);
+    expect(error.message).toMatch(/^the job container did not accept SSH within 120 s \(\d+ attempts\); last error: .*connect ETIMEDOUT 10\.0\.3\.7:22\. /);
+    expect(error.message).toMatch(/Check that the VPC's default security group .* allows inbound TCP port 22 from the runner manager to the task at 10\.0\.3\.7, /);
+    // RUNNING seen at 30.25 s, plus SSHReady (120 s): not TaskStart (600 s) + SSHReady after the address.
+    expect(time.now()).toBe(150_250);
+  });
+
+  it('still returns at once when the early probe answers before RUNNING', async () => {
+    const time = virtualTime();
+    const { waiting } = start(time, 20, runningFrom30s(time));
+    const ready = await waiting;
+    expect(ready.runningAt).toBeUndefined();
+    expect(time.now()).toBeLessThan(21_000);
+  });
+
+  it('lets the early probe answer after RUNNING, within SSHReady', async () => {
+    const time = virtualTime();
+    const { waiting } = start(time, 100, runningFrom30s(time));
+    const ready = await waiting;
+    expect(ready.runningAt).toBe(30_250);
+    expect(time.now()).toBeLessThan(101_000);
   });
 });

@@ -54,15 +54,41 @@ export function reachabilityHint(address: string, port: number, securityGroups: 
   );
 }
 
+/** What a probe has done so far: the error when the task runs and SSHReady passes needs it. */
+interface ProbeTally {
+  attempts: number;
+  lastError: Error | undefined;
+}
+
 /**
- * Connects to the task's sshd until it accepts the job key. Giving up at the deadline (a cancel, an unusable key or a
- * changed host key end it earlier), the error says what usually blocks SSH.
+ * The error when SSH did not answer within `deadlineMs` of RUNNING while an early probe's own deadline was still ahead:
+ * worded as the probe's own (`waitUntilReachable`) failure with {@link reachabilityHint}, as when a probe started at
+ * RUNNING gives up.
  */
-function probeSsh(input: AwaitReadyInput, host: string, deadlineMs: number, signal: AbortSignal): Promise<Connection> {
+function notReachable(input: AwaitReadyInput, host: string, deadlineMs: number, tally: ProbeTally): SystemFailure {
+  const seconds = Math.round(deadlineMs / 1000);
+  const last = tally.lastError?.message ?? 'no attempt finished';
+  const hint = reachabilityHint(host, input.target.port, input.config.fargate.securityGroups);
+  return new SystemFailure(`the job container did not accept SSH within ${seconds} s (${tally.attempts} attempts); last error: ${last}. ${hint}`, {
+    cause: tally.lastError,
+  });
+}
+
+/**
+ * Connects to the task's sshd until it accepts the job key, counting the attempts in `tally`. Giving up at the
+ * deadline (a cancel, an unusable key or a changed host key end it earlier), the error says what usually blocks SSH.
+ */
+function probeSsh(input: AwaitReadyInput, host: string, deadlineMs: number, signal: AbortSignal, tally: ProbeTally): Promise<Connection> {
   const { config, log, now } = input;
   log.progress(`Task address ${host}; waiting for SSH on port ${input.target.port}`);
   const gaveUpAt = now() + deadlineMs;
-  const probe = waitUntilReachable(input.transport, { ...input.target, host }, {
+  const counted: Transport = {
+    connect: (target, options) => {
+      tally.attempts += 1;
+      return input.transport.connect(target, options);
+    },
+  };
+  const probe = waitUntilReachable(counted, { ...input.target, host }, {
     deadlineMs,
     attemptTimeoutMs: secondsToMs(config.ssh.connectTimeout),
     minDelayMs: secondsToMs(config.timeouts.sshPollInterval),
@@ -70,7 +96,10 @@ function probeSsh(input: AwaitReadyInput, host: string, deadlineMs: number, sign
     signal,
     sleep: input.sleep,
     now,
-    onRetry: (attempt, error) => log.debug('SSH not ready yet', { attempt, error: error.message }),
+    onRetry: (attempt, error) => {
+      tally.lastError = error;
+      log.debug('SSH not ready yet', { attempt, error: error.message });
+    },
   }).catch((error: unknown) => {
     if (signal.aborted || now() < gaveUpAt || !(error instanceof SystemFailure)) throw error;
     throw new SystemFailure(`${error.message}. ${reachabilityHint(host, input.target.port, config.fargate.securityGroups)}`, { cause: error });
@@ -84,7 +113,7 @@ function probeSsh(input: AwaitReadyInput, host: string, deadlineMs: number, sign
  * appears (the ENI is attached while the task is still PENDING), in parallel with the DescribeTasks poller, so
  * readiness is not held back by the poll interval; the poller still ends the wait when it sees the task stop (at most
  * 10 s late with the default TaskPollInterval: `startPollDelayMs`). With UsePublicIP the address needs EC2 and a
- * RUNNING task, so the probe starts after RUNNING.
+ * RUNNING task, so the probe starts after RUNNING. Either way sshd gets `[Timeouts] SSHReady` from RUNNING.
  */
 export async function awaitReady(input: AwaitReadyInput): Promise<Ready> {
   const done = new AbortController();
@@ -161,6 +190,7 @@ class SshProbe {
   /** The task's address, once known. */
   address: string | undefined;
   private probe: Promise<Connection> | undefined;
+  private readonly tally: ProbeTally = { attempts: 0, lastError: undefined };
 
   /** Whether a probe is running: readiness is then the probe's to see. */
   get probing(): boolean {
@@ -186,19 +216,35 @@ class SshProbe {
     this.probe.then(this.early.resolve, this.early.reject);
   }
 
-  /** The probe started early, or one started now from the running task's address (public or private). */
+  /**
+   * The probe started early, given `[Timeouts] SSHReady` from now (the task runs) as a probe started now would be; or
+   * one started now from the running task's address (public or private).
+   */
   async startOnceRunning(task: Task): Promise<Connection> {
     const { config, ec2, sleep } = this.input;
-    if (this.probe === undefined) {
-      const found = await resolveAddress(task, config.fargate.usePublicIp ? 'public' : 'private', ec2, { signal: this.signal, sleep });
-      this.probe = this.start(found, secondsToMs(config.timeouts.sshReady));
-    }
+    const sshReadyMs = secondsToMs(config.timeouts.sshReady);
+    if (this.probe !== undefined) return this.boundedFromNow(this.probe, sshReadyMs);
+    const found = await resolveAddress(task, config.fargate.usePublicIp ? 'public' : 'private', ec2, { signal: this.signal, sleep });
+    this.probe = this.start(found, sshReadyMs);
     return this.probe;
+  }
+
+  /**
+   * Races the early probe against `deadlineMs` from now. Its own deadline (TaskStart + SSHReady from the start) would
+   * keep a task whose SSH port never answers (a missing security group rule) waiting up to TaskStart longer.
+   */
+  private boundedFromNow(probe: Promise<Connection>, deadlineMs: number): Promise<Connection> {
+    const address = this.address as string;
+    const expired = this.input.sleep(deadlineMs, this.signal).then(() => {
+      throw notReachable(this.input, address, deadlineMs, this.tally);
+    });
+    expired.catch(() => {}); // Aborted once the probe wins (awaitReady stops everything when it settles).
+    return Promise.race([probe, expired]);
   }
 
   private start(address: string, deadlineMs: number): Promise<Connection> {
     this.address = address;
     this.input.onAddress(address);
-    return probeSsh(this.input, address, deadlineMs, this.signal);
+    return probeSsh(this.input, address, deadlineMs, this.signal, this.tally);
   }
 }
