@@ -1,5 +1,6 @@
 import { DescribeTasksCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { getEventListeners } from 'node:events';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { testContext } from '../../test/context.js';
@@ -123,12 +124,15 @@ function virtualTime() {
   const sleep: Sleep = (ms, signal) =>
     new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const timer = { at: clock + ms, wake: resolve };
-      timers.push(timer);
-      signal?.addEventListener('abort', () => {
+      const onAbort = (): void => {
         timers = timers.filter((t) => t !== timer);
-        reject(signal.reason);
-      }, { once: true });
+        reject(signal?.reason);
+      };
+      // A woken sleep lets go of the signal: the probe sleeps hundreds of times on one, which would otherwise pile up
+      // listeners (MaxListenersExceededWarning).
+      const timer = { at: clock + ms, wake: () => (signal?.removeEventListener('abort', onAbort), resolve()) };
+      timers.push(timer);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   async function run<T>(work: Promise<T>): Promise<T> {
     let settled = false;
@@ -145,6 +149,18 @@ function virtualTime() {
   }
   return { now: () => clock, sleep, run };
 }
+
+describe('virtualTime', () => {
+  it('leaves no abort listener behind once a sleep wakes', async () => {
+    const time = virtualTime();
+    const signal = new AbortController().signal;
+    await time.run((async () => {
+      for (let i = 0; i < 20; i++) await time.sleep(1_000, signal);
+    })());
+    expect(time.now()).toBe(20_000);
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+  });
+});
 
 /** The driver's default intervals (TaskPollInterval 2 s, SSHPollInterval 1 s). */
 const DEFAULT_INTERVALS_TOML = '[Fargate]\nCluster = "ci"\nSubnets = ["subnet-0123456789abcdef0"]\nTaskDefinition = "ci-job:3"\n';
