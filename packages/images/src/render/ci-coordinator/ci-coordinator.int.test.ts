@@ -2,8 +2,8 @@ import { createConnection } from 'node:net';
 import ssh2 from 'ssh2';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCiCoordinator, finishedAtMs, waitForExit } from '../../../test/ci-coordinator.js';
-import { docker, dockerRun, removeOurContainers, signalContainer, TEST_LABELS } from '../../../test/docker.js';
+import { buildCiCoordinator } from '../../../test/ci-coordinator.js';
+import { docker, dockerRun, followContainerEvents, removeOurContainers, signalContainer, TEST_LABELS } from '../../../test/docker.js';
 import { connect, connectNegotiating, ed25519KeyPair, exec } from '../../../test/ssh.js';
 import { EXIT_MISCONFIGURED } from './entrypoint.js';
 import { JOB_KEY_TYPE, SSH_CIPHERS, SSH_KEX_ALGORITHMS, SSH_MACS } from './ssh-algorithms.js';
@@ -293,12 +293,16 @@ describe('ci-coordinator image (root SSH user, the default spec)', () => {
     const stopped = await startJobContainer(image, keys.public);
     const id = stopped.getId();
     try {
-      // From the engine API request (as ECS's StopTask reaches the agent) to Docker's own record of the exit: neither
-      // a docker CLI's start-up nor the wait for the exit is in the figure. The engine's handling of the request is,
-      // so this is an upper bound on tini's and sshd's part.
-      const signalledAt = await signalContainer(id, 'TERM');
-      const status = await waitForExit(id, 60_000);
-      const latencyMs = (await finishedAtMs(id)) - signalledAt;
+      // From the engine's record of the signal (logged once delivered) to its record of the exit, both on the
+      // engine's own clock: neither a docker CLI's start-up nor this machine's clock, which need not be the engine's
+      // (DOCKER_HOST may name another machine), is in the figure. The engine's handling of the exit is, so this is
+      // an upper bound on tini's and sshd's part.
+      const events = await followContainerEvents(id, ['kill', 'die']);
+      const [killed, died] = await signalContainer(id, 'TERM')
+        .then(() => Promise.all([events.next('kill', 60_000), events.next('die', 60_000)]))
+        .finally(() => events.close());
+      const latencyMs = Math.round((died.timeNano - killed.timeNano) / 1e6);
+      const status = Number(died.Actor.Attributes['exitCode']);
       const logs = docker(['logs', id]);
       console.log(`ci-coordinator: SIGTERM to exit in ${latencyMs} ms, exit status ${status}`);
       expect(latencyMs, logs.stderr).toBeGreaterThanOrEqual(0);
