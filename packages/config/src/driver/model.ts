@@ -101,7 +101,10 @@ export interface SshSettings {
 export interface TimeoutSettings {
   /** From RunTask until the task is RUNNING (upstream's waiter: about 600 s). @default 600 */
   readonly taskStart: number;
-  /** From RUNNING until sshd answers with a handshake. @default 120 */
+  /**
+   * From RUNNING (as the DescribeTasks poller sees it) until sshd accepts the job's key, also when the SSH probe started
+   * earlier from a PENDING task's address. @default 120
+   */
   readonly sshReady: number;
   /** For StopTask in cleanup, retries included. @default 60 */
   readonly stopTask: number;
