@@ -99,11 +99,7 @@ class HedgedAttempts {
 
   /** The error once the deadline passed: how many attempts, and why the last one failed. */
   gaveUp(deadlineMs: number): SystemFailure {
-    return new SystemFailure(
-      `the job container did not accept SSH within ${Math.round(deadlineMs / 1000)} s ` +
-        `(${this.started} attempts); last error: ${this.lastError?.message ?? 'no attempt finished'}`,
-      { cause: this.lastError },
-    );
+    return new SystemFailure(notAcceptingSsh(deadlineMs, this.started, this.lastError), { cause: this.lastError });
   }
 
   private succeeded(connection: Connection): void {
@@ -120,4 +116,12 @@ class HedgedAttempts {
       this.options.onRetry?.(attempt, error);
     }
   }
+}
+
+/** What the job log says when sshd never answered: the wait, the attempts and the last attempt's error. */
+export function notAcceptingSsh(deadlineMs: number, attempts: number, lastError: Error | undefined): string {
+  return (
+    `the job container did not accept SSH within ${Math.round(deadlineMs / 1000)} s ` +
+    `(${attempts} attempts); last error: ${lastError?.message ?? 'no attempt finished'}`
+  );
 }

@@ -9,7 +9,7 @@ import { secondsToMs } from '../duration.js';
 import { SystemFailure, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Sleep } from '../sleep.js';
-import { waitUntilReachable } from '../ssh/readiness.js';
+import { notAcceptingSsh, waitUntilReachable } from '../ssh/readiness.js';
 import type { Connection, Transport, TransportTarget } from '../ssh/transport.js';
 
 /** What {@link awaitReady} needs. */
@@ -66,12 +66,8 @@ interface ProbeTally {
  * RUNNING gives up.
  */
 function notReachable(input: AwaitReadyInput, host: string, deadlineMs: number, tally: ProbeTally): SystemFailure {
-  const seconds = Math.round(deadlineMs / 1000);
-  const last = tally.lastError?.message ?? 'no attempt finished';
   const hint = reachabilityHint(host, input.target.port, input.config.fargate.securityGroups);
-  return new SystemFailure(`the job container did not accept SSH within ${seconds} s (${tally.attempts} attempts); last error: ${last}. ${hint}`, {
-    cause: tally.lastError,
-  });
+  return new SystemFailure(`${notAcceptingSsh(deadlineMs, tally.attempts, tally.lastError)}. ${hint}`, { cause: tally.lastError });
 }
 
 /**
