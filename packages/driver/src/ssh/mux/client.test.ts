@@ -3,7 +3,8 @@ import { type Server, type Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { deferred } from '../../deferred.js';
 import { SystemFailure } from '../../errors.js';
 import { DEFAULT_GRACE_MS, KILL_WAIT_MS, STDERR_TAIL_WAIT_MS } from '../exec.js';
 import { CANCEL_ANSWER_MARGIN_MS, ClientExchange, MuxUnavailable, multiplexedTransport } from './client.js';
@@ -92,13 +93,14 @@ describe('a multiplexed client against a multiplexer that speaks the protocol', 
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
-  /** A multiplexer stand-in: `answer` sees the request and answers on the socket as it likes. */
-  async function fakeMultiplexer(answer: (socket: Socket) => void): Promise<string> {
+  /** A multiplexer stand-in: `answer` sees the request (and `onCancel` a cancel) and answers on the socket as it likes. */
+  async function fakeMultiplexer(answer: (socket: Socket) => void, onCancel?: () => void): Promise<string> {
     dir = mkdtempSync(join(tmpdir(), 'mux-client-'));
     const path = join(dir, 'mux.sock');
     server = createServer((socket) => {
       const read = frameReader((type) => {
         if (type === FrameType.StdinEnd) answer(socket);
+        if (type === FrameType.Cancel) onCancel?.();
       });
       socket.on('data', read);
     });
@@ -118,5 +120,34 @@ describe('a multiplexed client against a multiplexer that speaks the protocol', 
     const result = await connection.exec('bash -s', { stdin: 'exit 7\n', stdout, stderr: new PassThrough() });
     expect(result).toEqual({ exitCode: 7, cancelled: false, lost: false });
     expect(stdout.read()?.toString()).toBe('first\nlate\n');
+  });
+
+  it('gives up on a multiplexer that does not answer a cancel in time, and says so on stderr', async () => {
+    const cancelSeen = deferred<void>();
+    const path = await fakeMultiplexer((socket) => {
+      // Dropped by the client's give-up; the reset is not this test's business.
+      socket.on('error', () => {});
+      socket.write(encodeFrame(FrameType.Started));
+      socket.write(encodeFrame(FrameType.Stdout, 'running\n'));
+    }, cancelSeen.resolve);
+    const connection = await multiplexedTransport(path).connect({ host: '127.0.0.1', port: 22, username: 'root', privateKey: '' });
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const cancel = new AbortController();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const result = connection.exec('bash -s', { stdin: 'sleep 300\n', stdout, stderr, cancel: cancel.signal, graceMs: 1_000 });
+      // The output comes after Started: the client knows the command started.
+      await new Promise((resolve) => stdout.once('data', resolve));
+      cancel.abort();
+      await cancelSeen.promise;
+      vi.advanceTimersByTime(1_000 + CANCEL_ANSWER_MARGIN_MS);
+      expect(await result).toEqual({ cancelled: true, lost: true });
+      expect(stderr.read()?.toString()).toBe(
+        `gitlab-fargate-driver: the job's SSH multiplexer did not answer within ${(1_000 + CANCEL_ANSWER_MARGIN_MS) / 1000} s of the cancel: giving up on it\n`,
+      );
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

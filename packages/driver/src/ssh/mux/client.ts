@@ -145,8 +145,10 @@ class MultiplexedConnection implements Connection {
         if (!exchange.cancel()) return;
         socket.write(encodeFrame(FrameType.Cancel));
         // The multiplexer answers once the command exits: by itself, from the forwarded signal, or from the SIGKILL at
-        // the end of its grace period (at most KILL_WAIT_MS later it answers anyway). A silent one is given up on.
-        giveUpTimer = setTimeout(() => socket.destroy(), graceMs + CANCEL_ANSWER_MARGIN_MS);
+        // the end of its grace period (within KILL_WAIT_MS, plus STDERR_TAIL_WAIT_MS for the tail). A silent one is
+        // given up on, and says so: the command's outcome is then lost, and it may still run in the task.
+        const waitMs = graceMs + CANCEL_ANSWER_MARGIN_MS;
+        giveUpTimer = setTimeout(() => giveUpOn(socket, streams.stderr, waitMs), waitMs);
       };
       this.readAnswers(exchange, streams);
       socket.once('close', () => {
@@ -201,6 +203,12 @@ class MultiplexedConnection implements Connection {
     stdin.once('end', () => socket.write(encodeFrame(FrameType.StdinEnd)));
     stdin.once('error', onError);
   }
+}
+
+/** Stops waiting for a multiplexer that did not answer a cancel within `waitMs`, with a line on stderr. */
+function giveUpOn(socket: Socket, stderr: Writable, waitMs: number): void {
+  stderr.write(`gitlab-fargate-driver: the job's SSH multiplexer did not answer within ${waitMs / 1000} s of the cancel: giving up on it\n`);
+  socket.destroy();
 }
 
 /** Writes output frames to their stream; reading pauses while stdout or stderr is full, until every full one drained. */

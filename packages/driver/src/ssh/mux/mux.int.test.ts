@@ -136,25 +136,18 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
     const alive = (): string => remote(`pgrep -fc '^${marker}' || true`).trim();
     // Its trap only says so: SIGTERM (through sshd and the process group kill) never ends it.
     const stubborn = script('stubborn.sh', `exec -a ${marker} bash -c 'trap "echo ignored-term" TERM; echo started; while :; do sleep 0.1; done'\n`);
-    let signalledAt = 0;
     const run = await runCli(['--config', config, 'custom', 'run', stubborn, 'build_script'], {
       env,
       cwd: dir,
-      onStdout: (output, child) => {
-        if (signalledAt !== 0 || !output.includes('started')) return;
-        signalledAt = Date.now();
-        child.kill('SIGTERM');
-      },
+      onStdout: signalOnOutput('started', 'SIGTERM'),
     });
-    const seconds = (Date.now() - signalledAt) / 1000;
     expect(run.code).toBe(2);
     expect(run.stdout).toContain('ignored-term');
     // Killed: without the kill it runs on after the stage, whose client gave up on the multiplexer.
     await expect.poll(alive, { timeout: 5_000 }).toBe('0');
     expect(run.stderr).toMatch(/did not exit within 10 s of SIGTERM: sending SIGKILL\n[\s\S]*cancelled by SIGTERM/);
-    // Answered by the multiplexer after the 10 s grace period (and at most 1 s for the kill), not given up on by the
-    // stage 5 s later. A generous bound: the order above is the point.
-    expect(seconds).toBeLessThan(14);
+    // Answered by the multiplexer after the kill, not given up on by the stage (which says so when it does).
+    expect(run.stderr).not.toMatch(/did not answer|giving up/);
 
     // The same multiplexer, on the same one SSH connection, runs the next stage.
     const next = await runCli(['--config', config, 'custom', 'run', script('after-stubborn.sh', 'echo next\n'), 'build_script'], { env, cwd: dir });
