@@ -2,7 +2,6 @@ import { rmSync } from 'node:fs';
 import { PassThrough, Writable } from 'node:stream';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { POOL_CLAIM_COMMAND } from '@gitlab-fargate/config';
-import type { LaunchPlan } from '../aws/launch.js';
 import { secondsToMs } from '../duration.js';
 import { SystemFailure, messageOf } from '../errors.js';
 import { type JobState, stateStem, writeState } from '../job/state.js';
@@ -12,10 +11,7 @@ import { type WarmClaim, claimWarmTask } from '../pool/claim-warm.js';
 import type { PoolEntry } from '../pool/entry.js';
 import { planDifference } from '../pool/plan-difference.js';
 import { poolTaskPlan } from '../pool/task-keys.js';
-import type { Sleep } from '../sleep.js';
-import type { Transport } from '../ssh/transport.js';
-import type { StageContext } from './context.js';
-import type { JobMultiplexer } from './prepare-mux.js';
+import type { PlannedJob } from './prepare-job.js';
 
 /** A first claim, and one more after a warm task failed; then the cold path. */
 const WARM_ATTEMPTS = 2;
@@ -24,30 +20,18 @@ const WARM_ATTEMPTS = 2;
 const LOCK_CANCEL_GRACE_MS = 1_000;
 
 /** What the warm path needs from prepare: the job's plan (after overrides) and the state it wrote before any task. */
-export interface WarmPrepareInput {
-  readonly ctx: StageContext;
+export type WarmPrepareInput = Pick<
+  PlannedJob,
+  'ctx' | 'plan' | 'path' | 'initial' | 'deadline' | 'started' | 'transport' | 'mux' | 'sleep' | 'now'
+> & {
   /**
    * The ECS client, created on first use: nothing before the claim needs the AWS SDK, and the warm path only for the
    * one TagResource after the lock (or to stop a task it gives back).
    */
   readonly ecs: () => Promise<ECSClient>;
-  /** The job's own RunTask plan: only a pool whose tasks were started with the same one can serve it. */
-  readonly plan: LaunchPlan;
   /** The derived family of an honoured `image:`/`services:` job (its job-image hash); such a job is never warm. */
   readonly imageHash?: string;
-  /** The job's state file, and what prepare wrote there before any task. */
-  readonly path: string;
-  readonly initial: JobState;
-  /** The job's deadline (its timeout + grace); undefined when the timeout is unknown. */
-  readonly deadline?: Date;
-  /** When prepare started (ms). */
-  readonly started: number;
-  readonly transport: Transport;
-  /** The job's multiplexer: told to connect once the lock is the job's (started already when prepare began). */
-  readonly mux: JobMultiplexer;
-  readonly sleep: Sleep;
-  readonly now: () => number;
-}
+};
 
 type WarmTaken = Extract<WarmClaim, { kind: 'warm' }>;
 
