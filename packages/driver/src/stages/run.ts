@@ -2,6 +2,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { SystemFailure } from '../errors.js';
 import { stageExecution } from '../job-image/build-stage.js';
 import { readState } from '../job/state.js';
+import { DEFAULT_GRACE_MS } from '../ssh/exec.js';
 import { MuxUnavailable, multiplexedTransport } from '../ssh/mux/client.js';
 import type { Connection, ExecResult, Transport, TransportTarget } from '../ssh/transport.js';
 import { type StageContext, jobStatePath } from './context.js';
@@ -66,7 +67,7 @@ async function runScript(ctx: StageContext, scriptPath: string, stageName: strin
         stdout: ctx.stdout,
         stderr: ctx.stderr,
         cancel: ctx.signal,
-        graceMs: options.graceMs ?? 10_000,
+        graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
       });
     } finally {
       connection.close();
