@@ -5,9 +5,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { testContext } from '../../test/context.js';
 import { SshConnectError } from '../ssh/connect.js';
-import type { Transport } from '../ssh/transport.js';
+import type { Connection, Transport } from '../ssh/transport.js';
 import type { Sleep } from '../sleep.js';
-import { awaitReady } from './await-ready.js';
+import { type AwaitReadyInput, awaitReady } from './await-ready.js';
+import type { StageContext } from './context.js';
 
 const ARN = 'arn:aws:ecs:us-east-1:123456789012:task/ci/0f1e2d3c4b5a69788796a5b4c3d2e1f0';
 const RUNNING = {
@@ -17,6 +18,30 @@ const RUNNING = {
   attachments: [{ type: 'ElasticNetworkInterface', details: [{ name: 'privateIPv4Address', value: '10.0.3.7' }] }],
 };
 
+/** A connection whose sshd answered: the readiness wait only needs it to exist. */
+const ANSWERED: Connection = { hostKey: 'AAAA', exec: () => Promise.reject(new Error('not used')), onClose: () => {}, close: () => {} };
+
+/** A readiness wait on the test task ({@link ARN}, cluster `ci`) with `ctx`'s config and log; `parts` say the rest. */
+function readyInput(
+  ctx: StageContext,
+  port: number,
+  parts: Pick<AwaitReadyInput, 'transport' | 'sleep' | 'now'> & Partial<AwaitReadyInput>,
+): AwaitReadyInput {
+  return {
+    ecs: new ECSClient({ region: 'us-east-1' }),
+    ec2: async () => new EC2Client({ region: 'us-east-1' }),
+    config: ctx.config,
+    cluster: 'ci',
+    taskArn: ARN,
+    containerName: 'ci-coordinator',
+    target: { port, username: 'root', privateKey: 'unused' },
+    log: ctx.log,
+    signal: new AbortController().signal,
+    onAddress: () => {},
+    ...parts,
+  };
+}
+
 /** A task that runs but whose SSH port never answers (a security group dropping the packets), on a fake clock. */
 async function neverAnswering(securityGroups: string): Promise<Error> {
   const toml = `[Fargate]\nCluster = "ci"\nSubnets = ["subnet-0123456789abcdef0"]\nTaskDefinition = "ci-job:3"\n${securityGroups}\n[SSH]\nPort = 2222\n`;
@@ -25,23 +50,15 @@ async function neverAnswering(securityGroups: string): Promise<Error> {
   const dropped: Transport = {
     connect: (target) => Promise.reject(new SshConnectError(target, 'timed out waiting for the SSH handshake')),
   };
-  const error = await awaitReady({
-    ecs: new ECSClient({ region: 'us-east-1' }),
-    ec2: async () => new EC2Client({ region: 'us-east-1' }),
-    transport: dropped,
-    config: ctx.config,
-    cluster: 'ci',
-    taskArn: ARN,
-    containerName: 'ci-coordinator',
-    target: { port: 2222, username: 'root', privateKey: 'unused' },
-    log: ctx.log,
-    signal: new AbortController().signal,
-    sleep: async (ms) => {
-      clock += ms;
-    },
-    now: () => clock,
-    onAddress: () => {},
-  }).then(
+  const error = await awaitReady(
+    readyInput(ctx, 2222, {
+      transport: dropped,
+      sleep: async (ms) => {
+        clock += ms;
+      },
+      now: () => clock,
+    }),
+  ).then(
     () => new Error('expected the readiness wait to fail'),
     (reason: unknown) => reason as Error,
   );
@@ -82,32 +99,21 @@ describe('awaitReady: SSH answers before the poller sees RUNNING', () => {
     ecsMock.reset();
     ecsMock.on(DescribeTasksCommand).resolvesOnce({ tasks: [pending] }).resolves({ tasks: [activating] });
     const { ctx } = testContext();
-    const answering: Transport = {
-      connect: async () => ({ hostKey: 'AAAA', exec: () => Promise.reject(new Error('not used')), onClose: () => {}, close: () => {} }),
-    };
     const seen: string[] = [];
     let pauses = 0;
-    const ready = await awaitReady({
-      ecs: new ECSClient({ region: 'us-east-1' }),
-      ec2: async () => new EC2Client({ region: 'us-east-1' }),
-      transport: answering,
-      config: ctx.config,
-      cluster: 'ci',
-      taskArn: ARN,
-      containerName: 'ci-coordinator',
-      target: { port: 2222, username: 'root', privateKey: 'unused' },
-      log: ctx.log,
-      signal: new AbortController().signal,
-      // The pause before the first poll ends; the next poll never comes: SSH answers first, as when sshd starts
-      // between two polls.
-      sleep: (_ms, signal) =>
-        pauses++ === 0
-          ? Promise.resolve()
-          : new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true })),
-      now: () => 0,
-      onAddress: () => {},
-      onTask: (task) => seen.push(`${task.lastStatus} pullStoppedAt=${task.pullStoppedAt?.toISOString() ?? '-'}`),
-    });
+    const ready = await awaitReady(
+      readyInput(ctx, 2222, {
+        transport: { connect: async () => ANSWERED },
+        // The pause before the first poll ends; the next poll never comes: SSH answers first, as when sshd starts
+        // between two polls.
+        sleep: (_ms, signal) =>
+          pauses++ === 0
+            ? Promise.resolve()
+            : new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true })),
+        now: () => 0,
+        onTask: (task) => seen.push(`${task.lastStatus} pullStoppedAt=${task.pullStoppedAt?.toISOString() ?? '-'}`),
+      }),
+    );
     expect(ready.runningAt).toBeUndefined();
     expect(seen).toEqual(['PENDING pullStoppedAt=-', 'ACTIVATING pullStoppedAt=1970-01-01T00:00:02.000Z']);
   });
@@ -191,24 +197,9 @@ describe('awaitReady: DescribeTasks while a task starts', () => {
     const transport: Transport = {
       connect: (target, options) => (time.now() < readySeconds * 1_000
         ? time.sleep(timesOut ? (options?.timeoutMs ?? 0) : 0).then(() => Promise.reject(new SshConnectError(target, refusal)))
-        : Promise.resolve({ hostKey: 'AAAA', exec: () => Promise.reject(new Error('not used')), onClose: () => {}, close: () => {} })),
+        : Promise.resolve(ANSWERED)),
     };
-    const waiting = awaitReady({
-      ecs: new ECSClient({ region: 'us-east-1' }),
-      ec2: async () => new EC2Client({ region: 'us-east-1' }),
-      transport,
-      config: ctx.config,
-      cluster: 'ci',
-      taskArn: ARN,
-      containerName: 'ci-coordinator',
-      target: { port: 22, username: 'root', privateKey: 'unused' },
-      log: ctx.log,
-      signal: new AbortController().signal,
-      sleep: time.sleep,
-      now: time.now,
-      onAddress: () => {},
-      onTask: () => {},
-    });
+    const waiting = awaitReady(readyInput(ctx, 22, { transport, sleep: time.sleep, now: time.now, onTask: () => {} }));
     return { waiting: time.run(waiting), polledAt };
   }
 
