@@ -68,3 +68,11 @@ export function signalOnOutput(text: string, signal: NodeJS.Signals, delayMs = 0
     setTimeout(() => child.kill(signal), delayMs);
   };
 }
+
+/**
+ * `custom run SCRIPT build_script` with `config`, cancelled as gitlab-runner cancels a job: SIGTERM once the script
+ * printed `started`.
+ */
+export function runCancelledStage(config: string, script: string, options: { env: Record<string, string>; cwd: string }): Promise<CliRun> {
+  return runCli(['--config', config, 'custom', 'run', script, 'build_script'], { ...options, onStdout: signalOnOutput('started', 'SIGTERM') });
+}

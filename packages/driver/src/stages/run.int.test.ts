@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, buildBundle, ensureBuilt, runCli, signalOnOutput } from '../../test/cli-process.js';
+import { CLI, buildBundle, ensureBuilt, runCancelledStage, runCli } from '../../test/cli-process.js';
 import { type Sshd, startSshd } from '../../test/sshd-fixture.js';
 import { type JobState, statePath, writeState } from '../job/state.js';
 import { sshTransport } from '../ssh/connect.js';
@@ -108,11 +108,7 @@ describe('custom run (the compiled CLI against a real sshd)', () => {
 
   it('forwards SIGTERM to the script and fails the stage as a system failure (never 0)', async () => {
     const path = script('long.sh', "trap 'echo got-term; exit 9' TERM\necho started\nwhile :; do sleep 0.1; done\n");
-    const run = await runCli(['--config', config, 'custom', 'run', path, 'build_script'], {
-      env,
-      cwd: dir,
-      onStdout: signalOnOutput('started', 'SIGTERM'),
-    });
+    const run = await runCancelledStage(config, path, { env, cwd: dir });
     expect(run.code).toBe(2);
     expect(run.stdout).toContain('got-term');
     expect(run.stderr).toMatch(/cancelled by SIGTERM/);

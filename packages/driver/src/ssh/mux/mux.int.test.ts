@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, ensureBuilt, runCli, signalOnOutput } from '../../../test/cli-process.js';
+import { CLI, ensureBuilt, runCancelledStage, runCli } from '../../../test/cli-process.js';
 import { createMuxTestJob, isAlive, muxSpec, useMultiplexers, writeScript } from '../../../test/mux-fixture.js';
 import { type Sshd, startSshd } from '../../../test/sshd-fixture.js';
 import { deferred } from '../../deferred.js';
@@ -101,11 +101,7 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
     writeState(path, { ...state, port: DEAD_PORT, mux });
 
     const trapping = script('term.sh', "trap 'echo got-term; exit 9' TERM\necho started\nwhile :; do sleep 0.1; done\n");
-    const cancelled = await runCli(['--config', config, 'custom', 'run', trapping, 'build_script'], {
-      env,
-      cwd: dir,
-      onStdout: signalOnOutput('started', 'SIGTERM'),
-    });
+    const cancelled = await runCancelledStage(config, trapping, { env, cwd: dir });
     expect(cancelled.code).toBe(2);
     expect(cancelled.stdout).toContain('got-term');
     expect(cancelled.stderr).toMatch(/cancelled by SIGTERM/);
@@ -136,11 +132,7 @@ describe('the job SSH multiplexer (compiled CLI, real sshd)', () => {
     const alive = (): string => remote(`pgrep -fc '^${marker}' || true`).trim();
     // Its trap only says so: SIGTERM (through sshd and the process group kill) never ends it.
     const stubborn = script('stubborn.sh', `exec -a ${marker} bash -c 'trap "echo ignored-term" TERM; echo started; while :; do sleep 0.1; done'\n`);
-    const run = await runCli(['--config', config, 'custom', 'run', stubborn, 'build_script'], {
-      env,
-      cwd: dir,
-      onStdout: signalOnOutput('started', 'SIGTERM'),
-    });
+    const run = await runCancelledStage(config, stubborn, { env, cwd: dir });
     expect(run.code).toBe(2);
     expect(run.stdout).toContain('ignored-term');
     // Killed: without the kill it runs on after the stage, whose client gave up on the multiplexer.
